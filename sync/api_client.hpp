@@ -1,0 +1,47 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "config.hpp"
+#include "result.hpp"
+#include "task_version.hpp"
+
+namespace httplib {
+class Client;
+}
+
+namespace tasksync {
+
+// Why fetching a task failed, in words fit for a log line (never containing the API key).
+struct FetchError {
+  enum class Kind { transport, http_status, invalid_response };
+  Kind kind = Kind::transport;
+  int http_status = 0; // set for http_status
+  std::string message; // e.g. "HTTP 404: Task or version not found"
+
+  // True when the API refused the key itself (401, 403): every other task would fail too.
+  bool is_auth_failure() const { return http_status == 401 || http_status == 403; }
+};
+
+// The AnchorBrowser Tasks API over HTTP(S), with the key, timeouts and size cap from the config.
+// One client per thread: requests on one client are serialised.
+class ApiClient {
+public:
+  // Prepares a client; nothing is sent yet. Fails when api.ca_file cannot be loaded.
+  static Result<ApiClient> create(const ApiSettings &settings, std::string api_key);
+  ApiClient(ApiClient &&) noexcept;
+  ApiClient &operator=(ApiClient &&) noexcept;
+  ~ApiClient();
+
+  // GET /v1/task/{task_id}/latest, validated and decoded.
+  Result<TaskVersion, FetchError> fetch_latest(const std::string &task_id);
+
+private:
+  ApiClient(const ApiSettings &settings, std::unique_ptr<httplib::Client> client);
+
+  ApiSettings m_settings;
+  std::unique_ptr<httplib::Client> m_client;
+};
+
+} // namespace tasksync

@@ -1,0 +1,245 @@
+#include "config.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+
+#include "git_handles.hpp"
+
+namespace tasksync {
+namespace {
+
+// Thrown inside this file only, turned into an Error by parse_config.
+struct ConfigProblem : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+class Parser {
+public:
+  Parser(std::string source, std::filesystem::path base_dir)
+      : m_source(std::move(source)), m_base_dir(std::move(base_dir)) {}
+
+  Config parse(const YAML::Node &root) {
+    Config config;
+    if (!root.IsDefined() || root.IsNull()) fail(root, "", "the file is empty; it needs at least a tasks: list");
+    if (!root.IsMap()) fail(root, "", "expected a mapping with api:, poll:, repo:, log: and tasks:");
+    check_keys(root, "", {"api", "poll", "repo", "log", "tasks"});
+    if (root["api"]) parse_api(root["api"], config.api);
+    if (!root["api"]) config.api.base_url = *parse_base_url(kDefaultBaseUrl);
+    if (root["poll"]) parse_poll(root["poll"], config.poll);
+    if (root["repo"]) parse_repo(root["repo"], config.repo);
+    if (root["log"]) parse_log(root["log"], config.log_level);
+    if (!root["tasks"]) fail(root, "tasks", "missing: list the task IDs to mirror");
+    config.tasks = parse_tasks(root["tasks"]);
+    return config;
+  }
+
+private:
+  static constexpr const char *kDefaultBaseUrl = "https://api.anchorbrowser.io";
+
+  [[noreturn]] void fail(const YAML::Node &node, const std::string &key, const std::string &problem) const {
+    std::string where = m_source;
+    if (node.IsDefined() && node.Mark().line >= 0) where += ":" + std::to_string(node.Mark().line + 1);
+    throw ConfigProblem(where + ": " + (key.empty() ? "" : key + ": ") + problem);
+  }
+
+  // Typos must not be ignored: every key not in `allowed` is an error.
+  void check_keys(const YAML::Node &map, const std::string &prefix, std::set<std::string> allowed) const {
+    std::set<std::string> seen;
+    for (const auto &item : map) {
+      const std::string key = item.first.Scalar();
+      const std::string path = prefix.empty() ? key : prefix + "." + key;
+      if ((prefix == "api" && (key == "api_key" || key == "key")) || (prefix.empty() && key == "api_key")) {
+        fail(item.first, path,
+             "an API key may not be written in the config file; put it in a file named by "
+             "api.api_key_file, the ANCHORBROWSER_API_KEY environment variable, or the systemd "
+             "credential anchor-api-key");
+      }
+      if (!allowed.contains(key)) {
+        std::string known;
+        for (const auto &name : allowed) known += (known.empty() ? "" : ", ") + name;
+        fail(item.first, path, "unknown key (expected one of: " + known + ")");
+      }
+      if (!seen.insert(key).second) fail(item.first, path, "appears twice");
+    }
+  }
+
+  void expect_map(const YAML::Node &node, const std::string &key) const {
+    if (!node.IsMap()) fail(node, key, "expected a mapping");
+  }
+
+  std::string scalar(const YAML::Node &node, const std::string &key) const {
+    if (!node.IsScalar()) fail(node, key, "expected a single value");
+    return node.Scalar();
+  }
+
+  std::string non_empty_line(const YAML::Node &node, const std::string &key) const {
+    std::string value = scalar(node, key);
+    if (value.empty()) fail(node, key, "must not be empty");
+    if (std::any_of(value.begin(), value.end(), [](unsigned char c) { return std::iscntrl(c); })) {
+      fail(node, key, "must be a single line without control characters");
+    }
+    return value;
+  }
+
+  long long integer(const YAML::Node &node, const std::string &key, long long min, long long max) const {
+    const std::string text = scalar(node, key);
+    long long value = 0;
+    try {
+      std::size_t used = 0;
+      value = std::stoll(text, &used);
+      if (used != text.size()) throw std::invalid_argument(text);
+    } catch (const std::exception &) {
+      fail(node, key, "expected a whole number, got \"" + text + "\"");
+    }
+    if (value < min || value > max) {
+      fail(node, key, "must be between " + std::to_string(min) + " and " + std::to_string(max));
+    }
+    return value;
+  }
+
+  std::filesystem::path path(const YAML::Node &node, const std::string &key) const {
+    std::filesystem::path value = non_empty_line(node, key);
+    return value.is_absolute() ? value : (m_base_dir / value).lexically_normal();
+  }
+
+  void parse_api(const YAML::Node &node, ApiSettings &api) const {
+    expect_map(node, "api");
+    check_keys(node, "api", {"base_url", "timeout_seconds", "api_key_file", "ca_file", "max_response_bytes"});
+    auto url = parse_base_url(node["base_url"] ? non_empty_line(node["base_url"], "api.base_url") : kDefaultBaseUrl);
+    if (!url) fail(node["base_url"], "api.base_url", url.error().message);
+    api.base_url = std::move(*url);
+    if (node["timeout_seconds"]) api.timeout = std::chrono::seconds(integer(node["timeout_seconds"], "api.timeout_seconds", 1, 3600));
+    if (node["api_key_file"]) api.api_key_file = path(node["api_key_file"], "api.api_key_file");
+    if (node["ca_file"]) {
+      api.ca_file = path(node["ca_file"], "api.ca_file");
+      if (!std::ifstream(*api.ca_file)) fail(node["ca_file"], "api.ca_file", "cannot read " + api.ca_file->string());
+    }
+    if (node["max_response_bytes"]) {
+      api.max_response_bytes = static_cast<std::size_t>(
+          integer(node["max_response_bytes"], "api.max_response_bytes", 1024, 1LL << 30));
+    }
+  }
+
+  void parse_poll(const YAML::Node &node, PollSettings &poll) const {
+    expect_map(node, "poll");
+    check_keys(node, "poll", {"interval_seconds"});
+    if (node["interval_seconds"]) {
+      poll.interval = std::chrono::seconds(integer(node["interval_seconds"], "poll.interval_seconds", 1, 7 * 24 * 3600));
+    }
+  }
+
+  void parse_repo(const YAML::Node &node, RepoSettings &repo) const {
+    expect_map(node, "repo");
+    check_keys(node, "repo", {"path", "branch", "author"});
+    if (node["path"]) repo.path = path(node["path"], "repo.path");
+    if (node["branch"]) {
+      repo.branch = non_empty_line(node["branch"], "repo.branch");
+      int valid = 0;
+      ensure_libgit2();
+      if (git_reference_name_is_valid(&valid, ("refs/heads/" + repo.branch).c_str()) != 0 || !valid) {
+        fail(node["branch"], "repo.branch", "\"" + repo.branch + "\" is not a valid git branch name");
+      }
+    }
+    if (const YAML::Node author = node["author"]) {
+      expect_map(author, "repo.author");
+      check_keys(author, "repo.author", {"name", "email"});
+      if (author["name"]) repo.author_name = identity_part(author["name"], "repo.author.name");
+      if (author["email"]) repo.author_email = identity_part(author["email"], "repo.author.email");
+    }
+  }
+
+  std::string identity_part(const YAML::Node &node, const std::string &key) const {
+    std::string value = non_empty_line(node, key);
+    if (value.find_first_of("<>") != std::string::npos) fail(node, key, "must not contain < or >");
+    return value;
+  }
+
+  void parse_log(const YAML::Node &node, LogLevel &level) const {
+    expect_map(node, "log");
+    check_keys(node, "log", {"level"});
+    if (node["level"]) {
+      auto parsed = parse_log_level(scalar(node["level"], "log.level"));
+      if (!parsed) fail(node["level"], "log.level", "expected error, warning, info or debug");
+      level = *parsed;
+    }
+  }
+
+  std::vector<TaskEntry> parse_tasks(const YAML::Node &node) const {
+    if (!node.IsSequence()) fail(node, "tasks", "expected a list of task IDs");
+    if (node.size() == 0) fail(node, "tasks", "the list is empty: nothing to mirror");
+    std::vector<TaskEntry> tasks;
+    std::map<std::string, int> first_line;
+    for (std::size_t i = 0; i < node.size(); ++i) {
+      const YAML::Node item = node[i];
+      const std::string key = "tasks[" + std::to_string(i) + "]";
+      TaskEntry task;
+      if (item.IsMap()) {
+        check_keys(item, key, {"id", "name"});
+        if (!item["id"]) fail(item, key + ".id", "missing");
+        if (item["name"]) task.name = non_empty_line(item["name"], key + ".name");
+      }
+      // Copy-constructed: assigning one yaml-cpp Node to another would rewrite the document.
+      const YAML::Node id_node = item.IsMap() ? item["id"] : item;
+      const std::string id = scalar(id_node, key);
+      if (!is_uuid(id)) fail(id_node, key, "\"" + id + "\" is not a task ID (expected a UUID like 3c90c3cc-0d44-4b50-8888-8dd25736052a)");
+      task.id = id;
+      std::transform(task.id.begin(), task.id.end(), task.id.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      const int line = id_node.Mark().line + 1;
+      if (auto [it, inserted] = first_line.emplace(task.id, line); !inserted) {
+        fail(id_node, key, "duplicate task " + task.id + " (first listed on line " + std::to_string(it->second) + ")");
+      }
+      tasks.push_back(std::move(task));
+    }
+    return tasks;
+  }
+
+  std::string m_source;
+  std::filesystem::path m_base_dir;
+};
+
+} // namespace
+
+bool is_uuid(std::string_view text) {
+  if (text.size() != 36) return false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const bool dash_position = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash_position ? text[i] != '-' : !std::isxdigit(static_cast<unsigned char>(text[i]))) return false;
+  }
+  return true;
+}
+
+Result<Config> parse_config(const std::string &text, const std::string &source_name,
+                            const std::filesystem::path &base_dir) {
+  try {
+    YAML::Node root = YAML::Load(text);
+    Config config = Parser(source_name, base_dir).parse(root);
+    config.source = source_name;
+    return config;
+  } catch (const ConfigProblem &problem) {
+    return Error{problem.what()};
+  } catch (const YAML::Exception &e) {
+    return Error{source_name + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
+                 ": YAML syntax error: " + e.msg};
+  }
+}
+
+Result<Config> load_config(const std::filesystem::path &file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return Error{file.string() + ": cannot read the config file: " + std::strerror(errno)};
+  std::ostringstream text;
+  text << in.rdbuf();
+  const std::filesystem::path base_dir = std::filesystem::absolute(file).parent_path();
+  return parse_config(text.str(), file.string(), base_dir);
+}
+
+} // namespace tasksync

@@ -1,0 +1,21 @@
+#include "git_handles.hpp"
+
+#include <mutex>
+
+namespace tasksync {
+
+void ensure_libgit2() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    git_libgit2_init();
+    git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
+  });
+}
+
+std::string git_error_text(int code) {
+  const git_error *error = git_error_last();
+  if (error && error->message) return error->message;
+  return "libgit2 error " + std::to_string(code);
+}
+
+} // namespace tasksync

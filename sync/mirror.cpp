@@ -1,0 +1,349 @@
+#include "mirror.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "atomic_file.hpp"
+
+namespace tasksync {
+namespace {
+
+Error git_failure(const std::string &what, int code) { return Error{what + ": " + git_error_text(code)}; }
+
+std::string branch_ref(const RepoSettings &settings) { return "refs/heads/" + settings.branch; }
+
+template <typename Entries>
+auto find_named(const Entries &entries, const std::string &name) {
+  return std::find_if(entries.begin(), entries.end(), [&](const auto &entry) { return entry.name == name; });
+}
+
+bool is_empty_directory(const std::filesystem::path &path) {
+  std::error_code error;
+  return std::filesystem::is_directory(path, error) && std::filesystem::is_empty(path, error);
+}
+
+} // namespace
+
+Mirror::Mirror(RepoSettings settings, RepositoryPtr repo, std::filesystem::path work_tree)
+    : m_settings(std::move(settings)), m_repo(std::move(repo)), m_work_tree(std::move(work_tree)) {}
+
+Result<Mirror> Mirror::open(const RepoSettings &settings, Access access) {
+  ensure_libgit2();
+  const std::string path = settings.path.string();
+  git_repository *raw = nullptr;
+  std::error_code error;
+  if (std::filesystem::exists(settings.path, error)) {
+    const int rc = git_repository_open_ext(&raw, path.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr);
+    if (rc == GIT_ENOTFOUND && !is_empty_directory(settings.path)) {
+      return Error{"repository " + path + ": exists but is neither a git repository nor an empty directory; " +
+                   "refusing to take it over"};
+    }
+    if (rc < 0 && rc != GIT_ENOTFOUND) return git_failure("cannot open repository " + path, rc);
+  }
+  if (!raw) {
+    if (access == Access::read_only) return Mirror(settings, nullptr, settings.path);
+    git_repository_init_options options = GIT_REPOSITORY_INIT_OPTIONS_INIT;
+    options.flags = GIT_REPOSITORY_INIT_MKPATH;
+    options.initial_head = settings.branch.c_str();
+    if (const int rc = git_repository_init_ext(&raw, path.c_str(), &options); rc < 0) {
+      return git_failure("cannot create repository " + path, rc);
+    }
+  }
+  RepositoryPtr repo(raw);
+  if (git_repository_is_bare(repo.get())) return Error{"repository " + path + ": is bare; tasksync needs a work tree"};
+  std::filesystem::path work_tree = git_repository_workdir(repo.get());
+
+  git_reference *head_raw = nullptr;
+  if (const int rc = git_reference_lookup(&head_raw, repo.get(), "HEAD"); rc < 0) {
+    return git_failure("repository " + path + ": cannot read HEAD", rc);
+  }
+  const ReferencePtr head(head_raw);
+  const std::string wanted = branch_ref(settings);
+  if (git_reference_type(head.get()) != GIT_REFERENCE_SYMBOLIC) {
+    return Error{"repository " + path + ": HEAD is detached; check out " + settings.branch + " first"};
+  }
+  const std::string current = git_reference_symbolic_target(head.get());
+  if (current != wanted) {
+    // An unborn HEAD (fresh `git init` with another default branch) holds nothing to lose.
+    if (git_repository_head_unborn(repo.get()) != 1) {
+      return Error{"repository " + path + ": HEAD is on " + current + " but repo.branch is " + settings.branch +
+                   "; check out " + settings.branch + " or change repo.branch"};
+    }
+    if (access == Access::read_write) {
+      if (const int rc = git_repository_set_head(repo.get(), wanted.c_str()); rc < 0) {
+        return git_failure("repository " + path + ": cannot point HEAD at " + wanted, rc);
+      }
+    }
+  }
+  return Mirror(settings, std::move(repo), std::move(work_tree));
+}
+
+Result<std::optional<CommitPtr>> Mirror::head_commit() const {
+  git_oid id;
+  const int rc = git_reference_name_to_id(&id, m_repo.get(), branch_ref(m_settings).c_str());
+  if (rc == GIT_ENOTFOUND) return std::optional<CommitPtr>{};
+  if (rc < 0) return git_failure("cannot read " + branch_ref(m_settings), rc);
+  git_commit *commit = nullptr;
+  if (const int lookup = git_commit_lookup(&commit, m_repo.get(), &id); lookup < 0) {
+    return git_failure("cannot read the commit at " + branch_ref(m_settings), lookup);
+  }
+  return std::optional<CommitPtr>(CommitPtr(commit));
+}
+
+Result<TreePtr> Mirror::tree_of(const std::optional<CommitPtr> &head) const {
+  git_tree *tree = nullptr;
+  if (head) {
+    if (const int rc = git_commit_tree(&tree, head->get()); rc < 0) return git_failure("cannot read HEAD's tree", rc);
+    return TreePtr(tree);
+  }
+  // An unborn branch starts from the empty tree.
+  git_treebuilder *builder = nullptr;
+  if (const int rc = git_treebuilder_new(&builder, m_repo.get(), nullptr); rc < 0) {
+    return git_failure("cannot build an empty tree", rc);
+  }
+  const TreeBuilderPtr owned(builder);
+  git_oid id;
+  if (const int rc = git_treebuilder_write(&id, builder); rc < 0) return git_failure("cannot write an empty tree", rc);
+  if (const int rc = git_tree_lookup(&tree, m_repo.get(), &id); rc < 0) return git_failure("cannot read a tree", rc);
+  return TreePtr(tree);
+}
+
+Result<std::vector<Mirror::Entry>> Mirror::entries_at(const git_tree *tree, const std::string &task_dir) const {
+  std::vector<Entry> entries;
+  git_tree_entry *raw = nullptr;
+  const int rc = git_tree_entry_bypath(&raw, tree, task_dir.c_str());
+  if (rc == GIT_ENOTFOUND) return entries;
+  if (rc < 0) return git_failure("cannot read " + task_dir + " in HEAD", rc);
+  const TreeEntryPtr entry(raw);
+  if (git_tree_entry_type(entry.get()) != GIT_OBJECT_TREE) {
+    return Error{task_dir + " in HEAD is not a directory; move it away so tasksync can mirror the task"};
+  }
+  git_tree *subtree = nullptr;
+  if (const int lookup = git_tree_lookup(&subtree, m_repo.get(), git_tree_entry_id(entry.get())); lookup < 0) {
+    return git_failure("cannot read " + task_dir + " in HEAD", lookup);
+  }
+  const TreePtr owned(subtree);
+  for (std::size_t i = 0; i < git_tree_entrycount(subtree); ++i) {
+    const git_tree_entry *child = git_tree_entry_byindex(subtree, i);
+    entries.push_back({git_tree_entry_name(child), *git_tree_entry_id(child), git_tree_entry_filemode(child)});
+  }
+  return entries;
+}
+
+Result<Mirror::TaskState> Mirror::read_state(const std::string &task_dir,
+                                             const std::optional<Snapshot> &desired) const {
+  TaskState state;
+  if (desired) {
+    for (const RenderedFile &file : desired->files) {
+      Entry entry{file.name, {}, GIT_FILEMODE_BLOB};
+      if (const int rc = git_odb_hash(&entry.id, file.content.data(), file.content.size(), GIT_OBJECT_BLOB); rc < 0) {
+        return git_failure("cannot hash " + file.name, rc);
+      }
+      state.want.push_back(std::move(entry));
+    }
+  }
+  if (m_repo) {
+    auto head = head_commit();
+    if (!head) return head.error();
+    state.head = std::move(*head);
+    auto tree = tree_of(state.head);
+    if (!tree) return tree.error();
+    state.tree = std::move(*tree);
+    auto have = entries_at(state.tree.get(), task_dir);
+    if (!have) return have.error();
+    state.have = std::move(*have);
+  }
+  const bool same = state.want.size() == state.have.size() &&
+                    std::all_of(state.want.begin(), state.want.end(), [&](const Entry &want) {
+                      const auto have = find_named(state.have, want.name);
+                      return have != state.have.end() && have->mode == want.mode && git_oid_equal(&have->id, &want.id);
+                    });
+  if (same) state.kind = ChangeKind::unchanged;
+  else if (!desired) state.kind = ChangeKind::deleted;
+  else if (state.have.empty()) state.kind = ChangeKind::added;
+  else state.kind = ChangeKind::updated;
+  return state;
+}
+
+Result<ChangeKind> Mirror::plan(const std::string &task_id, const std::optional<Snapshot> &desired) const {
+  auto state = read_state("tasks/" + task_id, desired);
+  if (!state) return state.error();
+  return state->kind;
+}
+
+Result<Mirror::Applied> Mirror::apply(const std::optional<Snapshot> &desired, const CommitInfo &info) {
+  if (!m_repo) return Error{"the repository is open read-only"};
+  const std::string task_dir = "tasks/" + info.task_id;
+  auto state = read_state(task_dir, desired);
+  if (!state) return state.error();
+  if (state->kind == ChangeKind::unchanged) return Applied{};
+
+  auto tree_id = write_tree(*state, task_dir, desired);
+  if (!tree_id) return tree_id.error();
+  // Work tree before the ref: if the commit fails, the next pass still sees a difference
+  // against HEAD and converges, instead of leaving a commit the work tree never got.
+  if (auto written = update_work_tree(task_dir, desired, *state); !written) return written.error();
+  auto commit_id = write_commit(*state, *tree_id, info);
+  if (!commit_id) return commit_id.error();
+  if (auto indexed = update_index(task_dir, *state); !indexed) {
+    return Error{"committed " + *commit_id + " but could not update the index: " + indexed.error().message};
+  }
+  return Applied{state->kind, *commit_id};
+}
+
+Result<git_oid> Mirror::write_tree(const TaskState &state, const std::string &task_dir,
+                                   const std::optional<Snapshot> &desired) {
+  std::vector<std::string> paths;
+  std::vector<git_tree_update> updates;
+  paths.reserve(state.want.size() + state.have.size());
+  if (desired) {
+    for (std::size_t i = 0; i < desired->files.size(); ++i) {
+      const RenderedFile &file = desired->files[i];
+      git_oid id;
+      if (const int rc = git_blob_create_from_buffer(&id, m_repo.get(), file.content.data(), file.content.size());
+          rc < 0) {
+        return git_failure("cannot store " + task_dir + "/" + file.name, rc);
+      }
+      paths.push_back(task_dir + "/" + file.name);
+      updates.push_back({GIT_TREE_UPDATE_UPSERT, id, GIT_FILEMODE_BLOB, paths.back().c_str()});
+    }
+  }
+  for (const Entry &have : state.have) {
+    if (find_named(state.want, have.name) != state.want.end()) continue;
+    paths.push_back(task_dir + "/" + have.name);
+    updates.push_back({GIT_TREE_UPDATE_REMOVE, have.id, have.mode, paths.back().c_str()});
+  }
+  git_oid tree_id;
+  // Rewrites only the trees on the task's path, whatever the size of the repository.
+  if (const int rc = git_tree_create_updated(&tree_id, m_repo.get(), state.tree.get(), updates.size(), updates.data());
+      rc < 0) {
+    return git_failure("cannot build the tree for " + task_dir, rc);
+  }
+  return tree_id;
+}
+
+Result<std::string> Mirror::write_commit(const TaskState &state, const git_oid &tree_id, const CommitInfo &info) {
+  git_tree *tree_raw = nullptr;
+  if (const int rc = git_tree_lookup(&tree_raw, m_repo.get(), &tree_id); rc < 0) {
+    return git_failure("cannot read the new tree", rc);
+  }
+  const TreePtr tree(tree_raw);
+  git_signature *author_raw = nullptr;
+  if (const int rc = git_signature_new(&author_raw, m_settings.author_name.c_str(), m_settings.author_email.c_str(),
+                                       info.author_time.unix_seconds, info.author_time.offset_minutes);
+      rc < 0) {
+    return git_failure("cannot make the author signature", rc);
+  }
+  const SignaturePtr author(author_raw);
+  git_signature *committer_raw = nullptr;
+  if (const int rc = git_signature_now(&committer_raw, m_settings.author_name.c_str(), m_settings.author_email.c_str());
+      rc < 0) {
+    return git_failure("cannot make the committer signature", rc);
+  }
+  const SignaturePtr committer(committer_raw);
+  const git_commit *parents[1] = {state.head ? state.head->get() : nullptr};
+  const std::string message = commit_message(state.kind, info);
+  git_oid commit_id;
+  // Compare-and-swap on the branch: fails with GIT_EMODIFIED if someone moved it since we read it.
+  if (const int rc = git_commit_create(&commit_id, m_repo.get(), branch_ref(m_settings).c_str(), author.get(),
+                                       committer.get(), nullptr, message.c_str(), tree.get(), state.head ? 1 : 0,
+                                       parents);
+      rc < 0) {
+    return git_failure("cannot commit to " + branch_ref(m_settings), rc);
+  }
+  return std::string(git_oid_tostr_s(&commit_id));
+}
+
+Result<void> Mirror::update_work_tree(const std::string &task_dir, const std::optional<Snapshot> &desired,
+                                      const TaskState &state) {
+  const std::filesystem::path dir = m_work_tree / task_dir;
+  if (desired) {
+    std::error_code error;
+    std::filesystem::create_directories(dir, error);
+    if (error) return Error{"cannot create " + dir.string() + ": " + error.message()};
+    for (std::size_t i = 0; i < desired->files.size(); ++i) {
+      const Entry &want = state.want[i];
+      const auto have = find_named(state.have, want.name);
+      if (have != state.have.end() && git_oid_equal(&have->id, &want.id)) continue;
+      if (auto written = write_file_atomically(dir / want.name, desired->files[i].content); !written) {
+        return written.error();
+      }
+    }
+  }
+  for (const Entry &have : state.have) {
+    if (find_named(state.want, have.name) != state.want.end()) continue;
+    if (have.mode == GIT_FILEMODE_TREE) {
+      std::error_code error;
+      std::filesystem::remove_all(dir / have.name, error);
+      if (error) return Error{"cannot remove " + (dir / have.name).string() + ": " + error.message()};
+    } else if (auto removed = remove_file_durably(dir / have.name); !removed) {
+      return removed.error();
+    }
+  }
+  if (state.want.empty() && ::rmdir(dir.c_str()) != 0 && errno != ENOENT && errno != ENOTEMPTY) {
+    return Error{"cannot remove " + dir.string() + ": " + std::strerror(errno)};
+  }
+  return {};
+}
+
+Result<git_index *> Mirror::index() {
+  if (!m_index) {
+    git_index *raw = nullptr;
+    if (const int rc = git_repository_index(&raw, m_repo.get()); rc < 0) return git_failure("cannot open the index", rc);
+    m_index.reset(raw);
+  }
+  if (!m_index_dirty) {
+    // Pick up what someone else's git wrote since the last pass.
+    if (const int rc = git_index_read(m_index.get(), 0); rc < 0) return git_failure("cannot read the index", rc);
+  }
+  return m_index.get();
+}
+
+Result<void> Mirror::update_index(const std::string &task_dir, const TaskState &state) {
+  auto index_result = index();
+  if (!index_result) return index_result.error();
+  git_index *index = *index_result;
+  for (const Entry &want : state.want) {
+    const auto have = find_named(state.have, want.name);
+    if (have != state.have.end() && git_oid_equal(&have->id, &want.id)) continue;
+    const std::string path = task_dir + "/" + want.name;
+    struct stat info {};
+    const std::string file = (m_work_tree / path).string();
+    if (::lstat(file.c_str(), &info) != 0) return Error{"cannot stat " + file + ": " + std::strerror(errno)};
+    // Real stat data lets `git status` trust the entry without rehashing the file.
+    git_index_entry entry{};
+    entry.ctime = {static_cast<int32_t>(info.st_ctim.tv_sec), static_cast<uint32_t>(info.st_ctim.tv_nsec)};
+    entry.mtime = {static_cast<int32_t>(info.st_mtim.tv_sec), static_cast<uint32_t>(info.st_mtim.tv_nsec)};
+    entry.dev = static_cast<uint32_t>(info.st_dev);
+    entry.ino = static_cast<uint32_t>(info.st_ino);
+    entry.mode = GIT_FILEMODE_BLOB;
+    entry.uid = info.st_uid;
+    entry.gid = info.st_gid;
+    entry.file_size = static_cast<uint32_t>(info.st_size);
+    entry.id = want.id;
+    entry.path = path.c_str();
+    if (const int rc = git_index_add(index, &entry); rc < 0) return git_failure("cannot index " + path, rc);
+  }
+  for (const Entry &have : state.have) {
+    if (find_named(state.want, have.name) != state.want.end()) continue;
+    const std::string path = task_dir + "/" + have.name;
+    const int rc = have.mode == GIT_FILEMODE_TREE ? git_index_remove_directory(index, path.c_str(), 0)
+                                                  : git_index_remove(index, path.c_str(), 0);
+    if (rc < 0 && rc != GIT_ENOTFOUND) return git_failure("cannot unindex " + path, rc);
+  }
+  m_index_dirty = true;
+  return {};
+}
+
+Result<void> Mirror::finish_pass() {
+  if (!m_index_dirty) return {};
+  if (const int rc = git_index_write(m_index.get()); rc < 0) return git_failure("cannot write the index", rc);
+  m_index_dirty = false;
+  return {};
+}
+
+} // namespace tasksync

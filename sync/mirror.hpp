@@ -1,0 +1,84 @@
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "commit_message.hpp"
+#include "config.hpp"
+#include "git_handles.hpp"
+#include "render.hpp"
+#include "result.hpp"
+
+namespace tasksync {
+
+// The git repository that mirrors the tasks: `tasks/<taskId>/` per task, one commit per change.
+// Not thread-safe: one pass applies its tasks one after another, in config order.
+class Mirror {
+public:
+  // read_write creates the repository when missing; read_only (dry runs) never writes,
+  // and treats a missing repository as empty.
+  enum class Access { read_write, read_only };
+
+  // The outcome of apply(): what changed and the commit that recorded it.
+  struct Applied {
+    ChangeKind kind = ChangeKind::unchanged;
+    std::string commit_id; // empty when unchanged
+  };
+
+  // Opens (or creates) the repository at settings.path with HEAD on settings.branch.
+  static Result<Mirror> open(const RepoSettings &settings, Access access);
+
+  // What apply() would do: compares blob ids of `desired` (nullopt: deleted upstream) with
+  // HEAD's tree. Reads no work-tree file and writes nothing.
+  Result<ChangeKind> plan(const std::string &task_id, const std::optional<Snapshot> &desired) const;
+
+  // Makes `tasks/<task_id>/` hold exactly `desired` (nullopt: removes it) in HEAD, the work
+  // tree and the index, with one commit when anything differs; touches nothing otherwise.
+  Result<Applied> apply(const std::optional<Snapshot> &desired, const CommitInfo &info);
+
+  // Writes the index if this pass changed it (once per pass, not once per commit).
+  Result<void> finish_pass();
+
+  // The repository's work tree.
+  const std::filesystem::path &work_tree() const { return m_work_tree; }
+
+private:
+  // A file of a task directory as git sees it.
+  struct Entry {
+    std::string name;
+    git_oid id;
+    git_filemode_t mode;
+  };
+  // HEAD and the task directory in it, next to what the directory should hold.
+  struct TaskState {
+    std::optional<CommitPtr> head; // none on an unborn branch
+    TreePtr tree;                  // HEAD's tree, or the empty tree
+    std::vector<Entry> have;       // the task directory in HEAD
+    std::vector<Entry> want;       // the desired directory
+    ChangeKind kind = ChangeKind::unchanged;
+  };
+
+  Mirror(RepoSettings settings, RepositoryPtr repo, std::filesystem::path work_tree);
+
+  Result<TaskState> read_state(const std::string &task_dir, const std::optional<Snapshot> &desired) const;
+  Result<std::optional<CommitPtr>> head_commit() const;
+  Result<TreePtr> tree_of(const std::optional<CommitPtr> &head) const;
+  Result<std::vector<Entry>> entries_at(const git_tree *tree, const std::string &task_dir) const;
+  Result<git_oid> write_tree(const TaskState &state, const std::string &task_dir,
+                             const std::optional<Snapshot> &desired);
+  Result<std::string> write_commit(const TaskState &state, const git_oid &tree_id, const CommitInfo &info);
+  Result<void> update_work_tree(const std::string &task_dir, const std::optional<Snapshot> &desired,
+                                const TaskState &state);
+  Result<void> update_index(const std::string &task_dir, const TaskState &state);
+  Result<git_index *> index();
+
+  RepoSettings m_settings;
+  RepositoryPtr m_repo; // null: read-only view of a repository that does not exist yet
+  std::filesystem::path m_work_tree;
+  IndexPtr m_index;
+  bool m_index_dirty = false;
+};
+
+} // namespace tasksync

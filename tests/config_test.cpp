@@ -1,0 +1,152 @@
+#include "config.hpp"
+
+#include <gtest/gtest.h>
+
+#include "temp_dir.hpp"
+
+using namespace tasksync;
+
+namespace {
+
+Result<Config> parse(const std::string &text) { return parse_config(text, "config.yaml", "/etc/tasksync"); }
+
+std::string error_of(const std::string &text) {
+  auto config = parse(text);
+  EXPECT_FALSE(config.ok()) << text;
+  return config ? "" : config.error().message;
+}
+
+} // namespace
+
+TEST(Config, ParsesEveryKey) {
+  auto config = parse(R"(
+api:
+  base_url: http://127.0.0.1:8080/anchor/
+  timeout_seconds: 5
+  api_key_file: keys/anchor
+  max_response_bytes: 4096
+poll:
+  interval_seconds: 60
+repo:
+  path: /srv/mirror
+  branch: audit
+  author: {name: Mirror Bot, email: bot@example.com}
+log:
+  level: debug
+tasks:
+  - 3C90C3CC-0D44-4B50-8888-8DD25736052A
+  - id: 5f0e2a51-8a3b-4c1d-9e2f-0123456789ab
+    name: checkout-flow
+)");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->api.base_url.to_string(), "http://127.0.0.1:8080/anchor");
+  EXPECT_EQ(config->api.timeout.count(), 5);
+  EXPECT_EQ(*config->api.api_key_file, "/etc/tasksync/keys/anchor");
+  EXPECT_EQ(config->api.max_response_bytes, 4096u);
+  EXPECT_EQ(config->poll.interval.count(), 60);
+  EXPECT_EQ(config->repo.path, "/srv/mirror");
+  EXPECT_EQ(config->repo.branch, "audit");
+  EXPECT_EQ(config->repo.author_name, "Mirror Bot");
+  EXPECT_EQ(config->repo.author_email, "bot@example.com");
+  EXPECT_EQ(config->log_level, LogLevel::debug);
+  ASSERT_EQ(config->tasks.size(), 2u);
+  EXPECT_EQ(config->tasks[0].id, "3c90c3cc-0d44-4b50-8888-8dd25736052a");
+  EXPECT_EQ(config->tasks[0].label(), "3c90c3cc-0d44-4b50-8888-8dd25736052a");
+  EXPECT_EQ(config->tasks[1].label(), "checkout-flow");
+}
+
+TEST(Config, AppliesDefaults) {
+  auto config = parse("tasks: [3c90c3cc-0d44-4b50-8888-8dd25736052a]\n");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->api.base_url.to_string(), "https://api.anchorbrowser.io:443");
+  EXPECT_EQ(config->api.timeout.count(), 30);
+  EXPECT_FALSE(config->api.api_key_file);
+  EXPECT_EQ(config->poll.interval.count(), 300);
+  EXPECT_EQ(config->repo.path, "/var/lib/tasksync/mirror");
+  EXPECT_EQ(config->repo.branch, "main");
+  EXPECT_EQ(config->repo.author_name, "tasksync");
+  EXPECT_EQ(config->repo.author_email, "tasksync@localhost");
+}
+
+TEST(Config, ExampleFileIsValid) {
+  auto config = load_config(TASKSYNC_SOURCE_DIR "/config.example.yaml");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->tasks.size(), 2u);
+  EXPECT_EQ(config->tasks[1].name, "checkout-flow");
+}
+
+TEST(Config, UnknownKeysNameFileLineAndKey) {
+  EXPECT_EQ(error_of("tasks: [3c90c3cc-0d44-4b50-8888-8dd25736052a]\npoll:\n  intervl_seconds: 5\n"),
+            "config.yaml:3: poll.intervl_seconds: unknown key (expected one of: interval_seconds)");
+  EXPECT_NE(error_of("taks: []\n").find("config.yaml:1: taks: unknown key"), std::string::npos);
+}
+
+TEST(Config, TaskIdsMustBeUuids) {
+  const std::string error = error_of("tasks:\n  - 3c90c3cc-0d44-4b50-8888-8dd25736052a\n  - ../../etc\n");
+  EXPECT_NE(error.find("config.yaml:3: tasks[1]: \"../../etc\" is not a task ID"), std::string::npos) << error;
+  EXPECT_NE(error_of("tasks: [3c90c3cc-0d44-4b50-8888-8dd25736052]\n").find("is not a task ID"), std::string::npos);
+  EXPECT_NE(error_of("tasks: [3c90c3cc-0d44-4b50-8888-8dd25736052g]\n").find("is not a task ID"), std::string::npos);
+  EXPECT_NE(error_of("tasks:\n  - id: 3c90c3cc_0d44-4b50-8888-8dd25736052a\n").find("is not a task ID"), std::string::npos);
+}
+
+TEST(Config, DuplicateTasksAreRefused) {
+  const std::string error = error_of(
+      "tasks:\n  - 3c90c3cc-0d44-4b50-8888-8dd25736052a\n  - id: 3C90C3CC-0D44-4B50-8888-8DD25736052A\n");
+  EXPECT_NE(error.find("config.yaml:3: tasks[1]: duplicate task 3c90c3cc-0d44-4b50-8888-8dd25736052a (first listed on line 2)"),
+            std::string::npos)
+      << error;
+}
+
+TEST(Config, InlineApiKeyIsRefusedWithoutEchoingIt) {
+  const std::string error = error_of("api:\n  api_key: sk-live-123\ntasks: [3c90c3cc-0d44-4b50-8888-8dd25736052a]\n");
+  EXPECT_NE(error.find("config.yaml:2: api.api_key: an API key may not be written in the config file"), std::string::npos)
+      << error;
+  EXPECT_NE(error.find("ANCHORBROWSER_API_KEY"), std::string::npos);
+  EXPECT_EQ(error.find("sk-live-123"), std::string::npos);
+  EXPECT_NE(error_of("api_key: sk-live-123\ntasks: []\n").find("api_key: an API key may not be written"), std::string::npos);
+}
+
+TEST(Config, SyntaxErrorsReportTheLine) {
+  const std::string error = error_of("tasks:\n  - 3c90c3cc-0d44-4b50-8888-8dd25736052a\npoll: [\n");
+  EXPECT_EQ(error.rfind("config.yaml:", 0), 0u);
+  EXPECT_NE(error.find("YAML syntax error"), std::string::npos) << error;
+}
+
+TEST(Config, WrongTypesAndRangesAreExplained) {
+  const std::string tasks = "tasks: [3c90c3cc-0d44-4b50-8888-8dd25736052a]\n";
+  EXPECT_EQ(error_of(tasks + "poll:\n  interval_seconds: soon\n"),
+            "config.yaml:3: poll.interval_seconds: expected a whole number, got \"soon\"");
+  EXPECT_EQ(error_of(tasks + "poll:\n  interval_seconds: 0\n"),
+            "config.yaml:3: poll.interval_seconds: must be between 1 and 604800");
+  EXPECT_NE(error_of(tasks + "api:\n  base_url: ftp://example.com\n").find("api.base_url: unsupported scheme"),
+            std::string::npos);
+  EXPECT_NE(error_of(tasks + "api:\n  base_url: https://user:pw@example.com\n").find("credentials in the URL"),
+            std::string::npos);
+  EXPECT_NE(error_of(tasks + "repo:\n  branch: 'bad..name'\n").find("not a valid git branch name"), std::string::npos);
+  EXPECT_NE(error_of(tasks + "repo:\n  author: {email: a<b>@c}\n").find("repo.author.email"), std::string::npos);
+  EXPECT_NE(error_of(tasks + "log:\n  level: loud\n").find("log.level"), std::string::npos);
+  EXPECT_NE(error_of("tasks: []\n").find("tasks: the list is empty"), std::string::npos);
+  EXPECT_NE(error_of("tasks: 3c90c3cc-0d44-4b50-8888-8dd25736052a\n").find("tasks: expected a list"), std::string::npos);
+  EXPECT_NE(error_of("").find("the file is empty"), std::string::npos);
+  EXPECT_NE(error_of(tasks + "api:\n  ca_file: /nonexistent/ca.pem\n").find("api.ca_file: cannot read"), std::string::npos);
+}
+
+TEST(Config, DuplicateKeysAreRefused) {
+  EXPECT_NE(error_of("tasks: [3c90c3cc-0d44-4b50-8888-8dd25736052a]\npoll: {interval_seconds: 5, interval_seconds: 6}\n")
+                .find("appears twice"),
+            std::string::npos);
+}
+
+TEST(Config, LoadConfigResolvesRelativePathsAgainstTheFile) {
+  test::TempDir dir;
+  test::write_text(dir / "etc/config.yaml", "repo: {path: mirror}\ntasks: [3c90c3cc-0d44-4b50-8888-8dd25736052a]\n");
+  auto config = load_config(dir / "etc/config.yaml");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->repo.path, dir / "etc/mirror");
+}
+
+TEST(Config, MissingFileIsNamed) {
+  auto config = load_config("/nonexistent/tasksync.yaml");
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.error().message, "/nonexistent/tasksync.yaml: cannot read the config file: No such file or directory");
+}

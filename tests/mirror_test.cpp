@@ -1,0 +1,186 @@
+#include "mirror.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <utime.h>
+
+#include "process.hpp"
+#include "temp_dir.hpp"
+
+using namespace tasksync;
+
+namespace {
+
+const std::string kTask = "3c90c3cc-0d44-4b50-8888-8dd25736052a";
+const std::string kOther = "5f0e2a51-8a3b-4c1d-9e2f-0123456789ab";
+
+Snapshot snapshot(const std::string &code, const std::string &code_file = "task.ts") {
+  Snapshot result{{{"task.json", "{\n  \"code\": \"" + code + "\"\n}\n"}, {code_file, code}}};
+  std::sort(result.files.begin(), result.files.end(), [](const auto &a, const auto &b) { return a.name < b.name; });
+  return result;
+}
+
+CommitInfo info(const std::string &task, const std::string &version) {
+  return {task, task == kOther ? "checkout-flow" : task, version, "2026-11-20T16:31:07+02:00", {1795185067, 120}};
+}
+
+class MirrorTest : public ::testing::Test {
+protected:
+  MirrorTest() { m_settings.path = m_dir / "mirror"; }
+
+  Mirror open() {
+    auto mirror = Mirror::open(m_settings, Mirror::Access::read_write);
+    EXPECT_TRUE(mirror.ok()) << mirror.error().message;
+    return std::move(mirror).value();
+  }
+
+  Mirror::Applied apply(Mirror &mirror, const std::optional<Snapshot> &desired, const CommitInfo &commit) {
+    auto applied = mirror.apply(desired, commit);
+    EXPECT_TRUE(applied.ok()) << applied.error().message;
+    auto flushed = mirror.finish_pass();
+    EXPECT_TRUE(flushed.ok()) << flushed.error().message;
+    return applied ? *applied : Mirror::Applied{};
+  }
+
+  std::string repo() const { return m_settings.path.string(); }
+  std::string git_out(const std::vector<std::string> &args) const {
+    auto result = test::git(repo(), args);
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    return result.out;
+  }
+
+  // The repository is consistent: fsck is clean and the work tree and index match HEAD.
+  void expect_clean() const {
+    auto fsck = test::git(repo(), {"fsck", "--strict"});
+    EXPECT_EQ(fsck.exit_code, 0) << fsck.out << fsck.err;
+    EXPECT_EQ(git_out({"status", "--porcelain", "--untracked-files=all"}), "");
+  }
+
+  test::TempDir m_dir;
+  RepoSettings m_settings;
+};
+
+} // namespace
+
+TEST_F(MirrorTest, AddCreatesTheRepositoryAndCommitsTheTask) {
+  Mirror mirror = open();
+  const auto applied = apply(mirror, snapshot("v1"), info(kTask, "1"));
+  EXPECT_EQ(applied.kind, ChangeKind::added);
+  EXPECT_EQ(applied.commit_id, git_out({"rev-parse", "HEAD"}).substr(0, 40));
+  EXPECT_EQ(test::read_text(m_settings.path / "tasks" / kTask / "task.ts"), "v1");
+  EXPECT_EQ(git_out({"symbolic-ref", "HEAD"}), "refs/heads/main\n");
+  EXPECT_EQ(git_out({"log", "-1", "--format=%an <%ae>|%ad|%cn|%B", "--date=iso-strict"}),
+            "tasksync <tasksync@localhost>|2026-11-20T16:31:07+02:00|tasksync|" + kTask + ": add version 1\n\nTask-Id: " +
+                kTask + "\nTask-Version: 1\nTask-Updated-At: 2026-11-20T16:31:07+02:00\n\n");
+  EXPECT_EQ(git_out({"show", "--name-status", "--format="}),
+            "A\ttasks/" + kTask + "/task.json\nA\ttasks/" + kTask + "/task.ts\n");
+  expect_clean();
+}
+
+TEST_F(MirrorTest, UnchangedTaskWritesNothing) {
+  Mirror mirror = open();
+  apply(mirror, snapshot("v1"), info(kTask, "1"));
+  const auto file = m_settings.path / "tasks" / kTask / "task.ts";
+  const auto index = m_settings.path / ".git/index";
+  const utimbuf old_times{1000000000, 1000000000};
+  ASSERT_EQ(::utime(file.c_str(), &old_times), 0);
+  ASSERT_EQ(::utime(index.c_str(), &old_times), 0);
+  const std::string head = git_out({"rev-parse", "HEAD"});
+
+  EXPECT_EQ(mirror.plan(kTask, snapshot("v1")).value(), ChangeKind::unchanged);
+  EXPECT_EQ(apply(mirror, snapshot("v1"), info(kTask, "1")).kind, ChangeKind::unchanged);
+  Mirror reopened = open();
+  EXPECT_EQ(apply(reopened, snapshot("v1"), info(kTask, "1")).kind, ChangeKind::unchanged);
+
+  struct stat after {};
+  ASSERT_EQ(::stat(file.c_str(), &after), 0);
+  EXPECT_EQ(after.st_mtime, 1000000000);
+  ASSERT_EQ(::stat(index.c_str(), &after), 0);
+  EXPECT_EQ(after.st_mtime, 1000000000);
+  EXPECT_EQ(git_out({"rev-parse", "HEAD"}), head);
+}
+
+TEST_F(MirrorTest, UpdateTouchesOnlyThatTasksDirectory) {
+  Mirror mirror = open();
+  apply(mirror, snapshot("a1"), info(kTask, "1"));
+  apply(mirror, snapshot("b1"), info(kOther, "1"));
+  test::write_text(m_settings.path / "README.md", "kept\n");
+  ASSERT_EQ(test::run_process({"git", "-C", repo(), "add", "README.md"}).exit_code, 0);
+  ASSERT_EQ(test::run_process({"git", "-C", repo(), "-c", "user.name=Person", "-c", "user.email=p@example.com", "commit",
+                               "-q", "-m", "Add a README"})
+                .exit_code,
+            0);
+  const std::string person_commit = git_out({"rev-parse", "HEAD"});
+
+  Mirror reopened = open();
+  const auto applied = apply(reopened, snapshot("b2"), info(kOther, "2"));
+  EXPECT_EQ(applied.kind, ChangeKind::updated);
+  EXPECT_EQ(git_out({"log", "-1", "--format=%s"}), "checkout-flow: update to version 2\n");
+  EXPECT_EQ(git_out({"rev-parse", "HEAD^"}), person_commit);
+  EXPECT_EQ(git_out({"show", "--name-status", "--format="}),
+            "M\ttasks/" + kOther + "/task.json\nM\ttasks/" + kOther + "/task.ts\n");
+  EXPECT_EQ(test::read_text(m_settings.path / "README.md"), "kept\n");
+  EXPECT_EQ(git_out({"rev-list", "--count", "HEAD"}), "4\n");
+  expect_clean();
+}
+
+TEST_F(MirrorTest, LanguageChangeReplacesTheCodeFile) {
+  Mirror mirror = open();
+  apply(mirror, snapshot("v1"), info(kTask, "1"));
+  EXPECT_EQ(apply(mirror, snapshot("v2", "task.js"), info(kTask, "2")).kind, ChangeKind::updated);
+  EXPECT_FALSE(std::filesystem::exists(m_settings.path / "tasks" / kTask / "task.ts"));
+  EXPECT_EQ(test::read_text(m_settings.path / "tasks" / kTask / "task.js"), "v2");
+  expect_clean();
+}
+
+TEST_F(MirrorTest, DeletionRemovesTheDirectoryInOneCommit) {
+  Mirror mirror = open();
+  apply(mirror, snapshot("a1"), info(kTask, "1"));
+  apply(mirror, snapshot("b1"), info(kOther, "1"));
+  EXPECT_EQ(mirror.plan(kOther, std::nullopt).value(), ChangeKind::deleted);
+  EXPECT_EQ(apply(mirror, std::nullopt, info(kOther, "1")).kind, ChangeKind::deleted);
+  EXPECT_FALSE(std::filesystem::exists(m_settings.path / "tasks" / kOther));
+  EXPECT_TRUE(std::filesystem::exists(m_settings.path / "tasks" / kTask / "task.ts"));
+  EXPECT_EQ(git_out({"log", "-1", "--format=%s"}), "checkout-flow: delete (deleted upstream)\n");
+  EXPECT_EQ(git_out({"ls-tree", "-r", "--name-only", "HEAD"}), "tasks/" + kTask + "/task.json\ntasks/" + kTask + "/task.ts\n");
+  expect_clean();
+  // Deleting again, or deleting a task never mirrored, changes nothing.
+  EXPECT_EQ(apply(mirror, std::nullopt, info(kOther, "1")).kind, ChangeKind::unchanged);
+  EXPECT_EQ(git_out({"rev-list", "--count", "HEAD"}), "3\n");
+}
+
+TEST_F(MirrorTest, ReadOnlyViewOfAMissingRepositoryCreatesNothing) {
+  auto mirror = Mirror::open(m_settings, Mirror::Access::read_only);
+  ASSERT_TRUE(mirror.ok()) << mirror.error().message;
+  EXPECT_EQ(mirror->plan(kTask, snapshot("v1")).value(), ChangeKind::added);
+  EXPECT_EQ(mirror->plan(kTask, std::nullopt).value(), ChangeKind::unchanged);
+  EXPECT_FALSE(mirror->apply(snapshot("v1"), info(kTask, "1")).ok());
+  EXPECT_FALSE(std::filesystem::exists(m_settings.path));
+}
+
+TEST_F(MirrorTest, RefusesADirectoryThatIsNotARepository) {
+  test::write_text(m_settings.path / "notes.txt", "mine");
+  auto mirror = Mirror::open(m_settings, Mirror::Access::read_write);
+  ASSERT_FALSE(mirror.ok());
+  EXPECT_NE(mirror.error().message.find("neither a git repository nor an empty directory"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(m_settings.path / ".git"));
+}
+
+TEST_F(MirrorTest, AdoptsAnEmptyDirectoryAndAnUnbornHead) {
+  ASSERT_EQ(test::run_process({"git", "init", "-q", "-b", "master", repo()}).exit_code, 0);
+  Mirror mirror = open();
+  apply(mirror, snapshot("v1"), info(kTask, "1"));
+  EXPECT_EQ(git_out({"symbolic-ref", "HEAD"}), "refs/heads/main\n");
+  expect_clean();
+}
+
+TEST_F(MirrorTest, RefusesAHeadOnAnotherBranch) {
+  {
+    Mirror mirror = open();
+    apply(mirror, snapshot("v1"), info(kTask, "1"));
+  }
+  ASSERT_EQ(test::run_process({"git", "-C", repo(), "checkout", "-q", "-b", "experiment"}).exit_code, 0);
+  auto mirror = Mirror::open(m_settings, Mirror::Access::read_write);
+  ASSERT_FALSE(mirror.ok());
+  EXPECT_NE(mirror.error().message.find("HEAD is on refs/heads/experiment but repo.branch is main"), std::string::npos);
+}

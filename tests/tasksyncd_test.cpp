@@ -1,0 +1,185 @@
+// Integration tests: the real tasksyncd binary against the in-process fake API.
+#include <gtest/gtest.h>
+
+#include "fake_api.hpp"
+#include "process.hpp"
+#include "temp_dir.hpp"
+
+using namespace tasksync;
+
+namespace {
+
+const std::string kKey = "sk-integration-secret-0123456789";
+const std::string kExampleTask = "3c90c3cc-0d44-4b50-8888-8dd25736052a";
+const std::string kOtherTask = "5f0e2a51-8a3b-4c1d-9e2f-0123456789ab";
+
+class TasksyncdTest : public ::testing::Test {
+protected:
+  TasksyncdTest() {
+    write_config("tasks:\n  - " + kExampleTask + "\n  - id: " + kOtherTask + "\n    name: checkout-flow\n");
+    serve(kExampleTask, "6");
+    serve(kOtherTask, "1");
+  }
+
+  void serve(const std::string &id, const std::string &version) {
+    test::FakeVersion fake;
+    fake.task_id = id;
+    fake.version = version;
+    fake.code = "// version " + version + "\n";
+    m_api.set_version(fake);
+  }
+
+  void write_config(const std::string &tasks_yaml) {
+    test::write_text(m_config, "api:\n  base_url: " + m_api.base_url() + "\n  timeout_seconds: 5\nrepo:\n  path: " +
+                                   m_repo.string() + "\n" + tasks_yaml);
+  }
+
+  test::ProcessResult run(std::vector<std::string> args,
+                          std::map<std::string, std::optional<std::string>> env = {{"ANCHORBROWSER_API_KEY", kKey}}) {
+    env.emplace("CREDENTIALS_DIRECTORY", std::nullopt);
+    env.emplace("JOURNAL_STREAM", std::nullopt);
+    args.insert(args.begin(), TASKSYNCD_PATH);
+    auto result = test::run_process(args, env);
+    EXPECT_EQ(result.out.find(kKey), std::string::npos) << "the API key leaked to stdout";
+    EXPECT_EQ(result.err.find(kKey), std::string::npos) << "the API key leaked to stderr";
+    return result;
+  }
+
+  test::ProcessResult once() { return run({"--config", m_config.string(), "--once"}); }
+
+  std::string git_out(const std::vector<std::string> &args) {
+    auto result = test::git(m_repo.string(), args);
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    return result.out;
+  }
+
+  void expect_consistent() {
+    auto fsck = test::git(m_repo.string(), {"fsck", "--strict"});
+    EXPECT_EQ(fsck.exit_code, 0) << fsck.out << fsck.err;
+    EXPECT_EQ(git_out({"status", "--porcelain", "--untracked-files=all"}), "");
+  }
+
+  test::TempDir m_dir;
+  test::FakeApi m_api{kKey};
+  std::filesystem::path m_config = m_dir / "config.yaml";
+  std::filesystem::path m_repo = m_dir / "mirror";
+};
+
+} // namespace
+
+TEST_F(TasksyncdTest, OnceMirrorsEveryTaskAndASecondRunCommitsNothing) {
+  auto first = once();
+  EXPECT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_EQ(git_out({"log", "--reverse", "--format=%s"}), kExampleTask + ": add version 6\ncheckout-flow: add version 1\n");
+  expect_consistent();
+  const auto file = m_repo / "tasks" / kExampleTask / "task.ts";
+  const auto mtime = std::filesystem::last_write_time(file);
+
+  auto second = once();
+  EXPECT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_EQ(git_out({"rev-list", "--count", "HEAD"}), "2\n");
+  EXPECT_EQ(std::filesystem::last_write_time(file), mtime);
+  expect_consistent();
+}
+
+TEST_F(TasksyncdTest, ReproducesTheWorkedExampleExactly) {
+  ASSERT_EQ(once().exit_code, 0);
+  m_api.set_reply(kExampleTask, {200, test::read_text(TASKSYNC_TEST_DATA "/example/response.json"), {}});
+  auto result = once();
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  const auto dir = m_repo / "tasks" / kExampleTask;
+  EXPECT_EQ(test::read_text(dir / "task.ts"), test::read_text(TASKSYNC_TEST_DATA "/example/task.ts"));
+  EXPECT_EQ(test::read_text(dir / "task.json"), test::read_text(TASKSYNC_TEST_DATA "/example/task.json"));
+  const std::string commit = git_out({"cat-file", "commit", "HEAD"});
+  EXPECT_EQ(commit.substr(commit.find("\n\n") + 2), test::read_text(TASKSYNC_TEST_DATA "/example/commit-message.txt"));
+  EXPECT_EQ(git_out({"log", "-1", "--format=%aI %an <%ae>"}), "2026-11-20T14:31:07+00:00 tasksync <tasksync@localhost>\n");
+  EXPECT_EQ(git_out({"log", "-p"}).find("s3cr3t"), std::string::npos) << "the proxy password reached git";
+  expect_consistent();
+}
+
+TEST_F(TasksyncdTest, AFailingTaskExitsOneAndTheOthersAreCommitted) {
+  m_api.set_reply(kExampleTask, {500, R"({"error":{"code":500,"message":"Failed to retrieve task version"}})", {}});
+  auto result = once();
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.err.find("task " + kExampleTask + ": HTTP 500: Failed to retrieve task version"), std::string::npos)
+      << result.err;
+  EXPECT_EQ(git_out({"log", "--format=%s"}), "checkout-flow: add version 1\n");
+  expect_consistent();
+}
+
+TEST_F(TasksyncdTest, ConfigErrorsExitTwoBeforeAnyNetworkOrDiskWork) {
+  write_config("tasks:\n  - ../../etc\n");
+  auto result = once();
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find(m_config.string() + ":7: tasks[0]: \"../../etc\" is not a task ID"), std::string::npos)
+      << result.err;
+  EXPECT_FALSE(std::filesystem::exists(m_repo));
+
+  auto missing = run({"--config", (m_dir / "nope.yaml").string(), "--once"});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("nope.yaml: cannot read the config file"), std::string::npos);
+}
+
+TEST_F(TasksyncdTest, BadCommandLineExitsTwo) {
+  EXPECT_EQ(run({"--no-such-flag"}).exit_code, 2);
+  EXPECT_EQ(run({"--once", "--dry-run", "--config", m_config.string()}).exit_code, 2);
+  auto help = run({"--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("--check-config"), std::string::npos);
+  auto version = run({"--version"});
+  EXPECT_EQ(version.exit_code, 0);
+  EXPECT_EQ(version.out.rfind("tasksyncd ", 0), 0u);
+}
+
+TEST_F(TasksyncdTest, MissingKeyExitsThreeAndSaysWhereItLooked) {
+  auto result = run({"--config", m_config.string(), "--once"}, {{"ANCHORBROWSER_API_KEY", std::nullopt}});
+  EXPECT_EQ(result.exit_code, 3);
+  EXPECT_NE(result.err.find("no API key"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("ANCHORBROWSER_API_KEY"), std::string::npos);
+  EXPECT_EQ(m_api.requests(kExampleTask), 0);
+}
+
+TEST_F(TasksyncdTest, KeyFileAndCredentialsAreUsed) {
+  test::write_text(m_dir / "creds/anchor-api-key", kKey + "\n");
+  auto result = run({"--config", m_config.string(), "--once"},
+                    {{"ANCHORBROWSER_API_KEY", std::nullopt}, {"CREDENTIALS_DIRECTORY", (m_dir / "creds").string()}});
+  // run() unsets CREDENTIALS_DIRECTORY only when the caller did not set it.
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+}
+
+TEST_F(TasksyncdTest, RejectedKeyExitsThree) {
+  auto result = run({"--config", m_config.string(), "--once"}, {{"ANCHORBROWSER_API_KEY", "wrong-key"}});
+  EXPECT_EQ(result.exit_code, 3);
+  EXPECT_NE(result.err.find("API key rejected (HTTP 401: Invalid API key)"), std::string::npos) << result.err;
+}
+
+TEST_F(TasksyncdTest, UnusableRepositoryExitsThree) {
+  test::write_text(m_repo / "somebody-elses-file", "x");
+  auto result = once();
+  EXPECT_EQ(result.exit_code, 3);
+  EXPECT_NE(result.err.find("neither a git repository nor an empty directory"), std::string::npos) << result.err;
+}
+
+TEST_F(TasksyncdTest, CheckConfigSummarisesWithoutTouchingAnything) {
+  auto result = run({"--config", m_config.string(), "--check-config"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("tasks: 2"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find(kOtherTask + "  checkout-flow"), std::string::npos);
+  EXPECT_NE(result.out.find("api key: from environment variable ANCHORBROWSER_API_KEY"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(m_repo));
+  EXPECT_EQ(m_api.requests(kExampleTask), 0);
+}
+
+TEST_F(TasksyncdTest, DryRunReportsChangesAndWritesNothing) {
+  auto result = run({"--config", m_config.string(), "--dry-run"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, "added     " + kExampleTask + " version 6\nadded     " + kOtherTask + " (checkout-flow) version 1\n");
+  EXPECT_FALSE(std::filesystem::exists(m_repo));
+
+  ASSERT_EQ(once().exit_code, 0);
+  serve(kOtherTask, "2");
+  result = run({"--config", m_config.string(), "--dry-run"});
+  EXPECT_EQ(result.out, "unchanged " + kExampleTask + " version 6\nupdated   " + kOtherTask + " (checkout-flow) version 2\n");
+  EXPECT_EQ(git_out({"rev-list", "--count", "HEAD"}), "2\n");
+  expect_consistent();
+}

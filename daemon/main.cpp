@@ -6,12 +6,12 @@
 #include <iostream>
 #include <thread>
 
-#include "api_client.hpp"
 #include "api_key.hpp"
 #include "config.hpp"
 #include "log.hpp"
-#include "mirror.hpp"
-#include "poller.hpp"
+#include "service.hpp"
+#include "signals.hpp"
+#include "systemd_supervisor.hpp"
 
 using namespace tasksync;
 
@@ -29,13 +29,30 @@ void print_summary(const Config &config, const std::string &key_source) {
   std::cout << "config " << config.source.string() << ": ok\n"
             << "api: " << config.api.base_url.to_string() << " (timeout " << config.api.timeout.count() << " s)\n"
             << "api key: from " << key_source << "\n"
-            << "poll: every " << config.poll.interval.count() << " s\n"
+            << "poll: every " << config.poll.interval.count() << " s (jitter " << config.poll.jitter.count()
+            << " s), " << config.poll.concurrency << " at once\n"
             << "repo: " << config.repo.path.string() << " (branch " << config.repo.branch << ", author "
-            << config.repo.author_name << " <" << config.repo.author_email << ">)\n"
-            << "tasks: " << config.tasks.size() << "\n";
+            << config.repo.author_name << " <" << config.repo.author_email << ">)\n";
+  if (config.http.host) std::cout << "http: " << *config.http.host << ":" << config.http.port << "\n";
+  std::cout << "tasks: " << config.tasks.size() << "\n";
   for (const TaskEntry &task : config.tasks) {
     std::cout << "  " << task.id << (task.name.empty() ? "" : "  " + task.name) << "\n";
   }
+}
+
+int check_config(const std::string &config_path) {
+  auto config = load_config(config_path);
+  if (!config) {
+    log::error(config.error().message);
+    return kBadUsage;
+  }
+  auto key = load_api_key(api_key_sources_from_environment(config->api.api_key_file));
+  print_summary(*config, key ? key->source : "nowhere");
+  if (!key) {
+    log::error(key.error().message);
+    return kFatal;
+  }
+  return kOk;
 }
 
 void print_dry_run(const PassReport &report) {
@@ -51,26 +68,22 @@ void print_dry_run(const PassReport &report) {
   }
 }
 
-std::string pass_summary(const PassReport &report) {
-  return "pass finished: " + std::to_string(report.outcomes.size()) + " tasks, " +
-         std::to_string(report.commits()) + " commits, " + std::to_string(report.failures()) + " failed";
-}
-
 } // namespace
 
 int main(int argc, char **argv) {
   // OpenSSL writes to sockets the server may have closed; a write error is handled, a signal would kill us.
   std::signal(SIGPIPE, SIG_IGN);
+  tasksyncd::SignalHandler signals; // first: every later thread inherits the blocked signals
 
   CLI::App app{"tasksyncd: mirrors AnchorBrowser tasks into a git repository"};
   std::string config_path = "/etc/tasksync/config.yaml";
   std::string log_level;
   bool once = false;
-  bool check_config = false;
+  bool check = false;
   bool dry_run = false;
   app.add_option("--config", config_path, "Config file")->capture_default_str();
   auto *once_flag = app.add_flag("--once", once, "Run one pass over every task, then exit");
-  auto *check_flag = app.add_flag("--check-config", check_config, "Validate the config, print a summary, change nothing");
+  auto *check_flag = app.add_flag("--check-config", check, "Validate the config, print a summary, change nothing");
   auto *dry_flag = app.add_flag("--dry-run", dry_run, "Fetch and report what would change; write nothing");
   once_flag->excludes(check_flag)->excludes(dry_flag);
   check_flag->excludes(dry_flag);
@@ -84,52 +97,42 @@ int main(int argc, char **argv) {
   }
 
   log::set_journal_format(std::getenv("JOURNAL_STREAM") != nullptr);
-  auto config = load_config(config_path);
-  if (!config) {
-    log::error(config.error().message);
-    return kBadUsage;
-  }
-  log::set_level(log_level.empty() ? config->log_level : *parse_log_level(log_level));
+  const std::optional<LogLevel> log_override =
+      log_level.empty() ? std::nullopt : std::optional<LogLevel>(parse_log_level(log_level));
+  if (log_override) log::set_level(*log_override);
+  if (check) return check_config(config_path);
 
-  auto key = load_api_key(api_key_sources_from_environment(config->api.api_key_file));
-  if (check_config) {
-    if (!key) {
-      print_summary(*config, "nowhere");
-      log::error(key.error().message);
-      return kFatal;
-    }
-    print_summary(*config, key->source);
-    return kOk;
+  auto runtime = open_runtime(config_path, dry_run ? Mirror::Access::read_only : Mirror::Access::read_write);
+  if (!runtime) {
+    log::error(runtime.error().message);
+    return runtime.error().exit_code;
   }
-  if (!key) {
-    log::error(key.error().message);
-    return kFatal;
-  }
-  auto api = ApiClient::create(config->api, std::move(key->value));
-  if (!api) {
-    log::error(config->source.string() + ": " + api.error().message);
-    return kBadUsage;
-  }
-  const auto access = dry_run ? Mirror::Access::read_only : Mirror::Access::read_write;
-  auto mirror = Mirror::open(config->repo, access);
-  if (!mirror) {
-    log::error(mirror.error().message);
-    return kFatal;
-  }
+  log::set_level(log_override.value_or(runtime->config.log_level));
 
   if (dry_run || once) {
-    const PassReport report = run_pass(config->tasks, *api, *mirror, dry_run ? PassMode::dry_run : PassMode::apply);
+    const PassReport report = runtime->poller->run_pass(runtime->config.tasks, runtime->mirror,
+                                                        dry_run ? PassMode::dry_run : PassMode::apply,
+                                                        signals.stop_token());
     if (dry_run) print_dry_run(report);
-    log::info(pass_summary(report));
-    return exit_code(report);
+    log::info("pass finished: " + std::to_string(report.outcomes.size()) + " tasks, " +
+              std::to_string(report.commits()) + " commits, " + std::to_string(report.failures()) + " failed");
+    return report.interrupted ? kOk : exit_code(report);
   }
 
-  log::info("polling " + std::to_string(config->tasks.size()) + " tasks every " +
-            std::to_string(config->poll.interval.count()) + " s into " + config->repo.path.string());
-  for (;;) {
-    const auto started = std::chrono::steady_clock::now();
-    const PassReport report = run_pass(config->tasks, *api, *mirror, PassMode::apply);
-    log::info(pass_summary(report));
-    std::this_thread::sleep_until(started + config->poll.interval);
+  tasksyncd::SystemdSupervisor supervisor;
+  Service service(config_path, std::move(*runtime), supervisor, log_override);
+  if (auto started = service.start_status_server(); !started) {
+    log::error(config_path + ": " + started.error().message);
+    return kBadUsage;
   }
+  signals.on_reload([&service] { service.request_reload(); });
+  service.run(signals.stop_token());
+  signals.on_reload({});
+  // Everything durable is done. A connection attempt in progress cannot be interrupted and
+  // must not hold up the promised prompt exit.
+  std::thread([] {
+    std::this_thread::sleep_for(std::chrono::seconds(3));
+    std::_Exit(kOk);
+  }).detach();
+  return kOk;
 }

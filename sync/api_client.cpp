@@ -85,7 +85,9 @@ Result<ApiClient> ApiClient::create(const ApiSettings &settings, std::string api
   return ApiClient(settings, std::move(client));
 }
 
-Result<TaskVersion, FetchError> ApiClient::fetch_latest(const std::string &task_id) {
+void ApiClient::cancel() { m_client->stop(); }
+
+Result<TaskVersion, FetchError> ApiClient::fetch_latest(const std::string &task_id, std::stop_token stop) {
   const std::string path = m_settings.base_url.path_prefix + "/v1/task/" + task_id + "/latest";
   const auto deadline = std::chrono::steady_clock::now() + m_settings.timeout;
   std::string body;
@@ -104,8 +106,9 @@ Result<TaskVersion, FetchError> ApiClient::fetch_latest(const std::string &task_
       [&](std::uint64_t, std::uint64_t) {
         // cpp-httplib 0.11 only bounds each read; this bounds the whole request.
         too_slow = std::chrono::steady_clock::now() > deadline;
-        return !too_slow;
+        return !too_slow && !stop.stop_requested();
       });
+  if (stop.stop_requested()) return FetchError{FetchError::Kind::transport, 0, "canceled: shutting down"};
   if (too_large) {
     return FetchError{FetchError::Kind::invalid_response, 0,
                       "response larger than " + std::to_string(m_settings.max_response_bytes) + " bytes"};

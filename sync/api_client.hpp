@@ -1,6 +1,7 @@
 #pragma once
 
 #include <memory>
+#include <stop_token>
 #include <string>
 
 #include "config.hpp"
@@ -34,8 +35,11 @@ public:
   ApiClient &operator=(ApiClient &&) noexcept;
   ~ApiClient();
 
-  // GET /v1/task/{task_id}/latest, validated and decoded.
-  Result<TaskVersion, FetchError> fetch_latest(const std::string &task_id);
+  // GET /v1/task/{task_id}/latest, validated and decoded. Gives up once `stop` is requested.
+  Result<TaskVersion, FetchError> fetch_latest(const std::string &task_id, std::stop_token stop = {});
+
+  // Aborts a request in flight on this client (from any thread): its socket is shut down.
+  void cancel();
 
 private:
   ApiClient(const ApiSettings &settings, std::unique_ptr<httplib::Client> client);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -27,15 +28,17 @@ public:
   Parser(std::string source, std::filesystem::path base_dir)
       : m_source(std::move(source)), m_base_dir(std::move(base_dir)) {}
 
-  Config parse(const YAML::Node &root) {
+  Config parse(const YAML::Node &root, const std::filesystem::path &default_repo_path) {
     Config config;
+    config.repo.path = default_repo_path;
     if (!root.IsDefined() || root.IsNull()) fail(root, "", "the file is empty; it needs at least a tasks: list");
     if (!root.IsMap()) fail(root, "", "expected a mapping with api:, poll:, repo:, log: and tasks:");
-    check_keys(root, "", {"api", "poll", "repo", "log", "tasks"});
+    check_keys(root, "", {"api", "poll", "repo", "http", "log", "tasks"});
     if (root["api"]) parse_api(root["api"], config.api);
     if (!root["api"]) config.api.base_url = *parse_base_url(kDefaultBaseUrl);
     if (root["poll"]) parse_poll(root["poll"], config.poll);
     if (root["repo"]) parse_repo(root["repo"], config.repo);
+    if (root["http"]) parse_http(root["http"], config.http);
     if (root["log"]) parse_log(root["log"], config.log_level);
     if (!root["tasks"]) fail(root, "tasks", "missing: list the task IDs to mirror");
     config.tasks = parse_tasks(root["tasks"]);
@@ -91,7 +94,11 @@ private:
   }
 
   long long integer(const YAML::Node &node, const std::string &key, long long min, long long max) const {
-    const std::string text = scalar(node, key);
+    return integer_text(scalar(node, key), node, key, min, max);
+  }
+
+  long long integer_text(const std::string &text, const YAML::Node &node, const std::string &key, long long min,
+                         long long max) const {
     long long value = 0;
     try {
       std::size_t used = 0;
@@ -131,10 +138,30 @@ private:
 
   void parse_poll(const YAML::Node &node, PollSettings &poll) const {
     expect_map(node, "poll");
-    check_keys(node, "poll", {"interval_seconds"});
+    check_keys(node, "poll", {"interval_seconds", "jitter_seconds", "concurrency"});
     if (node["interval_seconds"]) {
       poll.interval = std::chrono::seconds(integer(node["interval_seconds"], "poll.interval_seconds", 1, 7 * 24 * 3600));
     }
+    if (node["jitter_seconds"]) {
+      poll.jitter = std::chrono::seconds(
+          integer(node["jitter_seconds"], "poll.jitter_seconds", 0, poll.interval.count()));
+    }
+    if (node["concurrency"]) {
+      poll.concurrency = static_cast<std::size_t>(integer(node["concurrency"], "poll.concurrency", 1, 64));
+    }
+  }
+
+  void parse_http(const YAML::Node &node, HttpSettings &http) const {
+    expect_map(node, "http");
+    check_keys(node, "http", {"listen"});
+    if (!node["listen"]) return;
+    const std::string listen = non_empty_line(node["listen"], "http.listen");
+    const auto colon = listen.rfind(':');
+    std::string host = colon == std::string::npos ? "" : listen.substr(0, colon);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    if (host.empty()) fail(node["listen"], "http.listen", "expected host:port, e.g. 127.0.0.1:9464");
+    http.host = host;
+    http.port = static_cast<int>(integer_text(listen.substr(colon + 1), node["listen"], "http.listen port", 1, 65535));
   }
 
   void parse_repo(const YAML::Node &node, RepoSettings &repo) const {
@@ -219,10 +246,10 @@ bool is_uuid(std::string_view text) {
 }
 
 Result<Config> parse_config(const std::string &text, const std::string &source_name,
-                            const std::filesystem::path &base_dir) {
+                            const std::filesystem::path &base_dir, const std::filesystem::path &default_repo_path) {
   try {
     YAML::Node root = YAML::Load(text);
-    Config config = Parser(source_name, base_dir).parse(root);
+    Config config = Parser(source_name, base_dir).parse(root, default_repo_path);
     config.source = source_name;
     return config;
   } catch (const ConfigProblem &problem) {
@@ -239,7 +266,12 @@ Result<Config> load_config(const std::filesystem::path &file) {
   std::ostringstream text;
   text << in.rdbuf();
   const std::filesystem::path base_dir = std::filesystem::absolute(file).parent_path();
-  return parse_config(text.str(), file.string(), base_dir);
+  std::filesystem::path default_repo_path = RepoSettings{}.path;
+  if (const char *state = std::getenv("STATE_DIRECTORY"); state && *state) {
+    // systemd may list several directories separated by ':'; ours is the first.
+    default_repo_path = std::filesystem::path(std::string(state).substr(0, std::string(state).find(':'))) / "mirror";
+  }
+  return parse_config(text.str(), file.string(), base_dir, default_repo_path);
 }
 
 } // namespace tasksync

@@ -33,7 +33,17 @@ struct ApiSettings {
 
 // The `poll:` section.
 struct PollSettings {
-  std::chrono::seconds interval{300};
+  std::chrono::seconds interval{300}; // start to start
+  std::chrono::seconds jitter{0};     // a random 0..jitter added to each wait
+  std::size_t concurrency = 4;        // tasks fetched at once
+};
+
+// The `http:` section: the health and metrics endpoint, off unless `listen` is set.
+struct HttpSettings {
+  std::optional<std::string> host; // e.g. "127.0.0.1"
+  int port = 0;
+
+  bool operator==(const HttpSettings &) const = default;
 };
 
 // The `repo:` section.
@@ -42,6 +52,8 @@ struct RepoSettings {
   std::string branch = "main";
   std::string author_name = "tasksync";
   std::string author_email = "tasksync@localhost";
+
+  bool operator==(const RepoSettings &) const = default;
 };
 
 // A validated configuration file.
@@ -50,16 +62,20 @@ struct Config {
   ApiSettings api;
   PollSettings poll;
   RepoSettings repo;
+  HttpSettings http;
   LogLevel log_level = LogLevel::info;
   std::vector<TaskEntry> tasks;
 };
 
-// Reads and validates a config file. Errors read "file:line: key: problem".
+// Reads and validates a config file. Errors read "file:line: key: problem". Under systemd
+// ($STATE_DIRECTORY set) repo.path defaults to $STATE_DIRECTORY/mirror.
 Result<Config> load_config(const std::filesystem::path &file);
 
-// Validates config text; relative paths in it are resolved against `base_dir`.
+// Validates config text; relative paths in it are resolved against `base_dir`, and
+// `default_repo_path` applies when repo.path is not set.
 Result<Config> parse_config(const std::string &text, const std::string &source_name,
-                            const std::filesystem::path &base_dir);
+                            const std::filesystem::path &base_dir,
+                            const std::filesystem::path &default_repo_path = RepoSettings{}.path);
 
 // True for a UUID in 8-4-4-4-12 hexadecimal form (either case).
 bool is_uuid(std::string_view text);

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "atomic_file.hpp"
+#include "log.hpp"
 
 namespace tasksync {
 namespace {
@@ -79,7 +80,89 @@ Result<Mirror> Mirror::open(const RepoSettings &settings, Access access) {
       }
     }
   }
-  return Mirror(settings, std::move(repo), std::move(work_tree));
+  Mirror mirror(settings, std::move(repo), std::move(work_tree));
+  if (access == Access::read_write) {
+    auto lock = InstanceLock::acquire(git_repository_path(mirror.m_repo.get()), settings.path);
+    if (!lock) return lock.error();
+    mirror.m_lock.emplace(std::move(*lock));
+    if (auto restored = mirror.restore_tasks_to_head(); !restored) {
+      return Error{"repository " + path + ": cannot restore tasks/ to HEAD: " + restored.error().message};
+    }
+  }
+  return mirror;
+}
+
+Result<void> Mirror::restore_tasks_to_head() {
+  git_status_options options = GIT_STATUS_OPTIONS_INIT;
+  options.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
+  options.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS;
+  char tasks_dir[] = "tasks/";
+  char *pathspec[] = {tasks_dir};
+  options.pathspec = {pathspec, 1};
+  git_status_list *raw = nullptr;
+  if (const int rc = git_status_list_new(&raw, m_repo.get(), &options); rc < 0) {
+    return git_failure("cannot compare tasks/ with HEAD", rc);
+  }
+  const std::unique_ptr<git_status_list, GitFree<git_status_list, git_status_list_free>> list(raw);
+  const std::size_t count = git_status_list_entrycount(raw);
+  if (count == 0) return {};
+
+  auto head = head_commit();
+  if (!head) return head.error();
+  auto tree = tree_of(*head);
+  if (!tree) return tree.error();
+  auto index_result = index();
+  if (!index_result) return index_result.error();
+  std::vector<std::string> paths;
+  for (std::size_t i = 0; i < count; ++i) {
+    const git_status_entry *entry = git_status_byindex(raw, i);
+    for (const git_diff_delta *delta : {entry->head_to_index, entry->index_to_workdir}) {
+      if (!delta) continue;
+      for (const char *path : {delta->old_file.path, delta->new_file.path}) {
+        if (path && std::find(paths.begin(), paths.end(), path) == paths.end()) paths.emplace_back(path);
+      }
+    }
+  }
+  for (const std::string &path : paths) {
+    if (auto restored = restore_path(tree->get(), *index_result, path); !restored) return restored.error();
+  }
+  m_index_dirty = true;
+  return finish_pass();
+}
+
+Result<void> Mirror::restore_path(const git_tree *head_tree, git_index *index, const std::string &path) {
+  const std::filesystem::path file = m_work_tree / path;
+  git_tree_entry *raw = nullptr;
+  const int rc = git_tree_entry_bypath(&raw, head_tree, path.c_str());
+  if (rc == GIT_ENOTFOUND) {
+    log::warning("repository: removing " + path + ": tasks/ holds only what the API sent, and HEAD does not have it");
+    if (auto removed = remove_file_durably(file); !removed) return removed.error();
+    ::rmdir(file.parent_path().c_str()); // only succeeds when the directory is now empty
+    const int removed = git_index_remove(index, path.c_str(), 0);
+    if (removed < 0 && removed != GIT_ENOTFOUND) return git_failure("cannot unindex " + path, removed);
+    return {};
+  }
+  if (rc < 0) return git_failure("cannot read " + path + " in HEAD", rc);
+  const TreeEntryPtr entry(raw);
+  const git_oid *head_id = git_tree_entry_id(entry.get());
+  git_oid on_disk;
+  if (git_odb_hashfile(&on_disk, file.c_str(), GIT_OBJECT_BLOB) == 0 && git_oid_equal(&on_disk, head_id)) {
+    // Only the index is behind (a crash between commit and index write): no file to rewrite.
+    log::info("repository: re-indexing " + path + " (the index was behind HEAD)");
+    return add_to_index(index, path, *head_id);
+  }
+  git_blob *blob_raw = nullptr;
+  if (const int lookup = git_blob_lookup(&blob_raw, m_repo.get(), head_id); lookup < 0) {
+    return git_failure("cannot read " + path + " in HEAD", lookup);
+  }
+  const std::unique_ptr<git_blob, GitFree<git_blob, git_blob_free>> blob(blob_raw);
+  log::warning("repository: restoring " + path + " to the version in HEAD (it differed in the work tree or index)");
+  std::error_code error;
+  std::filesystem::create_directories(file.parent_path(), error);
+  const std::string_view content(static_cast<const char *>(git_blob_rawcontent(blob.get())),
+                                 static_cast<std::size_t>(git_blob_rawsize(blob.get())));
+  if (auto written = write_file_atomically(file, content); !written) return written.error();
+  return add_to_index(index, path, *head_id);
 }
 
 Result<std::optional<CommitPtr>> Mirror::head_commit() const {
@@ -303,6 +386,26 @@ Result<git_index *> Mirror::index() {
   return m_index.get();
 }
 
+Result<void> Mirror::add_to_index(git_index *index, const std::string &path, const git_oid &id) {
+  struct stat info {};
+  const std::string file = (m_work_tree / path).string();
+  if (::lstat(file.c_str(), &info) != 0) return Error{"cannot stat " + file + ": " + std::strerror(errno)};
+  // Real stat data lets `git status` trust the entry without rehashing the file.
+  git_index_entry entry{};
+  entry.ctime = {static_cast<int32_t>(info.st_ctim.tv_sec), static_cast<uint32_t>(info.st_ctim.tv_nsec)};
+  entry.mtime = {static_cast<int32_t>(info.st_mtim.tv_sec), static_cast<uint32_t>(info.st_mtim.tv_nsec)};
+  entry.dev = static_cast<uint32_t>(info.st_dev);
+  entry.ino = static_cast<uint32_t>(info.st_ino);
+  entry.mode = GIT_FILEMODE_BLOB;
+  entry.uid = info.st_uid;
+  entry.gid = info.st_gid;
+  entry.file_size = static_cast<uint32_t>(info.st_size);
+  entry.id = id;
+  entry.path = path.c_str();
+  if (const int rc = git_index_add(index, &entry); rc < 0) return git_failure("cannot index " + path, rc);
+  return {};
+}
+
 Result<void> Mirror::update_index(const std::string &task_dir, const TaskState &state) {
   auto index_result = index();
   if (!index_result) return index_result.error();
@@ -310,23 +413,7 @@ Result<void> Mirror::update_index(const std::string &task_dir, const TaskState &
   for (const Entry &want : state.want) {
     const auto have = find_named(state.have, want.name);
     if (have != state.have.end() && git_oid_equal(&have->id, &want.id)) continue;
-    const std::string path = task_dir + "/" + want.name;
-    struct stat info {};
-    const std::string file = (m_work_tree / path).string();
-    if (::lstat(file.c_str(), &info) != 0) return Error{"cannot stat " + file + ": " + std::strerror(errno)};
-    // Real stat data lets `git status` trust the entry without rehashing the file.
-    git_index_entry entry{};
-    entry.ctime = {static_cast<int32_t>(info.st_ctim.tv_sec), static_cast<uint32_t>(info.st_ctim.tv_nsec)};
-    entry.mtime = {static_cast<int32_t>(info.st_mtim.tv_sec), static_cast<uint32_t>(info.st_mtim.tv_nsec)};
-    entry.dev = static_cast<uint32_t>(info.st_dev);
-    entry.ino = static_cast<uint32_t>(info.st_ino);
-    entry.mode = GIT_FILEMODE_BLOB;
-    entry.uid = info.st_uid;
-    entry.gid = info.st_gid;
-    entry.file_size = static_cast<uint32_t>(info.st_size);
-    entry.id = want.id;
-    entry.path = path.c_str();
-    if (const int rc = git_index_add(index, &entry); rc < 0) return git_failure("cannot index " + path, rc);
+    if (auto added = add_to_index(index, task_dir + "/" + want.name, want.id); !added) return added.error();
   }
   for (const Entry &have : state.have) {
     if (find_named(state.want, have.name) != state.want.end()) continue;

@@ -8,6 +8,7 @@
 #include "commit_message.hpp"
 #include "config.hpp"
 #include "git_handles.hpp"
+#include "instance_lock.hpp"
 #include "render.hpp"
 #include "result.hpp"
 
@@ -27,7 +28,9 @@ public:
     std::string commit_id; // empty when unchanged
   };
 
-  // Opens (or creates) the repository at settings.path with HEAD on settings.branch.
+  // Opens (or creates) the repository at settings.path with HEAD on settings.branch. For
+  // read_write it also takes the instance lock and restores `tasks/` in the work tree and the
+  // index to what HEAD holds (tasks/ belongs to the API), logging each file it restores.
   static Result<Mirror> open(const RepoSettings &settings, Access access);
 
   // What apply() would do: compares blob ids of `desired` (nullopt: deleted upstream) with
@@ -73,8 +76,12 @@ private:
                                 const TaskState &state);
   Result<void> update_index(const std::string &task_dir, const TaskState &state);
   Result<git_index *> index();
+  Result<void> add_to_index(git_index *index, const std::string &path, const git_oid &id);
+  Result<void> restore_tasks_to_head();
+  Result<void> restore_path(const git_tree *head_tree, git_index *index, const std::string &path);
 
   RepoSettings m_settings;
+  std::optional<InstanceLock> m_lock; // held for read_write
   RepositoryPtr m_repo; // null: read-only view of a repository that does not exist yet
   std::filesystem::path m_work_tree;
   IndexPtr m_index;

@@ -1,6 +1,11 @@
 #pragma once
 
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stop_token>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "api_client.hpp"
@@ -14,9 +19,11 @@ namespace tasksync {
 struct TaskOutcome {
   TaskEntry task;
   ChangeKind change = ChangeKind::unchanged;
-  std::string version;   // the API's version, when fetched
-  std::string commit_id; // set when a commit was made
-  std::string error;     // set when the task failed; names the reason
+  std::string version;                    // the API's version, when fetched
+  std::string commit_id;                  // set when a commit was made
+  std::string error;                      // set when the task failed; names the reason
+  std::optional<FetchError> fetch_error;  // set when the failure was the fetch's
+  double fetch_seconds = 0;               // time the API took to answer
 
   // True when the task could not be synced.
   bool failed() const { return !error.empty(); }
@@ -26,6 +33,7 @@ struct TaskOutcome {
 struct PassReport {
   std::vector<TaskOutcome> outcomes; // in config order
   bool api_key_rejected = false;     // a 401/403 ended the pass early
+  bool interrupted = false;          // a stop request ended the pass early
   std::string repository_error;      // set when the pass's index could not be written
 
   // Number of tasks that failed.
@@ -37,8 +45,34 @@ struct PassReport {
 // apply commits changes; dry_run only compares (the mirror may be read-only).
 enum class PassMode { apply, dry_run };
 
-// Fetches every task, renders it and applies it to the mirror in config order. A failing task
-// is logged with its ID and reason and does not stop the others; a rejected API key does.
-PassReport run_pass(const std::vector<TaskEntry> &tasks, ApiClient &api, Mirror &mirror, PassMode mode);
+// Fetches tasks with a pool of workers, one keep-alive API client each, and applies them to the
+// mirror one at a time in config order, so history is deterministic whatever answers first.
+class Poller {
+public:
+  // Called on the applying thread after each task (the service pings the watchdog from it).
+  using Progress = std::function<void(const TaskOutcome &)>;
+
+  // Starts `concurrency` workers; nothing is fetched until run_pass().
+  static Result<std::unique_ptr<Poller>> create(const ApiSettings &settings, const std::string &api_key,
+                                                std::size_t concurrency);
+  // Cancels requests in flight and joins the workers.
+  ~Poller();
+  Poller(const Poller &) = delete;
+  Poller &operator=(const Poller &) = delete;
+
+  // One pass over `tasks`. A failing task is logged with its ID and reason and does not stop
+  // the others; a rejected API key skips the rest; `stop` abandons fetches in flight and
+  // returns after the task being applied, leaving the repository consistent.
+  PassReport run_pass(const std::vector<TaskEntry> &tasks, Mirror &mirror, PassMode mode,
+                      std::stop_token stop = {}, const Progress &progress = {});
+
+private:
+  struct Shared;
+  Poller();
+  void work(std::size_t worker);
+
+  std::unique_ptr<Shared> m_shared;
+  std::vector<std::jthread> m_workers;
+};
 
 } // namespace tasksync

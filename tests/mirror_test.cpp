@@ -78,8 +78,8 @@ TEST_F(MirrorTest, AddCreatesTheRepositoryAndCommitsTheTask) {
 }
 
 TEST_F(MirrorTest, UnchangedTaskWritesNothing) {
-  Mirror mirror = open();
-  apply(mirror, snapshot("v1"), info(kTask, "1"));
+  std::optional<Mirror> mirror(open());
+  apply(*mirror, snapshot("v1"), info(kTask, "1"));
   const auto file = m_settings.path / "tasks" / kTask / "task.ts";
   const auto index = m_settings.path / ".git/index";
   const utimbuf old_times{1000000000, 1000000000};
@@ -87,8 +87,9 @@ TEST_F(MirrorTest, UnchangedTaskWritesNothing) {
   ASSERT_EQ(::utime(index.c_str(), &old_times), 0);
   const std::string head = git_out({"rev-parse", "HEAD"});
 
-  EXPECT_EQ(mirror.plan(kTask, snapshot("v1")).value(), ChangeKind::unchanged);
-  EXPECT_EQ(apply(mirror, snapshot("v1"), info(kTask, "1")).kind, ChangeKind::unchanged);
+  EXPECT_EQ(mirror->plan(kTask, snapshot("v1")).value(), ChangeKind::unchanged);
+  EXPECT_EQ(apply(*mirror, snapshot("v1"), info(kTask, "1")).kind, ChangeKind::unchanged);
+  mirror.reset();
   Mirror reopened = open();
   EXPECT_EQ(apply(reopened, snapshot("v1"), info(kTask, "1")).kind, ChangeKind::unchanged);
 
@@ -101,9 +102,11 @@ TEST_F(MirrorTest, UnchangedTaskWritesNothing) {
 }
 
 TEST_F(MirrorTest, UpdateTouchesOnlyThatTasksDirectory) {
-  Mirror mirror = open();
-  apply(mirror, snapshot("a1"), info(kTask, "1"));
-  apply(mirror, snapshot("b1"), info(kOther, "1"));
+  {
+    Mirror mirror = open();
+    apply(mirror, snapshot("a1"), info(kTask, "1"));
+    apply(mirror, snapshot("b1"), info(kOther, "1"));
+  }
   test::write_text(m_settings.path / "README.md", "kept\n");
   ASSERT_EQ(test::run_process({"git", "-C", repo(), "add", "README.md"}).exit_code, 0);
   ASSERT_EQ(test::run_process({"git", "-C", repo(), "-c", "user.name=Person", "-c", "user.email=p@example.com", "commit",

@@ -1,0 +1,30 @@
+#pragma once
+
+#include <functional>
+#include <mutex>
+#include <stop_token>
+#include <thread>
+
+namespace tasksyncd {
+
+// Turns SIGTERM and SIGINT into a stop request and SIGHUP into a reload request, handled on
+// a thread of its own (sigwait), so no work happens inside a signal handler. Construct it
+// before any other thread starts: they inherit the blocked signal mask.
+class SignalHandler {
+public:
+  SignalHandler();
+  ~SignalHandler();
+
+  // Requested on SIGTERM or SIGINT.
+  std::stop_token stop_token() const { return m_stop.get_token(); }
+  // Sets what SIGHUP does.
+  void on_reload(std::function<void()> callback);
+
+private:
+  std::stop_source m_stop;
+  std::function<void()> m_on_reload;
+  std::mutex m_mutex;
+  std::jthread m_thread;
+};
+
+} // namespace tasksyncd

@@ -1,0 +1,29 @@
+#pragma once
+
+#include <filesystem>
+
+#include "result.hpp"
+
+namespace tasksync {
+
+// An exclusive, process-lifetime lock on a repository (flock on <git dir>/tasksyncd.lock), so
+// that two tasksyncd never write one repository. The kernel drops it when the process dies,
+// so a crash never leaves it behind.
+class InstanceLock {
+public:
+  // Takes the lock of the repository at `work_tree` without waiting; fails naming the
+  // holder's pid when another process (or another Mirror in this one) has it.
+  static Result<InstanceLock> acquire(const std::filesystem::path &git_dir, const std::filesystem::path &work_tree);
+
+  InstanceLock(InstanceLock &&other) noexcept;
+  InstanceLock &operator=(InstanceLock &&other) noexcept;
+  InstanceLock(const InstanceLock &) = delete;
+  InstanceLock &operator=(const InstanceLock &) = delete;
+  ~InstanceLock();
+
+private:
+  explicit InstanceLock(int fd) : m_fd(fd) {}
+  int m_fd = -1;
+};
+
+} // namespace tasksync

@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "atomic_file.hpp"
 #include "log.hpp"
@@ -127,7 +129,7 @@ Result<void> Mirror::restore_tasks_to_head() {
     if (auto restored = restore_path(tree->get(), *index_result, path); !restored) return restored.error();
   }
   m_index_dirty = true;
-  return finish_pass();
+  return write_index();
 }
 
 Result<void> Mirror::restore_path(const git_tree *head_tree, git_index *index, const std::string &path) {
@@ -261,21 +263,44 @@ Result<ChangeKind> Mirror::plan(const std::string &task_id, const std::optional<
 Result<Mirror::Applied> Mirror::apply(const std::optional<Snapshot> &desired, const CommitInfo &info) {
   if (!m_repo) return Error{"the repository is open read-only"};
   const std::string task_dir = "tasks/" + info.task_id;
-  auto state = read_state(task_dir, desired);
-  if (!state) return state.error();
-  if (state->kind == ChangeKind::unchanged) return Applied{};
+  // The branch is a compare-and-swap: when another process moved it (GIT_EMODIFIED) or holds
+  // its lock (GIT_ELOCKED), re-read the tip and build the commit again on top of it.
+  constexpr int kAttempts = 8;
+  for (int attempt = 1;; ++attempt) {
+    auto state = read_state(task_dir, desired);
+    if (!state) return state.error();
+    if (state->kind == ChangeKind::unchanged) return Applied{};
 
-  auto tree_id = write_tree(*state, task_dir, desired);
-  if (!tree_id) return tree_id.error();
-  // Work tree before the ref: if the commit fails, the next pass still sees a difference
-  // against HEAD and converges, instead of leaving a commit the work tree never got.
-  if (auto written = update_work_tree(task_dir, desired, *state); !written) return written.error();
-  auto commit_id = write_commit(*state, *tree_id, info);
-  if (!commit_id) return commit_id.error();
-  if (auto indexed = update_index(task_dir, *state); !indexed) {
-    return Error{"committed " + *commit_id + " but could not update the index: " + indexed.error().message};
+    auto tree_id = write_tree(*state, task_dir, desired);
+    if (!tree_id) return tree_id.error();
+    // Work tree before the ref: if the commit fails, the next pass still sees a difference
+    // against HEAD and converges, instead of leaving a commit the work tree never got.
+    if (auto written = update_work_tree(task_dir, desired, *state); !written) return written.error();
+    int code = 0;
+    auto commit_id = write_commit(*state, *tree_id, info, code);
+    if (!commit_id) {
+      if ((code != GIT_EMODIFIED && code != GIT_ELOCKED) || attempt == kAttempts) return commit_id.error();
+      if (code == GIT_ELOCKED && attempt == kAttempts - 1) remove_stale_ref_lock();
+      std::this_thread::sleep_for(std::chrono::milliseconds(10 << attempt));
+      continue;
+    }
+    if (auto indexed = update_index(task_dir, *state); !indexed) {
+      return Error{"committed " + *commit_id + " but could not update the index: " + indexed.error().message};
+    }
+    return Applied{state->kind, *commit_id};
   }
-  return Applied{state->kind, *commit_id};
+}
+
+void Mirror::remove_stale_ref_lock() {
+  // git holds a ref lock only while it rewrites the ref (milliseconds). One that outlived
+  // seconds of retries, while our instance lock keeps every other tasksyncd out, was left
+  // by a process that died mid-update.
+  const std::filesystem::path lock = std::filesystem::path(git_repository_path(m_repo.get())) /
+                                     (branch_ref(m_settings) + ".lock");
+  std::error_code error;
+  if (std::filesystem::remove(lock, error)) {
+    log::warning("repository: removed " + lock.string() + ", left behind by a process that died while updating the branch");
+  }
 }
 
 Result<git_oid> Mirror::write_tree(const TaskState &state, const std::string &task_dir,
@@ -309,7 +334,8 @@ Result<git_oid> Mirror::write_tree(const TaskState &state, const std::string &ta
   return tree_id;
 }
 
-Result<std::string> Mirror::write_commit(const TaskState &state, const git_oid &tree_id, const CommitInfo &info) {
+Result<std::string> Mirror::write_commit(const TaskState &state, const git_oid &tree_id, const CommitInfo &info,
+                                         int &code) {
   git_tree *tree_raw = nullptr;
   if (const int rc = git_tree_lookup(&tree_raw, m_repo.get(), &tree_id); rc < 0) {
     return git_failure("cannot read the new tree", rc);
@@ -336,6 +362,7 @@ Result<std::string> Mirror::write_commit(const TaskState &state, const git_oid &
                                        committer.get(), nullptr, message.c_str(), tree.get(), state.head ? 1 : 0,
                                        parents);
       rc < 0) {
+    code = rc;
     return git_failure("cannot commit to " + branch_ref(m_settings), rc);
   }
   return std::string(git_oid_tostr_s(&commit_id));
@@ -427,8 +454,38 @@ Result<void> Mirror::update_index(const std::string &task_dir, const TaskState &
 }
 
 Result<void> Mirror::finish_pass() {
+  if (m_index_behind) {
+    m_index_behind = false;
+    return restore_tasks_to_head();
+  }
   if (!m_index_dirty) return {};
-  if (const int rc = git_index_write(m_index.get()); rc < 0) return git_failure("cannot write the index", rc);
+  return write_index();
+}
+
+Result<void> Mirror::write_index() {
+  int rc = git_index_write(m_index.get());
+  const std::filesystem::path lock = std::filesystem::path(git_repository_path(m_repo.get())) / "index.lock";
+  if (rc == GIT_ELOCKED) {
+    // A person's `git commit` holds index.lock while their editor is open: only a lock
+    // older than that is taken for debris of a crash.
+    std::error_code error;
+    const auto age = std::filesystem::file_time_type::clock::now() - std::filesystem::last_write_time(lock, error);
+    if (!error && age > std::chrono::minutes(10) && std::filesystem::remove(lock, error)) {
+      log::warning("repository: removed " + lock.string() + ", older than 10 minutes and held by nobody");
+      rc = git_index_write(m_index.get());
+    }
+  }
+  if (rc == GIT_ELOCKED) {
+    log::warning("repository: " + lock.string() +
+                 " is held by another git process; the index will catch up with HEAD on a later pass");
+    // Drop our changes (the repository shares this index object): theirs may hold changes of
+    // their own that ours must not overwrite.
+    git_index_read(m_index.get(), 1);
+    m_index_dirty = false;
+    m_index_behind = true;
+    return {};
+  }
+  if (rc < 0) return git_failure("cannot write the index", rc);
   m_index_dirty = false;
   return {};
 }

@@ -71,7 +71,9 @@ private:
   Result<std::vector<Entry>> entries_at(const git_tree *tree, const std::string &task_dir) const;
   Result<git_oid> write_tree(const TaskState &state, const std::string &task_dir,
                              const std::optional<Snapshot> &desired);
-  Result<std::string> write_commit(const TaskState &state, const git_oid &tree_id, const CommitInfo &info);
+  Result<std::string> write_commit(const TaskState &state, const git_oid &tree_id, const CommitInfo &info, int &code);
+  void remove_stale_ref_lock();
+  Result<void> write_index();
   Result<void> update_work_tree(const std::string &task_dir, const std::optional<Snapshot> &desired,
                                 const TaskState &state);
   Result<void> update_index(const std::string &task_dir, const TaskState &state);
@@ -86,6 +88,7 @@ private:
   std::filesystem::path m_work_tree;
   IndexPtr m_index;
   bool m_index_dirty = false;
+  bool m_index_behind = false; // a locked index could not be written: repair it next pass
 };
 
 } // namespace tasksync

@@ -1,6 +1,9 @@
 #include "status_server.hpp"
 
 #include <httplib.h>
+#include <sys/socket.h>
+
+#include <chrono>
 
 namespace tasksync {
 
@@ -8,6 +11,12 @@ Result<std::unique_ptr<StatusServer>> StatusServer::start(const HttpSettings &se
                                                           HealthProbe probe) {
   std::unique_ptr<StatusServer> server(new StatusServer());
   server->m_server = std::make_unique<httplib::Server>();
+  // cpp-httplib's default adds SO_REUSEPORT, which would let a second process share the port
+  // silently; an address in use must be an error.
+  server->m_server->set_socket_options([](socket_t socket) {
+    const int yes = 1;
+    ::setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   server->m_server->Get("/healthz", [probe = std::move(probe)](const httplib::Request &, httplib::Response &response) {
     const HealthReport report = probe();
     response.status = report.healthy ? 200 : 503;
@@ -21,6 +30,8 @@ Result<std::unique_ptr<StatusServer>> StatusServer::start(const HttpSettings &se
     return Error{"http.listen: cannot listen on " + where + " (address in use, or not an address of this host)"};
   }
   server->m_thread = std::thread([raw = server->m_server.get()] { raw->listen_after_bind(); });
+  // stop() is a no-op until the server runs: wait, so that destroying it never hangs.
+  while (!server->m_server->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   return server;
 }
 

@@ -1,11 +1,9 @@
 #include "api_client.hpp"
 
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "fake_api.hpp"
+#include "process.hpp"
 #include "temp_dir.hpp"
 
 using namespace tasksync;
@@ -14,19 +12,6 @@ namespace {
 
 const std::string kTask = "3c90c3cc-0d44-4b50-8888-8dd25736052a";
 const std::string kKey = "test-api-key";
-
-// A loopback port with nothing listening on it.
-int closed_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr *>(&address), sizeof address);
-  socklen_t length = sizeof address;
-  ::getsockname(fd, reinterpret_cast<sockaddr *>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
 
 class ApiClientTest : public ::testing::Test {
 protected:
@@ -110,7 +95,7 @@ TEST_F(ApiClientTest, OversizedResponsesAreRefused) {
 }
 
 TEST_F(ApiClientTest, UnreachableServerNamesTheUrl) {
-  m_settings.base_url = *parse_base_url("http://127.0.0.1:" + std::to_string(closed_port()));
+  m_settings.base_url = *parse_base_url("http://127.0.0.1:" + std::to_string(test::free_port()));
   auto version = client().fetch_latest(kTask);
   ASSERT_FALSE(version.ok());
   EXPECT_EQ(version.error().kind, FetchError::Kind::transport);

@@ -150,3 +150,31 @@ TEST(Config, MissingFileIsNamed) {
   ASSERT_FALSE(config.ok());
   EXPECT_EQ(config.error().message, "/nonexistent/tasksync.yaml: cannot read the config file: No such file or directory");
 }
+
+TEST(Config, PollAndHttpSettings) {
+  auto config = parse("poll: {interval_seconds: 60, jitter_seconds: 10, concurrency: 8}\nhttp: {listen: '127.0.0.1:9464'}\n"
+                      "tasks: [3c90c3cc-0d44-4b50-8888-8dd25736052a]\n");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->poll.jitter.count(), 10);
+  EXPECT_EQ(config->poll.concurrency, 8u);
+  EXPECT_EQ(config->http.host, "127.0.0.1");
+  EXPECT_EQ(config->http.port, 9464);
+  EXPECT_EQ(parse("http: {listen: '[::1]:80'}\ntasks: [3c90c3cc-0d44-4b50-8888-8dd25736052a]\n")->http.host, "::1");
+
+  const std::string tasks = "tasks: [3c90c3cc-0d44-4b50-8888-8dd25736052a]\n";
+  EXPECT_NE(error_of(tasks + "poll: {interval_seconds: 60, jitter_seconds: 61}\n").find("poll.jitter_seconds: must be between 0 and 60"),
+            std::string::npos);
+  EXPECT_NE(error_of(tasks + "poll: {concurrency: 0}\n").find("poll.concurrency"), std::string::npos);
+  EXPECT_NE(error_of(tasks + "http: {listen: '9464'}\n").find("http.listen: expected host:port"), std::string::npos);
+  EXPECT_NE(error_of(tasks + "http: {listen: 'localhost:99999'}\n").find("http.listen port"), std::string::npos);
+}
+
+TEST(Config, UnderSystemdTheRepositoryDefaultsToTheStateDirectory) {
+  test::TempDir dir;
+  test::write_text(dir / "config.yaml", "tasks: [3c90c3cc-0d44-4b50-8888-8dd25736052a]\n");
+  setenv("STATE_DIRECTORY", "/var/lib/tasksync", 1);
+  auto config = load_config(dir / "config.yaml");
+  unsetenv("STATE_DIRECTORY");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->repo.path, "/var/lib/tasksync/mirror");
+}

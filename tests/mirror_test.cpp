@@ -187,3 +187,63 @@ TEST_F(MirrorTest, RefusesAHeadOnAnotherBranch) {
   ASSERT_FALSE(mirror.ok());
   EXPECT_NE(mirror.error().message.find("HEAD is on refs/heads/experiment but repo.branch is main"), std::string::npos);
 }
+
+TEST_F(MirrorTest, OpeningRestoresTasksToHeadAndKeepsEverythingElse) {
+  {
+    Mirror mirror = open();
+    apply(mirror, snapshot("a1"), info(kTask, "1"));
+    apply(mirror, snapshot("b1"), info(kOther, "1"));
+  }
+  const auto task_dir = m_settings.path / "tasks" / kTask;
+  test::write_text(task_dir / "task.ts", "edited by hand");
+  test::write_text(task_dir / "notes.md", "stray");
+  test::write_text(task_dir / ".task.ts.tmp-abc123", "debris of a crash");
+  std::filesystem::remove(m_settings.path / "tasks" / kOther / "task.json");
+  test::write_text(m_settings.path / "mine.txt", "a person's file outside tasks/");
+  const std::string head = git_out({"rev-parse", "HEAD"});
+
+  Mirror reopened = open();
+  EXPECT_EQ(test::read_text(task_dir / "task.ts"), "a1");
+  EXPECT_FALSE(std::filesystem::exists(task_dir / "notes.md"));
+  EXPECT_FALSE(std::filesystem::exists(task_dir / ".task.ts.tmp-abc123"));
+  EXPECT_TRUE(std::filesystem::exists(m_settings.path / "tasks" / kOther / "task.json"));
+  EXPECT_EQ(test::read_text(m_settings.path / "mine.txt"), "a person's file outside tasks/");
+  EXPECT_EQ(git_out({"rev-parse", "HEAD"}), head);
+  EXPECT_EQ(git_out({"status", "--porcelain"}), "?? mine.txt\n");
+}
+
+TEST_F(MirrorTest, AnIndexBehindHeadIsCaughtUpOnOpen) {
+  {
+    Mirror mirror = open();
+    apply(mirror, snapshot("a1"), info(kTask, "1"));
+    // A crash between the commit and the index write: the commit exists, the index never got it.
+    ASSERT_TRUE(mirror.apply(snapshot("a2"), info(kTask, "2")).ok());
+  }
+  EXPECT_NE(git_out({"status", "--porcelain"}), "");
+  Mirror reopened = open();
+  expect_clean();
+  EXPECT_EQ(git_out({"rev-list", "--count", "HEAD"}), "2\n");
+}
+
+TEST_F(MirrorTest, AStaleBranchLockLeftByACrashIsRemoved) {
+  Mirror mirror = open();
+  apply(mirror, snapshot("a1"), info(kTask, "1"));
+  test::write_text(m_settings.path / ".git/refs/heads/main.lock", "0000000000000000000000000000000000000000\n");
+  const auto applied = apply(mirror, snapshot("a2"), info(kTask, "2"));
+  EXPECT_EQ(applied.kind, ChangeKind::updated);
+  EXPECT_FALSE(std::filesystem::exists(m_settings.path / ".git/refs/heads/main.lock"));
+  expect_clean();
+}
+
+TEST_F(MirrorTest, ALockedIndexDelaysOnlyTheIndex) {
+  Mirror mirror = open();
+  apply(mirror, snapshot("a1"), info(kTask, "1"));
+  test::write_text(m_settings.path / ".git/index.lock", ""); // a person's `git commit` at work
+  ASSERT_TRUE(mirror.apply(snapshot("a2"), info(kTask, "2")).ok());
+  EXPECT_TRUE(mirror.finish_pass().ok());
+  EXPECT_EQ(git_out({"log", "-1", "--format=%s"}), kTask + ": update to version 2\n");
+  EXPECT_TRUE(std::filesystem::exists(m_settings.path / ".git/index.lock")) << "a fresh lock is not ours to remove";
+  std::filesystem::remove(m_settings.path / ".git/index.lock");
+  EXPECT_TRUE(mirror.finish_pass().ok()); // the next pass catches the index up
+  expect_clean();
+}

@@ -57,7 +57,10 @@ std::string FakeVersion::to_json() const {
 FakeApi::FakeApi(std::string api_key) : m_api_key(std::move(api_key)), m_server(std::make_unique<httplib::Server>()) {
   m_server->Get(R"(/v1/task/([^/]+)/latest)", [this](const httplib::Request &request, httplib::Response &response) {
     const Reply reply = answer(request.matches[1], request.get_header_value("anchor-api-key"));
-    if (reply.delay.count() > 0) std::this_thread::sleep_for(reply.delay);
+    if (reply.delay.count() > 0) {
+      std::unique_lock lock(m_mutex);
+      m_stopped.wait_for(lock, reply.delay, [this] { return m_stopping; });
+    }
     response.status = reply.status;
     response.set_content(reply.body, "application/json");
   });
@@ -67,6 +70,11 @@ FakeApi::FakeApi(std::string api_key) : m_api_key(std::move(api_key)), m_server(
 }
 
 FakeApi::~FakeApi() {
+  {
+    std::lock_guard lock(m_mutex);
+    m_stopping = true;
+  }
+  m_stopped.notify_all();
   m_server->stop();
   m_thread.join();
 }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -76,6 +77,8 @@ private:
   std::map<std::string, int> m_requests;
   std::optional<std::filesystem::path> m_tasks_dir;
   int m_rejected_keys = 0;
+  bool m_stopping = false;
+  std::condition_variable m_stopped; // cuts delayed answers short on shutdown
 };
 
 } // namespace tasksync::test

@@ -1,0 +1,267 @@
+// Integration tests of the long-running daemon: the real tasksyncd binary, signals, sd_notify,
+// the health endpoint and crash recovery, against the in-process fake API.
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <set>
+#include <sstream>
+
+#include "fake_api.hpp"
+#include "process.hpp"
+#include "temp_dir.hpp"
+
+using namespace tasksync;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::string kKey = "sk-daemon-secret-42";
+const std::string kTaskA = "3c90c3cc-0d44-4b50-8888-8dd25736052a";
+const std::string kTaskB = "5f0e2a51-8a3b-4c1d-9e2f-0123456789ab";
+const std::string kTaskC = "0b8f1e2d-3c4a-4b5c-8d6e-7f8091a2b3c4";
+
+std::string task_id(int i) {
+  char id[40];
+  std::snprintf(id, sizeof id, "%08x-0000-4000-8000-%012x", i, i);
+  return id;
+}
+
+class DaemonTest : public ::testing::Test {
+protected:
+  DaemonTest() {
+    serve(kTaskA, "1");
+    serve(kTaskB, "1");
+    serve(kTaskC, "1");
+    write_config({kTaskA, kTaskB});
+  }
+
+  void serve(const std::string &id, const std::string &version) {
+    test::FakeVersion fake;
+    fake.task_id = id;
+    fake.version = version;
+    fake.code = "// " + id + " version " + version + "\n";
+    m_api.set_version(fake);
+  }
+
+  void write_config(const std::vector<std::string> &tasks, const std::string &extra = "") {
+    std::string yaml = "api:\n  base_url: " + m_api.base_url() + "\n  timeout_seconds: 30\npoll:\n  interval_seconds: 1\n" +
+                       "repo:\n  path: " + m_repo.string() + "\n" + extra + "tasks:\n";
+    for (const auto &id : tasks) yaml += "  - " + id + "\n";
+    test::write_text(m_config, yaml);
+  }
+
+  std::unique_ptr<test::ChildProcess> start(std::vector<std::string> args = {}, test::EnvChanges env = {}) {
+    env.emplace("ANCHORBROWSER_API_KEY", kKey);
+    env.emplace("CREDENTIALS_DIRECTORY", std::nullopt);
+    env.emplace("JOURNAL_STREAM", std::nullopt);
+    env.emplace("NOTIFY_SOCKET", std::nullopt);
+    env.emplace("WATCHDOG_USEC", std::nullopt);
+    args.insert(args.begin(), {TASKSYNCD_PATH, "--config", m_config.string()});
+    return std::make_unique<test::ChildProcess>(args, env);
+  }
+
+  int commits() {
+    auto result = test::git(m_repo.string(), {"rev-list", "--count", "HEAD"});
+    return result.exit_code == 0 ? std::stoi(result.out) : 0;
+  }
+
+  bool wait_for_commits(int count, std::chrono::milliseconds timeout = 15s) {
+    return test::wait_until([&] { return commits() >= count; }, timeout);
+  }
+
+  // Stops the daemon with SIGTERM and expects a clean exit 0 within 5 seconds.
+  void stop(test::ChildProcess &daemon) {
+    daemon.signal(SIGTERM);
+    const auto code = daemon.wait_for_exit(5s);
+    ASSERT_TRUE(code.has_value()) << "tasksyncd did not exit within 5 s of SIGTERM";
+    EXPECT_EQ(*code, 0) << daemon.err();
+    EXPECT_EQ(daemon.err().find(kKey), std::string::npos) << "the API key leaked";
+  }
+
+  void expect_consistent() {
+    auto fsck = test::git(m_repo.string(), {"fsck", "--strict"});
+    EXPECT_EQ(fsck.exit_code, 0) << fsck.out << fsck.err;
+    EXPECT_EQ(test::git(m_repo.string(), {"status", "--porcelain", "--untracked-files=all"}).out, "");
+    EXPECT_FALSE(std::filesystem::exists(m_repo / ".git/index.lock"));
+    EXPECT_FALSE(std::filesystem::exists(m_repo / ".git/refs/heads/main.lock"));
+  }
+
+  test::TempDir m_dir;
+  test::FakeApi m_api{kKey};
+  std::filesystem::path m_config = m_dir / "config.yaml";
+  std::filesystem::path m_repo = m_dir / "mirror";
+};
+
+// Receives sd_notify datagrams on a socket of its own.
+class NotifySocket {
+public:
+  explicit NotifySocket(std::filesystem::path path) : m_path(std::move(path)) {
+    m_fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::snprintf(address.sun_path, sizeof address.sun_path, "%s", m_path.c_str());
+    EXPECT_EQ(::bind(m_fd, reinterpret_cast<sockaddr *>(&address), sizeof address), 0);
+    const timeval timeout{0, 100'000};
+    ::setsockopt(m_fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  }
+  ~NotifySocket() { ::close(m_fd); }
+
+  // Receives until a message equal to or starting with `prefix` arrives; false on timeout.
+  bool receive_until(const std::string &prefix, std::chrono::milliseconds timeout) {
+    return test::wait_until(
+        [&] {
+          char buffer[4096];
+          const ssize_t length = ::recv(m_fd, buffer, sizeof buffer, 0);
+          if (length > 0) m_messages.emplace_back(buffer, static_cast<std::size_t>(length));
+          return !m_messages.empty() && m_messages.back().rfind(prefix, 0) == 0;
+        },
+        timeout);
+  }
+
+  const std::vector<std::string> &messages() const { return m_messages; }
+
+private:
+  std::filesystem::path m_path;
+  int m_fd = -1;
+  std::vector<std::string> m_messages;
+};
+
+} // namespace
+
+TEST_F(DaemonTest, MirrorsOnTheFirstCycleAndPicksUpAChangeOnTheNext) {
+  auto daemon = start();
+  ASSERT_TRUE(wait_for_commits(2)) << daemon->err();
+  serve(kTaskB, "2");
+  ASSERT_TRUE(wait_for_commits(3)) << daemon->err();
+  EXPECT_EQ(test::git(m_repo.string(), {"log", "-1", "--format=%s"}).out, kTaskB + ": update to version 2\n");
+  stop(*daemon);
+  EXPECT_NE(daemon->err().find("pass finished"), std::string::npos);
+  expect_consistent();
+}
+
+TEST_F(DaemonTest, SighupAddsATask) {
+  auto daemon = start();
+  ASSERT_TRUE(wait_for_commits(2)) << daemon->err();
+  write_config({kTaskA, kTaskB, kTaskC});
+  daemon->signal(SIGHUP);
+  ASSERT_TRUE(wait_for_commits(3)) << daemon->err();
+  EXPECT_EQ(test::git(m_repo.string(), {"log", "-1", "--format=%s"}).out, kTaskC + ": add version 1\n");
+  EXPECT_NE(daemon->err().find("config reloaded: 3 tasks"), std::string::npos);
+  stop(*daemon);
+  expect_consistent();
+}
+
+TEST_F(DaemonTest, SighupWithABrokenConfigKeepsTheOldOne) {
+  auto daemon = start();
+  ASSERT_TRUE(wait_for_commits(2)) << daemon->err();
+  test::write_text(m_config, "tasks: [not-a-uuid]\n");
+  daemon->signal(SIGHUP);
+  ASSERT_TRUE(test::wait_until([&] { return daemon->err().find("config reload failed") != std::string::npos; }, 10s));
+  EXPECT_NE(daemon->err().find("tasks[0]: \"not-a-uuid\" is not a task ID"), std::string::npos) << daemon->err();
+  EXPECT_FALSE(daemon->wait_for_exit(0ms).has_value()) << "the daemon died on a bad reload";
+  serve(kTaskA, "2"); // the old task list is still in force
+  ASSERT_TRUE(wait_for_commits(3)) << daemon->err();
+  stop(*daemon);
+  expect_consistent();
+}
+
+TEST_F(DaemonTest, SigtermWhileARequestHangsExitsPromptly) {
+  test::FakeVersion slow;
+  slow.task_id = kTaskB;
+  m_api.set_reply(kTaskB, {200, slow.to_json(), 60s});
+  auto daemon = start();
+  ASSERT_TRUE(test::wait_until([&] { return m_api.requests(kTaskB) > 0; }, 10s)) << daemon->err();
+  std::this_thread::sleep_for(200ms);
+  stop(*daemon);
+  expect_consistent();
+}
+
+TEST_F(DaemonTest, SecondInstanceOnTheSameRepositoryIsRefused) {
+  auto daemon = start();
+  ASSERT_TRUE(wait_for_commits(2)) << daemon->err();
+  for (const std::vector<std::string> &args : {std::vector<std::string>{"--once"}, std::vector<std::string>{}}) {
+    auto second = start(args);
+    const auto code = second->wait_for_exit(10s);
+    ASSERT_TRUE(code.has_value());
+    EXPECT_EQ(*code, 3);
+    EXPECT_NE(second->err().find("another tasksyncd (pid " + std::to_string(daemon->pid()) + ") is already working on " +
+                                 m_repo.string()),
+              std::string::npos)
+        << second->err();
+  }
+  stop(*daemon);
+}
+
+TEST_F(DaemonTest, KillDuringALargeFirstSyncThenRestartCommitsEveryTaskOnce) {
+  std::vector<std::string> tasks;
+  for (int i = 1; i <= 300; ++i) {
+    tasks.push_back(task_id(i));
+    serve(tasks.back(), "1");
+  }
+  write_config(tasks);
+  auto daemon = start();
+  ASSERT_TRUE(wait_for_commits(20, 60s)) << daemon->err();
+  daemon->signal(SIGKILL);
+  daemon->wait_for_exit(5s);
+  ASSERT_LT(commits(), 300) << "the sync finished before the kill; the test proves nothing";
+
+  auto restarted = test::run_process({TASKSYNCD_PATH, "--config", m_config.string(), "--once"},
+                                     {{"ANCHORBROWSER_API_KEY", kKey}});
+  EXPECT_EQ(restarted.exit_code, 0) << restarted.err;
+  std::istringstream ids(test::git(m_repo.string(), {"log", "--format=%(trailers:key=Task-Id,valueonly,separator=)"}).out);
+  std::multiset<std::string> committed;
+  for (std::string line; std::getline(ids, line);) {
+    if (!line.empty()) committed.insert(line);
+  }
+  EXPECT_EQ(committed.size(), 300u);
+  for (const auto &id : tasks) EXPECT_EQ(committed.count(id), 1u) << id;
+  expect_consistent();
+}
+
+TEST_F(DaemonTest, ServesHealthAndMetrics) {
+  const int port = test::free_port();
+  write_config({kTaskA, kTaskB}, "http:\n  listen: 127.0.0.1:" + std::to_string(port) + "\n");
+  auto daemon = start();
+  ASSERT_TRUE(wait_for_commits(2)) << daemon->err();
+  httplib::Client client("127.0.0.1", port);
+  std::string health;
+  ASSERT_TRUE(test::wait_until(
+      [&] {
+        auto answer = client.Get("/healthz");
+        if (answer) health = answer->body;
+        return answer && answer->status == 200;
+      },
+      10s))
+      << daemon->err() << health;
+  EXPECT_NE(health.find("\"status\":\"ok\""), std::string::npos) << health;
+  EXPECT_NE(health.find("\"repository_writable\":true"), std::string::npos) << health;
+
+  auto metrics = client.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_EQ(metrics->status, 200);
+  for (const std::string &expected : std::vector<std::string>{
+           "tasksync_commits_total{change=\"added\"} 2", "tasksync_task_last_success_timestamp_seconds{task=\"" + kTaskA + "\"}",
+        "tasksync_fetches_total{outcome=\"ok\"}", "tasksync_api_request_duration_seconds_count",
+        "tasksync_cycle_duration_seconds", "tasksync_last_cycle_end_timestamp_seconds"}) {
+    EXPECT_NE(metrics->body.find(expected), std::string::npos) << expected << "\n" << metrics->body;
+  }
+  stop(*daemon);
+}
+
+TEST_F(DaemonTest, TellsSystemdReadyStatusWatchdogAndStopping) {
+  NotifySocket socket(m_dir / "notify.sock");
+  auto daemon = start({}, {{"NOTIFY_SOCKET", (m_dir / "notify.sock").string()}, {"WATCHDOG_USEC", "400000"}});
+  ASSERT_TRUE(socket.receive_until("READY=1", 10s)) << daemon->err();
+  ASSERT_TRUE(socket.receive_until("STATUS=", 10s)) << daemon->err();
+  EXPECT_EQ(socket.messages().back().rfind("STATUS=2 tasks ok, 0 failed, 2 commits; next pass at ", 0), 0u)
+      << socket.messages().back();
+  ASSERT_TRUE(socket.receive_until("WATCHDOG=1", 5s));
+  daemon->signal(SIGTERM);
+  ASSERT_TRUE(socket.receive_until("STOPPING=1", 5s));
+  EXPECT_EQ(socket.messages().front(), "READY=1");
+  EXPECT_EQ(daemon->wait_for_exit(5s), 0);
+}

@@ -7,6 +7,8 @@
 #include <rapidjson/document.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 
 namespace tasksync {
 namespace {
@@ -37,6 +39,14 @@ std::string error_detail(const std::string &body) {
   return line;
 }
 
+FetchError transport_error(std::string message, bool retryable = false) {
+  return {FetchError::Kind::transport, 0, std::move(message), retryable, std::nullopt};
+}
+
+FetchError invalid_response(std::string message) {
+  return {FetchError::Kind::invalid_response, 0, std::move(message), false, std::nullopt};
+}
+
 std::string transport_message(httplib::Error error, long verify_result) {
   switch (error) {
   case httplib::Error::Connection: return "cannot connect";
@@ -57,13 +67,15 @@ std::string transport_message(httplib::Error error, long verify_result) {
 
 } // namespace
 
-ApiClient::ApiClient(const ApiSettings &settings, std::unique_ptr<httplib::Client> client)
-    : m_settings(settings), m_client(std::move(client)) {}
+ApiClient::ApiClient(const ApiSettings &settings, std::unique_ptr<httplib::Client> client,
+                     std::shared_ptr<RequestGate> gate)
+    : m_settings(settings), m_client(std::move(client)), m_gate(std::move(gate)) {}
 ApiClient::ApiClient(ApiClient &&) noexcept = default;
 ApiClient &ApiClient::operator=(ApiClient &&) noexcept = default;
 ApiClient::~ApiClient() = default;
 
-Result<ApiClient> ApiClient::create(const ApiSettings &settings, std::string api_key) {
+Result<ApiClient> ApiClient::create(const ApiSettings &settings, std::string api_key,
+                                   std::shared_ptr<RequestGate> gate) {
   auto client = std::make_unique<httplib::Client>(settings.base_url.origin());
   const auto timeout = static_cast<time_t>(settings.timeout.count());
   client->set_connection_timeout(timeout);
@@ -82,12 +94,41 @@ Result<ApiClient> ApiClient::create(const ApiSettings &settings, std::string api
       return Error{"api.ca_file: " + settings.ca_file->string() + " holds no PEM certificate that OpenSSL can load"};
     }
   }
-  return ApiClient(settings, std::move(client));
+  return ApiClient(settings, std::move(client), std::move(gate));
 }
 
 void ApiClient::cancel() { m_client->stop(); }
 
-Result<TaskVersion, FetchError> ApiClient::fetch_latest(const std::string &task_id, std::stop_token stop) {
+Result<TaskVersion, FetchError> ApiClient::fetch_latest(const std::string &task_id, std::stop_token stop,
+                                                        std::optional<std::chrono::steady_clock::time_point> give_up_at) {
+  for (int attempt = 0;; ++attempt) {
+    if (!m_gate->wait(stop)) return transport_error("canceled: shutting down");
+    auto result = fetch_once(task_id, stop);
+    if (result || !result.error().retryable || stop.stop_requested()) return result;
+    FetchError error = result.error();
+    const std::string tries = std::to_string(attempt + 1) + (attempt == 0 ? " attempt" : " attempts");
+    if (attempt == m_settings.retries) {
+      if (attempt > 0) error.message += " (gave up after " + tries + ")";
+      return error;
+    }
+    auto wait = std::max<std::chrono::milliseconds>(backoff_delay(attempt, m_random),
+                                                    error.wait_hint.value_or(std::chrono::seconds(0)));
+    const auto resume = std::chrono::steady_clock::now() + wait;
+    if (give_up_at && resume > *give_up_at) {
+      error.message += " (gave up after " + tries + ": no time left in this pass to wait " +
+                       std::to_string(wait.count()) + " ms)";
+      return error;
+    }
+    // The server asked everyone to slow down, so every worker waits, not just this one.
+    if (error.wait_hint) m_gate->pause_until(resume);
+    std::mutex mutex;
+    std::condition_variable_any sleeper;
+    std::unique_lock lock(mutex);
+    sleeper.wait_until(lock, stop, resume, [] { return false; });
+  }
+}
+
+Result<TaskVersion, FetchError> ApiClient::fetch_once(const std::string &task_id, std::stop_token stop) {
   const std::string path = m_settings.base_url.path_prefix + "/v1/task/" + task_id + "/latest";
   const auto deadline = std::chrono::steady_clock::now() + m_settings.timeout;
   std::string body;
@@ -108,26 +149,37 @@ Result<TaskVersion, FetchError> ApiClient::fetch_latest(const std::string &task_
         too_slow = std::chrono::steady_clock::now() > deadline;
         return !too_slow && !stop.stop_requested();
       });
-  if (stop.stop_requested()) return FetchError{FetchError::Kind::transport, 0, "canceled: shutting down"};
+  if (stop.stop_requested()) return transport_error("canceled: shutting down");
   if (too_large) {
-    return FetchError{FetchError::Kind::invalid_response, 0,
-                      "response larger than " + std::to_string(m_settings.max_response_bytes) + " bytes"};
+    return invalid_response("response larger than " + std::to_string(m_settings.max_response_bytes) + " bytes");
   }
   if (too_slow) {
-    return FetchError{FetchError::Kind::transport, 0,
-                      "no complete response within " + std::to_string(m_settings.timeout.count()) + " s"};
+    return transport_error("no complete response within " + std::to_string(m_settings.timeout.count()) + " s", true);
   }
   if (!result) {
-    return FetchError{FetchError::Kind::transport, 0,
-                      transport_message(result.error(), m_client->get_openssl_verify_result()) + " (" +
-                          m_settings.base_url.to_string() + ")"};
+    // A certificate the system does not trust will not be trusted on the next attempt either.
+    const bool transient = result.error() != httplib::Error::SSLServerVerification &&
+                           result.error() != httplib::Error::SSLLoadingCerts;
+    return transport_error(transport_message(result.error(), m_client->get_openssl_verify_result()) + " (" +
+                               m_settings.base_url.to_string() + ")",
+                           transient);
   }
   if (result->status != 200) {
-    return FetchError{FetchError::Kind::http_status, result->status,
-                      "HTTP " + std::to_string(result->status) + ": " + error_detail(body)};
+    FetchError error{FetchError::Kind::http_status, result->status,
+                     "HTTP " + std::to_string(result->status) + ": " + error_detail(body),
+                     is_retryable_status(result->status), std::nullopt};
+    const auto now = std::chrono::system_clock::now();
+    if (result->has_header("Retry-After")) error.wait_hint = parse_retry_after(result->get_header_value("Retry-After"), now);
+    if (!error.wait_hint && result->has_header("RateLimit")) {
+      error.wait_hint = parse_rate_limit(result->get_header_value("RateLimit"));
+    }
+    if (!error.wait_hint && result->has_header("RateLimit-Reset") && result->get_header_value("RateLimit-Remaining") == "0") {
+      error.wait_hint = parse_retry_after(result->get_header_value("RateLimit-Reset"), now);
+    }
+    return error;
   }
   auto version = parse_task_version(body, task_id);
-  if (!version) return FetchError{FetchError::Kind::invalid_response, 0, "invalid response: " + version.error().message};
+  if (!version) return invalid_response("invalid response: " + version.error().message);
   return std::move(*version);
 }
 

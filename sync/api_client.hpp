@@ -1,11 +1,15 @@
 #pragma once
 
+#include <chrono>
 #include <memory>
+#include <optional>
+#include <random>
 #include <stop_token>
 #include <string>
 
 #include "config.hpp"
 #include "result.hpp"
+#include "retry.hpp"
 #include "task_version.hpp"
 
 namespace httplib {
@@ -20,32 +24,42 @@ struct FetchError {
   Kind kind = Kind::transport;
   int http_status = 0; // set for http_status
   std::string message; // e.g. "HTTP 404: Task or version not found"
+  bool retryable = false;                        // transient: asking again may succeed
+  std::optional<std::chrono::seconds> wait_hint; // what Retry-After or RateLimit asked for
 
   // True when the API refused the key itself (401, 403): every other task would fail too.
   bool is_auth_failure() const { return http_status == 401 || http_status == 403; }
 };
 
-// The AnchorBrowser Tasks API over HTTP(S), with the key, timeouts and size cap from the config.
-// One client per thread: requests on one client are serialised.
+// The AnchorBrowser Tasks API over HTTP(S), with the key, timeouts, size cap and retries from
+// the config. One client per thread: requests on one client are serialised.
 class ApiClient {
 public:
-  // Prepares a client; nothing is sent yet. Fails when api.ca_file cannot be loaded.
-  static Result<ApiClient> create(const ApiSettings &settings, std::string api_key);
+  // Prepares a client; nothing is sent yet. Clients sharing `gate` pause together when the
+  // API asks for it. Fails when api.ca_file cannot be loaded.
+  static Result<ApiClient> create(const ApiSettings &settings, std::string api_key,
+                                  std::shared_ptr<RequestGate> gate = std::make_shared<RequestGate>());
   ApiClient(ApiClient &&) noexcept;
   ApiClient &operator=(ApiClient &&) noexcept;
   ~ApiClient();
 
-  // GET /v1/task/{task_id}/latest, validated and decoded. Gives up once `stop` is requested.
-  Result<TaskVersion, FetchError> fetch_latest(const std::string &task_id, std::stop_token stop = {});
+  // GET /v1/task/{task_id}/latest, validated and decoded. Transient failures are retried
+  // api.retries times with exponential backoff and full jitter, honouring Retry-After and
+  // RateLimit, but never past `give_up_at` (the end of the pass) nor once `stop` is requested.
+  Result<TaskVersion, FetchError> fetch_latest(const std::string &task_id, std::stop_token stop = {},
+                                               std::optional<std::chrono::steady_clock::time_point> give_up_at = {});
 
   // Aborts a request in flight on this client (from any thread): its socket is shut down.
   void cancel();
 
 private:
-  ApiClient(const ApiSettings &settings, std::unique_ptr<httplib::Client> client);
+  ApiClient(const ApiSettings &settings, std::unique_ptr<httplib::Client> client, std::shared_ptr<RequestGate> gate);
+  Result<TaskVersion, FetchError> fetch_once(const std::string &task_id, std::stop_token stop);
 
   ApiSettings m_settings;
   std::unique_ptr<httplib::Client> m_client;
+  std::shared_ptr<RequestGate> m_gate;
+  std::mt19937_64 m_random{std::random_device{}()};
 };
 
 } // namespace tasksync

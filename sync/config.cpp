@@ -113,6 +113,13 @@ private:
     return value;
   }
 
+  bool boolean(const YAML::Node &node, const std::string &key) const {
+    const std::string text = scalar(node, key);
+    if (text == "true") return true;
+    if (text == "false") return false;
+    fail(node, key, "expected true or false, got \"" + text + "\"");
+  }
+
   std::filesystem::path path(const YAML::Node &node, const std::string &key) const {
     std::filesystem::path value = non_empty_line(node, key);
     return value.is_absolute() ? value : (m_base_dir / value).lexically_normal();
@@ -120,10 +127,18 @@ private:
 
   void parse_api(const YAML::Node &node, ApiSettings &api) const {
     expect_map(node, "api");
-    check_keys(node, "api", {"base_url", "timeout_seconds", "api_key_file", "ca_file", "max_response_bytes"});
+    check_keys(node, "api", {"base_url", "timeout_seconds", "api_key_file", "ca_file", "max_response_bytes", "retries",
+                             "allow_insecure_http"});
     auto url = parse_base_url(node["base_url"] ? non_empty_line(node["base_url"], "api.base_url") : kDefaultBaseUrl);
     if (!url) fail(node["base_url"], "api.base_url", url.error().message);
     api.base_url = std::move(*url);
+    if (node["allow_insecure_http"]) api.allow_insecure_http = boolean(node["allow_insecure_http"], "api.allow_insecure_http");
+    if (api.base_url.scheme == "http" && !api.base_url.is_loopback() && !api.allow_insecure_http) {
+      fail(node["base_url"], "api.base_url",
+           "plain http:// is only accepted for loopback addresses: the API key would cross the network in clear text "
+           "(use https://, or set api.allow_insecure_http: true)");
+    }
+    if (node["retries"]) api.retries = static_cast<int>(integer(node["retries"], "api.retries", 0, 10));
     if (node["timeout_seconds"]) api.timeout = std::chrono::seconds(integer(node["timeout_seconds"], "api.timeout_seconds", 1, 3600));
     if (node["api_key_file"]) api.api_key_file = path(node["api_key_file"], "api.api_key_file");
     if (node["ca_file"]) {

@@ -29,6 +29,8 @@ struct ApiSettings {
   std::optional<std::filesystem::path> api_key_file;
   std::optional<std::filesystem::path> ca_file;
   std::size_t max_response_bytes = 16 * 1024 * 1024;
+  int retries = 3;                  // further attempts after a transient failure
+  bool allow_insecure_http = false; // plain http:// to a host that is not loopback
 };
 
 // The `poll:` section.

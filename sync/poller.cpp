@@ -69,6 +69,7 @@ struct Poller::Shared {
   std::size_t limit = 0;                       // fetch only below this, to bound memory
   std::uint64_t generation = 0;                // answers from an older pass are dropped
   std::stop_token pass_stop;
+  std::optional<std::chrono::steady_clock::time_point> give_up_at;
   bool shutting_down = false;
 };
 
@@ -86,8 +87,9 @@ Poller::Poller() : m_shared(std::make_unique<Shared>()) {}
 Result<std::unique_ptr<Poller>> Poller::create(const ApiSettings &settings, const std::string &api_key,
                                                std::size_t concurrency) {
   std::unique_ptr<Poller> poller(new Poller());
+  const auto gate = std::make_shared<RequestGate>();
   for (std::size_t i = 0; i < std::max<std::size_t>(concurrency, 1); ++i) {
-    auto client = ApiClient::create(settings, api_key);
+    auto client = ApiClient::create(settings, api_key, gate);
     if (!client) return client.error();
     poller->m_shared->clients.push_back(std::make_unique<ApiClient>(std::move(*client)));
   }
@@ -117,9 +119,10 @@ void Poller::work(std::size_t worker) {
     const std::uint64_t generation = shared.generation;
     const std::string id = shared.ids[index];
     const std::stop_token stop = shared.pass_stop;
+    const auto give_up_at = shared.give_up_at;
     lock.unlock();
     const auto started = std::chrono::steady_clock::now();
-    auto result = shared.clients[worker]->fetch_latest(id, stop);
+    auto result = shared.clients[worker]->fetch_latest(id, stop, give_up_at);
     const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
     lock.lock();
     if (generation == shared.generation) {
@@ -132,7 +135,8 @@ void Poller::work(std::size_t worker) {
 }
 
 PassReport Poller::run_pass(const std::vector<TaskEntry> &tasks, Mirror &mirror, PassMode mode, std::stop_token stop,
-                            const Progress &progress) {
+                            const Progress &progress,
+                            std::optional<std::chrono::steady_clock::time_point> give_up_at) {
   Shared &shared = *m_shared;
   // Enough answers buffered to keep every worker busy while one task is being committed.
   const std::size_t window = 2 * shared.clients.size();
@@ -146,6 +150,7 @@ PassReport Poller::run_pass(const std::vector<TaskEntry> &tasks, Mirror &mirror,
     shared.limit = window;
     ++shared.generation;
     shared.pass_stop = stop;
+    shared.give_up_at = give_up_at;
   }
   shared.wake.notify_all();
   const std::stop_callback abandon_requests(stop, [&shared] {

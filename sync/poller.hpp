@@ -52,7 +52,8 @@ public:
   // Called on the applying thread after each task (the service pings the watchdog from it).
   using Progress = std::function<void(const TaskOutcome &)>;
 
-  // Starts `concurrency` workers; nothing is fetched until run_pass().
+  // Starts `concurrency` workers; nothing is fetched until run_pass(). The workers' clients
+  // pause together when the API asks one of them to slow down.
   static Result<std::unique_ptr<Poller>> create(const ApiSettings &settings, const std::string &api_key,
                                                 std::size_t concurrency);
   // Cancels requests in flight and joins the workers.
@@ -63,8 +64,10 @@ public:
   // One pass over `tasks`. A failing task is logged with its ID and reason and does not stop
   // the others; a rejected API key skips the rest; `stop` abandons fetches in flight and
   // returns after the task being applied, leaving the repository consistent.
+  // Retries stop at `give_up_at` (the next pass's start), so one pass never runs into the next.
   PassReport run_pass(const std::vector<TaskEntry> &tasks, Mirror &mirror, PassMode mode,
-                      std::stop_token stop = {}, const Progress &progress = {});
+                      std::stop_token stop = {}, const Progress &progress = {},
+                      std::optional<std::chrono::steady_clock::time_point> give_up_at = {});
 
 private:
   struct Shared;

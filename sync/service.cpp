@@ -174,8 +174,10 @@ void Service::run(std::stop_token stop) {
     if (reload_now) reload();
 
     const auto started = std::chrono::steady_clock::now();
-    const PassReport report = m_runtime.poller->run_pass(m_runtime.config.tasks, m_runtime.mirror, PassMode::apply,
-                                                         stop, [this](const TaskOutcome &) { ping_watchdog_if_due(); });
+    const PassReport report =
+        m_runtime.poller->run_pass(m_runtime.config.tasks, m_runtime.mirror, PassMode::apply, stop,
+                                   [this](const TaskOutcome &) { ping_watchdog_if_due(); },
+                                   started + m_runtime.config.poll.interval);
     const auto finished = std::chrono::system_clock::now();
     const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
     if (report.interrupted) break;

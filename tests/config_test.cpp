@@ -178,3 +178,22 @@ TEST(Config, UnderSystemdTheRepositoryDefaultsToTheStateDirectory) {
   ASSERT_TRUE(config.ok()) << config.error().message;
   EXPECT_EQ(config->repo.path, "/var/lib/tasksync/mirror");
 }
+
+TEST(Config, PlainHttpOnlyForLoopbackUnlessAllowed) {
+  const std::string tasks = "tasks: [3c90c3cc-0d44-4b50-8888-8dd25736052a]\n";
+  EXPECT_NE(error_of(tasks + "api: {base_url: 'http://api.example.com'}\n")
+                .find("api.base_url: plain http:// is only accepted for loopback addresses"),
+            std::string::npos);
+  EXPECT_TRUE(parse(tasks + "api: {base_url: 'http://127.0.0.1:8080'}\n").ok());
+  EXPECT_TRUE(parse(tasks + "api: {base_url: 'http://localhost:8080'}\n").ok());
+  EXPECT_TRUE(parse(tasks + "api: {base_url: 'http://api.example.com', allow_insecure_http: true}\n").ok());
+  EXPECT_NE(error_of(tasks + "api: {allow_insecure_http: maybe}\n").find("api.allow_insecure_http: expected true or false"),
+            std::string::npos);
+}
+
+TEST(Config, Retries) {
+  const std::string tasks = "tasks: [3c90c3cc-0d44-4b50-8888-8dd25736052a]\n";
+  EXPECT_EQ(parse(tasks)->api.retries, 3);
+  EXPECT_EQ(parse(tasks + "api: {retries: 0}\n")->api.retries, 0);
+  EXPECT_NE(error_of(tasks + "api: {retries: 11}\n").find("api.retries: must be between 0 and 10"), std::string::npos);
+}

@@ -21,10 +21,10 @@ TEST(Metrics, RecordsFetchesCommitsAndTimes) {
   report.outcomes.back().change = ChangeKind::added;
   report.outcomes.back().commit_id = "abc";
   report.outcomes.push_back(outcome("b", 0.3));
-  report.outcomes.back().fetch_error = FetchError{FetchError::Kind::http_status, 404, "HTTP 404: gone"};
+  report.outcomes.back().fetch_error = FetchError{FetchError::Kind::http_status, 404, "HTTP 404: gone", false, std::nullopt};
   report.outcomes.back().error = "HTTP 404: gone";
   report.outcomes.push_back(outcome("c", 2.0));
-  report.outcomes.back().fetch_error = FetchError{FetchError::Kind::transport, 0, "cannot connect"};
+  report.outcomes.back().fetch_error = FetchError{FetchError::Kind::transport, 0, "cannot connect", true, std::nullopt};
   report.outcomes.back().error = "cannot connect";
 
   Metrics metrics;

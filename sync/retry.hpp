@@ -1,0 +1,44 @@
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <stop_token>
+#include <string_view>
+
+namespace tasksync {
+
+// True for the HTTP statuses worth asking again: 408, 429, 500, 502, 503, 504.
+bool is_retryable_status(int status);
+
+// Exponential backoff with full jitter: a random wait in [0, min(cap, base * 2^attempt)].
+std::chrono::milliseconds backoff_delay(int attempt, std::mt19937_64 &random,
+                                        std::chrono::milliseconds base = std::chrono::milliseconds(500),
+                                        std::chrono::milliseconds cap = std::chrono::seconds(30));
+
+// A Retry-After value, delay-seconds ("120") or an HTTP-date ("Wed, 21 Oct 2026 07:28:00 GMT"),
+// as a wait from `now`; nullopt when it is neither.
+std::optional<std::chrono::seconds> parse_retry_after(std::string_view value, std::chrono::system_clock::time_point now);
+
+// The wait a RateLimit header asks for when the quota is used up ("limit=10, remaining=0,
+// reset=3" as in the IETF draft); nullopt while requests remain or when it says nothing.
+std::optional<std::chrono::seconds> parse_rate_limit(std::string_view value);
+
+// Holds back every client of a pass while the API has asked for a pause, so that one 429
+// slows the whole daemon down instead of each worker hammering on.
+class RequestGate {
+public:
+  // No request before `when`.
+  void pause_until(std::chrono::steady_clock::time_point when);
+  // Waits until requests may go out; false when `stop` was requested first.
+  bool wait(std::stop_token stop);
+
+private:
+  std::mutex m_mutex;
+  std::condition_variable_any m_changed;
+  std::chrono::steady_clock::time_point m_resume{};
+};
+
+} // namespace tasksync

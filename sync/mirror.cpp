@@ -87,11 +87,48 @@ Result<Mirror> Mirror::open(const RepoSettings &settings, Access access) {
     auto lock = InstanceLock::acquire(git_repository_path(mirror.m_repo.get()), settings.path);
     if (!lock) return lock.error();
     mirror.m_lock.emplace(std::move(*lock));
+    if (auto rebuilt = mirror.rebuild_index_if_lost(); !rebuilt) {
+      return Error{"repository " + path + ": cannot rebuild the index: " + rebuilt.error().message};
+    }
     if (auto restored = mirror.restore_tasks_to_head(); !restored) {
       return Error{"repository " + path + ": cannot restore tasks/ to HEAD: " + restored.error().message};
     }
   }
   return mirror;
+}
+
+Result<void> Mirror::rebuild_index_if_lost() {
+  // libgit2 never fsyncs .git/index: after a power cut it may be missing or torn. HEAD is
+  // durable, so the index is rebuilt from it (what was staged by hand is lost with the file).
+  const std::filesystem::path file = std::filesystem::path(git_repository_path(m_repo.get())) / "index";
+  git_index *raw = nullptr;
+  int rc = git_repository_index(&raw, m_repo.get());
+  bool rebuild = false;
+  if (rc < 0) {
+    log::warning("repository: " + file.string() + " is unreadable (" + git_error_text(rc) + "); rebuilding it from HEAD");
+    std::error_code ignored;
+    std::filesystem::remove(file, ignored);
+    rc = git_repository_index(&raw, m_repo.get());
+    if (rc < 0) return git_failure("cannot open the index", rc);
+    rebuild = true;
+  }
+  m_index.reset(raw);
+  auto head = head_commit();
+  if (!head) return head.error();
+  if (!*head) return {}; // an unborn branch has nothing to rebuild from
+  std::error_code error;
+  if (!rebuild && !std::filesystem::exists(file, error)) {
+    log::warning("repository: " + file.string() + " is missing; rebuilding it from HEAD");
+    rebuild = true;
+  }
+  if (!rebuild) return {};
+  auto tree = tree_of(*head);
+  if (!tree) return tree.error();
+  if (const int read = git_index_read_tree(m_index.get(), tree->get()); read < 0) {
+    return git_failure("cannot rebuild the index from HEAD", read);
+  }
+  m_index_dirty = true;
+  return write_index();
 }
 
 Result<void> Mirror::restore_tasks_to_head() {

@@ -79,6 +79,7 @@ private:
   Result<void> update_index(const std::string &task_dir, const TaskState &state);
   Result<git_index *> index();
   Result<void> add_to_index(git_index *index, const std::string &path, const git_oid &id);
+  Result<void> rebuild_index_if_lost();
   Result<void> restore_tasks_to_head();
   Result<void> restore_path(const git_tree *head_tree, git_index *index, const std::string &path);
 

@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 #include <utime.h>
 
+#include <thread>
+
 #include "process.hpp"
 #include "temp_dir.hpp"
 
@@ -245,5 +247,41 @@ TEST_F(MirrorTest, ALockedIndexDelaysOnlyTheIndex) {
   EXPECT_TRUE(std::filesystem::exists(m_settings.path / ".git/index.lock")) << "a fresh lock is not ours to remove";
   std::filesystem::remove(m_settings.path / ".git/index.lock");
   EXPECT_TRUE(mirror.finish_pass().ok()); // the next pass catches the index up
+  expect_clean();
+}
+
+TEST_F(MirrorTest, AMissingOrCorruptIndexIsRebuiltFromHead) {
+  {
+    Mirror mirror = open();
+    apply(mirror, snapshot("a1"), info(kTask, "1"));
+  }
+  test::write_text(m_settings.path / "README.md", "kept\n");
+  ASSERT_EQ(test::git(repo(), {"add", "README.md"}).exit_code, 0);
+  ASSERT_EQ(test::git(repo(), {"-c", "user.name=P", "-c", "user.email=p@x", "commit", "-qm", "readme"}).exit_code, 0);
+
+  std::filesystem::remove(m_settings.path / ".git/index");
+  { Mirror reopened = open(); }
+  expect_clean();
+
+  std::string index = test::read_text(m_settings.path / ".git/index");
+  index[index.size() / 2] ^= 0x55; // a torn write
+  test::write_text(m_settings.path / ".git/index", index);
+  Mirror reopened = open();
+  expect_clean();
+  EXPECT_EQ(apply(reopened, snapshot("a2"), info(kTask, "2")).kind, ChangeKind::updated);
+  expect_clean();
+}
+
+TEST_F(MirrorTest, ABranchLockHeldBrieflyIsWaitedFor) {
+  Mirror mirror = open();
+  apply(mirror, snapshot("a1"), info(kTask, "1"));
+  const auto lock = m_settings.path / ".git/refs/heads/main.lock";
+  test::write_text(lock, ""); // another git process updating the branch
+  std::jthread other([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    std::filesystem::remove(lock);
+  });
+  EXPECT_EQ(apply(mirror, snapshot("a2"), info(kTask, "2")).kind, ChangeKind::updated);
+  EXPECT_EQ(git_out({"rev-list", "--count", "HEAD"}), "2\n");
   expect_clean();
 }

@@ -4,9 +4,11 @@
 
 #include "fake_api.hpp"
 #include "process.hpp"
+#include "test_pki.hpp"
 #include "temp_dir.hpp"
 
 using namespace tasksync;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -24,6 +26,13 @@ protected:
   ApiClientTest() {
     m_settings.base_url = *parse_base_url(m_api.base_url());
     m_settings.timeout = std::chrono::seconds(5);
+    m_settings.retries = 0; // tests of retrying say so
+  }
+
+  std::string version_body() const {
+    test::FakeVersion fake;
+    fake.task_id = kTask;
+    return fake.to_json();
   }
 
   test::FakeApi m_api{kKey};
@@ -130,4 +139,114 @@ TEST(ApiClientCreate, RefusesACaFileWithoutCertificates) {
   auto created = ApiClient::create(settings, kKey);
   ASSERT_FALSE(created.ok());
   EXPECT_NE(created.error().message.find("api.ca_file"), std::string::npos);
+}
+
+TEST_F(ApiClientTest, TransientFailuresAreRetried) {
+  m_settings.retries = 3;
+  m_api.set_replies(kTask, {{503, "", {}}, {502, "", {}}, {200, version_body(), {}}});
+  auto version = client().fetch_latest(kTask);
+  ASSERT_TRUE(version.ok()) << version.error().message;
+  EXPECT_EQ(m_api.requests(kTask), 3);
+}
+
+TEST_F(ApiClientTest, PermanentFailuresAreNotRetried) {
+  m_settings.retries = 3;
+  for (const int status : {400, 401, 403, 404}) {
+    const std::string task = "00000000-0000-4000-8000-00000000000" + std::to_string(status % 10);
+    m_api.set_reply(task, {status, R"({"error":{"code":1,"message":"no"}})", {}});
+    EXPECT_FALSE(client().fetch_latest(task).ok());
+    EXPECT_EQ(m_api.requests(task), 1) << status;
+  }
+}
+
+TEST_F(ApiClientTest, RetriesEndAfterTheConfiguredCount) {
+  m_settings.retries = 2;
+  m_api.set_reply(kTask, {500, R"({"error":{"code":500,"message":"Failed to retrieve task version"}})", {}});
+  auto version = client().fetch_latest(kTask);
+  ASSERT_FALSE(version.ok());
+  EXPECT_EQ(version.error().message, "HTTP 500: Failed to retrieve task version (gave up after 3 attempts)");
+  EXPECT_EQ(m_api.requests(kTask), 3);
+}
+
+TEST_F(ApiClientTest, RetryAfterAndRateLimitAreHonoured) {
+  m_settings.retries = 1;
+  m_api.set_replies(kTask, {{429, "", {}, {{"Retry-After", "1"}}}, {200, version_body(), {}}});
+  auto started = std::chrono::steady_clock::now();
+  ASSERT_TRUE(client().fetch_latest(kTask).ok());
+  EXPECT_GE(std::chrono::steady_clock::now() - started, 1s);
+
+  const std::string other = "5f0e2a51-8a3b-4c1d-9e2f-0123456789ab";
+  m_api.set_replies(other, {{429, "", {}, {{"RateLimit", "limit=10, remaining=0, reset=1"}}}, {404, "", {}}});
+  started = std::chrono::steady_clock::now();
+  EXPECT_EQ(client().fetch_latest(other).error().http_status, 404);
+  EXPECT_GE(std::chrono::steady_clock::now() - started, 1s);
+}
+
+TEST_F(ApiClientTest, RetriesNeverOutlastThePass) {
+  m_settings.retries = 3;
+  m_api.set_reply(kTask, {503, "", {}, {{"Retry-After", "60"}}});
+  const auto started = std::chrono::steady_clock::now();
+  auto version = client().fetch_latest(kTask, {}, started + 2s);
+  ASSERT_FALSE(version.ok());
+  EXPECT_NE(version.error().message.find("no time left in this pass"), std::string::npos) << version.error().message;
+  EXPECT_EQ(m_api.requests(kTask), 1);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 2s);
+}
+
+TEST_F(ApiClientTest, AServerThatTricklesIsCutOffAtTheDeadline) {
+  m_settings.timeout = 1s;
+  m_api.set_reply(kTask, {200, version_body(), {}, {}, 50ms});
+  const auto started = std::chrono::steady_clock::now();
+  auto version = client().fetch_latest(kTask);
+  ASSERT_FALSE(version.ok());
+  EXPECT_EQ(version.error().message, "no complete response within 1 s");
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 3s);
+}
+
+class ApiClientTlsTest : public ::testing::Test {
+protected:
+  ApiClientTlsTest() { m_settings.retries = 0; }
+
+  Result<TaskVersion, FetchError> fetch(const test::TestPki &served, const std::optional<std::filesystem::path> &ca_file) {
+    test::FakeApi api(kKey, served.server);
+    test::FakeVersion fake;
+    fake.task_id = kTask;
+    api.set_version(fake);
+    m_settings.base_url = *parse_base_url(api.base_url());
+    m_settings.ca_file = ca_file;
+    auto client = ApiClient::create(m_settings, kKey);
+    EXPECT_TRUE(client.ok());
+    return client->fetch_latest(kTask);
+  }
+
+  test::TempDir m_dir;
+  ApiSettings m_settings;
+};
+
+TEST_F(ApiClientTlsTest, TrustsTheConfiguredCaFile) {
+  const auto pki = test::make_test_pki(m_dir / "pki");
+  auto version = fetch(pki, pki.ca_file);
+  ASSERT_TRUE(version.ok()) << version.error().message;
+  EXPECT_EQ(version->task_id, kTask);
+}
+
+TEST_F(ApiClientTlsTest, AnUntrustedCertificateFailsAndSaysSo) {
+  const auto pki = test::make_test_pki(m_dir / "pki");
+  const auto other = test::make_test_pki(m_dir / "other");
+  for (const auto &ca : {std::optional<std::filesystem::path>{}, std::optional<std::filesystem::path>(other.ca_file)}) {
+    auto version = fetch(pki, ca);
+    ASSERT_FALSE(version.ok());
+    EXPECT_NE(version.error().message.find("TLS certificate verification failed"), std::string::npos)
+        << version.error().message;
+    EXPECT_FALSE(version.error().retryable);
+  }
+}
+
+TEST_F(ApiClientTlsTest, ACertificateForAnotherHostFails) {
+  const auto pki = test::make_test_pki(m_dir / "pki", {"api.example.net"});
+  auto version = fetch(pki, pki.ca_file);
+  ASSERT_FALSE(version.ok());
+  EXPECT_NE(version.error().message.find("TLS certificate verification failed: the certificate does not match the host name"),
+            std::string::npos)
+      << version.error().message;
 }

@@ -6,13 +6,23 @@
 #include <rapidjson/writer.h>
 
 #include <fstream>
+#include <iterator>
 #include <sstream>
+#include <stdexcept>
 
 namespace tasksync::test {
 namespace {
 
 std::string error_body(int code, const std::string &message) {
   return R"({"error":{"code":)" + std::to_string(code) + R"(,"message":")" + message + R"("}})";
+}
+
+std::unique_ptr<httplib::Server> make_tls_server(const TlsIdentity &tls) {
+  auto server = std::make_unique<httplib::SSLServer>(tls.cert_file.c_str(), tls.key_file.c_str());
+  if (!server->is_valid())
+    throw std::runtime_error("FakeApi: cannot serve HTTPS with " + tls.cert_file.string() + " and " +
+                             tls.key_file.string());
+  return server;
 }
 
 } // namespace
@@ -54,17 +64,36 @@ std::string FakeVersion::to_json() const {
   return buffer.GetString();
 }
 
-FakeApi::FakeApi(std::string api_key) : m_api_key(std::move(api_key)), m_server(std::make_unique<httplib::Server>()) {
+FakeApi::FakeApi(std::string api_key)
+    : FakeApi(std::move(api_key), std::make_unique<httplib::Server>(), "http://127.0.0.1") {}
+
+// A host name rather than 127.0.0.1, so clients exercise DNS-name verification (make_test_pki names "localhost").
+FakeApi::FakeApi(std::string api_key, const TlsIdentity &tls)
+    : FakeApi(std::move(api_key), make_tls_server(tls), "https://localhost") {}
+
+FakeApi::FakeApi(std::string api_key, std::unique_ptr<httplib::Server> server, std::string origin)
+    : m_api_key(std::move(api_key)), m_server(std::move(server)), m_origin(std::move(origin)) {
   m_server->Get(R"(/v1/task/([^/]+)/latest)", [this](const httplib::Request &request, httplib::Response &response) {
-    const Reply reply = answer(request.matches[1], request.get_header_value("anchor-api-key"));
-    if (reply.delay.count() > 0) {
-      std::unique_lock lock(m_mutex);
-      m_stopped.wait_for(lock, reply.delay, [this] { return m_stopping; });
-    }
+    Reply reply = answer(request.matches[1], request.get_header_value("anchor-api-key"));
+    wait_unless_stopping(reply.delay);
     response.status = reply.status;
-    response.set_content(reply.body, "application/json");
+    for (const auto &[name, value] : reply.headers) response.set_header(name, value);
+    if (reply.trickle.count() == 0 || reply.body.empty()) {
+      response.set_content(reply.body, "application/json");
+      return;
+    }
+    // One byte per call: the client keeps receiving, so no per-read timeout ever fires, only an overall one.
+    const std::size_t length = reply.body.size();
+    response.set_content_provider(length, "application/json",
+                                  [this, body = std::move(reply.body),
+                                   gap = reply.trickle](std::size_t offset, std::size_t, httplib::DataSink &sink) {
+                                    return wait_unless_stopping(gap) && sink.write(body.data() + offset, 1);
+                                  });
   });
+  // Without it Nagle's algorithm would hold back each byte until the previous one is acknowledged.
+  m_server->set_tcp_nodelay(true);
   m_port = m_server->bind_to_any_port("127.0.0.1");
+  if (m_port < 0) throw std::runtime_error("FakeApi: cannot bind a port on 127.0.0.1");
   m_thread = std::thread([this] { m_server->listen_after_bind(); });
   while (!m_server->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }
@@ -79,13 +108,19 @@ FakeApi::~FakeApi() {
   m_thread.join();
 }
 
-std::string FakeApi::base_url() const { return "http://127.0.0.1:" + std::to_string(m_port); }
+std::string FakeApi::base_url() const { return m_origin + ":" + std::to_string(m_port); }
 
 void FakeApi::set_version(const FakeVersion &version) { set_reply(version.task_id, {200, version.to_json(), {}}); }
 
-void FakeApi::set_reply(const std::string &task_id, Reply reply) {
+void FakeApi::set_reply(const std::string &task_id, Reply reply) { set_replies(task_id, {std::move(reply)}); }
+
+void FakeApi::set_replies(const std::string &task_id, std::vector<Reply> replies) {
   std::lock_guard lock(m_mutex);
-  m_replies[task_id] = std::move(reply);
+  if (replies.empty()) {
+    m_replies.erase(task_id);
+    return;
+  }
+  m_replies[task_id].assign(std::make_move_iterator(replies.begin()), std::make_move_iterator(replies.end()));
 }
 
 void FakeApi::set_tasks_dir(std::filesystem::path dir) {
@@ -111,7 +146,12 @@ FakeApi::Reply FakeApi::answer(const std::string &task_id, const std::string &ke
     ++m_rejected_keys;
     return {401, error_body(401, "Invalid API key"), {}};
   }
-  if (const auto it = m_replies.find(task_id); it != m_replies.end()) return it->second;
+  if (const auto it = m_replies.find(task_id); it != m_replies.end()) {
+    std::deque<Reply> &queue = it->second;
+    Reply reply = queue.front();
+    if (queue.size() > 1) queue.pop_front();
+    return reply;
+  }
   if (m_tasks_dir) {
     std::ifstream in(*m_tasks_dir / (task_id + ".json"), std::ios::binary);
     if (in) {
@@ -121,6 +161,11 @@ FakeApi::Reply FakeApi::answer(const std::string &task_id, const std::string &ke
     }
   }
   return {404, error_body(404, "Task or version not found"), {}};
+}
+
+bool FakeApi::wait_unless_stopping(std::chrono::milliseconds duration) {
+  std::unique_lock lock(m_mutex);
+  return !m_stopped.wait_for(lock, duration, [this] { return m_stopping; });
 }
 
 } // namespace tasksync::test

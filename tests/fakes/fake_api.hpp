@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -9,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace httplib {
 class Server;
@@ -32,32 +34,47 @@ struct FakeVersion {
   std::string to_json() const;
 };
 
+// A server certificate (PEM, may carry its chain) and its private key (PEM), for serving HTTPS.
+struct TlsIdentity {
+  std::filesystem::path cert_file;
+  std::filesystem::path key_file;
+};
+
 // Base64 of `bytes` (standard alphabet, no line breaks).
 std::string encode_base64(const std::string &bytes);
 
 // The AnchorBrowser Tasks API, served on 127.0.0.1 by cpp-httplib in a thread of this process.
-// Every answer can be replaced to inject errors; requests are counted per task.
+// Every answer can be replaced to inject errors and network faults; requests are counted per task.
 class FakeApi {
 public:
-  // An exact answer: status, body, and a delay before it is sent.
+  // An exact answer: status, body, a delay before it is sent, extra headers, and a trickle pace.
   struct Reply {
     int status = 200;
     std::string body;
     std::chrono::milliseconds delay{0};
+    // Extra response headers, e.g. {"Retry-After", "2"}. The `{}` keeps three-field initialisers
+    // `{status, body, delay}` clear of GCC's -Wmissing-field-initializers.
+    std::multimap<std::string, std::string> headers{};
+    // When non-zero, the body goes out one byte at a time with this pause before each byte.
+    std::chrono::milliseconds trickle{0};
   };
 
-  // Starts serving on a free port; requests must carry `api_key`.
+  // Starts serving HTTP on a free port; requests must carry `api_key`.
   explicit FakeApi(std::string api_key = "test-api-key");
+  // Starts serving HTTPS with `tls` on a free port; requests must carry `api_key`.
+  FakeApi(std::string api_key, const TlsIdentity &tls);
   ~FakeApi();
   FakeApi(const FakeApi &) = delete;
   FakeApi &operator=(const FakeApi &) = delete;
 
-  // "http://127.0.0.1:<port>".
+  // "http://127.0.0.1:<port>", or "https://localhost:<port>" when serving HTTPS.
   std::string base_url() const;
   // Serves `version` as the task's latest version.
   void set_version(const FakeVersion &version);
-  // Serves `reply` for the task instead, whatever it is.
+  // Serves `reply` for the task instead, whatever it is; same as set_replies(task_id, {reply}).
   void set_reply(const std::string &task_id, Reply reply);
+  // Serves `replies` in order, one per request, repeating the last; an empty list drops the override.
+  void set_replies(const std::string &task_id, std::vector<Reply> replies);
   // Serves `<dir>/<taskId>.json` for tasks without a version or reply (re-read on every request).
   void set_tasks_dir(std::filesystem::path dir);
   // Requests seen for the task's latest version.
@@ -66,19 +83,23 @@ public:
   int rejected_keys() const;
 
 private:
+  FakeApi(std::string api_key, std::unique_ptr<httplib::Server> server, std::string origin);
   Reply answer(const std::string &task_id, const std::string &key);
+  // Waits `duration`; false when cut short because this is being destroyed.
+  bool wait_unless_stopping(std::chrono::milliseconds duration);
 
   std::string m_api_key;
-  std::unique_ptr<httplib::Server> m_server;
+  std::unique_ptr<httplib::Server> m_server; // an httplib::SSLServer when serving HTTPS
+  std::string m_origin;                      // base_url() without the port
   std::thread m_thread;
   int m_port = 0;
   mutable std::mutex m_mutex;
-  std::map<std::string, Reply> m_replies;
+  std::map<std::string, std::deque<Reply>> m_replies; // the front is served next; the last one stays
   std::map<std::string, int> m_requests;
   std::optional<std::filesystem::path> m_tasks_dir;
   int m_rejected_keys = 0;
   bool m_stopping = false;
-  std::condition_variable m_stopped; // cuts delayed answers short on shutdown
+  std::condition_variable m_stopped; // cuts delayed and trickled answers short on shutdown
 };
 
 } // namespace tasksync::test

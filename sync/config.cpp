@@ -33,15 +33,26 @@ public:
     config.repo.path = default_repo_path;
     if (!root.IsDefined() || root.IsNull()) fail(root, "", "the file is empty; it needs at least a tasks: list");
     if (!root.IsMap()) fail(root, "", "expected a mapping with api:, poll:, repo:, log: and tasks:");
-    check_keys(root, "", {"api", "poll", "repo", "http", "log", "tasks"});
+    check_keys(root, "", {"api", "poll", "repo", "http", "hooks", "log", "tasks", "tasks_exclude"});
     if (root["api"]) parse_api(root["api"], config.api);
     if (!root["api"]) config.api.base_url = *parse_base_url(kDefaultBaseUrl);
     if (root["poll"]) parse_poll(root["poll"], config.poll);
     if (root["repo"]) parse_repo(root["repo"], config.repo);
     if (root["http"]) parse_http(root["http"], config.http);
+    if (root["hooks"]) parse_hooks(root["hooks"], config.hooks);
     if (root["log"]) parse_log(root["log"], config.log_level);
-    if (!root["tasks"]) fail(root, "tasks", "missing: list the task IDs to mirror");
-    config.tasks = parse_tasks(root["tasks"]);
+    if (!root["tasks"]) fail(root, "tasks", "missing: list the task IDs to mirror, or say `tasks: all`");
+    if (root["tasks"].IsScalar() && root["tasks"].Scalar() == "all") {
+      config.all_tasks = true;
+    } else {
+      config.tasks = parse_tasks(root["tasks"]);
+    }
+    if (root["tasks_exclude"]) {
+      if (!config.all_tasks) fail(root["tasks_exclude"], "tasks_exclude", "only applies with `tasks: all`");
+      for (const TaskEntry &task : parse_tasks(root["tasks_exclude"], "tasks_exclude")) {
+        config.tasks_exclude.push_back(task.id);
+      }
+    }
     return config;
   }
 
@@ -181,12 +192,13 @@ private:
 
   void parse_repo(const YAML::Node &node, RepoSettings &repo) const {
     expect_map(node, "repo");
-    check_keys(node, "repo", {"path", "branch", "author"});
+    check_keys(node, "repo", {"path", "branch", "author", "push", "prune"});
+    ensure_libgit2(); // branch names are checked by libgit2
+    if (node["prune"]) repo.prune = boolean(node["prune"], "repo.prune");
     if (node["path"]) repo.path = path(node["path"], "repo.path");
     if (node["branch"]) {
       repo.branch = non_empty_line(node["branch"], "repo.branch");
       int valid = 0;
-      ensure_libgit2();
       if (git_reference_name_is_valid(&valid, ("refs/heads/" + repo.branch).c_str()) != 0 || !valid) {
         fail(node["branch"], "repo.branch", "\"" + repo.branch + "\" is not a valid git branch name");
       }
@@ -196,6 +208,44 @@ private:
       check_keys(author, "repo.author", {"name", "email"});
       if (author["name"]) repo.author_name = identity_part(author["name"], "repo.author.name");
       if (author["email"]) repo.author_email = identity_part(author["email"], "repo.author.email");
+    }
+    if (const YAML::Node push = node["push"]) {
+      expect_map(push, "repo.push");
+      check_keys(push, "repo.push", {"remote", "branch", "ssh_key_file", "token_file"});
+      if (!push["remote"]) fail(push, "repo.push.remote", "missing: the URL or path to push to");
+      PushSettings settings;
+      settings.remote = non_empty_line(push["remote"], "repo.push.remote");
+      if (settings.remote.find('@') != std::string::npos && settings.remote.starts_with("http")) {
+        fail(push["remote"], "repo.push.remote", "credentials in the URL are refused; use repo.push.token_file");
+      }
+      settings.branch = repo.branch;
+      if (push["branch"]) {
+        settings.branch = non_empty_line(push["branch"], "repo.push.branch");
+        int valid = 0;
+        if (git_reference_name_is_valid(&valid, ("refs/heads/" + settings.branch).c_str()) != 0 || !valid) {
+          fail(push["branch"], "repo.push.branch", "\"" + settings.branch + "\" is not a valid git branch name");
+        }
+      }
+      if (push["ssh_key_file"]) settings.ssh_key_file = path(push["ssh_key_file"], "repo.push.ssh_key_file");
+      if (push["token_file"]) settings.token_file = path(push["token_file"], "repo.push.token_file");
+      repo.push = std::move(settings);
+    }
+  }
+
+  void parse_hooks(const YAML::Node &node, HookSettings &hooks) const {
+    expect_map(node, "hooks");
+    check_keys(node, "hooks", {"on_change", "timeout_seconds"});
+    if (const YAML::Node command = node["on_change"]) {
+      if (!command.IsSequence() || command.size() == 0) {
+        fail(command, "hooks.on_change", "expected a command as a list of arguments, e.g. [/usr/bin/notify, --quiet]");
+      }
+      for (std::size_t i = 0; i < command.size(); ++i) {
+        hooks.on_change.push_back(scalar(command[i], "hooks.on_change[" + std::to_string(i) + "]"));
+      }
+      if (hooks.on_change.front().empty()) fail(command, "hooks.on_change", "the program name is empty");
+    }
+    if (node["timeout_seconds"]) {
+      hooks.timeout = std::chrono::seconds(integer(node["timeout_seconds"], "hooks.timeout_seconds", 1, 3600));
     }
   }
 
@@ -215,14 +265,14 @@ private:
     }
   }
 
-  std::vector<TaskEntry> parse_tasks(const YAML::Node &node) const {
-    if (!node.IsSequence()) fail(node, "tasks", "expected a list of task IDs");
-    if (node.size() == 0) fail(node, "tasks", "the list is empty: nothing to mirror");
+  std::vector<TaskEntry> parse_tasks(const YAML::Node &node, const std::string &name = "tasks") const {
+    if (!node.IsSequence()) fail(node, name, "expected a list of task IDs" + std::string(name == "tasks" ? ", or `all`" : ""));
+    if (node.size() == 0) fail(node, name, "the list is empty" + std::string(name == "tasks" ? ": nothing to mirror" : ""));
     std::vector<TaskEntry> tasks;
     std::map<std::string, int> first_line;
     for (std::size_t i = 0; i < node.size(); ++i) {
       const YAML::Node item = node[i];
-      const std::string key = "tasks[" + std::to_string(i) + "]";
+      const std::string key = name + "[" + std::to_string(i) + "]";
       TaskEntry task;
       if (item.IsMap()) {
         check_keys(item, key, {"id", "name"});

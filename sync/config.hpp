@@ -49,13 +49,33 @@ struct HttpSettings {
 };
 
 // The `repo:` section.
+// The `repo.push:` section: where the mirror is published after each pass that committed.
+struct PushSettings {
+  std::string remote;                                // URL (ssh://, https://, file://) or a path
+  std::string branch;                                // the remote branch; default repo.branch
+  std::optional<std::filesystem::path> ssh_key_file; // else ssh-agent
+  std::optional<std::filesystem::path> token_file;   // for https; re-read on each push
+
+  bool operator==(const PushSettings &) const = default;
+};
+
 struct RepoSettings {
   std::filesystem::path path = "/var/lib/tasksync/mirror";
   std::string branch = "main";
   std::string author_name = "tasksync";
   std::string author_email = "tasksync@localhost";
+  std::optional<PushSettings> push;
+  bool prune = false; // with `tasks: all`, remove tasks that left the team's list
 
   bool operator==(const RepoSettings &) const = default;
+};
+
+// The `hooks:` section.
+struct HookSettings {
+  std::vector<std::string> on_change; // argv run after each commit (no shell); empty: none
+  std::chrono::seconds timeout{30};
+
+  bool operator==(const HookSettings &) const = default;
 };
 
 // A validated configuration file.
@@ -65,8 +85,11 @@ struct Config {
   PollSettings poll;
   RepoSettings repo;
   HttpSettings http;
+  HookSettings hooks;
   LogLevel log_level = LogLevel::info;
-  std::vector<TaskEntry> tasks;
+  bool all_tasks = false;                 // `tasks: all`: every task of the team, listed each pass
+  std::vector<TaskEntry> tasks;           // the configured list (empty with `tasks: all`)
+  std::vector<std::string> tasks_exclude; // lower-case IDs skipped with `tasks: all`
 };
 
 // Reads and validates a config file. Errors read "file:line: key: problem". Under systemd

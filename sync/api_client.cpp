@@ -101,9 +101,49 @@ void ApiClient::cancel() { m_client->stop(); }
 
 Result<TaskVersion, FetchError> ApiClient::fetch_latest(const std::string &task_id, std::stop_token stop,
                                                         std::optional<std::chrono::steady_clock::time_point> give_up_at) {
+  return fetch_version(task_id, "latest", stop, give_up_at);
+}
+
+Result<TaskVersion, FetchError> ApiClient::fetch_version(const std::string &task_id, const std::string &version,
+                                                         std::stop_token stop,
+                                                         std::optional<std::chrono::steady_clock::time_point> give_up_at) {
+  auto body = get("/v1/task/" + task_id + "/" + version, stop, give_up_at);
+  if (!body) return body.error();
+  auto parsed = parse_task_version(*body, task_id);
+  if (!parsed) return invalid_response("invalid response: " + parsed.error().message);
+  return std::move(*parsed);
+}
+
+Result<std::vector<VersionInfo>, FetchError> ApiClient::fetch_versions(const std::string &task_id, std::stop_token stop) {
+  auto body = get("/v1/task/" + task_id + "/versions", stop, std::nullopt);
+  if (!body) return body.error();
+  auto parsed = parse_version_list(*body, task_id);
+  if (!parsed) return invalid_response("invalid response: " + parsed.error().message);
+  return std::move(*parsed);
+}
+
+Result<TaskInfo, FetchError> ApiClient::fetch_task(const std::string &task_id, std::stop_token stop) {
+  auto body = get("/v1/task/" + task_id, stop, std::nullopt);
+  if (!body) return body.error();
+  auto parsed = parse_task_info(*body, task_id);
+  if (!parsed) return invalid_response("invalid response: " + parsed.error().message);
+  return std::move(*parsed);
+}
+
+Result<TaskPage, FetchError> ApiClient::list_tasks(int page, int limit, std::stop_token stop,
+                                                   std::optional<std::chrono::steady_clock::time_point> give_up_at) {
+  auto body = get("/v1/task?page=" + std::to_string(page) + "&limit=" + std::to_string(limit), stop, give_up_at);
+  if (!body) return body.error();
+  auto parsed = parse_task_page(*body);
+  if (!parsed) return invalid_response("invalid response: " + parsed.error().message);
+  return std::move(*parsed);
+}
+
+Result<std::string, FetchError> ApiClient::get(const std::string &path, std::stop_token stop,
+                                               std::optional<std::chrono::steady_clock::time_point> give_up_at) {
   for (int attempt = 0;; ++attempt) {
     if (!m_gate->wait(stop)) return transport_error("canceled: shutting down");
-    auto result = fetch_once(task_id, stop);
+    auto result = get_once(m_settings.base_url.path_prefix + path, stop);
     if (result || !result.error().retryable || stop.stop_requested()) return result;
     FetchError error = result.error();
     const std::string tries = std::to_string(attempt + 1) + (attempt == 0 ? " attempt" : " attempts");
@@ -128,8 +168,7 @@ Result<TaskVersion, FetchError> ApiClient::fetch_latest(const std::string &task_
   }
 }
 
-Result<TaskVersion, FetchError> ApiClient::fetch_once(const std::string &task_id, std::stop_token stop) {
-  const std::string path = m_settings.base_url.path_prefix + "/v1/task/" + task_id + "/latest";
+Result<std::string, FetchError> ApiClient::get_once(const std::string &path, std::stop_token stop) {
   const auto deadline = std::chrono::steady_clock::now() + m_settings.timeout;
   std::string body;
   bool too_large = false;
@@ -178,9 +217,7 @@ Result<TaskVersion, FetchError> ApiClient::fetch_once(const std::string &task_id
     }
     return error;
   }
-  auto version = parse_task_version(body, task_id);
-  if (!version) return invalid_response("invalid response: " + version.error().message);
-  return std::move(*version);
+  return body;
 }
 
 } // namespace tasksync

@@ -9,6 +9,7 @@
 
 #include "config.hpp"
 #include "result.hpp"
+#include "api_listing.hpp"
 #include "retry.hpp"
 #include "task_version.hpp"
 
@@ -49,12 +50,30 @@ public:
   Result<TaskVersion, FetchError> fetch_latest(const std::string &task_id, std::stop_token stop = {},
                                                std::optional<std::chrono::steady_clock::time_point> give_up_at = {});
 
+  // GET /v1/task/{task_id}/{version}: one version ("7", "draft", "latest"), validated and decoded.
+  Result<TaskVersion, FetchError> fetch_version(const std::string &task_id, const std::string &version,
+                                                std::stop_token stop = {},
+                                                std::optional<std::chrono::steady_clock::time_point> give_up_at = {});
+
+  // GET /v1/task/{task_id}/versions: every version's number and dates, without code.
+  Result<std::vector<VersionInfo>, FetchError> fetch_versions(const std::string &task_id, std::stop_token stop = {});
+
+  // GET /v1/task/{task_id}: the task's metadata (its name, for commit subjects).
+  Result<TaskInfo, FetchError> fetch_task(const std::string &task_id, std::stop_token stop = {});
+
+  // GET /v1/task?page=P&limit=L: one page of the team's tasks.
+  Result<TaskPage, FetchError> list_tasks(int page, int limit, std::stop_token stop = {},
+                                          std::optional<std::chrono::steady_clock::time_point> give_up_at = {});
+
   // Aborts a request in flight on this client (from any thread): its socket is shut down.
   void cancel();
 
 private:
   ApiClient(const ApiSettings &settings, std::unique_ptr<httplib::Client> client, std::shared_ptr<RequestGate> gate);
-  Result<TaskVersion, FetchError> fetch_once(const std::string &task_id, std::stop_token stop);
+  // GET `path` (below the base URL) with retries; the 200 body.
+  Result<std::string, FetchError> get(const std::string &path, std::stop_token stop,
+                                      std::optional<std::chrono::steady_clock::time_point> give_up_at);
+  Result<std::string, FetchError> get_once(const std::string &path, std::stop_token stop);
 
   ApiSettings m_settings;
   std::unique_ptr<httplib::Client> m_client;

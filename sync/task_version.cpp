@@ -1,36 +1,13 @@
 #include "task_version.hpp"
 
-#include <rapidjson/error/en.h>
-
 #include <algorithm>
 #include <cctype>
 
 #include "base64.hpp"
+#include "json_fields.hpp"
 
 namespace tasksync {
 namespace {
-
-// RapidJSON's iterative parser keeps deep input off the stack, but everything that walks the
-// tree afterwards recurses: refuse absurd nesting before parsing.
-bool nesting_within(std::string_view body, int max_depth) {
-  int depth = 0;
-  bool in_string = false;
-  bool escaped = false;
-  for (char c : body) {
-    if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      if (++depth > max_depth) return false;
-    } else if (c == '}' || c == ']') {
-      --depth;
-    }
-  }
-  return true;
-}
 
 bool is_safe_version(std::string_view version) {
   return !version.empty() && version.size() <= 64 && std::all_of(version.begin(), version.end(), [](unsigned char c) {
@@ -44,67 +21,13 @@ std::string lower(std::string_view text) {
   return out;
 }
 
-class Fields {
-public:
-  explicit Fields(const rapidjson::Value &object) : m_object(object) {}
-
-  Result<std::string> required_string(const char *name) const {
-    const auto it = m_object.FindMember(name);
-    if (it == m_object.MemberEnd()) return missing(name);
-    if (!it->value.IsString()) return wrong_type(name, "a string");
-    return std::string(it->value.GetString(), it->value.GetStringLength());
-  }
-
-  Result<std::optional<std::string>> optional_string(const char *name) const {
-    const auto it = m_object.FindMember(name);
-    if (it == m_object.MemberEnd() || it->value.IsNull()) return std::optional<std::string>{};
-    if (!it->value.IsString()) return wrong_type(name, "a string");
-    return std::optional<std::string>(std::string(it->value.GetString(), it->value.GetStringLength()));
-  }
-
-  Result<bool> required_bool(const char *name) const {
-    const auto it = m_object.FindMember(name);
-    if (it == m_object.MemberEnd()) return missing(name);
-    if (!it->value.IsBool()) return wrong_type(name, "true or false");
-    return it->value.GetBool();
-  }
-
-  Result<Timestamp> required_time(const char *name, std::string &text) const {
-    auto value = required_string(name);
-    if (!value) return value.error();
-    text = *value;
-    auto parsed = parse_rfc3339(text);
-    if (!parsed) return Error{std::string("data.") + name + ": \"" + text + "\" is not an RFC 3339 date-time"};
-    return *parsed;
-  }
-
-private:
-  static Error missing(const char *name) { return Error{std::string("data.") + name + ": missing required field"}; }
-  static Error wrong_type(const char *name, const char *expected) {
-    return Error{std::string("data.") + name + ": expected " + expected};
-  }
-
-  const rapidjson::Value &m_object;
-};
-
 } // namespace
 
 Result<TaskVersion> parse_task_version(std::string_view body, std::string_view expected_task_id) {
-  if (!nesting_within(body, kMaxJsonDepth)) {
-    return Error{"JSON nests deeper than " + std::to_string(kMaxJsonDepth) + " levels"};
-  }
-  auto document = std::make_shared<rapidjson::Document>();
-  constexpr unsigned kFlags = rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag;
-  document->Parse<kFlags>(body.data(), body.size());
-  if (document->HasParseError()) {
-    return Error{std::string("malformed JSON at offset ") + std::to_string(document->GetErrorOffset()) + ": " +
-                 rapidjson::GetParseError_En(document->GetParseError())};
-  }
-  if (!document->IsObject()) return Error{"expected a JSON object with a data member"};
-  const auto data_it = document->FindMember("data");
-  if (data_it == document->MemberEnd() || !data_it->value.IsObject()) return Error{"data: missing or not an object"};
-  const rapidjson::Value &data = data_it->value;
-  const Fields fields(data);
+  auto document = parse_api_response(body);
+  if (!document) return document.error();
+  const rapidjson::Value &data = (**document)["data"];
+  const JsonFields fields(data, "data.");
 
   TaskVersion version;
   auto id = fields.required_string("id");

@@ -27,9 +27,6 @@ struct TaskVersion {
   Timestamp updated; // updated_at, parsed
 };
 
-// Deepest JSON nesting accepted in a response.
-inline constexpr int kMaxJsonDepth = 64;
-
 // Parses and validates a `GET /v1/task/{id}/latest` body for the task `expected_task_id`.
 // Errors name the field and the problem, e.g. "data.code: invalid base64".
 Result<TaskVersion> parse_task_version(std::string_view body, std::string_view expected_task_id);

@@ -1,17 +1,23 @@
 // tasksyncd: mirrors AnchorBrowser tasks into a git repository.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
 #include <thread>
 
+#include <unistd.h>
+
 #include "api_key.hpp"
+#include "backfill.hpp"
 #include "config.hpp"
 #include "log.hpp"
 #include "service.hpp"
 #include "signals.hpp"
 #include "systemd_supervisor.hpp"
+#include "task_list.hpp"
+#include "unified_diff.hpp"
 
 using namespace tasksync;
 
@@ -22,7 +28,7 @@ enum ExitCode { kOk = 0, kTasksFailed = 1, kBadUsage = 2, kFatal = 3 };
 
 int exit_code(const PassReport &report) {
   if (report.api_key_rejected) return kFatal;
-  return report.failures() > 0 || !report.repository_error.empty() ? kTasksFailed : kOk;
+  return report.failures() > 0 || !report.problems.empty() ? kTasksFailed : kOk;
 }
 
 void print_summary(const Config &config, const std::string &key_source) {
@@ -34,7 +40,11 @@ void print_summary(const Config &config, const std::string &key_source) {
             << "repo: " << config.repo.path.string() << " (branch " << config.repo.branch << ", author "
             << config.repo.author_name << " <" << config.repo.author_email << ">)\n";
   if (config.http.host) std::cout << "http: " << *config.http.host << ":" << config.http.port << "\n";
-  std::cout << "tasks: " << config.tasks.size() << "\n";
+  if (config.all_tasks) {
+    std::cout << "tasks: all (listed from the API each pass), " << config.tasks_exclude.size() << " excluded\n";
+  } else {
+    std::cout << "tasks: " << config.tasks.size() << "\n";
+  }
   for (const TaskEntry &task : config.tasks) {
     std::cout << "  " << task.id << (task.name.empty() ? "" : "  " + task.name) << "\n";
   }
@@ -56,6 +66,7 @@ int check_config(const std::string &config_path) {
 }
 
 void print_dry_run(const PassReport &report) {
+  const bool colour = ::isatty(STDOUT_FILENO) == 1;
   for (const TaskOutcome &outcome : report.outcomes) {
     const std::string label = outcome.task.name.empty() ? "" : " (" + outcome.task.name + ")";
     if (outcome.failed()) {
@@ -64,8 +75,31 @@ void print_dry_run(const PassReport &report) {
       std::string kind = to_string(outcome.change);
       kind.resize(10, ' ');
       std::cout << kind << outcome.task.id << label << " version " << outcome.version << "\n";
+      std::cout << unified_diff(outcome.changes, colour);
     }
   }
+}
+
+// --backfill: the history of tasks not mirrored yet, with progress on a terminal.
+int import_versions(Runtime &runtime, std::stop_token stop) {
+  auto tasks = resolve_tasks(runtime.config, *runtime.clients.api, stop);
+  if (!tasks) {
+    log::error(tasks.error().message);
+    return tasks.error().is_auth_failure() ? kFatal : kTasksFailed;
+  }
+  const bool terminal = ::isatty(STDERR_FILENO) == 1;
+  const BackfillReport report =
+      backfill(*tasks, *runtime.clients.api, runtime.mirror, stop,
+               [terminal](std::size_t task, std::size_t count, const TaskEntry &entry, std::size_t version,
+                          std::size_t versions) {
+                 if (!terminal) return;
+                 std::cerr << "\rbackfill: task " << task << " of " << count << " (" << entry.label() << "), version "
+                           << version << " of " << versions << "\033[K" << std::flush;
+               });
+  if (terminal) std::cerr << "\n";
+  log::info("backfill: " + std::to_string(report.commits) + " commits for " + std::to_string(report.tasks_imported) +
+            " tasks, " + std::to_string(report.failures.size()) + " failed");
+  return report.failures.empty() ? kOk : kTasksFailed;
 }
 
 } // namespace
@@ -81,12 +115,16 @@ int main(int argc, char **argv) {
   bool once = false;
   bool check = false;
   bool dry_run = false;
+  bool import_history = false;
   app.add_option("--config", config_path, "Config file")->capture_default_str();
   auto *once_flag = app.add_flag("--once", once, "Run one pass over every task, then exit");
   auto *check_flag = app.add_flag("--check-config", check, "Validate the config, print a summary, change nothing");
   auto *dry_flag = app.add_flag("--dry-run", dry_run, "Fetch and report what would change; write nothing");
-  once_flag->excludes(check_flag)->excludes(dry_flag);
-  check_flag->excludes(dry_flag);
+  auto *backfill_flag = app.add_flag("--backfill", import_history,
+                                     "Import every published version of tasks not mirrored yet, then run one pass");
+  once_flag->excludes(check_flag)->excludes(dry_flag)->excludes(backfill_flag);
+  check_flag->excludes(dry_flag)->excludes(backfill_flag);
+  dry_flag->excludes(backfill_flag);
   app.add_option("--log-level", log_level, "error, warning, info or debug (overrides log.level)")
       ->check(CLI::IsMember({"error", "warning", "info", "debug"}));
   app.set_version_flag("--version", std::string("tasksyncd ") + TASKSYNC_VERSION);
@@ -109,14 +147,18 @@ int main(int argc, char **argv) {
   }
   log::set_level(log_override.value_or(runtime->config.log_level));
 
-  if (dry_run || once) {
-    const PassReport report = runtime->poller->run_pass(runtime->config.tasks, runtime->mirror,
-                                                        dry_run ? PassMode::dry_run : PassMode::apply,
-                                                        signals.stop_token());
+  int imported = kOk;
+  if (import_history) {
+    imported = import_versions(*runtime, signals.stop_token());
+    if (imported == kFatal) return kFatal;
+  }
+  if (dry_run || once || import_history) {
+    const PassReport report =
+        run_cycle(*runtime, dry_run ? PassMode::dry_run : PassMode::apply, signals.stop_token());
     if (dry_run) print_dry_run(report);
     log::info("pass finished: " + std::to_string(report.outcomes.size()) + " tasks, " +
               std::to_string(report.commits()) + " commits, " + std::to_string(report.failures()) + " failed");
-    return report.interrupted ? kOk : exit_code(report);
+    return report.interrupted ? kOk : std::max(imported, exit_code(report));
   }
 
   tasksyncd::SystemdSupervisor supervisor;

@@ -21,10 +21,12 @@ std::string error_detail(const std::string &body) {
   document.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(body.data(), body.size());
   std::string detail;
   if (!document.HasParseError() && document.IsObject()) {
-    const auto error = document.FindMember("error");
-    if (error != document.MemberEnd() && error->value.IsObject()) {
-      const auto message = error->value.FindMember("message");
-      if (message != error->value.MemberEnd() && message->value.IsString()) detail = message->value.GetString();
+    const rapidjson::Value &root = document;
+    const auto error = root.FindMember("error");
+    if (error != root.MemberEnd() && error->value.IsObject()) {
+      const rapidjson::Value &object = error->value;
+      const auto message = object.FindMember("message");
+      if (message != object.MemberEnd() && message->value.IsString()) detail = message->value.GetString();
     }
   }
   if (detail.empty()) detail = body.empty() ? "(empty body)" : body;

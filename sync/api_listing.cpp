@@ -61,7 +61,8 @@ Result<std::vector<VersionInfo>> parse_version_list(std::string_view body, std::
 Result<TaskInfo> parse_task_info(std::string_view body, std::string_view task_id) {
   auto document = parse_api_response(body);
   if (!document) return document.error();
-  const JsonFields fields((**document)["data"], "data.");
+  const rapidjson::Value &data = (**document)["data"];
+  const JsonFields fields(data, "data.");
   TaskInfo info;
   auto id = fields.required_string("id");
   if (!id) return id.error();
@@ -70,8 +71,8 @@ Result<TaskInfo> parse_task_info(std::string_view body, std::string_view task_id
   auto name = fields.optional_string("name");
   if (!name) return name.error();
   info.name = single_line(name->value_or(""));
-  const auto deleted = (**document)["data"].FindMember("deleted");
-  info.deleted = deleted != (**document)["data"].MemberEnd() && deleted->value.IsBool() && deleted->value.GetBool();
+  const auto deleted = data.FindMember("deleted");
+  info.deleted = deleted != data.MemberEnd() && deleted->value.IsBool() && deleted->value.GetBool();
   return info;
 }
 

@@ -16,12 +16,16 @@ std::string commit_message(ChangeKind kind, const CommitInfo &info) {
   std::string subject = info.label + ": ";
   switch (kind) {
   case ChangeKind::added: subject += "add version " + info.version; break;
-  case ChangeKind::deleted: subject += "delete (deleted upstream)"; break;
+  case ChangeKind::deleted:
+    subject += info.unlisted ? "delete (no longer listed by the API)" : "delete (deleted upstream)";
+    break;
   case ChangeKind::updated:
   case ChangeKind::unchanged: subject += "update to version " + info.version; break;
   }
-  return subject + "\n\nTask-Id: " + info.task_id + "\nTask-Version: " + info.version +
-         "\nTask-Updated-At: " + info.updated_at + "\n";
+  std::string message = subject + "\n\nTask-Id: " + info.task_id + "\n";
+  if (!info.version.empty()) message += "Task-Version: " + info.version + "\n";
+  if (!info.updated_at.empty()) message += "Task-Updated-At: " + info.updated_at + "\n";
+  return message;
 }
 
 } // namespace tasksync

@@ -19,10 +19,11 @@ struct CommitInfo {
   std::string version;    // e.g. "7"
   std::string updated_at; // the API's updatedAt, verbatim
   Timestamp author_time;  // updated_at, parsed: the author date
+  bool unlisted = false;  // a deletion because the API no longer lists the task (repo.prune)
 };
 
 // "<label>: add version <v>" (or update/delete), a blank line, then the Task-Id,
-// Task-Version and Task-Updated-At trailers, ending in a newline.
+// Task-Version and Task-Updated-At trailers (those known), ending in a newline.
 std::string commit_message(ChangeKind kind, const CommitInfo &info);
 
 } // namespace tasksync

@@ -2,6 +2,10 @@
 
 #include <rapidjson/error/en.h>
 
+#include <cmath>
+#include <cstdint>
+#include <set>
+
 namespace tasksync {
 namespace {
 
@@ -27,6 +31,58 @@ bool nesting_within(std::string_view body, int max_depth) {
   return true;
 }
 
+bool is_valid_utf8(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    std::size_t length = 0;
+    std::uint32_t code = 0;
+    if (byte < 0x80) {
+      ++i;
+      continue;
+    }
+    if ((byte & 0xE0) == 0xC0) length = 2, code = byte & 0x1F;
+    else if ((byte & 0xF0) == 0xE0) length = 3, code = byte & 0x0F;
+    else if ((byte & 0xF8) == 0xF0) length = 4, code = byte & 0x07;
+    else return false;
+    if (i + length > text.size()) return false;
+    for (std::size_t k = 1; k < length; ++k) {
+      const auto next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xC0) != 0x80) return false;
+      code = (code << 6) | (next & 0x3F);
+    }
+    const std::uint32_t smallest[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (code < smallest[length] || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return false;
+    i += length;
+  }
+  return true;
+}
+
+// What RapidJSON 1.1 lets through although the JSON is unusable: a lone low-surrogate escape
+// ("\udc00") stored as invalid UTF-8, a number beyond a double's range stored as infinity
+// (which its writer then cannot write), and a key that appears twice in an object (whose
+// value would depend on the reader). Depth is bounded by the nesting check.
+std::optional<std::string> unusable(const rapidjson::Value &value) {
+  if (value.IsString()) {
+    if (!is_valid_utf8({value.GetString(), value.GetStringLength()})) return "a string that is not valid UTF-8";
+  } else if (value.IsDouble()) {
+    if (!std::isfinite(value.GetDouble())) return "a number too large to represent";
+  } else if (value.IsArray()) {
+    for (const auto &element : value.GetArray()) {
+      if (auto problem = unusable(element)) return problem;
+    }
+  } else if (value.IsObject()) {
+    std::set<std::string_view> keys;
+    for (const auto &member : value.GetObject()) {
+      const std::string_view key(member.name.GetString(), member.name.GetStringLength());
+      if (!is_valid_utf8(key)) return "a key that is not valid UTF-8";
+      if (!keys.insert(key).second) return "the key \"" + std::string(key) + "\" twice in one object";
+      if (auto problem = unusable(member.value)) return problem;
+    }
+  }
+  return std::nullopt;
+}
+
 } // namespace
 
 Result<std::shared_ptr<rapidjson::Document>> parse_api_response(std::string_view body) {
@@ -40,9 +96,11 @@ Result<std::shared_ptr<rapidjson::Document>> parse_api_response(std::string_view
     return Error{std::string("malformed JSON at offset ") + std::to_string(document->GetErrorOffset()) + ": " +
                  rapidjson::GetParseError_En(document->GetParseError())};
   }
+  if (auto problem = unusable(*document)) return Error{"the JSON holds " + *problem};
   if (!document->IsObject()) return Error{"expected a JSON object with a data member"};
-  const auto data = document->FindMember("data");
-  if (data == document->MemberEnd() || !data->value.IsObject()) return Error{"data: missing or not an object"};
+  const rapidjson::Value &root = *document;
+  const auto data = root.FindMember("data");
+  if (data == root.MemberEnd() || !data->value.IsObject()) return Error{"data: missing or not an object"};
   return document;
 }
 

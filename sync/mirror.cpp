@@ -49,7 +49,8 @@ Result<Mirror> Mirror::open(const RepoSettings &settings, Access access) {
   }
   if (!raw) {
     if (access == Access::read_only) return Mirror(settings, nullptr, settings.path);
-    git_repository_init_options options = GIT_REPOSITORY_INIT_OPTIONS_INIT;
+    git_repository_init_options options;
+    git_repository_init_options_init(&options, GIT_REPOSITORY_INIT_OPTIONS_VERSION);
     options.flags = GIT_REPOSITORY_INIT_MKPATH;
     options.initial_head = settings.branch.c_str();
     if (const int rc = git_repository_init_ext(&raw, path.c_str(), &options); rc < 0) {
@@ -59,6 +60,7 @@ Result<Mirror> Mirror::open(const RepoSettings &settings, Access access) {
   RepositoryPtr repo(raw);
   if (git_repository_is_bare(repo.get())) return Error{"repository " + path + ": is bare; tasksync needs a work tree"};
   std::filesystem::path work_tree = git_repository_workdir(repo.get());
+  if (!work_tree.has_filename()) work_tree = work_tree.parent_path(); // libgit2 ends it with '/'
 
   git_reference *head_raw = nullptr;
   if (const int rc = git_reference_lookup(&head_raw, repo.get(), "HEAD"); rc < 0) {
@@ -132,7 +134,8 @@ Result<void> Mirror::rebuild_index_if_lost() {
 }
 
 Result<void> Mirror::restore_tasks_to_head() {
-  git_status_options options = GIT_STATUS_OPTIONS_INIT;
+  git_status_options options;
+  git_status_options_init(&options, GIT_STATUS_OPTIONS_VERSION);
   options.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
   options.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS;
   char tasks_dir[] = "tasks/";
@@ -289,6 +292,66 @@ Result<Mirror::TaskState> Mirror::read_state(const std::string &task_dir,
   else if (state.have.empty()) state.kind = ChangeKind::added;
   else state.kind = ChangeKind::updated;
   return state;
+}
+
+Result<std::vector<FileChange>> Mirror::changes(const std::string &task_id,
+                                                const std::optional<Snapshot> &desired) const {
+  const std::string task_dir = "tasks/" + task_id;
+  auto state = read_state(task_dir, desired);
+  if (!state) return state.error();
+  std::vector<FileChange> result;
+  auto content_in_head = [&](const Entry &entry) -> Result<std::string> {
+    git_blob *raw = nullptr;
+    if (const int rc = git_blob_lookup(&raw, m_repo.get(), &entry.id); rc < 0) {
+      return git_failure("cannot read " + task_dir + "/" + entry.name + " in HEAD", rc);
+    }
+    const std::unique_ptr<git_blob, GitFree<git_blob, git_blob_free>> blob(raw);
+    return std::string(static_cast<const char *>(git_blob_rawcontent(raw)), static_cast<std::size_t>(git_blob_rawsize(raw)));
+  };
+  for (std::size_t i = 0; i < state->want.size(); ++i) {
+    const Entry &want = state->want[i];
+    const auto have = find_named(state->have, want.name);
+    if (have != state->have.end() && git_oid_equal(&have->id, &want.id)) continue;
+    FileChange change{task_dir + "/" + want.name, std::nullopt, desired->files[i].content};
+    if (have != state->have.end()) {
+      auto before = content_in_head(*have);
+      if (!before) return before.error();
+      change.before = std::move(*before);
+    }
+    result.push_back(std::move(change));
+  }
+  for (const Entry &have : state->have) {
+    if (find_named(state->want, have.name) != state->want.end() || have.mode == GIT_FILEMODE_TREE) continue;
+    auto before = content_in_head(have);
+    if (!before) return before.error();
+    result.push_back({task_dir + "/" + have.name, std::move(*before), std::nullopt});
+  }
+  return result;
+}
+
+Result<std::vector<std::string>> Mirror::mirrored_tasks() const {
+  std::vector<std::string> ids;
+  if (!m_repo) return ids;
+  auto head = head_commit();
+  if (!head) return head.error();
+  if (!*head) return ids;
+  auto tree = tree_of(*head);
+  if (!tree) return tree.error();
+  git_tree_entry *raw = nullptr;
+  const int rc = git_tree_entry_bypath(&raw, tree->get(), "tasks");
+  if (rc == GIT_ENOTFOUND) return ids;
+  if (rc < 0) return git_failure("cannot read tasks/ in HEAD", rc);
+  const TreeEntryPtr entry(raw);
+  git_tree *tasks = nullptr;
+  if (const int lookup = git_tree_lookup(&tasks, m_repo.get(), git_tree_entry_id(entry.get())); lookup < 0) {
+    return git_failure("cannot read tasks/ in HEAD", lookup);
+  }
+  const TreePtr owned(tasks);
+  for (std::size_t i = 0; i < git_tree_entrycount(tasks); ++i) {
+    const git_tree_entry *child = git_tree_entry_byindex(tasks, i);
+    if (git_tree_entry_type(child) == GIT_OBJECT_TREE) ids.emplace_back(git_tree_entry_name(child));
+  }
+  return ids;
 }
 
 Result<ChangeKind> Mirror::plan(const std::string &task_id, const std::optional<Snapshot> &desired) const {

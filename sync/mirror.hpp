@@ -11,6 +11,7 @@
 #include "instance_lock.hpp"
 #include "render.hpp"
 #include "result.hpp"
+#include "unified_diff.hpp"
 
 namespace tasksync {
 
@@ -37,9 +38,16 @@ public:
   // HEAD's tree. Reads no work-tree file and writes nothing.
   Result<ChangeKind> plan(const std::string &task_id, const std::optional<Snapshot> &desired) const;
 
+  // The files whose content apply() would change, with their content in HEAD and after; for
+  // --dry-run's diff. Writes nothing.
+  Result<std::vector<FileChange>> changes(const std::string &task_id, const std::optional<Snapshot> &desired) const;
+
   // Makes `tasks/<task_id>/` hold exactly `desired` (nullopt: removes it) in HEAD, the work
   // tree and the index, with one commit when anything differs; touches nothing otherwise.
   Result<Applied> apply(const std::optional<Snapshot> &desired, const CommitInfo &info);
+
+  // The task IDs that HEAD has a directory for under tasks/.
+  Result<std::vector<std::string>> mirrored_tasks() const;
 
   // Writes the index if this pass changed it (once per pass, not once per commit).
   Result<void> finish_pass();

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 
 #include "log.hpp"
@@ -20,30 +21,6 @@ struct Fetched {
 
 std::string task_name(const TaskEntry &task) {
   return task.name.empty() ? "task " + task.id : "task " + task.id + " (" + task.name + ")";
-}
-
-void apply_version(const TaskEntry &task, const TaskVersion &version, Mirror &mirror, PassMode mode,
-                   TaskOutcome &outcome) {
-  outcome.version = version.version;
-  if (!version.deleted && !is_known_language(version.language)) {
-    log::warning(task_name(task) + ": unknown language \"" + version.language.value_or("") + "\", mirrored as " +
-                 code_file_name(version.language));
-  }
-  const std::optional<Snapshot> desired = version.deleted ? std::nullopt : std::optional<Snapshot>(render(version));
-  if (mode == PassMode::dry_run) {
-    auto planned = mirror.plan(task.id, desired);
-    if (!planned) outcome.error = planned.error().message;
-    else outcome.change = *planned;
-    return;
-  }
-  const CommitInfo info{task.id, task.label(), version.version, version.updated_at, version.updated};
-  auto applied = mirror.apply(desired, info);
-  if (!applied) {
-    outcome.error = applied.error().message;
-    return;
-  }
-  outcome.change = applied->kind;
-  outcome.commit_id = applied->commit_id;
 }
 
 void log_outcome(const TaskOutcome &outcome) {
@@ -71,7 +48,58 @@ struct Poller::Shared {
   std::stop_token pass_stop;
   std::optional<std::chrono::steady_clock::time_point> give_up_at;
   bool shutting_down = false;
+  std::unique_ptr<ApiClient> label_client;  // used by the applying thread only
+  std::map<std::string, std::string> names; // task ID -> name from the API
 };
+
+// A commit subject names the task: its configured name, else the name the API knows it by
+// (asked only when a commit is due, once per run), else its ID.
+std::string Poller::label_for(const TaskEntry &task, std::stop_token stop) {
+  if (!task.name.empty()) return task.name;
+  Shared &shared = *m_shared;
+  if (const auto known = shared.names.find(task.id); known != shared.names.end()) return known->second;
+  auto info = shared.label_client->fetch_task(task.id, stop);
+  if (!info) {
+    log::debug(task_name(task) + ": no name from the API (" + info.error().message + "), using the ID");
+    return task.id;
+  }
+  const std::string label = info->name.empty() ? task.id : info->name;
+  shared.names.emplace(task.id, label);
+  return label;
+}
+
+void Poller::apply_version(const TaskEntry &task, const TaskVersion &version, Mirror &mirror, PassMode mode,
+                           std::stop_token stop, TaskOutcome &outcome) {
+  outcome.version = version.version;
+  if (!version.deleted && !is_known_language(version.language)) {
+    log::warning(task_name(task) + ": unknown language \"" + version.language.value_or("") + "\", mirrored as " +
+                 code_file_name(version.language));
+  }
+  const std::optional<Snapshot> desired = version.deleted ? std::nullopt : std::optional<Snapshot>(render(version));
+  auto planned = mirror.plan(task.id, desired);
+  if (!planned) {
+    outcome.error = planned.error().message;
+    return;
+  }
+  outcome.change = *planned;
+  if (*planned == ChangeKind::unchanged) return;
+  if (mode == PassMode::dry_run) {
+    auto changes = mirror.changes(task.id, desired);
+    if (!changes) outcome.error = changes.error().message;
+    else outcome.changes = std::move(*changes);
+    return;
+  }
+  const CommitInfo info{task.id, label_for(task, stop), version.version, version.updated_at, version.updated};
+  auto applied = mirror.apply(desired, info);
+  if (!applied) {
+    outcome.error = applied.error().message;
+    return;
+  }
+  outcome.change = applied->kind;
+  outcome.commit_id = applied->commit_id;
+}
+
+
 
 std::size_t PassReport::failures() const {
   return static_cast<std::size_t>(std::count_if(outcomes.begin(), outcomes.end(), [](const auto &o) { return o.failed(); }));
@@ -93,6 +121,9 @@ Result<std::unique_ptr<Poller>> Poller::create(const ApiSettings &settings, cons
     if (!client) return client.error();
     poller->m_shared->clients.push_back(std::make_unique<ApiClient>(std::move(*client)));
   }
+  auto label_client = ApiClient::create(settings, api_key, gate);
+  if (!label_client) return label_client.error();
+  poller->m_shared->label_client = std::make_unique<ApiClient>(std::move(*label_client));
   for (std::size_t i = 0; i < poller->m_shared->clients.size(); ++i) {
     poller->m_workers.emplace_back([raw = poller.get(), i] { raw->work(i); });
   }
@@ -105,6 +136,7 @@ Poller::~Poller() {
     m_shared->shutting_down = true;
   }
   for (auto &client : m_shared->clients) client->cancel();
+  m_shared->label_client->cancel();
   m_shared->wake.notify_all();
   m_workers.clear(); // joins
 }
@@ -155,6 +187,7 @@ PassReport Poller::run_pass(const std::vector<TaskEntry> &tasks, Mirror &mirror,
   shared.wake.notify_all();
   const std::stop_callback abandon_requests(stop, [&shared] {
     for (auto &client : shared.clients) client->cancel();
+    shared.label_client->cancel();
     shared.wake.notify_all();
   });
 
@@ -185,7 +218,7 @@ PassReport Poller::run_pass(const std::vector<TaskEntry> &tasks, Mirror &mirror,
       outcome.fetch_error = fetched->result.error();
       outcome.error = outcome.fetch_error->message;
     } else {
-      apply_version(tasks[i], *fetched->result, mirror, mode, outcome);
+      apply_version(tasks[i], *fetched->result, mirror, mode, stop, outcome);
     }
     if (outcome.fetch_error && outcome.fetch_error->is_auth_failure()) {
       report.api_key_rejected = true;
@@ -209,8 +242,8 @@ PassReport Poller::run_pass(const std::vector<TaskEntry> &tasks, Mirror &mirror,
   }
   if (mode == PassMode::apply) {
     if (auto flushed = mirror.finish_pass(); !flushed) {
-      report.repository_error = flushed.error().message;
-      log::error("repository " + mirror.work_tree().string() + ": " + report.repository_error);
+      report.problems.push_back("repository " + mirror.work_tree().string() + ": " + flushed.error().message);
+      log::error(report.problems.back());
     }
   }
   return report;

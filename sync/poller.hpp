@@ -24,6 +24,7 @@ struct TaskOutcome {
   std::string error;                      // set when the task failed; names the reason
   std::optional<FetchError> fetch_error;  // set when the failure was the fetch's
   double fetch_seconds = 0;               // time the API took to answer
+  std::vector<FileChange> changes;        // dry runs: what the commit would change
 
   // True when the task could not be synced.
   bool failed() const { return !error.empty(); }
@@ -34,7 +35,7 @@ struct PassReport {
   std::vector<TaskOutcome> outcomes; // in config order
   bool api_key_rejected = false;     // a 401/403 ended the pass early
   bool interrupted = false;          // a stop request ended the pass early
-  std::string repository_error;      // set when the pass's index could not be written
+  std::vector<std::string> problems; // failures of the pass as a whole: task list, index, push
 
   // Number of tasks that failed.
   std::size_t failures() const;
@@ -73,6 +74,9 @@ private:
   struct Shared;
   Poller();
   void work(std::size_t worker);
+  std::string label_for(const TaskEntry &task, std::stop_token stop);
+  void apply_version(const TaskEntry &task, const TaskVersion &version, Mirror &mirror, PassMode mode,
+                     std::stop_token stop, TaskOutcome &outcome);
 
   std::unique_ptr<Shared> m_shared;
   std::vector<std::jthread> m_workers;

@@ -11,9 +11,6 @@
 namespace tasksync {
 namespace {
 
-constexpr int kBadConfig = 2;
-constexpr int kFatal = 3;
-
 std::string clock_time(std::chrono::system_clock::time_point when) {
   const std::time_t time = std::chrono::system_clock::to_time_t(when);
   std::tm tm{};
@@ -23,23 +20,15 @@ std::string clock_time(std::chrono::system_clock::time_point when) {
   return buffer;
 }
 
+std::string describe_tasks(const Config &config) {
+  return config.all_tasks ? "all the team's tasks" : std::to_string(config.tasks.size()) + " tasks";
+}
+
 double unix_seconds(std::chrono::system_clock::time_point when) {
   return std::chrono::duration<double>(when.time_since_epoch()).count();
 }
 
 } // namespace
-
-Result<Runtime, StartError> open_runtime(const std::filesystem::path &config_file, Mirror::Access access) {
-  auto config = load_config(config_file);
-  if (!config) return StartError{kBadConfig, config.error().message};
-  auto key = load_api_key(api_key_sources_from_environment(config->api.api_key_file));
-  if (!key) return StartError{kFatal, key.error().message};
-  auto poller = Poller::create(config->api, key->value, config->poll.concurrency);
-  if (!poller) return StartError{kBadConfig, config_file.string() + ": " + poller.error().message};
-  auto mirror = Mirror::open(config->repo, access);
-  if (!mirror) return StartError{kFatal, mirror.error().message};
-  return Runtime{std::move(*config), std::move(*key), std::move(*poller), std::move(*mirror)};
-}
 
 Service::Service(std::filesystem::path config_file, Runtime runtime, Supervisor &supervisor,
                  std::optional<LogLevel> log_override)
@@ -113,9 +102,9 @@ void Service::reload() {
     log::error("config reload failed, keeping the previous config: " + key.error().message);
     return;
   }
-  auto poller = Poller::create(config->api, key->value, config->poll.concurrency);
-  if (!poller) {
-    log::error("config reload failed, keeping the previous config: " + poller.error().message);
+  auto clients = open_api_clients(*config, *key);
+  if (!clients) {
+    log::error("config reload failed, keeping the previous config: " + clients.error().message);
     return;
   }
   std::optional<Mirror> mirror;
@@ -132,7 +121,7 @@ void Service::reload() {
     config->http = m_runtime.config.http;
   }
   log::set_level(m_log_override.value_or(config->log_level));
-  m_runtime.poller = std::move(*poller);
+  m_runtime.clients = std::move(*clients);
   if (mirror) m_runtime.mirror = std::move(*mirror);
   m_runtime.config = std::move(*config);
   m_runtime.key = std::move(*key);
@@ -141,7 +130,7 @@ void Service::reload() {
     m_interval = m_runtime.config.poll.interval;
     m_git_dir = m_runtime.mirror.work_tree() / ".git";
   }
-  log::info("config reloaded: " + std::to_string(m_runtime.config.tasks.size()) + " tasks every " +
+  log::info("config reloaded: " + describe_tasks(m_runtime.config) + " every " +
             std::to_string(m_runtime.config.poll.interval.count()) + " s");
 }
 
@@ -162,7 +151,7 @@ void Service::wait_for_next_pass(std::chrono::steady_clock::time_point next, std
 
 void Service::run(std::stop_token stop) {
   m_supervisor.ready();
-  log::info("polling " + std::to_string(m_runtime.config.tasks.size()) + " tasks every " +
+  log::info("polling " + describe_tasks(m_runtime.config) + " every " +
             std::to_string(m_runtime.config.poll.interval.count()) + " s into " +
             m_runtime.mirror.work_tree().string());
   while (!stop.stop_requested()) {
@@ -174,10 +163,9 @@ void Service::run(std::stop_token stop) {
     if (reload_now) reload();
 
     const auto started = std::chrono::steady_clock::now();
-    const PassReport report =
-        m_runtime.poller->run_pass(m_runtime.config.tasks, m_runtime.mirror, PassMode::apply, stop,
-                                   [this](const TaskOutcome &) { ping_watchdog_if_due(); },
-                                   started + m_runtime.config.poll.interval);
+    const PassReport report = run_cycle(m_runtime, PassMode::apply, stop,
+                                        [this](const TaskOutcome &) { ping_watchdog_if_due(); },
+                                        started + m_runtime.config.poll.interval);
     const auto finished = std::chrono::system_clock::now();
     const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
     if (report.interrupted) break;

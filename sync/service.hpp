@@ -8,8 +8,8 @@
 #include <stop_token>
 #include <string>
 
-#include "api_key.hpp"
 #include "config.hpp"
+#include "cycle.hpp"
 #include "metrics.hpp"
 #include "mirror.hpp"
 #include "poller.hpp"
@@ -32,23 +32,6 @@ public:
   // How often watchdog() is due; nullopt when nobody watches.
   virtual std::optional<std::chrono::microseconds> watchdog_interval() const = 0;
 };
-
-// Why start-up failed, with the exit code it maps to (2: config, 3: key or repository).
-struct StartError {
-  int exit_code;
-  std::string message;
-};
-
-// Everything one config file opens: the config, the API key, the fetching workers and the mirror.
-struct Runtime {
-  Config config;
-  ApiKey key;
-  std::unique_ptr<Poller> poller;
-  Mirror mirror;
-};
-
-// Loads the config and key and opens the API clients and the repository.
-Result<Runtime, StartError> open_runtime(const std::filesystem::path &config_file, Mirror::Access access);
 
 // The long-running daemon: a pass every poll.interval (start to start, plus jitter) until
 // stopped, config reloads between passes, health and metrics, and supervisor notifications.

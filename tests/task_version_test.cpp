@@ -114,3 +114,14 @@ TEST(TaskVersion, RejectsAbsurdNesting) {
   // Brackets inside strings do not count.
   EXPECT_TRUE(parse_task_version(edited("Read the page title", std::string(200, '[')), kTaskId).ok());
 }
+
+TEST(TaskVersion, RejectsWhatRapidJsonLetsThroughButCannotBeWrittenBack) {
+  // Found by the fuzzer (tests/fuzz/corpus/lone-low-surrogate.json, number-overflows-to-inf.json).
+  EXPECT_EQ(error_of(edited("Read the page title", "\\udc00")), "the JSON holds a string that is not valid UTF-8");
+  EXPECT_EQ(error_of(edited(R"("max_duration": 20)", R"("max_duration": 2e308)")),
+            "the JSON holds a number too large to represent");
+  EXPECT_EQ(error_of(edited(R"("max_duration": 20)", R"("max_duration": 20, "max_duration": 21)")),
+            "the JSON holds the key \"max_duration\" twice in one object");
+  // A proper surrogate pair is fine.
+  EXPECT_TRUE(parse_task_version(edited("Read the page title", "\\ud83d\\ude00"), kTaskId).ok());
+}

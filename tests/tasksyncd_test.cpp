@@ -173,13 +173,64 @@ TEST_F(TasksyncdTest, CheckConfigSummarisesWithoutTouchingAnything) {
 TEST_F(TasksyncdTest, DryRunReportsChangesAndWritesNothing) {
   auto result = run({"--config", m_config.string(), "--dry-run"});
   EXPECT_EQ(result.exit_code, 0) << result.err;
-  EXPECT_EQ(result.out, "added     " + kExampleTask + " version 6\nadded     " + kOtherTask + " (checkout-flow) version 1\n");
+  EXPECT_NE(result.out.find("added     " + kExampleTask + " version 6\n"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("added     " + kOtherTask + " (checkout-flow) version 1\n"), std::string::npos);
+  EXPECT_NE(result.out.find("+++ b/tasks/" + kExampleTask + "/task.ts\n"), std::string::npos) << result.out;
+  EXPECT_EQ(result.out.find("\033["), std::string::npos) << "no colour when stdout is not a terminal";
   EXPECT_FALSE(std::filesystem::exists(m_repo));
 
   ASSERT_EQ(once().exit_code, 0);
   serve(kOtherTask, "2");
   result = run({"--config", m_config.string(), "--dry-run"});
-  EXPECT_EQ(result.out, "unchanged " + kExampleTask + " version 6\nupdated   " + kOtherTask + " (checkout-flow) version 2\n");
+  const std::string other = "tasks/" + kOtherTask + "/";
+  EXPECT_EQ(result.out.rfind("unchanged " + kExampleTask + " version 6\nupdated   " + kOtherTask +
+                                 " (checkout-flow) version 2\ndiff --git a/" + other + "task.json b/" + other + "task.json\n",
+                             0),
+            0u)
+      << result.out;
+  EXPECT_NE(result.out.find("--- a/" + other + "task.ts\n+++ b/" + other + "task.ts\n@@ -1 +1 @@\n-// version 1\n+// version 2\n"),
+            std::string::npos)
+      << result.out;
   EXPECT_EQ(git_out({"rev-list", "--count", "HEAD"}), "2\n");
+  expect_consistent();
+}
+
+TEST_F(TasksyncdTest, BackfillImportsEveryPublishedVersionInOrderOnce) {
+  m_api.unlist(kExampleTask); // forget the fixture's version 6
+  // Versions 1..3 of the first task, one of them a draft; listed out of order on purpose.
+  const std::vector<std::tuple<std::string, std::string, std::string>> history = {
+      {"2", "2026-10-02T00:00:00Z", "2026-10-02T10:00:00Z"},
+      {"1", "2026-10-01T00:00:00Z", "2026-10-01T10:00:00Z"},
+      {"draft", "2026-10-03T00:00:00Z", "2026-10-03T10:00:00Z"},
+      {"3", "2026-10-04T00:00:00Z", "2026-10-04T10:00:00Z"}};
+  for (const auto &[number, created, updated] : history) {
+    test::FakeVersion version;
+    version.task_id = kExampleTask;
+    version.version = number;
+    version.code = "// v" + number + "\n";
+    version.created_at = created;
+    version.updated_at = updated;
+    m_api.add_version(version);
+  }
+  test::FakeVersion latest;
+  latest.task_id = kExampleTask;
+  latest.version = "3";
+  latest.code = "// v3\n";
+  latest.created_at = "2026-10-04T00:00:00Z";
+  latest.updated_at = "2026-10-04T10:00:00Z";
+  m_api.set_version(latest);
+
+  auto result = run({"--config", m_config.string(), "--backfill"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(git_out({"log", "--reverse", "--format=%s|%aI", "--", "tasks/" + kExampleTask}),
+            kExampleTask + ": add version 1|2026-10-01T10:00:00+00:00\n" + kExampleTask +
+                ": update to version 2|2026-10-02T10:00:00+00:00\n" + kExampleTask +
+                ": update to version 3|2026-10-04T10:00:00+00:00\n");
+  EXPECT_EQ(test::read_text(m_repo / "tasks" / kExampleTask / "task.ts"), "// v3\n");
+  const std::string head = git_out({"rev-parse", "HEAD"});
+
+  auto again = run({"--config", m_config.string(), "--backfill"});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(git_out({"rev-parse", "HEAD"}), head) << "a second backfill adds nothing";
   expect_consistent();
 }

@@ -5,6 +5,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -90,6 +91,7 @@ FakeApi::FakeApi(std::string api_key, std::unique_ptr<httplib::Server> server, s
                                     return wait_unless_stopping(gap) && sink.write(body.data() + offset, 1);
                                   });
   });
+  serve_catalogue();
   // Without it Nagle's algorithm would hold back each byte until the previous one is acknowledged.
   m_server->set_tcp_nodelay(true);
   m_port = m_server->bind_to_any_port("127.0.0.1");
@@ -110,7 +112,110 @@ FakeApi::~FakeApi() {
 
 std::string FakeApi::base_url() const { return m_origin + ":" + std::to_string(m_port); }
 
-void FakeApi::set_version(const FakeVersion &version) { set_reply(version.task_id, {200, version.to_json(), {}}); }
+void FakeApi::set_version(const FakeVersion &version) {
+  add_version(version);
+  set_reply(version.task_id, {200, version.to_json(), {}});
+}
+
+void FakeApi::add_version(const FakeVersion &version) {
+  std::lock_guard lock(m_mutex);
+  auto &history = m_history[version.task_id];
+  const auto same = std::find_if(history.begin(), history.end(), [&](const auto &v) { return v.version == version.version; });
+  if (same != history.end()) *same = version;
+  else history.push_back(version);
+}
+
+void FakeApi::set_name(const std::string &task_id, std::string name) {
+  std::lock_guard lock(m_mutex);
+  m_names[task_id] = std::move(name);
+}
+
+void FakeApi::unlist(const std::string &task_id) {
+  std::lock_guard lock(m_mutex);
+  m_history.erase(task_id);
+  m_names.erase(task_id);
+}
+
+int FakeApi::metadata_requests(const std::string &task_id) const {
+  std::lock_guard lock(m_mutex);
+  const auto it = m_metadata_requests.find(task_id);
+  return it == m_metadata_requests.end() ? 0 : it->second;
+}
+
+bool FakeApi::key_ok(const httplib::Request &request, httplib::Response &response) {
+  std::lock_guard lock(m_mutex);
+  if (request.get_header_value("anchor-api-key") == m_api_key) return true;
+  ++m_rejected_keys;
+  response.status = 401;
+  response.set_content(error_body(401, "Invalid API key"), "application/json");
+  return false;
+}
+
+void FakeApi::serve_catalogue() {
+  const auto not_found = [](httplib::Response &response) {
+    response.status = 404;
+    response.set_content(error_body(404, "Task or version not found"), "application/json");
+  };
+  m_server->Get(R"(/v1/task/([^/]+)/versions)", [=, this](const httplib::Request &request, httplib::Response &response) {
+    if (!key_ok(request, response)) return;
+    std::lock_guard lock(m_mutex);
+    const auto it = m_history.find(request.matches[1]);
+    if (it == m_history.end()) return not_found(response);
+    std::string versions;
+    for (const FakeVersion &v : it->second) {
+      versions += std::string(versions.empty() ? "" : ",") + R"({"version":")" + v.version + R"(","description":"",)" +
+                  R"("createdAt":")" + v.created_at + R"(","updatedAt":")" + v.updated_at + R"("})";
+    }
+    response.set_content(R"({"data":{"taskId":")" + it->first + R"(","versions":[)" + versions + "]}}", "application/json");
+  });
+  m_server->Get(R"(/v1/task/([^/]+)/([^/]+))", [=, this](const httplib::Request &request, httplib::Response &response) {
+    if (!key_ok(request, response)) return;
+    std::lock_guard lock(m_mutex);
+    const auto it = m_history.find(request.matches[1]);
+    if (it == m_history.end()) return not_found(response);
+    for (const FakeVersion &v : it->second) {
+      if (v.version == request.matches[2]) return response.set_content(v.to_json(), "application/json");
+    }
+    not_found(response);
+  });
+  m_server->Get(R"(/v1/task/([^/?]+))", [=, this](const httplib::Request &request, httplib::Response &response) {
+    if (!key_ok(request, response)) return;
+    std::lock_guard lock(m_mutex);
+    const std::string id = request.matches[1];
+    ++m_metadata_requests[id];
+    const auto it = m_history.find(id);
+    if (it == m_history.end()) return not_found(response);
+    const auto name = m_names.find(id);
+    response.set_content(R"({"data":{"id":")" + id + R"(","name":")" + (name == m_names.end() ? "" : name->second) +
+                             R"(","deleted":)" + (it->second.back().deleted ? "true" : "false") + "}}",
+                         "application/json");
+  });
+  m_server->Get("/v1/task", [=, this](const httplib::Request &request, httplib::Response &response) {
+    if (!key_ok(request, response)) return;
+    const int page = request.has_param("page") ? std::stoi(request.get_param_value("page")) : 1;
+    const int limit = request.has_param("limit") ? std::stoi(request.get_param_value("limit")) : 10;
+    if (page < 1 || limit < 1 || limit > 100) {
+      response.status = 400;
+      return response.set_content(error_body(400, "Invalid page or limit"), "application/json");
+    }
+    std::lock_guard lock(m_mutex);
+    std::string tasks;
+    std::size_t index = 0;
+    for (const auto &[id, history] : m_history) {
+      const bool on_page = index >= static_cast<std::size_t>((page - 1) * limit) &&
+                           index < static_cast<std::size_t>(page * limit);
+      ++index;
+      if (!on_page) continue;
+      const auto name = m_names.find(id);
+      tasks += std::string(tasks.empty() ? "" : ",") + R"({"id":")" + id + R"(","name":")" +
+               (name == m_names.end() ? "" : name->second) + R"(","latestVersion":")" + history.back().version +
+               R"(","deleted":)" + (history.back().deleted ? "true" : "false") + "}";
+    }
+    response.set_content(R"({"data":{"tasks":[)" + tasks + R"(],"total":)" + std::to_string(m_history.size()) +
+                             R"(,"page":")" + std::to_string(page) + R"(","limit":")" + std::to_string(limit) + R"("}})",
+                         "application/json");
+  });
+}
 
 void FakeApi::set_reply(const std::string &task_id, Reply reply) { set_replies(task_id, {std::move(reply)}); }
 

@@ -14,6 +14,8 @@
 
 namespace httplib {
 class Server;
+struct Request;
+struct Response;
 }
 
 namespace tasksync::test {
@@ -69,8 +71,15 @@ public:
 
   // "http://127.0.0.1:<port>", or "https://localhost:<port>" when serving HTTPS.
   std::string base_url() const;
-  // Serves `version` as the task's latest version.
+  // Serves `version` as the task's latest version, and records it in the task's history
+  // (GET .../versions and .../{version}), replacing an entry with the same version number.
   void set_version(const FakeVersion &version);
+  // Records a version in the task's history only (e.g. an older one, or a draft).
+  void add_version(const FakeVersion &version);
+  // The task's name in GET /v1/task/{id} and in the task list.
+  void set_name(const std::string &task_id, std::string name);
+  // Drops the task from GET /v1/task/{id} and the task list (its replies stay).
+  void unlist(const std::string &task_id);
   // Serves `reply` for the task instead, whatever it is; same as set_replies(task_id, {reply}).
   void set_reply(const std::string &task_id, Reply reply);
   // Serves `replies` in order, one per request, repeating the last; an empty list drops the override.
@@ -79,12 +88,16 @@ public:
   void set_tasks_dir(std::filesystem::path dir);
   // Requests seen for the task's latest version.
   int requests(const std::string &task_id) const;
+  // Requests seen for GET /v1/task/{id}.
+  int metadata_requests(const std::string &task_id) const;
   // Requests refused for a wrong or missing key.
   int rejected_keys() const;
 
 private:
   FakeApi(std::string api_key, std::unique_ptr<httplib::Server> server, std::string origin);
   Reply answer(const std::string &task_id, const std::string &key);
+  void serve_catalogue();
+  bool key_ok(const httplib::Request &request, httplib::Response &response);
   // Waits `duration`; false when cut short because this is being destroyed.
   bool wait_unless_stopping(std::chrono::milliseconds duration);
 
@@ -96,6 +109,9 @@ private:
   mutable std::mutex m_mutex;
   std::map<std::string, std::deque<Reply>> m_replies; // the front is served next; the last one stays
   std::map<std::string, int> m_requests;
+  std::map<std::string, int> m_metadata_requests;
+  std::map<std::string, std::vector<FakeVersion>> m_history; // by task, in the order recorded
+  std::map<std::string, std::string> m_names;
   std::optional<std::filesystem::path> m_tasks_dir;
   int m_rejected_keys = 0;
   bool m_stopping = false;

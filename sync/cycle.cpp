@@ -4,6 +4,7 @@
 
 #include "hook_runner.hpp"
 #include "log.hpp"
+#include "pusher.hpp"
 #include "task_list.hpp"
 
 namespace tasksync {
@@ -53,6 +54,26 @@ void handle_unlisted(Runtime &runtime, const std::vector<TaskEntry> &listed, Pas
     outcome.commit_id = applied->commit_id;
     log::info("task " + id + ": deleted, no longer listed by the API, commit " + applied->commit_id.substr(0, 12));
   }
+}
+
+// With repo.push: publish what this cycle (or an earlier one whose push failed) committed.
+void push(const Runtime &runtime, PassReport &report) {
+  if (!runtime.config.repo.push) return;
+  Pusher pusher(runtime.config.repo);
+  auto pending = pusher.pending();
+  if (pending && *pending == 0 && report.commits() == 0) {
+    report.unpushed = 0;
+    return;
+  }
+  auto pushed = pusher.push();
+  if (!pushed) {
+    report.problems.push_back(pushed.error().message);
+    log::error(report.problems.back() + "; the commits stay here and the next cycle pushes them");
+  } else if (pushed->pushed > 0) {
+    log::info("pushed " + std::to_string(pushed->pushed) + " commits to " + runtime.config.repo.push->remote +
+              (pushed->replayed > 0 ? " (" + std::to_string(pushed->replayed) + " replayed onto commits of other mirrors)" : ""));
+  }
+  if (auto left = pusher.pending()) report.unpushed = *left;
 }
 
 // hooks.on_change after each commit of the cycle; a failing hook is logged and changes nothing.
@@ -106,7 +127,10 @@ PassReport run_cycle(Runtime &runtime, PassMode mode, std::stop_token stop, cons
       if (auto flushed = runtime.mirror.finish_pass(); !flushed) report.problems.push_back(flushed.error().message);
     }
   }
-  if (mode == PassMode::apply) run_hooks(runtime, report);
+  if (mode == PassMode::apply && !report.interrupted) {
+    push(runtime, report);
+    run_hooks(runtime, report);
+  }
   return report;
 }
 

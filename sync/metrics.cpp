@@ -57,7 +57,12 @@ Metrics::Metrics()
                            .Help("Tasks that failed in the last pass")
                            .Register(*m_registry)
                            .Add({})),
-      m_cycles(prometheus::BuildCounter().Name("tasksync_cycles_total").Help("Passes run").Register(*m_registry).Add({})) {}
+      m_cycles(prometheus::BuildCounter().Name("tasksync_cycles_total").Help("Passes run").Register(*m_registry).Add({})),
+      m_unpushed(prometheus::BuildGauge()
+                     .Name("tasksync_push_pending_commits")
+                     .Help("Commits the remote (repo.push) does not have yet")
+                     .Register(*m_registry)
+                     .Add({})) {}
 
 void Metrics::record_pass(const PassReport &report, double seconds, double finished_at) {
   for (const TaskOutcome &outcome : report.outcomes) {
@@ -72,6 +77,7 @@ void Metrics::record_pass(const PassReport &report, double seconds, double finis
   m_cycle_end.Set(finished_at);
   m_cycle_failures.Set(static_cast<double>(report.failures()));
   m_cycles.Increment();
+  if (report.unpushed) m_unpushed.Set(static_cast<double>(*report.unpushed));
 }
 
 std::string Metrics::serialize() const {

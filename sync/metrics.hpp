@@ -34,6 +34,7 @@ private:
   prometheus::Gauge &m_cycle_end;
   prometheus::Gauge &m_cycle_failures;
   prometheus::Counter &m_cycles;
+  prometheus::Gauge &m_unpushed;
 };
 
 } // namespace tasksync

@@ -36,6 +36,7 @@ struct PassReport {
   bool api_key_rejected = false;     // a 401/403 ended the pass early
   bool interrupted = false;          // a stop request ended the pass early
   std::vector<std::string> problems; // failures of the pass as a whole: task list, index, push
+  std::optional<std::size_t> unpushed; // with repo.push: commits the remote does not have yet
 
   // Number of tasks that failed.
   std::size_t failures() const;

@@ -34,13 +34,16 @@ using OdbPtr = std::unique_ptr<git_odb, GitFree<git_odb, git_odb_free>>;
 using PackBuilderPtr = std::unique_ptr<git_packbuilder, GitFree<git_packbuilder, git_packbuilder_free>>;
 
 constexpr int kRounds = 5;
+constexpr std::chrono::milliseconds kBackoffBase{100};
+constexpr std::chrono::milliseconds kBackoffCap{2000};
 constexpr const char *kTrackingPrefix = "refs/remotes/tasksync/";
 constexpr const char *kTokenUser = "x-access-token";
 
 bool starts_with(std::string_view text, std::string_view prefix) { return text.substr(0, prefix.size()) == prefix; }
 
 std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return text;
 }
 
@@ -209,7 +212,8 @@ void scan_known_hosts(const std::filesystem::path &file, const std::string &host
 
 std::string joined(const std::vector<std::filesystem::path> &files) {
   std::string text;
-  for (const auto &file : files) text += (text.empty() ? "" : ", ") + file.string();
+  for (const auto &file : files)
+    text += (text.empty() ? "" : ", ") + file.string();
   return text;
 }
 
@@ -217,7 +221,8 @@ Result<void> check_host_key(const std::string &host, const KeyMatcher &matches,
                             const std::vector<std::filesystem::path> &files) {
   HostKeyFindings findings;
   const std::string name = lower(host);
-  for (const auto &file : files) scan_known_hosts(file, name, matches, findings);
+  for (const auto &file : files)
+    scan_known_hosts(file, name, matches, findings);
   if (findings.revoked) return Error{"the ssh host key of " + host + " is marked @revoked in known_hosts"};
   if (findings.accepted) return {};
   if (findings.listed) {
@@ -264,7 +269,9 @@ public:
   }
 
   // "push to URL failed: reason", with the reason a callback gave when it refused.
-  Error failure(const std::string &reason) const { return Error{scrub("push to " + m_remote.display + " failed: " + reason)}; }
+  Error failure(const std::string &reason) const {
+    return Error{scrub("push to " + m_remote.display + " failed: " + reason)};
+  }
   Error git_failure(const std::string &what, int code) const {
     return failure(what + (m_refusal.empty() ? git_error_text(code) : m_refusal));
   }
@@ -274,51 +281,56 @@ public:
   const std::optional<git_oid> &sent() const { return m_sent; }
 
 private:
+  // Runs a callback's body; a C++ exception must never unwind through libgit2's C frames.
+  template <typename Body> static int guarded(void *payload, int code, const char *what, Body body) noexcept {
+    auto &session = *static_cast<Session *>(payload);
+    try {
+      return body(session);
+    } catch (const std::exception &error) {
+      try {
+        session.m_refusal = std::string(what) + ": " + error.what();
+      } catch (...) {
+      }
+    } catch (...) {
+      try {
+        session.m_refusal = std::string(what) + ": unexpected failure";
+      } catch (...) {
+      }
+    }
+    return code;
+  }
+
   static int on_credentials(git_credential **out, const char *, const char *user_from_url, unsigned int allowed,
                             void *payload) {
-    auto &session = *static_cast<Session *>(payload);
-    // A C++ exception must never unwind through libgit2's C frames.
-    try {
-      return session.credentials(out, user_from_url, allowed);
-    } catch (const std::exception &error) {
-      return session.refuse(std::string("credentials: ") + error.what());
-    } catch (...) {
-      return session.refuse("credentials: unexpected failure");
-    }
+    return guarded(payload, GIT_EAUTH, "credentials",
+                   [&](Session &session) { return session.credentials(out, user_from_url, allowed); });
   }
 
   static int on_certificate(git_cert *cert, int, const char *host, void *payload) {
-    auto &session = *static_cast<Session *>(payload);
-    try {
+    return guarded(payload, GIT_ECERTIFICATE, "host key check", [&](Session &session) -> int {
       // TLS certificates: libgit2 has verified them against the system store; keep its verdict.
       if (cert->cert_type != GIT_CERT_HOSTKEY_LIBSSH2) return GIT_PASSTHROUGH;
       // libgit2 1.5 checks no known_hosts itself, and lets a passed-through host key connect.
       return session.host_key(*reinterpret_cast<const git_cert_hostkey *>(cert), host ? host : "");
-    } catch (const std::exception &error) {
-      return session.refuse(std::string("host key check: ") + error.what(), GIT_ECERTIFICATE);
-    } catch (...) {
-      return session.refuse("host key check: unexpected failure", GIT_ECERTIFICATE);
-    }
+    });
   }
 
   static int on_negotiation(const git_push_update **updates, size_t count, void *payload) {
-    auto &session = *static_cast<Session *>(payload);
-    for (std::size_t i = 0; i < count; ++i) {
-      if (session.m_remote_ref != updates[i]->dst_refname) continue;
-      if (!git_oid_is_zero(&updates[i]->src)) session.m_before = updates[i]->src;
-      session.m_sent = updates[i]->dst;
-    }
-    return 0;
+    return guarded(payload, GIT_EUSER, "push negotiation", [&](Session &session) {
+      for (std::size_t i = 0; i < count; ++i) {
+        if (session.m_remote_ref != updates[i]->dst_refname) continue;
+        if (!git_oid_is_zero(&updates[i]->src)) session.m_before = updates[i]->src;
+        session.m_sent = updates[i]->dst;
+      }
+      return 0;
+    });
   }
 
   static int on_update_status(const char *, const char *status, void *payload) {
-    auto &session = *static_cast<Session *>(payload);
-    try {
+    return guarded(payload, GIT_EUSER, "push status", [&](Session &session) {
       if (status) session.m_rejections.emplace_back(status);
       return 0;
-    } catch (...) {
-      return GIT_EUSER;
-    }
+    });
   }
 
   int credentials(git_credential **out, const char *user_from_url, unsigned int allowed) {
@@ -338,7 +350,8 @@ private:
       if (first) return git_credential_ssh_key_new(out, user.c_str(), nullptr, m_push.ssh_key_file->c_str(), nullptr);
       return refuse("the ssh server refused the key in " + m_push.ssh_key_file->string() + " for user " + user);
     }
-    if (first && !std::getenv("SSH_AUTH_SOCK")) {
+    const char *agent = std::getenv("SSH_AUTH_SOCK");
+    if (first && (!agent || !*agent)) {
       return refuse("no ssh key: SSH_AUTH_SOCK is not set (no ssh-agent) and repo.push.ssh_key_file is not set");
     }
     if (first) return git_credential_ssh_key_from_agent(out, user.c_str());
@@ -427,7 +440,6 @@ std::string short_id(const git_oid &id) {
   return text;
 }
 
-
 Result<RepositoryPtr> open_repository(const std::filesystem::path &path) {
   git_repository *raw = nullptr;
   if (const int rc = git_repository_open_ext(&raw, path.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr); rc < 0) {
@@ -445,19 +457,22 @@ Result<std::optional<git_oid>> read_ref(git_repository *repo, const std::string 
 }
 
 // Commits reachable from `tip` but not from `hidden`, oldest first.
-Result<std::vector<git_oid>> commits_between(git_repository *repo, const git_oid &tip, const std::optional<git_oid> &hidden) {
+Result<std::vector<git_oid>> commits_between(git_repository *repo, const git_oid &tip,
+                                             const std::optional<git_oid> &hidden) {
   git_revwalk *raw = nullptr;
   if (const int rc = git_revwalk_new(&raw, repo); rc < 0) return Error{"cannot walk history: " + git_error_text(rc)};
   const RevwalkPtr walk(raw);
   git_revwalk_sorting(raw, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE);
   if (const int rc = git_revwalk_push(raw, &tip); rc < 0) return Error{"cannot walk history: " + git_error_text(rc)};
   if (hidden) {
-    if (const int rc = git_revwalk_hide(raw, &*hidden); rc < 0) return Error{"cannot walk history: " + git_error_text(rc)};
+    if (const int rc = git_revwalk_hide(raw, &*hidden); rc < 0)
+      return Error{"cannot walk history: " + git_error_text(rc)};
   }
   std::vector<git_oid> commits;
   git_oid id;
   int rc = 0;
-  while ((rc = git_revwalk_next(&id, raw)) == 0) commits.push_back(id);
+  while ((rc = git_revwalk_next(&id, raw)) == 0)
+    commits.push_back(id);
   if (rc != GIT_ITEROVER) return Error{"cannot walk history: " + git_error_text(rc)};
   return commits;
 }
@@ -482,7 +497,8 @@ Result<TreePtr> tree_of(git_repository *repo, const git_oid &commit_id) {
 
 Result<TreePtr> lookup_tree(git_repository *repo, const git_oid &id) {
   git_tree *raw = nullptr;
-  if (const int rc = git_tree_lookup(&raw, repo, &id); rc < 0) return Error{"cannot read a tree: " + git_error_text(rc)};
+  if (const int rc = git_tree_lookup(&raw, repo, &id); rc < 0)
+    return Error{"cannot read a tree: " + git_error_text(rc)};
   return TreePtr(raw);
 }
 
@@ -509,7 +525,8 @@ Result<std::vector<std::string>> touched_units(git_repository *repo, const git_c
     parent_tree = std::move(*parent);
   }
   git_diff *raw = nullptr;
-  if (const int rc = git_diff_tree_to_tree(&raw, repo, parent_tree.get(), const_cast<git_tree *>(tree), nullptr); rc < 0) {
+  if (const int rc = git_diff_tree_to_tree(&raw, repo, parent_tree.get(), const_cast<git_tree *>(tree), nullptr);
+      rc < 0) {
     return Error{"cannot diff a commit with its parent: " + git_error_text(rc)};
   }
   const DiffPtr diff(raw);
@@ -525,7 +542,8 @@ Result<std::vector<std::string>> touched_units(git_repository *repo, const git_c
   return units;
 }
 
-Result<git_oid> apply_updates(git_repository *repo, const git_oid &tree_id, const std::vector<git_tree_update> &updates) {
+Result<git_oid> apply_updates(git_repository *repo, const git_oid &tree_id,
+                              const std::vector<git_tree_update> &updates) {
   if (updates.empty()) return tree_id;
   auto tree = lookup_tree(repo, tree_id);
   if (!tree) return tree.error();
@@ -633,8 +651,8 @@ Result<void> move_branch(git_repository *repo, const std::string &branch_ref, co
       rc < 0) {
     const std::string why = git_error_text(rc);
     if (auto restored = checkout(repo, to, from); !restored) {
-      return Error{"cannot move " + branch_ref + " (" + why + "), and restoring the work tree failed: " +
-                   restored.error().message};
+      return Error{"cannot move " + branch_ref + " (" + why +
+                   "), and restoring the work tree failed: " + restored.error().message};
     }
     return Error{"cannot move " + branch_ref + ": " + why + "; nothing was changed, the next push tries again"};
   }
@@ -660,7 +678,8 @@ Result<std::size_t> replay(git_repository *repo, const std::string &branch_ref, 
   if (auto moved = move_branch(repo, branch_ref, local_tip, base, "tasksync: replay onto " + shown); !moved) {
     return moved.error();
   }
-  std::string line = "push to " + shown + ": replayed " + commits_text(rebuilt_count) + " on top of " + short_id(remote_tip);
+  std::string line =
+      "push to " + shown + ": replayed " + commits_text(rebuilt_count) + " on top of " + short_id(remote_tip);
   if (rebuilt_count < commits->size()) {
     line += " (" + std::to_string(commits->size() - rebuilt_count) + " dropped: they changed nothing there)";
   }
@@ -674,7 +693,7 @@ Result<std::size_t> replay(git_repository *repo, const std::string &branch_ref, 
 struct Sent {
   bool accepted = false;
   std::optional<git_oid> before; // the remote branch before, when it existed
-  git_oid tip{};                  // what was offered
+  git_oid tip{};                 // what was offered
 };
 
 bool means_remote_moved(const std::string &status) {
@@ -686,9 +705,13 @@ bool means_remote_moved(const std::string &status) {
 
 Result<RemotePtr> anonymous_remote(git_repository *repo, Session &session) {
   git_remote *raw = nullptr;
-  const std::string url = session.remote().transport == Transport::local ? session.remote().path.string()
-                                                                         : session.remote().url;
-  if (const int rc = git_remote_create_anonymous(&raw, repo, url.c_str()); rc < 0) {
+  const std::string url =
+      session.remote().transport == Transport::local ? session.remote().path.string() : session.remote().url;
+  git_remote_create_options options = GIT_REMOTE_CREATE_OPTIONS_INIT;
+  options.repository = repo; // no name: an anonymous remote, nothing written to the config
+  // repo.push.remote says exactly where to go; url.*.insteadOf in the mirror's config must not redirect it.
+  options.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+  if (const int rc = git_remote_create_with_opts(&raw, url.c_str(), &options); rc < 0) {
     return session.git_failure("", rc);
   }
   return RemotePtr(raw);
@@ -710,7 +733,8 @@ Result<Sent> send_with_libgit2(git_repository *repo, Session &session, const std
   if (rc == GIT_ENONFASTFORWARD) return sent;
   if (rc < 0) return session.git_failure("", rc);
   for (const std::string &status : session.rejections()) {
-    if (!means_remote_moved(status)) return session.failure("the remote refused " + session.remote_ref() + ": " + status);
+    if (!means_remote_moved(status))
+      return session.failure("the remote refused " + session.remote_ref() + ": " + status);
   }
   sent.accepted = session.rejections().empty();
   return sent;
@@ -730,33 +754,40 @@ int append_to_pack(void *data, size_t size, void *payload) {
 Result<void> copy_objects(git_repository *repo, git_repository *remote, const git_oid &tip,
                           const std::optional<git_oid> &before) {
   git_packbuilder *builder_raw = nullptr;
-  if (const int rc = git_packbuilder_new(&builder_raw, repo); rc < 0) return Error{"cannot pack: " + git_error_text(rc)};
+  if (const int rc = git_packbuilder_new(&builder_raw, repo); rc < 0)
+    return Error{"cannot pack: " + git_error_text(rc)};
   const PackBuilderPtr builder(builder_raw);
   git_revwalk *walk_raw = nullptr;
-  if (const int rc = git_revwalk_new(&walk_raw, repo); rc < 0) return Error{"cannot walk history: " + git_error_text(rc)};
+  if (const int rc = git_revwalk_new(&walk_raw, repo); rc < 0)
+    return Error{"cannot walk history: " + git_error_text(rc)};
   const RevwalkPtr walk(walk_raw);
-  if (const int rc = git_revwalk_push(walk_raw, &tip); rc < 0) return Error{"cannot walk history: " + git_error_text(rc)};
+  if (const int rc = git_revwalk_push(walk_raw, &tip); rc < 0)
+    return Error{"cannot walk history: " + git_error_text(rc)};
   if (before) {
-    if (const int rc = git_revwalk_hide(walk_raw, &*before); rc < 0) return Error{"cannot walk history: " + git_error_text(rc)};
+    if (const int rc = git_revwalk_hide(walk_raw, &*before); rc < 0)
+      return Error{"cannot walk history: " + git_error_text(rc)};
   }
   if (const int rc = git_packbuilder_insert_walk(builder_raw, walk_raw); rc < 0) {
     return Error{"cannot pack the commits: " + git_error_text(rc)};
   }
   if (git_packbuilder_object_count(builder_raw) == 0) return {};
   git_odb *odb_raw = nullptr;
-  if (const int rc = git_repository_odb(&odb_raw, remote); rc < 0) return Error{"cannot open its objects: " + git_error_text(rc)};
+  if (const int rc = git_repository_odb(&odb_raw, remote); rc < 0)
+    return Error{"cannot open its objects: " + git_error_text(rc)};
   const OdbPtr odb(odb_raw);
   git_odb_writepack *writer = nullptr;
   if (const int rc = git_odb_write_pack(&writer, odb_raw, nullptr, nullptr); rc < 0) {
     return Error{"cannot write a pack: " + git_error_text(rc)};
   }
-  const std::unique_ptr<git_odb_writepack, void (*)(git_odb_writepack *)> owned(writer, [](git_odb_writepack *w) { w->free(w); });
+  const std::unique_ptr<git_odb_writepack, void (*)(git_odb_writepack *)> owned(
+      writer, [](git_odb_writepack *w) { w->free(w); });
   git_indexer_progress progress{};
   PackSink sink{writer, &progress};
   if (const int rc = git_packbuilder_foreach(builder_raw, &append_to_pack, &sink); rc < 0) {
     return Error{"cannot write a pack: " + git_error_text(rc)};
   }
-  if (const int rc = writer->commit(writer, &progress); rc < 0) return Error{"cannot write a pack: " + git_error_text(rc)};
+  if (const int rc = writer->commit(writer, &progress); rc < 0)
+    return Error{"cannot write a pack: " + git_error_text(rc)};
   return {};
 }
 
@@ -767,7 +798,8 @@ Result<void> refuse_checked_out_branch(git_repository *remote, const Session &se
   const ReferencePtr owned(head);
   const char *target = git_reference_symbolic_target(head);
   if (target && session.remote_ref() == target) {
-    return session.failure("it has " + session.remote_ref() + " checked out; push to a bare repository (git init --bare)");
+    return session.failure("it has " + session.remote_ref() +
+                           " checked out; push to a bare repository (git init --bare)");
   }
   return {};
 }
@@ -832,57 +864,79 @@ Result<std::optional<git_oid>> fetch(git_repository *repo, Session &session, con
 
 std::vector<std::filesystem::path> default_known_hosts_files() {
   std::vector<std::filesystem::path> files = {"/etc/ssh/ssh_known_hosts"};
-  if (const char *home = std::getenv("HOME"); home && *home) files.push_back(std::filesystem::path(home) / ".ssh/known_hosts");
+  if (const char *home = std::getenv("HOME"); home && *home)
+    files.push_back(std::filesystem::path(home) / ".ssh/known_hosts");
   return files;
 }
 
 Result<void> check_known_host(const std::string &host, std::string_view key,
                               const std::vector<std::filesystem::path> &files) {
   const std::string raw(key);
-  return check_host_key(host, [&raw](const std::string &blob) { return blob == raw; }, files);
+  return check_host_key(
+      host, [&raw](const std::string &blob) { return blob == raw; }, files);
 }
+
+namespace {
+
+std::string remote_branch_of(const RepoSettings &settings) {
+  return settings.push->branch.empty() ? settings.branch : settings.push->branch;
+}
+
+// After an accepted push: how many commits the remote gained; remembers its new tip for pending().
+Result<std::size_t> record_push(git_repository *repo, const Session &session, const Sent &sent,
+                                const std::string &tracking_ref) {
+  auto commits = commits_between(repo, sent.tip, sent.before);
+  if (!commits) return session.failure(commits.error().message);
+  git_reference *raw = nullptr;
+  if (const int rc = git_reference_create(&raw, repo, tracking_ref.c_str(), &sent.tip, 1, "tasksync: push"); rc < 0) {
+    // The push itself succeeded; pending() overcounts until the next one.
+    log::warning("push to " + session.remote().display + ": pushed, but cannot record it in " + tracking_ref + ": " +
+                 git_error_text(rc));
+  }
+  git_reference_free(raw);
+  return commits->size();
+}
+
+Result<std::optional<std::string>> token_for(const RemoteUrl &remote, const PushSettings &push) {
+  if (remote.transport != Transport::http) return std::optional<std::string>{};
+  auto token = read_token(push);
+  if (!token) return Error{"push to " + remote.display + " failed: " + token.error().message};
+  return token;
+}
+
+} // namespace
 
 Pusher::Pusher(RepoSettings settings) : m_settings(std::move(settings)) {}
 
 Result<PushReport> Pusher::push() {
   if (!m_settings.push) return Error{"push: repo.push is not configured"};
   ensure_libgit2();
-  const PushSettings &push = *m_settings.push;
-  RemoteUrl remote = parse_remote(push.remote);
-  std::optional<std::string> token;
-  if (remote.transport == Transport::http) {
-    auto read = read_token(push);
-    if (!read) return Error{"push to " + remote.display + " failed: " + read.error().message};
-    token = std::move(*read);
-  }
-  Session session(push, std::move(remote), std::move(token));
-  const std::string remote_branch = push.branch.empty() ? m_settings.branch : push.branch;
+  RemoteUrl remote = parse_remote(m_settings.push->remote);
+  auto token = token_for(remote, *m_settings.push);
+  if (!token) return token.error();
+  Session session(*m_settings.push, std::move(remote), std::move(*token));
+  const std::string remote_branch = remote_branch_of(m_settings);
   session.set_remote_ref("refs/heads/" + remote_branch);
   const std::string branch_ref = "refs/heads/" + m_settings.branch;
   const std::string tracking_ref = kTrackingPrefix + remote_branch;
   const std::string &shown = session.remote().display;
-
   auto repo = open_repository(m_settings.path);
   if (!repo) return session.failure(repo.error().message);
+
   PushReport report;
   std::mt19937_64 random{std::random_device{}()};
   for (int round = 1; round <= kRounds; ++round) {
     auto tip = read_ref(repo->get(), branch_ref);
     if (!tip) return session.failure(tip.error().message);
     if (!*tip) return report; // an unborn branch: nothing to publish yet
-    auto sent = session.remote().transport == Transport::local ? send_locally(repo->get(), session, **tip)
-                                                               : send_with_libgit2(repo->get(), session, branch_ref, **tip);
+    auto sent = session.remote().transport == Transport::local
+                    ? send_locally(repo->get(), session, **tip)
+                    : send_with_libgit2(repo->get(), session, branch_ref, **tip);
     if (!sent) return sent.error();
     if (sent->accepted) {
-      auto count = commits_between(repo->get(), sent->tip, sent->before);
-      if (!count) return session.failure(count.error().message);
-      report.pushed = count->size();
-      git_reference *raw = nullptr;
-      if (const int rc = git_reference_create(&raw, repo->get(), tracking_ref.c_str(), &sent->tip, 1, "tasksync: push");
-          rc < 0) {
-        return session.git_failure("pushed, but cannot record it in " + tracking_ref + ": ", rc);
-      }
-      git_reference_free(raw);
+      auto pushed = record_push(repo->get(), session, *sent, tracking_ref);
+      if (!pushed) return pushed.error();
+      report.pushed = *pushed;
       if (report.pushed > 0) {
         log::info("pushed " + commits_text(report.pushed) + " to " + shown + " (" + remote_branch + " at " +
                   short_id(sent->tip) + ")");
@@ -892,7 +946,7 @@ Result<PushReport> Pusher::push() {
     log::info("push to " + shown + ": " + remote_branch + " has commits this mirror lacks (round " +
               std::to_string(round) + " of " + std::to_string(kRounds) + "); fetching and replaying on top of them");
     if (round == kRounds) break;
-    if (round > 1) std::this_thread::sleep_for(backoff_delay(round - 1, random, std::chrono::milliseconds(100), std::chrono::seconds(2)));
+    if (round > 1) std::this_thread::sleep_for(backoff_delay(round - 1, random, kBackoffBase, kBackoffCap));
     auto remote_tip = fetch(repo->get(), session, tracking_ref);
     if (!remote_tip) return remote_tip.error();
     if (!*remote_tip) continue; // the branch vanished meanwhile: the next round creates it
@@ -907,14 +961,12 @@ Result<PushReport> Pusher::push() {
 Result<std::size_t> Pusher::pending() const {
   if (!m_settings.push) return Error{"push: repo.push is not configured"};
   ensure_libgit2();
-  const PushSettings &push = *m_settings.push;
-  const std::string remote_branch = push.branch.empty() ? m_settings.branch : push.branch;
   auto repo = open_repository(m_settings.path);
   if (!repo) return repo.error();
   auto tip = read_ref(repo->get(), "refs/heads/" + m_settings.branch);
   if (!tip) return tip.error();
   if (!*tip) return std::size_t{0};
-  auto remote_tip = read_ref(repo->get(), kTrackingPrefix + remote_branch);
+  auto remote_tip = read_ref(repo->get(), kTrackingPrefix + remote_branch_of(m_settings));
   if (!remote_tip) return remote_tip.error();
   auto commits = commits_between(repo->get(), **tip, *remote_tip);
   if (!commits) return commits.error();

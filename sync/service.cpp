@@ -108,7 +108,14 @@ void Service::reload() {
     return;
   }
   std::optional<Mirror> mirror;
-  if (config->repo != m_runtime.config.repo) {
+  const RepoSettings &before = m_runtime.config.repo;
+  if (config->repo.path != before.path || config->repo.branch != before.branch ||
+      config->repo.author_name != before.author_name || config->repo.author_email != before.author_email) {
+    if (std::filesystem::equivalent(config->repo.path, before.path)) {
+      log::error("config reload: a new branch or author for the same repository takes effect at the next restart; "
+                 "keeping the previous config");
+      return;
+    }
     auto opened = Mirror::open(config->repo, Mirror::Access::read_write);
     if (!opened) {
       log::error("config reload failed, keeping the previous config: " + opened.error().message);
@@ -182,7 +189,11 @@ void Service::run(std::stop_token stop) {
                                           next - std::chrono::steady_clock::now());
     const std::string summary = std::to_string(report.outcomes.size() - report.failures()) + " tasks ok, " +
                                 std::to_string(report.failures()) + " failed, " + std::to_string(report.commits()) +
-                                " commits; next pass at " + clock_time(next_wall);
+                                " commits" +
+                                (report.unpushed.value_or(0) > 0
+                                     ? ", " + std::to_string(*report.unpushed) + " not yet pushed"
+                                     : std::string()) +
+                                "; next pass at " + clock_time(next_wall);
     log::info("pass finished in " + std::to_string(static_cast<long>(took.count() * 1000)) + " ms: " + summary);
     m_supervisor.status(summary);
     ping_watchdog_if_due();

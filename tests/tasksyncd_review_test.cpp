@@ -1,0 +1,133 @@
+// Integration tests of the audit-trail features with the real binary: push to local bare
+// remotes, whole-team discovery and hooks, against the in-process fake API.
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "fake_api.hpp"
+#include "process.hpp"
+#include "temp_dir.hpp"
+
+using namespace tasksync;
+
+namespace {
+
+const std::string kKey = "sk-review-secret-99";
+
+std::string task_id(int i) {
+  char id[40];
+  std::snprintf(id, sizeof id, "%08x-0000-4000-8000-%012x", i, i);
+  return id;
+}
+
+class ReviewTest : public ::testing::Test {
+protected:
+  void serve(const std::string &id, const std::string &version) {
+    test::FakeVersion fake;
+    fake.task_id = id;
+    fake.version = version;
+    fake.code = "// " + id + " v" + version + "\n";
+    m_api.set_version(fake);
+  }
+
+  // A config for the mirror `name` (a directory under the test's), pushing to `remote` if set.
+  std::filesystem::path config(const std::string &name, const std::string &tasks_yaml, const std::string &remote = "",
+                               const std::string &extra = "") {
+    const auto file = m_dir / (name + ".yaml");
+    std::string yaml = "api: {base_url: '" + m_api.base_url() + "', retries: 0}\nrepo:\n  path: " +
+                       (m_dir / name).string() + "\n";
+    if (!remote.empty()) yaml += "  push: {remote: '" + remote + "'}\n";
+    test::write_text(file, yaml + extra + tasks_yaml);
+    return file;
+  }
+
+  test::ProcessResult once(const std::filesystem::path &config_file) {
+    auto result = test::run_process({TASKSYNCD_PATH, "--config", config_file.string(), "--once"},
+                                    {{"ANCHORBROWSER_API_KEY", kKey}, {"JOURNAL_STREAM", std::nullopt}});
+    EXPECT_EQ(result.err.find(kKey), std::string::npos);
+    return result;
+  }
+
+  std::string git_out(const std::filesystem::path &repo, const std::vector<std::string> &args) {
+    return test::git(repo.string(), args).out;
+  }
+
+  void expect_fsck_clean(const std::filesystem::path &repo) {
+    auto fsck = test::git(repo.string(), {"fsck", "--strict"});
+    EXPECT_EQ(fsck.exit_code, 0) << repo << fsck.out << fsck.err;
+  }
+
+  test::TempDir m_dir;
+  test::FakeApi m_api{kKey};
+};
+
+} // namespace
+
+TEST_F(ReviewTest, TwoMirrorsWithDisjointTasksPushToOneRemote) {
+  const auto remote = m_dir / "remote.git";
+  ASSERT_EQ(test::run_process({"git", "init", "-q", "--bare", "-b", "main", remote.string()}).exit_code, 0);
+  for (int i = 1; i <= 4; ++i) serve(task_id(i), "1");
+  const auto a = config("a", "tasks: [" + task_id(1) + ", " + task_id(2) + "]\n", remote.string());
+  const auto b = config("b", "tasks: [" + task_id(3) + ", " + task_id(4) + "]\n", remote.string());
+
+  ASSERT_EQ(once(a).exit_code, 0);
+  auto second = once(b); // rejected as non-fast-forward, replays onto a's commits, pushes
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  serve(task_id(1), "2");
+  serve(task_id(4), "2");
+  ASSERT_EQ(once(a).exit_code, 0);
+  ASSERT_EQ(once(b).exit_code, 0);
+
+  const std::string subjects = git_out(remote, {"log", "--format=%s", "main"});
+  for (const std::string &expected :
+       {task_id(1) + ": add version 1", task_id(2) + ": add version 1", task_id(3) + ": add version 1",
+        task_id(4) + ": add version 1", task_id(1) + ": update to version 2", task_id(4) + ": update to version 2"}) {
+    EXPECT_NE(subjects.find(expected + "\n"), std::string::npos) << expected << "\n" << subjects;
+  }
+  EXPECT_EQ(git_out(remote, {"rev-list", "--count", "main"}), "6\n");
+  EXPECT_EQ(git_out(remote, {"ls-tree", "--name-only", "main:tasks"}),
+            task_id(1) + "\n" + task_id(2) + "\n" + task_id(3) + "\n" + task_id(4) + "\n");
+  for (const auto &repo : {remote, m_dir / "a", m_dir / "b"}) expect_fsck_clean(repo);
+  EXPECT_EQ(git_out(m_dir / "b", {"status", "--porcelain"}), "");
+}
+
+TEST_F(ReviewTest, ARemoteOutageLosesNothing) {
+  const auto remote = m_dir / "later.git"; // does not exist yet: the remote is down
+  serve(task_id(1), "1");
+  const auto a = config("a", "tasks: [" + task_id(1) + "]\n", remote.string());
+  auto down = once(a);
+  EXPECT_EQ(down.exit_code, 1);
+  EXPECT_NE(down.err.find("the commits stay here and the next cycle pushes them"), std::string::npos) << down.err;
+  EXPECT_EQ(git_out(m_dir / "a", {"rev-list", "--count", "HEAD"}), "1\n");
+
+  ASSERT_EQ(test::run_process({"git", "init", "-q", "--bare", "-b", "main", remote.string()}).exit_code, 0);
+  auto recovered = once(a); // nothing new to commit, but the pending commit goes out
+  EXPECT_EQ(recovered.exit_code, 0) << recovered.err;
+  EXPECT_EQ(git_out(remote, {"rev-parse", "main"}), git_out(m_dir / "a", {"rev-parse", "HEAD"}));
+  expect_fsck_clean(remote);
+}
+
+TEST_F(ReviewTest, AllMirrorsEveryTaskOverSeveralPages) {
+  for (int i = 1; i <= 230; ++i) serve(task_id(i), "1");
+  const auto a = config("a", "tasks: all\ntasks_exclude: [" + task_id(7) + "]\n");
+  auto result = once(a);
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  std::istringstream listed(git_out(m_dir / "a", {"ls-tree", "--name-only", "HEAD:tasks"}));
+  std::size_t count = 0;
+  for (std::string line; std::getline(listed, line);) {
+    ++count;
+    EXPECT_NE(line, task_id(7));
+  }
+  EXPECT_EQ(count, 229u);
+}
+
+TEST_F(ReviewTest, AHookRunsWithTheCommitsEnvironment) {
+  serve(task_id(1), "5");
+  const auto out = m_dir / "hook.out";
+  const auto a = config("a", "tasks: [" + task_id(1) + "]\n", "",
+                        "hooks:\n  on_change: [/bin/sh, -c, 'env | grep ^TASKSYNC_ | sort > " + out.string() + "']\n");
+  ASSERT_EQ(once(a).exit_code, 0);
+  EXPECT_EQ(test::read_text(out), "TASKSYNC_COMMIT=" + git_out(m_dir / "a", {"rev-parse", "HEAD"}) +
+                                      "TASKSYNC_REPO=" + (m_dir / "a").string() + "\nTASKSYNC_TASK_ID=" + task_id(1) +
+                                      "\nTASKSYNC_VERSION=5\n");
+}

@@ -69,9 +69,6 @@ void push(const Runtime &runtime, PassReport &report) {
   if (!pushed) {
     report.problems.push_back(pushed.error().message);
     log::error(report.problems.back() + "; the commits stay here and the next cycle pushes them");
-  } else if (pushed->pushed > 0) {
-    log::info("pushed " + std::to_string(pushed->pushed) + " commits to " + runtime.config.repo.push->remote +
-              (pushed->replayed > 0 ? " (" + std::to_string(pushed->replayed) + " replayed onto commits of other mirrors)" : ""));
   }
   if (auto left = pusher.pending()) report.unpushed = *left;
 }

@@ -37,8 +37,10 @@ CommitInfo info(const std::string &task, const std::string &version) {
 class GitHttpServer {
 public:
   GitHttpServer(std::filesystem::path root, std::string token) : m_root(std::move(root)), m_token(std::move(token)) {
-    m_server.Get(".*", [this](const httplib::Request &request, httplib::Response &response) { handle(request, response); });
-    m_server.Post(".*", [this](const httplib::Request &request, httplib::Response &response) { handle(request, response); });
+    m_server.Get(".*",
+                 [this](const httplib::Request &request, httplib::Response &response) { handle(request, response); });
+    m_server.Post(".*",
+                  [this](const httplib::Request &request, httplib::Response &response) { handle(request, response); });
     m_port = m_server.bind_to_any_port("127.0.0.1");
     m_thread = std::thread([this] { m_server.listen_after_bind(); });
   }
@@ -64,17 +66,18 @@ private:
     test::TempDir exchange;
     test::write_text(exchange / "in", request.body);
     const std::size_t query = request.target.find('?');
-    const test::ProcessResult cgi = test::run_process(
-        {"sh", "-c", "exec git http-backend <\"$1\" >\"$2\"", "sh", (exchange / "in").string(), (exchange / "out").string()},
-        {{"GIT_PROJECT_ROOT", m_root.string()},
-         {"GIT_HTTP_EXPORT_ALL", "1"},
-         {"PATH_INFO", request.path},
-         {"REQUEST_METHOD", request.method},
-         {"QUERY_STRING", query == std::string::npos ? "" : request.target.substr(query + 1)},
-         {"CONTENT_TYPE", request.get_header_value("Content-Type")},
-         {"CONTENT_LENGTH", std::to_string(request.body.size())},
-         {"REMOTE_USER", "x-access-token"},
-         {"REMOTE_ADDR", "127.0.0.1"}});
+    const test::ProcessResult cgi =
+        test::run_process({"sh", "-c", "exec git http-backend <\"$1\" >\"$2\"", "sh", (exchange / "in").string(),
+                           (exchange / "out").string()},
+                          {{"GIT_PROJECT_ROOT", m_root.string()},
+                           {"GIT_HTTP_EXPORT_ALL", "1"},
+                           {"PATH_INFO", request.path},
+                           {"REQUEST_METHOD", request.method},
+                           {"QUERY_STRING", query == std::string::npos ? "" : request.target.substr(query + 1)},
+                           {"CONTENT_TYPE", request.get_header_value("Content-Type")},
+                           {"CONTENT_LENGTH", std::to_string(request.body.size())},
+                           {"REMOTE_USER", "x-access-token"},
+                           {"REMOTE_ADDR", "127.0.0.1"}});
     const std::string out = test::read_text(exchange / "out");
     const std::size_t end = out.find("\r\n\r\n");
     if (cgi.exit_code != 0 || end == std::string::npos) {
@@ -89,9 +92,12 @@ private:
       const std::size_t colon = line.find(": ");
       const std::string name = line.substr(0, colon);
       const std::string value = line.substr(colon + 2);
-      if (name == "Status") response.status = std::stoi(value);
-      else if (name == "Content-Type") content_type = value;
-      else response.set_header(name, value);
+      if (name == "Status")
+        response.status = std::stoi(value);
+      else if (name == "Content-Type")
+        content_type = value;
+      else
+        response.set_header(name, value);
     }
     response.set_content(out.substr(end + 4), content_type);
   }
@@ -177,9 +183,7 @@ protected:
   }
 
   // The remote's history has no merge commits.
-  void expect_linear() const {
-    EXPECT_EQ(git_out(m_remote, {"rev-list", "--min-parents=2", "main"}), "");
-  }
+  void expect_linear() const { EXPECT_EQ(git_out(m_remote, {"rev-list", "--min-parents=2", "main"}), ""); }
 
   std::vector<std::string> remote_task_ids() const {
     std::string out = git_out(m_remote, {"log", "--format=%(trailers:key=Task-Id,valueonly)", "main"});
@@ -191,7 +195,8 @@ protected:
   }
 
   bool logged(const std::string &text) const {
-    return std::any_of(m_log.begin(), m_log.end(), [&](const std::string &line) { return line.find(text) != std::string::npos; });
+    return std::any_of(m_log.begin(), m_log.end(),
+                       [&](const std::string &line) { return line.find(text) != std::string::npos; });
   }
 
   test::TempDir m_dir;
@@ -465,7 +470,7 @@ TEST_F(PusherTest, CredentialsInTheUrlAndTheTokenStayOutOfMessagesAndLogs) {
   EXPECT_EQ(pending(a), 1u);
 }
 
-TEST_F(PusherTest, PushesAndReplaysOverHttpsStyleRemotesWithTheToken) {
+TEST_F(PusherTest, PushesAndReplaysOverSmartHttpWithTheToken) {
   GitHttpServer server(m_dir.path(), "the-token");
   test::write_text(m_dir / "token", "the-token\n");
   RepoSettings a = settings("a", server.url("remote.git"));
@@ -496,15 +501,15 @@ TEST_F(PusherTest, AWrongOrMissingTokenFailsOnceWithoutLooping) {
 
   auto report = Pusher(a).push();
   ASSERT_FALSE(report.ok());
-  EXPECT_EQ(report.error().message,
-            "push to " + server.url("remote.git") + " failed: the remote asks for credentials; set repo.push.token_file");
+  EXPECT_EQ(report.error().message, "push to " + server.url("remote.git") +
+                                        " failed: the remote asks for credentials; set repo.push.token_file");
 
   a.push->token_file = m_dir / "token";
   const int before = server.unauthorized();
   report = Pusher(a).push();
   ASSERT_FALSE(report.ok());
-  EXPECT_EQ(report.error().message, "push to " + server.url("remote.git") + " failed: the remote rejected the token in " +
-                                        (m_dir / "token").string());
+  EXPECT_EQ(report.error().message, "push to " + server.url("remote.git") +
+                                        " failed: the remote rejected the token in " + (m_dir / "token").string());
   EXPECT_LE(server.unauthorized() - before, 2);
   EXPECT_EQ(pending(a), 1u);
   EXPECT_EQ(remote_tip(), "");
@@ -513,12 +518,13 @@ TEST_F(PusherTest, AWrongOrMissingTokenFailsOnceWithoutLooping) {
   EXPECT_EQ(push(a).pushed, 1u);
 }
 
-class KnownHostsTest : public ::testing::Test {
+class PusherKnownHostsTest : public ::testing::Test {
 protected:
   // A fresh ed25519 key: its raw blob and its known_hosts form ("ssh-ed25519 AAAA...").
   std::pair<std::string, std::string> make_key(const std::string &name) const {
     const auto file = m_dir / name;
-    EXPECT_EQ(test::run_process({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "", "-f", file.string()}).exit_code, 0);
+    EXPECT_EQ(
+        test::run_process({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "", "-f", file.string()}).exit_code, 0);
     std::string line = test::read_text(file.string() + ".pub");
     line = line.substr(0, line.find_last_not_of(" \n") + 1);
     auto blob = decode_base64(line.substr(line.find(' ') + 1));
@@ -533,11 +539,12 @@ protected:
   test::TempDir m_dir;
 };
 
-TEST_F(KnownHostsTest, AcceptsOnlyTheListedKeyForTheHost) {
+TEST_F(PusherKnownHostsTest, AcceptsOnlyTheListedKeyForTheHost) {
   const auto [key, line] = make_key("host");
   const auto [other_key, other_line] = make_key("other");
-  test::write_text(m_dir / "known_hosts", "# comment\n\ngit.example.com,10.0.0.1 " + line + "\n[git.example.com]:2222 " +
-                                              other_line + "\n*.example.org,!bad.example.org " + line + "\n");
+  test::write_text(m_dir / "known_hosts", "# comment\n\ngit.example.com,10.0.0.1 " + line +
+                                              "\n[git.example.com]:2222 " + other_line +
+                                              "\n*.example.org,!bad.example.org " + line + "\n");
   EXPECT_TRUE(check("git.example.com", key).ok());
   EXPECT_TRUE(check("GIT.Example.com", key).ok());
   EXPECT_TRUE(check("10.0.0.1", key).ok());
@@ -555,7 +562,7 @@ TEST_F(KnownHostsTest, AcceptsOnlyTheListedKeyForTheHost) {
   EXPECT_FALSE(check("git.example.com", "").ok());
 }
 
-TEST_F(KnownHostsTest, HashedEntriesMatch) {
+TEST_F(PusherKnownHostsTest, HashedEntriesMatch) {
   const auto [key, line] = make_key("host");
   test::write_text(m_dir / "known_hosts", "git.example.com " + line + "\n[git.example.com]:2222 " + line + "\n");
   ASSERT_EQ(test::run_process({"ssh-keygen", "-q", "-H", "-f", (m_dir / "known_hosts").string()}).exit_code, 0);
@@ -565,7 +572,7 @@ TEST_F(KnownHostsTest, HashedEntriesMatch) {
   EXPECT_FALSE(check("other.example.com", key).ok());
 }
 
-TEST_F(KnownHostsTest, ARevokedKeyIsRefusedEvenWhenListed) {
+TEST_F(PusherKnownHostsTest, ARevokedKeyIsRefusedEvenWhenListed) {
   const auto [key, line] = make_key("host");
   test::write_text(m_dir / "known_hosts", "git.example.com " + line + "\n@revoked * " + line + "\n");
   auto revoked = check("git.example.com", key);

@@ -11,6 +11,7 @@
 
 #include "atomic_file.hpp"
 #include "log.hpp"
+#include "object_packer.hpp"
 
 namespace tasksync {
 namespace {
@@ -384,6 +385,7 @@ Result<Mirror::Applied> Mirror::apply(const std::optional<Snapshot> &desired, co
       std::this_thread::sleep_for(std::chrono::milliseconds(10 << attempt));
       continue;
     }
+    ++m_commits_unpacked;
     if (auto indexed = update_index(task_dir, *state); !indexed) {
       return Error{"committed " + *commit_id + " but could not update the index: " + indexed.error().message};
     }
@@ -554,12 +556,26 @@ Result<void> Mirror::update_index(const std::string &task_dir, const TaskState &
 }
 
 Result<void> Mirror::finish_pass() {
+  pack_if_needed();
   if (m_index_behind) {
     m_index_behind = false;
     return restore_tasks_to_head();
   }
   if (!m_index_dirty) return {};
   return write_index();
+}
+
+void Mirror::pack_if_needed() {
+  // Counting is cheap but not free: only after a fair number of commits.
+  if (m_commits_unpacked < 64) return;
+  m_commits_unpacked = 0;
+  if (estimate_loose_objects(m_repo.get()) <= loose_object_limit) return;
+  auto packed = pack_loose_objects(m_repo.get());
+  if (!packed) {
+    log::warning("repository: cannot pack loose objects (they stay loose, nothing is lost): " + packed.error().message);
+    return;
+  }
+  log::info("repository: packed " + std::to_string(*packed) + " loose objects");
 }
 
 Result<void> Mirror::write_index() {

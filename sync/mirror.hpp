@@ -34,6 +34,9 @@ public:
   // index to what HEAD holds (tasks/ belongs to the API), logging each file it restores.
   static Result<Mirror> open(const RepoSettings &settings, Access access);
 
+  // Loose objects above which finish_pass() packs them (git's gc.auto default is 6700).
+  static constexpr std::size_t loose_object_limit = 2000;
+
   // What apply() would do: compares blob ids of `desired` (nullopt: deleted upstream) with
   // HEAD's tree. Reads no work-tree file and writes nothing.
   Result<ChangeKind> plan(const std::string &task_id, const std::optional<Snapshot> &desired) const;
@@ -49,7 +52,8 @@ public:
   // The task IDs that HEAD has a directory for under tasks/.
   Result<std::vector<std::string>> mirrored_tasks() const;
 
-  // Writes the index if this pass changed it (once per pass, not once per commit).
+  // Writes the index if this pass changed it (once per pass, not once per commit), and packs
+  // the loose objects once there are more than `loose_object_limit`.
   Result<void> finish_pass();
 
   // The repository's work tree.
@@ -82,6 +86,7 @@ private:
   Result<std::string> write_commit(const TaskState &state, const git_oid &tree_id, const CommitInfo &info, int &code);
   void remove_stale_ref_lock();
   Result<void> write_index();
+  void pack_if_needed();
   Result<void> update_work_tree(const std::string &task_dir, const std::optional<Snapshot> &desired,
                                 const TaskState &state);
   Result<void> update_index(const std::string &task_dir, const TaskState &state);
@@ -98,6 +103,7 @@ private:
   IndexPtr m_index;
   bool m_index_dirty = false;
   bool m_index_behind = false; // a locked index could not be written: repair it next pass
+  std::size_t m_commits_unpacked = 0; // commits since loose objects were last counted
 };
 
 } // namespace tasksync

@@ -24,7 +24,8 @@ using IndexPtr = std::unique_ptr<git_index, GitFree<git_index, git_index_free>>;
 using SignaturePtr = std::unique_ptr<git_signature, GitFree<git_signature, git_signature_free>>;
 
 // Initialises libgit2 once per process, with fsync of the git directory turned on so a
-// power cut cannot leave a ref pointing at an object that never reached the disk.
+// power cut cannot leave a ref pointing at an object that never reached the disk, and large
+// trees kept in the object cache.
 void ensure_libgit2();
 
 // libgit2's message for the last failure on this thread, or the code when it has none.

@@ -389,6 +389,8 @@ Result<Mirror::Applied> Mirror::apply(const std::optional<Snapshot> &desired, co
     if (auto indexed = update_index(task_dir, *state); !indexed) {
       return Error{"committed " + *commit_id + " but could not update the index: " + indexed.error().message};
     }
+    // Also during a long pass (an import): small packs keep the packer's memory small.
+    pack_if_needed();
     return Applied{state->kind, *commit_id};
   }
 }
@@ -556,7 +558,6 @@ Result<void> Mirror::update_index(const std::string &task_dir, const TaskState &
 }
 
 Result<void> Mirror::finish_pass() {
-  pack_if_needed();
   if (m_index_behind) {
     m_index_behind = false;
     return restore_tasks_to_head();

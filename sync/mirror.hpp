@@ -34,7 +34,7 @@ public:
   // index to what HEAD holds (tasks/ belongs to the API), logging each file it restores.
   static Result<Mirror> open(const RepoSettings &settings, Access access);
 
-  // Loose objects above which finish_pass() packs them (git's gc.auto default is 6700).
+  // Loose objects above which apply() packs them (git's gc.auto default is 6700).
   static constexpr std::size_t loose_object_limit = 2000;
 
   // What apply() would do: compares blob ids of `desired` (nullopt: deleted upstream) with
@@ -52,8 +52,7 @@ public:
   // The task IDs that HEAD has a directory for under tasks/.
   Result<std::vector<std::string>> mirrored_tasks() const;
 
-  // Writes the index if this pass changed it (once per pass, not once per commit), and packs
-  // the loose objects once there are more than `loose_object_limit`.
+  // Writes the index if this pass changed it (once per pass, not once per commit).
   Result<void> finish_pass();
 
   // The repository's work tree.

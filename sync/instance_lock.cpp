@@ -2,34 +2,53 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <utility>
 
 namespace tasksync {
 
+namespace {
+
+// The pid holding a flock on the file open as `fd`, from /proc/locks ("1: FLOCK ADVISORY WRITE
+// <pid> <major>:<minor>:<inode> 0 EOF"): asking the kernel keeps the lock file unwritten, so a
+// pass that changes nothing writes nothing at all.
+std::string lock_holder(int fd) {
+  struct stat info {};
+  if (::fstat(fd, &info) != 0) return "unknown";
+  char device_and_inode[64];
+  std::snprintf(device_and_inode, sizeof device_and_inode, "%02x:%02x:%llu", major(info.st_dev), minor(info.st_dev),
+                static_cast<unsigned long long>(info.st_ino));
+  std::ifstream locks("/proc/locks");
+  for (std::string line; std::getline(locks, line);) {
+    std::istringstream fields(line);
+    std::string number, type, mode, access, pid, where;
+    if (!(fields >> number >> type >> mode >> access >> pid >> where)) continue;
+    if (type == "FLOCK" && where == device_and_inode) return pid;
+  }
+  return "unknown";
+}
+
+} // namespace
+
 Result<InstanceLock> InstanceLock::acquire(const std::filesystem::path &git_dir,
                                            const std::filesystem::path &work_tree) {
   const std::filesystem::path file = git_dir / "tasksyncd.lock";
-  const int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) return Error{"cannot open " + file.string() + ": " + std::strerror(errno)};
   InstanceLock lock(fd);
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     if (errno != EWOULDBLOCK) return Error{"cannot lock " + file.string() + ": " + std::strerror(errno)};
-    char holder[32] = {};
-    const ssize_t length = ::pread(fd, holder, sizeof holder - 1, 0);
-    std::string pid = length > 0 ? std::string(holder, static_cast<std::size_t>(length)) : "unknown";
-    while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
-    return Error{"another tasksyncd (pid " + pid + ") is already working on " + work_tree.string() +
+    return Error{"another tasksyncd (pid " + lock_holder(fd) + ") is already working on " + work_tree.string() +
                  "; refusing to run a second one on the same repository"};
-  }
-  // The pid is for people reading the message above; the lock itself is the flock.
-  const std::string pid = std::to_string(::getpid()) + "\n";
-  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
-    return Error{"cannot write " + file.string() + ": " + std::strerror(errno)};
   }
   return lock;
 }

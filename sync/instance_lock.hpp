@@ -12,7 +12,8 @@ namespace tasksync {
 class InstanceLock {
 public:
   // Takes the lock of the repository at `work_tree` without waiting; fails naming the
-  // holder's pid when another process (or another Mirror in this one) has it.
+  // holder's pid (as the kernel reports it) when another process, or another Mirror in this
+  // one, has it. Writes nothing once the lock file exists.
   static Result<InstanceLock> acquire(const std::filesystem::path &git_dir, const std::filesystem::path &work_tree);
 
   InstanceLock(InstanceLock &&other) noexcept;

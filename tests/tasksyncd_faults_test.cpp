@@ -256,9 +256,12 @@ TEST_F(FaultTest, AReadOnlyRepositoryIsReportedAndRecoveredFrom) {
   m_api.set_version(version_of(kFaulty, "2"));
   ASSERT_TRUE(disk.set_read_only(true));
   auto read_only = once();
-  EXPECT_EQ(read_only.exit_code, 3);
+  EXPECT_EQ(read_only.exit_code, 1);
+  EXPECT_NE(read_only.err.find("task " + kFaulty + ": "), std::string::npos) << read_only.err;
   EXPECT_NE(read_only.err.find("Read-only file system"), std::string::npos) << read_only.err;
   EXPECT_NE(read_only.err.find(m_repo.string()), std::string::npos) << read_only.err;
+  auto fsck = test::git(m_repo.string(), {"fsck", "--strict"});
+  EXPECT_EQ(fsck.exit_code, 0) << fsck.out << fsck.err;
   ASSERT_TRUE(disk.set_read_only(false));
 
   auto recovered = once();

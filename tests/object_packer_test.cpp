@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "fake_api.hpp"
 #include "mirror.hpp"
 #include "process.hpp"
 #include "temp_dir.hpp"
@@ -9,12 +10,6 @@
 using namespace tasksync;
 
 namespace {
-
-std::string task_id(int i) {
-  char id[40];
-  std::snprintf(id, sizeof id, "%08x-0000-4000-8000-%012x", i, i);
-  return id;
-}
 
 std::string count_objects(const std::string &repo, const std::string &key) {
   const std::string text = test::git(repo, {"count-objects", "-v"}).out;
@@ -33,7 +28,7 @@ TEST(ObjectPacker, PacksEveryLooseObjectAndLosesNone) {
     ASSERT_TRUE(mirror.ok());
     for (int i = 1; i <= 60; ++i) {
       const Snapshot snapshot{{{"task.json", "{\"n\": " + std::to_string(i) + "}\n"}, {"task.ts", "// " + std::to_string(i)}}};
-      ASSERT_TRUE(mirror->apply(snapshot, {task_id(i), task_id(i), "1", "2026-11-20T14:31:07Z", {1795185067, 0}}).ok());
+      ASSERT_TRUE(mirror->apply(snapshot, {test::numbered_task_id(i), test::numbered_task_id(i), "1", "2026-11-20T14:31:07Z", {1795185067, 0}}).ok());
     }
     ASSERT_TRUE(mirror->finish_pass().ok());
   }
@@ -61,7 +56,7 @@ TEST(ObjectPacker, PacksEveryLooseObjectAndLosesNone) {
   auto mirror = Mirror::open(settings, Mirror::Access::read_write);
   ASSERT_TRUE(mirror.ok());
   const Snapshot changed{{{"task.json", "{\"n\": 1}\n"}, {"task.ts", "// changed"}}};
-  auto applied = mirror->apply(changed, {task_id(1), task_id(1), "2", "2026-11-21T14:31:07Z", {1795271467, 0}});
+  auto applied = mirror->apply(changed, {test::numbered_task_id(1), test::numbered_task_id(1), "2", "2026-11-21T14:31:07Z", {1795271467, 0}});
   ASSERT_TRUE(applied.ok()) << applied.error().message;
   EXPECT_EQ(applied->kind, ChangeKind::updated);
   EXPECT_EQ(pack_loose_objects(raw).value(), 5u) << "one new blob (task.json did not change), 3 trees, a commit";

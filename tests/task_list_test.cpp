@@ -8,12 +8,6 @@ using namespace tasksync;
 
 namespace {
 
-std::string task_id(int i) {
-  char id[40];
-  std::snprintf(id, sizeof id, "%08x-0000-4000-8000-%012x", i, i);
-  return id;
-}
-
 class TaskListTest : public ::testing::Test {
 protected:
   TaskListTest() {
@@ -29,31 +23,31 @@ protected:
 } // namespace
 
 TEST_F(TaskListTest, TheConfiguredListNeedsNoRequest) {
-  m_config.tasks = {{task_id(2), "b"}, {task_id(1), "a"}};
+  m_config.tasks = {{test::numbered_task_id(2), "b"}, {test::numbered_task_id(1), "a"}};
   auto api = client();
   auto tasks = resolve_tasks(m_config, api);
   ASSERT_TRUE(tasks.ok());
   EXPECT_EQ(tasks->size(), 2u);
-  EXPECT_EQ((*tasks)[0].id, task_id(2)) << "the configured order is kept";
+  EXPECT_EQ((*tasks)[0].id, test::numbered_task_id(2)) << "the configured order is kept";
 }
 
 TEST_F(TaskListTest, AllReadsEveryPageSortsAndExcludes) {
   for (int i = 250; i >= 1; --i) {
     test::FakeVersion version;
-    version.task_id = task_id(i);
+    version.task_id = test::numbered_task_id(i);
     m_api.set_version(version);
-    m_api.set_name(task_id(i), "task number " + std::to_string(i));
+    m_api.set_name(test::numbered_task_id(i), "task number " + std::to_string(i));
   }
   m_config.all_tasks = true;
-  m_config.tasks_exclude = {task_id(7)};
+  m_config.tasks_exclude = {test::numbered_task_id(7)};
   auto api = client();
   auto tasks = resolve_tasks(m_config, api);
   ASSERT_TRUE(tasks.ok()) << tasks.error().message;
   ASSERT_EQ(tasks->size(), 249u);
   EXPECT_TRUE(std::is_sorted(tasks->begin(), tasks->end(), [](const auto &a, const auto &b) { return a.id < b.id; }));
-  EXPECT_EQ(std::count_if(tasks->begin(), tasks->end(), [](const auto &t) { return t.id == task_id(7); }), 0);
+  EXPECT_EQ(std::count_if(tasks->begin(), tasks->end(), [](const auto &t) { return t.id == test::numbered_task_id(7); }), 0);
   EXPECT_EQ(tasks->front().name, "task number 1");
-  EXPECT_EQ(tasks->back().id, task_id(250));
+  EXPECT_EQ(tasks->back().id, test::numbered_task_id(250));
 }
 
 TEST_F(TaskListTest, AFailingPageFailsTheListAndSaysWhich) {

@@ -24,12 +24,6 @@ const std::string kTaskA = "3c90c3cc-0d44-4b50-8888-8dd25736052a";
 const std::string kTaskB = "5f0e2a51-8a3b-4c1d-9e2f-0123456789ab";
 const std::string kTaskC = "0b8f1e2d-3c4a-4b5c-8d6e-7f8091a2b3c4";
 
-std::string task_id(int i) {
-  char id[40];
-  std::snprintf(id, sizeof id, "%08x-0000-4000-8000-%012x", i, i);
-  return id;
-}
-
 class DaemonTest : public ::testing::Test {
 protected:
   DaemonTest() {
@@ -199,7 +193,7 @@ TEST_F(DaemonTest, SecondInstanceOnTheSameRepositoryIsRefused) {
 TEST_F(DaemonTest, KillDuringALargeFirstSyncThenRestartCommitsEveryTaskOnce) {
   std::vector<std::string> tasks;
   for (int i = 1; i <= 300; ++i) {
-    tasks.push_back(task_id(i));
+    tasks.push_back(test::numbered_task_id(i));
     serve(tasks.back(), "1");
   }
   write_config(tasks);

@@ -14,12 +14,6 @@ namespace {
 
 const std::string kKey = "sk-review-secret-99";
 
-std::string task_id(int i) {
-  char id[40];
-  std::snprintf(id, sizeof id, "%08x-0000-4000-8000-%012x", i, i);
-  return id;
-}
-
 class ReviewTest : public ::testing::Test {
 protected:
   void serve(const std::string &id, const std::string &version) {
@@ -66,35 +60,35 @@ protected:
 TEST_F(ReviewTest, TwoMirrorsWithDisjointTasksPushToOneRemote) {
   const auto remote = m_dir / "remote.git";
   ASSERT_EQ(test::run_process({"git", "init", "-q", "--bare", "-b", "main", remote.string()}).exit_code, 0);
-  for (int i = 1; i <= 4; ++i) serve(task_id(i), "1");
-  const auto a = config("a", "tasks: [" + task_id(1) + ", " + task_id(2) + "]\n", remote.string());
-  const auto b = config("b", "tasks: [" + task_id(3) + ", " + task_id(4) + "]\n", remote.string());
+  for (int i = 1; i <= 4; ++i) serve(test::numbered_task_id(i), "1");
+  const auto a = config("a", "tasks: [" + test::numbered_task_id(1) + ", " + test::numbered_task_id(2) + "]\n", remote.string());
+  const auto b = config("b", "tasks: [" + test::numbered_task_id(3) + ", " + test::numbered_task_id(4) + "]\n", remote.string());
 
   ASSERT_EQ(once(a).exit_code, 0);
   auto second = once(b); // rejected as non-fast-forward, replays onto a's commits, pushes
   ASSERT_EQ(second.exit_code, 0) << second.err;
-  serve(task_id(1), "2");
-  serve(task_id(4), "2");
+  serve(test::numbered_task_id(1), "2");
+  serve(test::numbered_task_id(4), "2");
   ASSERT_EQ(once(a).exit_code, 0);
   ASSERT_EQ(once(b).exit_code, 0);
 
   const std::string subjects = git_out(remote, {"log", "--format=%s", "main"});
   for (const std::string &expected :
-       {task_id(1) + ": add version 1", task_id(2) + ": add version 1", task_id(3) + ": add version 1",
-        task_id(4) + ": add version 1", task_id(1) + ": update to version 2", task_id(4) + ": update to version 2"}) {
+       {test::numbered_task_id(1) + ": add version 1", test::numbered_task_id(2) + ": add version 1", test::numbered_task_id(3) + ": add version 1",
+        test::numbered_task_id(4) + ": add version 1", test::numbered_task_id(1) + ": update to version 2", test::numbered_task_id(4) + ": update to version 2"}) {
     EXPECT_NE(subjects.find(expected + "\n"), std::string::npos) << expected << "\n" << subjects;
   }
   EXPECT_EQ(git_out(remote, {"rev-list", "--count", "main"}), "6\n");
   EXPECT_EQ(git_out(remote, {"ls-tree", "--name-only", "main:tasks"}),
-            task_id(1) + "\n" + task_id(2) + "\n" + task_id(3) + "\n" + task_id(4) + "\n");
+            test::numbered_task_id(1) + "\n" + test::numbered_task_id(2) + "\n" + test::numbered_task_id(3) + "\n" + test::numbered_task_id(4) + "\n");
   for (const auto &repo : {remote, m_dir / "a", m_dir / "b"}) expect_fsck_clean(repo);
   EXPECT_EQ(git_out(m_dir / "b", {"status", "--porcelain"}), "");
 }
 
 TEST_F(ReviewTest, ARemoteOutageLosesNothing) {
   const auto remote = m_dir / "later.git"; // does not exist yet: the remote is down
-  serve(task_id(1), "1");
-  const auto a = config("a", "tasks: [" + task_id(1) + "]\n", remote.string());
+  serve(test::numbered_task_id(1), "1");
+  const auto a = config("a", "tasks: [" + test::numbered_task_id(1) + "]\n", remote.string());
   auto down = once(a);
   EXPECT_EQ(down.exit_code, 1);
   EXPECT_NE(down.err.find("the commits stay here and the next cycle pushes them"), std::string::npos) << down.err;
@@ -108,26 +102,26 @@ TEST_F(ReviewTest, ARemoteOutageLosesNothing) {
 }
 
 TEST_F(ReviewTest, AllMirrorsEveryTaskOverSeveralPages) {
-  for (int i = 1; i <= 230; ++i) serve(task_id(i), "1");
-  const auto a = config("a", "tasks: all\ntasks_exclude: [" + task_id(7) + "]\n");
+  for (int i = 1; i <= 230; ++i) serve(test::numbered_task_id(i), "1");
+  const auto a = config("a", "tasks: all\ntasks_exclude: [" + test::numbered_task_id(7) + "]\n");
   auto result = once(a);
   EXPECT_EQ(result.exit_code, 0) << result.err;
   std::istringstream listed(git_out(m_dir / "a", {"ls-tree", "--name-only", "HEAD:tasks"}));
   std::size_t count = 0;
   for (std::string line; std::getline(listed, line);) {
     ++count;
-    EXPECT_NE(line, task_id(7));
+    EXPECT_NE(line, test::numbered_task_id(7));
   }
   EXPECT_EQ(count, 229u);
 }
 
 TEST_F(ReviewTest, AHookRunsWithTheCommitsEnvironment) {
-  serve(task_id(1), "5");
+  serve(test::numbered_task_id(1), "5");
   const auto out = m_dir / "hook.out";
-  const auto a = config("a", "tasks: [" + task_id(1) + "]\n", "",
+  const auto a = config("a", "tasks: [" + test::numbered_task_id(1) + "]\n", "",
                         "hooks:\n  on_change: [/bin/sh, -c, 'env | grep ^TASKSYNC_ | sort > " + out.string() + "']\n");
   ASSERT_EQ(once(a).exit_code, 0);
   EXPECT_EQ(test::read_text(out), "TASKSYNC_COMMIT=" + git_out(m_dir / "a", {"rev-parse", "HEAD"}) +
-                                      "TASKSYNC_REPO=" + (m_dir / "a").string() + "\nTASKSYNC_TASK_ID=" + task_id(1) +
+                                      "TASKSYNC_REPO=" + (m_dir / "a").string() + "\nTASKSYNC_TASK_ID=" + test::numbered_task_id(1) +
                                       "\nTASKSYNC_VERSION=5\n");
 }

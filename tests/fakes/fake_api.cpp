@@ -6,6 +6,7 @@
 #include <rapidjson/writer.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -27,6 +28,12 @@ std::unique_ptr<httplib::Server> make_tls_server(const TlsIdentity &tls) {
 }
 
 } // namespace
+
+std::string numbered_task_id(int number) {
+  char id[40];
+  std::snprintf(id, sizeof id, "%08x-0000-4000-8000-%012x", number, number);
+  return id;
+}
 
 std::string encode_base64(const std::string &bytes) {
   std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');

@@ -42,6 +42,9 @@ struct TlsIdentity {
   std::filesystem::path key_file;
 };
 
+// A distinct, valid task ID for `number`: 00000001-0000-4000-8000-000000000001 for 1.
+std::string numbered_task_id(int number);
+
 // Base64 of `bytes` (standard alphabet, no line breaks).
 std::string encode_base64(const std::string &bytes);
 

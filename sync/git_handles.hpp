@@ -22,6 +22,16 @@ using TreeEntryPtr = std::unique_ptr<git_tree_entry, GitFree<git_tree_entry, git
 using TreeBuilderPtr = std::unique_ptr<git_treebuilder, GitFree<git_treebuilder, git_treebuilder_free>>;
 using IndexPtr = std::unique_ptr<git_index, GitFree<git_index, git_index_free>>;
 using SignaturePtr = std::unique_ptr<git_signature, GitFree<git_signature, git_signature_free>>;
+using BlobPtr = std::unique_ptr<git_blob, GitFree<git_blob, git_blob_free>>;
+using StatusListPtr = std::unique_ptr<git_status_list, GitFree<git_status_list, git_status_list_free>>;
+using PackBuilderPtr = std::unique_ptr<git_packbuilder, GitFree<git_packbuilder, git_packbuilder_free>>;
+using RemotePtr = std::unique_ptr<git_remote, GitFree<git_remote, git_remote_free>>;
+using RevwalkPtr = std::unique_ptr<git_revwalk, GitFree<git_revwalk, git_revwalk_free>>;
+using DiffPtr = std::unique_ptr<git_diff, GitFree<git_diff, git_diff_free>>;
+using ObjectPtr = std::unique_ptr<git_object, GitFree<git_object, git_object_free>>;
+using OdbPtr = std::unique_ptr<git_odb, GitFree<git_odb, git_odb_free>>;
+using PatchPtr = std::unique_ptr<git_patch, GitFree<git_patch, git_patch_free>>;
+using BufPtr = std::unique_ptr<git_buf, GitFree<git_buf, git_buf_dispose>>;
 
 // Initialises libgit2 once per process, with fsync of the git directory turned on so a
 // power cut cannot leave a ref pointing at an object that never reached the disk, and large

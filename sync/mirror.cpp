@@ -146,7 +146,7 @@ Result<void> Mirror::restore_tasks_to_head() {
   if (const int rc = git_status_list_new(&raw, m_repo.get(), &options); rc < 0) {
     return git_failure("cannot compare tasks/ with HEAD", rc);
   }
-  const std::unique_ptr<git_status_list, GitFree<git_status_list, git_status_list_free>> list(raw);
+  const StatusListPtr list(raw);
   const std::size_t count = git_status_list_entrycount(raw);
   if (count == 0) return {};
 
@@ -198,7 +198,7 @@ Result<void> Mirror::restore_path(const git_tree *head_tree, git_index *index, c
   if (const int lookup = git_blob_lookup(&blob_raw, m_repo.get(), head_id); lookup < 0) {
     return git_failure("cannot read " + path + " in HEAD", lookup);
   }
-  const std::unique_ptr<git_blob, GitFree<git_blob, git_blob_free>> blob(blob_raw);
+  const BlobPtr blob(blob_raw);
   log::warning("repository: restoring " + path + " to the version in HEAD (it differed in the work tree or index)");
   std::error_code error;
   std::filesystem::create_directories(file.parent_path(), error);
@@ -306,7 +306,7 @@ Result<std::vector<FileChange>> Mirror::changes(const std::string &task_id,
     if (const int rc = git_blob_lookup(&raw, m_repo.get(), &entry.id); rc < 0) {
       return git_failure("cannot read " + task_dir + "/" + entry.name + " in HEAD", rc);
     }
-    const std::unique_ptr<git_blob, GitFree<git_blob, git_blob_free>> blob(raw);
+    const BlobPtr blob(raw);
     return std::string(static_cast<const char *>(git_blob_rawcontent(raw)), static_cast<std::size_t>(git_blob_rawsize(raw)));
   };
   for (std::size_t i = 0; i < state->want.size(); ++i) {

@@ -13,8 +13,6 @@
 namespace tasksync {
 namespace {
 
-using PackBuilderPtr = std::unique_ptr<git_packbuilder, GitFree<git_packbuilder, git_packbuilder_free>>;
-
 std::filesystem::path objects_dir(git_repository *repo) {
   return std::filesystem::path(git_repository_path(repo)) / "objects";
 }

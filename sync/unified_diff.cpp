@@ -9,9 +9,6 @@
 namespace tasksync {
 namespace {
 
-using PatchPtr = std::unique_ptr<git_patch, GitFree<git_patch, git_patch_free>>;
-using BufPtr = std::unique_ptr<git_buf, GitFree<git_buf, git_buf_dispose>>;
-
 constexpr std::string_view bold = "\033[1m";
 constexpr std::string_view cyan = "\033[36m";
 constexpr std::string_view red = "\033[31m";

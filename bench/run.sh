@@ -268,7 +268,7 @@ section=$work/section.md
   echo "|---|---|---|"
   echo "| import ≥ 50× faster than baseline.sh | $import_ratio× (baseline $(calc %.1f "$baseline_wall") s / tasksyncd $(calc %.2f "$import_wall") s) | $(verdict "$import_ratio >= 50") |"
   echo "| no-change pass ≥ 50% of wrk's request rate | $(calc %.0f "$rate_ratio * 100")% ($no_change_rps of $(calc %.0f "$wrk_rps") req/s) | $(verdict "$rate_ratio >= 0.5") |"
-  echo "| no-change pass writes nothing to disk | write_bytes $no_change_written; $(wc -l <"$work/strace.writes") file-changing system calls (strace, below) | $(verdict "$no_change_written == 0") |"
+  echo "| no-change pass writes nothing to disk | write_bytes $no_change_written; $(wc -l <"$work/strace.writes") system call(s) that could change a file (strace, below) | $(verdict "$no_change_written == 0") |"
   echo "| 1%-changed pass ≤ 1.2× a no-change pass (target at N = 10,000) | $pct_ratio× | $(verdict "$pct_ratio <= 1.2") |"
   echo "| one-changed-task pass ≤ 1.2× a no-change pass (target at N = 10,000) | $one_ratio× | $(verdict "$one_ratio <= 1.2") |"
   echo "| a changed task writes a constant number of objects | $(median one_task.objects) for 1 commit; $objects_per_commit per commit over $changed_1pct | $(verdict "$(median one_task.objects) == $objects_per_commit") |"
@@ -282,7 +282,7 @@ section=$work/section.md
   paste -d' ' "$work/count-objects.import" "$work/count-objects.end" | awk '{printf "%-16s %-10s after the last phase: %s\n", $1, $2, $4}'
   echo '```'
   echo
-  echo "File-changing system calls of a no-change pass (strace -f, separate untimed run; open flags, renames, unlinks, mkdirs, truncates, writes at offsets, syncs):"
+  echo "System calls of a no-change pass that could change a file (strace -ff, separate untimed run: opens for writing or with O_CREAT, which changes nothing when the file exists; renames, unlinks, mkdirs, truncates, writes at offsets, syncs):"
   echo
   echo '```'
   if [ -s "$work/strace.writes" ]; then head -n 20 "$work/strace.writes"; else echo "(none)"; fi

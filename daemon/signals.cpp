@@ -1,7 +1,7 @@
 #include "signals.hpp"
 
 #include <csignal>
-#include <ctime>
+#include <pthread.h>
 #include <mutex>
 
 namespace tasksyncd {
@@ -13,6 +13,7 @@ sigset_t handled_signals() {
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGUSR1); // our own wake-up call, sent by the destructor
   return set;
 }
 
@@ -23,9 +24,9 @@ SignalHandler::SignalHandler() {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   m_thread = std::jthread([this](std::stop_token own_stop) {
     const sigset_t signals = handled_signals();
-    const timespec tick{0, 200'000'000}; // to notice our own shutdown
     while (!own_stop.stop_requested()) {
-      const int signal = sigtimedwait(&signals, nullptr, &tick);
+      int signal = 0;
+      if (sigwait(&signals, &signal) != 0) continue;
       if (signal == SIGTERM || signal == SIGINT) {
         m_stop.request_stop();
       } else if (signal == SIGHUP) {
@@ -38,6 +39,8 @@ SignalHandler::SignalHandler() {
 
 SignalHandler::~SignalHandler() {
   m_thread.request_stop();
+  // Wakes the thread at once (a polling wait would add its tick to every exit).
+  pthread_kill(m_thread.native_handle(), SIGUSR1);
   m_thread.join();
 }
 

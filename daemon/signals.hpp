@@ -9,7 +9,8 @@ namespace tasksyncd {
 
 // Turns SIGTERM and SIGINT into a stop request and SIGHUP into a reload request, handled on
 // a thread of its own (sigwait), so no work happens inside a signal handler. Construct it
-// before any other thread starts: they inherit the blocked signal mask.
+// before any other thread starts: they inherit the blocked signal mask (SIGUSR1, used to end
+// the thread, is blocked too).
 class SignalHandler {
 public:
   SignalHandler();

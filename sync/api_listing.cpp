@@ -5,6 +5,7 @@
 
 #include "config.hpp"
 #include "json_fields.hpp"
+#include "text.hpp"
 
 namespace tasksync {
 namespace {
@@ -13,11 +14,6 @@ bool is_version_number(std::string_view version) {
   return version == "draft" || version == "latest" ||
          (!version.empty() && version.size() <= 18 &&
           std::all_of(version.begin(), version.end(), [](unsigned char c) { return std::isdigit(c); }));
-}
-
-std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
 }
 
 // A name goes into commit subjects: one line, no control characters.
@@ -34,7 +30,7 @@ Result<std::vector<VersionInfo>> parse_version_list(std::string_view body, std::
   const rapidjson::Value &data = (**document)["data"];
   auto id = JsonFields(data, "data.").required_string("taskId");
   if (!id) return id.error();
-  if (lower(*id) != lower(std::string(task_id))) return Error{"data.taskId: the list is for task \"" + *id + "\""};
+  if (ascii_lower(*id) != ascii_lower(task_id)) return Error{"data.taskId: the list is for task \"" + *id + "\""};
   const auto versions = data.FindMember("versions");
   if (versions == data.MemberEnd() || !versions->value.IsArray()) return Error{"data.versions: expected a list"};
   std::vector<VersionInfo> result;
@@ -66,8 +62,8 @@ Result<TaskInfo> parse_task_info(std::string_view body, std::string_view task_id
   TaskInfo info;
   auto id = fields.required_string("id");
   if (!id) return id.error();
-  if (lower(*id) != lower(std::string(task_id))) return Error{"data.id: the answer is for task \"" + *id + "\""};
-  info.id = lower(*id);
+  if (ascii_lower(*id) != ascii_lower(task_id)) return Error{"data.id: the answer is for task \"" + *id + "\""};
+  info.id = ascii_lower(*id);
   auto name = fields.optional_string("name");
   if (!name) return name.error();
   info.name = single_line(name->value_or(""));
@@ -98,7 +94,7 @@ Result<TaskPage> parse_task_page(std::string_view body) {
     if (!name) return name.error();
     auto deleted = fields.required_bool("deleted");
     if (!deleted) return deleted.error();
-    page.tasks.push_back({lower(*id), single_line(name->value_or("")), *deleted});
+    page.tasks.push_back({ascii_lower(*id), single_line(name->value_or("")), *deleted});
   }
   return page;
 }

@@ -4,6 +4,8 @@
 #include <cctype>
 #include <charconv>
 
+#include "text.hpp"
+
 namespace tasksync {
 
 std::string BaseUrl::origin() const {
@@ -21,9 +23,7 @@ Result<BaseUrl> parse_base_url(std::string_view text) {
   BaseUrl url;
   const auto scheme_end = text.find("://");
   if (scheme_end == std::string_view::npos) return Error{"expected http://host or https://host"};
-  url.scheme = std::string(text.substr(0, scheme_end));
-  std::transform(url.scheme.begin(), url.scheme.end(), url.scheme.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  url.scheme = ascii_lower(text.substr(0, scheme_end));
   if (url.scheme != "http" && url.scheme != "https") {
     return Error{"unsupported scheme \"" + url.scheme + "\" (expected http or https)"};
   }

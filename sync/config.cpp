@@ -14,6 +14,7 @@
 #include <stdexcept>
 
 #include "git_handles.hpp"
+#include "text.hpp"
 
 namespace tasksync {
 namespace {
@@ -283,9 +284,7 @@ private:
       const YAML::Node id_node = item.IsMap() ? item["id"] : item;
       const std::string id = scalar(id_node, key);
       if (!is_uuid(id)) fail(id_node, key, "\"" + id + "\" is not a task ID (expected a UUID like 3c90c3cc-0d44-4b50-8888-8dd25736052a)");
-      task.id = id;
-      std::transform(task.id.begin(), task.id.end(), task.id.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      task.id = ascii_lower(id);
       const int line = id_node.Mark().line + 1;
       if (auto [it, inserted] = first_line.emplace(task.id, line); !inserted) {
         fail(id_node, key, "duplicate task " + task.id + " (first listed on line " + std::to_string(it->second) + ")");

@@ -22,6 +22,7 @@
 #include "git_handles.hpp"
 #include "log.hpp"
 #include "retry.hpp"
+#include "text.hpp"
 
 namespace tasksync {
 namespace {
@@ -33,12 +34,6 @@ constexpr const char *kTrackingPrefix = "refs/remotes/tasksync/";
 constexpr const char *kTokenUser = "x-access-token";
 
 bool starts_with(std::string_view text, std::string_view prefix) { return text.substr(0, prefix.size()) == prefix; }
-
-std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
 
 void replace_all(std::string &text, const std::string &from, const std::string &to) {
   if (from.empty()) return;
@@ -85,7 +80,7 @@ RemoteUrl parse_remote(const std::string &remote) {
     if (is_scp_like(remote)) result.transport = Transport::ssh;
     return result;
   }
-  const std::string scheme = lower(remote.substr(0, scheme_end));
+  const std::string scheme = ascii_lower(remote.substr(0, scheme_end));
   const std::size_t authority_start = scheme_end + 3;
   const std::size_t authority_end = std::min(remote.find('/', authority_start), remote.size());
   const std::string authority = remote.substr(authority_start, authority_end - authority_start);
@@ -163,7 +158,7 @@ bool host_matches(const std::string &patterns, const std::string &host) {
   bool matched = false;
   for (const std::string &pattern : split(patterns, ',')) {
     const bool negated = starts_with(pattern, "!");
-    if (!wildcard_match(lower(negated ? pattern.substr(1) : pattern), host)) continue;
+    if (!wildcard_match(ascii_lower(negated ? pattern.substr(1) : pattern), host)) continue;
     if (negated) return false;
     matched = true;
   }
@@ -213,7 +208,7 @@ std::string joined(const std::vector<std::filesystem::path> &files) {
 Result<void> check_host_key(const std::string &host, const KeyMatcher &matches,
                             const std::vector<std::filesystem::path> &files) {
   HostKeyFindings findings;
-  const std::string name = lower(host);
+  const std::string name = ascii_lower(host);
   for (const auto &file : files)
     scan_known_hosts(file, name, matches, findings);
   if (findings.revoked) return Error{"the ssh host key of " + host + " is marked @revoked in known_hosts"};

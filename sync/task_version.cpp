@@ -5,6 +5,7 @@
 
 #include "base64.hpp"
 #include "json_fields.hpp"
+#include "text.hpp"
 
 namespace tasksync {
 namespace {
@@ -13,12 +14,6 @@ bool is_safe_version(std::string_view version) {
   return !version.empty() && version.size() <= 64 && std::all_of(version.begin(), version.end(), [](unsigned char c) {
     return std::isalnum(c) || c == '.' || c == '_' || c == '-';
   });
-}
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
 }
 
 } // namespace
@@ -36,8 +31,8 @@ Result<TaskVersion> parse_task_version(std::string_view body, std::string_view e
 
   auto task_id = fields.required_string("taskId");
   if (!task_id) return task_id.error();
-  version.task_id = lower(*task_id);
-  if (version.task_id != lower(expected_task_id)) {
+  version.task_id = ascii_lower(*task_id);
+  if (version.task_id != ascii_lower(expected_task_id)) {
     return Error{"data.taskId: the response is for task \"" + *task_id + "\", not the one requested"};
   }
 

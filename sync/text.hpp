@@ -1,0 +1,11 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace tasksync {
+
+// `text` with ASCII letters in lower case (task IDs, URL schemes and host names compare so).
+std::string ascii_lower(std::string_view text);
+
+} // namespace tasksync

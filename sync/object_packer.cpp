@@ -1,11 +1,17 @@
 #include "object_packer.hpp"
 
+#include <git2/sys/odb_backend.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
+#include <cstring>
+#include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "git_handles.hpp"
@@ -36,6 +42,86 @@ std::vector<std::pair<git_oid, std::filesystem::path>> loose_objects(git_reposit
     }
   }
   return found;
+}
+
+// Lets this process see new packs at once.
+void refresh_odb(git_repository *repo) {
+  git_odb *odb = nullptr;
+  if (git_repository_odb(&odb, repo) == 0) git_odb_refresh(OdbPtr(odb).get());
+}
+
+// Frees a pack backend opened here, through its own free function.
+struct OdbBackendFree {
+  void operator()(git_odb_backend *backend) const { backend->free(backend); }
+};
+using OdbBackendPtr = std::unique_ptr<git_odb_backend, OdbBackendFree>;
+
+// The pack whose index is `index`, on its own.
+Result<OdbBackendPtr> open_pack(const std::filesystem::path &index) {
+  git_odb_backend *backend = nullptr;
+  if (const int rc = git_odb_backend_one_pack(&backend, index.c_str()); rc < 0) {
+    return Error{"cannot open the pack " + index.string() + ": " + git_error_text(rc)};
+  }
+  return OdbBackendPtr(backend);
+}
+
+// A pack in objects/pack: the path of its index and the number of objects it holds.
+struct Pack {
+  std::filesystem::path index;
+  std::uint32_t objects = 0;
+};
+
+// The object count in a pack's header ("PACK", version, count, big-endian), without reading on.
+std::optional<std::uint32_t> pack_object_count(const std::filesystem::path &pack) {
+  unsigned char header[12];
+  std::ifstream in(pack, std::ios::binary);
+  if (!in.read(reinterpret_cast<char *>(header), sizeof header) || std::memcmp(header, "PACK", 4) != 0) {
+    return std::nullopt;
+  }
+  return std::uint32_t{header[8]} << 24 | std::uint32_t{header[9]} << 16 | std::uint32_t{header[10]} << 8 | header[11];
+}
+
+// The packs that may be merged, smallest first: each pack-*.idx with its .pack and no .keep.
+std::vector<Pack> mergeable_packs(const std::filesystem::path &pack_dir) {
+  std::vector<Pack> packs;
+  std::error_code error;
+  for (auto it = std::filesystem::directory_iterator(pack_dir, error);
+       !error && it != std::filesystem::directory_iterator(); it.increment(error)) {
+    const auto &index = it->path();
+    if (index.extension() != ".idx" || !index.filename().string().starts_with("pack-")) continue;
+    std::error_code keep_error;
+    if (std::filesystem::exists(std::filesystem::path(index).replace_extension(".keep"), keep_error) || keep_error) {
+      continue;
+    }
+    const auto objects = pack_object_count(std::filesystem::path(index).replace_extension(".pack"));
+    if (objects) packs.push_back({index, *objects});
+  }
+  std::sort(packs.begin(), packs.end(),
+            [](const Pack &a, const Pack &b) { return std::tie(a.objects, a.index) < std::tie(b.objects, b.index); });
+  return packs;
+}
+
+// How many of `packs` (smallest first, more than `max_packs` of them) to merge: enough that
+// each pack left holds at least twice the objects of all smaller ones together, the merged
+// one included, and that at most `max_packs` are left.
+std::size_t packs_to_merge(const std::vector<Pack> &packs, std::size_t max_packs) {
+  std::size_t geometric = 0;
+  std::uint64_t smaller = 0;
+  for (std::size_t i = 0; i < packs.size(); ++i) {
+    if (packs[i].objects < 2 * smaller) geometric = i + 1;
+    smaller += packs[i].objects;
+  }
+  return std::min(packs.size(), std::max(geometric, packs.size() + 1 - max_packs));
+}
+
+// Removes a merged pack: its index first, so that no reader looks in it any more, then the pack
+// and what git keeps beside it. Should the index stay, the whole pack stays, still readable.
+void remove_pack(const std::filesystem::path &index) {
+  std::error_code error;
+  if (!std::filesystem::remove(index, error)) return;
+  for (const char *extension : {".pack", ".rev", ".bitmap", ".mtimes"}) {
+    std::filesystem::remove(std::filesystem::path(index).replace_extension(extension), error);
+  }
 }
 
 } // namespace
@@ -72,12 +158,63 @@ Result<std::size_t> pack_loose_objects(git_repository *repo) {
     std::filesystem::remove(file, ignored);
   }
   for (const auto &[id, file] : loose) ::rmdir(file.parent_path().c_str()); // only the emptied ones go
-  git_odb *odb = nullptr;
-  if (git_repository_odb(&odb, repo) == 0) {
-    git_odb_refresh(odb); // let this process see the new pack at once
-    git_odb_free(odb);
-  }
+  refresh_odb(repo);
   return loose.size();
+}
+
+Result<std::size_t> consolidate_packs(git_repository *repo, std::size_t max_packs) {
+  const auto pack_dir = objects_dir(repo) / "pack";
+  auto packs = mergeable_packs(pack_dir);
+  if (packs.size() <= max_packs) return std::size_t{0};
+  packs.resize(packs_to_merge(packs, max_packs));
+
+  std::vector<git_oid> ids;
+  const auto add = [](const git_oid *id, void *payload) {
+    static_cast<std::vector<git_oid> *>(payload)->push_back(*id);
+    return 0;
+  };
+  for (const auto &pack : packs) {
+    auto opened = open_pack(pack.index);
+    if (!opened) return opened.error();
+    git_odb_backend *backend = opened->get();
+    if (const int rc = backend->foreach(backend, add, &ids); rc < 0) {
+      return Error{"cannot list the objects of " + pack.index.string() + ": " + git_error_text(rc)};
+    }
+  }
+  git_packbuilder *raw = nullptr;
+  if (const int rc = git_packbuilder_new(&raw, repo); rc < 0) {
+    return Error{"cannot start a pack: " + git_error_text(rc)};
+  }
+  const PackBuilderPtr builder(raw);
+  for (const auto &id : ids) {
+    if (const int rc = git_packbuilder_insert(builder.get(), &id, nullptr); rc < 0) {
+      return Error{"cannot pack " + std::string(git_oid_tostr_s(&id)) + ": " + git_error_text(rc)};
+    }
+  }
+  // With fsync of the git directory on, libgit2 makes the pack and its index durable here.
+  if (const int rc = git_packbuilder_write(builder.get(), nullptr, 0, nullptr, nullptr); rc < 0) {
+    return Error{"cannot write the merged pack: " + git_error_text(rc)};
+  }
+
+  // Only a pack that holds every object lets the merged ones go.
+  const auto merged_index = pack_dir / ("pack-" + std::string(git_packbuilder_name(builder.get())) + ".idx");
+  auto opened = open_pack(merged_index);
+  if (!opened) return opened.error();
+  git_odb_backend *merged = opened->get();
+  for (const auto &id : ids) {
+    if (!merged->exists(merged, &id)) {
+      return Error{"the merged pack lacks " + std::string(git_oid_tostr_s(&id)) + "; the old packs stay"};
+    }
+  }
+  // A multi-pack-index (only git writes one) would name the merged packs; without it, readers
+  // use each pack's own index.
+  std::error_code ignored;
+  std::filesystem::remove(pack_dir / "multi-pack-index", ignored);
+  for (const auto &pack : packs) {
+    if (pack.index != merged_index) remove_pack(pack.index); // the same objects may give the same pack
+  }
+  refresh_odb(repo);
+  return packs.size();
 }
 
 } // namespace tasksync

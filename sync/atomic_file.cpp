@@ -53,7 +53,8 @@ Result<void> sync_directory(const std::filesystem::path &dir) {
   return {};
 }
 
-Result<void> write_file_atomically(const std::filesystem::path &file, std::string_view content) {
+Result<void> write_file_atomically(const std::filesystem::path &file, std::string_view content,
+                                   Durability durability) {
   const std::filesystem::path dir = file.parent_path();
   std::string temp = (dir / ("." + file.filename().string() + ".tmp-XXXXXX")).string();
   FileDescriptor fd(::mkostemp(temp.data(), O_CLOEXEC));
@@ -64,18 +65,18 @@ Result<void> write_file_atomically(const std::filesystem::path &file, std::strin
   };
   if (auto written = write_all(fd.get(), content, temp); !written) return fail(written.error());
   if (::fchmod(fd.get(), 0644) != 0) return fail(os_error("cannot chmod", temp));
-  if (::fsync(fd.get()) != 0) return fail(os_error("cannot fsync", temp));
+  if (durability == Durability::on_disk && ::fsync(fd.get()) != 0) return fail(os_error("cannot fsync", temp));
   if (fd.close() != 0) return fail(os_error("cannot close", temp));
   if (::rename(temp.c_str(), file.c_str()) != 0) return fail(os_error("cannot rename into place", file));
-  return sync_directory(dir);
+  return durability == Durability::on_disk ? sync_directory(dir) : Result<void>{};
 }
 
-Result<void> remove_file_durably(const std::filesystem::path &file) {
+Result<void> remove_file(const std::filesystem::path &file, Durability durability) {
   if (::unlink(file.c_str()) != 0) {
     if (errno == ENOENT) return {};
     return os_error("cannot remove", file);
   }
-  return sync_directory(file.parent_path());
+  return durability == Durability::on_disk ? sync_directory(file.parent_path()) : Result<void>{};
 }
 
 } // namespace tasksync

@@ -7,12 +7,19 @@
 
 namespace tasksync {
 
-// Replaces `file` with `content` (mode 0644) through a temporary file in the same directory,
-// fsync and rename, then fsyncs the directory: readers see the old bytes or the new, never a mix.
-Result<void> write_file_atomically(const std::filesystem::path &file, std::string_view content);
+// How far a change to a file has gone when the call returns.
+enum class Durability {
+  on_disk,    // fsync of the file and its directory: it survives a power cut
+  page_cache, // every reader sees it at once; for files rebuilt from elsewhere after a crash
+};
 
-// Removes `file` if it exists and fsyncs its directory.
-Result<void> remove_file_durably(const std::filesystem::path &file);
+// Replaces `file` with `content` (mode 0644) through a temporary file in the same directory
+// and a rename: readers see the old bytes or the new, never a mix.
+Result<void> write_file_atomically(const std::filesystem::path &file, std::string_view content,
+                                   Durability durability = Durability::on_disk);
+
+// Removes `file` if it exists.
+Result<void> remove_file(const std::filesystem::path &file, Durability durability = Durability::on_disk);
 
 // Flushes a directory's entries (new, renamed or removed names) to disk.
 Result<void> sync_directory(const std::filesystem::path &dir);

@@ -13,7 +13,7 @@ void ensure_libgit2() {
     // task of every pass; by default libgit2 caches no tree over 4 KB and would inflate it each time.
     git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE, static_cast<size_t>(16) << 20);
     // ...but an import creates thousands of such trees: bound the whole cache (default 256 MB).
-    git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, static_cast<ssize_t>(16) << 20);
+    git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, static_cast<ssize_t>(4) << 20);
   });
 }
 

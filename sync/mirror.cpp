@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "atomic_file.hpp"
+#include "commit_replay.hpp"
 #include "log.hpp"
 #include "object_packer.hpp"
 
@@ -90,6 +91,9 @@ Result<Mirror> Mirror::open(const RepoSettings &settings, Access access) {
     auto lock = InstanceLock::acquire(git_repository_path(mirror.m_repo.get()), settings.path);
     if (!lock) return lock.error();
     mirror.m_lock.emplace(std::move(*lock));
+    auto batch = ObjectBatch::attach(mirror.m_repo.get());
+    if (!batch) return Error{"repository " + path + ": " + batch.error().message};
+    mirror.m_batch.emplace(*batch);
     if (auto rebuilt = mirror.rebuild_index_if_lost(); !rebuilt) {
       return Error{"repository " + path + ": cannot rebuild the index: " + rebuilt.error().message};
     }
@@ -179,7 +183,7 @@ Result<void> Mirror::restore_path(const git_tree *head_tree, git_index *index, c
   const int rc = git_tree_entry_bypath(&raw, head_tree, path.c_str());
   if (rc == GIT_ENOTFOUND) {
     log::warning("repository: removing " + path + ": tasks/ holds only what the API sent, and HEAD does not have it");
-    if (auto removed = remove_file_durably(file); !removed) return removed.error();
+    if (auto removed = remove_file(file, Durability::page_cache); !removed) return removed.error();
     ::rmdir(file.parent_path().c_str()); // only succeeds when the directory is now empty
     const int removed = git_index_remove(index, path.c_str(), 0);
     if (removed < 0 && removed != GIT_ENOTFOUND) return git_failure("cannot unindex " + path, removed);
@@ -204,15 +208,18 @@ Result<void> Mirror::restore_path(const git_tree *head_tree, git_index *index, c
   std::filesystem::create_directories(file.parent_path(), error);
   const std::string_view content(static_cast<const char *>(git_blob_rawcontent(blob.get())),
                                  static_cast<std::size_t>(git_blob_rawsize(blob.get())));
-  if (auto written = write_file_atomically(file, content); !written) return written.error();
+  if (auto written = write_file_atomically(file, content, Durability::page_cache); !written) return written.error();
   return add_to_index(index, path, *head_id);
 }
 
 Result<std::optional<CommitPtr>> Mirror::head_commit() const {
   git_oid id;
-  const int rc = git_reference_name_to_id(&id, m_repo.get(), branch_ref(m_settings).c_str());
-  if (rc == GIT_ENOTFOUND) return std::optional<CommitPtr>{};
-  if (rc < 0) return git_failure("cannot read " + branch_ref(m_settings), rc);
+  if (!m_pending.empty()) {
+    id = m_pending.back().commit; // the pass builds on its own commits
+  } else if (const int rc = git_reference_name_to_id(&id, m_repo.get(), branch_ref(m_settings).c_str()); rc < 0) {
+    if (rc == GIT_ENOTFOUND) return std::optional<CommitPtr>{};
+    return git_failure("cannot read " + branch_ref(m_settings), rc);
+  }
   git_commit *commit = nullptr;
   if (const int lookup = git_commit_lookup(&commit, m_repo.get(), &id); lookup < 0) {
     return git_failure("cannot read the commit at " + branch_ref(m_settings), lookup);
@@ -226,15 +233,10 @@ Result<TreePtr> Mirror::tree_of(const std::optional<CommitPtr> &head) const {
     if (const int rc = git_commit_tree(&tree, head->get()); rc < 0) return git_failure("cannot read HEAD's tree", rc);
     return TreePtr(tree);
   }
-  // An unborn branch starts from the empty tree.
-  git_treebuilder *builder = nullptr;
-  if (const int rc = git_treebuilder_new(&builder, m_repo.get(), nullptr); rc < 0) {
-    return git_failure("cannot build an empty tree", rc);
-  }
-  const TreeBuilderPtr owned(builder);
-  git_oid id;
-  if (const int rc = git_treebuilder_write(&id, builder); rc < 0) return git_failure("cannot write an empty tree", rc);
-  if (const int rc = git_tree_lookup(&tree, m_repo.get(), &id); rc < 0) return git_failure("cannot read a tree", rc);
+  // An unborn branch starts from the empty tree, which libgit2 knows without storing it.
+  git_oid empty;
+  git_oid_fromstr(&empty, "4b825dc642cb6eb9a060e54bf8d69288fbee4904");
+  if (const int rc = git_tree_lookup(&tree, m_repo.get(), &empty); rc < 0) return git_failure("cannot read the empty tree", rc);
   return TreePtr(tree);
 }
 
@@ -362,37 +364,118 @@ Result<ChangeKind> Mirror::plan(const std::string &task_id, const std::optional<
 }
 
 Result<Mirror::Applied> Mirror::apply(const std::optional<Snapshot> &desired, const CommitInfo &info) {
-  if (!m_repo) return Error{"the repository is open read-only"};
+  if (!m_batch) return Error{"the repository is open read-only"};
   const std::string task_dir = "tasks/" + info.task_id;
-  // The branch is a compare-and-swap: when another process moved it (GIT_EMODIFIED) or holds
-  // its lock (GIT_ELOCKED), re-read the tip and build the commit again on top of it.
-  constexpr int kAttempts = 8;
-  for (int attempt = 1;; ++attempt) {
-    auto state = read_state(task_dir, desired);
-    if (!state) return state.error();
-    if (state->kind == ChangeKind::unchanged) return Applied{};
+  auto state = read_state(task_dir, desired);
+  if (!state) return state.error();
+  if (state->kind == ChangeKind::unchanged) return Applied{};
 
-    auto tree_id = write_tree(*state, task_dir, desired);
-    if (!tree_id) return tree_id.error();
-    // Work tree before the ref: if the commit fails, the next pass still sees a difference
-    // against HEAD and converges, instead of leaving a commit the work tree never got.
-    if (auto written = update_work_tree(task_dir, desired, *state); !written) return written.error();
-    int code = 0;
-    auto commit_id = write_commit(*state, *tree_id, info, code);
-    if (!commit_id) {
-      if ((code != GIT_EMODIFIED && code != GIT_ELOCKED) || attempt == kAttempts) return commit_id.error();
-      if (code == GIT_ELOCKED && attempt == kAttempts - 1) remove_stale_ref_lock();
-      std::this_thread::sleep_for(std::chrono::milliseconds(10 << attempt));
+  auto tree_id = write_tree(*state, task_dir, desired);
+  if (!tree_id) return tree_id.error();
+  // Work tree before the branch: if recording fails, the files are put back to HEAD; a crash
+  // leaves files HEAD lacks, which the next start restores.
+  if (auto written = update_work_tree(task_dir, desired, *state); !written) return written.error();
+  auto commit_id = write_commit(*state, *tree_id, info);
+  if (!commit_id) return commit_id.error();
+  if (m_pending.empty()) {
+    m_pending_base.reset();
+    if (state->head) m_pending_base = *git_commit_id(state->head->get());
+  }
+  m_pending.push_back({info.task_id, *commit_id});
+  if (auto indexed = update_index(task_dir, *state); !indexed) {
+    return Error{"committed " + std::string(git_oid_tostr_s(&*commit_id)) +
+                 " but could not update the index: " + indexed.error().message};
+  }
+  // A long pass (an import) records as it goes, so its memory stays bounded.
+  if (m_batch->bytes() >= batch_limit) {
+    if (auto recorded = record_commits(); !recorded) return recorded.error();
+  }
+  return Applied{state->kind, git_oid_tostr_s(&*commit_id)};
+}
+
+Result<void> Mirror::record_commits() {
+  // The branch moves by compare-and-swap: when another process moved it (GIT_EMODIFIED) the
+  // pass's commits are replayed on its tip; when one holds its lock (GIT_ELOCKED) we wait.
+  constexpr int kAttempts = 8;
+  std::string failure;
+  for (int attempt = 1; attempt <= kAttempts && !m_pending.empty(); ++attempt) {
+    // The objects are on disk before the branch names them.
+    if (auto packed = m_batch->write_pack(); !packed) {
+      failure = packed.error().message;
+      break;
+    }
+    const int rc = move_branch();
+    if (rc == 0) {
+      m_pending.clear();
+      return {};
+    }
+    failure = "cannot move " + branch_ref(m_settings) + ": " + git_error_text(rc);
+    if (rc == GIT_EMODIFIED || rc == GIT_EEXISTS) {
+      if (auto replayed = replay_pending(); !replayed) {
+        failure = replayed.error().message;
+        break;
+      }
       continue;
     }
-    ++m_commits_unpacked;
-    if (auto indexed = update_index(task_dir, *state); !indexed) {
-      return Error{"committed " + *commit_id + " but could not update the index: " + indexed.error().message};
-    }
-    // Also during a long pass (an import): small packs keep the packer's memory small.
-    pack_if_needed();
-    return Applied{state->kind, *commit_id};
+    if (rc != GIT_ELOCKED) break;
+    if (attempt == kAttempts - 1) remove_stale_ref_lock();
+    std::this_thread::sleep_for(std::chrono::milliseconds(10 << attempt));
   }
+  if (m_pending.empty()) return {}; // replayed onto commits that already held the same
+  // Nothing of the batch reached the branch: put tasks/ back to what HEAD holds.
+  std::string tasks;
+  for (std::size_t i = 0; i < m_pending.size() && i < 5; ++i) tasks += (i ? ", " : "") + m_pending[i].task_id;
+  if (m_pending.size() > 5) tasks += " and " + std::to_string(m_pending.size() - 5) + " more";
+  const std::size_t lost = m_pending.size();
+  m_pending.clear();
+  m_batch->discard();
+  if (m_index) git_index_read(m_index.get(), 1);
+  m_index_dirty = false;
+  if (auto restored = restore_tasks_to_head(); !restored) {
+    log::error("repository: cannot restore tasks/ to HEAD: " + restored.error().message);
+  }
+  return Error{"could not record " + std::to_string(lost) + (lost == 1 ? " commit" : " commits") + " (tasks " +
+               tasks + "): " + failure + "; the next pass tries again"};
+}
+
+int Mirror::move_branch() {
+  const git_oid &tip = m_pending.back().commit;
+  const std::string message = "tasksync: " + std::to_string(m_pending.size()) +
+                              (m_pending.size() == 1 ? " commit" : " commits");
+  git_reference *raw = nullptr;
+  const int rc = m_pending_base ? git_reference_create_matching(&raw, m_repo.get(), branch_ref(m_settings).c_str(),
+                                                                &tip, 1, &*m_pending_base, message.c_str())
+                                : git_reference_create(&raw, m_repo.get(), branch_ref(m_settings).c_str(), &tip, 0,
+                                                       message.c_str());
+  git_reference_free(raw);
+  return rc;
+}
+
+Result<void> Mirror::replay_pending() {
+  git_oid tip;
+  if (const int rc = git_reference_name_to_id(&tip, m_repo.get(), branch_ref(m_settings).c_str()); rc < 0) {
+    return git_failure("cannot read " + branch_ref(m_settings), rc);
+  }
+  std::vector<Pending> replayed;
+  git_oid base = tip;
+  for (const Pending &pending : m_pending) {
+    auto rebuilt = replay_commit(m_repo.get(), pending.commit, base);
+    if (!rebuilt) return rebuilt.error();
+    if (!*rebuilt) continue; // the other process committed the same content
+    base = **rebuilt;
+    replayed.push_back({pending.task_id, base});
+  }
+  log::info("repository: " + branch_ref(m_settings) + " moved while this pass ran; replayed " +
+            std::to_string(replayed.size()) + " of " + std::to_string(m_pending.size()) + " commits on top of " +
+            std::string(git_oid_tostr_s(&tip)).substr(0, 12));
+  m_pending = std::move(replayed);
+  m_pending_base = tip;
+  // Whoever moved the branch may have written the index too: take theirs, and bring tasks/ in
+  // it up to date at the end of the pass.
+  if (m_index) git_index_read(m_index.get(), 1);
+  m_index_dirty = false;
+  m_index_behind = true;
+  return {};
 }
 
 void Mirror::remove_stale_ref_lock() {
@@ -438,8 +521,7 @@ Result<git_oid> Mirror::write_tree(const TaskState &state, const std::string &ta
   return tree_id;
 }
 
-Result<std::string> Mirror::write_commit(const TaskState &state, const git_oid &tree_id, const CommitInfo &info,
-                                         int &code) {
+Result<git_oid> Mirror::write_commit(const TaskState &state, const git_oid &tree_id, const CommitInfo &info) {
   git_tree *tree_raw = nullptr;
   if (const int rc = git_tree_lookup(&tree_raw, m_repo.get(), &tree_id); rc < 0) {
     return git_failure("cannot read the new tree", rc);
@@ -461,15 +543,13 @@ Result<std::string> Mirror::write_commit(const TaskState &state, const git_oid &
   const git_commit *parents[1] = {state.head ? state.head->get() : nullptr};
   const std::string message = commit_message(state.kind, info);
   git_oid commit_id;
-  // Compare-and-swap on the branch: fails with GIT_EMODIFIED if someone moved it since we read it.
-  if (const int rc = git_commit_create(&commit_id, m_repo.get(), branch_ref(m_settings).c_str(), author.get(),
-                                       committer.get(), nullptr, message.c_str(), tree.get(), state.head ? 1 : 0,
-                                       parents);
+  // No ref moves here: record_commits() moves the branch once for the whole pass.
+  if (const int rc = git_commit_create(&commit_id, m_repo.get(), nullptr, author.get(), committer.get(), nullptr,
+                                       message.c_str(), tree.get(), state.head ? 1 : 0, parents);
       rc < 0) {
-    code = rc;
-    return git_failure("cannot commit to " + branch_ref(m_settings), rc);
+    return git_failure("cannot write the commit for " + info.task_id, rc);
   }
-  return std::string(git_oid_tostr_s(&commit_id));
+  return commit_id;
 }
 
 Result<void> Mirror::update_work_tree(const std::string &task_dir, const std::optional<Snapshot> &desired,
@@ -483,7 +563,8 @@ Result<void> Mirror::update_work_tree(const std::string &task_dir, const std::op
       const Entry &want = state.want[i];
       const auto have = find_named(state.have, want.name);
       if (have != state.have.end() && git_oid_equal(&have->id, &want.id)) continue;
-      if (auto written = write_file_atomically(dir / want.name, desired->files[i].content); !written) {
+      if (auto written = write_file_atomically(dir / want.name, desired->files[i].content, Durability::page_cache);
+          !written) {
         return written.error();
       }
     }
@@ -494,7 +575,7 @@ Result<void> Mirror::update_work_tree(const std::string &task_dir, const std::op
       std::error_code error;
       std::filesystem::remove_all(dir / have.name, error);
       if (error) return Error{"cannot remove " + (dir / have.name).string() + ": " + error.message()};
-    } else if (auto removed = remove_file_durably(dir / have.name); !removed) {
+    } else if (auto removed = remove_file(dir / have.name, Durability::page_cache); !removed) {
       return removed.error();
     }
   }
@@ -558,25 +639,43 @@ Result<void> Mirror::update_index(const std::string &task_dir, const TaskState &
 }
 
 Result<void> Mirror::finish_pass() {
+  if (auto recorded = record_commits(); !recorded) return recorded.error();
   if (m_index_behind) {
     m_index_behind = false;
-    return restore_tasks_to_head();
+    if (auto restored = restore_tasks_to_head(); !restored) return restored.error();
+  } else if (m_index_dirty) {
+    if (auto written = write_index(); !written) return written.error();
   }
-  if (!m_index_dirty) return {};
-  return write_index();
+  upkeep();
+  return {};
 }
 
-void Mirror::pack_if_needed() {
-  // Counting is cheap but not free: only after a fair number of commits.
-  if (m_commits_unpacked < 64) return;
-  m_commits_unpacked = 0;
-  if (estimate_loose_objects(m_repo.get()) <= loose_object_limit) return;
-  auto packed = pack_loose_objects(m_repo.get());
-  if (!packed) {
-    log::warning("repository: cannot pack loose objects (they stay loose, nothing is lost): " + packed.error().message);
+void Mirror::upkeep() {
+  // Loose objects come from other git processes (and from older tasksync versions).
+  if (estimate_loose_objects(m_repo.get()) > loose_object_limit) {
+    if (auto packed = pack_loose_objects(m_repo.get()); !packed) {
+      log::warning("repository: cannot pack loose objects (they stay loose, nothing is lost): " + packed.error().message);
+    } else {
+      log::info("repository: packed " + std::to_string(*packed) + " loose objects");
+    }
+  }
+  auto merged = consolidate_packs(m_repo.get(), pack_limit);
+  if (!merged) {
+    log::warning("repository: cannot merge packs (they stay as they are, nothing is lost): " + merged.error().message);
     return;
   }
-  log::info("repository: packed " + std::to_string(*packed) + " loose objects");
+  if (*merged == 0) return;
+  log::info("repository: merged " + std::to_string(*merged) + " packs into one");
+  // libgit2 keeps the merged packs open (and their disk space held) for as long as the
+  // repository handle lives: take a fresh one.
+  git_repository *raw = nullptr;
+  if (git_repository_open_ext(&raw, m_settings.path.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr) < 0) return;
+  RepositoryPtr fresh(raw);
+  auto batch = ObjectBatch::attach(fresh.get());
+  if (!batch) return;
+  m_index.reset();
+  m_batch.emplace(*batch);
+  m_repo = std::move(fresh);
 }
 
 Result<void> Mirror::write_index() {

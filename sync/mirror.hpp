@@ -9,6 +9,7 @@
 #include "config.hpp"
 #include "git_handles.hpp"
 #include "instance_lock.hpp"
+#include "object_batch.hpp"
 #include "render.hpp"
 #include "result.hpp"
 #include "unified_diff.hpp"
@@ -16,6 +17,8 @@
 namespace tasksync {
 
 // The git repository that mirrors the tasks: `tasks/<taskId>/` per task, one commit per change.
+// A pass's commits are built in memory and recorded together by finish_pass(): one pack, one
+// fsync and one move of the branch per pass, whatever the number of commits.
 // Not thread-safe: one pass applies its tasks one after another, in config order.
 class Mirror {
 public:
@@ -34,8 +37,15 @@ public:
   // index to what HEAD holds (tasks/ belongs to the API), logging each file it restores.
   static Result<Mirror> open(const RepoSettings &settings, Access access);
 
-  // Loose objects above which apply() packs them (git's gc.auto default is 6700).
+  // Loose objects (written by other git processes) above which they are packed (git's gc.auto
+  // default is 6700).
   static constexpr std::size_t loose_object_limit = 2000;
+
+  // Packs above which the small ones are merged.
+  static constexpr std::size_t pack_limit = 32;
+
+  // Bytes of new objects a pass holds in memory; beyond, apply() records the commits so far.
+  static constexpr std::size_t batch_limit = std::size_t{8} << 20;
 
   // What apply() would do: compares blob ids of `desired` (nullopt: deleted upstream) with
   // HEAD's tree. Reads no work-tree file and writes nothing.
@@ -45,14 +55,17 @@ public:
   // --dry-run's diff. Writes nothing.
   Result<std::vector<FileChange>> changes(const std::string &task_id, const std::optional<Snapshot> &desired) const;
 
-  // Makes `tasks/<task_id>/` hold exactly `desired` (nullopt: removes it) in HEAD, the work
-  // tree and the index, with one commit when anything differs; touches nothing otherwise.
+  // Makes `tasks/<task_id>/` hold exactly `desired` (nullopt: removes it) in the work tree, the
+  // index and a new commit on top of the pass's last one, when anything differs; touches nothing
+  // otherwise. The branch moves to the commit in finish_pass(), or here once the pass holds
+  // batch_limit bytes of new objects.
   Result<Applied> apply(const std::optional<Snapshot> &desired, const CommitInfo &info);
 
   // The task IDs that HEAD has a directory for under tasks/.
   Result<std::vector<std::string>> mirrored_tasks() const;
 
-  // Writes the index if this pass changed it (once per pass, not once per commit).
+  // Records the pass's commits on the branch, then writes the index if the pass changed it
+  // (once per pass, not once per commit), then keeps loose objects and packs bounded.
   Result<void> finish_pass();
 
   // The repository's work tree.
@@ -82,10 +95,13 @@ private:
   Result<std::vector<Entry>> entries_at(const git_tree *tree, const std::string &task_dir) const;
   Result<git_oid> write_tree(const TaskState &state, const std::string &task_dir,
                              const std::optional<Snapshot> &desired);
-  Result<std::string> write_commit(const TaskState &state, const git_oid &tree_id, const CommitInfo &info, int &code);
+  Result<git_oid> write_commit(const TaskState &state, const git_oid &tree_id, const CommitInfo &info);
+  Result<void> record_commits();
+  int move_branch();
+  Result<void> replay_pending();
   void remove_stale_ref_lock();
   Result<void> write_index();
-  void pack_if_needed();
+  void upkeep();
   Result<void> update_work_tree(const std::string &task_dir, const std::optional<Snapshot> &desired,
                                 const TaskState &state);
   Result<void> update_index(const std::string &task_dir, const TaskState &state);
@@ -102,7 +118,14 @@ private:
   IndexPtr m_index;
   bool m_index_dirty = false;
   bool m_index_behind = false; // a locked index could not be written: repair it next pass
-  std::size_t m_commits_unpacked = 0; // commits since loose objects were last counted
+  // A commit of this pass not on the branch yet.
+  struct Pending {
+    std::string task_id;
+    git_oid commit;
+  };
+  std::optional<ObjectBatch> m_batch; // the new objects, for read_write
+  std::vector<Pending> m_pending;     // oldest first, each the parent of the next
+  std::optional<git_oid> m_pending_base; // the branch tip m_pending builds on (none: unborn)
 };
 
 } // namespace tasksync

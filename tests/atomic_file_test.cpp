@@ -29,7 +29,18 @@ TEST(AtomicFile, FailureNamesThePathAndKeepsTheOldFile) {
 TEST(AtomicFile, RemoveIsIdempotent) {
   test::TempDir dir;
   ASSERT_TRUE(write_file_atomically(dir / "f", "x").ok());
-  EXPECT_TRUE(remove_file_durably(dir / "f").ok());
+  EXPECT_TRUE(remove_file(dir / "f").ok());
   EXPECT_FALSE(std::filesystem::exists(dir / "f"));
-  EXPECT_TRUE(remove_file_durably(dir / "f").ok());
+  EXPECT_TRUE(remove_file(dir / "f").ok());
+}
+
+TEST(AtomicFile, WithoutFsyncTheReplacementIsJustAsAtomic) {
+  test::TempDir dir;
+  const auto file = dir / "task.ts";
+  ASSERT_TRUE(write_file_atomically(file, "first", Durability::page_cache).ok());
+  ASSERT_TRUE(write_file_atomically(file, "second", Durability::page_cache).ok());
+  EXPECT_EQ(test::read_text(file), "second");
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()), std::filesystem::directory_iterator()), 1);
+  EXPECT_TRUE(remove_file(file, Durability::page_cache).ok());
+  EXPECT_FALSE(std::filesystem::exists(file));
 }

@@ -215,16 +215,37 @@ TEST_F(MirrorTest, OpeningRestoresTasksToHeadAndKeepsEverythingElse) {
 }
 
 TEST_F(MirrorTest, AnIndexBehindHeadIsCaughtUpOnOpen) {
+  const auto index = m_settings.path / ".git/index";
   {
     Mirror mirror = open();
     apply(mirror, snapshot("a1"), info(kTask, "1"));
-    // A crash between the commit and the index write: the commit exists, the index never got it.
-    ASSERT_TRUE(mirror.apply(snapshot("a2"), info(kTask, "2")).ok());
+    const std::string before = test::read_text(index);
+    apply(mirror, snapshot("a2"), info(kTask, "2"));
+    // A crash between moving the branch and writing the index: the index never got the commit.
+    test::write_text(index, before);
   }
   EXPECT_NE(git_out({"status", "--porcelain"}), "");
   Mirror reopened = open();
   expect_clean();
   EXPECT_EQ(git_out({"rev-list", "--count", "HEAD"}), "2\n");
+  EXPECT_EQ(test::read_text(m_settings.path / "tasks" / kTask / "task.ts"), "a2");
+}
+
+TEST_F(MirrorTest, ACrashBeforeThePassIsRecordedLeavesTheBranchAndRestoresTheFiles) {
+  {
+    Mirror mirror = open();
+    apply(mirror, snapshot("a1"), info(kTask, "1"));
+    // Applied, never recorded (the process dies before finish_pass): HEAD knows nothing of it.
+    ASSERT_TRUE(mirror.apply(snapshot("a2"), info(kTask, "2")).ok());
+    ASSERT_TRUE(mirror.apply(snapshot("b1"), info(kOther, "1")).ok());
+    EXPECT_EQ(test::read_text(m_settings.path / "tasks" / kTask / "task.ts"), "a2");
+  }
+  EXPECT_EQ(git_out({"rev-list", "--count", "HEAD"}), "1\n");
+  Mirror reopened = open();
+  expect_clean();
+  EXPECT_EQ(test::read_text(m_settings.path / "tasks" / kTask / "task.ts"), "a1");
+  EXPECT_FALSE(std::filesystem::exists(m_settings.path / "tasks" / kOther));
+  EXPECT_EQ(reopened.plan(kTask, snapshot("a2")).value(), ChangeKind::updated);
 }
 
 TEST_F(MirrorTest, AStaleBranchLockLeftByACrashIsRemoved) {
@@ -281,6 +302,95 @@ TEST_F(MirrorTest, ABranchLockHeldBrieflyIsWaitedFor) {
     std::this_thread::sleep_for(std::chrono::milliseconds(150));
     std::filesystem::remove(lock);
   });
+  EXPECT_EQ(apply(mirror, snapshot("a2"), info(kTask, "2")).kind, ChangeKind::updated);
+  EXPECT_EQ(git_out({"rev-list", "--count", "HEAD"}), "2\n");
+  expect_clean();
+}
+
+namespace {
+
+std::size_t files_ending(const std::filesystem::path &dir, const std::string &suffix) {
+  std::size_t count = 0;
+  for (const auto &entry : std::filesystem::directory_iterator(dir)) count += entry.path().string().ends_with(suffix);
+  return count;
+}
+
+} // namespace
+
+TEST_F(MirrorTest, APassIsRecordedAsOnePackAndOneMoveOfTheBranch) {
+  Mirror mirror = open();
+  apply(mirror, snapshot("a1"), info(kTask, "1"));
+  const auto packs = m_settings.path / ".git/objects/pack";
+  const std::size_t packs_before = files_ending(packs, ".pack");
+  const std::string reflog_before = git_out({"reflog", "show", "--format=%gs", "refs/heads/main"});
+
+  ASSERT_TRUE(mirror.apply(snapshot("a2"), info(kTask, "2")).ok());
+  ASSERT_TRUE(mirror.apply(snapshot("b1"), info(kOther, "1")).ok());
+  ASSERT_TRUE(mirror.apply(std::nullopt, info(kTask, "2")).ok());
+  // Built on each other in memory: the second apply to a task sees the first.
+  EXPECT_EQ(mirror.plan(kOther, snapshot("b1")).value(), ChangeKind::unchanged);
+  EXPECT_EQ(git_out({"rev-list", "--count", "HEAD"}), "1\n") << "the branch moves only when the pass is recorded";
+  ASSERT_TRUE(mirror.finish_pass().ok());
+
+  EXPECT_EQ(git_out({"log", "--topo-order", "--format=%s"}),
+            kTask + ": delete (deleted upstream)\ncheckout-flow: add version 1\n" + kTask +
+                ": update to version 2\n" + kTask + ": add version 1\n");
+  EXPECT_EQ(files_ending(packs, ".pack"), packs_before + 1);
+  EXPECT_EQ(git_out({"count-objects"}).substr(0, 10), "0 objects,") << "no loose objects";
+  EXPECT_EQ(git_out({"reflog", "show", "--format=%gs", "refs/heads/main"}), "tasksync: 3 commits\n" + reflog_before);
+  expect_clean();
+}
+
+TEST_F(MirrorTest, ABranchMovedByAnotherProcessDuringAPassGetsThePassOnTop) {
+  Mirror mirror = open();
+  apply(mirror, snapshot("a1"), info(kTask, "1"));
+  ASSERT_TRUE(mirror.apply(snapshot("a2"), info(kTask, "2")).ok());
+  ASSERT_TRUE(mirror.apply(snapshot("b1"), info(kOther, "1")).ok());
+  // Someone commits a README while the pass runs.
+  test::write_text(m_settings.path / "README.md", "kept\n");
+  ASSERT_EQ(test::git(repo(), {"add", "README.md"}).exit_code, 0);
+  ASSERT_EQ(test::git(repo(), {"-c", "user.name=P", "-c", "user.email=p@x", "commit", "-qm", "readme"}).exit_code, 0);
+
+  ASSERT_TRUE(mirror.finish_pass().ok());
+  EXPECT_EQ(git_out({"log", "--topo-order", "--format=%s"}),
+            "checkout-flow: add version 1\n" + kTask + ": update to version 2\nreadme\n" + kTask + ": add version 1\n");
+  EXPECT_EQ(test::read_text(m_settings.path / "README.md"), "kept\n");
+  expect_clean();
+}
+
+TEST_F(MirrorTest, ALongPassRecordsItsCommitsBeforeItsMemoryOutgrowsTheLimit) {
+  Mirror mirror = open();
+  const std::string big(Mirror::batch_limit / 4 + 1, 'x'); // twice in each snapshot
+  ASSERT_TRUE(mirror.apply(snapshot(big + "1"), info(kTask, "1")).ok());
+  EXPECT_EQ(test::git(repo(), {"rev-parse", "--verify", "-q", "HEAD"}).exit_code, 1) << "nothing recorded yet";
+  ASSERT_TRUE(mirror.apply(snapshot(big + "2"), info(kOther, "1")).ok());
+  EXPECT_EQ(git_out({"rev-list", "--count", "HEAD"}), "2\n") << "the limit was reached: both recorded";
+  ASSERT_TRUE(mirror.apply(snapshot("a3"), info(kTask, "3")).ok());
+  EXPECT_EQ(git_out({"rev-list", "--count", "HEAD"}), "2\n");
+  ASSERT_TRUE(mirror.finish_pass().ok());
+  EXPECT_EQ(git_out({"rev-list", "--count", "HEAD"}), "3\n");
+  expect_clean();
+}
+
+TEST_F(MirrorTest, APassThatCannotBeRecordedNamesItsTasksAndPutsTheFilesBack) {
+  Mirror mirror = open();
+  apply(mirror, snapshot("a1"), info(kTask, "1"));
+  ASSERT_TRUE(mirror.apply(snapshot("a2"), info(kTask, "2")).ok());
+  ASSERT_TRUE(mirror.apply(snapshot("b1"), info(kOther, "1")).ok());
+  // A lock nobody can take away (a directory, not a stale file) keeps the branch from moving.
+  const auto lock = m_settings.path / ".git/refs/heads/main.lock";
+  std::filesystem::create_directories(lock / "held");
+
+  const auto finished = mirror.finish_pass();
+  ASSERT_FALSE(finished.ok());
+  EXPECT_NE(finished.error().message.find("could not record 2 commits (tasks " + kTask + ", " + kOther + ")"),
+            std::string::npos)
+      << finished.error().message;
+  std::filesystem::remove_all(lock);
+  EXPECT_EQ(git_out({"rev-list", "--count", "HEAD"}), "1\n");
+  EXPECT_EQ(test::read_text(m_settings.path / "tasks" / kTask / "task.ts"), "a1");
+  expect_clean();
+  // The next pass does it again.
   EXPECT_EQ(apply(mirror, snapshot("a2"), info(kTask, "2")).kind, ChangeKind::updated);
   EXPECT_EQ(git_out({"rev-list", "--count", "HEAD"}), "2\n");
   expect_clean();

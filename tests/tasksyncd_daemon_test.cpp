@@ -196,12 +196,17 @@ TEST_F(DaemonTest, KillDuringALargeFirstSyncThenRestartCommitsEveryTaskOnce) {
     tasks.push_back(test::numbered_task_id(i));
     serve(tasks.back(), "1");
   }
+  // Task 150 hangs: the pass has applied 149 tasks to the work tree and not recorded them yet.
+  const std::string &hanging = tasks[149];
+  m_api.set_reply(hanging, {500, "", 60s});
   write_config(tasks);
   auto daemon = start();
-  ASSERT_TRUE(wait_for_commits(20, 60s)) << daemon->err();
+  ASSERT_TRUE(test::wait_until([&] { return std::filesystem::exists(m_repo / "tasks" / tasks[148]); }, 60s))
+      << daemon->err();
   daemon->signal(SIGKILL);
   daemon->wait_for_exit(5s);
   ASSERT_LT(commits(), 300) << "the sync finished before the kill; the test proves nothing";
+  serve(hanging, "1");
 
   auto restarted = test::run_process({TASKSYNCD_PATH, "--config", m_config.string(), "--once"},
                                      {{"ANCHORBROWSER_API_KEY", kKey}});

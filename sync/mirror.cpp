@@ -91,6 +91,7 @@ Result<Mirror> Mirror::open(const RepoSettings &settings, Access access) {
     auto lock = InstanceLock::acquire(git_repository_path(mirror.m_repo.get()), settings.path);
     if (!lock) return lock.error();
     mirror.m_lock.emplace(std::move(*lock));
+    ObjectBatch::remove_leftovers(mirror.m_repo.get());
     auto batch = ObjectBatch::attach(mirror.m_repo.get());
     if (!batch) return Error{"repository " + path + ": " + batch.error().message};
     mirror.m_batch.emplace(*batch);

@@ -44,8 +44,9 @@ public:
   // Packs above which the small ones are merged.
   static constexpr std::size_t pack_limit = 32;
 
-  // Bytes of new objects a pass holds in memory; beyond, apply() records the commits so far.
-  static constexpr std::size_t batch_limit = std::size_t{8} << 20;
+  // Pack bytes a pass writes before apply() records the commits so far: a long import becomes
+  // visible (and survives a crash) in steps.
+  static constexpr std::size_t batch_limit = std::size_t{64} << 20;
 
   // What apply() would do: compares blob ids of `desired` (nullopt: deleted upstream) with
   // HEAD's tree. Reads no work-tree file and writes nothing.
@@ -57,8 +58,8 @@ public:
 
   // Makes `tasks/<task_id>/` hold exactly `desired` (nullopt: removes it) in the work tree, the
   // index and a new commit on top of the pass's last one, when anything differs; touches nothing
-  // otherwise. The branch moves to the commit in finish_pass(), or here once the pass holds
-  // batch_limit bytes of new objects.
+  // otherwise. The branch moves to the commit in finish_pass(), or here once the pass has
+  // written batch_limit bytes of objects.
   Result<Applied> apply(const std::optional<Snapshot> &desired, const CommitInfo &info);
 
   // The task IDs that HEAD has a directory for under tasks/.

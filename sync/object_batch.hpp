@@ -8,29 +8,35 @@
 
 namespace tasksync {
 
-// The new objects of a repository, held in memory until write_pack() stores them as one pack.
-// A pass that commits a thousand tasks then costs one pack file and one fsync instead of a
-// loose file and an fsync per object, and leaves no loose objects behind. Not thread-safe.
+// The new objects of a repository, written as they come into one pack file that becomes part
+// of the repository when write_pack() completes it: a pass that commits a thousand tasks costs
+// one pack and one fsync instead of a loose file and an fsync per object, and leaves no loose
+// objects behind. The big trees (tasks/, one entry per task) are stored as a delta against the
+// previous one, computed from what changed instead of searched for. Not thread-safe.
 class ObjectBatch {
 public:
-  // The objects held, in the order written (defined in object_batch.cpp).
+  // The objects written so far (defined in object_batch.cpp).
   struct Objects;
 
   // From now on, every object written through `repo` (until the handle is freed) goes into
   // the returned batch instead of a loose file. Reads see the batch first.
   static Result<ObjectBatch> attach(git_repository *repo);
 
-  // Bytes of object content held in memory.
+  // Removes the unfinished packs a batch left behind when its process died. Only for the one
+  // process that may write the repository (it holds the instance lock).
+  static void remove_leftovers(git_repository *repo);
+
+  // Bytes of the pack so far.
   std::size_t bytes() const;
 
-  // Objects held in memory.
+  // Objects written so far.
   std::size_t size() const;
 
-  // Writes every object held into one new pack in the repository (made durable by libgit2,
-  // which fsyncs the git directory) and then drops them from memory. Nothing to do when empty.
+  // Completes the pack (its index too), fsyncs it and makes it part of the repository. Nothing
+  // to do when empty.
   Result<void> write_pack();
 
-  // Drops every object held without writing it (they were never made reachable).
+  // Drops every object written and the unfinished pack (they were never made reachable).
   void discard();
 
 private:

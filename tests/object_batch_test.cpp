@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "git_handles.hpp"
 #include "process.hpp"
 #include "temp_dir.hpp"
@@ -122,5 +124,59 @@ TEST_F(ObjectBatchTest, AnObjectAlreadyStoredIsNotHeldAgain) {
   ASSERT_EQ(git_blob_create_from_buffer(&blob, m_repo.get(), "new\n", 4), 0);
   ASSERT_EQ(git_blob_create_from_buffer(&blob, m_repo.get(), "new\n", 4), 0);
   EXPECT_EQ(batch->size(), 1u);
-  EXPECT_EQ(batch->bytes(), 4u);
+}
+
+TEST_F(ObjectBatchTest, BigTreesAreStoredAsShortDeltaChainsAndReadBack) {
+  auto batch = ObjectBatch::attach(m_repo.get());
+  ASSERT_TRUE(batch.ok());
+  git_oid blob;
+  ASSERT_EQ(git_blob_create_from_buffer(&blob, m_repo.get(), "x", 1), 0);
+  git_treebuilder *raw = nullptr;
+  ASSERT_EQ(git_treebuilder_new(&raw, m_repo.get(), nullptr), 0);
+  const TreeBuilderPtr builder(raw);
+  // 200 entries (~8 KB), then 120 trees that each add one entry somewhere in the middle.
+  std::vector<git_oid> trees;
+  for (int i = 0; i < 320; ++i) {
+    const std::string name = "task-" + std::to_string((i * 7919) % 1000);
+    ASSERT_EQ(git_treebuilder_insert(nullptr, builder.get(), name.c_str(), &blob, GIT_FILEMODE_BLOB), 0);
+    if (i < 199) continue;
+    git_oid id;
+    ASSERT_EQ(git_treebuilder_write(&id, builder.get()), 0);
+    trees.push_back(id);
+  }
+  ASSERT_EQ(trees.size(), 121u);
+  const auto entries = [&](const git_oid &id) {
+    git_tree *tree = nullptr;
+    EXPECT_EQ(git_tree_lookup(&tree, m_repo.get(), &id), 0);
+    const TreePtr owned(tree);
+    return tree ? git_tree_entrycount(tree) : 0;
+  };
+  // Long out of the recently-written objects: read back through its chain of deltas.
+  git_libgit2_opts(GIT_OPT_ENABLE_CACHING, 0);
+  EXPECT_EQ(entries(trees[30]), 230u);
+  git_libgit2_opts(GIT_OPT_ENABLE_CACHING, 1);
+  const std::size_t bytes = batch->bytes();
+  EXPECT_LT(bytes, 50'000u) << "121 trees of ~10 KB each, stored whole, would take over 1 MB";
+  ASSERT_TRUE(batch->write_pack().ok());
+
+  const auto fsck = test::git(path(), {"fsck", "--strict", "--full", "--no-dangling"});
+  EXPECT_EQ(fsck.exit_code, 0) << fsck.out << fsck.err;
+  for (std::size_t i = 0; i < trees.size(); i += 20) {
+    const std::string listing = test::git(path(), {"ls-tree", git_oid_tostr_s(&trees[i])}).out;
+    EXPECT_EQ(static_cast<std::size_t>(std::count(listing.begin(), listing.end(), '\n')), 200 + i) << i;
+  }
+  // git's own reading of the pack: chains no deeper than 50.
+  std::string pack;
+  for (const auto &entry : std::filesystem::directory_iterator(m_dir / "repo/.git/objects/pack")) {
+    if (entry.path().extension() == ".idx") pack = entry.path().string();
+  }
+  const auto verified = test::git(path(), {"verify-pack", "-v", pack});
+  ASSERT_EQ(verified.exit_code, 0) << verified.err;
+  int deepest = 0;
+  for (std::size_t at = verified.out.find("chain length = "); at != std::string::npos;
+       at = verified.out.find("chain length = ", at + 1)) {
+    deepest = std::max(deepest, std::stoi(verified.out.substr(at + 15)));
+  }
+  EXPECT_GE(deepest, 2);
+  EXPECT_LE(deepest, 50);
 }

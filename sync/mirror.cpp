@@ -7,12 +7,14 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <set>
 #include <thread>
 
 #include "atomic_file.hpp"
 #include "commit_replay.hpp"
 #include "log.hpp"
 #include "object_packer.hpp"
+#include "object_id.hpp"
 
 namespace tasksync {
 namespace {
@@ -140,42 +142,121 @@ Result<void> Mirror::rebuild_index_if_lost() {
 }
 
 Result<void> Mirror::restore_tasks_to_head() {
-  git_status_options options;
-  git_status_options_init(&options, GIT_STATUS_OPTIONS_VERSION);
-  options.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
-  options.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS;
-  char tasks_dir[] = "tasks/";
-  char *pathspec[] = {tasks_dir};
-  options.pathspec = {pathspec, 1};
-  git_status_list *raw = nullptr;
-  if (const int rc = git_status_list_new(&raw, m_repo.get(), &options); rc < 0) {
-    return git_failure("cannot compare tasks/ with HEAD", rc);
-  }
-  const StatusListPtr list(raw);
-  const std::size_t count = git_status_list_entrycount(raw);
-  if (count == 0) return {};
-
   auto head = head_commit();
   if (!head) return head.error();
   auto tree = tree_of(*head);
   if (!tree) return tree.error();
   auto index_result = index();
   if (!index_result) return index_result.error();
-  std::vector<std::string> paths;
-  for (std::size_t i = 0; i < count; ++i) {
-    const git_status_entry *entry = git_status_byindex(raw, i);
-    for (const git_diff_delta *delta : {entry->head_to_index, entry->index_to_workdir}) {
-      if (!delta) continue;
+  std::set<std::string> paths;
+  if (auto compared = add_index_differences(tree->get(), *index_result, paths); !compared) return compared.error();
+
+  // The work tree against the index: stat data, and a hash only of files whose stat changed.
+  git_status_options options;
+  git_status_options_init(&options, GIT_STATUS_OPTIONS_VERSION);
+  options.show = GIT_STATUS_SHOW_WORKDIR_ONLY;
+  options.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS;
+  char tasks_dir[] = "tasks/";
+  char *pathspec[] = {tasks_dir};
+  options.pathspec = {pathspec, 1};
+  git_status_list *raw = nullptr;
+  if (const int rc = git_status_list_new(&raw, m_repo.get(), &options); rc < 0) {
+    return git_failure("cannot compare tasks/ with the index", rc);
+  }
+  const StatusListPtr list(raw);
+  for (std::size_t i = 0; i < git_status_list_entrycount(raw); ++i) {
+    if (const git_diff_delta *delta = git_status_byindex(raw, i)->index_to_workdir) {
       for (const char *path : {delta->old_file.path, delta->new_file.path}) {
-        if (path && std::find(paths.begin(), paths.end(), path) == paths.end()) paths.emplace_back(path);
+        if (path) paths.insert(path);
       }
     }
   }
+  if (paths.empty()) return {};
   for (const std::string &path : paths) {
     if (auto restored = restore_path(tree->get(), *index_result, path); !restored) return restored.error();
   }
   m_index_dirty = true;
   return write_index();
+}
+
+Result<void> Mirror::add_index_differences(const git_tree *head_tree, git_index *index,
+                                           std::set<std::string> &paths) const {
+  // One task directory at a time, without reading HEAD's copy of it: the directory's tree id,
+  // computed from its index entries, either is the id HEAD has for it or not.
+  auto tasks_result = tasks_tree(head_tree);
+  if (!tasks_result) return tasks_result.error();
+  const TasksTree &tasks = **tasks_result;
+  std::set<std::string, std::less<>> in_index;
+  auto add_head_files = [&](const TasksTree::Entry &entry) -> Result<void> {
+    const std::string path = "tasks/" + std::string(entry.name);
+    if (entry.mode != GIT_FILEMODE_TREE) {
+      paths.insert(path);
+      return {};
+    }
+    git_tree *raw = nullptr;
+    if (const int rc = git_tree_lookup(&raw, m_repo.get(), &entry.id); rc < 0) {
+      return git_failure("cannot read " + path + " in HEAD", rc);
+    }
+    const TreePtr subtree(raw);
+    struct Walk {
+      std::string prefix;
+      std::set<std::string> *paths;
+    } walk{path + "/", &paths};
+    git_tree_walk(
+        raw, GIT_TREEWALK_PRE,
+        [](const char *root, const git_tree_entry *file, void *payload) {
+          auto *into = static_cast<Walk *>(payload);
+          if (git_tree_entry_type(file) == GIT_OBJECT_BLOB) into->paths->insert(into->prefix + root + git_tree_entry_name(file));
+          return 0;
+        },
+        &walk);
+    return {};
+  };
+  const std::size_t count = git_index_entrycount(index);
+  for (std::size_t i = 0; i < count;) {
+    const std::string_view path = git_index_get_byindex(index, i)->path;
+    if (!path.starts_with("tasks/")) {
+      ++i;
+      continue;
+    }
+    const std::size_t slash = path.find('/', 6);
+    const std::string name(path.substr(6, slash == std::string_view::npos ? std::string_view::npos : slash - 6));
+    in_index.insert(name);
+    // A directory's entries are next to each other: they share "tasks/<name>/".
+    const std::string prefix = "tasks/" + name + (slash == std::string_view::npos ? "" : "/");
+    TasksTree have = std::move(TasksTree::parse("").value());
+    bool comparable = true;
+    std::vector<std::string> files;
+    for (; i < count; ++i) {
+      const git_index_entry *entry = git_index_get_byindex(index, i);
+      const std::string_view file = entry->path;
+      if (slash == std::string_view::npos ? file != prefix : !file.starts_with(prefix)) break;
+      files.emplace_back(file);
+      const std::string_view rest = file.substr(prefix.size());
+      if (rest.find('/') != std::string_view::npos || GIT_INDEX_ENTRY_STAGE(entry) != 0) comparable = false;
+      else if (slash != std::string_view::npos) have.set(rest, static_cast<git_filemode_t>(entry->mode), entry->id);
+    }
+    const auto in_head = tasks.find(name);
+    bool same = comparable && in_head.has_value();
+    if (same && slash == std::string_view::npos) {
+      const git_index_entry *entry = git_index_get_byindex(index, i - 1);
+      same = in_head->mode == static_cast<git_filemode_t>(entry->mode) && git_oid_equal(&in_head->id, &entry->id);
+    } else if (same) {
+      const git_oid id = have.id();
+      same = in_head->mode == GIT_FILEMODE_TREE && git_oid_equal(&in_head->id, &id);
+    }
+    if (same) continue;
+    paths.insert(files.begin(), files.end());
+    if (in_head) {
+      if (auto added = add_head_files(*in_head); !added) return added;
+    }
+  }
+  for (std::size_t i = 0; i < tasks.size(); ++i) {
+    const TasksTree::Entry entry = tasks.at(i);
+    if (in_index.count(entry.name) > 0) continue;
+    if (auto added = add_head_files(entry); !added) return added;
+  }
+  return {};
 }
 
 Result<void> Mirror::restore_path(const git_tree *head_tree, git_index *index, const std::string &path) {
@@ -241,21 +322,40 @@ Result<TreePtr> Mirror::tree_of(const std::optional<CommitPtr> &head) const {
   return TreePtr(tree);
 }
 
-Result<std::vector<Mirror::Entry>> Mirror::entries_at(const git_tree *tree, const std::string &task_dir) const {
-  std::vector<Entry> entries;
-  git_tree_entry *raw = nullptr;
-  const int rc = git_tree_entry_bypath(&raw, tree, task_dir.c_str());
-  if (rc == GIT_ENOTFOUND) return entries;
-  if (rc < 0) return git_failure("cannot read " + task_dir + " in HEAD", rc);
-  const TreeEntryPtr entry(raw);
-  if (git_tree_entry_type(entry.get()) != GIT_OBJECT_TREE) {
-    return Error{task_dir + " in HEAD is not a directory; move it away so tasksync can mirror the task"};
+Result<const TasksTree *> Mirror::tasks_tree(const git_tree *root) const {
+  std::optional<git_oid> id;
+  if (const git_tree_entry *entry = git_tree_entry_byname(root, "tasks")) {
+    if (git_tree_entry_type(entry) != GIT_OBJECT_TREE) {
+      return Error{"tasks in HEAD is not a directory; move it away so tasksync can mirror tasks"};
+    }
+    id = *git_tree_entry_id(entry);
   }
+  const bool current = m_tasks && m_tasks_id.has_value() == id.has_value() && (!id || git_oid_equal(&*m_tasks_id, &*id));
+  if (current) return &*m_tasks;
+  std::string raw;
+  if (id) {
+    git_odb *odb_raw = nullptr;
+    if (const int rc = git_repository_odb(&odb_raw, m_repo.get()); rc < 0) return git_failure("cannot read tasks/", rc);
+    const OdbPtr odb(odb_raw);
+    git_odb_object *object = nullptr;
+    if (const int rc = git_odb_read(&object, odb.get(), &*id); rc < 0) return git_failure("cannot read tasks/ in HEAD", rc);
+    raw.assign(static_cast<const char *>(git_odb_object_data(object)), git_odb_object_size(object));
+    git_odb_object_free(object);
+  }
+  auto parsed = TasksTree::parse(std::move(raw));
+  if (!parsed) return Error{"tasks/ in HEAD: " + parsed.error().message};
+  m_tasks.emplace(std::move(*parsed));
+  m_tasks_id = id;
+  return &*m_tasks;
+}
+
+Result<std::vector<Mirror::Entry>> Mirror::entries_of(const git_oid &directory, const std::string &task_dir) const {
   git_tree *subtree = nullptr;
-  if (const int lookup = git_tree_lookup(&subtree, m_repo.get(), git_tree_entry_id(entry.get())); lookup < 0) {
+  if (const int lookup = git_tree_lookup(&subtree, m_repo.get(), &directory); lookup < 0) {
     return git_failure("cannot read " + task_dir + " in HEAD", lookup);
   }
   const TreePtr owned(subtree);
+  std::vector<Entry> entries;
   for (std::size_t i = 0; i < git_tree_entrycount(subtree); ++i) {
     const git_tree_entry *child = git_tree_entry_byindex(subtree, i);
     entries.push_back({git_tree_entry_name(child), *git_tree_entry_id(child), git_tree_entry_filemode(child)});
@@ -263,16 +363,19 @@ Result<std::vector<Mirror::Entry>> Mirror::entries_at(const git_tree *tree, cons
   return entries;
 }
 
-Result<Mirror::TaskState> Mirror::read_state(const std::string &task_dir,
+TasksTree Mirror::directory_of(const std::vector<Entry> &files) {
+  TasksTree directory = std::move(TasksTree::parse("").value());
+  for (const auto &file : files) directory.set(file.name, file.mode, file.id);
+  return directory;
+}
+
+Result<Mirror::TaskState> Mirror::read_state(const std::string &task_id,
                                              const std::optional<Snapshot> &desired) const {
+  const std::string task_dir = "tasks/" + task_id;
   TaskState state;
   if (desired) {
     for (const RenderedFile &file : desired->files) {
-      Entry entry{file.name, {}, GIT_FILEMODE_BLOB};
-      if (const int rc = git_odb_hash(&entry.id, file.content.data(), file.content.size(), GIT_OBJECT_BLOB); rc < 0) {
-        return git_failure("cannot hash " + file.name, rc);
-      }
-      state.want.push_back(std::move(entry));
+      state.want.push_back({file.name, object_id(GIT_OBJECT_BLOB, file.content), GIT_FILEMODE_BLOB});
     }
   }
   if (m_repo) {
@@ -282,9 +385,21 @@ Result<Mirror::TaskState> Mirror::read_state(const std::string &task_dir,
     auto tree = tree_of(state.head);
     if (!tree) return tree.error();
     state.tree = std::move(*tree);
-    auto have = entries_at(state.tree.get(), task_dir);
-    if (!have) return have.error();
-    state.have = std::move(*have);
+    auto tasks = tasks_tree(state.tree.get());
+    if (!tasks) return tasks.error();
+    if (const auto directory = (*tasks)->find(task_id)) {
+      if (directory->mode != GIT_FILEMODE_TREE) {
+        return Error{task_dir + " in HEAD is not a directory; move it away so tasksync can mirror the task"};
+      }
+      // The common case, a task that did not change, needs no read of its directory.
+      if (const git_oid wanted = directory_of(state.want).id(); desired && git_oid_equal(&directory->id, &wanted)) {
+        state.have = state.want;
+        return state;
+      }
+      auto have = entries_of(directory->id, task_dir);
+      if (!have) return have.error();
+      state.have = std::move(*have);
+    }
   }
   const bool same = state.want.size() == state.have.size() &&
                     std::all_of(state.want.begin(), state.want.end(), [&](const Entry &want) {
@@ -301,7 +416,7 @@ Result<Mirror::TaskState> Mirror::read_state(const std::string &task_dir,
 Result<std::vector<FileChange>> Mirror::changes(const std::string &task_id,
                                                 const std::optional<Snapshot> &desired) const {
   const std::string task_dir = "tasks/" + task_id;
-  auto state = read_state(task_dir, desired);
+  auto state = read_state(task_id, desired);
   if (!state) return state.error();
   std::vector<FileChange> result;
   auto content_in_head = [&](const Entry &entry) -> Result<std::string> {
@@ -359,7 +474,7 @@ Result<std::vector<std::string>> Mirror::mirrored_tasks() const {
 }
 
 Result<ChangeKind> Mirror::plan(const std::string &task_id, const std::optional<Snapshot> &desired) const {
-  auto state = read_state("tasks/" + task_id, desired);
+  auto state = read_state(task_id, desired);
   if (!state) return state.error();
   return state->kind;
 }
@@ -367,11 +482,11 @@ Result<ChangeKind> Mirror::plan(const std::string &task_id, const std::optional<
 Result<Mirror::Applied> Mirror::apply(const std::optional<Snapshot> &desired, const CommitInfo &info) {
   if (!m_batch) return Error{"the repository is open read-only"};
   const std::string task_dir = "tasks/" + info.task_id;
-  auto state = read_state(task_dir, desired);
+  auto state = read_state(info.task_id, desired);
   if (!state) return state.error();
   if (state->kind == ChangeKind::unchanged) return Applied{};
 
-  auto tree_id = write_tree(*state, task_dir, desired);
+  auto tree_id = write_tree(*state, info.task_id, desired);
   if (!tree_id) return tree_id.error();
   // Work tree before the branch: if recording fails, the files are put back to HEAD; a crash
   // leaves files HEAD lacks, which the next start restores.
@@ -491,33 +606,38 @@ void Mirror::remove_stale_ref_lock() {
   }
 }
 
-Result<git_oid> Mirror::write_tree(const TaskState &state, const std::string &task_dir,
+Result<git_oid> Mirror::write_tree(const TaskState &state, const std::string &task_id,
                                    const std::optional<Snapshot> &desired) {
-  std::vector<std::string> paths;
-  std::vector<git_tree_update> updates;
-  paths.reserve(state.want.size() + state.have.size());
+  auto tasks_result = tasks_tree(state.tree.get());
+  if (!tasks_result) return tasks_result.error();
+  TasksTree &tasks = *m_tasks;
   if (desired) {
-    for (std::size_t i = 0; i < desired->files.size(); ++i) {
-      const RenderedFile &file = desired->files[i];
+    for (const RenderedFile &file : desired->files) {
       git_oid id;
       if (const int rc = git_blob_create_from_buffer(&id, m_repo.get(), file.content.data(), file.content.size());
           rc < 0) {
-        return git_failure("cannot store " + task_dir + "/" + file.name, rc);
+        return git_failure("cannot store tasks/" + task_id + "/" + file.name, rc);
       }
-      paths.push_back(task_dir + "/" + file.name);
-      updates.push_back({GIT_TREE_UPDATE_UPSERT, id, GIT_FILEMODE_BLOB, paths.back().c_str()});
     }
+    auto directory = m_batch->write(GIT_OBJECT_TREE, directory_of(state.want).raw());
+    if (!directory) return directory.error();
+    tasks.set(task_id, GIT_FILEMODE_TREE, *directory);
+  } else {
+    tasks.remove(task_id);
   }
-  for (const Entry &have : state.have) {
-    if (find_named(state.want, have.name) != state.want.end()) continue;
-    paths.push_back(task_dir + "/" + have.name);
-    updates.push_back({GIT_TREE_UPDATE_REMOVE, have.id, have.mode, paths.back().c_str()});
+  // Only the trees on the task's path are written, whatever the number of tasks: its
+  // directory, tasks/ (edited in place, see TasksTree) and the root.
+  git_tree_update update{GIT_TREE_UPDATE_REMOVE, {}, GIT_FILEMODE_TREE, "tasks"};
+  m_tasks_id.reset();
+  if (tasks.size() > 0) {
+    auto tasks_id = m_batch->write(GIT_OBJECT_TREE, tasks.raw());
+    if (!tasks_id) return tasks_id.error();
+    m_tasks_id = *tasks_id;
+    update = {GIT_TREE_UPDATE_UPSERT, *tasks_id, GIT_FILEMODE_TREE, "tasks"};
   }
   git_oid tree_id;
-  // Rewrites only the trees on the task's path, whatever the size of the repository.
-  if (const int rc = git_tree_create_updated(&tree_id, m_repo.get(), state.tree.get(), updates.size(), updates.data());
-      rc < 0) {
-    return git_failure("cannot build the tree for " + task_dir, rc);
+  if (const int rc = git_tree_create_updated(&tree_id, m_repo.get(), state.tree.get(), 1, &update); rc < 0) {
+    return git_failure("cannot build the tree for tasks/" + task_id, rc);
   }
   return tree_id;
 }

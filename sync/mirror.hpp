@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,7 @@
 #include "instance_lock.hpp"
 #include "object_batch.hpp"
 #include "render.hpp"
+#include "tasks_tree.hpp"
 #include "result.hpp"
 #include "unified_diff.hpp"
 
@@ -90,11 +92,14 @@ private:
 
   Mirror(RepoSettings settings, RepositoryPtr repo, std::filesystem::path work_tree);
 
-  Result<TaskState> read_state(const std::string &task_dir, const std::optional<Snapshot> &desired) const;
+  Result<TaskState> read_state(const std::string &task_id, const std::optional<Snapshot> &desired) const;
   Result<std::optional<CommitPtr>> head_commit() const;
   Result<TreePtr> tree_of(const std::optional<CommitPtr> &head) const;
-  Result<std::vector<Entry>> entries_at(const git_tree *tree, const std::string &task_dir) const;
-  Result<git_oid> write_tree(const TaskState &state, const std::string &task_dir,
+  // The tree of a task directory holding exactly `files`.
+  static TasksTree directory_of(const std::vector<Entry> &files);
+  Result<const TasksTree *> tasks_tree(const git_tree *root) const;
+  Result<std::vector<Entry>> entries_of(const git_oid &directory, const std::string &task_dir) const;
+  Result<git_oid> write_tree(const TaskState &state, const std::string &task_id,
                              const std::optional<Snapshot> &desired);
   Result<git_oid> write_commit(const TaskState &state, const git_oid &tree_id, const CommitInfo &info);
   Result<void> record_commits();
@@ -110,6 +115,7 @@ private:
   Result<void> add_to_index(git_index *index, const std::string &path, const git_oid &id);
   Result<void> rebuild_index_if_lost();
   Result<void> restore_tasks_to_head();
+  Result<void> add_index_differences(const git_tree *head_tree, git_index *index, std::set<std::string> &paths) const;
   Result<void> restore_path(const git_tree *head_tree, git_index *index, const std::string &path);
 
   RepoSettings m_settings;
@@ -127,6 +133,8 @@ private:
   std::optional<ObjectBatch> m_batch; // the new objects, for read_write
   std::vector<Pending> m_pending;     // oldest first, each the parent of the next
   std::optional<git_oid> m_pending_base; // the branch tip m_pending builds on (none: unborn)
+  mutable std::optional<TasksTree> m_tasks; // tasks/ of the tip, edited in place by each commit
+  mutable std::optional<git_oid> m_tasks_id; // its id (none: the tip has no tasks/)
 };
 
 } // namespace tasksync

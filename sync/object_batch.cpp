@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <git2/sys/odb_backend.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -21,6 +20,7 @@
 
 #include "atomic_file.hpp"
 #include "git_handles.hpp"
+#include "object_id.hpp"
 
 namespace tasksync {
 namespace {
@@ -29,31 +29,15 @@ namespace {
 constexpr int kPriority = 100;
 // Trees at least this big (the tasks/ tree) are stored as a delta against the previous one.
 constexpr std::size_t kDeltaMinimum = 4096;
-// Longest chain of deltas before an object is stored whole again (git's default --depth).
-constexpr int kMaxDepth = 50;
+// Longest chain of deltas before a tree is stored whole again (git gc --aggressive's --depth):
+// each link costs a copy of the tree when read cold, and the tip is read once per process.
+constexpr int kMaxDepth = 250;
 // Raw objects kept in memory after they are written, for the reads that follow at once.
 constexpr std::size_t kRecentBytes = std::size_t{4} << 20;
 constexpr std::size_t kRecentObjects = 64;
 constexpr std::size_t kBufferBytes = std::size_t{1} << 20;
 constexpr std::string_view kTempPrefix = "tmp_pack_tasksync_";
 constexpr int kOfsDelta = 6; // pack entry type of a delta against an earlier entry
-
-using DigestContext = std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)>;
-
-// SHA-1 over a sequence of byte ranges, as pack files and their indexes end with.
-class Sha1 {
-public:
-  Sha1() : m_context(EVP_MD_CTX_new(), &EVP_MD_CTX_free) { EVP_DigestInit_ex(m_context.get(), EVP_sha1(), nullptr); }
-  void update(std::string_view bytes) { EVP_DigestUpdate(m_context.get(), bytes.data(), bytes.size()); }
-  std::array<unsigned char, 20> finish() {
-    std::array<unsigned char, 20> digest{};
-    EVP_DigestFinal_ex(m_context.get(), digest.data(), nullptr);
-    return digest;
-  }
-
-private:
-  DigestContext m_context;
-};
 
 void put_be32(std::string &out, std::uint32_t value) {
   for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((value >> shift) & 0xff));
@@ -406,7 +390,7 @@ int fail(const Error &error) {
   return -1;
 }
 
-int read(void **data, std::size_t *size, git_object_t *type, git_odb_backend *backend, const git_oid *id) {
+int backend_read(void **data, std::size_t *size, git_object_t *type, git_odb_backend *backend, const git_oid *id) {
   const auto *entry = find(backend, id);
   if (!entry) return GIT_ENOTFOUND;
   auto raw = objects_of(backend).read(*id);
@@ -419,7 +403,7 @@ int read(void **data, std::size_t *size, git_object_t *type, git_odb_backend *ba
   return 0;
 }
 
-int read_header(std::size_t *size, git_object_t *type, git_odb_backend *backend, const git_oid *id) {
+int backend_read_header(std::size_t *size, git_object_t *type, git_odb_backend *backend, const git_oid *id) {
   const auto *entry = find(backend, id);
   if (!entry) return GIT_ENOTFOUND;
   *size = entry->size;
@@ -427,13 +411,13 @@ int read_header(std::size_t *size, git_object_t *type, git_odb_backend *backend,
   return 0;
 }
 
-int write(git_odb_backend *backend, const git_oid *id, const void *data, std::size_t size, git_object_t type) {
+int backend_write(git_odb_backend *backend, const git_oid *id, const void *data, std::size_t size, git_object_t type) {
   if (find(backend, id)) return 0;
   auto added = objects_of(backend).add(*id, std::string_view(static_cast<const char *>(data), size), type);
   return added ? 0 : fail(added.error());
 }
 
-int exists(git_odb_backend *backend, const git_oid *id) { return find(backend, id) ? 1 : 0; }
+int backend_exists(git_odb_backend *backend, const git_oid *id) { return find(backend, id) ? 1 : 0; }
 
 void free_backend(git_odb_backend *backend) {
   delete reinterpret_cast<Backend *>(backend)->objects;
@@ -452,10 +436,10 @@ Result<ObjectBatch> ObjectBatch::attach(git_repository *repo) {
   git_odb_init_backend(&backend->base, GIT_ODB_BACKEND_VERSION);
   backend->objects = new Objects();
   backend->objects->pack_dir = std::string(git_repository_path(repo)) + "objects/pack";
-  backend->base.read = read;
-  backend->base.read_header = read_header;
-  backend->base.write = write;
-  backend->base.exists = exists;
+  backend->base.read = backend_read;
+  backend->base.read_header = backend_read_header;
+  backend->base.write = backend_write;
+  backend->base.exists = backend_exists;
   backend->base.free = free_backend;
   Objects *objects = backend->objects;
   if (const int rc = git_odb_add_backend(odb.get(), &backend->base, kPriority); rc < 0) {
@@ -473,6 +457,14 @@ void ObjectBatch::remove_leftovers(git_repository *repo) {
   for (const auto &entry : std::filesystem::directory_iterator(dir, error)) {
     if (entry.path().filename().string().starts_with(kTempPrefix)) std::filesystem::remove(entry.path(), error);
   }
+}
+
+Result<git_oid> ObjectBatch::write(git_object_t type, std::string_view content) {
+  const git_oid id = object_id(type, content);
+  if (m_objects->entries.count(id) == 0) {
+    if (auto added = m_objects->add(id, content, type); !added) return added.error();
+  }
+  return id;
 }
 
 std::size_t ObjectBatch::bytes() const { return static_cast<std::size_t>(m_objects->size); }

@@ -3,6 +3,7 @@
 #include <git2.h>
 
 #include <cstddef>
+#include <string_view>
 
 #include "result.hpp"
 
@@ -25,6 +26,10 @@ public:
   // Removes the unfinished packs a batch left behind when its process died. Only for the one
   // process that may write the repository (it holds the instance lock).
   static void remove_leftovers(git_repository *repo);
+
+  // Writes an object directly, its id computed with OpenSSL (see object_id.hpp); for the big
+  // trees, which libgit2 would hash several times slower.
+  Result<git_oid> write(git_object_t type, std::string_view content);
 
   // Bytes of the pack so far.
   std::size_t bytes() const;

@@ -401,3 +401,25 @@ TEST_F(MirrorTest, APassThatCannotBeRecordedNamesItsTasksAndPutsTheFilesBack) {
   EXPECT_EQ(git_out({"rev-list", "--count", "HEAD"}), "2\n");
   expect_clean();
 }
+
+TEST_F(MirrorTest, OpeningUndoesWhatWasStagedUnderTasks) {
+  {
+    Mirror mirror = open();
+    apply(mirror, snapshot("a1"), info(kTask, "1"));
+    apply(mirror, snapshot("b1"), info(kOther, "1"));
+  }
+  // Staged by hand, then the work tree put back: only the index differs from HEAD.
+  const auto task_file = m_settings.path / "tasks" / kTask / "task.ts";
+  test::write_text(task_file, "staged");
+  ASSERT_EQ(test::git(repo(), {"add", "tasks"}).exit_code, 0);
+  test::write_text(task_file, "a1");
+  ASSERT_EQ(test::git(repo(), {"rm", "-q", "--cached", "tasks/" + kOther + "/task.json"}).exit_code, 0);
+  test::write_text(m_settings.path / "tasks/README.md", "a file directly in tasks/");
+  ASSERT_EQ(test::git(repo(), {"add", "tasks/README.md"}).exit_code, 0);
+  EXPECT_NE(git_out({"status", "--porcelain"}), "");
+
+  Mirror reopened = open();
+  expect_clean();
+  EXPECT_FALSE(std::filesystem::exists(m_settings.path / "tasks/README.md"));
+  EXPECT_EQ(test::read_text(task_file), "a1");
+}

@@ -1,6 +1,7 @@
 #include "cycle.hpp"
 
 #include <algorithm>
+#include <unordered_set>
 
 #include "hook_runner.hpp"
 #include "log.hpp"
@@ -26,9 +27,10 @@ void handle_unlisted(Runtime &runtime, const std::vector<TaskEntry> &listed, Pas
     log::error(report.problems.back());
     return;
   }
+  std::unordered_set<std::string> listed_ids;
+  for (const TaskEntry &task : listed) listed_ids.insert(task.id);
   for (const std::string &id : *mirrored) {
-    const bool still_listed =
-        std::any_of(listed.begin(), listed.end(), [&](const TaskEntry &task) { return task.id == id; });
+    const bool still_listed = listed_ids.count(id) > 0;
     const bool excluded = std::find(runtime.config.tasks_exclude.begin(), runtime.config.tasks_exclude.end(), id) !=
                           runtime.config.tasks_exclude.end();
     if (still_listed || excluded) {

@@ -9,11 +9,10 @@ void ensure_libgit2() {
   std::call_once(once, [] {
     git_libgit2_init();
     git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
-    // The tasks/ tree holds one entry per task (500 KB at 10,000 tasks) and is read for every
-    // task of every pass; by default libgit2 caches no tree over 4 KB and would inflate it each time.
-    git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE, static_cast<size_t>(16) << 20);
-    // ...but an import creates thousands of such trees: bound the whole cache (default 256 MB).
-    git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, static_cast<ssize_t>(4) << 20);
+    // The mirror reads little through libgit2's cache (tasks/ is held by TasksTree), and an
+    // import writes tens of thousands of objects it never reads again: a small cache (default
+    // 256 MB) keeps the daemon's memory flat.
+    git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, static_cast<ssize_t>(2) << 20);
   });
 }
 

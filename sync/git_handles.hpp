@@ -34,8 +34,8 @@ using PatchPtr = std::unique_ptr<git_patch, GitFree<git_patch, git_patch_free>>;
 using BufPtr = std::unique_ptr<git_buf, GitFree<git_buf, git_buf_dispose>>;
 
 // Initialises libgit2 once per process, with fsync of the git directory turned on so a
-// power cut cannot leave a ref pointing at an object that never reached the disk, and large
-// trees kept in the object cache.
+// power cut cannot leave a ref pointing at an object that never reached the disk, and a small
+// object cache.
 void ensure_libgit2();
 
 // libgit2's message for the last failure on this thread, or the code when it has none.

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <deque>
 #include <memory>
@@ -32,8 +33,9 @@ constexpr std::size_t kDeltaMinimum = 4096;
 // Longest chain of deltas before a tree is stored whole again (git gc --aggressive's --depth):
 // each link costs a copy of the tree when read cold, and the tip is read once per process.
 constexpr int kMaxDepth = 250;
-// Raw objects kept in memory after they are written, for the reads that follow at once.
-constexpr std::size_t kRecentBytes = std::size_t{4} << 20;
+// Raw objects kept in memory after they are written, for the reads that follow at once (the
+// commit reads its tree, the next commit its parent); big trees are kept apart, one at a time.
+constexpr std::size_t kRecentBytes = std::size_t{1} << 20;
 constexpr std::size_t kRecentObjects = 64;
 constexpr std::size_t kBufferBytes = std::size_t{1} << 20;
 constexpr std::string_view kTempPrefix = "tmp_pack_tasksync_";
@@ -121,15 +123,18 @@ Result<std::string> deflate_all(std::string_view raw) {
 } // namespace
 
 struct ObjectBatch::Objects {
-  // Where an object is in the pack being written, and how to get it back.
+  // Where an object is in the pack being written (kept small: one per object of the pass).
   struct Entry {
+    std::uint64_t offset = 0; // of the entry in the pack
+    std::uint32_t size = 0;   // inflated
+    std::uint32_t stored = 0; // bytes of the zlib stream
+    std::uint32_t crc = 0;    // of the whole entry, for the index
+    std::uint8_t header = 0;  // bytes before the zlib stream
     git_object_t type = GIT_OBJECT_INVALID;
-    std::size_t size = 0;        // inflated
-    std::uint64_t offset = 0;    // of the entry in the pack
-    std::size_t header = 0;      // bytes before the zlib stream
-    std::size_t stored = 0;      // bytes of the zlib stream
-    std::uint32_t crc = 0;       // of the whole entry, for the index
-    std::optional<git_oid> base; // a delta: base[0, prefix) + middle + the last `suffix` bytes of base
+  };
+  // How a delta entry's object is rebuilt: base[0, prefix) + middle + the last `suffix` bytes of base.
+  struct Delta {
+    git_oid base;
     std::size_t prefix = 0;
     std::size_t suffix = 0;
     std::string middle;
@@ -152,6 +157,7 @@ struct ObjectBatch::Objects {
   std::uint64_t size = 0; // of the pack so far, buffer included
   std::string buffer;     // written to fd when it grows, and before reads
   std::unordered_map<git_oid, Entry, Hash, Equal> entries;
+  std::unordered_map<git_oid, Delta, Hash, Equal> deltas;
   std::vector<git_oid> order;
   std::deque<std::pair<git_oid, std::string>> recent; // newest last
   std::size_t recent_bytes = 0;
@@ -169,6 +175,7 @@ struct ObjectBatch::Objects {
     size = 0;
     buffer.clear();
     entries.clear();
+    deltas.clear();
     order.clear();
     recent.clear();
     recent_bytes = 0;
@@ -204,6 +211,7 @@ struct ObjectBatch::Objects {
   }
 
   void remember(const git_oid &id, std::string_view raw) {
+    if (raw.size() >= kDeltaMinimum) return; // big trees: last_big_tree_data
     recent.emplace_back(id, std::string(raw));
     recent_bytes += raw.size();
     while ((recent_bytes > kRecentBytes || recent.size() > kRecentObjects) && recent.size() > 1) {
@@ -216,14 +224,18 @@ struct ObjectBatch::Objects {
     if (fd < 0) {
       if (auto started = start(); !started) return started;
     }
+    if (raw.size() > UINT32_MAX) return Error{"object too large for a pack entry"};
     Entry entry;
     entry.type = type;
-    entry.size = raw.size();
+    entry.size = static_cast<std::uint32_t>(raw.size());
     entry.offset = size;
+    std::optional<Delta> delta;
     std::string payload;
     std::string header;
     const bool big_tree = type == GIT_OBJECT_TREE && raw.size() >= kDeltaMinimum;
-    if (big_tree && last_big_tree && entries.at(*last_big_tree).depth < kMaxDepth) {
+    const auto base_delta = last_big_tree ? deltas.find(*last_big_tree) : deltas.end();
+    const int base_depth = base_delta == deltas.end() ? 0 : base_delta->second.depth;
+    if (big_tree && last_big_tree && base_depth < kMaxDepth) {
       // The tasks/ tree of one commit differs from the previous one in one entry: a delta of
       // "copy the start, insert the new entry, copy the end" is a few dozen bytes.
       const std::string_view base = last_big_tree_data;
@@ -233,37 +245,35 @@ struct ObjectBatch::Objects {
       std::size_t suffix = 0;
       while (suffix < limit - prefix && base[base.size() - 1 - suffix] == raw[raw.size() - 1 - suffix]) ++suffix;
       if (prefix + suffix >= raw.size() / 2) {
-        const Entry &base_entry = entries.at(*last_big_tree);
-        entry.base = *last_big_tree;
-        entry.prefix = prefix;
-        entry.suffix = suffix;
-        entry.middle = std::string(raw.substr(prefix, raw.size() - prefix - suffix));
-        entry.depth = base_entry.depth + 1;
+        delta = Delta{*last_big_tree, prefix, suffix, std::string(raw.substr(prefix, raw.size() - prefix - suffix)),
+                      base_depth + 1};
         put_varint(payload, base.size());
         put_varint(payload, raw.size());
         put_copy(payload, 0, prefix);
-        for (std::size_t at = 0; at < entry.middle.size(); at += 0x7f) {
-          const std::size_t chunk = std::min<std::size_t>(0x7f, entry.middle.size() - at);
+        for (std::size_t at = 0; at < delta->middle.size(); at += 0x7f) {
+          const std::size_t chunk = std::min<std::size_t>(0x7f, delta->middle.size() - at);
           payload.push_back(static_cast<char>(chunk));
-          payload.append(entry.middle, at, chunk);
+          payload.append(delta->middle, at, chunk);
         }
         put_copy(payload, base.size() - suffix, suffix);
         put_entry_header(header, kOfsDelta, payload.size());
-        put_base_distance(header, entry.offset - base_entry.offset);
+        put_base_distance(header, entry.offset - entries.at(*last_big_tree).offset);
       }
     }
-    if (!entry.base) put_entry_header(header, static_cast<int>(type), raw.size());
-    auto compressed = deflate_all(entry.base ? std::string_view(payload) : raw);
+    if (!delta) put_entry_header(header, static_cast<int>(type), raw.size());
+    auto compressed = deflate_all(delta ? std::string_view(payload) : raw);
     if (!compressed) return compressed.error();
+    if (compressed->size() > UINT32_MAX) return Error{"object too large for a pack entry"};
     uLong crc = crc32(0, reinterpret_cast<const Bytef *>(header.data()), static_cast<uInt>(header.size()));
     crc = crc32(crc, reinterpret_cast<const Bytef *>(compressed->data()), static_cast<uInt>(compressed->size()));
-    entry.header = header.size();
-    entry.stored = compressed->size();
+    entry.header = static_cast<std::uint8_t>(header.size());
+    entry.stored = static_cast<std::uint32_t>(compressed->size());
     entry.crc = static_cast<std::uint32_t>(crc);
     buffer += header;
     buffer += *compressed;
     size += header.size() + compressed->size();
-    entries.emplace(id, std::move(entry));
+    entries.emplace(id, entry);
+    if (delta) deltas.emplace(id, std::move(*delta));
     order.push_back(id);
     if (big_tree) {
       last_big_tree = id;
@@ -278,11 +288,13 @@ struct ObjectBatch::Objects {
     for (auto it = recent.rbegin(); it != recent.rend(); ++it) {
       if (git_oid_equal(&it->first, &id)) return it->second;
     }
+    if (last_big_tree && git_oid_equal(&*last_big_tree, &id)) return last_big_tree_data;
     const Entry &entry = entries.at(id);
-    if (entry.base) {
-      auto base = read(*entry.base);
+    if (const auto found = deltas.find(id); found != deltas.end()) {
+      const Delta &delta = found->second;
+      auto base = read(delta.base);
       if (!base) return base;
-      return base->substr(0, entry.prefix) + entry.middle + base->substr(base->size() - entry.suffix);
+      return base->substr(0, delta.prefix) + delta.middle + base->substr(base->size() - delta.suffix);
     }
     if (auto flushed = flush(); !flushed) return flushed.error();
     std::string stored(entry.stored, '\0');

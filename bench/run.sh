@@ -38,6 +38,7 @@ if ! [[ $n =~ ^[1-9][0-9]*$ && $runs =~ ^[1-9][0-9]*$ ]] || [ ${#positional[@]} 
 fi
 wrk_seconds=${BENCH_WRK_SECONDS:-$($smoke && echo 2 || echo 10)}
 baseline_tasks=$((n < ${BENCH_BASELINE_TASKS:-1000} ? n : ${BENCH_BASELINE_TASKS:-1000}))
+daemon_passes=$($smoke && echo 12 || echo 100)
 concurrency=4   # tasksyncd's poll.concurrency default; wrk gets as many connections
 wrk_threads=2   # one per core of the 2-core target machine; wrk needs connections >= threads
 key=bench-key
@@ -143,6 +144,35 @@ sync_pass() {
   put "$name.objects" $(($(objects) - before_objects))
 }
 
+# The daemon itself (not --once) for CYCLES passes, one task changed before each: its memory
+# after 10 passes and at the end (a leak would grow it), and the packs and loose objects left.
+daemon_cycles() {
+  local cycles=$1 log=$dir/daemon.log pid done_passes=0
+  sed 's/^poll:$/poll:\n  interval_seconds: 1/' "$dir/config.yaml" >"$dir/daemon.yaml"
+  "$tasksyncd" --config "$dir/daemon.yaml" 2>"$log" &
+  pid=$!
+  for cycle in $(seq "$cycles"); do
+    for _ in $(seq 1200); do
+      done_passes=$(grep -c 'pass finished' "$log" || true)
+      [ "$done_passes" -ge "$cycle" ] && break
+      kill -0 "$pid" 2>/dev/null || die "the daemon exited: $(tail -n 5 "$log")"
+      sleep 0.05
+    done
+    [ "$done_passes" -ge "$cycle" ] || die "the daemon did not finish pass $cycle"
+    [ "$cycle" -eq 10 ] && put daemon.rss10_kib "$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")"
+    change USR2
+  done
+  put daemon.rss_end_kib "$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")"
+  put daemon.hwm_kib "$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status")"
+  kill -TERM "$pid"
+  wait "$pid" || die "the daemon did not stop cleanly: $(tail -n 5 "$log")"
+  put daemon.commits "$(grep -c ', commit ' "$log" || true)"
+  put daemon.packs "$(find "$dir/mirror/.git/objects/pack" -name '*.pack' | wc -l)"
+  git -C "$dir/mirror" count-objects -v >"$work/count-objects.daemon"
+  local fsck
+  fsck=$(git -C "$dir/mirror" fsck --strict 2>&1) || die "git fsck after the daemon run: $fsck"
+}
+
 # Every file-changing system call of a no-change pass, from strace (separate, untimed run):
 # opens for writing or creating, renames, unlinks, mkdirs, truncates, links, syncs.
 trace_no_change() {
@@ -195,6 +225,10 @@ for run in $(seq "$runs"); do
   change USR2
   sync_pass one_task 1
   git -C "$dir/mirror" count-objects -v >"$work/count-objects.end"
+  if [ "$run" -eq 1 ]; then
+    say "run $run/$runs: the daemon for $daemon_passes passes, one task changed before each"
+    daemon_cycles "$daemon_passes"
+  fi
   stop_api
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -273,13 +307,16 @@ section=$work/section.md
   echo "| one-changed-task pass ≤ 1.2× a no-change pass (target at N = 10,000) | $one_ratio× | $(verdict "$one_ratio <= 1.2") |"
   echo "| a changed task writes a constant number of objects | $(median one_task.objects) for 1 commit; $objects_per_commit per commit over $changed_1pct | $(verdict "$(median one_task.objects) == $objects_per_commit") |"
   echo "| peak RSS < 64 MiB (target at N = 10,000) | $(mib "$peak_rss") MiB | $(verdict "$peak_rss < 65536") |"
+  echo "| daemon memory flat over $daemon_passes passes (one commit each) | RSS $(mib "$(median daemon.rss10_kib)") MiB after 10 passes, $(mib "$(median daemon.rss_end_kib)") MiB after $daemon_passes (peak $(mib "$(median daemon.hwm_kib)") MiB) | $(verdict "$(median daemon.rss_end_kib) <= $(median daemon.rss10_kib) * 1.1 && $(median daemon.hwm_kib) < 65536") |"
+  echo "| packs stay bounded | $(median daemon.packs) pack(s) and $(awk '/^count:/ {print $2}' "$work/count-objects.daemon") loose objects after $(median daemon.commits) commits in $daemon_passes passes on top of the import | $(verdict "$(median daemon.packs) <= 33") |"
   echo
   echo "baseline.sh wrote byte-identical task directories (same git tree ids as tasksyncd's) for $(median baseline.identical) of $baseline_tasks tasks."
   echo
-  echo "\`git count-objects -v\` after the import, and after the last phase (last run):"
+  echo "\`git count-objects -v\` after the import, after the last --once phase (last run), and after the daemon's $daemon_passes passes (first run):"
   echo
   echo '```'
-  paste -d' ' "$work/count-objects.import" "$work/count-objects.end" | awk '{printf "%-16s %-10s after the last phase: %s\n", $1, $2, $4}'
+  paste -d' ' "$work/count-objects.import" "$work/count-objects.end" "$work/count-objects.daemon" |
+    awk '{printf "%-16s %-10s after the last phase: %-10s after the daemon: %s\n", $1, $2, $4, $6}'
   echo '```'
   echo
   echo "System calls of a no-change pass that could change a file (strace -ff, separate untimed run: opens for writing or with O_CREAT, which changes nothing when the file exists; renames, unlinks, mkdirs, truncates, writes at offsets, syncs):"

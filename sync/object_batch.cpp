@@ -240,9 +240,17 @@ struct ObjectBatch::Objects {
       // "copy the start, insert the new entry, copy the end" is a few dozen bytes.
       const std::string_view base = last_big_tree_data;
       const std::size_t limit = std::min(base.size(), raw.size());
+      constexpr std::size_t kBlock = 64; // memcmp a block at a time: these trees are big
       std::size_t prefix = 0;
+      while (prefix + kBlock <= limit && std::memcmp(base.data() + prefix, raw.data() + prefix, kBlock) == 0) {
+        prefix += kBlock;
+      }
       while (prefix < limit && base[prefix] == raw[prefix]) ++prefix;
       std::size_t suffix = 0;
+      while (suffix + kBlock <= limit - prefix && std::memcmp(base.data() + base.size() - suffix - kBlock,
+                                                              raw.data() + raw.size() - suffix - kBlock, kBlock) == 0) {
+        suffix += kBlock;
+      }
       while (suffix < limit - prefix && base[base.size() - 1 - suffix] == raw[raw.size() - 1 - suffix]) ++suffix;
       if (prefix + suffix >= raw.size() / 2) {
         delta = Delta{*last_big_tree, prefix, suffix, std::string(raw.substr(prefix, raw.size() - prefix - suffix)),

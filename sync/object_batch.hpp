@@ -5,20 +5,17 @@
 #include <cstddef>
 #include <string_view>
 
+#include "pack_writer.hpp"
 #include "result.hpp"
 
 namespace tasksync {
 
-// The new objects of a repository, written as they come into one pack file that becomes part
-// of the repository when write_pack() completes it: a pass that commits a thousand tasks costs
-// one pack and one fsync instead of a loose file and an fsync per object, and leaves no loose
-// objects behind. The big trees (tasks/, one entry per task) are stored as a delta against the
-// previous one, computed from what changed instead of searched for. Not thread-safe.
+// The new objects of a repository, written as they come into one pack file (see PackWriter)
+// that becomes part of the repository when write_pack() completes it: a pass that commits a
+// thousand tasks costs one pack and one fsync instead of a loose file and an fsync per object,
+// and leaves no loose objects behind. Not thread-safe.
 class ObjectBatch {
 public:
-  // The objects written so far (defined in object_batch.cpp).
-  struct Objects;
-
   // From now on, every object written through `repo` (until the handle is freed) goes into
   // the returned batch instead of a loose file. Reads see the batch first.
   static Result<ObjectBatch> attach(git_repository *repo);
@@ -45,10 +42,10 @@ public:
   void discard();
 
 private:
-  ObjectBatch(git_repository *repo, Objects *objects) : m_repo(repo), m_objects(objects) {}
+  ObjectBatch(git_repository *repo, PackWriter *writer) : m_repo(repo), m_writer(writer) {}
 
   git_repository *m_repo;
-  Objects *m_objects; // owned by the repository's object database, freed with it
+  PackWriter *m_writer; // owned by the repository's object database, freed with it
 };
 
 } // namespace tasksync

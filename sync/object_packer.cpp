@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "git_handles.hpp"
+#include "pack_writer.hpp"
 
 namespace tasksync {
 namespace {
@@ -124,6 +126,42 @@ void remove_pack(const std::filesystem::path &index) {
   }
 }
 
+// The objects of a pack in the order they are in the file, from its index (version 2: the
+// only one git and libgit2 have written for a decade).
+Result<std::vector<git_oid>> objects_in_write_order(const std::filesystem::path &index) {
+  std::ifstream in(index, std::ios::binary);
+  const std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto be32 = [&](std::size_t at) {
+    const auto *bytes = reinterpret_cast<const unsigned char *>(data.data() + at);
+    return std::uint32_t{bytes[0]} << 24 | std::uint32_t{bytes[1]} << 16 | std::uint32_t{bytes[2]} << 8 | bytes[3];
+  };
+  constexpr std::size_t kFanout = 8;
+  if (data.size() < kFanout + 256 * 4 || data.compare(0, 4, "\377tOc") != 0 || be32(4) != 2) {
+    return Error{index.string() + ": not a version 2 pack index"};
+  }
+  const std::size_t count = be32(kFanout + 255 * 4);
+  const std::size_t ids = kFanout + 256 * 4;
+  const std::size_t offsets = ids + count * (GIT_OID_RAWSZ + 4);
+  const std::size_t large = offsets + count * 4;
+  if (data.size() < large + 2 * GIT_OID_RAWSZ) return Error{index.string() + ": truncated"};
+  std::vector<std::pair<std::uint64_t, git_oid>> objects(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    std::uint64_t offset = be32(offsets + i * 4);
+    if (offset & 0x80000000u) {
+      const std::size_t at = large + (offset & 0x7fffffffu) * 8;
+      if (data.size() < at + 8) return Error{index.string() + ": truncated"};
+      offset = std::uint64_t{be32(at)} << 32 | be32(at + 4);
+    }
+    objects[i].first = offset;
+    std::memcpy(objects[i].second.id, data.data() + ids + i * GIT_OID_RAWSZ, GIT_OID_RAWSZ);
+  }
+  std::sort(objects.begin(), objects.end(), [](const auto &a, const auto &b) { return a.first < b.first; });
+  std::vector<git_oid> ordered;
+  ordered.reserve(count);
+  for (const auto &[offset, id] : objects) ordered.push_back(id);
+  return ordered;
+}
+
 } // namespace
 
 std::size_t estimate_loose_objects(git_repository *repo) {
@@ -168,36 +206,42 @@ Result<std::size_t> consolidate_packs(git_repository *repo, std::size_t max_pack
   if (packs.size() <= max_packs) return std::size_t{0};
   packs.resize(packs_to_merge(packs, max_packs));
 
+  // Oldest pack first, each in the order it was written: the tasks/ trees of one pass after
+  // another follow each other, and the writer stores them as small deltas.
+  std::sort(packs.begin(), packs.end(), [](const Pack &a, const Pack &b) {
+    std::error_code ignored;
+    const auto a_time = std::filesystem::last_write_time(std::filesystem::path(a.index).replace_extension(".pack"), ignored);
+    const auto b_time = std::filesystem::last_write_time(std::filesystem::path(b.index).replace_extension(".pack"), ignored);
+    return std::tie(a_time, a.index) < std::tie(b_time, b.index);
+  });
+  git_odb *odb_raw = nullptr;
+  if (const int rc = git_repository_odb(&odb_raw, repo); rc < 0) {
+    return Error{"cannot open the object database: " + git_error_text(rc)};
+  }
+  const OdbPtr odb(odb_raw);
+  PackWriter writer(pack_dir);
   std::vector<git_oid> ids;
-  const auto add = [](const git_oid *id, void *payload) {
-    static_cast<std::vector<git_oid> *>(payload)->push_back(*id);
-    return 0;
-  };
   for (const auto &pack : packs) {
-    auto opened = open_pack(pack.index);
-    if (!opened) return opened.error();
-    git_odb_backend *backend = opened->get();
-    if (const int rc = backend->foreach(backend, add, &ids); rc < 0) {
-      return Error{"cannot list the objects of " + pack.index.string() + ": " + git_error_text(rc)};
+    auto listed = objects_in_write_order(pack.index);
+    if (!listed) return listed.error();
+    for (const git_oid &id : *listed) {
+      git_odb_object *object = nullptr;
+      if (const int rc = git_odb_read(&object, odb.get(), &id); rc < 0) {
+        return Error{"cannot read " + std::string(git_oid_tostr_s(&id)) + " to merge it: " + git_error_text(rc)};
+      }
+      const std::string_view raw(static_cast<const char *>(git_odb_object_data(object)), git_odb_object_size(object));
+      auto added = writer.add(id, raw, git_odb_object_type(object));
+      git_odb_object_free(object);
+      if (!added) return added.error();
+      ids.push_back(id);
     }
   }
-  git_packbuilder *raw = nullptr;
-  if (const int rc = git_packbuilder_new(&raw, repo); rc < 0) {
-    return Error{"cannot start a pack: " + git_error_text(rc)};
-  }
-  const PackBuilderPtr builder(raw);
-  for (const auto &id : ids) {
-    if (const int rc = git_packbuilder_insert(builder.get(), &id, nullptr); rc < 0) {
-      return Error{"cannot pack " + std::string(git_oid_tostr_s(&id)) + ": " + git_error_text(rc)};
-    }
-  }
-  // With fsync of the git directory on, libgit2 makes the pack and its index durable here.
-  if (const int rc = git_packbuilder_write(builder.get(), nullptr, 0, nullptr, nullptr); rc < 0) {
-    return Error{"cannot write the merged pack: " + git_error_text(rc)};
-  }
+  auto written = writer.finish();
+  if (!written) return Error{"cannot write the merged pack: " + written.error().message};
+  const std::filesystem::path merged_index = *written;
+  writer.discard();
 
   // Only a pack that holds every object lets the merged ones go.
-  const auto merged_index = pack_dir / ("pack-" + std::string(git_packbuilder_name(builder.get())) + ".idx");
   auto opened = open_pack(merged_index);
   if (!opened) return opened.error();
   git_odb_backend *merged = opened->get();

@@ -1,5 +1,7 @@
 #include "service.hpp"
 
+#include <malloc.h>
+
 #include <unistd.h>
 
 #include <condition_variable>
@@ -197,6 +199,9 @@ void Service::run(std::stop_token stop) {
     log::info("pass finished in " + std::to_string(static_cast<long>(took.count() * 1000)) + " ms: " + summary);
     m_supervisor.status(summary);
     ping_watchdog_if_due();
+    // A pass frees what it allocated, but glibc keeps freed memory (and thread arenas) mapped:
+    // hand it back, so a daemon that runs for months stays at its working size.
+    ::malloc_trim(0);
     wait_for_next_pass(next, stop);
   }
   m_supervisor.stopping();

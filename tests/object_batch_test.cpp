@@ -179,3 +179,32 @@ TEST_F(ObjectBatchTest, BigTreesAreStoredAsShortDeltaChainsAndReadBack) {
   }
   EXPECT_EQ(deepest, 120);
 }
+
+TEST_F(ObjectBatchTest, AnUnfinishedPackOfADeadProcessIsRemoved) {
+  commit("packed\n");
+  const auto pack_dir = m_dir / "repo/.git/objects/pack";
+  std::filesystem::create_directories(pack_dir);
+  test::write_text(pack_dir / "tmp_pack_tasksync_Ab12Cd", "PACK, cut short by a crash");
+  test::write_text(pack_dir / "tmp_pack_someone_else", "another tool's");
+  ObjectBatch::remove_leftovers(m_repo.get());
+  EXPECT_FALSE(std::filesystem::exists(pack_dir / "tmp_pack_tasksync_Ab12Cd"));
+  EXPECT_TRUE(std::filesystem::exists(pack_dir / "tmp_pack_someone_else"));
+  EXPECT_EQ(test::git(path(), {"rev-list", "--count", "HEAD"}).out, "1\n");
+}
+
+TEST_F(ObjectBatchTest, DiscardRemovesTheUnfinishedPack) {
+  auto batch = ObjectBatch::attach(m_repo.get());
+  ASSERT_TRUE(batch.ok());
+  commit("never recorded\n");
+  const auto pack_dir = m_dir / "repo/.git/objects/pack";
+  const auto unfinished = [&] {
+    std::size_t count = 0;
+    for (const auto &entry : std::filesystem::directory_iterator(pack_dir)) {
+      count += entry.path().filename().string().starts_with("tmp_pack_tasksync_");
+    }
+    return count;
+  };
+  EXPECT_EQ(unfinished(), 1u);
+  batch->discard();
+  EXPECT_EQ(unfinished(), 0u);
+}

@@ -1,0 +1,123 @@
+#include "pack_writer.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "git_handles.hpp"
+#include "object_id.hpp"
+#include "process.hpp"
+#include "tasks_tree.hpp"
+#include "temp_dir.hpp"
+
+using namespace tasksync;
+
+namespace {
+
+class PackWriterTest : public ::testing::Test {
+protected:
+  PackWriterTest() {
+    ensure_libgit2();
+    git_repository *raw = nullptr;
+    EXPECT_EQ(git_repository_init(&raw, repo().c_str(), 0), 0);
+    git_repository_free(raw);
+  }
+
+  std::string repo() const { return (m_dir / "repo").string(); }
+  std::filesystem::path pack_dir() const { return m_dir / "repo/.git/objects/pack"; }
+
+  std::vector<std::filesystem::path> files(const std::string &prefix) const {
+    std::vector<std::filesystem::path> found;
+    for (const auto &entry : std::filesystem::directory_iterator(pack_dir())) {
+      if (entry.path().filename().string().starts_with(prefix)) found.push_back(entry.path());
+    }
+    return found;
+  }
+
+  test::TempDir m_dir;
+};
+
+// A blob and 150 trees, each one entry bigger than the one before, as an import makes them.
+struct History {
+  git_oid blob;
+  std::string blob_data = "// a task\n";
+  std::vector<std::pair<git_oid, std::string>> trees;
+};
+
+History history() {
+  History made;
+  made.blob = object_id(GIT_OBJECT_BLOB, made.blob_data);
+  TasksTree tree = std::move(TasksTree::parse("").value());
+  for (int i = 0; i < 150; ++i) {
+    tree.set("task-" + std::to_string((i * 7919) % 1000), GIT_FILEMODE_BLOB, made.blob);
+    made.trees.emplace_back(tree.id(), tree.raw());
+  }
+  return made;
+}
+
+} // namespace
+
+TEST_F(PackWriterTest, WritesAPackAndIndexThatGitReads) {
+  const History made = history();
+  PackWriter writer(pack_dir());
+  ASSERT_TRUE(writer.add(made.blob, made.blob_data, GIT_OBJECT_BLOB).ok());
+  for (const auto &[id, raw] : made.trees) ASSERT_TRUE(writer.add(id, raw, GIT_OBJECT_TREE).ok());
+  ASSERT_TRUE(writer.add(made.blob, made.blob_data, GIT_OBJECT_BLOB).ok()); // once is enough
+  EXPECT_EQ(writer.objects(), 151u);
+  EXPECT_EQ(files("tmp_pack_tasksync_").size(), 1u);
+  const auto header = writer.header(made.trees[10].first);
+  ASSERT_TRUE(header.has_value());
+  EXPECT_EQ(header->type, GIT_OBJECT_TREE);
+  EXPECT_EQ(header->size, made.trees[10].second.size());
+  EXPECT_FALSE(writer.header(object_id(GIT_OBJECT_BLOB, "absent")).has_value());
+  // 150 trees of up to 6 KB stored whole would take over 400 KB.
+  EXPECT_LT(writer.bytes(), 60'000u);
+
+  auto index = writer.finish();
+  ASSERT_TRUE(index.ok()) << index.error().message;
+  writer.discard();
+  EXPECT_TRUE(files("tmp_pack_tasksync_").empty());
+  EXPECT_TRUE(std::filesystem::exists(*index));
+  const auto verified = test::git(repo(), {"verify-pack", "-v", index->string()});
+  ASSERT_EQ(verified.exit_code, 0) << verified.err;
+  EXPECT_NE(verified.out.find("chain length = "), std::string::npos) << "the trees are deltas";
+  EXPECT_EQ(test::git(repo(), {"cat-file", "-s", git_oid_tostr_s(&made.trees[149].first)}).out,
+            std::to_string(made.trees[149].second.size()) + "\n");
+  const std::string listing = test::git(repo(), {"ls-tree", git_oid_tostr_s(&made.trees[99].first)}).out;
+  EXPECT_EQ(std::count(listing.begin(), listing.end(), '\n'), 100);
+}
+
+TEST_F(PackWriterTest, ReadsBackWhatItWroteBeforeTheEnd) {
+  const History made = history();
+  PackWriter writer(pack_dir());
+  ASSERT_TRUE(writer.add(made.blob, made.blob_data, GIT_OBJECT_BLOB).ok());
+  for (const auto &[id, raw] : made.trees) ASSERT_TRUE(writer.add(id, raw, GIT_OBJECT_TREE).ok());
+  // Through the file and a chain of deltas, and from memory.
+  for (const std::size_t i : {0u, 1u, 75u, 148u, 149u}) {
+    auto read = writer.read(made.trees[i].first);
+    ASSERT_TRUE(read.ok()) << read.error().message;
+    EXPECT_EQ(*read, made.trees[i].second) << i;
+  }
+  EXPECT_EQ(writer.read(made.blob).value(), made.blob_data);
+}
+
+TEST_F(PackWriterTest, AnUnfinishedPackLeavesNothingBehind) {
+  const History made = history();
+  {
+    PackWriter writer(pack_dir());
+    ASSERT_TRUE(writer.add(made.blob, made.blob_data, GIT_OBJECT_BLOB).ok());
+    EXPECT_EQ(files("tmp_pack_tasksync_").size(), 1u);
+    writer.discard();
+    EXPECT_TRUE(files("tmp_pack_tasksync_").empty());
+    ASSERT_TRUE(writer.add(made.blob, made.blob_data, GIT_OBJECT_BLOB).ok()); // a new pack
+    EXPECT_EQ(files("tmp_pack_tasksync_").size(), 1u);
+  }
+  EXPECT_TRUE(files("tmp_pack_tasksync_").empty()) << "the destructor removes it";
+  EXPECT_TRUE(files("pack-").empty());
+
+  test::write_text(pack_dir() / "tmp_pack_tasksync_Ab12Cd", "PACK, cut short by a crash");
+  test::write_text(pack_dir() / "tmp_pack_someone_else", "another tool's");
+  PackWriter::remove_leftovers(pack_dir());
+  EXPECT_FALSE(std::filesystem::exists(pack_dir() / "tmp_pack_tasksync_Ab12Cd"));
+  EXPECT_TRUE(std::filesystem::exists(pack_dir() / "tmp_pack_someone_else"));
+}

@@ -159,6 +159,7 @@ struct PackWriter::State {
   std::size_t recent_bytes = 0;
   std::optional<git_oid> last_big_tree; // the base for the next big tree's delta
   std::string last_big_tree_data;
+  std::optional<Error> failure; // a write failed: only drop() makes the writer usable again
 
   ~State() { drop(); }
 
@@ -177,14 +178,20 @@ struct PackWriter::State {
     recent_bytes = 0;
     last_big_tree.reset();
     last_big_tree_data.clear();
+    failure.reset();
   }
 
   Result<void> flush() {
+    if (failure) return *failure;
     std::string_view rest = buffer;
     while (!rest.empty()) {
       const ssize_t written = ::write(fd, rest.data(), rest.size());
       if (written < 0 && errno == EINTR) continue;
-      if (written < 0) return os_error("cannot write", temp_path);
+      if (written < 0) {
+        // Part of the buffer may be in the file: the pack can only be thrown away now.
+        failure = os_error("cannot write", temp_path);
+        return *failure;
+      }
       rest.remove_prefix(static_cast<std::size_t>(written));
     }
     buffer.clear();
@@ -217,6 +224,7 @@ struct PackWriter::State {
   }
 
   Result<void> add(const git_oid &id, std::string_view raw, git_object_t type) {
+    if (failure) return *failure;
     if (fd < 0) {
       if (auto started = start(); !started) return started;
     }
@@ -378,7 +386,10 @@ struct PackWriter::State {
     // The index names the pack to readers, so the pack goes in place first.
     if (::rename(temp_path.c_str(), (base + ".pack").c_str()) != 0) return os_error("cannot rename", temp_path);
     temp_path.clear();
-    if (auto written = write_file_atomically(base + ".idx", index(checksum)); !written) return written.error();
+    if (auto written = write_file_atomically(base + ".idx", index(checksum)); !written) {
+      ::unlink((base + ".pack").c_str()); // a pack without its index is invisible: do not leave it
+      return written.error();
+    }
     ::chmod((base + ".idx").c_str(), 0444);
     return std::filesystem::path(base + ".idx");
   }

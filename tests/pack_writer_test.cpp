@@ -1,8 +1,11 @@
 #include "pack_writer.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/mount.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 #include "git_handles.hpp"
 #include "object_id.hpp"
@@ -120,4 +123,41 @@ TEST_F(PackWriterTest, AnUnfinishedPackLeavesNothingBehind) {
   PackWriter::remove_leftovers(pack_dir());
   EXPECT_FALSE(std::filesystem::exists(pack_dir() / "tmp_pack_tasksync_Ab12Cd"));
   EXPECT_TRUE(std::filesystem::exists(pack_dir() / "tmp_pack_someone_else"));
+}
+
+TEST_F(PackWriterTest, AFailedWriteSpoilsThePackInsteadOfCorruptingIt) {
+  const auto small = m_dir / "small";
+  std::filesystem::create_directories(small);
+  if (::mount("tmpfs", small.c_str(), "tmpfs", 0, "size=2m") != 0) {
+    GTEST_SKIP() << "cannot mount a tmpfs: " << std::strerror(errno) << " (the test needs root)";
+  }
+  struct Unmount {
+    std::filesystem::path where;
+    ~Unmount() { ::umount2(where.c_str(), MNT_DETACH); }
+  } unmount{small};
+  test::write_text(small / "filler", std::string(1536 * 1024, 'x')); // leaves about 512 KB
+  PackWriter writer(small);
+  // 1.2 MB of incompressible blobs: the first write of the buffer stops part-way.
+  std::uint64_t state = 88172645463325252u;
+  Result<void> added;
+  for (int i = 0; i < 20 && added.ok(); ++i) {
+    std::string blob(64 * 1024, '\0');
+    for (char &c : blob) {
+      state ^= state << 13, state ^= state >> 7, state ^= state << 17;
+      c = static_cast<char>(state >> 56);
+    }
+    added = writer.add(object_id(GIT_OBJECT_BLOB, blob), blob, GIT_OBJECT_BLOB);
+  }
+  ASSERT_FALSE(added.ok());
+  EXPECT_NE(added.error().message.find("No space left on device"), std::string::npos) << added.error().message;
+  // Room again: the half-written pack must still not be completed.
+  std::filesystem::remove(small / "filler");
+  auto finished = writer.finish();
+  ASSERT_FALSE(finished.ok()) << "a pack with a torn write in it was completed";
+  EXPECT_FALSE(writer.add(object_id(GIT_OBJECT_BLOB, "more"), "more", GIT_OBJECT_BLOB).ok());
+  writer.discard();
+  EXPECT_TRUE(std::filesystem::is_empty(small)) << "nothing left behind";
+  // After discard() the writer starts over.
+  EXPECT_TRUE(writer.add(object_id(GIT_OBJECT_BLOB, "again"), "again", GIT_OBJECT_BLOB).ok());
+  EXPECT_TRUE(writer.finish().ok());
 }

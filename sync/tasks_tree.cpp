@@ -1,6 +1,7 @@
 #include "tasks_tree.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 
@@ -37,12 +38,14 @@ Result<TasksTree> TasksTree::parse(std::string raw) {
 }
 
 TasksTree::Entry TasksTree::at(std::size_t index) const {
-  const std::size_t at = m_offsets[index];
-  const std::size_t space = m_raw.find(' ', at);
-  const std::size_t nul = m_raw.find('\0', space);
-  Entry entry{std::string_view(m_raw).substr(space + 1, nul - space - 1),
-              static_cast<git_filemode_t>(std::stoul(m_raw.substr(at, space - at), nullptr, 8)), {}};
-  std::memcpy(entry.id.id, m_raw.data() + nul + 1, GIT_OID_RAWSZ);
+  const std::string_view raw = m_raw;
+  const std::size_t start = m_offsets[index];
+  const std::size_t space = raw.find(' ', start);
+  const std::size_t nul = raw.find('\0', space);
+  unsigned mode = 0;
+  std::from_chars(raw.data() + start, raw.data() + space, mode, 8);
+  Entry entry{raw.substr(space + 1, nul - space - 1), static_cast<git_filemode_t>(mode), {}};
+  std::memcpy(entry.id.id, raw.data() + nul + 1, GIT_OID_RAWSZ);
   return entry;
 }
 
@@ -51,12 +54,8 @@ std::size_t TasksTree::lower_bound(std::string_view name, bool directory) const 
   std::size_t high = m_offsets.size();
   while (low < high) {
     const std::size_t middle = low + (high - low) / 2;
-    const std::size_t at = m_offsets[middle];
-    const std::size_t space = m_raw.find(' ', at);
-    const std::size_t nul = m_raw.find('\0', space);
-    const bool is_directory = m_raw.compare(at, space - at, "40000") == 0;
-    const std::string_view entry_name = std::string_view(m_raw).substr(space + 1, nul - space - 1);
-    if (compare(entry_name, is_directory, name, directory) < 0) low = middle + 1;
+    const Entry entry = at(middle);
+    if (compare(entry.name, entry.mode == GIT_FILEMODE_TREE, name, directory) < 0) low = middle + 1;
     else high = middle;
   }
   return low;

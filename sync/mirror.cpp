@@ -456,19 +456,11 @@ Result<std::vector<std::string>> Mirror::mirrored_tasks() const {
   if (!*head) return ids;
   auto tree = tree_of(*head);
   if (!tree) return tree.error();
-  git_tree_entry *raw = nullptr;
-  const int rc = git_tree_entry_bypath(&raw, tree->get(), "tasks");
-  if (rc == GIT_ENOTFOUND) return ids;
-  if (rc < 0) return git_failure("cannot read tasks/ in HEAD", rc);
-  const TreeEntryPtr entry(raw);
-  git_tree *tasks = nullptr;
-  if (const int lookup = git_tree_lookup(&tasks, m_repo.get(), git_tree_entry_id(entry.get())); lookup < 0) {
-    return git_failure("cannot read tasks/ in HEAD", lookup);
-  }
-  const TreePtr owned(tasks);
-  for (std::size_t i = 0; i < git_tree_entrycount(tasks); ++i) {
-    const git_tree_entry *child = git_tree_entry_byindex(tasks, i);
-    if (git_tree_entry_type(child) == GIT_OBJECT_TREE) ids.emplace_back(git_tree_entry_name(child));
+  auto tasks = tasks_tree(tree->get());
+  if (!tasks) return tasks.error();
+  for (std::size_t i = 0; i < (*tasks)->size(); ++i) {
+    const TasksTree::Entry entry = (*tasks)->at(i);
+    if (entry.mode == GIT_FILEMODE_TREE) ids.emplace_back(entry.name);
   }
   return ids;
 }

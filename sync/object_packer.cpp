@@ -71,7 +71,14 @@ Result<OdbBackendPtr> open_pack(const std::filesystem::path &index) {
 struct Pack {
   std::filesystem::path index;
   std::uint32_t objects = 0;
+  std::filesystem::file_time_type written; // of the .pack, read for the packs to merge
 };
+
+// A big-endian 32-bit number, as pack files and their indexes store them.
+std::uint32_t read_be32(const void *at) {
+  const auto *bytes = static_cast<const unsigned char *>(at);
+  return std::uint32_t{bytes[0]} << 24 | std::uint32_t{bytes[1]} << 16 | std::uint32_t{bytes[2]} << 8 | bytes[3];
+}
 
 // The object count in a pack's header ("PACK", version, count, big-endian), without reading on.
 std::optional<std::uint32_t> pack_object_count(const std::filesystem::path &pack) {
@@ -80,7 +87,7 @@ std::optional<std::uint32_t> pack_object_count(const std::filesystem::path &pack
   if (!in.read(reinterpret_cast<char *>(header), sizeof header) || std::memcmp(header, "PACK", 4) != 0) {
     return std::nullopt;
   }
-  return std::uint32_t{header[8]} << 24 | std::uint32_t{header[9]} << 16 | std::uint32_t{header[10]} << 8 | header[11];
+  return read_be32(header + 8);
 }
 
 // The packs that may be merged, smallest first: each pack-*.idx with its .pack and no .keep.
@@ -96,7 +103,7 @@ std::vector<Pack> mergeable_packs(const std::filesystem::path &pack_dir) {
       continue;
     }
     const auto objects = pack_object_count(std::filesystem::path(index).replace_extension(".pack"));
-    if (objects) packs.push_back({index, *objects});
+    if (objects) packs.push_back({index, *objects, {}});
   }
   std::sort(packs.begin(), packs.end(),
             [](const Pack &a, const Pack &b) { return std::tie(a.objects, a.index) < std::tie(b.objects, b.index); });
@@ -131,10 +138,7 @@ void remove_pack(const std::filesystem::path &index) {
 Result<std::vector<git_oid>> objects_in_write_order(const std::filesystem::path &index) {
   std::ifstream in(index, std::ios::binary);
   const std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const auto be32 = [&](std::size_t at) {
-    const auto *bytes = reinterpret_cast<const unsigned char *>(data.data() + at);
-    return std::uint32_t{bytes[0]} << 24 | std::uint32_t{bytes[1]} << 16 | std::uint32_t{bytes[2]} << 8 | bytes[3];
-  };
+  const auto be32 = [&](std::size_t at) { return read_be32(data.data() + at); };
   constexpr std::size_t kFanout = 8;
   if (data.size() < kFanout + 256 * 4 || data.compare(0, 4, "\377tOc") != 0 || be32(4) != 2) {
     return Error{index.string() + ": not a version 2 pack index"};
@@ -208,12 +212,12 @@ Result<std::size_t> consolidate_packs(git_repository *repo, std::size_t max_pack
 
   // Oldest pack first, each in the order it was written: the tasks/ trees of one pass after
   // another follow each other, and the writer stores them as small deltas.
-  std::sort(packs.begin(), packs.end(), [](const Pack &a, const Pack &b) {
+  for (Pack &pack : packs) {
     std::error_code ignored;
-    const auto a_time = std::filesystem::last_write_time(std::filesystem::path(a.index).replace_extension(".pack"), ignored);
-    const auto b_time = std::filesystem::last_write_time(std::filesystem::path(b.index).replace_extension(".pack"), ignored);
-    return std::tie(a_time, a.index) < std::tie(b_time, b.index);
-  });
+    pack.written = std::filesystem::last_write_time(std::filesystem::path(pack.index).replace_extension(".pack"), ignored);
+  }
+  std::sort(packs.begin(), packs.end(),
+            [](const Pack &a, const Pack &b) { return std::tie(a.written, a.index) < std::tie(b.written, b.index); });
   git_odb *odb_raw = nullptr;
   if (const int rc = git_repository_odb(&odb_raw, repo); rc < 0) {
     return Error{"cannot open the object database: " + git_error_text(rc)};

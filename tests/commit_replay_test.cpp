@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "git_repository.hpp"
 #include "process.hpp"
 #include "temp_dir.hpp"
 
@@ -11,12 +12,7 @@ namespace {
 
 class CommitReplayTest : public ::testing::Test {
 protected:
-  CommitReplayTest() {
-    ensure_libgit2();
-    git_repository *raw = nullptr;
-    EXPECT_EQ(git_repository_init(&raw, path().c_str(), 0), 0);
-    m_repo.reset(raw);
-  }
+  CommitReplayTest() : m_repo(test::init_repository(path())) {}
 
   std::string path() const { return (m_dir / "repo").string(); }
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "git_handles.hpp"
+#include "git_repository.hpp"
 #include "process.hpp"
 #include "temp_dir.hpp"
 
@@ -14,12 +15,7 @@ namespace {
 
 class ObjectBatchTest : public ::testing::Test {
 protected:
-  ObjectBatchTest() {
-    ensure_libgit2();
-    git_repository *raw = nullptr;
-    EXPECT_EQ(git_repository_init(&raw, path().c_str(), 0), 0);
-    m_repo.reset(raw);
-  }
+  ObjectBatchTest() : m_repo(test::init_repository(path())) {}
 
   std::string path() const { return (m_dir / "repo").string(); }
 

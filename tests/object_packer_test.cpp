@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "git_handles.hpp"
+#include "git_repository.hpp"
 #include "process.hpp"
 #include "temp_dir.hpp"
 
@@ -27,13 +28,9 @@ std::string count_objects(const std::string &repo, const std::string &key) {
 // A fresh repository whose history is made with plain libgit2, so that every object starts loose.
 class TestRepo {
 public:
-  TestRepo() {
-    ensure_libgit2();
-    git_repository *repo = nullptr;
-    EXPECT_EQ(git_repository_init(&repo, path().c_str(), 0), 0);
-    m_repo.reset(repo);
+  TestRepo() : m_repo(test::init_repository(path())) {
     git_treebuilder *tree = nullptr;
-    EXPECT_EQ(git_treebuilder_new(&tree, repo, nullptr), 0);
+    EXPECT_EQ(git_treebuilder_new(&tree, m_repo.get(), nullptr), 0);
     m_tree.reset(tree);
   }
 

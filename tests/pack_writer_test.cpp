@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "git_handles.hpp"
+#include "git_repository.hpp"
 #include "object_id.hpp"
 #include "process.hpp"
 #include "tasks_tree.hpp"
@@ -19,12 +20,7 @@ namespace {
 
 class PackWriterTest : public ::testing::Test {
 protected:
-  PackWriterTest() {
-    ensure_libgit2();
-    git_repository *raw = nullptr;
-    EXPECT_EQ(git_repository_init(&raw, repo().c_str(), 0), 0);
-    git_repository_free(raw);
-  }
+  PackWriterTest() { test::init_repository(repo()); }
 
   std::string repo() const { return (m_dir / "repo").string(); }
   std::filesystem::path pack_dir() const { return m_dir / "repo/.git/objects/pack"; }

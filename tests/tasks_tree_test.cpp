@@ -5,6 +5,7 @@
 #include <random>
 
 #include "git_handles.hpp"
+#include "git_repository.hpp"
 #include "temp_dir.hpp"
 
 using namespace tasksync;
@@ -13,12 +14,7 @@ namespace {
 
 class TasksTreeTest : public ::testing::Test {
 protected:
-  TasksTreeTest() {
-    ensure_libgit2();
-    git_repository *raw = nullptr;
-    EXPECT_EQ(git_repository_init(&raw, (m_dir / "repo").c_str(), 1), 0);
-    m_repo.reset(raw);
-  }
+  TasksTreeTest() : m_repo(test::init_repository(m_dir / "repo", true)) {}
 
   // What libgit2 writes for the same entries: the reference for bytes and order.
   std::string libgit2_raw(git_treebuilder *builder) {

@@ -8,29 +8,16 @@
 #include <cstring>
 #include <string>
 
+#include "file_descriptor.hpp"
+
 namespace tasksync {
 namespace {
-
-// Closes a file descriptor once.
-class FileDescriptor {
-public:
-  explicit FileDescriptor(int fd) : m_fd(fd) {}
-  FileDescriptor(const FileDescriptor &) = delete;
-  FileDescriptor &operator=(const FileDescriptor &) = delete;
-  ~FileDescriptor() {
-    if (m_fd >= 0) ::close(m_fd);
-  }
-  int get() const { return m_fd; }
-  // Closes now, reporting the error that a deferred close would hide.
-  int close() { return ::close(std::exchange(m_fd, -1)); }
-
-private:
-  int m_fd;
-};
 
 Error os_error(const std::string &what, const std::filesystem::path &path) {
   return Error{what + " " + path.string() + ": " + std::strerror(errno)};
 }
+
+} // namespace
 
 Result<void> write_all(int fd, std::string_view content, const std::filesystem::path &path) {
   while (!content.empty()) {
@@ -43,8 +30,6 @@ Result<void> write_all(int fd, std::string_view content, const std::filesystem::
   }
   return {};
 }
-
-} // namespace
 
 Result<void> sync_directory(const std::filesystem::path &dir) {
   FileDescriptor fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));

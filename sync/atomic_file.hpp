@@ -13,6 +13,9 @@ enum class Durability {
   page_cache, // every reader sees it at once; for files rebuilt from elsewhere after a crash
 };
 
+// Writes all of `content` to `fd` (retrying short writes); `path` names the file in the error.
+Result<void> write_all(int fd, std::string_view content, const std::filesystem::path &path);
+
 // Replaces `file` with `content` (mode 0644) through a temporary file in the same directory
 // and a rename: readers see the old bytes or the new, never a mix.
 Result<void> write_file_atomically(const std::filesystem::path &file, std::string_view content,

@@ -170,4 +170,11 @@ Result<std::optional<git_oid>> replay_commit(git_repository *repo, const git_oid
   return std::optional<git_oid>(result);
 }
 
+bool checkout_follows(git_repository *repo, const std::string &branch_ref) {
+  git_reference *raw = nullptr;
+  if (git_reference_lookup(&raw, repo, "HEAD") < 0) return false;
+  const ReferencePtr head(raw);
+  return git_reference_type(raw) == GIT_REFERENCE_SYMBOLIC && branch_ref == git_reference_symbolic_target(raw);
+}
+
 } // namespace tasksync

@@ -10,11 +10,11 @@
 #include <set>
 #include <thread>
 
-#include "atomic_file.hpp"
 #include "commit_replay.hpp"
 #include "log.hpp"
 #include "object_packer.hpp"
 #include "object_id.hpp"
+#include "work_tree.hpp"
 
 namespace tasksync {
 namespace {
@@ -72,20 +72,11 @@ Result<Mirror> Mirror::open(const RepoSettings &settings, Access access) {
   }
   const ReferencePtr head(head_raw);
   const std::string wanted = branch_ref(settings);
-  if (git_reference_type(head.get()) != GIT_REFERENCE_SYMBOLIC) {
-    return Error{"repository " + path + ": HEAD is detached; check out " + settings.branch + " first"};
-  }
-  const std::string current = git_reference_symbolic_target(head.get());
-  if (current != wanted) {
-    // An unborn HEAD (fresh `git init` with another default branch) holds nothing to lose.
-    if (git_repository_head_unborn(repo.get()) != 1) {
-      return Error{"repository " + path + ": HEAD is on " + current + " but repo.branch is " + settings.branch +
-                   "; check out " + settings.branch + " or change repo.branch"};
-    }
-    if (access == Access::read_write) {
-      if (const int rc = git_repository_set_head(repo.get(), wanted.c_str()); rc < 0) {
-        return git_failure("repository " + path + ": cannot point HEAD at " + wanted, rc);
-      }
+  // An unborn HEAD (fresh `git init` with another default branch) holds nothing to lose.
+  if (git_reference_type(head.get()) == GIT_REFERENCE_SYMBOLIC && git_reference_symbolic_target(head.get()) != wanted &&
+      git_repository_head_unborn(repo.get()) == 1 && access == Access::read_write) {
+    if (const int rc = git_repository_set_head(repo.get(), wanted.c_str()); rc < 0) {
+      return git_failure("repository " + path + ": cannot point HEAD at " + wanted, rc);
     }
   }
   Mirror mirror(settings, std::move(repo), std::move(work_tree));
@@ -97,6 +88,10 @@ Result<Mirror> Mirror::open(const RepoSettings &settings, Access access) {
     auto batch = ObjectBatch::attach(mirror.m_repo.get());
     if (!batch) return Error{"repository " + path + ": " + batch.error().message};
     mirror.m_batch.emplace(*batch);
+    auto files = WorkTree::open(mirror.m_work_tree);
+    if (!files) return Error{"repository " + path + ": " + files.error().message};
+    mirror.m_files.emplace(std::move(*files));
+    if (!mirror.checkout_on_branch()) return mirror;
     if (auto rebuilt = mirror.rebuild_index_if_lost(); !rebuilt) {
       return Error{"repository " + path + ": cannot rebuild the index: " + rebuilt.error().message};
     }
@@ -105,6 +100,28 @@ Result<Mirror> Mirror::open(const RepoSettings &settings, Access access) {
     }
   }
   return mirror;
+}
+
+bool Mirror::checkout_on_branch() {
+  if (m_on_branch) return *m_on_branch;
+  m_on_branch = checkout_follows(m_repo.get(), branch_ref(m_settings));
+  if (*m_on_branch == m_told_other_checkout) {
+    if (m_told_other_checkout) {
+      log::info("repository: " + branch_ref(m_settings) + " is checked out again; tasksync updates its work tree and index");
+    } else {
+      git_reference *raw = nullptr;
+      std::string checked_out = "a detached HEAD";
+      if (git_reference_lookup(&raw, m_repo.get(), "HEAD") == 0) {
+        const ReferencePtr head(raw);
+        if (git_reference_type(raw) == GIT_REFERENCE_SYMBOLIC) checked_out = git_reference_symbolic_target(raw);
+      }
+      log::warning("repository: " + checked_out + " is checked out, not " + branch_ref(m_settings) +
+                   ": tasksync commits to " + branch_ref(m_settings) +
+                   " without touching the work tree or index until it is checked out again");
+    }
+    m_told_other_checkout = !*m_on_branch;
+  }
+  return *m_on_branch;
 }
 
 Result<void> Mirror::rebuild_index_if_lost() {
@@ -260,13 +277,11 @@ Result<void> Mirror::add_index_differences(const git_tree *head_tree, git_index 
 }
 
 Result<void> Mirror::restore_path(const git_tree *head_tree, git_index *index, const std::string &path) {
-  const std::filesystem::path file = m_work_tree / path;
   git_tree_entry *raw = nullptr;
   const int rc = git_tree_entry_bypath(&raw, head_tree, path.c_str());
   if (rc == GIT_ENOTFOUND) {
     log::warning("repository: removing " + path + ": tasks/ holds only what the API sent, and HEAD does not have it");
-    if (auto removed = remove_file(file, Durability::page_cache); !removed) return removed.error();
-    ::rmdir(file.parent_path().c_str()); // only succeeds when the directory is now empty
+    if (auto removed = m_files->remove(path); !removed) return removed.error();
     const int removed = git_index_remove(index, path.c_str(), 0);
     if (removed < 0 && removed != GIT_ENOTFOUND) return git_failure("cannot unindex " + path, removed);
     return {};
@@ -274,11 +289,14 @@ Result<void> Mirror::restore_path(const git_tree *head_tree, git_index *index, c
   if (rc < 0) return git_failure("cannot read " + path + " in HEAD", rc);
   const TreeEntryPtr entry(raw);
   const git_oid *head_id = git_tree_entry_id(entry.get());
-  git_oid on_disk;
-  if (git_odb_hashfile(&on_disk, file.c_str(), GIT_OBJECT_BLOB) == 0 && git_oid_equal(&on_disk, head_id)) {
-    // Only the index is behind (a crash between commit and index write): no file to rewrite.
-    log::info("repository: re-indexing " + path + " (the index was behind HEAD)");
-    return add_to_index(index, path, *head_id);
+  auto on_disk = m_files->read_regular(path);
+  if (!on_disk) return on_disk.error();
+  if (*on_disk) {
+    if (const git_oid id = object_id(GIT_OBJECT_BLOB, **on_disk); git_oid_equal(&id, head_id)) {
+      // Only the index is behind (a crash between commit and index write): no file to rewrite.
+      log::info("repository: re-indexing " + path + " (the index was behind HEAD)");
+      return add_to_index(index, path, *head_id);
+    }
   }
   git_blob *blob_raw = nullptr;
   if (const int lookup = git_blob_lookup(&blob_raw, m_repo.get(), head_id); lookup < 0) {
@@ -286,11 +304,9 @@ Result<void> Mirror::restore_path(const git_tree *head_tree, git_index *index, c
   }
   const BlobPtr blob(blob_raw);
   log::warning("repository: restoring " + path + " to the version in HEAD (it differed in the work tree or index)");
-  std::error_code error;
-  std::filesystem::create_directories(file.parent_path(), error);
   const std::string_view content(static_cast<const char *>(git_blob_rawcontent(blob.get())),
                                  static_cast<std::size_t>(git_blob_rawsize(blob.get())));
-  if (auto written = write_file_atomically(file, content, Durability::page_cache); !written) return written.error();
+  if (auto written = m_files->write_file(path, content); !written) return written.error();
   return add_to_index(index, path, *head_id);
 }
 
@@ -482,7 +498,10 @@ Result<Mirror::Applied> Mirror::apply(const std::optional<Snapshot> &desired, co
   if (!tree_id) return tree_id.error();
   // Work tree before the branch: if recording fails, the files are put back to HEAD; a crash
   // leaves files HEAD lacks, which the next start restores.
-  if (auto written = update_work_tree(task_dir, desired, *state); !written) return written.error();
+  const bool on_branch = checkout_on_branch();
+  if (on_branch) {
+    if (auto written = update_work_tree(task_dir, desired, *state); !written) return written.error();
+  }
   auto commit_id = write_commit(*state, *tree_id, info);
   if (!commit_id) return commit_id.error();
   if (m_pending.empty()) {
@@ -490,7 +509,7 @@ Result<Mirror::Applied> Mirror::apply(const std::optional<Snapshot> &desired, co
     if (state->head) m_pending_base = *git_commit_id(state->head->get());
   }
   m_pending.push_back({info.task_id, *commit_id});
-  if (auto indexed = update_index(task_dir, *state); !indexed) {
+  if (auto indexed = on_branch ? update_index(task_dir, *state) : Result<void>{}; !indexed) {
     return Error{"committed " + std::string(git_oid_tostr_s(&*commit_id)) +
                  " but could not update the index: " + indexed.error().message};
   }
@@ -515,7 +534,7 @@ Result<void> Mirror::record_commits() {
     const int rc = move_branch();
     if (rc == 0) {
       m_pending.clear();
-      return {};
+      break;
     }
     failure = "cannot move " + branch_ref(m_settings) + ": " + git_error_text(rc);
     if (rc == GIT_EMODIFIED || rc == GIT_EEXISTS) {
@@ -529,6 +548,7 @@ Result<void> Mirror::record_commits() {
     if (attempt == kAttempts - 1) remove_stale_ref_lock();
     std::this_thread::sleep_for(std::chrono::milliseconds(10 << attempt));
   }
+  m_batch->release_packs();
   if (m_pending.empty()) return {}; // replayed onto commits that already held the same
   // Nothing of the batch reached the branch: put tasks/ back to what HEAD holds.
   std::string tasks;
@@ -539,8 +559,10 @@ Result<void> Mirror::record_commits() {
   m_batch->discard();
   if (m_index) git_index_read(m_index.get(), 1);
   m_index_dirty = false;
-  if (auto restored = restore_tasks_to_head(); !restored) {
-    log::error("repository: cannot restore tasks/ to HEAD: " + restored.error().message);
+  if (checkout_on_branch()) {
+    if (auto restored = restore_tasks_to_head(); !restored) {
+      log::error("repository: cannot restore tasks/ to HEAD: " + restored.error().message);
+    }
   }
   return Error{"could not record " + std::to_string(lost) + (lost == 1 ? " commit" : " commits") + " (tasks " +
                tasks + "): " + failure + "; the next pass tries again"};
@@ -667,35 +689,20 @@ Result<git_oid> Mirror::write_commit(const TaskState &state, const git_oid &tree
 
 Result<void> Mirror::update_work_tree(const std::string &task_dir, const std::optional<Snapshot> &desired,
                                       const TaskState &state) {
-  const std::filesystem::path dir = m_work_tree / task_dir;
+  std::vector<WorkTree::File> files;
   if (desired) {
-    std::error_code error;
-    std::filesystem::create_directories(dir, error);
-    if (error) return Error{"cannot create " + dir.string() + ": " + error.message()};
     for (std::size_t i = 0; i < desired->files.size(); ++i) {
       const Entry &want = state.want[i];
       const auto have = find_named(state.have, want.name);
-      if (have != state.have.end() && git_oid_equal(&have->id, &want.id)) continue;
-      if (auto written = write_file_atomically(dir / want.name, desired->files[i].content, Durability::page_cache);
-          !written) {
-        return written.error();
-      }
+      const bool same = have != state.have.end() && git_oid_equal(&have->id, &want.id);
+      files.push_back({want.name, desired->files[i].content, !same});
     }
   }
+  std::vector<std::string> removed;
   for (const Entry &have : state.have) {
-    if (find_named(state.want, have.name) != state.want.end()) continue;
-    if (have.mode == GIT_FILEMODE_TREE) {
-      std::error_code error;
-      std::filesystem::remove_all(dir / have.name, error);
-      if (error) return Error{"cannot remove " + (dir / have.name).string() + ": " + error.message()};
-    } else if (auto removed = remove_file(dir / have.name, Durability::page_cache); !removed) {
-      return removed.error();
-    }
+    if (find_named(state.want, have.name) == state.want.end()) removed.push_back(have.name);
   }
-  if (state.want.empty() && ::rmdir(dir.c_str()) != 0 && errno != ENOENT && errno != ENOTEMPTY) {
-    return Error{"cannot remove " + dir.string() + ": " + std::strerror(errno)};
-  }
-  return {};
+  return m_files->update_directory(task_dir, files, removed);
 }
 
 Result<git_index *> Mirror::index() {
@@ -712,9 +719,9 @@ Result<git_index *> Mirror::index() {
 }
 
 Result<void> Mirror::add_to_index(git_index *index, const std::string &path, const git_oid &id) {
-  struct stat info {};
-  const std::string file = (m_work_tree / path).string();
-  if (::lstat(file.c_str(), &info) != 0) return Error{"cannot stat " + file + ": " + std::strerror(errno)};
+  const auto status = m_files->status(path);
+  if (!status || !S_ISREG(status->st_mode)) return Error{"cannot index " + path + ": it is not a regular file in the work tree"};
+  const struct stat &info = *status;
   // Real stat data lets `git status` trust the entry without rehashing the file.
   git_index_entry entry{};
   entry.ctime = {static_cast<int32_t>(info.st_ctim.tv_sec), static_cast<uint32_t>(info.st_ctim.tv_nsec)};
@@ -752,8 +759,11 @@ Result<void> Mirror::update_index(const std::string &task_dir, const TaskState &
 }
 
 Result<void> Mirror::finish_pass() {
-  if (auto recorded = record_commits(); !recorded) return recorded.error();
-  if (m_index_behind) {
+  auto recorded = record_commits();
+  const bool on_branch = checkout_on_branch();
+  m_on_branch.reset(); // the next pass looks at HEAD again
+  if (!recorded) return recorded.error();
+  if (m_index_behind && on_branch) {
     m_index_behind = false;
     if (auto restored = restore_tasks_to_head(); !restored) return restored.error();
   } else if (m_index_dirty) {

@@ -15,6 +15,7 @@
 #include "tasks_tree.hpp"
 #include "result.hpp"
 #include "unified_diff.hpp"
+#include "work_tree.hpp"
 
 namespace tasksync {
 
@@ -92,6 +93,9 @@ private:
 
   Mirror(RepoSettings settings, RepositoryPtr repo, std::filesystem::path work_tree);
 
+  // True when HEAD is on repo.branch, so the work tree and index are ours to update; asked once
+  // a pass, and logged once each time it changes.
+  bool checkout_on_branch();
   Result<TaskState> read_state(const std::string &task_id, const std::optional<Snapshot> &desired) const;
   Result<std::optional<CommitPtr>> head_commit() const;
   Result<TreePtr> tree_of(const std::optional<CommitPtr> &head) const;
@@ -122,6 +126,9 @@ private:
   std::optional<InstanceLock> m_lock; // held for read_write
   RepositoryPtr m_repo; // null: read-only view of a repository that does not exist yet
   std::filesystem::path m_work_tree;
+  std::optional<WorkTree> m_files; // the work tree, reached without following links; read_write
+  std::optional<bool> m_on_branch; // checkout_on_branch() of this pass, once asked
+  bool m_told_other_checkout = false; // the other checkout was logged
   IndexPtr m_index;
   bool m_index_dirty = false;
   bool m_index_behind = false; // a locked index could not be written: repair it next pass

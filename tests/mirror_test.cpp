@@ -179,15 +179,33 @@ TEST_F(MirrorTest, AdoptsAnEmptyDirectoryAndAnUnbornHead) {
   expect_clean();
 }
 
-TEST_F(MirrorTest, RefusesAHeadOnAnotherBranch) {
-  {
-    Mirror mirror = open();
-    apply(mirror, snapshot("v1"), info(kTask, "1"));
-  }
+TEST_F(MirrorTest, AnotherBranchCheckedOutIsLeftAloneWhileTheBranchGetsTheCommits) {
+  Mirror running = open();
+  apply(running, snapshot("v1"), info(kTask, "1"));
   ASSERT_EQ(test::run_process({"git", "-C", repo(), "checkout", "-q", "-b", "experiment"}).exit_code, 0);
-  auto mirror = Mirror::open(m_settings, Mirror::Access::read_write);
-  ASSERT_FALSE(mirror.ok());
-  EXPECT_NE(mirror.error().message.find("HEAD is on refs/heads/experiment but repo.branch is main"), std::string::npos);
+  const std::string index_before = test::read_text(m_settings.path / ".git/index");
+  // A pass of the mirror that was running, then a restart with the other branch still out.
+  EXPECT_EQ(apply(running, snapshot("v2"), info(kTask, "2")).kind, ChangeKind::updated);
+  Mirror restarted = [&] {
+    { Mirror gone = std::move(running); }
+    return open();
+  }();
+  EXPECT_EQ(apply(restarted, snapshot("b1"), info(kOther, "1")).kind, ChangeKind::added);
+
+  EXPECT_EQ(git_out({"symbolic-ref", "HEAD"}), "refs/heads/experiment\n");
+  EXPECT_EQ(git_out({"show", "main:tasks/" + kTask + "/task.ts"}), "v2");
+  EXPECT_EQ(git_out({"show", "main:tasks/" + kOther + "/task.ts"}), "b1");
+  EXPECT_EQ(git_out({"rev-list", "--count", "experiment"}), "1\n");
+  EXPECT_EQ(test::read_text(m_settings.path / "tasks" / kTask / "task.ts"), "v1");
+  EXPECT_FALSE(std::filesystem::exists(m_settings.path / "tasks" / kOther));
+  EXPECT_EQ(test::read_text(m_settings.path / ".git/index"), index_before);
+  expect_clean();
+
+  ASSERT_EQ(test::run_process({"git", "-C", repo(), "checkout", "-q", "main"}).exit_code, 0);
+  EXPECT_EQ(apply(restarted, snapshot("v3"), info(kTask, "3")).kind, ChangeKind::updated);
+  EXPECT_EQ(test::read_text(m_settings.path / "tasks" / kTask / "task.ts"), "v3");
+  EXPECT_EQ(test::read_text(m_settings.path / "tasks" / kOther / "task.ts"), "b1");
+  expect_clean();
 }
 
 TEST_F(MirrorTest, OpeningRestoresTasksToHeadAndKeepsEverythingElse) {

@@ -119,4 +119,6 @@ Result<void> ObjectBatch::write_pack() {
 
 void ObjectBatch::discard() { m_writer->discard(); }
 
+void ObjectBatch::release_packs() { m_writer->release_kept(); }
+
 } // namespace tasksync

@@ -41,6 +41,10 @@ public:
   // Drops every object written and the unfinished pack (they were never made reachable).
   void discard();
 
+  // Lets git repack the packs written so far like any other (see PackWriter::finish): call it
+  // once a ref names their objects, or once they are given up.
+  void release_packs();
+
 private:
   ObjectBatch(git_repository *repo, PackWriter *writer) : m_repo(repo), m_writer(writer) {}
 

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "atomic_file.hpp"
+#include "file_descriptor.hpp"
 #include "object_id.hpp"
 
 namespace tasksync {
@@ -34,7 +35,10 @@ constexpr int kMaxDepth = 250;
 constexpr std::size_t kRecentBytes = std::size_t{1} << 20;
 constexpr std::size_t kRecentObjects = 64;
 constexpr std::size_t kBufferBytes = std::size_t{1} << 20;
-constexpr std::string_view kTempPrefix = "tmp_pack_tasksync_";
+// Not "tmp_": `git prune` (run by `git gc`) deletes tmp_* files in objects/pack, in use or not.
+constexpr std::string_view kTempPrefix = ".tasksync-incoming-";
+// What a .keep file of ours says, so that only ours are removed after a crash.
+constexpr std::string_view kKeepMessage = "tasksync: a pass being recorded\n";
 constexpr int kOfsDelta = 6; // pack entry type of a delta against an earlier entry
 
 void put_be32(std::string &out, std::uint32_t value) {
@@ -105,6 +109,15 @@ Error os_error(const std::string &what, const std::string &path) {
   return Error{what + " " + path + ": " + std::strerror(errno)};
 }
 
+// True when `file` holds exactly `content` (read without following a symlink or blocking).
+bool holds(const std::filesystem::path &file, std::string_view content) {
+  const FileDescriptor fd(::open(file.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  if (!fd.is_open()) return false;
+  std::string got(content.size() + 1, '\0');
+  const ssize_t size = ::read(fd.get(), got.data(), got.size());
+  return size == static_cast<ssize_t>(content.size()) && got.compare(0, content.size(), content) == 0;
+}
+
 Result<std::string> deflate_all(std::string_view raw) {
   uLongf size = compressBound(static_cast<uLong>(raw.size()));
   std::string out(size, '\0');
@@ -160,8 +173,17 @@ struct PackWriter::State {
   std::optional<git_oid> last_big_tree; // the base for the next big tree's delta
   std::string last_big_tree_data;
   std::optional<Error> failure; // a write failed: only drop() makes the writer usable again
+  std::vector<std::string> kept; // .keep files of finished packs, until release_kept()
 
-  ~State() { drop(); }
+  ~State() {
+    drop();
+    release_kept();
+  }
+
+  void release_kept() {
+    for (const std::string &keep : kept) ::unlink(keep.c_str());
+    kept.clear();
+  }
 
   // Forgets everything and removes the unfinished pack.
   void drop() {
@@ -383,6 +405,12 @@ struct PackWriter::State {
       name += kHex[byte & 0x0f];
     }
     const std::string base = pack_dir + "/pack-" + name;
+    // Until the branch names its objects, a `git gc` or `git repack -a -d` beside us would see
+    // them as unreachable and delete the pack: a .keep file, there before the pack is, stops it.
+    if (auto keep = write_file_atomically(base + ".keep", kKeepMessage, Durability::page_cache); !keep) {
+      return keep.error();
+    }
+    kept.push_back(base + ".keep");
     // The index names the pack to readers, so the pack goes in place first.
     if (::rename(temp_path.c_str(), (base + ".pack").c_str()) != 0) return os_error("cannot rename", temp_path);
     temp_path.clear();
@@ -422,10 +450,14 @@ Result<std::filesystem::path> PackWriter::finish() { return m_state->finish(); }
 
 void PackWriter::discard() { m_state->drop(); }
 
+void PackWriter::release_kept() { m_state->release_kept(); }
+
 void PackWriter::remove_leftovers(const std::filesystem::path &pack_dir) {
   std::error_code error;
   for (const auto &entry : std::filesystem::directory_iterator(pack_dir, error)) {
-    if (entry.path().filename().string().starts_with(kTempPrefix)) std::filesystem::remove(entry.path(), error);
+    const std::string name = entry.path().filename().string();
+    const bool ours = name.starts_with(kTempPrefix) || (name.ends_with(".keep") && holds(entry.path(), kKeepMessage));
+    if (ours) std::filesystem::remove(entry.path(), error);
   }
 }
 

@@ -28,7 +28,7 @@ public:
   };
 
   // A writer for a pack in `pack_dir` (a repository's objects/pack); the file appears there
-  // as tmp_pack_tasksync_* with the first object.
+  // as .tasksync-incoming-* with the first object.
   explicit PackWriter(std::filesystem::path pack_dir);
   // Removes the unfinished file, if any.
   ~PackWriter();
@@ -51,14 +51,20 @@ public:
   std::uint64_t bytes() const;
 
   // Completes the pack and its index, durably, as pack-<checksum>.pack/.idx in the pack
-  // directory; returns the index's path. The writer still answers reads until discard().
+  // directory, with a pack-<checksum>.keep that keeps a concurrent `git gc` from deleting it
+  // until release_kept(); returns the index's path. The writer still answers reads until
+  // discard().
   Result<std::filesystem::path> finish();
+
+  // Removes the .keep files of the packs finished so far (also done when the writer is
+  // destroyed): once a ref names their objects, git may repack them like any other.
+  void release_kept();
 
   // Forgets every object and removes the file unless finish() put it in place.
   void discard();
 
-  // Removes the unfinished packs of writers whose process died. Only for the one process that
-  // may write the repository (it holds the instance lock).
+  // Removes the unfinished packs and the .keep files of writers whose process died. Only for
+  // the one process that may write the repository (it holds the instance lock).
   static void remove_leftovers(const std::filesystem::path &pack_dir);
 
 private:

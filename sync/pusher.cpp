@@ -475,12 +475,16 @@ Result<void> move_branch(git_repository *repo, const std::string &branch_ref, co
   }
   if (git_oid_equal(&from, &to)) return {};
   // Work tree and index first, as the mirror does: a failure in between leaves HEAD as it was.
-  if (auto checked_out = checkout(repo, from, to); !checked_out) return checked_out.error();
+  // Another branch checked out keeps its files; only the branch moves.
+  const bool on_branch = checkout_follows(repo, branch_ref);
+  if (on_branch) {
+    if (auto checked_out = checkout(repo, from, to); !checked_out) return checked_out.error();
+  }
   git_reference *raw = nullptr;
   if (const int rc = git_reference_create_matching(&raw, repo, branch_ref.c_str(), &to, 1, &from, reason.c_str());
       rc < 0) {
     const std::string why = git_error_text(rc);
-    if (auto restored = checkout(repo, to, from); !restored) {
+    if (auto restored = on_branch ? checkout(repo, to, from) : Result<void>{}; !restored) {
       return Error{"cannot move " + branch_ref + " (" + why +
                    "), and restoring the work tree failed: " + restored.error().message};
     }

@@ -180,10 +180,10 @@ TEST_F(ObjectBatchTest, AnUnfinishedPackOfADeadProcessIsRemoved) {
   commit("packed\n");
   const auto pack_dir = m_dir / "repo/.git/objects/pack";
   std::filesystem::create_directories(pack_dir);
-  test::write_text(pack_dir / "tmp_pack_tasksync_Ab12Cd", "PACK, cut short by a crash");
+  test::write_text(pack_dir / ".tasksync-incoming-Ab12Cd", "PACK, cut short by a crash");
   test::write_text(pack_dir / "tmp_pack_someone_else", "another tool's");
   ObjectBatch::remove_leftovers(m_repo.get());
-  EXPECT_FALSE(std::filesystem::exists(pack_dir / "tmp_pack_tasksync_Ab12Cd"));
+  EXPECT_FALSE(std::filesystem::exists(pack_dir / ".tasksync-incoming-Ab12Cd"));
   EXPECT_TRUE(std::filesystem::exists(pack_dir / "tmp_pack_someone_else"));
   EXPECT_EQ(test::git(path(), {"rev-list", "--count", "HEAD"}).out, "1\n");
 }
@@ -196,7 +196,7 @@ TEST_F(ObjectBatchTest, DiscardRemovesTheUnfinishedPack) {
   const auto unfinished = [&] {
     std::size_t count = 0;
     for (const auto &entry : std::filesystem::directory_iterator(pack_dir)) {
-      count += entry.path().filename().string().starts_with("tmp_pack_tasksync_");
+      count += entry.path().filename().string().starts_with(".tasksync-incoming-");
     }
     return count;
   };

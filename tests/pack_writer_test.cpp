@@ -63,7 +63,7 @@ TEST_F(PackWriterTest, WritesAPackAndIndexThatGitReads) {
   for (const auto &[id, raw] : made.trees) ASSERT_TRUE(writer.add(id, raw, GIT_OBJECT_TREE).ok());
   ASSERT_TRUE(writer.add(made.blob, made.blob_data, GIT_OBJECT_BLOB).ok()); // once is enough
   EXPECT_EQ(writer.objects(), 151u);
-  EXPECT_EQ(files("tmp_pack_tasksync_").size(), 1u);
+  EXPECT_EQ(files(".tasksync-incoming-").size(), 1u);
   const auto header = writer.header(made.trees[10].first);
   ASSERT_TRUE(header.has_value());
   EXPECT_EQ(header->type, GIT_OBJECT_TREE);
@@ -75,7 +75,7 @@ TEST_F(PackWriterTest, WritesAPackAndIndexThatGitReads) {
   auto index = writer.finish();
   ASSERT_TRUE(index.ok()) << index.error().message;
   writer.discard();
-  EXPECT_TRUE(files("tmp_pack_tasksync_").empty());
+  EXPECT_TRUE(files(".tasksync-incoming-").empty());
   EXPECT_TRUE(std::filesystem::exists(*index));
   const auto verified = test::git(repo(), {"verify-pack", "-v", index->string()});
   ASSERT_EQ(verified.exit_code, 0) << verified.err;
@@ -105,20 +105,47 @@ TEST_F(PackWriterTest, AnUnfinishedPackLeavesNothingBehind) {
   {
     PackWriter writer(pack_dir());
     ASSERT_TRUE(writer.add(made.blob, made.blob_data, GIT_OBJECT_BLOB).ok());
-    EXPECT_EQ(files("tmp_pack_tasksync_").size(), 1u);
+    EXPECT_EQ(files(".tasksync-incoming-").size(), 1u);
     writer.discard();
-    EXPECT_TRUE(files("tmp_pack_tasksync_").empty());
+    EXPECT_TRUE(files(".tasksync-incoming-").empty());
     ASSERT_TRUE(writer.add(made.blob, made.blob_data, GIT_OBJECT_BLOB).ok()); // a new pack
-    EXPECT_EQ(files("tmp_pack_tasksync_").size(), 1u);
+    EXPECT_EQ(files(".tasksync-incoming-").size(), 1u);
   }
-  EXPECT_TRUE(files("tmp_pack_tasksync_").empty()) << "the destructor removes it";
+  EXPECT_TRUE(files(".tasksync-incoming-").empty()) << "the destructor removes it";
   EXPECT_TRUE(files("pack-").empty());
 
-  test::write_text(pack_dir() / "tmp_pack_tasksync_Ab12Cd", "PACK, cut short by a crash");
+  test::write_text(pack_dir() / ".tasksync-incoming-Ab12Cd", "PACK, cut short by a crash");
   test::write_text(pack_dir() / "tmp_pack_someone_else", "another tool's");
+  test::write_text(pack_dir() / "pack-1111111111111111111111111111111111111111.keep", "tasksync: a pass being recorded\n");
+  test::write_text(pack_dir() / "pack-2222222222222222222222222222222222222222.keep", "receive-pack 4242 on host\n");
   PackWriter::remove_leftovers(pack_dir());
-  EXPECT_FALSE(std::filesystem::exists(pack_dir() / "tmp_pack_tasksync_Ab12Cd"));
+  EXPECT_FALSE(std::filesystem::exists(pack_dir() / ".tasksync-incoming-Ab12Cd"));
   EXPECT_TRUE(std::filesystem::exists(pack_dir() / "tmp_pack_someone_else"));
+  EXPECT_FALSE(std::filesystem::exists(pack_dir() / "pack-1111111111111111111111111111111111111111.keep"));
+  EXPECT_TRUE(std::filesystem::exists(pack_dir() / "pack-2222222222222222222222222222222222222222.keep"));
+}
+
+TEST_F(PackWriterTest, GitGcBesideAPassKeepsItsPackUntilReleased) {
+  const History made = history();
+  PackWriter writer(pack_dir());
+  ASSERT_TRUE(writer.add(made.blob, made.blob_data, GIT_OBJECT_BLOB).ok());
+  // The unfinished pack is not git's to prune either.
+  auto gc = test::git(repo(), {"gc", "-q", "--prune=now"});
+  ASSERT_EQ(gc.exit_code, 0) << gc.err;
+  EXPECT_EQ(files(".tasksync-incoming-").size(), 1u);
+  ASSERT_TRUE(writer.finish().ok());
+  writer.discard();
+  const std::string blob = git_oid_tostr_s(&made.blob);
+  // No ref names the blob yet: only the .keep stops gc from dropping it with its pack.
+  EXPECT_EQ(files("pack-").size(), 3u); // .keep, .pack, .idx
+  gc = test::git(repo(), {"gc", "-q", "--prune=now"});
+  ASSERT_EQ(gc.exit_code, 0) << gc.err;
+  EXPECT_EQ(test::git(repo(), {"cat-file", "-t", blob}).out, "blob\n");
+  writer.release_kept();
+  EXPECT_EQ(files("pack-").size(), 2u);
+  gc = test::git(repo(), {"gc", "-q", "--prune=now"});
+  ASSERT_EQ(gc.exit_code, 0) << gc.err;
+  EXPECT_NE(test::git(repo(), {"cat-file", "-t", blob}).exit_code, 0) << "unreferenced and released: git may prune it";
 }
 
 TEST_F(PackWriterTest, AFailedWriteSpoilsThePackInsteadOfCorruptingIt) {

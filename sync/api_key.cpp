@@ -7,6 +7,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "log.hpp"
+
 namespace tasksync {
 namespace {
 
@@ -22,6 +24,8 @@ Result<ApiKey> checked(std::string value, std::string source) {
                    " contains a line break or other control character; it must be a single line"};
     }
   }
+  // Every log line is masked against it from here on, whatever code later mentions it.
+  log::add_secret(value);
   return ApiKey{std::move(value), std::move(source)};
 }
 

@@ -25,7 +25,8 @@ struct ApiKeySources {
 ApiKeySources api_key_sources_from_environment(const std::optional<std::filesystem::path> &key_file);
 
 // Finds and checks the key: a final newline is trimmed; an empty key or one with control
-// characters (it goes into a request header as is) is refused. Errors never contain the key.
+// characters (it goes into a request header as is) is refused. Errors never contain the key, and
+// a key found is added to the log's secrets (log::add_secret), so no log line shows it either.
 Result<ApiKey> load_api_key(const ApiKeySources &sources);
 
 } // namespace tasksync

@@ -13,6 +13,14 @@ enum class LogLevel { error = 3, warning = 4, info = 6, debug = 7 };
 // Parses "error", "warning", "info" or "debug".
 std::optional<LogLevel> parse_log_level(std::string_view name);
 
+// Whether escape_controls leaves tab and newline as they are (a diff body) or escapes them too (a log line).
+enum class TabAndNewline { escape, keep };
+
+// `text` made safe to show on a terminal: every byte that is a C0 control (below 0x20) or DEL,
+// every byte that is not part of valid UTF-8, and both bytes of a UTF-8-encoded C1 control
+// (U+0080..U+009F) become `\xNN` (lower-case hex); all else, other UTF-8 included, is kept.
+std::string escape_controls(std::string_view text, TabAndNewline tab_and_newline = TabAndNewline::escape);
+
 namespace log {
 
 // Where finished lines go (stderr by default); tests capture lines here.
@@ -27,7 +35,16 @@ void set_sink(Sink sink);
 // True when a line at `level` would be written.
 bool enabled(LogLevel level);
 
-// Writes one line at the given level. Never pass secrets: lines end up in the journal.
+// Adds a secret (the API key, a push token) to the process-wide list that every log line is
+// masked against: each occurrence becomes "<redacted>". Empty strings are ignored. Thread-safe.
+void add_secret(std::string secret);
+// `text` with every secret added so far replaced by "<redacted>" (longest match first).
+std::string mask_secrets(std::string_view text);
+// Empties the list of secrets (for tests).
+void clear_secrets();
+
+// Writes one line at the given level, with secrets masked and control characters (line breaks
+// included) escaped, so one call is one line however hostile the text in it.
 void write(LogLevel level, std::string_view message);
 inline void error(std::string_view message) { write(LogLevel::error, message); }
 inline void warning(std::string_view message) { write(LogLevel::warning, message); }

@@ -416,6 +416,7 @@ Result<std::optional<std::string>> read_token(const PushSettings &push) {
   if (std::any_of(token.begin(), token.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; })) {
     return Error{"repo.push.token_file " + push.token_file->string() + " holds a line break or control character"};
   }
+  log::add_secret(token);
   return std::optional<std::string>(std::move(token));
 }
 

@@ -235,7 +235,7 @@ private:
 
   void parse_hooks(const YAML::Node &node, HookSettings &hooks) const {
     expect_map(node, "hooks");
-    check_keys(node, "hooks", {"on_change", "timeout_seconds"});
+    check_keys(node, "hooks", {"on_change", "timeout_seconds", "pass_env"});
     if (const YAML::Node command = node["on_change"]) {
       if (!command.IsSequence() || command.size() == 0) {
         fail(command, "hooks.on_change", "expected a command as a list of arguments, e.g. [/usr/bin/notify, --quiet]");
@@ -248,6 +248,34 @@ private:
     if (node["timeout_seconds"]) {
       hooks.timeout = std::chrono::seconds(integer(node["timeout_seconds"], "hooks.timeout_seconds", 1, 3600));
     }
+    if (const YAML::Node names = node["pass_env"]) hooks.pass_env = pass_env(names);
+  }
+
+  // The names in hooks.pass_env. The hook's environment is built, not inherited, so that the
+  // daemon's secrets stay with the daemon; a name that would hand one over is refused.
+  std::vector<std::string> pass_env(const YAML::Node &names) const {
+    if (!names.IsSequence()) {
+      fail(names, "hooks.pass_env", "expected a list of environment variable names, e.g. [HTTPS_PROXY]");
+    }
+    const auto name_char = [](char c) {
+      return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+    };
+    std::vector<std::string> result;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      const std::string key = "hooks.pass_env[" + std::to_string(i) + "]";
+      const std::string name = scalar(names[i], key);
+      if (name.empty() || (name[0] >= '0' && name[0] <= '9') || !std::all_of(name.begin(), name.end(), name_char)) {
+        fail(names[i], key,
+             "\"" + name + "\" is not an environment variable name (ASCII letters, digits and _, not a digit first)");
+      }
+      if (name == "ANCHORBROWSER_API_KEY" || name == "CREDENTIALS_DIRECTORY") {
+        fail(names[i], key, name + " would hand the API key to the hook; it is never passed");
+      }
+      if (name.starts_with("TASKSYNC_")) fail(names[i], key, name + " is set by tasksyncd itself");
+      if (std::find(result.begin(), result.end(), name) != result.end()) fail(names[i], key, name + " appears twice");
+      result.push_back(name);
+    }
+    return result;
   }
 
   std::string identity_part(const YAML::Node &node, const std::string &key) const {

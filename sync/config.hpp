@@ -74,6 +74,7 @@ struct RepoSettings {
 struct HookSettings {
   std::vector<std::string> on_change; // argv run after each commit (no shell); empty: none
   std::chrono::seconds timeout{30};
+  std::vector<std::string> pass_env{}; // further variables of the daemon's environment the hook gets
 
   bool operator==(const HookSettings &) const = default;
 };

@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -117,21 +116,22 @@ private:
   std::size_t m_dropped_bytes = 0;
 };
 
-std::vector<std::string> hook_environment(const HookEvent &event) {
-  const std::array<std::pair<std::string, std::string>, 4> added{{
-      {"TASKSYNC_TASK_ID=", event.task_id},
-      {"TASKSYNC_VERSION=", event.version},
-      {"TASKSYNC_COMMIT=", event.commit_id},
-      {"TASKSYNC_REPO=", event.repo.string()},
-  }};
+// Built, not inherited: the daemon's environment may hold ANCHORBROWSER_API_KEY,
+// CREDENTIALS_DIRECTORY or whatever its unit sets, and a hook that prints its environment would
+// send them to the log. The locale variables go too, so the hook reads and prints text as we do.
+std::vector<std::string> hook_environment(const HookSettings &hook, const HookEvent &event) {
   std::vector<std::string> result;
   for (char **entry = environ; *entry; ++entry) {
     const std::string_view text = *entry;
-    const bool replaced = std::ranges::any_of(added, [&](const auto &pair) { return text.starts_with(pair.first); });
-    if (!replaced) result.emplace_back(text);
+    const std::string_view name = text.substr(0, text.find('='));
+    const bool passed = name == "PATH" || name == "HOME" || name == "LANG" || name == "LC_ALL" ||
+                        name.starts_with("LC_") || std::ranges::find(hook.pass_env, name) != hook.pass_env.end();
+    if (passed && name.size() < text.size()) result.emplace_back(text);
   }
-  for (const auto &[name, value] : added)
-    result.push_back(name + value);
+  result.push_back("TASKSYNC_TASK_ID=" + event.task_id);
+  result.push_back("TASKSYNC_VERSION=" + event.version);
+  result.push_back("TASKSYNC_COMMIT=" + event.commit_id);
+  result.push_back("TASKSYNC_REPO=" + event.repo.string());
   return result;
 }
 
@@ -238,7 +238,7 @@ Result<void> run_hook(const HookSettings &hook, const HookEvent &event) {
   if (::pipe2(fds, O_CLOEXEC) != 0) return Error{"hook " + program + ": cannot create a pipe: " + std::strerror(errno)};
   FileDescriptor read_end(fds[0]);
   FileDescriptor write_end(fds[1]);
-  const Result<pid_t> child = spawn(hook.on_change, hook_environment(event), write_end.get());
+  const Result<pid_t> child = spawn(hook.on_change, hook_environment(hook, event), write_end.get());
   write_end.close();
   if (!child) return child.error();
   const pid_t pid = *child;

@@ -197,3 +197,33 @@ TEST(Config, Retries) {
   EXPECT_EQ(parse(tasks + "api: {retries: 0}\n")->api.retries, 0);
   EXPECT_NE(error_of(tasks + "api: {retries: 11}\n").find("api.retries: must be between 0 and 10"), std::string::npos);
 }
+
+TEST(Config, HooksPassEnvNamesVariablesToHandToTheHook) {
+  auto config = parse("hooks:\n  on_change: [/usr/bin/notify]\n  pass_env: [HTTPS_PROXY, no_proxy, _X1]\n"
+                      "tasks: [3c90c3cc-0d44-4b50-8888-8dd25736052a]\n");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->hooks.pass_env, (std::vector<std::string>{"HTTPS_PROXY", "no_proxy", "_X1"}));
+  auto none = parse("hooks:\n  on_change: [/usr/bin/notify]\ntasks: [3c90c3cc-0d44-4b50-8888-8dd25736052a]\n");
+  ASSERT_TRUE(none.ok()) << none.error().message;
+  EXPECT_TRUE(none->hooks.pass_env.empty());
+}
+
+TEST(Config, HooksPassEnvRefusesTheDaemonsSecretsAndBadNames) {
+  const auto with = [](const std::string &list) {
+    return error_of("hooks:\n  pass_env: " + list + "\ntasks: [3c90c3cc-0d44-4b50-8888-8dd25736052a]\n");
+  };
+  EXPECT_EQ(with("[HTTPS_PROXY, ANCHORBROWSER_API_KEY]"),
+            "config.yaml:2: hooks.pass_env[1]: ANCHORBROWSER_API_KEY would hand the API key to the hook; it is never "
+            "passed");
+  EXPECT_EQ(with("[CREDENTIALS_DIRECTORY]"),
+            "config.yaml:2: hooks.pass_env[0]: CREDENTIALS_DIRECTORY would hand the API key to the hook; it is never "
+            "passed");
+  EXPECT_EQ(with("[TASKSYNC_COMMIT]"), "config.yaml:2: hooks.pass_env[0]: TASKSYNC_COMMIT is set by tasksyncd itself");
+  EXPECT_EQ(with("[A, A]"), "config.yaml:2: hooks.pass_env[1]: A appears twice");
+  for (const std::string bad : {"1X", "A=B", "A B", "\"\"", "ÄX"}) {
+    EXPECT_NE(with("[" + bad + "]").find("is not an environment variable name"), std::string::npos) << bad;
+  }
+  EXPECT_EQ(with("HTTPS_PROXY"),
+            "config.yaml:2: hooks.pass_env: expected a list of environment variable names, e.g. [HTTPS_PROXY]");
+  EXPECT_EQ(with("[[A]]"), "config.yaml:2: hooks.pass_env[0]: expected a single value");
+}

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <algorithm>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -11,6 +12,8 @@
 #include "log.hpp"
 #include "process.hpp"
 #include "temp_dir.hpp"
+
+extern char **environ;
 
 using namespace tasksync;
 using namespace std::chrono_literals;
@@ -35,6 +38,7 @@ public:
     log::set_sink([this](std::string_view line) { m_lines.emplace_back(line); });
   }
   ~HookRunnerTest() override {
+    log::clear_secrets();
     log::set_sink({});
     log::set_journal_format(false);
   }
@@ -56,7 +60,7 @@ TEST_F(HookRunnerTest, NoHookConfiguredRunsNothing) {
   EXPECT_TRUE(m_lines.empty());
 }
 
-TEST_F(HookRunnerTest, TheCommitArrivesInTheEnvironmentBesideTheDaemons) {
+TEST_F(HookRunnerTest, TheCommitArrivesInTheEnvironment) {
   ::setenv("TASKSYNC_VERSION", "stale", 1);
   const Result<void> result =
       run_script("echo \"$TASKSYNC_TASK_ID|$TASKSYNC_VERSION|$TASKSYNC_COMMIT|$TASKSYNC_REPO\"; "
@@ -68,6 +72,49 @@ TEST_F(HookRunnerTest, TheCommitArrivesInTheEnvironmentBesideTheDaemons) {
                          prefix + "1",
                          prefix + std::getenv("PATH"),
                      }));
+}
+
+TEST_F(HookRunnerTest, TheHookGetsOnlyTheEnvironmentBuiltForIt) {
+  const test::EnvChanges daemon{{"ANCHORBROWSER_API_KEY", "sk-hook-test-key"},
+                                {"CREDENTIALS_DIRECTORY", "/run/credentials/tasksyncd.service"},
+                                {"AWS_SECRET_ACCESS_KEY", "aws-secret"},
+                                {"HTTPS_PROXY", "http://proxy.example:3128"},
+                                {"LC_TIME", "C.UTF-8"},
+                                {"TASKSYNC_EXTRA", "from the daemon"}};
+  for (const auto &[name, value] : daemon) ::setenv(name.c_str(), value->c_str(), 1);
+  const std::string env_prefix = "<6>hook env (task " + task_id + "): ";
+  // What the hook should see of this process's environment: PATH, HOME and the locale.
+  std::vector<std::string> expected;
+  for (char **entry = environ; *entry; ++entry) {
+    const std::string text = *entry;
+    const std::string name = text.substr(0, text.find('='));
+    if (name == "PATH" || name == "HOME" || name == "LANG" || name.starts_with("LC_")) {
+      expected.push_back(env_prefix + text);
+    }
+  }
+  HookSettings hook{{"env"}, 30s};
+  hook.pass_env = {"HTTPS_PROXY", "UNSET_FOR_HOOK_TEST"};
+  const Result<void> result = run_hook(hook, m_event);
+  for (const auto &[name, value] : daemon) ::unsetenv(name.c_str());
+  ASSERT_TRUE(result.ok()) << result.error().message;
+
+  expected.push_back(env_prefix + "HTTPS_PROXY=http://proxy.example:3128");
+  expected.push_back(env_prefix + "TASKSYNC_TASK_ID=" + task_id);
+  expected.push_back(env_prefix + "TASKSYNC_VERSION=7");
+  expected.push_back(env_prefix + "TASKSYNC_COMMIT=5d41402abc4b2a76b9719d911017c592");
+  expected.push_back(env_prefix + "TASKSYNC_REPO=/var/lib/tasksync/mirror");
+  std::vector<std::string> lines = m_lines;
+  std::sort(lines.begin(), lines.end());
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(lines, expected);
+  EXPECT_NE(std::find(lines.begin(), lines.end(), env_prefix + "LC_TIME=C.UTF-8"), lines.end());
+}
+
+TEST_F(HookRunnerTest, OutputIsLoggedWithTheDaemonsSecretsMaskedAndControlsEscaped) {
+  log::add_secret("sk-hook-secret-0042");
+  const Result<void> result = run_script("echo \"key=sk-hook-secret-0042\"; printf 'title \\033]0;pwned\\007\\n'");
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_EQ(m_lines, (std::vector<std::string>{prefix + "key=<redacted>", prefix + "title \\x1b]0;pwned\\x07"}));
 }
 
 TEST_F(HookRunnerTest, StdoutAndStderrAreLoggedLineByLineAndStdinIsEmpty) {
@@ -180,10 +227,12 @@ TEST_F(HookRunnerTest, TheHookStartsWithTheDaemonsSignalMaskUndone) {
   ASSERT_TRUE(result.ok()) << result.error().message;
   const std::string grep_prefix = "<6>hook grep (task " + task_id + "): ";
   ASSERT_EQ(m_lines.size(), 2u);
-  ASSERT_EQ(m_lines[0].substr(0, grep_prefix.size() + 7), grep_prefix + "SigBlk:");
-  EXPECT_EQ(std::stoull(m_lines[0].substr(grep_prefix.size() + 7), nullptr, 16), 0u) << m_lines[0];
-  ASSERT_EQ(m_lines[1].substr(0, grep_prefix.size() + 7), grep_prefix + "SigIgn:");
-  const unsigned long long ignored = std::stoull(m_lines[1].substr(grep_prefix.size() + 7), nullptr, 16);
+  // "SigBlk:<tab>0000000000000000", the tab escaped like every control character in a log line.
+  const std::size_t value_at = grep_prefix.size() + 7 + 4;
+  ASSERT_EQ(m_lines[0].substr(0, value_at), grep_prefix + "SigBlk:\\x09");
+  EXPECT_EQ(std::stoull(m_lines[0].substr(value_at), nullptr, 16), 0u) << m_lines[0];
+  ASSERT_EQ(m_lines[1].substr(0, value_at), grep_prefix + "SigIgn:\\x09");
+  const unsigned long long ignored = std::stoull(m_lines[1].substr(value_at), nullptr, 16);
   for (const int number : {SIGTERM, SIGINT, SIGHUP, SIGPIPE}) {
     EXPECT_EQ(ignored & (1ull << (number - 1)), 0u) << "signal " << number << " ignored: " << m_lines[1];
   }

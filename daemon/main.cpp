@@ -65,18 +65,23 @@ int check_config(const std::string &config_path) {
   return kOk;
 }
 
+// Names, versions and errors come from the API, and diffs from a task's code: escaped
+// (unified_diff escapes its own lines) and masked, so neither a terminal escape nor a secret the
+// daemon knows reaches the operator's terminal.
 void print_dry_run(const PassReport &report) {
   const bool colour = ::isatty(STDOUT_FILENO) == 1;
   for (const TaskOutcome &outcome : report.outcomes) {
     const std::string label = outcome.task.name.empty() ? "" : " (" + outcome.task.name + ")";
+    std::string header;
     if (outcome.failed()) {
-      std::cout << "failed    " << outcome.task.id << label << ": " << outcome.error << "\n";
+      header = "failed    " + outcome.task.id + label + ": " + outcome.error;
     } else {
       std::string kind = to_string(outcome.change);
       kind.resize(10, ' ');
-      std::cout << kind << outcome.task.id << label << " version " << outcome.version << "\n";
-      std::cout << unified_diff(outcome.changes, colour);
+      header = kind + outcome.task.id + label + " version " + outcome.version;
     }
+    std::cout << escape_controls(log::mask_secrets(header)) << "\n";
+    if (!outcome.failed()) std::cout << log::mask_secrets(unified_diff(outcome.changes, colour));
   }
 }
 

@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "git_handles.hpp"
+#include "log.hpp"
 
 namespace tasksync {
 namespace {
@@ -62,7 +63,10 @@ std::string file_diff(const FileChange &change, bool colour) {
     text.remove_prefix(newline == std::string_view::npos ? text.size() : newline + 1);
     in_hunks = in_hunks || line.starts_with("@@");
     if (!has_hunks && (line.starts_with("--- ") || line.starts_with("+++ "))) continue;
-    result += colour ? colour_line(line, in_hunks) : std::string(line);
+    // The bytes are a task's and the API's: shown on a terminal as they are, an escape sequence
+    // in them could retitle, clear or repaint it, so all controls but tab are shown escaped.
+    const std::string shown = escape_controls(line, TabAndNewline::keep);
+    result += colour ? colour_line(shown, in_hunks) : shown;
     result += '\n';
   }
   return result;

@@ -125,3 +125,22 @@ TEST(UnifiedDiffTest, NoNewlineAtEndOfFileLikeGit) {
 TEST(UnifiedDiffTest, BinaryContentLikeGit) {
   expect_like_git({{code_path, std::string("a\0b", 3), std::string("a\0c", 3)}});
 }
+
+TEST(UnifiedDiffTest, ControlBytesOfTheContentsAreShownEscapedTabsKept) {
+  const std::vector<FileChange> changes{
+      {code_path, "// title\n\tkeep();\n", "// \x1b]0;pwned\x07 title\x1b[2J\r\n\tkeep();\x7f\xc2\x9b\n"}};
+  const std::string plain = unified_diff(changes, false);
+  EXPECT_NE(plain.find("-// title\n-\tkeep();\n+// \\x1b]0;pwned\\x07 title\\x1b[2J\\x0d\n+\tkeep();\\x7f\\xc2\\x9b\n"),
+            std::string::npos)
+      << plain;
+  EXPECT_EQ(plain.find_first_of(std::string("\x1b\x07\r\x7f", 4)), std::string::npos) << plain;
+
+  // In colour, the only escape sequences left are the colours themselves.
+  std::string coloured = unified_diff(changes, true);
+  for (const std::string colour : {"\033[1m", "\033[36m", "\033[31m", "\033[32m", "\033[m"}) {
+    for (auto at = coloured.find(colour); at != std::string::npos; at = coloured.find(colour, at)) {
+      coloured.erase(at, colour.size());
+    }
+  }
+  EXPECT_EQ(coloured, plain);
+}

@@ -12,6 +12,7 @@
 #include "api_key.hpp"
 #include "backfill.hpp"
 #include "config.hpp"
+#include "fd_limit.hpp"
 #include "log.hpp"
 #include "service.hpp"
 #include "signals.hpp"
@@ -145,6 +146,7 @@ int main(int argc, char **argv) {
   if (log_override) log::set_level(*log_override);
   if (check) return check_config(config_path);
 
+  if (auto raised = raise_open_file_limit(); !raised) log::warning(raised.error().message);
   auto runtime = open_runtime(config_path, dry_run ? Mirror::Access::read_only : Mirror::Access::read_write);
   if (!runtime) {
     log::error(runtime.error().message);

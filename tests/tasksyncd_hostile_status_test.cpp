@@ -1,1 +1,145 @@
-// Attacks on the real tasksyncd binary (issue 10): filled in by the work on this area.
+// Attacks on the real tasksyncd binary (issue 10) through its status server: clients that hold
+// connections to http.listen must not take the descriptors the passes need, nor keep /healthz
+// from answering.
+#include <gtest/gtest.h>
+#include <sys/types.h>
+
+#include <csignal>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include "fake_api.hpp"
+#include "process.hpp"
+#include "status_clients.hpp"
+#include "temp_dir.hpp"
+
+using namespace tasksync;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::string kKey = "sk-hostile-status-7";
+const std::string kTaskA = "3c90c3cc-0d44-4b50-8888-8dd25736052a";
+const std::string kTaskB = "5f0e2a51-8a3b-4c1d-9e2f-0123456789ab";
+
+class HostileStatusTest : public ::testing::Test {
+protected:
+  HostileStatusTest() {
+    serve(kTaskA, "1");
+    serve(kTaskB, "1");
+    test::write_text(m_config, "api:\n  base_url: " + m_api.base_url() +
+                                   "\n  timeout_seconds: 30\npoll:\n  interval_seconds: 1\nrepo:\n  path: " +
+                                   m_repo.string() + "\nhttp:\n  listen: 127.0.0.1:" + std::to_string(m_port) +
+                                   "\ntasks:\n  - " + kTaskA + "\n  - " + kTaskB + "\n");
+  }
+
+  void serve(const std::string &id, const std::string &version) {
+    test::FakeVersion fake;
+    fake.task_id = id;
+    fake.version = version;
+    fake.code = "// " + id + " version " + version + "\n";
+    m_api.set_version(fake);
+  }
+
+  // tasksyncd in daemon mode, run through prlimit with the given open-file limits.
+  std::unique_ptr<test::ChildProcess> start(const std::string &nofile) {
+    return std::make_unique<test::ChildProcess>(
+        std::vector<std::string>{"prlimit", "--nofile=" + nofile, TASKSYNCD_PATH, "--config", m_config.string()},
+        test::EnvChanges{{"ANCHORBROWSER_API_KEY", kKey},
+                         {"CREDENTIALS_DIRECTORY", std::nullopt},
+                         {"JOURNAL_STREAM", std::nullopt},
+                         {"NOTIFY_SOCKET", std::nullopt},
+                         {"WATCHDOG_USEC", std::nullopt}});
+  }
+
+  int commits() {
+    auto result = test::git(m_repo.string(), {"rev-list", "--count", "HEAD"});
+    return result.exit_code == 0 ? std::stoi(result.out) : 0;
+  }
+
+  void stop(test::ChildProcess &daemon) {
+    daemon.signal(SIGTERM);
+    const auto code = daemon.wait_for_exit(5s);
+    ASSERT_TRUE(code.has_value()) << "tasksyncd did not exit within 5 s of SIGTERM";
+    EXPECT_EQ(*code, 0) << daemon.err();
+  }
+
+  test::TempDir m_dir;
+  test::FakeApi m_api{kKey};
+  int m_port = test::free_port();
+  std::filesystem::path m_config = m_dir / "config.yaml";
+  std::filesystem::path m_repo = m_dir / "mirror";
+};
+
+// Keeps up to `count` connections to the status server open: those the server has closed are
+// replaced, a few at a time (the loopback's ports are finite), so the server is always offered
+// more than it may hold.
+class IdleFlood {
+public:
+  IdleFlood(int port, int count) : m_port(port) {
+    for (int i = 0; i < count; ++i) m_connections.push_back(test::connect_raw(port, /*nonblocking=*/true));
+  }
+
+  // Replaces up to 20 of the connections the server closed (or refused); returns how many.
+  int top_up() {
+    int replaced = 0;
+    for (FileDescriptor &connection : m_connections) {
+      if (replaced == 20) break;
+      if (connection.is_open() && !test::closed_by_peer(connection)) continue;
+      connection = test::connect_raw(m_port, /*nonblocking=*/true);
+      ++replaced;
+    }
+    return replaced;
+  }
+
+private:
+  int m_port;
+  std::vector<FileDescriptor> m_connections;
+};
+
+// "Max open files" soft and hard limits of process `pid`, from /proc/PID/limits.
+std::pair<std::string, std::string> open_file_limits(pid_t pid) {
+  std::ifstream limits("/proc/" + std::to_string(pid) + "/limits");
+  for (std::string line; std::getline(limits, line);) {
+    if (line.rfind("Max open files", 0) != 0) continue;
+    std::istringstream fields(line.substr(std::string("Max open files").size()));
+    std::string soft, hard;
+    fields >> soft >> hard;
+    return {soft, hard};
+  }
+  return {};
+}
+
+} // namespace
+
+TEST_F(HostileStatusTest, MoreIdleConnectionsThanItsDescriptorLimitDoNotStopSyncing) {
+  auto daemon = start("256:256");
+  ASSERT_TRUE(test::wait_until([&] { return commits() >= 2; }, 15s)) << daemon->err();
+
+  IdleFlood flood(m_port, 400);
+  serve(kTaskB, "2");
+  // Passes run every second; each check offers the server fresh connections for those it closed.
+  ASSERT_TRUE(test::wait_until(
+      [&] {
+        flood.top_up();
+        return commits() >= 3;
+      },
+      20s))
+      << daemon->err();
+  EXPECT_EQ(test::git(m_repo.string(), {"log", "-1", "--format=%s"}).out, kTaskB + ": update to version 2\n");
+
+  flood.top_up();
+  const test::TimedAnswer health = test::get_health(m_port);
+  EXPECT_EQ(health.status, 200) << daemon->err();
+  EXPECT_LT(health.took, 1s);
+  stop(*daemon);
+  EXPECT_EQ(daemon->err().find("Too many open files"), std::string::npos) << daemon->err();
+}
+
+TEST_F(HostileStatusTest, RaisesItsSoftOpenFileLimitToTheHardLimit) {
+  auto daemon = start("200:300");
+  ASSERT_TRUE(test::wait_until([&] { return commits() >= 2; }, 15s)) << daemon->err();
+  EXPECT_EQ(open_file_limits(daemon->pid()), std::make_pair(std::string("300"), std::string("300")));
+  stop(*daemon);
+}

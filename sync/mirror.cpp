@@ -288,6 +288,15 @@ Result<void> Mirror::restore_path(const git_tree *head_tree, git_index *index, c
   }
   if (rc < 0) return git_failure("cannot read " + path + " in HEAD", rc);
   const TreeEntryPtr entry(raw);
+  if (git_tree_entry_type(entry.get()) == GIT_OBJECT_TREE) {
+    // A directory in HEAD with something else in its place (a symlink): that goes, and the
+    // files below, missing from the work tree now, are restored one by one.
+    if (const auto status = m_files->status(path); status && !S_ISDIR(status->st_mode)) {
+      log::warning("repository: removing " + path + ": HEAD holds a directory there");
+      if (auto removed = m_files->remove(path); !removed) return removed.error();
+    }
+    return {};
+  }
   const git_oid *head_id = git_tree_entry_id(entry.get());
   auto on_disk = m_files->read_regular(path);
   if (!on_disk) return on_disk.error();

@@ -1,1 +1,275 @@
-// Attacks on the real tasksyncd binary (issue 10): filled in by the work on this area.
+// Attacks on the repository boundary, against the real tasksyncd binary: symlinks, FIFOs and
+// directories planted in the work tree, another branch checked out, and `git gc --prune=now`
+// beside the passes. Nothing outside repo.path is ever written or removed, nothing blocks,
+// nothing committed is lost.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <csignal>
+#include <map>
+#include <thread>
+
+#include "fake_api.hpp"
+#include "process.hpp"
+#include "temp_dir.hpp"
+
+using namespace tasksync;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::string kKey = "sk-hostile-repo-5e1b";
+const std::string kTaskA = "3c90c3cc-0d44-4b50-8888-8dd25736052a";
+const std::string kTaskB = "5f0e2a51-8a3b-4c1d-9e2f-0123456789ab";
+
+// Every file under `dir` with its content: what an attack must leave exactly as it was.
+std::map<std::string, std::string> contents_of(const std::filesystem::path &dir) {
+  std::map<std::string, std::string> files;
+  for (const auto &entry : std::filesystem::recursive_directory_iterator(dir)) {
+    if (entry.is_regular_file()) files[std::filesystem::relative(entry.path(), dir).string()] = test::read_text(entry.path());
+  }
+  return files;
+}
+
+class HostileRepoTest : public ::testing::Test {
+protected:
+  HostileRepoTest() {
+    serve(kTaskA, "1");
+    serve(kTaskB, "1");
+    write_config({kTaskA, kTaskB});
+    // Another owner's files next to the repository, which a symlink in the work tree points at.
+    std::filesystem::create_directories(m_outside);
+    test::write_text(m_outside / "task.ts", "another owner's code\n");
+    test::write_text(m_outside / "task.json", "another owner's data\n");
+    test::write_text(m_outside / "notes.txt", "keep me\n");
+  }
+
+  void serve(const std::string &id, const std::string &version, const std::string &url = "https://example.com") {
+    test::FakeVersion fake;
+    fake.task_id = id;
+    fake.version = version;
+    fake.code = "// " + id + " version " + version + "\n";
+    fake.browser_configuration = R"({"initial_url":")" + url + R"("})";
+    m_api.set_version(fake);
+  }
+
+  void delete_upstream(const std::string &id, const std::string &version) {
+    test::FakeVersion fake;
+    fake.task_id = id;
+    fake.version = version;
+    fake.deleted = true;
+    m_api.set_version(fake);
+  }
+
+  void write_config(const std::vector<std::string> &tasks) {
+    std::string yaml = "api:\n  base_url: " + m_api.base_url() + "\n  timeout_seconds: 10\npoll:\n  interval_seconds: 1\n" +
+                       "repo:\n  path: " + m_repo.string() + "\ntasks:\n";
+    for (const auto &id : tasks) yaml += "  - " + id + "\n";
+    test::write_text(m_config, yaml);
+  }
+
+  test::EnvChanges environment() const {
+    return {{"ANCHORBROWSER_API_KEY", kKey},
+            {"CREDENTIALS_DIRECTORY", std::nullopt},
+            {"JOURNAL_STREAM", std::nullopt},
+            {"NOTIFY_SOCKET", std::nullopt}};
+  }
+
+  // `tasksyncd --once`, which must end by itself within 30 s.
+  test::ProcessResult once() {
+    test::ChildProcess child({TASKSYNCD_PATH, "--config", m_config.string(), "--once"}, environment());
+    const auto code = child.wait_for_exit(30s);
+    EXPECT_TRUE(code.has_value()) << "tasksyncd --once did not end within 30 s";
+    if (!code) child.signal(SIGKILL);
+    return {code.value_or(-1), child.out(), child.err()};
+  }
+
+  std::unique_ptr<test::ChildProcess> start() {
+    return std::make_unique<test::ChildProcess>(
+        std::vector<std::string>{TASKSYNCD_PATH, "--config", m_config.string()}, environment());
+  }
+
+  void stop(test::ChildProcess &daemon) {
+    daemon.signal(SIGTERM);
+    const auto code = daemon.wait_for_exit(5s);
+    ASSERT_TRUE(code.has_value()) << "tasksyncd did not exit within 5 s of SIGTERM";
+    EXPECT_EQ(*code, 0) << daemon.err();
+  }
+
+  int commits(const std::string &rev = "main") {
+    auto result = test::git(m_repo.string(), {"rev-list", "--count", rev});
+    return result.exit_code == 0 ? std::stoi(result.out) : 0;
+  }
+
+  bool wait_for_commits(int count, std::chrono::milliseconds timeout = 20s) {
+    return test::wait_until([&] { return commits() >= count; }, timeout);
+  }
+
+  std::string in_branch(const std::string &path) { return test::git(m_repo.string(), {"show", "main:" + path}).out; }
+
+  std::filesystem::path task_dir(const std::string &id) const { return m_repo / "tasks" / id; }
+
+  // Replaces `path` in the work tree by a symlink to the other owner's directory.
+  void plant_symlink(const std::filesystem::path &path) {
+    std::filesystem::remove_all(path);
+    std::filesystem::create_directory_symlink(m_outside, path);
+  }
+
+  void expect_fsck_clean() {
+    auto fsck = test::git(m_repo.string(), {"fsck", "--strict"});
+    EXPECT_EQ(fsck.exit_code, 0) << fsck.out << fsck.err;
+  }
+
+  void expect_consistent() {
+    expect_fsck_clean();
+    EXPECT_EQ(test::git(m_repo.string(), {"status", "--porcelain", "--untracked-files=all"}).out, "");
+  }
+
+  test::TempDir m_dir;
+  test::FakeApi m_api{kKey};
+  std::filesystem::path m_config = m_dir / "config.yaml";
+  std::filesystem::path m_repo = m_dir / "mirror";
+  std::filesystem::path m_outside = m_dir / "another-owner";
+};
+
+} // namespace
+
+TEST_F(HostileRepoTest, SymlinkedTaskDirectoriesAreReplacedAtStartUpNeverFollowed) {
+  ASSERT_EQ(once().exit_code, 0);
+  const auto outside = contents_of(m_outside);
+  plant_symlink(task_dir(kTaskA));
+  plant_symlink(task_dir(kTaskB));
+  serve(kTaskA, "2");
+  delete_upstream(kTaskB, "2");
+
+  const auto run = once();
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(contents_of(m_outside), outside) << "a file outside the repository was written or removed";
+  EXPECT_FALSE(std::filesystem::is_symlink(task_dir(kTaskA)));
+  EXPECT_EQ(test::read_text(task_dir(kTaskA) / "task.ts"), "// " + kTaskA + " version 2\n");
+  EXPECT_FALSE(std::filesystem::exists(std::filesystem::symlink_status(task_dir(kTaskB))));
+  EXPECT_EQ(in_branch("tasks/" + kTaskA + "/task.ts"), "// " + kTaskA + " version 2\n");
+  EXPECT_EQ(commits(), 4);
+  EXPECT_NE(run.err.find("tasks/" + kTaskA), std::string::npos) << run.err;
+  expect_consistent();
+}
+
+TEST_F(HostileRepoTest, ASymlinkedTasksDirectoryIsReplacedNeverFollowed) {
+  ASSERT_EQ(once().exit_code, 0);
+  std::filesystem::copy(m_repo / "tasks", m_outside / "tasks", std::filesystem::copy_options::recursive);
+  const auto outside = contents_of(m_outside);
+  std::filesystem::remove_all(m_repo / "tasks");
+  std::filesystem::create_directory_symlink(m_outside / "tasks", m_repo / "tasks");
+  serve(kTaskA, "2");
+
+  const auto run = once();
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(contents_of(m_outside), outside) << "a file outside the repository was written or removed";
+  EXPECT_FALSE(std::filesystem::is_symlink(m_repo / "tasks"));
+  EXPECT_EQ(test::read_text(task_dir(kTaskA) / "task.ts"), "// " + kTaskA + " version 2\n");
+  EXPECT_EQ(test::read_text(task_dir(kTaskB) / "task.ts"), "// " + kTaskB + " version 1\n");
+  expect_consistent();
+}
+
+TEST_F(HostileRepoTest, SymlinksPlantedWhileTheDaemonRunsAreNeverFollowed) {
+  auto daemon = start();
+  ASSERT_TRUE(wait_for_commits(2)) << daemon->err();
+  const auto outside = contents_of(m_outside);
+  plant_symlink(task_dir(kTaskA));
+  plant_symlink(task_dir(kTaskB));
+  serve(kTaskA, "2");
+  delete_upstream(kTaskB, "2");
+
+  ASSERT_TRUE(wait_for_commits(4)) << daemon->err();
+  stop(*daemon); // the pass that made them ends first
+
+  EXPECT_EQ(contents_of(m_outside), outside) << "a file outside the repository was written or removed";
+  EXPECT_FALSE(std::filesystem::is_symlink(task_dir(kTaskA)));
+  EXPECT_EQ(test::read_text(task_dir(kTaskA) / "task.ts"), "// " + kTaskA + " version 2\n");
+  EXPECT_FALSE(std::filesystem::exists(std::filesystem::symlink_status(task_dir(kTaskB))));
+  EXPECT_NE(daemon->err().find("replacing tasks/" + kTaskA + " (a symlink)"), std::string::npos) << daemon->err();
+  expect_consistent();
+}
+
+TEST_F(HostileRepoTest, AFifoInPlaceOfACodeFileNeitherBlocksStartUpNorIsOpened) {
+  ASSERT_EQ(once().exit_code, 0);
+  const auto code_file = task_dir(kTaskA) / "task.ts";
+  std::filesystem::remove(code_file);
+  ASSERT_EQ(::mkfifo(code_file.c_str(), 0644), 0);
+
+  const auto run = once();
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_TRUE(std::filesystem::is_regular_file(std::filesystem::symlink_status(code_file)));
+  EXPECT_EQ(test::read_text(code_file), "// " + kTaskA + " version 1\n");
+  expect_consistent();
+}
+
+TEST_F(HostileRepoTest, AnotherBranchCheckedOutKeepsItsWorkTreeAndIndex) {
+  ASSERT_EQ(once().exit_code, 0);
+  ASSERT_EQ(test::git(m_repo.string(), {"checkout", "-q", "-b", "other"}).exit_code, 0);
+  const std::string index = test::read_text(m_repo / ".git/index");
+  serve(kTaskA, "2");
+
+  const auto run = once();
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(in_branch("tasks/" + kTaskA + "/task.ts"), "// " + kTaskA + " version 2\n");
+  EXPECT_EQ(test::read_text(task_dir(kTaskA) / "task.ts"), "// " + kTaskA + " version 1\n");
+  EXPECT_EQ(test::read_text(m_repo / ".git/index"), index);
+  EXPECT_EQ(test::git(m_repo.string(), {"symbolic-ref", "HEAD"}).out, "refs/heads/other\n");
+  EXPECT_EQ(commits("other"), 2);
+  EXPECT_NE(run.err.find("refs/heads/other is checked out, not refs/heads/main"), std::string::npos) << run.err;
+  expect_consistent();
+}
+
+TEST_F(HostileRepoTest, ATaskWhoseFilesCannotAllBeWrittenChangesNothing) {
+  auto daemon = start();
+  ASSERT_TRUE(wait_for_commits(2)) << daemon->err();
+  const auto sidecar = task_dir(kTaskA) / "task.json";
+  const std::string sidecar_before = test::read_text(sidecar);
+  std::filesystem::remove(task_dir(kTaskA) / "task.ts");
+  std::filesystem::create_directories(task_dir(kTaskA) / "task.ts");
+  test::write_text(task_dir(kTaskA) / "task.ts" / "in-the-way.txt", "someone's\n");
+  serve(kTaskA, "2", "https://example.com/v2"); // both of its files change
+  serve(kTaskB, "2");
+
+  ASSERT_TRUE(wait_for_commits(3)) << daemon->err();
+  ASSERT_TRUE(test::wait_until(
+      [&] { return daemon->err().find("a directory is in the way") != std::string::npos; }, 10s))
+      << daemon->err();
+  stop(*daemon);
+  EXPECT_NE(daemon->err().find(kTaskA), std::string::npos);
+  EXPECT_EQ(test::read_text(sidecar), sidecar_before) << "the failing task changed task.json";
+  EXPECT_EQ(test::read_text(task_dir(kTaskA) / "task.ts" / "in-the-way.txt"), "someone's\n");
+  EXPECT_EQ(in_branch("tasks/" + kTaskA + "/task.ts"), "// " + kTaskA + " version 1\n");
+  EXPECT_EQ(in_branch("tasks/" + kTaskB + "/task.ts"), "// " + kTaskB + " version 2\n");
+  expect_fsck_clean();
+}
+
+TEST_F(HostileRepoTest, GitGcPruneNowBesideThePassesLosesNothing) {
+  constexpr int kTasks = 150;
+  constexpr int kRounds = 4;
+  std::vector<std::string> ids;
+  for (int i = 1; i <= kTasks; ++i) {
+    ids.push_back(test::numbered_task_id(i));
+    serve(ids.back(), "1");
+  }
+  write_config(ids);
+  auto daemon = start();
+  ASSERT_TRUE(wait_for_commits(kTasks)) << daemon->err();
+  for (int round = 2; round <= kRounds + 1; ++round) {
+    for (const auto &id : ids) serve(id, std::to_string(round));
+    const int expected = kTasks * round;
+    // gc over and over while the pass fetches, writes its pack and moves the branch.
+    const bool done = test::wait_until(
+        [&] {
+          test::git(m_repo.string(), {"gc", "-q", "--prune=now"});
+          return commits() >= expected;
+        },
+        60s);
+    ASSERT_TRUE(done) << "round " << round << ": " << commits() << " commits\n" << daemon->err();
+  }
+  stop(*daemon);
+  EXPECT_EQ(daemon->err().find("could not record"), std::string::npos) << daemon->err();
+  EXPECT_EQ(commits(), kTasks * (kRounds + 1));
+  expect_consistent();
+}

@@ -10,6 +10,7 @@
 #include <set>
 #include <thread>
 
+#include "abandoned_packs.hpp"
 #include "commit_replay.hpp"
 #include "log.hpp"
 #include "object_packer.hpp"
@@ -85,6 +86,7 @@ Result<Mirror> Mirror::open(const RepoSettings &settings, Access access) {
     if (!lock) return lock.error();
     mirror.m_lock.emplace(std::move(*lock));
     ObjectBatch::remove_leftovers(mirror.m_repo.get());
+    remove_abandoned_packs(std::filesystem::path(git_repository_path(mirror.m_repo.get())) / "objects/pack");
     auto batch = ObjectBatch::attach(mirror.m_repo.get());
     if (!batch) return Error{"repository " + path + ": " + batch.error().message};
     mirror.m_batch.emplace(*batch);

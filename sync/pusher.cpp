@@ -18,6 +18,7 @@
 #include <sstream>
 #include <thread>
 
+#include "abandoned_packs.hpp"
 #include "base64.hpp"
 #include "commit_replay.hpp"
 #include "git_handles.hpp"
@@ -661,6 +662,7 @@ Result<Sent> send_locally(git_repository *repo, Session &session, const git_oid 
   }
   git_odb *odb = nullptr;
   if (const int rc = git_repository_odb(&odb, repo); rc < 0) return session.git_failure("", rc);
+  remove_abandoned_packs(std::filesystem::path(git_repository_path(raw)) / "objects/pack");
   const OdbPtr local_odb(odb);
   if (*before && (!git_odb_exists(odb, &**before) || git_graph_descendant_of(repo, &tip, &**before) != 1)) {
     return sent; // not a fast-forward

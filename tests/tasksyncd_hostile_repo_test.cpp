@@ -61,9 +61,10 @@ protected:
     m_api.set_version(fake);
   }
 
-  void write_config(const std::vector<std::string> &tasks) {
+  // `repo_extra`: more keys of the repo: section, each line indented by two spaces.
+  void write_config(const std::vector<std::string> &tasks, const std::string &repo_extra = "") {
     std::string yaml = "api:\n  base_url: " + m_api.base_url() + "\n  timeout_seconds: 10\npoll:\n  interval_seconds: 1\n" +
-                       "repo:\n  path: " + m_repo.string() + "\ntasks:\n";
+                       "repo:\n  path: " + m_repo.string() + "\n" + repo_extra + "tasks:\n";
     for (const auto &id : tasks) yaml += "  - " + id + "\n";
     test::write_text(m_config, yaml);
   }
@@ -271,5 +272,27 @@ TEST_F(HostileRepoTest, GitGcPruneNowBesideThePassesLosesNothing) {
   stop(*daemon);
   EXPECT_EQ(daemon->err().find("could not record"), std::string::npos) << daemon->err();
   EXPECT_EQ(commits(), kTasks * (kRounds + 1));
+  expect_consistent();
+}
+
+TEST_F(HostileRepoTest, TransferPacksLeftByKilledProcessesAreCleanedUpLocallyAndInAPathRemote) {
+  const auto remote = m_dir / "remote.git";
+  ASSERT_EQ(test::run_process({"git", "init", "-q", "--bare", remote.string()}).exit_code, 0);
+  write_config({kTaskA, kTaskB}, "  push:\n    remote: " + remote.string() + "\n");
+  ASSERT_EQ(once().exit_code, 0);
+  // What libgit2's indexer leaves when a push into the remote, or a fetch from it, is killed.
+  const auto remote_leftover = remote / "objects/pack/pack_git2_Ab12Cd";
+  const auto local_leftover = m_repo / ".git/objects/pack/pack_git2_Ef34Gh";
+  test::write_text(remote_leftover, "PACK, cut short by a kill during a push");
+  test::write_text(local_leftover, "PACK, cut short by a kill during a fetch");
+  serve(kTaskA, "2");
+
+  const auto run = once();
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_FALSE(std::filesystem::exists(remote_leftover)) << run.err;
+  EXPECT_FALSE(std::filesystem::exists(local_leftover)) << run.err;
+  EXPECT_EQ(test::git(remote.string(), {"show", "main:tasks/" + kTaskA + "/task.ts"}).out, "// " + kTaskA + " version 2\n");
+  auto fsck = test::git(remote.string(), {"fsck", "--strict"});
+  EXPECT_EQ(fsck.exit_code, 0) << fsck.out << fsck.err;
   expect_consistent();
 }

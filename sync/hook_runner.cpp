@@ -124,8 +124,8 @@ std::vector<std::string> hook_environment(const HookSettings &hook, const HookEv
   for (char **entry = environ; *entry; ++entry) {
     const std::string_view text = *entry;
     const std::string_view name = text.substr(0, text.find('='));
-    const bool passed = name == "PATH" || name == "HOME" || name == "LANG" || name == "LC_ALL" ||
-                        name.starts_with("LC_") || std::ranges::find(hook.pass_env, name) != hook.pass_env.end();
+    const bool passed = name == "PATH" || name == "HOME" || name == "LANG" || name.starts_with("LC_") ||
+                        std::ranges::find(hook.pass_env, name) != hook.pass_env.end();
     if (passed && name.size() < text.size()) result.emplace_back(text);
   }
   result.push_back("TASKSYNC_TASK_ID=" + event.task_id);

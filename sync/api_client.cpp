@@ -10,6 +10,8 @@
 #include <condition_variable>
 #include <mutex>
 
+#include "request_watchdog.hpp"
+
 namespace tasksync {
 namespace {
 
@@ -71,7 +73,12 @@ std::string transport_message(httplib::Error error, long verify_result) {
 
 ApiClient::ApiClient(const ApiSettings &settings, std::unique_ptr<httplib::Client> client,
                      std::shared_ptr<RequestGate> gate)
-    : m_settings(settings), m_client(std::move(client)), m_gate(std::move(gate)) {}
+    : m_settings(settings), m_client(std::move(client)),
+      // cpp-httplib 0.11 bounds each read, not a request: a server sending a byte per read
+      // (headers, chunk-size lines, body) would hold it for ever. stop() shuts the socket of the
+      // request in flight (ClientImpl::stop), which ends it with an error.
+      m_watchdog(std::make_unique<RequestWatchdog>([raw = m_client.get()] { raw->stop(); })),
+      m_gate(std::move(gate)) {}
 ApiClient::ApiClient(ApiClient &&) noexcept = default;
 ApiClient &ApiClient::operator=(ApiClient &&) noexcept = default;
 ApiClient::~ApiClient() = default;
@@ -143,8 +150,21 @@ Result<TaskPage, FetchError> ApiClient::list_tasks(int page, int limit, std::sto
 
 Result<std::string, FetchError> ApiClient::get(const std::string &path, std::stop_token stop,
                                                std::optional<std::chrono::steady_clock::time_point> give_up_at) {
+  // The longest the server may make us wait: until the next pass, or in a run that has no next
+  // pass (--once, --dry-run, --backfill) api.timeout_seconds, so that it still ends.
+  const auto limit_text = [&](std::chrono::steady_clock::time_point now) {
+    if (!give_up_at) return "the " + std::to_string(m_settings.timeout.count()) + " s (api.timeout_seconds) a run without a next pass waits";
+    return "the " + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(*give_up_at - now).count()) +
+           " s left before the next pass";
+  };
   for (int attempt = 0;; ++attempt) {
-    if (!m_gate->wait(stop)) return transport_error("canceled: shutting down");
+    const auto now = std::chrono::steady_clock::now();
+    if (!m_gate->wait(stop, give_up_at.value_or(now + m_settings.timeout))) {
+      if (stop.stop_requested()) return transport_error("canceled: shutting down");
+      const auto pause = std::chrono::ceil<std::chrono::seconds>(m_gate->paused_until() - now);
+      return transport_error("not sent: the API asked every request to wait " + std::to_string(pause.count()) +
+                             " s, longer than " + limit_text(now));
+    }
     auto result = get_once(m_settings.base_url.path_prefix + path, stop);
     if (result || !result.error().retryable || stop.stop_requested()) return result;
     FetchError error = result.error();
@@ -153,9 +173,16 @@ Result<std::string, FetchError> ApiClient::get(const std::string &path, std::sto
       if (attempt > 0) error.message += " (gave up after " + tries + ")";
       return error;
     }
+    const auto failed_at = std::chrono::steady_clock::now();
+    if (error.wait_hint &&
+        (give_up_at ? failed_at + *error.wait_hint > *give_up_at : *error.wait_hint > m_settings.timeout)) {
+      error.message += " (gave up after " + tries + ": the API asked to wait " +
+                       std::to_string(error.wait_hint->count()) + " s, longer than " + limit_text(failed_at) + ")";
+      return error;
+    }
     auto wait = std::max<std::chrono::milliseconds>(backoff_delay(attempt, m_random),
                                                     error.wait_hint.value_or(std::chrono::seconds(0)));
-    const auto resume = std::chrono::steady_clock::now() + wait;
+    const auto resume = failed_at + wait;
     if (give_up_at && resume > *give_up_at) {
       error.message += " (gave up after " + tries + ": no time left in this pass to wait " +
                        std::to_string(wait.count()) + " ms)";
@@ -174,27 +201,35 @@ Result<std::string, FetchError> ApiClient::get_once(const std::string &path, std
   const auto deadline = std::chrono::steady_clock::now() + m_settings.timeout;
   std::string body;
   bool too_large = false;
-  bool too_slow = false;
-  auto result = m_client->Get(
-      path, [](const httplib::Response &) { return true; },
-      [&](const char *data, std::size_t length) {
-        if (body.size() + length > m_settings.max_response_bytes) {
-          too_large = true;
-          return false;
-        }
-        body.append(data, length);
-        return true;
-      },
-      [&](std::uint64_t, std::uint64_t) {
-        // cpp-httplib 0.11 only bounds each read; this bounds the whole request.
-        too_slow = std::chrono::steady_clock::now() > deadline;
-        return !too_slow && !stop.stop_requested();
-      });
+  bool cut_off = false;
+  httplib::Result result = [&] {
+    const RequestWatchdog::Armed watch = m_watchdog->arm(deadline);
+    auto answer = m_client->Get(
+        path, [](const httplib::Response &) { return true; },
+        [&](const char *data, std::size_t length) {
+          if (body.size() + length > m_settings.max_response_bytes) {
+            too_large = true;
+            return false;
+          }
+          body.append(data, length);
+          return true;
+        },
+        [&](std::uint64_t, std::uint64_t) { return !stop.stop_requested(); });
+    // A read that timed out at the deadline, just before the watchdog fired, was cut off too.
+    cut_off = !answer && (watch.expired() || std::chrono::steady_clock::now() >= deadline);
+    return answer;
+  }();
   if (stop.stop_requested()) return transport_error("canceled: shutting down");
   if (too_large) {
     return invalid_response("response larger than " + std::to_string(m_settings.max_response_bytes) + " bytes");
   }
-  if (too_slow) {
+  // Connecting and the TLS handshake have their own errors, more telling than the deadline.
+  const bool setting_up = !result && (result.error() == httplib::Error::Connection ||
+                                      result.error() == httplib::Error::ConnectionTimeout ||
+                                      result.error() == httplib::Error::SSLConnection ||
+                                      result.error() == httplib::Error::SSLLoadingCerts ||
+                                      result.error() == httplib::Error::SSLServerVerification);
+  if (cut_off && !setting_up) {
     return transport_error("no complete response within " + std::to_string(m_settings.timeout.count()) + " s", true);
   }
   if (!result) {

@@ -19,6 +19,8 @@ class Client;
 
 namespace tasksync {
 
+class RequestWatchdog;
+
 // Why fetching a task failed, in words fit for a log line (never containing the API key).
 struct FetchError {
   enum class Kind { transport, http_status, invalid_response };
@@ -44,9 +46,12 @@ public:
   ApiClient &operator=(ApiClient &&) noexcept;
   ~ApiClient();
 
-  // GET /v1/task/{task_id}/latest, validated and decoded. Transient failures are retried
+  // GET /v1/task/{task_id}/latest, validated and decoded. Each request is bounded as a whole by
+  // api.timeout_seconds, headers and chunked bodies included. Transient failures are retried
   // api.retries times with exponential backoff and full jitter, honouring Retry-After and
-  // RateLimit, but never past `give_up_at` (the end of the pass) nor once `stop` is requested.
+  // RateLimit (for every client sharing the gate), but never past `give_up_at` (the next pass's
+  // start) nor once `stop` is requested. Without `give_up_at` (a run with no next pass), a wait
+  // the API asks for that is longer than api.timeout_seconds fails the request at once.
   Result<TaskVersion, FetchError> fetch_latest(const std::string &task_id, std::stop_token stop = {},
                                                std::optional<std::chrono::steady_clock::time_point> give_up_at = {});
 
@@ -77,6 +82,7 @@ private:
 
   ApiSettings m_settings;
   std::unique_ptr<httplib::Client> m_client;
+  std::unique_ptr<RequestWatchdog> m_watchdog; // after m_client: it stops m_client's requests
   std::shared_ptr<RequestGate> m_gate;
   std::mt19937_64 m_random{std::random_device{}()};
 };

@@ -9,13 +9,18 @@
 namespace tasksync {
 namespace {
 
-std::optional<long long> whole_number(std::string_view text) {
+// Digits only, as seconds; a number too large for any clock is kLongestServerWait.
+std::optional<std::chrono::seconds> whole_seconds(std::string_view text) {
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  if (text.empty() || !std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); })) {
+    return std::nullopt;
+  }
   long long value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc{} || end != text.data() + text.size() || value < 0) return std::nullopt;
-  return value;
+  if (ec == std::errc::result_out_of_range || value > kLongestServerWait.count()) return kLongestServerWait;
+  if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+  return std::chrono::seconds(value);
 }
 
 } // namespace
@@ -31,18 +36,21 @@ std::chrono::milliseconds backoff_delay(int attempt, std::mt19937_64 &random, st
 }
 
 std::optional<std::chrono::seconds> parse_retry_after(std::string_view value, std::chrono::system_clock::time_point now) {
-  if (auto seconds = whole_number(value)) return std::chrono::seconds(*seconds);
+  if (auto seconds = whole_seconds(value)) return seconds;
   std::tm tm{};
   const std::string text(value);
   const char *end = strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
   if (!end || *end != '\0') return std::nullopt;
-  const auto when = std::chrono::system_clock::from_time_t(timegm(&tm));
-  return std::max(std::chrono::seconds(0), std::chrono::duration_cast<std::chrono::seconds>(when - now));
+  // In seconds, not as a system_clock time point: its nanoseconds end in year 2262, and a date in
+  // year 9999 would wrap round to a wait in the past.
+  const long long when = timegm(&tm);
+  const long long from = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+  return std::chrono::seconds(std::clamp(when - from, 0LL, static_cast<long long>(kLongestServerWait.count())));
 }
 
 std::optional<std::chrono::seconds> parse_rate_limit(std::string_view value) {
-  std::optional<long long> remaining;
-  std::optional<long long> reset;
+  std::optional<std::chrono::seconds> remaining;
+  std::optional<std::chrono::seconds> reset;
   while (!value.empty()) {
     const auto comma = value.find_first_of(",;");
     std::string_view item = value.substr(0, comma);
@@ -51,10 +59,10 @@ std::optional<std::chrono::seconds> parse_rate_limit(std::string_view value) {
     const auto equals = item.find('=');
     if (equals == std::string_view::npos) continue;
     const std::string_view key = item.substr(0, equals);
-    if (key == "remaining" || key == "r") remaining = whole_number(item.substr(equals + 1));
-    if (key == "reset" || key == "t") reset = whole_number(item.substr(equals + 1));
+    if (key == "remaining" || key == "r") remaining = whole_seconds(item.substr(equals + 1));
+    if (key == "reset" || key == "t") reset = whole_seconds(item.substr(equals + 1));
   }
-  if (remaining == 0LL && reset) return std::chrono::seconds(*reset);
+  if (remaining == std::chrono::seconds(0) && reset) return reset;
   return std::nullopt;
 }
 
@@ -64,12 +72,18 @@ void RequestGate::pause_until(std::chrono::steady_clock::time_point when) {
   m_changed.notify_all();
 }
 
-bool RequestGate::wait(std::stop_token stop) {
+bool RequestGate::wait(std::stop_token stop, std::optional<std::chrono::steady_clock::time_point> limit) {
   std::unique_lock lock(m_mutex);
   while (!stop.stop_requested() && std::chrono::steady_clock::now() < m_resume) {
+    if (limit && m_resume > *limit) return false; // again after each wait: the pause may have grown
     m_changed.wait_until(lock, stop, m_resume, [] { return false; });
   }
   return !stop.stop_requested();
+}
+
+std::chrono::steady_clock::time_point RequestGate::paused_until() const {
+  std::lock_guard lock(m_mutex);
+  return m_resume;
 }
 
 } // namespace tasksync

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
 #include "fake_api.hpp"
 #include "process.hpp"
 #include "test_pki.hpp"
@@ -37,6 +41,24 @@ protected:
 
   test::FakeApi m_api{kKey};
   ApiSettings m_settings;
+};
+
+// A stop request once `after` has passed, so that a test of a bound ends even without the bound.
+class StopAfter {
+public:
+  explicit StopAfter(std::chrono::milliseconds after)
+      : m_timer([this, after](std::stop_token done) {
+          std::mutex mutex;
+          std::condition_variable_any timer;
+          std::unique_lock lock(mutex);
+          timer.wait_for(lock, done, after, [] { return false; });
+          if (!done.stop_requested()) m_stop.request_stop();
+        }) {}
+  std::stop_token token() const { return m_stop.get_token(); }
+
+private:
+  std::stop_source m_stop;
+  std::jthread m_timer;
 };
 
 } // namespace
@@ -188,7 +210,9 @@ TEST_F(ApiClientTest, RetriesNeverOutlastThePass) {
   const auto started = std::chrono::steady_clock::now();
   auto version = client().fetch_latest(kTask, {}, started + 2s);
   ASSERT_FALSE(version.ok());
-  EXPECT_NE(version.error().message.find("no time left in this pass"), std::string::npos) << version.error().message;
+  EXPECT_NE(version.error().message.find("the API asked to wait 60 s, longer than the 1 s left before the next pass"),
+            std::string::npos)
+      << version.error().message;
   EXPECT_EQ(m_api.requests(kTask), 1);
   EXPECT_LT(std::chrono::steady_clock::now() - started, 2s);
 }
@@ -201,6 +225,96 @@ TEST_F(ApiClientTest, AServerThatTricklesIsCutOffAtTheDeadline) {
   ASSERT_FALSE(version.ok());
   EXPECT_EQ(version.error().message, "no complete response within 1 s");
   EXPECT_LT(std::chrono::steady_clock::now() - started, 3s);
+}
+
+TEST_F(ApiClientTest, AServerThatTricklesItsHeadersIsCutOffAtTheDeadline) {
+  m_settings.timeout = 1s;
+  m_api.set_reply(kTask, {200, version_body(), {}, {}, {}, 100ms}); // ~10 s of headers
+  const auto started = std::chrono::steady_clock::now();
+  ApiClient api = client();
+  auto version = api.fetch_latest(kTask);
+  ASSERT_FALSE(version.ok());
+  EXPECT_EQ(version.error().message, "no complete response within 1 s");
+  EXPECT_TRUE(version.error().retryable);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 2500ms);
+  // The client stays usable: the next request gets a fresh connection and its whole time.
+  m_api.set_reply(kTask, {200, version_body(), {}});
+  auto next = api.fetch_latest(kTask);
+  EXPECT_TRUE(next.ok()) << next.error().message;
+}
+
+TEST_F(ApiClientTest, AChunkedBodyTrickledByteByByteIsCutOffAtTheDeadline) {
+  m_settings.timeout = 1s;
+  // One-byte chunks, every byte of "1\r\nX\r\n" (the chunk-size lines too) 20 ms apart: ~40 s.
+  m_api.set_reply(kTask, {200, version_body(), {}, {}, 20ms, {}, true});
+  const auto started = std::chrono::steady_clock::now();
+  auto version = client().fetch_latest(kTask);
+  ASSERT_FALSE(version.ok());
+  EXPECT_EQ(version.error().message, "no complete response within 1 s");
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 2500ms);
+}
+
+TEST_F(ApiClientTest, AChunkedBodyThatArrivesInTimeIsRead) {
+  m_settings.timeout = 2s;
+  m_api.set_reply(kTask, {200, version_body(), {}, {}, {}, 1ms, true});
+  auto version = client().fetch_latest(kTask);
+  ASSERT_TRUE(version.ok()) << version.error().message;
+  EXPECT_EQ(version->task_id, kTask);
+}
+
+TEST_F(ApiClientTest, WithoutANextPassARetryAfterLongerThanTheTimeoutFailsAtOnce) {
+  m_settings.timeout = 2s;
+  m_settings.retries = 3;
+  m_api.set_replies(kTask, {{429, R"({"error":{"code":429,"message":"Slow down"}})", {}, {{"Retry-After", "3600"}}},
+                            {200, version_body(), {}}});
+  const StopAfter give_up(5s); // without the limit the retry would wait the whole hour
+  const auto started = std::chrono::steady_clock::now();
+  auto version = client().fetch_latest(kTask, give_up.token());
+  ASSERT_FALSE(version.ok());
+  EXPECT_EQ(version.error().message, "HTTP 429: Slow down (gave up after 1 attempt: the API asked to wait 3600 s, "
+                                     "longer than the 2 s (api.timeout_seconds) a run without a next pass waits)");
+  EXPECT_EQ(m_api.requests(kTask), 1);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 1s);
+
+  // A wait within the limit is still honoured.
+  m_api.set_replies(kTask, {{429, "", {}, {{"RateLimit", "limit=10, remaining=0, reset=1"}}}, {200, version_body(), {}}});
+  EXPECT_TRUE(client().fetch_latest(kTask).ok());
+}
+
+TEST_F(ApiClientTest, AHugeRetryAfterIsAWaitTooLongNotNoWaitAtAll) {
+  m_settings.timeout = 2s;
+  m_settings.retries = 1;
+  for (const std::string huge : {"9223372036854775807", "99999999999999999999999", "Fri, 31 Dec 9999 23:59:59 GMT"}) {
+    m_api.set_replies(kTask, {{503, "", {}, {{"Retry-After", huge}}}, {200, version_body(), {}}});
+    const int before = m_api.requests(kTask);
+    auto version = client().fetch_latest(kTask);
+    ASSERT_FALSE(version.ok()) << huge << ": retried at once, as if no wait had been asked";
+    EXPECT_NE(version.error().message.find("the API asked to wait 31622400 s"), std::string::npos)
+        << version.error().message;
+    EXPECT_EQ(m_api.requests(kTask) - before, 1) << huge;
+  }
+}
+
+TEST_F(ApiClientTest, APauseOfEveryWorkerDoesNotHoldAHealthyRequestPastTheLimit) {
+  m_settings.timeout = 2s;
+  m_api.set_reply(kTask, {200, version_body(), {}});
+  const auto gate = std::make_shared<RequestGate>();
+  gate->pause_until(std::chrono::steady_clock::now() + 1h);
+  auto created = ApiClient::create(m_settings, kKey, gate);
+  ASSERT_TRUE(created.ok());
+  const StopAfter give_up(5s); // without the limit the request would wait the whole hour
+  const auto started = std::chrono::steady_clock::now();
+  auto version = created->fetch_latest(kTask, give_up.token());
+  ASSERT_FALSE(version.ok());
+  EXPECT_EQ(version.error().message.rfind("not sent: the API asked every request to wait 3600 s, longer than the 2 s", 0), 0u)
+      << version.error().message;
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 1s);
+  EXPECT_EQ(m_api.requests(kTask), 0);
+
+  // In a pass, the pause is weighed against the time left before the next one.
+  auto in_pass = created->fetch_latest(kTask, give_up.token(), std::chrono::steady_clock::now() + 60s);
+  ASSERT_FALSE(in_pass.ok());
+  EXPECT_NE(in_pass.error().message.find("left before the next pass"), std::string::npos) << in_pass.error().message;
 }
 
 class ApiClientTlsTest : public ::testing::Test {

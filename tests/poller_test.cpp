@@ -151,3 +151,23 @@ TEST_F(PollerTest, UnknownLanguageIsMirroredAsTextWithAWarning) {
   EXPECT_EQ(test::read_text(m_repo.path / "tasks" / kTasks[0].id / "task.txt"), "print('hi')\n");
   EXPECT_TRUE(logged("warning: task " + kTasks[0].id + ": unknown language \"python\", mirrored as task.txt"));
 }
+
+TEST_F(PollerTest, AHugeRetryAfterInAPassFailsThatTaskAndTheRestIsCommittedBeforeTheNextPass) {
+  m_settings.retries = 3;
+  m_api.set_reply(kTasks[1].id, {429, R"({"error":{"code":429,"message":"Slow down"}})", {},
+                                 {{"Retry-After", "9223372036854775807"}}});
+  auto poller = Poller::create(m_settings, kKey, 2);
+  auto mirror = Mirror::open(m_repo, Mirror::Access::read_write);
+  ASSERT_TRUE(poller.ok() && mirror.ok());
+  const auto started = std::chrono::steady_clock::now();
+  const auto next_pass = started + std::chrono::seconds(30);
+  const PassReport report = (*poller)->run_pass(kTasks, *mirror, PassMode::apply, {}, {}, next_pass);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+  EXPECT_EQ(report.commits(), 2u);
+  ASSERT_TRUE(report.outcomes[1].failed());
+  EXPECT_NE(report.outcomes[1].error.find("the API asked to wait 31622400 s, longer than the "), std::string::npos)
+      << report.outcomes[1].error;
+  EXPECT_NE(report.outcomes[1].error.find(" s left before the next pass"), std::string::npos) << report.outcomes[1].error;
+  EXPECT_EQ(m_api.requests(kTasks[1].id), 1) << "a wait that overflowed into none would retry at once";
+  EXPECT_TRUE(logged("task " + kTasks[1].id + " (checkout-flow): HTTP 429: Slow down (gave up after 1 attempt"));
+}

@@ -38,6 +38,18 @@ TEST(Retry, RetryAfterInSecondsOrAsAnHttpDate) {
   EXPECT_FALSE(parse_retry_after("Fri, 20 Nov 2026 14:32:07 GMT trailing", now));
 }
 
+TEST(Retry, HugeWaitsAreClampedInsteadOfOverflowing) {
+  const auto now = std::chrono::system_clock::from_time_t(1795185067);
+  EXPECT_EQ(parse_retry_after("9223372036854775807", now), kLongestServerWait);
+  EXPECT_EQ(parse_retry_after("99999999999999999999999999", now), kLongestServerWait);
+  EXPECT_EQ(parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now), kLongestServerWait);
+  EXPECT_EQ(parse_retry_after(std::to_string(kLongestServerWait.count() - 1), now), kLongestServerWait - 1s);
+  EXPECT_EQ(parse_rate_limit("limit=10, remaining=0, reset=9223372036854775807"), kLongestServerWait);
+  // The clamped wait still fits every clock it is added to.
+  const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(*parse_retry_after("9223372036854775807", now));
+  EXPECT_GT(std::chrono::steady_clock::now() + wait, std::chrono::steady_clock::now() + 365 * 24h);
+}
+
 TEST(Retry, RateLimitOnlyMattersWhenNothingRemains) {
   EXPECT_EQ(parse_rate_limit("limit=10, remaining=0, reset=7"), 7s);
   EXPECT_EQ(parse_rate_limit("\"default\";r=0;t=3"), 3s);
@@ -61,4 +73,26 @@ TEST(Retry, TheGateHoldsEveryoneBackAndYieldsToStop) {
     stop.request_stop();
   });
   EXPECT_FALSE(gate.wait(stop.get_token()));
+}
+
+TEST(Retry, TheGateRefusesAtOnceAPauseThatEndsPastTheLimit) {
+  RequestGate gate;
+  const auto started = std::chrono::steady_clock::now();
+  gate.pause_until(started + 1h);
+  EXPECT_EQ(gate.paused_until(), started + 1h);
+  std::stop_source give_up; // without the limit the wait would last the whole hour
+  std::jthread bound([&](std::stop_token done) {
+    std::mutex mutex;
+    std::condition_variable_any timer;
+    std::unique_lock lock(mutex);
+    timer.wait_for(lock, done, 5s, [] { return false; });
+    if (!done.stop_requested()) give_up.request_stop();
+  });
+  EXPECT_FALSE(gate.wait(give_up.get_token(), started + 2s));
+  EXPECT_FALSE(give_up.stop_requested()) << "waited until stopped instead of refusing at once";
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 1s);
+
+  RequestGate short_pause;
+  short_pause.pause_until(std::chrono::steady_clock::now() + 200ms);
+  EXPECT_TRUE(short_pause.wait({}, std::chrono::steady_clock::now() + 2s));
 }

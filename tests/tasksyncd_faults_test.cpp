@@ -67,7 +67,7 @@ std::vector<Fault> response_faults() {
       {"ServerError", {{500, R"({"error":{"code":500,"message":"Failed to retrieve task version"}})", {}}},
        "HTTP 500: Failed to retrieve task version (gave up after 2 attempts)"},
       {"Trickle", {{200, valid, {}, {}, 100ms}}, "no complete response within 1 s"},
-      {"NoAnswer", {{200, valid, 10s}}, "connection failed while reading the response"},
+      {"NoAnswer", {{200, valid, 10s}}, "no complete response within 1 s"},
   };
 }
 

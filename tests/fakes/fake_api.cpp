@@ -1,7 +1,10 @@
 #include "fake_api.hpp"
 
+#include <arpa/inet.h>
 #include <httplib.h>
+#include <netinet/in.h>
 #include <openssl/evp.h>
+#include <sys/socket.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -25,6 +28,27 @@ std::unique_ptr<httplib::Server> make_tls_server(const TlsIdentity &tls) {
     throw std::runtime_error("FakeApi: cannot serve HTTPS with " + tls.cert_file.string() + " and " +
                              tls.key_file.string());
   return server;
+}
+
+// The server's end of the connection from `remote_port` to `local_port`: cpp-httplib gives a
+// handler no access to its socket, and writes a response's head in one piece and frames chunks
+// itself, so a reply that trickles those bytes must write to the socket directly.
+int connection_socket(int local_port, int remote_port) {
+  for (const auto &entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    const int fd = std::atoi(entry.path().filename().c_str());
+    sockaddr_in local{};
+    sockaddr_in peer{};
+    socklen_t length = sizeof local;
+    if (::getsockname(fd, reinterpret_cast<sockaddr *>(&local), &length) != 0 || local.sin_family != AF_INET ||
+        ntohs(local.sin_port) != local_port) {
+      continue;
+    }
+    length = sizeof peer;
+    if (::getpeername(fd, reinterpret_cast<sockaddr *>(&peer), &length) == 0 && ntohs(peer.sin_port) == remote_port) {
+      return fd;
+    }
+  }
+  return -1;
 }
 
 } // namespace
@@ -84,6 +108,7 @@ FakeApi::FakeApi(std::string api_key, std::unique_ptr<httplib::Server> server, s
   m_server->Get(R"(/v1/task/([^/]+)/latest)", [this](const httplib::Request &request, httplib::Response &response) {
     Reply reply = answer(request.matches[1], request.get_header_value("anchor-api-key"));
     wait_unless_stopping(reply.delay);
+    if (reply.trickle_head.count() > 0 || reply.chunked) return send_raw(request, reply);
     response.status = reply.status;
     for (const auto &[name, value] : reply.headers) response.set_header(name, value);
     if (reply.trickle.count() == 0 || reply.body.empty()) {
@@ -278,6 +303,34 @@ FakeApi::Reply FakeApi::answer(const std::string &task_id, const std::string &ke
 bool FakeApi::wait_unless_stopping(std::chrono::milliseconds duration) {
   std::unique_lock lock(m_mutex);
   return !m_stopped.wait_for(lock, duration, [this] { return m_stopping; });
+}
+
+} // namespace tasksync::test
+
+namespace tasksync::test {
+
+void FakeApi::send_raw(const httplib::Request &request, const Reply &reply) {
+  const int fd = connection_socket(m_port, request.remote_port);
+  if (fd < 0) throw std::runtime_error("FakeApi: cannot find the connection from port " + std::to_string(request.remote_port));
+  std::string head = "HTTP/1.1 " + std::to_string(reply.status) + (reply.status == 200 ? " OK" : " Not OK") +
+                     "\r\nContent-Type: application/json\r\nConnection: close\r\n";
+  for (const auto &[name, value] : reply.headers) head += name + ": " + value + "\r\n";
+  head += reply.chunked ? "Transfer-Encoding: chunked\r\n\r\n" : "Content-Length: " + std::to_string(reply.body.size()) + "\r\n\r\n";
+  std::string body;
+  if (!reply.chunked) body = reply.body;
+  for (const char c : reply.chunked ? reply.body : std::string()) body += std::string("1\r\n") + c + "\r\n";
+  if (reply.chunked) body += "0\r\n\r\n";
+  // Byte by byte where the reply says so; a client that gave up (or shutdown) ends it early.
+  const auto send = [&](const std::string &bytes, std::chrono::milliseconds gap) {
+    if (gap.count() == 0) return ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size());
+    for (const char c : bytes) {
+      if (!wait_unless_stopping(gap) || ::send(fd, &c, 1, MSG_NOSIGNAL) != 1) return false;
+    }
+    return true;
+  };
+  if (send(head, reply.trickle_head)) send(body, reply.trickle);
+  // cpp-httplib writes its own response once the handler returns: it must go nowhere.
+  ::shutdown(fd, SHUT_RDWR);
 }
 
 } // namespace tasksync::test

@@ -60,8 +60,15 @@ public:
     // Extra response headers, e.g. {"Retry-After", "2"}. The `{}` keeps three-field initialisers
     // `{status, body, delay}` clear of GCC's -Wmissing-field-initializers.
     std::multimap<std::string, std::string> headers{};
-    // When non-zero, the body goes out one byte at a time with this pause before each byte.
+    // When non-zero, the body goes out one byte at a time with this pause before each byte
+    // (with `chunked`, every byte of the chunk framing too).
     std::chrono::milliseconds trickle{0};
+    // When non-zero, the status line and headers go out one byte at a time with this pause
+    // before each byte, and the connection is closed after the reply.
+    std::chrono::milliseconds trickle_head{0};
+    // Sends the body with `Transfer-Encoding: chunked`, one byte per chunk, and closes the
+    // connection after the reply.
+    bool chunked = false;
   };
 
   // Starts serving HTTP on a free port; requests must carry `api_key`.
@@ -103,6 +110,8 @@ private:
   bool key_ok(const httplib::Request &request, httplib::Response &response);
   // Waits `duration`; false when cut short because this is being destroyed.
   bool wait_unless_stopping(std::chrono::milliseconds duration);
+  // Writes `reply` as raw bytes on the connection `request` came in on, paced as it says.
+  void send_raw(const httplib::Request &request, const Reply &reply);
 
   std::string m_api_key;
   std::unique_ptr<httplib::Server> m_server; // an httplib::SSLServer when serving HTTPS

@@ -1,5 +1,8 @@
 #include "base_url.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -16,26 +19,51 @@ std::string BaseUrl::origin() const {
 std::string BaseUrl::to_string() const { return origin() + path_prefix; }
 
 bool BaseUrl::is_loopback() const {
-  return host == "localhost" || host == "::1" || host.starts_with("127.");
+  if (ascii_lower(host) == "localhost") return true;
+  // Only an address literal: a name is whatever DNS says it is, however it is spelled.
+  in_addr v4{};
+  if (::inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  return ::inet_pton(AF_INET6, host.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
+}
+
+std::optional<UrlParts> split_url(std::string_view text) {
+  const auto scheme_end = text.find("://");
+  if (scheme_end == std::string_view::npos || scheme_end == 0) return std::nullopt;
+  const std::string_view scheme = text.substr(0, scheme_end);
+  const auto scheme_char = [](unsigned char c) { return std::isalnum(c) || c == '+' || c == '-' || c == '.'; };
+  if (!std::isalpha(static_cast<unsigned char>(scheme[0])) || !std::all_of(scheme.begin(), scheme.end(), scheme_char)) {
+    return std::nullopt;
+  }
+  UrlParts parts;
+  parts.scheme = ascii_lower(scheme);
+  const std::string_view after = text.substr(scheme_end + 3);
+  const auto authority_end = std::min(after.find_first_of("/?#"), after.size());
+  std::string_view authority = after.substr(0, authority_end);
+  if (const auto at = authority.rfind('@'); at != std::string_view::npos) {
+    parts.user_info = std::string(authority.substr(0, at));
+    authority.remove_prefix(at + 1);
+  }
+  parts.host_port = std::string(authority);
+  parts.rest = std::string(after.substr(authority_end));
+  return parts;
 }
 
 Result<BaseUrl> parse_base_url(std::string_view text) {
   BaseUrl url;
-  const auto scheme_end = text.find("://");
-  if (scheme_end == std::string_view::npos) return Error{"expected http://host or https://host"};
-  url.scheme = ascii_lower(text.substr(0, scheme_end));
+  const auto parts = split_url(text);
+  if (!parts) return Error{"expected http://host or https://host"};
+  url.scheme = parts->scheme;
   if (url.scheme != "http" && url.scheme != "https") {
     return Error{"unsupported scheme \"" + url.scheme + "\" (expected http or https)"};
   }
-  std::string_view rest = text.substr(scheme_end + 3);
-  if (rest.find_first_of("?#") != std::string_view::npos) {
+  if (parts->rest.find_first_of("?#") != std::string::npos) {
     return Error{"a base URL takes no query or fragment"};
   }
-  const auto path_start = rest.find('/');
-  std::string_view authority = rest.substr(0, path_start);
-  if (authority.find('@') != std::string_view::npos) {
+  if (parts->user_info) {
     return Error{"credentials in the URL are refused (they would end up in logs)"};
   }
+  const std::string_view authority = parts->host_port;
   std::string_view port_text;
   if (authority.starts_with("[")) {
     const auto close = authority.find(']');
@@ -59,8 +87,8 @@ Result<BaseUrl> parse_base_url(std::string_view text) {
     }
     url.port = port;
   }
-  if (path_start != std::string_view::npos) {
-    std::string_view path = rest.substr(path_start);
+  if (!parts->rest.empty()) {
+    std::string_view path = parts->rest;
     while (path.ends_with("/")) path.remove_suffix(1);
     url.path_prefix = std::string(path);
   }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,11 +19,24 @@ struct BaseUrl {
   std::string origin() const;
   // The URL as a person would write it: origin plus prefix.
   std::string to_string() const;
-  // True for localhost and loopback addresses.
+  // True for exactly `localhost` (any case) and literal loopback addresses (127.0.0.0/8, ::1),
+  // never for a name that merely looks like one (127.0.0.1.nip.io).
   bool is_loopback() const;
 };
 
-// Parses "https://host[:port][/prefix]"; user info, queries and fragments are refused.
+// "scheme://[user_info@]host_port[rest]" taken apart, for the checks every URL must pass.
+struct UrlParts {
+  std::string scheme;                   // lower-cased: schemes are case-insensitive (RFC 3986)
+  std::optional<std::string> user_info; // what precedes the authority's last '@', when present
+  std::string host_port;                // the authority without the user info
+  std::string rest;                     // from the first '/', '?' or '#' after the authority
+};
+
+// Splits a URL with a scheme; nullopt when `text` has none (a path, or scp-like "git@host:x").
+std::optional<UrlParts> split_url(std::string_view text);
+
+// Parses "https://host[:port][/prefix]" (scheme in any case); user info, queries and fragments
+// are refused.
 Result<BaseUrl> parse_base_url(std::string_view text);
 
 } // namespace tasksync

@@ -13,6 +13,11 @@
 #include <sstream>
 #include <stdexcept>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "file_descriptor.hpp"
 #include "git_handles.hpp"
 #include "text.hpp"
 
@@ -147,8 +152,10 @@ private:
     if (node["allow_insecure_http"]) api.allow_insecure_http = boolean(node["allow_insecure_http"], "api.allow_insecure_http");
     if (api.base_url.scheme == "http" && !api.base_url.is_loopback() && !api.allow_insecure_http) {
       fail(node["base_url"], "api.base_url",
-           "plain http:// is only accepted for loopback addresses: the API key would cross the network in clear text "
-           "(use https://, or set api.allow_insecure_http: true)");
+           "plain http:// is only accepted for loopback addresses: \"" + api.base_url.host +
+               "\" is neither localhost nor a literal loopback address (127.0.0.0/8, ::1), and a name is not judged "
+               "by its spelling; the API key would cross the network in clear text (use https://, or set "
+               "api.allow_insecure_http: true)");
     }
     if (node["retries"]) api.retries = static_cast<int>(integer(node["retries"], "api.retries", 0, 10));
     if (node["timeout_seconds"]) api.timeout = std::chrono::seconds(integer(node["timeout_seconds"], "api.timeout_seconds", 1, 3600));
@@ -216,7 +223,8 @@ private:
       if (!push["remote"]) fail(push, "repo.push.remote", "missing: the URL or path to push to");
       PushSettings settings;
       settings.remote = non_empty_line(push["remote"], "repo.push.remote");
-      if (settings.remote.find('@') != std::string::npos && settings.remote.starts_with("http")) {
+      const auto remote_url = split_url(settings.remote);
+      if (remote_url && (remote_url->scheme == "http" || remote_url->scheme == "https") && remote_url->user_info) {
         fail(push["remote"], "repo.push.remote", "credentials in the URL are refused; use repo.push.token_file");
       }
       settings.branch = repo.branch;
@@ -353,17 +361,42 @@ Result<Config> parse_config(const std::string &text, const std::string &source_n
 }
 
 Result<Config> load_config(const std::filesystem::path &file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return Error{file.string() + ": cannot read the config file: " + std::strerror(errno)};
-  std::ostringstream text;
-  text << in.rdbuf();
+  // O_NONBLOCK: opening a FIFO without a writer would wait for one for ever. Nothing but a
+  // regular file of sane size is read: /dev/zero never ends, a directory is no text.
+  const FileDescriptor fd(::open(file.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
+  if (!fd.is_open()) return Error{file.string() + ": cannot read the config file: " + std::strerror(errno)};
+  struct stat status {};
+  if (::fstat(fd.get(), &status) != 0) return Error{file.string() + ": cannot read the config file: " + std::strerror(errno)};
+  if (!S_ISREG(status.st_mode)) {
+    const char *kind = S_ISDIR(status.st_mode)    ? "a directory"
+                       : S_ISFIFO(status.st_mode) ? "a FIFO"
+                       : S_ISCHR(status.st_mode)  ? "a character device"
+                       : S_ISBLK(status.st_mode)  ? "a block device"
+                       : S_ISSOCK(status.st_mode) ? "a socket"
+                                                  : "something else";
+    return Error{file.string() + ": cannot read the config file: it is " + std::string(kind) + ", not a regular file"};
+  }
+  constexpr std::size_t kLargestConfig = 1 << 20;
+  const std::string too_large = file.string() + ": cannot read the config file: it is larger than 1 MiB (" +
+                                std::to_string(kLargestConfig) + " bytes), too large for a config file";
+  if (static_cast<std::size_t>(status.st_size) > kLargestConfig) return Error{too_large};
+  std::string text;
+  char buffer[65536];
+  for (;;) { // bounded again: the file may grow after fstat
+    const ssize_t got = ::read(fd.get(), buffer, sizeof buffer);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) return Error{file.string() + ": cannot read the config file: " + std::strerror(errno)};
+    if (got == 0) break;
+    text.append(buffer, static_cast<std::size_t>(got));
+    if (text.size() > kLargestConfig) return Error{too_large};
+  }
   const std::filesystem::path base_dir = std::filesystem::absolute(file).parent_path();
   std::filesystem::path default_repo_path = RepoSettings{}.path;
   if (const char *state = std::getenv("STATE_DIRECTORY"); state && *state) {
     // systemd may list several directories separated by ':'; ours is the first.
     default_repo_path = std::filesystem::path(std::string(state).substr(0, std::string(state).find(':'))) / "mirror";
   }
-  return parse_config(text.str(), file.string(), base_dir, default_repo_path);
+  return parse_config(text, file.string(), base_dir, default_repo_path);
 }
 
 } // namespace tasksync

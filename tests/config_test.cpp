@@ -1,10 +1,16 @@
 #include "config.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <future>
 
 #include "temp_dir.hpp"
 
 using namespace tasksync;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -149,6 +155,71 @@ TEST(Config, MissingFileIsNamed) {
   auto config = load_config("/nonexistent/tasksync.yaml");
   ASSERT_FALSE(config.ok());
   EXPECT_EQ(config.error().message, "/nonexistent/tasksync.yaml: cannot read the config file: No such file or directory");
+}
+
+TEST(Config, OnlyARegularFileOfAtMostOneMebibyteIsRead) {
+  test::TempDir dir;
+  const auto fifo = dir / "fifo.yaml";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  // A FIFO without a writer: opening it to read must not wait for one.
+  auto loading = std::async(std::launch::async, [&] { return load_config(fifo); });
+  if (loading.wait_for(5s) == std::future_status::timeout) {
+    ADD_FAILURE() << "load_config hangs on a FIFO";
+    ::close(::open(fifo.c_str(), O_WRONLY | O_NONBLOCK)); // the writer it waits for, so the test can end
+  }
+  auto from_fifo = loading.get();
+  ASSERT_FALSE(from_fifo.ok());
+  EXPECT_EQ(from_fifo.error().message, fifo.string() + ": cannot read the config file: it is a FIFO, not a regular file");
+
+  auto from_directory = load_config(dir.path());
+  ASSERT_FALSE(from_directory.ok());
+  EXPECT_EQ(from_directory.error().message,
+            dir.path().string() + ": cannot read the config file: it is a directory, not a regular file");
+
+  auto from_device = load_config("/dev/null");
+  ASSERT_FALSE(from_device.ok());
+  EXPECT_EQ(from_device.error().message, "/dev/null: cannot read the config file: it is a character device, not a regular file");
+
+  const std::string tasks = "tasks: [3c90c3cc-0d44-4b50-8888-8dd25736052a]\n";
+  test::write_text(dir / "big.yaml", tasks + "# " + std::string(2 << 20, 'x') + "\n");
+  auto from_big = load_config(dir / "big.yaml");
+  ASSERT_FALSE(from_big.ok());
+  EXPECT_EQ(from_big.error().message, (dir / "big.yaml").string() +
+                                          ": cannot read the config file: it is larger than 1 MiB (1048576 bytes), "
+                                          "too large for a config file");
+
+  test::write_text(dir / "just.yaml", tasks + "# " + std::string((1 << 20) - tasks.size() - 3, 'x') + "\n");
+  EXPECT_TRUE(load_config(dir / "just.yaml").ok()) << "exactly 1 MiB is still a config file";
+}
+
+TEST(Config, PlainHttpOnlyForALiteralLoopbackAddressOrLocalhost) {
+  const std::string tasks = "tasks: [3c90c3cc-0d44-4b50-8888-8dd25736052a]\n";
+  for (const std::string host : {"127.attacker.example", "127.0.0.1.nip.io", "localhost.attacker.example"}) {
+    EXPECT_EQ(error_of(tasks + "api: {base_url: 'http://" + host + ":8080'}\n"),
+              "config.yaml:2: api.base_url: plain http:// is only accepted for loopback addresses: \"" + host +
+                  "\" is neither localhost nor a literal loopback address (127.0.0.0/8, ::1), and a name is not judged "
+                  "by its spelling; the API key would cross the network in clear text (use https://, or set "
+                  "api.allow_insecure_http: true)");
+  }
+  for (const std::string url : {"HTTP://127.0.0.1:1", "http://127.9.9.9", "http://[::1]:1", "http://LOCALHOST:1"}) {
+    auto config = parse(tasks + "api: {base_url: '" + url + "'}\n");
+    ASSERT_TRUE(config.ok()) << url << ": " << config.error().message;
+    EXPECT_EQ(config->api.base_url.scheme, "http") << url;
+  }
+}
+
+TEST(Config, CredentialsInAPushUrlAreRefusedWhateverTheSchemesCase) {
+  const std::string tasks = "tasks: [3c90c3cc-0d44-4b50-8888-8dd25736052a]\n";
+  for (const std::string remote : {"https://user:token@git.example.com/x.git", "HTTPS://user:token@git.example.com/x.git",
+                                   "Http://token@git.example.com/x.git"}) {
+    EXPECT_EQ(error_of(tasks + "repo: {push: {remote: '" + remote + "'}}\n"),
+              "config.yaml:2: repo.push.remote: credentials in the URL are refused; use repo.push.token_file")
+        << remote;
+  }
+  for (const std::string remote : {"ssh://git@git.example.com/x.git", "git@git.example.com:x.git",
+                                   "https://git.example.com/team@2/x.git"}) {
+    EXPECT_TRUE(parse(tasks + "repo: {push: {remote: '" + remote + "'}}\n").ok()) << remote;
+  }
 }
 
 TEST(Config, PollAndHttpSettings) {

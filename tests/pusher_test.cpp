@@ -470,6 +470,29 @@ TEST_F(PusherTest, CredentialsInTheUrlAndTheTokenStayOutOfMessagesAndLogs) {
   EXPECT_EQ(pending(a), 1u);
 }
 
+TEST_F(PusherTest, AnUpperCaseSchemeIsTheSameRemoteWithTheSameCredentialRules) {
+  const std::string port = std::to_string(test::free_port());
+  RepoSettings a = settings("a", "HTTPS://someone:url-secret@127.0.0.1:" + port + "/mirror.git");
+  test::write_text(m_dir / "token", "token-secret\n");
+  a.push->token_file = m_dir / "token";
+  commit(a, kTaskA1, "a1");
+  auto report = Pusher(a).push();
+  ASSERT_FALSE(report.ok());
+  const std::string &message = report.error().message;
+  // Shown as https with the user info dropped, exactly as for a lower-case https:// remote.
+  EXPECT_EQ(message.rfind("push to https://127.0.0.1:" + port + "/mirror.git failed: ", 0), 0u) << message;
+  EXPECT_EQ(message.find("url-secret"), std::string::npos) << message;
+  EXPECT_EQ(message.find("someone"), std::string::npos) << message;
+  for (const std::string &line : m_log) EXPECT_EQ(line.find("secret"), std::string::npos) << line;
+
+  // Without a token file an https remote in any case asks for one rather than trying without.
+  a.push->token_file = m_dir / "missing-token";
+  report = Pusher(a).push();
+  ASSERT_FALSE(report.ok());
+  EXPECT_NE(report.error().message.find("cannot read repo.push.token_file"), std::string::npos) << report.error().message;
+  EXPECT_EQ(pending(a), 1u);
+}
+
 TEST_F(PusherTest, PushesAndReplaysOverSmartHttpWithTheToken) {
   GitHttpServer server(m_dir.path(), "the-token");
   test::write_text(m_dir / "token", "the-token\n");

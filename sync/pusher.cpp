@@ -20,6 +20,7 @@
 
 #include "abandoned_packs.hpp"
 #include "base64.hpp"
+#include "base_url.hpp"
 #include "commit_replay.hpp"
 #include "git_handles.hpp"
 #include "log.hpp"
@@ -77,34 +78,29 @@ int port_of(std::string_view host_port, int fallback) {
 
 RemoteUrl parse_remote(const std::string &remote) {
   RemoteUrl result{remote, remote, {}, Transport::local, remote, 22};
-  const std::size_t scheme_end = remote.find("://");
-  if (scheme_end == std::string::npos) {
+  // Schemes in any case: libgit2 picks its transport case-insensitively (transport.c, strncasecmp).
+  const auto parts = split_url(remote);
+  if (!parts) {
     if (is_scp_like(remote)) result.transport = Transport::ssh;
     return result;
   }
-  const std::string scheme = ascii_lower(remote.substr(0, scheme_end));
-  const std::size_t authority_start = scheme_end + 3;
-  const std::size_t authority_end = std::min(remote.find('/', authority_start), remote.size());
-  const std::string authority = remote.substr(authority_start, authority_end - authority_start);
-  const std::size_t at = authority.rfind('@');
-  const std::string host_port = at == std::string::npos ? authority : authority.substr(at + 1);
-  if (scheme == "file") {
-    result.path = remote.substr(authority_end); // file:///srv/x.git and file://localhost/srv/x.git
+  if (parts->scheme == "file") {
+    result.path = parts->rest; // file:///srv/x.git and file://localhost/srv/x.git
     return result;
   }
-  if (scheme == "ssh" || scheme == "ssh+git" || scheme == "git+ssh") {
+  if (parts->scheme == "ssh" || parts->scheme == "ssh+git" || parts->scheme == "git+ssh") {
     result.transport = Transport::ssh;
-    result.port = port_of(host_port, 22);
+    result.port = port_of(parts->host_port, 22);
   } else {
-    result.transport = scheme == "http" || scheme == "https" ? Transport::http : Transport::other;
+    result.transport = parts->scheme == "http" || parts->scheme == "https" ? Transport::http : Transport::other;
   }
-  if (at != std::string::npos) {
-    const std::string user_info = authority.substr(0, at);
+  if (parts->user_info) {
+    const std::string &user_info = *parts->user_info;
     const std::size_t colon = user_info.find(':');
     if (colon != std::string::npos) result.secret = user_info.substr(colon + 1);
     // Over http a token may sit in the user name itself (https://TOKEN@host/...): drop it all.
     const std::string shown = result.transport == Transport::http ? "" : user_info.substr(0, colon) + "@";
-    result.display = remote.substr(0, authority_start) + shown + host_port + remote.substr(authority_end);
+    result.display = parts->scheme + "://" + shown + parts->host_port + parts->rest;
   }
   return result;
 }

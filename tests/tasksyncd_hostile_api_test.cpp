@@ -76,6 +76,20 @@ protected:
     return run;
   }
 
+  // --once with `attack` on the hostile task and `api_extra` in the config: it must end within
+  // `bound` with exit 1, the line naming the task and the reason, and the others committed.
+  void expect_only_that_task_fails(const Attack &attack, const std::string &api_extra,
+                                   std::chrono::steady_clock::duration bound) {
+    m_api.set_reply(kHostile, attack.reply);
+    write_config(api_extra);
+    const Run run = once(m_config, 20s);
+    ASSERT_TRUE(run.exit_code) << "--once still running after 20 s with api.timeout_seconds: 2\n" << run.err;
+    EXPECT_EQ(*run.exit_code, 1) << run.err;
+    EXPECT_LT(run.took, bound) << "not bounded by api.timeout_seconds\n" << run.err;
+    EXPECT_NE(run.err.find("error: task " + kHostile + ": " + attack.expected), std::string::npos) << run.err;
+    expect_the_others_committed();
+  }
+
   std::string tasks_in_head() { return test::git(m_repo.string(), {"ls-tree", "--name-only", "HEAD:tasks"}).out; }
 
   // The healthy tasks were committed, nothing of the hostile one was written, the repository is clean.
@@ -126,32 +140,16 @@ class RetryAfterTest : public HostileApiTest, public ::testing::WithParamInterfa
 } // namespace
 
 TEST_P(TricklingServerTest, FailsThatTaskWithinTheTimeoutAndCommitsTheOthers) {
-  const Attack &attack = GetParam();
-  m_api.set_reply(kHostile, attack.reply);
-  write_config("  retries: 0\n");
-  const Run run = once(m_config, 20s);
-  ASSERT_TRUE(run.exit_code) << "still running after 20 s with api.timeout_seconds: 2\n" << run.err;
-  EXPECT_EQ(*run.exit_code, 1) << run.err;
-  EXPECT_LT(run.took, 2 * kTimeout + kSlack) << "the request was not bounded by api.timeout_seconds";
-  EXPECT_NE(run.err.find("error: task " + kHostile + ": " + attack.expected), std::string::npos) << run.err;
-  expect_the_others_committed();
+  expect_only_that_task_fails(GetParam(), "  retries: 0\n", 2 * kTimeout + kSlack);
 }
 
 INSTANTIATE_TEST_SUITE_P(HostileApi, TricklingServerTest, ::testing::ValuesIn(trickles()),
                          [](const auto &param_info) { return param_info.param.name; });
 
 TEST_P(RetryAfterTest, OnceGivesUpOnAWaitLongerThanTheTimeoutAndCommitsTheOthers) {
-  const Attack &attack = GetParam();
-  m_api.set_reply(kHostile, attack.reply);
   // One worker: the task after the hostile one is fetched only once the hostile one is done with.
-  write_config("  retries: 3\npoll:\n  concurrency: 1\n");
-  const Run run = once(m_config, 20s);
-  ASSERT_TRUE(run.exit_code) << "--once still running after 20 s\n" << run.err;
-  EXPECT_EQ(*run.exit_code, 1) << run.err;
-  EXPECT_LT(run.took, kTimeout + kSlack);
-  EXPECT_NE(run.err.find("error: task " + kHostile + ": " + attack.expected), std::string::npos) << run.err;
+  expect_only_that_task_fails(GetParam(), "  retries: 3\npoll:\n  concurrency: 1\n", kTimeout + kSlack);
   EXPECT_EQ(m_api.requests(kHostile), 1) << "no retry may go out before the wait the API asked for";
-  expect_the_others_committed();
 }
 
 INSTANTIATE_TEST_SUITE_P(HostileApi, RetryAfterTest, ::testing::ValuesIn(retry_afters()),

@@ -658,11 +658,11 @@ Result<Sent> send_locally(git_repository *repo, Session &session, const git_oid 
   }
   git_odb *odb = nullptr;
   if (const int rc = git_repository_odb(&odb, repo); rc < 0) return session.git_failure("", rc);
-  remove_abandoned_packs(std::filesystem::path(git_repository_path(raw)) / "objects/pack");
   const OdbPtr local_odb(odb);
   if (*before && (!git_odb_exists(odb, &**before) || git_graph_descendant_of(repo, &tip, &**before) != 1)) {
     return sent; // not a fast-forward
   }
+  remove_abandoned_packs(std::filesystem::path(git_repository_path(raw)) / "objects/pack");
   if (auto copied = copy_objects(repo, raw, tip, *before); !copied) return session.failure(copied.error().message);
   git_reference *moved = nullptr;
   const int rc = git_reference_create_matching(&moved, raw, session.remote_ref().c_str(), &tip, *before ? 1 : 0,

@@ -99,8 +99,10 @@ int import_versions(Runtime &runtime, std::stop_token stop) {
                [terminal](std::size_t task, std::size_t count, const TaskEntry &entry, std::size_t version,
                           std::size_t versions) {
                  if (!terminal) return;
-                 std::cerr << "\rbackfill: task " << task << " of " << count << " (" << entry.label() << "), version "
-                           << version << " of " << versions << "\033[K" << std::flush;
+                 // With `tasks: all` the label is the API's name: no bytes of it may drive the terminal.
+                 std::cerr << "\rbackfill: task " << task << " of " << count << " ("
+                           << escape_controls(log::mask_secrets(entry.label())) << "), version " << version << " of "
+                           << versions << "\033[K" << std::flush;
                });
   if (terminal) std::cerr << "\n";
   log::info("backfill: " + std::to_string(report.commits) + " commits for " + std::to_string(report.tasks_imported) +

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "file_descriptor.hpp"
 #include "log.hpp"
 
 extern char **environ;
@@ -29,24 +30,6 @@ using namespace std::chrono_literals;
 constexpr std::size_t max_logged_lines = 100;
 constexpr std::size_t max_logged_bytes = std::size_t{64} * 1024;
 constexpr auto sigterm_grace = 2s;
-
-// Closes a file descriptor when it goes out of scope.
-class FileDescriptor {
-public:
-  explicit FileDescriptor(int fd) : m_fd(fd) {}
-  ~FileDescriptor() { close(); }
-  FileDescriptor(const FileDescriptor &) = delete;
-  FileDescriptor &operator=(const FileDescriptor &) = delete;
-
-  int get() const { return m_fd; }
-  bool is_open() const { return m_fd >= 0; }
-  void close() {
-    if (m_fd >= 0) ::close(std::exchange(m_fd, -1));
-  }
-
-private:
-  int m_fd;
-};
 
 // Logs a hook's output line by line up to the limits, then counts what it leaves out.
 class OutputLog {

@@ -42,29 +42,14 @@ std::string lock_holder(int fd) {
 Result<InstanceLock> InstanceLock::acquire(const std::filesystem::path &git_dir,
                                            const std::filesystem::path &work_tree) {
   const std::filesystem::path file = git_dir / "tasksyncd.lock";
-  const int fd = ::open(file.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return Error{"cannot open " + file.string() + ": " + std::strerror(errno)};
-  InstanceLock lock(fd);
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+  FileDescriptor fd(::open(file.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0644));
+  if (!fd.is_open()) return Error{"cannot open " + file.string() + ": " + std::strerror(errno)};
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
     if (errno != EWOULDBLOCK) return Error{"cannot lock " + file.string() + ": " + std::strerror(errno)};
-    return Error{"another tasksyncd (pid " + lock_holder(fd) + ") is already working on " + work_tree.string() +
-                 "; refusing to run a second one on the same repository"};
+    return Error{"another tasksyncd (pid " + lock_holder(fd.get()) + ") is already working on " +
+                 work_tree.string() + "; refusing to run a second one on the same repository"};
   }
-  return lock;
-}
-
-InstanceLock::InstanceLock(InstanceLock &&other) noexcept : m_fd(std::exchange(other.m_fd, -1)) {}
-
-InstanceLock &InstanceLock::operator=(InstanceLock &&other) noexcept {
-  if (this != &other) {
-    if (m_fd >= 0) ::close(m_fd);
-    m_fd = std::exchange(other.m_fd, -1);
-  }
-  return *this;
-}
-
-InstanceLock::~InstanceLock() {
-  if (m_fd >= 0) ::close(m_fd);
+  return InstanceLock(std::move(fd));
 }
 
 } // namespace tasksync

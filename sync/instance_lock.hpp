@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "file_descriptor.hpp"
 #include "result.hpp"
 
 namespace tasksync {
@@ -16,15 +17,9 @@ public:
   // one, has it. Writes nothing once the lock file exists.
   static Result<InstanceLock> acquire(const std::filesystem::path &git_dir, const std::filesystem::path &work_tree);
 
-  InstanceLock(InstanceLock &&other) noexcept;
-  InstanceLock &operator=(InstanceLock &&other) noexcept;
-  InstanceLock(const InstanceLock &) = delete;
-  InstanceLock &operator=(const InstanceLock &) = delete;
-  ~InstanceLock();
-
 private:
-  explicit InstanceLock(int fd) : m_fd(fd) {}
-  int m_fd = -1;
+  explicit InstanceLock(FileDescriptor fd) : m_fd(std::move(fd)) {}
+  FileDescriptor m_fd; // the lock lasts as long as it is open
 };
 
 } // namespace tasksync

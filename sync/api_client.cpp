@@ -215,8 +215,10 @@ Result<std::string, FetchError> ApiClient::get_once(const std::string &path, std
           return true;
         },
         [&](std::uint64_t, std::uint64_t) { return !stop.stop_requested(); });
-    // A read that timed out at the deadline, just before the watchdog fired, was cut off too.
-    cut_off = !answer && (watch.expired() || std::chrono::steady_clock::now() >= deadline);
+    // Once the watchdog shut the socket, even an answer that looks whole may be cut short (the
+    // body ends where the socket did): only its error counts. A read that timed out at the
+    // deadline, just before the watchdog fired, was cut off too.
+    cut_off = watch.expired() || (!answer && std::chrono::steady_clock::now() >= deadline);
     return answer;
   }();
   if (stop.stop_requested()) return transport_error("canceled: shutting down");

@@ -9,16 +9,16 @@
 
 #include <unistd.h>
 
-#include "api_key.hpp"
-#include "backfill.hpp"
-#include "config.hpp"
-#include "fd_limit.hpp"
-#include "log.hpp"
-#include "service.hpp"
+#include "config/api_key.hpp"
+#include "run/backfill.hpp"
+#include "config/config.hpp"
+#include "base/fd_limit.hpp"
+#include "base/log.hpp"
+#include "service/service.hpp"
 #include "signals.hpp"
 #include "systemd_supervisor.hpp"
-#include "task_list.hpp"
-#include "unified_diff.hpp"
+#include "run/task_list.hpp"
+#include "render/unified_diff.hpp"
 
 using namespace tasksync;
 

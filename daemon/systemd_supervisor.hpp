@@ -1,6 +1,6 @@
 #pragma once
 
-#include "service.hpp"
+#include "service/service.hpp"
 
 namespace tasksyncd {
 

@@ -16,9 +16,9 @@
 #include <string>
 #include <string_view>
 
-#include "base64.hpp"
-#include "render.hpp"
-#include "task_version.hpp"
+#include "api/base64.hpp"
+#include "render/render.hpp"
+#include "api/task_version.hpp"
 
 namespace {
 

@@ -4,7 +4,7 @@
 
 #include <filesystem>
 
-#include "git_handles.hpp"
+#include "base/git_handles.hpp"
 
 namespace tasksync::test {
 

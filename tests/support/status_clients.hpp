@@ -13,7 +13,7 @@
 #include <string>
 #include <string_view>
 
-#include "file_descriptor.hpp"
+#include "base/file_descriptor.hpp"
 
 namespace tasksync::test {
 

@@ -1,0 +1,13 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "base/result.hpp"
+
+namespace tasksync {
+
+// Decodes standard base64 (OpenSSL's EVP decoder); whitespace and line breaks are accepted.
+Result<std::string> decode_base64(std::string_view text);
+
+} // namespace tasksync

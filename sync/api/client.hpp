@@ -1,0 +1,90 @@
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <random>
+#include <stop_token>
+#include <string>
+
+#include "config/config.hpp"
+#include "base/result.hpp"
+#include "api/listing.hpp"
+#include "api/retry.hpp"
+#include "api/task_version.hpp"
+
+namespace httplib {
+class Client;
+}
+
+namespace tasksync {
+
+class RequestWatchdog;
+
+// Why fetching a task failed, in words fit for a log line (never containing the API key).
+struct FetchError {
+  enum class Kind { transport, http_status, invalid_response };
+  Kind kind = Kind::transport;
+  int http_status = 0; // set for http_status
+  std::string message; // e.g. "HTTP 404: Task or version not found"
+  bool retryable = false;                        // transient: asking again may succeed
+  std::optional<std::chrono::seconds> wait_hint; // what Retry-After or RateLimit asked for
+
+  // True when the API refused the key itself (401, 403): every other task would fail too.
+  bool is_auth_failure() const { return http_status == 401 || http_status == 403; }
+};
+
+// The AnchorBrowser Tasks API over HTTP(S), with the key, timeouts, size cap and retries from
+// the config. One client per thread: requests on one client are serialised.
+class ApiClient {
+public:
+  // Prepares a client; nothing is sent yet. Clients sharing `gate` pause together when the
+  // API asks for it. Fails when api.ca_file cannot be loaded.
+  static Result<ApiClient> create(const ApiSettings &settings, std::string api_key,
+                                  std::shared_ptr<RequestGate> gate = std::make_shared<RequestGate>());
+  ApiClient(ApiClient &&) noexcept;
+  ApiClient &operator=(ApiClient &&) noexcept;
+  ~ApiClient();
+
+  // GET /v1/task/{task_id}/latest, validated and decoded. Each request is bounded as a whole by
+  // api.timeout_seconds, headers and chunked bodies included. Transient failures are retried
+  // api.retries times with exponential backoff and full jitter, honouring Retry-After and
+  // RateLimit (for every client sharing the gate), but never past `give_up_at` (the next pass's
+  // start) nor once `stop` is requested. Without `give_up_at` (a run with no next pass), a wait
+  // the API asks for that is longer than api.timeout_seconds fails the request at once.
+  Result<TaskVersion, FetchError> fetch_latest(const std::string &task_id, std::stop_token stop = {},
+                                               std::optional<std::chrono::steady_clock::time_point> give_up_at = {});
+
+  // GET /v1/task/{task_id}/{version}: one version ("7", "draft", "latest"), validated and decoded.
+  Result<TaskVersion, FetchError> fetch_version(const std::string &task_id, const std::string &version,
+                                                std::stop_token stop = {},
+                                                std::optional<std::chrono::steady_clock::time_point> give_up_at = {});
+
+  // GET /v1/task/{task_id}/versions: every version's number and dates, without code.
+  Result<std::vector<VersionInfo>, FetchError> fetch_versions(const std::string &task_id, std::stop_token stop = {});
+
+  // GET /v1/task/{task_id}: the task's metadata (its name, for commit subjects).
+  Result<TaskInfo, FetchError> fetch_task(const std::string &task_id, std::stop_token stop = {});
+
+  // GET /v1/task?page=P&limit=L: one page of the team's tasks.
+  Result<TaskPage, FetchError> list_tasks(int page, int limit, std::stop_token stop = {},
+                                          std::optional<std::chrono::steady_clock::time_point> give_up_at = {});
+
+  // Aborts a request in flight on this client (from any thread): its socket is shut down.
+  void cancel();
+
+private:
+  ApiClient(const ApiSettings &settings, std::unique_ptr<httplib::Client> client, std::shared_ptr<RequestGate> gate);
+  // GET `path` (below the base URL) with retries; the 200 body.
+  Result<std::string, FetchError> get(const std::string &path, std::stop_token stop,
+                                      std::optional<std::chrono::steady_clock::time_point> give_up_at);
+  Result<std::string, FetchError> get_once(const std::string &path, std::stop_token stop);
+
+  ApiSettings m_settings;
+  std::unique_ptr<httplib::Client> m_client;
+  std::unique_ptr<RequestWatchdog> m_watchdog; // after m_client: it stops m_client's requests
+  std::shared_ptr<RequestGate> m_gate;
+  std::mt19937_64 m_random{std::random_device{}()};
+};
+
+} // namespace tasksync

@@ -1,0 +1,50 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.hpp"
+#include "base/timestamp.hpp"
+
+namespace tasksync {
+
+// One entry of GET /v1/task/{id}/versions.
+struct VersionInfo {
+  std::string version;    // "draft" or a number
+  std::string created_at;
+  std::string updated_at;
+  Timestamp created;
+};
+
+// GET /v1/task/{id}: what the daemon uses of a task's metadata.
+struct TaskInfo {
+  std::string id;
+  std::string name;
+  bool deleted = false;
+};
+
+// One task of a GET /v1/task page.
+struct ListedTask {
+  std::string id; // lower-case UUID
+  std::string name;
+  bool deleted = false;
+};
+
+// One page of GET /v1/task?page=P&limit=L.
+struct TaskPage {
+  std::vector<ListedTask> tasks;
+  long long total = 0;
+};
+
+// Parses a versions list for `task_id`; versions must be "draft", "latest" or digits, since
+// each one goes into a request path.
+Result<std::vector<VersionInfo>> parse_version_list(std::string_view body, std::string_view task_id);
+
+// Parses a task's metadata; `id` must be `task_id`; a missing or empty name gives "".
+Result<TaskInfo> parse_task_info(std::string_view body, std::string_view task_id);
+
+// Parses one page of the task list; every ID must be a UUID.
+Result<TaskPage> parse_task_page(std::string_view body);
+
+} // namespace tasksync

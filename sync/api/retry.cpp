@@ -1,0 +1,89 @@
+#include "api/retry.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <ctime>
+#include <string>
+
+namespace tasksync {
+namespace {
+
+// Digits only, as seconds; a number too large for any clock is kLongestServerWait.
+std::optional<std::chrono::seconds> whole_seconds(std::string_view text) {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  if (text.empty() || !std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); })) {
+    return std::nullopt;
+  }
+  long long value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec == std::errc::result_out_of_range || value > kLongestServerWait.count()) return kLongestServerWait;
+  if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+  return std::chrono::seconds(value);
+}
+
+} // namespace
+
+bool is_retryable_status(int status) {
+  return status == 408 || status == 429 || status == 500 || status == 502 || status == 503 || status == 504;
+}
+
+std::chrono::milliseconds backoff_delay(int attempt, std::mt19937_64 &random, std::chrono::milliseconds base,
+                                        std::chrono::milliseconds cap) {
+  const auto ceiling = std::min<long long>(cap.count(), base.count() << std::min(attempt, 20));
+  return std::chrono::milliseconds(std::uniform_int_distribution<long long>(0, ceiling)(random));
+}
+
+std::optional<std::chrono::seconds> parse_retry_after(std::string_view value, std::chrono::system_clock::time_point now) {
+  if (auto seconds = whole_seconds(value)) return seconds;
+  std::tm tm{};
+  const std::string text(value);
+  const char *end = strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  if (!end || *end != '\0') return std::nullopt;
+  // In seconds, not as a system_clock time point: its nanoseconds end in year 2262, and a date in
+  // year 9999 would wrap round to a wait in the past.
+  const long long when = timegm(&tm);
+  const long long from = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+  return std::chrono::seconds(std::clamp(when - from, 0LL, static_cast<long long>(kLongestServerWait.count())));
+}
+
+std::optional<std::chrono::seconds> parse_rate_limit(std::string_view value) {
+  std::optional<std::chrono::seconds> remaining;
+  std::optional<std::chrono::seconds> reset;
+  while (!value.empty()) {
+    const auto comma = value.find_first_of(",;");
+    std::string_view item = value.substr(0, comma);
+    value = comma == std::string_view::npos ? std::string_view{} : value.substr(comma + 1);
+    while (!item.empty() && std::isspace(static_cast<unsigned char>(item.front()))) item.remove_prefix(1);
+    const auto equals = item.find('=');
+    if (equals == std::string_view::npos) continue;
+    const std::string_view key = item.substr(0, equals);
+    if (key == "remaining" || key == "r") remaining = whole_seconds(item.substr(equals + 1));
+    if (key == "reset" || key == "t") reset = whole_seconds(item.substr(equals + 1));
+  }
+  if (remaining == std::chrono::seconds(0) && reset) return reset;
+  return std::nullopt;
+}
+
+void RequestGate::pause_until(std::chrono::steady_clock::time_point when) {
+  std::lock_guard lock(m_mutex);
+  m_resume = std::max(m_resume, when);
+  m_changed.notify_all();
+}
+
+bool RequestGate::wait(std::stop_token stop, std::optional<std::chrono::steady_clock::time_point> limit) {
+  std::unique_lock lock(m_mutex);
+  while (!stop.stop_requested() && std::chrono::steady_clock::now() < m_resume) {
+    if (limit && m_resume > *limit) return false; // again after each wait: the pause may have grown
+    m_changed.wait_until(lock, stop, m_resume, [] { return false; });
+  }
+  return !stop.stop_requested();
+}
+
+std::chrono::steady_clock::time_point RequestGate::paused_until() const {
+  std::lock_guard lock(m_mutex);
+  return m_resume;
+}
+
+} // namespace tasksync

@@ -1,0 +1,30 @@
+#include "base/git_handles.hpp"
+
+#include <mutex>
+
+namespace tasksync {
+
+void ensure_libgit2() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    git_libgit2_init();
+    git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
+    // The mirror reads little through libgit2's cache (tasks/ is held by TasksTree), and an
+    // import writes tens of thousands of objects it never reads again: a small cache (default
+    // 256 MB) keeps the daemon's memory flat.
+    git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, static_cast<ssize_t>(2) << 20);
+    // libgit2 maps pack files whole (1 GB windows, 8 GB in all) and never unmaps them; each page
+    // fault can map a large folio of the file, so a pass that reads 100 small trees of a 30 MB
+    // pack held 22 MB of it. Small windows, few of them mapped at once, bound that.
+    git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, static_cast<size_t>(1) << 20);
+    git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, static_cast<size_t>(8) << 20);
+  });
+}
+
+std::string git_error_text(int code) {
+  const git_error *error = git_error_last();
+  if (error && error->message) return error->message;
+  return "libgit2 error " + std::to_string(code);
+}
+
+} // namespace tasksync

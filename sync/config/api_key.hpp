@@ -1,0 +1,32 @@
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "base/result.hpp"
+
+namespace tasksync {
+
+// The AnchorBrowser API key and where it was found. Only `source` may be shown to people.
+struct ApiKey {
+  std::string value;
+  std::string source; // e.g. "file /etc/tasksync/anchor-api-key"
+};
+
+// Where the key may come from, in order of precedence.
+struct ApiKeySources {
+  std::optional<std::filesystem::path> key_file;      // api.api_key_file
+  std::optional<std::string> environment_value;       // $ANCHORBROWSER_API_KEY
+  std::optional<std::filesystem::path> credentials_dir; // $CREDENTIALS_DIRECTORY (systemd)
+};
+
+// The sources as this process sees them: `key_file` plus the two environment variables.
+ApiKeySources api_key_sources_from_environment(const std::optional<std::filesystem::path> &key_file);
+
+// Finds and checks the key: a final newline is trimmed; an empty key or one with control
+// characters (it goes into a request header as is) is refused. Errors never contain the key, and
+// a key found is added to the log's secrets (log::add_secret), so no log line shows it either.
+Result<ApiKey> load_api_key(const ApiKeySources &sources);
+
+} // namespace tasksync

@@ -1,0 +1,180 @@
+#include "git/commit_replay.hpp"
+
+#include <algorithm>
+#include <string>
+
+namespace tasksync {
+namespace {
+
+Result<CommitPtr> lookup_commit(git_repository *repo, const git_oid &id) {
+  git_commit *raw = nullptr;
+  if (const int rc = git_commit_lookup(&raw, repo, &id); rc < 0) {
+    return Error{std::string("cannot read commit ") + git_oid_tostr_s(&id) + ": " + git_error_text(rc)};
+  }
+  return CommitPtr(raw);
+}
+
+} // namespace
+
+// Commits reachable from `tip` but not from `hidden`, oldest first.
+Result<std::vector<git_oid>> commits_between(git_repository *repo, const git_oid &tip,
+                                             const std::optional<git_oid> &hidden) {
+  git_revwalk *raw = nullptr;
+  if (const int rc = git_revwalk_new(&raw, repo); rc < 0) return Error{"cannot walk history: " + git_error_text(rc)};
+  const RevwalkPtr walk(raw);
+  git_revwalk_sorting(raw, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE);
+  if (const int rc = git_revwalk_push(raw, &tip); rc < 0) return Error{"cannot walk history: " + git_error_text(rc)};
+  if (hidden) {
+    if (const int rc = git_revwalk_hide(raw, &*hidden); rc < 0)
+      return Error{"cannot walk history: " + git_error_text(rc)};
+  }
+  std::vector<git_oid> commits;
+  git_oid id;
+  int rc = 0;
+  while ((rc = git_revwalk_next(&id, raw)) == 0)
+    commits.push_back(id);
+  if (rc != GIT_ITEROVER) return Error{"cannot walk history: " + git_error_text(rc)};
+  return commits;
+}
+
+Result<TreePtr> commit_tree(git_repository *repo, const git_oid &commit_id) {
+  auto commit = lookup_commit(repo, commit_id);
+  if (!commit) return commit.error();
+  git_tree *raw = nullptr;
+  if (const int rc = git_commit_tree(&raw, commit->get()); rc < 0) {
+    return Error{std::string("cannot read the tree of ") + git_oid_tostr_s(&commit_id) + ": " + git_error_text(rc)};
+  }
+  return TreePtr(raw);
+}
+
+namespace {
+
+Result<TreePtr> lookup_tree(git_repository *repo, const git_oid &id) {
+  git_tree *raw = nullptr;
+  if (const int rc = git_tree_lookup(&raw, repo, &id); rc < 0)
+    return Error{"cannot read a tree: " + git_error_text(rc)};
+  return TreePtr(raw);
+}
+
+std::optional<TreeEntryPtr> entry_at(const git_tree *tree, const std::string &path) {
+  git_tree_entry *raw = nullptr;
+  if (git_tree_entry_bypath(&raw, tree, path.c_str()) < 0) return std::nullopt;
+  return TreeEntryPtr(raw);
+}
+
+// What a commit replaces as a whole: its task's directory, or the file itself outside tasks/.
+std::string unit_of(const std::string &path) {
+  if (!path.starts_with("tasks/")) return path;
+  const std::size_t slash = path.find('/', 6);
+  return slash == std::string::npos ? path : path.substr(0, slash);
+}
+
+Result<std::vector<std::string>> touched_units(git_repository *repo, const git_commit *commit, const git_tree *tree) {
+  TreePtr parent_tree;
+  if (git_commit_parentcount(commit) > 0) {
+    auto parent = commit_tree(repo, *git_commit_parent_id(commit, 0));
+    if (!parent) return parent.error();
+    parent_tree = std::move(*parent);
+  }
+  git_diff *raw = nullptr;
+  if (const int rc = git_diff_tree_to_tree(&raw, repo, parent_tree.get(), const_cast<git_tree *>(tree), nullptr);
+      rc < 0) {
+    return Error{"cannot diff a commit with its parent: " + git_error_text(rc)};
+  }
+  const DiffPtr diff(raw);
+  std::vector<std::string> units;
+  for (std::size_t i = 0; i < git_diff_num_deltas(raw); ++i) {
+    const git_diff_delta *delta = git_diff_get_delta(raw, i);
+    for (const char *path : {delta->old_file.path, delta->new_file.path}) {
+      if (!path) continue;
+      std::string unit = unit_of(path);
+      if (std::find(units.begin(), units.end(), unit) == units.end()) units.push_back(std::move(unit));
+    }
+  }
+  return units;
+}
+
+Result<git_oid> apply_updates(git_repository *repo, const git_oid &tree_id,
+                              const std::vector<git_tree_update> &updates) {
+  if (updates.empty()) return tree_id;
+  auto tree = lookup_tree(repo, tree_id);
+  if (!tree) return tree.error();
+  git_oid result;
+  if (const int rc = git_tree_create_updated(&result, repo, tree->get(), updates.size(), updates.data()); rc < 0) {
+    return Error{"cannot build a replayed tree: " + git_error_text(rc)};
+  }
+  return result;
+}
+
+// The base tree with each unit as the commit has it (or without it, if the commit removed it):
+// the replaying mirror's content wins on its own tasks, other mirrors' tasks stay.
+Result<git_oid> replace_units(git_repository *repo, const git_tree *base, const git_tree *replayed,
+                              const std::vector<std::string> &units) {
+  std::vector<git_tree_update> removals;
+  std::vector<git_tree_update> upserts;
+  for (const std::string &unit : units) {
+    const auto want = entry_at(replayed, unit);
+    const auto have = entry_at(base, unit);
+    if (want && have && git_oid_equal(git_tree_entry_id(want->get()), git_tree_entry_id(have->get())) &&
+        git_tree_entry_filemode(want->get()) == git_tree_entry_filemode(have->get())) {
+      continue;
+    }
+    // A file cannot be upserted over a directory (or back): remove first, in a separate pass.
+    if (have && (!want || git_tree_entry_type(want->get()) != git_tree_entry_type(have->get()))) {
+      removals.push_back({GIT_TREE_UPDATE_REMOVE, *git_tree_entry_id(have->get()), git_tree_entry_filemode(have->get()),
+                          unit.c_str()});
+    }
+    if (want) {
+      upserts.push_back({GIT_TREE_UPDATE_UPSERT, *git_tree_entry_id(want->get()), git_tree_entry_filemode(want->get()),
+                         unit.c_str()});
+    }
+  }
+  auto removed = apply_updates(repo, *git_tree_id(base), removals);
+  if (!removed) return removed.error();
+  return apply_updates(repo, *removed, upserts);
+}
+
+} // namespace
+
+Result<std::optional<git_oid>> replay_commit(git_repository *repo, const git_oid &id, const git_oid &base_id) {
+  auto commit = lookup_commit(repo, id);
+  if (!commit) return commit.error();
+  auto tree = commit_tree(repo, id);
+  if (!tree) return tree.error();
+  auto units = touched_units(repo, commit->get(), tree->get());
+  if (!units) return units.error();
+  auto base = lookup_commit(repo, base_id);
+  if (!base) return base.error();
+  auto base_tree = commit_tree(repo, base_id);
+  if (!base_tree) return base_tree.error();
+  auto new_tree_id = replace_units(repo, base_tree->get(), tree->get(), *units);
+  if (!new_tree_id) return new_tree_id.error();
+  if (git_oid_equal(&*new_tree_id, git_tree_id(base_tree->get()))) return std::optional<git_oid>{};
+  auto new_tree = lookup_tree(repo, *new_tree_id);
+  if (!new_tree) return new_tree.error();
+
+  const git_signature *committer = git_commit_committer(commit->get());
+  git_signature *now_raw = nullptr;
+  if (const int rc = git_signature_now(&now_raw, committer->name, committer->email); rc < 0) {
+    return Error{"cannot make the committer signature: " + git_error_text(rc)};
+  }
+  const SignaturePtr now(now_raw);
+  const git_commit *parents[1] = {base->get()};
+  git_oid result;
+  if (const int rc = git_commit_create(&result, repo, nullptr, git_commit_author(commit->get()), now.get(),
+                                       git_commit_message_encoding(commit->get()),
+                                       git_commit_message_raw(commit->get()), new_tree->get(), 1, parents);
+      rc < 0) {
+    return Error{"cannot write a replayed commit: " + git_error_text(rc)};
+  }
+  return std::optional<git_oid>(result);
+}
+
+bool checkout_follows(git_repository *repo, const std::string &branch_ref) {
+  git_reference *raw = nullptr;
+  if (git_reference_lookup(&raw, repo, "HEAD") < 0) return false;
+  const ReferencePtr head(raw);
+  return git_reference_type(raw) == GIT_REFERENCE_SYMBOLIC && branch_ref == git_reference_symbolic_target(raw);
+}
+
+} // namespace tasksync

@@ -1,0 +1,31 @@
+#pragma once
+
+#include <git2.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/git_handles.hpp"
+#include "base/result.hpp"
+
+namespace tasksync {
+
+// Commits reachable from `tip` but not from `hidden` (nullopt: none hidden), oldest first.
+Result<std::vector<git_oid>> commits_between(git_repository *repo, const git_oid &tip,
+                                             const std::optional<git_oid> &hidden);
+
+// The tree of the commit `commit_id`.
+Result<TreePtr> commit_tree(git_repository *repo, const git_oid &commit_id);
+
+// Commit `id` rebuilt on top of `base_id`: each task directory (or file outside tasks/) that
+// `id` changed takes its content from `id`, everything else stays as in `base_id`; same author,
+// message and committer name, committed now. nullopt when it would change nothing there.
+Result<std::optional<git_oid>> replay_commit(git_repository *repo, const git_oid &id, const git_oid &base_id);
+
+// True when HEAD is the symbolic ref `branch_ref` (e.g. "refs/heads/main"): the work tree and
+// index are a checkout of that branch. False when someone checked out another branch or
+// detached HEAD; then they are theirs, and only the branch itself may be moved.
+bool checkout_follows(git_repository *repo, const std::string &branch_ref);
+
+} // namespace tasksync

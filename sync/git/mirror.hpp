@@ -1,0 +1,147 @@
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "render/commit_message.hpp"
+#include "config/config.hpp"
+#include "base/git_handles.hpp"
+#include "git/instance_lock.hpp"
+#include "pack/object_batch.hpp"
+#include "render/render.hpp"
+#include "pack/tasks_tree.hpp"
+#include "base/result.hpp"
+#include "render/unified_diff.hpp"
+#include "git/work_tree.hpp"
+
+namespace tasksync {
+
+// The git repository that mirrors the tasks: `tasks/<taskId>/` per task, one commit per change.
+// A pass's commits are built in memory and recorded together by finish_pass(): one pack, one
+// fsync and one move of the branch per pass, whatever the number of commits.
+// Not thread-safe: one pass applies its tasks one after another, in config order.
+class Mirror {
+public:
+  // read_write creates the repository when missing; read_only (dry runs) never writes,
+  // and treats a missing repository as empty.
+  enum class Access { read_write, read_only };
+
+  // The outcome of apply(): what changed and the commit that recorded it.
+  struct Applied {
+    ChangeKind kind = ChangeKind::unchanged;
+    std::string commit_id; // empty when unchanged
+  };
+
+  // Opens (or creates) the repository at settings.path with HEAD on settings.branch. For
+  // read_write it also takes the instance lock and restores `tasks/` in the work tree and the
+  // index to what HEAD holds (tasks/ belongs to the API), logging each file it restores.
+  static Result<Mirror> open(const RepoSettings &settings, Access access);
+
+  // Loose objects (written by other git processes) above which they are packed (git's gc.auto
+  // default is 6700).
+  static constexpr std::size_t loose_object_limit = 2000;
+
+  // Packs above which the small ones are merged.
+  static constexpr std::size_t pack_limit = 32;
+
+  // Pack bytes a pass writes before apply() records the commits so far: a long import becomes
+  // visible (and survives a crash) in steps.
+  static constexpr std::size_t batch_limit = std::size_t{64} << 20;
+
+  // What apply() would do: compares blob ids of `desired` (nullopt: deleted upstream) with
+  // HEAD's tree. Reads no work-tree file and writes nothing.
+  Result<ChangeKind> plan(const std::string &task_id, const std::optional<Snapshot> &desired) const;
+
+  // The files whose content apply() would change, with their content in HEAD and after; for
+  // --dry-run's diff. Writes nothing.
+  Result<std::vector<FileChange>> changes(const std::string &task_id, const std::optional<Snapshot> &desired) const;
+
+  // Makes `tasks/<task_id>/` hold exactly `desired` (nullopt: removes it) in the work tree, the
+  // index and a new commit on top of the pass's last one, when anything differs; touches nothing
+  // otherwise. The branch moves to the commit in finish_pass(), or here once the pass has
+  // written batch_limit bytes of objects.
+  Result<Applied> apply(const std::optional<Snapshot> &desired, const CommitInfo &info);
+
+  // The task IDs that HEAD has a directory for under tasks/.
+  Result<std::vector<std::string>> mirrored_tasks() const;
+
+  // Records the pass's commits on the branch, then writes the index if the pass changed it
+  // (once per pass, not once per commit), then keeps loose objects and packs bounded.
+  Result<void> finish_pass();
+
+  // The repository's work tree.
+  const std::filesystem::path &work_tree() const { return m_work_tree; }
+
+private:
+  // A file of a task directory as git sees it.
+  struct Entry {
+    std::string name;
+    git_oid id;
+    git_filemode_t mode;
+  };
+  // HEAD and the task directory in it, next to what the directory should hold.
+  struct TaskState {
+    std::optional<CommitPtr> head; // none on an unborn branch
+    TreePtr tree;                  // HEAD's tree, or the empty tree
+    std::vector<Entry> have;       // the task directory in HEAD
+    std::vector<Entry> want;       // the desired directory
+    ChangeKind kind = ChangeKind::unchanged;
+  };
+
+  Mirror(RepoSettings settings, RepositoryPtr repo, std::filesystem::path work_tree);
+
+  // True when HEAD is on repo.branch, so the work tree and index are ours to update; asked once
+  // a pass, and logged once each time it changes.
+  bool checkout_on_branch();
+  Result<TaskState> read_state(const std::string &task_id, const std::optional<Snapshot> &desired) const;
+  Result<std::optional<CommitPtr>> head_commit() const;
+  Result<TreePtr> tree_of(const std::optional<CommitPtr> &head) const;
+  // The tree of a task directory holding exactly `files`.
+  static TasksTree directory_of(const std::vector<Entry> &files);
+  Result<const TasksTree *> tasks_tree(const git_tree *root) const;
+  Result<std::vector<Entry>> entries_of(const git_oid &directory, const std::string &task_dir) const;
+  Result<git_oid> write_tree(const TaskState &state, const std::string &task_id,
+                             const std::optional<Snapshot> &desired);
+  Result<git_oid> write_commit(const TaskState &state, const git_oid &tree_id, const CommitInfo &info);
+  Result<void> record_commits();
+  int move_branch();
+  Result<void> replay_pending();
+  void remove_stale_ref_lock();
+  Result<void> write_index();
+  void upkeep();
+  Result<void> update_work_tree(const std::string &task_dir, const std::optional<Snapshot> &desired,
+                                const TaskState &state);
+  Result<void> update_index(const std::string &task_dir, const TaskState &state);
+  Result<git_index *> index();
+  Result<void> add_to_index(git_index *index, const std::string &path, const git_oid &id);
+  Result<void> rebuild_index_if_lost();
+  Result<void> restore_tasks_to_head();
+  Result<void> add_index_differences(const git_tree *head_tree, git_index *index, std::set<std::string> &paths) const;
+  Result<void> restore_path(const git_tree *head_tree, git_index *index, const std::string &path);
+
+  RepoSettings m_settings;
+  std::optional<InstanceLock> m_lock; // held for read_write
+  RepositoryPtr m_repo; // null: read-only view of a repository that does not exist yet
+  std::filesystem::path m_work_tree;
+  std::optional<WorkTree> m_files; // the work tree, reached without following links; read_write
+  std::optional<bool> m_on_branch; // checkout_on_branch() of this pass, once asked
+  bool m_told_other_checkout = false; // the other checkout was logged
+  IndexPtr m_index;
+  bool m_index_dirty = false;
+  bool m_index_behind = false; // a locked index could not be written: repair it next pass
+  // A commit of this pass not on the branch yet.
+  struct Pending {
+    std::string task_id;
+    git_oid commit;
+  };
+  std::optional<ObjectBatch> m_batch; // the new objects, for read_write
+  std::vector<Pending> m_pending;     // oldest first, each the parent of the next
+  std::optional<git_oid> m_pending_base; // the branch tip m_pending builds on (none: unborn)
+  mutable std::optional<TasksTree> m_tasks; // tasks/ of the tip, edited in place by each commit
+  mutable std::optional<git_oid> m_tasks_id; // its id (none: the tip has no tasks/)
+};
+
+} // namespace tasksync

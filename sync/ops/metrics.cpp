@@ -1,0 +1,89 @@
+#include "ops/metrics.hpp"
+
+#include <prometheus/text_serializer.h>
+
+#include <sstream>
+
+namespace tasksync {
+namespace {
+
+// A bounded set of label values: one per kind of result, never per message.
+std::string fetch_outcome(const TaskOutcome &outcome) {
+  if (!outcome.fetch_error) return "ok";
+  const FetchError &error = *outcome.fetch_error;
+  if (error.is_auth_failure()) return "auth_error";
+  if (error.http_status == 404) return "not_found";
+  switch (error.kind) {
+  case FetchError::Kind::http_status: return "http_error";
+  case FetchError::Kind::invalid_response: return "invalid_response";
+  case FetchError::Kind::transport: return "transport_error";
+  }
+  return "transport_error";
+}
+
+} // namespace
+
+Metrics::Metrics()
+    : m_registry(std::make_shared<prometheus::Registry>()),
+      m_last_success(prometheus::BuildGauge()
+                         .Name("tasksync_task_last_success_timestamp_seconds")
+                         .Help("When each task was last synced (or found unchanged), in Unix seconds")
+                         .Register(*m_registry)),
+      m_fetches(prometheus::BuildCounter()
+                    .Name("tasksync_fetches_total")
+                    .Help("Task fetches from the API by outcome")
+                    .Register(*m_registry)),
+      m_commits(prometheus::BuildCounter()
+                    .Name("tasksync_commits_total")
+                    .Help("Commits made, by kind of change")
+                    .Register(*m_registry)),
+      m_api_latency(prometheus::BuildHistogram()
+                        .Name("tasksync_api_request_duration_seconds")
+                        .Help("Time the API took to answer one task fetch")
+                        .Register(*m_registry)
+                        .Add({}, prometheus::Histogram::BucketBoundaries{0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30})),
+      m_cycle_duration(prometheus::BuildGauge()
+                           .Name("tasksync_cycle_duration_seconds")
+                           .Help("Duration of the last pass")
+                           .Register(*m_registry)
+                           .Add({})),
+      m_cycle_end(prometheus::BuildGauge()
+                      .Name("tasksync_last_cycle_end_timestamp_seconds")
+                      .Help("When the last pass finished, in Unix seconds")
+                      .Register(*m_registry)
+                      .Add({})),
+      m_cycle_failures(prometheus::BuildGauge()
+                           .Name("tasksync_last_cycle_failed_tasks")
+                           .Help("Tasks that failed in the last pass")
+                           .Register(*m_registry)
+                           .Add({})),
+      m_cycles(prometheus::BuildCounter().Name("tasksync_cycles_total").Help("Passes run").Register(*m_registry).Add({})),
+      m_unpushed(prometheus::BuildGauge()
+                     .Name("tasksync_push_pending_commits")
+                     .Help("Commits the remote (repo.push) does not have yet")
+                     .Register(*m_registry)
+                     .Add({})) {}
+
+void Metrics::record_pass(const PassReport &report, double seconds, double finished_at) {
+  for (const TaskOutcome &outcome : report.outcomes) {
+    if (outcome.fetch_seconds > 0) {
+      m_fetches.Add({{"outcome", fetch_outcome(outcome)}}).Increment();
+      m_api_latency.Observe(outcome.fetch_seconds);
+    }
+    if (!outcome.failed()) m_last_success.Add({{"task", outcome.task.id}}).Set(finished_at);
+    if (!outcome.commit_id.empty()) m_commits.Add({{"change", to_string(outcome.change)}}).Increment();
+  }
+  m_cycle_duration.Set(seconds);
+  m_cycle_end.Set(finished_at);
+  m_cycle_failures.Set(static_cast<double>(report.failures()));
+  m_cycles.Increment();
+  if (report.unpushed) m_unpushed.Set(static_cast<double>(*report.unpushed));
+}
+
+std::string Metrics::serialize() const {
+  std::ostringstream out;
+  prometheus::TextSerializer().Serialize(out, m_registry->Collect());
+  return out.str();
+}
+
+} // namespace tasksync

@@ -1,0 +1,320 @@
+#include "ops/status_server.hpp"
+
+#include <httplib.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <limits>
+#include <list>
+#include <string_view>
+#include <vector>
+
+#include "base/file_descriptor.hpp"
+#include "base/log.hpp"
+
+// Why not httplib::Server::listen: in cpp-httplib 0.11.4 its accept loop takes every connection
+// at once and queues it, without bound, for a pool of (at least) 8 threads; a thread keeps a connection
+// for as long as every single read finishes within the read timeout (set_read_timeout is per
+// read, and keep_alive() waits up to the keep-alive timeout before even that). So idle clients
+// hold descriptors until the process runs out, and 8 clients sending a byte a second hold every
+// thread. A task queue (new_task_queue) only sees an opaque closure, not the socket, and nothing
+// bounds a whole request. Here one thread accepts, bounds and times connections itself, reads
+// each request head into memory, and only then hands it to httplib's parser, router and response
+// writer (Server::process_request, the extension point SSLServer uses) through an in-memory
+// Stream.
+
+namespace tasksync {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+// The routes are httplib's; the connections are ours.
+class Router : public httplib::Server {
+public:
+  using httplib::Server::process_request;
+};
+
+std::string numeric_host(const sockaddr_storage &address, socklen_t length, int &port) {
+  char host[NI_MAXHOST] = "";
+  char service[NI_MAXSERV] = "";
+  if (::getnameinfo(reinterpret_cast<const sockaddr *>(&address), length, host, sizeof host, service, sizeof service,
+                    NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+    port = 0;
+    return "";
+  }
+  port = std::atoi(service);
+  return host;
+}
+
+// One request, already read in full, and the answer httplib writes for it.
+class BufferedExchange final : public httplib::Stream {
+public:
+  BufferedExchange(std::string_view request, std::string &response, int socket, const sockaddr_storage &peer,
+                   socklen_t peer_length)
+      : m_request(request), m_response(response), m_socket(socket), m_peer(peer), m_peer_length(peer_length) {}
+
+  bool is_readable() const override { return m_offset < m_request.size(); }
+  bool is_writable() const override { return true; }
+  // The end of what arrived is the end of the request: a body that was not sent with the head
+  // (status requests have none) is never waited for.
+  ssize_t read(char *ptr, std::size_t size) override {
+    const std::size_t count = std::min(size, m_request.size() - m_offset);
+    std::memcpy(ptr, m_request.data() + m_offset, count);
+    m_offset += count;
+    return static_cast<ssize_t>(count);
+  }
+  ssize_t write(const char *ptr, std::size_t size) override {
+    m_response.append(ptr, size);
+    return static_cast<ssize_t>(size);
+  }
+  void get_remote_ip_and_port(std::string &ip, int &port) const override {
+    ip = numeric_host(m_peer, m_peer_length, port);
+  }
+  void get_local_ip_and_port(std::string &ip, int &port) const override {
+    sockaddr_storage local{};
+    socklen_t length = sizeof local;
+    if (::getsockname(m_socket, reinterpret_cast<sockaddr *>(&local), &length) != 0) length = 0;
+    ip = numeric_host(local, length, port);
+  }
+  // process_request answers 500 to any socket numbered FD_SETSIZE or above (its select() could
+  // not watch it), and uses the number for nothing else; this stream is never selected on.
+  socket_t socket() const override { return INVALID_SOCKET; }
+
+private:
+  std::string_view m_request;
+  std::string &m_response;
+  int m_socket;
+  const sockaddr_storage &m_peer;
+  socklen_t m_peer_length;
+  std::size_t m_offset = 0;
+};
+
+// A client connection: reading its request head until `deadline`, then sending the answer.
+struct Connection {
+  FileDescriptor socket;
+  sockaddr_storage peer{};
+  socklen_t peer_length = 0;
+  Clock::time_point deadline;
+  std::string input;
+  std::string output;
+  std::size_t sent = 0;
+  bool answering = false;
+};
+
+Result<FileDescriptor> listen_on(const std::string &host, int port, const std::string &where) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo *found = nullptr;
+  if (const int rc = ::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found); rc != 0) {
+    return Error{"http.listen: cannot listen on " + where + ": " + ::gai_strerror(rc)};
+  }
+  const std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> owner(found, &::freeaddrinfo);
+  std::string reason = "no address to listen on";
+  for (const addrinfo *address = found; address; address = address->ai_next) {
+    FileDescriptor socket(
+        ::socket(address->ai_family, address->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, address->ai_protocol));
+    if (!socket.is_open()) {
+      reason = std::strerror(errno);
+      continue;
+    }
+    // SO_REUSEADDR only: SO_REUSEPORT (cpp-httplib's default) would let a second process share
+    // the port silently, and an address in use must be an error.
+    const int yes = 1;
+    ::setsockopt(socket.get(), SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    // Connections waiting in the kernel's queue cost no descriptor of ours; a long queue lets a
+    // burst wait there instead of being refused.
+    if (::bind(socket.get(), address->ai_addr, address->ai_addrlen) == 0 && ::listen(socket.get(), SOMAXCONN) == 0) {
+      return socket;
+    }
+    reason = std::strerror(errno);
+  }
+  return Error{"http.listen: cannot listen on " + where + ": " + reason};
+}
+
+bool would_block(int error) { return error == EAGAIN || error == EWOULDBLOCK || error == EINTR; }
+
+} // namespace
+
+class StatusServer::Loop {
+public:
+  Loop(FileDescriptor listener, FileDescriptor wake, std::string where, const Metrics &metrics, HealthProbe probe,
+       StatusServerLimits limits)
+      : m_listener(std::move(listener)), m_wake(std::move(wake)), m_where(std::move(where)), m_limits(limits) {
+    m_router.Get("/healthz", [probe = std::move(probe)](const httplib::Request &, httplib::Response &response) {
+      const HealthReport report = probe();
+      response.status = report.healthy ? 200 : 503;
+      response.set_content(report.json, "application/json");
+    });
+    m_router.Get("/metrics", [&metrics](const httplib::Request &, httplib::Response &response) {
+      response.set_content(metrics.serialize(), "text/plain; version=0.0.4");
+    });
+  }
+
+  // Serves until stop() is called.
+  void run() {
+    std::vector<pollfd> polled;
+    std::vector<std::list<Connection>::iterator> polled_connections;
+    for (;;) {
+      const auto now = Clock::now();
+      m_connections.remove_if([now](const Connection &connection) { return connection.deadline <= now; });
+      const bool accepting = now >= m_accept_paused_until;
+      polled.assign({{m_wake.get(), POLLIN, 0}});
+      if (accepting) polled.push_back({m_listener.get(), POLLIN, 0});
+      polled_connections.clear();
+      auto wake_at = accepting ? Clock::time_point::max() : m_accept_paused_until;
+      for (auto it = m_connections.begin(); it != m_connections.end(); ++it) {
+        polled.push_back({it->socket.get(), static_cast<short>(it->answering ? POLLOUT : POLLIN), 0});
+        polled_connections.push_back(it);
+        wake_at = std::min(wake_at, it->deadline);
+      }
+      const int ready = ::poll(polled.data(), polled.size(), timeout_ms(now, wake_at));
+      if (ready < 0) {
+        if (errno == EINTR) continue;
+        // Only ENOMEM is possible here; wait a little (or for stop) rather than spin.
+        log::warning("status server on " + m_where + ": poll failed: " + std::strerror(errno));
+        pollfd wake{m_wake.get(), POLLIN, 0};
+        if (::poll(&wake, 1, 100) > 0) return;
+        continue;
+      }
+      if (polled[0].revents != 0) return;
+      // Requests already accepted are read before more connections are taken, so that a burst of
+      // new ones cannot push out a request that has arrived.
+      const std::size_t first = accepting ? 2 : 1;
+      for (std::size_t i = 0; i < polled_connections.size(); ++i) {
+        if (polled[first + i].revents == 0) continue;
+        if (!progress(*polled_connections[i])) m_connections.erase(polled_connections[i]);
+      }
+      if (accepting && polled[1].revents != 0) accept_connections();
+    }
+  }
+
+  // Makes run() return; callable from any thread.
+  void stop() {
+    const std::uint64_t one = 1;
+    [[maybe_unused]] const ssize_t written = ::write(m_wake.get(), &one, sizeof one);
+  }
+
+private:
+  static int timeout_ms(Clock::time_point now, Clock::time_point wake_at) {
+    if (wake_at == Clock::time_point::max()) return -1;
+    const auto wait = std::chrono::ceil<std::chrono::milliseconds>(wake_at - now).count();
+    return static_cast<int>(std::clamp<decltype(wait)>(wait, 0, std::numeric_limits<int>::max()));
+  }
+
+  // Takes the waiting connections, a slice at a time. Over the limit, the oldest connection is
+  // closed rather than the new one refused: the oldest has had the longest to send its request, and
+  // refusing would let a few slow clients keep everyone else out.
+  void accept_connections() {
+    for (std::size_t taken = 0; taken < m_limits.max_connections; ++taken) {
+      Connection connection;
+      connection.peer_length = sizeof connection.peer;
+      const int socket = ::accept4(m_listener.get(), reinterpret_cast<sockaddr *>(&connection.peer),
+                                   &connection.peer_length, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (socket < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+        if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO) continue;
+        // Out of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM): the connection waits in
+        // the kernel's queue; try again shortly instead of spinning on a listener that stays readable.
+        if (!m_accept_failing) {
+          log::warning("status server on " + m_where + ": cannot accept a connection: " + std::strerror(errno) +
+                       "; retrying every 100 ms");
+        }
+        m_accept_failing = true;
+        m_accept_paused_until = Clock::now() + 100ms;
+        return;
+      }
+      m_accept_failing = false;
+      connection.socket = FileDescriptor(socket);
+      while (m_connections.size() >= m_limits.max_connections) m_connections.pop_front();
+      connection.deadline = Clock::now() + m_limits.request_timeout;
+      m_connections.push_back(std::move(connection));
+      // A request usually arrives with its connection: read it now, before the rest of the burst.
+      if (!progress(m_connections.back())) m_connections.pop_back();
+    }
+  }
+
+  // Reads or writes what the socket allows; false once the connection is finished.
+  bool progress(Connection &connection) { return connection.answering ? send_answer(connection) : receive(connection); }
+
+  bool receive(Connection &connection) {
+    char buffer[4096];
+    const std::size_t room = std::min(sizeof buffer, m_limits.max_request_bytes - connection.input.size());
+    const ssize_t length = ::recv(connection.socket.get(), buffer, room, 0);
+    if (length == 0) return false;
+    if (length < 0) return would_block(errno);
+    const std::size_t search_from = connection.input.size() >= 3 ? connection.input.size() - 3 : 0;
+    connection.input.append(buffer, static_cast<std::size_t>(length));
+    // A head that does not end within the limit is answered as it is (httplib says 400 or 414).
+    if (connection.input.find("\r\n\r\n", search_from) == std::string::npos &&
+        connection.input.size() < m_limits.max_request_bytes) {
+      return true;
+    }
+    BufferedExchange exchange(connection.input, connection.output, connection.socket.get(), connection.peer,
+                              connection.peer_length);
+    bool closed = false;
+    m_router.process_request(exchange, /*close_connection=*/true, closed, nullptr);
+    connection.input = std::string();
+    connection.answering = true;
+    connection.deadline = Clock::now() + m_limits.response_timeout;
+    return send_answer(connection);
+  }
+
+  bool send_answer(Connection &connection) {
+    while (connection.sent < connection.output.size()) {
+      const ssize_t length = ::send(connection.socket.get(), connection.output.data() + connection.sent,
+                                    connection.output.size() - connection.sent, MSG_NOSIGNAL);
+      if (length < 0) return would_block(errno);
+      connection.sent += static_cast<std::size_t>(length);
+    }
+    // Closing with unread bytes (a pipelined request) would reset the connection, and a reset
+    // can destroy the answer before the client reads it: discard what is there first.
+    char buffer[4096];
+    for (int i = 0; i < 16 && ::recv(connection.socket.get(), buffer, sizeof buffer, MSG_DONTWAIT) > 0; ++i) {
+    }
+    return false;
+  }
+
+  FileDescriptor m_listener;
+  FileDescriptor m_wake;
+  std::string m_where;
+  StatusServerLimits m_limits;
+  Router m_router;
+  std::list<Connection> m_connections; // oldest first
+  Clock::time_point m_accept_paused_until{};
+  bool m_accept_failing = false;
+};
+
+Result<std::unique_ptr<StatusServer>> StatusServer::start(const HttpSettings &settings, const Metrics &metrics,
+                                                          HealthProbe probe, StatusServerLimits limits) {
+  const std::string host = settings.host.value_or("127.0.0.1");
+  const std::string where =
+      (host.find(':') == std::string::npos ? host : "[" + host + "]") + ":" + std::to_string(settings.port);
+  auto listener = listen_on(host, settings.port, where);
+  if (!listener) return listener.error();
+  FileDescriptor wake(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!wake.is_open()) return Error{"http.listen: " + where + ": cannot create an eventfd: " + std::strerror(errno)};
+  limits.max_connections = std::max<std::size_t>(limits.max_connections, 1);
+  limits.max_request_bytes = std::max<std::size_t>(limits.max_request_bytes, 4);
+  std::unique_ptr<StatusServer> server(new StatusServer());
+  server->m_loop =
+      std::make_unique<Loop>(std::move(*listener), std::move(wake), where, metrics, std::move(probe), limits);
+  server->m_thread = std::thread([loop = server->m_loop.get()] { loop->run(); });
+  return server;
+}
+
+StatusServer::~StatusServer() {
+  if (m_loop) m_loop->stop();
+  if (m_thread.joinable()) m_thread.join();
+}
+
+} // namespace tasksync

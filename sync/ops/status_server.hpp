@@ -1,0 +1,54 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "config/config.hpp"
+#include "ops/metrics.hpp"
+#include "base/result.hpp"
+
+namespace tasksync {
+
+// The answer to GET /healthz: healthy or not, and a small JSON body that says why.
+struct HealthReport {
+  bool healthy = false;
+  std::string json;
+};
+
+/// How much of the process the status server may take, whatever its clients do.
+struct StatusServerLimits {
+  std::size_t max_connections = 64;                     // open client connections (descriptors) at most
+  std::chrono::milliseconds request_timeout{2000};      // from accepting to the end of the request head
+  std::chrono::milliseconds response_timeout{5000};     // to send the whole answer
+  std::size_t max_request_bytes = 8192;                 // request line and headers
+};
+
+// Serves GET /healthz (200 or 503) and GET /metrics (Prometheus text) on http.listen, one
+// request per connection, without ever holding more than `max_connections` client sockets: a
+// connection over the limit closes the oldest one, and a request that is not complete within
+// `request_timeout` of connecting is cut off, so slow or idle clients cannot take descriptors or
+// time from the passes.
+class StatusServer {
+public:
+  using HealthProbe = std::function<HealthReport()>;
+
+  // Binds http.host:http.port and serves from a thread of its own until destroyed.
+  static Result<std::unique_ptr<StatusServer>> start(const HttpSettings &settings, const Metrics &metrics,
+                                                     HealthProbe probe, StatusServerLimits limits = {});
+  ~StatusServer();
+  StatusServer(const StatusServer &) = delete;
+  StatusServer &operator=(const StatusServer &) = delete;
+
+private:
+  class Loop;
+  StatusServer() = default;
+
+  std::unique_ptr<Loop> m_loop;
+  std::thread m_thread;
+};
+
+} // namespace tasksync

@@ -1,0 +1,52 @@
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config.hpp"
+#include "base/result.hpp"
+
+namespace tasksync {
+
+// What one push did.
+struct PushReport {
+  std::size_t pushed = 0;   // commits the remote branch gained
+  std::size_t replayed = 0; // local commits rebuilt on top of the remote branch first
+};
+
+// Publishes the mirror's branch to repo.push.remote, so that several mirrors (one per team or
+// host, each with its own tasks) can share one remote branch. The remote branch's tip is
+// remembered in refs/remotes/tasksync/<push.branch>.
+class Pusher {
+public:
+  // settings.push must be set. Does no I/O.
+  explicit Pusher(RepoSettings settings);
+
+  // Pushes the local branch (settings.branch) to push.branch on push.remote. When the remote
+  // rejects it as non-fast-forward (another mirror pushed first): fetch, replay the local
+  // commits that the remote lacks on top of the remote branch, update the local branch, work
+  // tree and index to the result, and push again; at most 5 rounds, with a short backoff.
+  // History that reached the remote is never rewritten. On failure, nothing local is lost.
+  Result<PushReport> push();
+
+  // Commits on the local branch that the remote branch (as last fetched or pushed) lacks.
+  Result<std::size_t> pending() const;
+
+private:
+  RepoSettings m_settings;
+};
+
+// Accepts an SSH host key only if a known_hosts file lists it for `host` ("name", or
+// "[name]:port" off port 22). `key` is the raw key blob (as base64-encoded in the file).
+// Understands plain, wildcard and hashed (|1|salt|hmac) host patterns and @revoked lines.
+Result<void> check_known_host(const std::string &host, std::string_view key,
+                              const std::vector<std::filesystem::path> &files);
+
+// The known_hosts files consulted for ssh remotes: /etc/ssh/ssh_known_hosts and
+// $HOME/.ssh/known_hosts.
+std::vector<std::filesystem::path> default_known_hosts_files();
+
+} // namespace tasksync

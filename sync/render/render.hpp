@@ -1,0 +1,49 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/task_version.hpp"
+
+namespace tasksync {
+
+// One file of a task's directory: its name and exact bytes.
+struct RenderedFile {
+  std::string name;
+  std::string content;
+};
+
+// Everything `tasks/<taskId>/` must hold for one version, sorted by file name.
+struct Snapshot {
+  std::vector<RenderedFile> files;
+};
+
+// The code file's name for a `language`: task.ts, task.js, task.workflow.json, else task.txt.
+std::string code_file_name(const std::optional<std::string> &language);
+
+// True when `language` has a file name of its own (absent counts as typescript).
+bool is_known_language(const std::optional<std::string> &language);
+
+// True when an object key names a credential: lower-cased, with every character that is not an
+// ASCII letter or digit dropped, it contains password, passwd, passphrase, secret, token, apikey,
+// accesskey, privatekey, credential, authorization or cookie ("proxy_password", "apiKey",
+// "x-api-key", "Set-Cookie", also "tokenizer": a false alarm costs a value, a miss leaks one).
+bool is_credential_key(std::string_view key);
+
+// `text` with the userinfo of every URL in it (`://` followed by an authority holding '@')
+// redacted: `scheme://user:pass@host` becomes `scheme://user:<redacted>@host`, and
+// `scheme://token@host` becomes `scheme://<redacted>@host`, whatever the scheme or its case.
+std::string redact_url_userinfo(std::string_view text);
+
+// task.json: the version's metadata with keys sorted at every depth, 2-space indentation and a
+// final newline; every value under a credential key (is_credential_key) at any depth, arrays
+// included, is the string "<redacted>" whatever its type, and every other string, object keys and
+// the description included, has its URL userinfo redacted (redact_url_userinfo).
+std::string render_sidecar(const TaskVersion &version);
+
+// The task directory for a version: the decoded code and the sidecar. Pure, no I/O.
+Snapshot render(const TaskVersion &version);
+
+} // namespace tasksync

@@ -1,0 +1,78 @@
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stop_token>
+#include <string>
+
+#include "config/config.hpp"
+#include "run/cycle.hpp"
+#include "ops/metrics.hpp"
+#include "git/mirror.hpp"
+#include "run/poller.hpp"
+#include "ops/status_server.hpp"
+
+namespace tasksync {
+
+// What the service tells its supervisor: systemd's sd_notify in production.
+class Supervisor {
+public:
+  virtual ~Supervisor() = default;
+  // The config, key and repository are open.
+  virtual void ready() = 0;
+  // A one-line summary after each pass.
+  virtual void status(const std::string &line) = 0;
+  // The loop is making progress.
+  virtual void watchdog() = 0;
+  // Shutdown has begun.
+  virtual void stopping() = 0;
+  // How often watchdog() is due; nullopt when nobody watches.
+  virtual std::optional<std::chrono::microseconds> watchdog_interval() const = 0;
+};
+
+// The long-running daemon: a pass every poll.interval (start to start, plus jitter) until
+// stopped, config reloads between passes, health and metrics, and supervisor notifications.
+class Service {
+public:
+  // Takes over an open runtime. `log_override` (from --log-level) survives reloads.
+  Service(std::filesystem::path config_file, Runtime runtime, Supervisor &supervisor,
+          std::optional<LogLevel> log_override);
+  ~Service();
+
+  // Starts the health and metrics endpoint when http.listen is set.
+  Result<void> start_status_server();
+  // Runs passes until `stop` is requested; returns after the pass in progress has finished
+  // its current task and the index is written.
+  void run(std::stop_token stop);
+  // Re-reads the config file before the next pass (safe from any thread, e.g. on SIGHUP).
+  void request_reload();
+  // What GET /healthz answers.
+  HealthReport health() const;
+
+private:
+  void reload();
+  void wait_for_next_pass(std::chrono::steady_clock::time_point next, std::stop_token stop);
+  void ping_watchdog_if_due();
+  std::chrono::seconds jitter();
+
+  std::filesystem::path m_config_file;
+  Runtime m_runtime;
+  Supervisor &m_supervisor;
+  std::optional<LogLevel> m_log_override;
+  Metrics m_metrics;
+  std::unique_ptr<StatusServer> m_status_server;
+  std::chrono::steady_clock::time_point m_last_ping{};
+
+  mutable std::mutex m_mutex; // guards what other threads read or set below
+  bool m_reload_requested = false;
+  std::optional<std::chrono::system_clock::time_point> m_last_pass_end;
+  std::chrono::seconds m_interval;
+  std::size_t m_last_failures = 0;
+  std::size_t m_last_tasks = 0;
+  std::filesystem::path m_git_dir;
+};
+
+} // namespace tasksync

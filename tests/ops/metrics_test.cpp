@@ -1,0 +1,49 @@
+#include "ops/metrics.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace tasksync;
+
+namespace {
+
+TaskOutcome outcome(const std::string &id, double seconds) {
+  TaskOutcome result;
+  result.task.id = id;
+  result.fetch_seconds = seconds;
+  return result;
+}
+
+} // namespace
+
+TEST(Metrics, RecordsFetchesCommitsAndTimes) {
+  PassReport report;
+  report.outcomes.push_back(outcome("a", 0.02));
+  report.outcomes.back().change = ChangeKind::added;
+  report.outcomes.back().commit_id = "abc";
+  report.outcomes.push_back(outcome("b", 0.3));
+  report.outcomes.back().fetch_error = FetchError{FetchError::Kind::http_status, 404, "HTTP 404: gone", false, std::nullopt};
+  report.outcomes.back().error = "HTTP 404: gone";
+  report.outcomes.push_back(outcome("c", 2.0));
+  report.outcomes.back().fetch_error = FetchError{FetchError::Kind::transport, 0, "cannot connect", true, std::nullopt};
+  report.outcomes.back().error = "cannot connect";
+
+  Metrics metrics;
+  metrics.record_pass(report, 1.5, 1795185067);
+  const std::string text = metrics.serialize();
+  for (const char *expected : {
+           "tasksync_fetches_total{outcome=\"ok\"} 1",
+           "tasksync_fetches_total{outcome=\"not_found\"} 1",
+           "tasksync_fetches_total{outcome=\"transport_error\"} 1",
+           "tasksync_commits_total{change=\"added\"} 1",
+           "tasksync_task_last_success_timestamp_seconds{task=\"a\"} 1795185067",
+           "tasksync_api_request_duration_seconds_count 3",
+           "tasksync_api_request_duration_seconds_bucket{le=\"0.025\"} 1",
+           "tasksync_cycle_duration_seconds 1.5",
+           "tasksync_last_cycle_end_timestamp_seconds 1795185067",
+           "tasksync_last_cycle_failed_tasks 2",
+           "tasksync_cycles_total 1",
+       }) {
+    EXPECT_NE(text.find(expected), std::string::npos) << expected << "\n" << text;
+  }
+  EXPECT_EQ(text.find("task=\"b\""), std::string::npos) << "a failed task has no success time";
+}

@@ -1,0 +1,60 @@
+#include "run/task_list.hpp"
+
+#include <gtest/gtest.h>
+
+#include "fake_api.hpp"
+
+using namespace tasksync;
+
+namespace {
+
+class TaskListTest : public ::testing::Test {
+protected:
+  TaskListTest() {
+    m_config.api.base_url = *parse_base_url(m_api.base_url());
+    m_config.api.retries = 0;
+  }
+  ApiClient client() { return std::move(ApiClient::create(m_config.api, "list-key")).value(); }
+
+  test::FakeApi m_api{"list-key"};
+  Config m_config;
+};
+
+} // namespace
+
+TEST_F(TaskListTest, TheConfiguredListNeedsNoRequest) {
+  m_config.tasks = {{test::numbered_task_id(2), "b"}, {test::numbered_task_id(1), "a"}};
+  auto api = client();
+  auto tasks = resolve_tasks(m_config, api);
+  ASSERT_TRUE(tasks.ok());
+  EXPECT_EQ(tasks->size(), 2u);
+  EXPECT_EQ((*tasks)[0].id, test::numbered_task_id(2)) << "the configured order is kept";
+}
+
+TEST_F(TaskListTest, AllReadsEveryPageSortsAndExcludes) {
+  for (int i = 250; i >= 1; --i) {
+    test::FakeVersion version;
+    version.task_id = test::numbered_task_id(i);
+    m_api.set_version(version);
+    m_api.set_name(test::numbered_task_id(i), "task number " + std::to_string(i));
+  }
+  m_config.all_tasks = true;
+  m_config.tasks_exclude = {test::numbered_task_id(7)};
+  auto api = client();
+  auto tasks = resolve_tasks(m_config, api);
+  ASSERT_TRUE(tasks.ok()) << tasks.error().message;
+  ASSERT_EQ(tasks->size(), 249u);
+  EXPECT_TRUE(std::is_sorted(tasks->begin(), tasks->end(), [](const auto &a, const auto &b) { return a.id < b.id; }));
+  EXPECT_EQ(std::count_if(tasks->begin(), tasks->end(), [](const auto &t) { return t.id == test::numbered_task_id(7); }), 0);
+  EXPECT_EQ(tasks->front().name, "task number 1");
+  EXPECT_EQ(tasks->back().id, test::numbered_task_id(250));
+}
+
+TEST_F(TaskListTest, AFailingPageFailsTheListAndSaysWhich) {
+  m_config.all_tasks = true;
+  auto api = ApiClient::create(m_config.api, "wrong-key");
+  auto tasks = resolve_tasks(m_config, *api);
+  ASSERT_FALSE(tasks.ok());
+  EXPECT_TRUE(tasks.error().is_auth_failure());
+  EXPECT_EQ(tasks.error().message, "listing the team's tasks (page 1): HTTP 401: Invalid API key");
+}

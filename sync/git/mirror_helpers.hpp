@@ -1,0 +1,25 @@
+#pragma once
+
+#include <algorithm>
+#include <string>
+
+#include "base/git_handles.hpp"
+#include "base/result.hpp"
+#include "config/config.hpp"
+
+// Small helpers shared by the files that implement Mirror (git/mirror_*.cpp), and no others.
+namespace tasksync::mirror_detail {
+
+// A libgit2 failure as an Error: `what`, then libgit2's message.
+inline Error git_failure(const std::string &what, int code) { return Error{what + ": " + git_error_text(code)}; }
+
+// "refs/heads/<repo.branch>".
+inline std::string branch_ref(const RepoSettings &settings) { return "refs/heads/" + settings.branch; }
+
+// The entry of `entries` called `name`, or end().
+template <typename Entries>
+auto find_named(const Entries &entries, const std::string &name) {
+  return std::find_if(entries.begin(), entries.end(), [&](const auto &entry) { return entry.name == name; });
+}
+
+} // namespace tasksync::mirror_detail

@@ -1,0 +1,188 @@
+// Recording a pass: one pack, one compare-and-swap of the branch (replaying on a branch that
+// moved, waiting out a lock), the index written once, packs and loose objects kept bounded.
+#include "git/mirror.hpp"
+
+#include <chrono>
+#include <thread>
+
+#include "base/log.hpp"
+#include "pack/object_packer.hpp"
+#include "git/commit_replay.hpp"
+#include "git/mirror_helpers.hpp"
+
+namespace tasksync {
+
+using namespace mirror_detail;
+
+Result<void> Mirror::record_commits() {
+  // The branch moves by compare-and-swap: when another process moved it (GIT_EMODIFIED) the
+  // pass's commits are replayed on its tip; when one holds its lock (GIT_ELOCKED) we wait.
+  constexpr int kAttempts = 8;
+  std::string failure;
+  for (int attempt = 1; attempt <= kAttempts && !m_pending.empty(); ++attempt) {
+    // The objects are on disk before the branch names them.
+    if (auto packed = m_batch->write_pack(); !packed) {
+      failure = packed.error().message;
+      break;
+    }
+    const int rc = move_branch();
+    if (rc == 0) {
+      m_pending.clear();
+      break;
+    }
+    failure = "cannot move " + branch_ref(m_settings) + ": " + git_error_text(rc);
+    if (rc == GIT_EMODIFIED || rc == GIT_EEXISTS) {
+      if (auto replayed = replay_pending(); !replayed) {
+        failure = replayed.error().message;
+        break;
+      }
+      continue;
+    }
+    if (rc != GIT_ELOCKED) break;
+    if (attempt == kAttempts - 1) remove_stale_ref_lock();
+    std::this_thread::sleep_for(std::chrono::milliseconds(10 << attempt));
+  }
+  m_batch->release_packs();
+  if (m_pending.empty()) return {}; // replayed onto commits that already held the same
+  // Nothing of the batch reached the branch: put tasks/ back to what HEAD holds.
+  std::string tasks;
+  for (std::size_t i = 0; i < m_pending.size() && i < 5; ++i) tasks += (i ? ", " : "") + m_pending[i].task_id;
+  if (m_pending.size() > 5) tasks += " and " + std::to_string(m_pending.size() - 5) + " more";
+  const std::size_t lost = m_pending.size();
+  m_pending.clear();
+  m_batch->discard();
+  if (m_index) git_index_read(m_index.get(), 1);
+  m_index_dirty = false;
+  if (checkout_on_branch()) {
+    if (auto restored = restore_tasks_to_head(); !restored) {
+      log::error("repository: cannot restore tasks/ to HEAD: " + restored.error().message);
+    }
+  }
+  return Error{"could not record " + std::to_string(lost) + (lost == 1 ? " commit" : " commits") + " (tasks " +
+               tasks + "): " + failure + "; the next pass tries again"};
+}
+
+int Mirror::move_branch() {
+  const git_oid &tip = m_pending.back().commit;
+  const std::string message = "tasksync: " + std::to_string(m_pending.size()) +
+                              (m_pending.size() == 1 ? " commit" : " commits");
+  git_reference *raw = nullptr;
+  const int rc = m_pending_base ? git_reference_create_matching(&raw, m_repo.get(), branch_ref(m_settings).c_str(),
+                                                                &tip, 1, &*m_pending_base, message.c_str())
+                                : git_reference_create(&raw, m_repo.get(), branch_ref(m_settings).c_str(), &tip, 0,
+                                                       message.c_str());
+  git_reference_free(raw);
+  return rc;
+}
+
+Result<void> Mirror::replay_pending() {
+  git_oid tip;
+  if (const int rc = git_reference_name_to_id(&tip, m_repo.get(), branch_ref(m_settings).c_str()); rc < 0) {
+    return git_failure("cannot read " + branch_ref(m_settings), rc);
+  }
+  std::vector<Pending> replayed;
+  git_oid base = tip;
+  for (const Pending &pending : m_pending) {
+    auto rebuilt = replay_commit(m_repo.get(), pending.commit, base);
+    if (!rebuilt) return rebuilt.error();
+    if (!*rebuilt) continue; // the other process committed the same content
+    base = **rebuilt;
+    replayed.push_back({pending.task_id, base});
+  }
+  log::info("repository: " + branch_ref(m_settings) + " moved while this pass ran; replayed " +
+            std::to_string(replayed.size()) + " of " + std::to_string(m_pending.size()) + " commits on top of " +
+            std::string(git_oid_tostr_s(&tip)).substr(0, 12));
+  m_pending = std::move(replayed);
+  m_pending_base = tip;
+  // Whoever moved the branch may have written the index too: take theirs, and bring tasks/ in
+  // it up to date at the end of the pass.
+  if (m_index) git_index_read(m_index.get(), 1);
+  m_index_dirty = false;
+  m_index_behind = true;
+  return {};
+}
+
+void Mirror::remove_stale_ref_lock() {
+  // git holds a ref lock only while it rewrites the ref (milliseconds). One that outlived
+  // seconds of retries, while our instance lock keeps every other tasksyncd out, was left
+  // by a process that died mid-update.
+  const std::filesystem::path lock = std::filesystem::path(git_repository_path(m_repo.get())) /
+                                     (branch_ref(m_settings) + ".lock");
+  std::error_code error;
+  if (std::filesystem::remove(lock, error)) {
+    log::warning("repository: removed " + lock.string() + ", left behind by a process that died while updating the branch");
+  }
+}
+
+Result<void> Mirror::finish_pass() {
+  auto recorded = record_commits();
+  const bool on_branch = checkout_on_branch();
+  m_on_branch.reset(); // the next pass looks at HEAD again
+  if (!recorded) return recorded.error();
+  if (m_index_behind && on_branch) {
+    m_index_behind = false;
+    if (auto restored = restore_tasks_to_head(); !restored) return restored.error();
+  } else if (m_index_dirty) {
+    if (auto written = write_index(); !written) return written.error();
+  }
+  upkeep();
+  return {};
+}
+
+void Mirror::upkeep() {
+  // Loose objects come from other git processes (and from older tasksync versions).
+  if (estimate_loose_objects(m_repo.get()) > loose_object_limit) {
+    if (auto packed = pack_loose_objects(m_repo.get()); !packed) {
+      log::warning("repository: cannot pack loose objects (they stay loose, nothing is lost): " + packed.error().message);
+    } else {
+      log::info("repository: packed " + std::to_string(*packed) + " loose objects");
+    }
+  }
+  auto merged = consolidate_packs(m_repo.get(), pack_limit);
+  if (!merged) {
+    log::warning("repository: cannot merge packs (they stay as they are, nothing is lost): " + merged.error().message);
+    return;
+  }
+  if (*merged == 0) return;
+  log::info("repository: merged " + std::to_string(*merged) + " packs into one");
+  // libgit2 keeps the merged packs open (and their disk space held) for as long as the
+  // repository handle lives: take a fresh one.
+  git_repository *raw = nullptr;
+  if (git_repository_open_ext(&raw, m_settings.path.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr) < 0) return;
+  RepositoryPtr fresh(raw);
+  auto batch = ObjectBatch::attach(fresh.get());
+  if (!batch) return;
+  m_index.reset();
+  m_batch.emplace(*batch);
+  m_repo = std::move(fresh);
+}
+
+Result<void> Mirror::write_index() {
+  int rc = git_index_write(m_index.get());
+  const std::filesystem::path lock = std::filesystem::path(git_repository_path(m_repo.get())) / "index.lock";
+  if (rc == GIT_ELOCKED) {
+    // A person's `git commit` holds index.lock while their editor is open: only a lock
+    // older than that is taken for debris of a crash.
+    std::error_code error;
+    const auto age = std::filesystem::file_time_type::clock::now() - std::filesystem::last_write_time(lock, error);
+    if (!error && age > std::chrono::minutes(10) && std::filesystem::remove(lock, error)) {
+      log::warning("repository: removed " + lock.string() + ", older than 10 minutes and held by nobody");
+      rc = git_index_write(m_index.get());
+    }
+  }
+  if (rc == GIT_ELOCKED) {
+    log::warning("repository: " + lock.string() +
+                 " is held by another git process; the index will catch up with HEAD on a later pass");
+    // Drop our changes (the repository shares this index object): theirs may hold changes of
+    // their own that ours must not overwrite.
+    git_index_read(m_index.get(), 1);
+    m_index_dirty = false;
+    m_index_behind = true;
+    return {};
+  }
+  if (rc < 0) return git_failure("cannot write the index", rc);
+  m_index_dirty = false;
+  return {};
+}
+
+} // namespace tasksync

@@ -296,7 +296,8 @@ private:
     return guarded(payload, GIT_ECERTIFICATE, "host key check", [&](Session &session) -> int {
       // TLS certificates: libgit2 has verified them against the system store; keep its verdict.
       if (cert->cert_type != GIT_CERT_HOSTKEY_LIBSSH2) return GIT_PASSTHROUGH;
-      // libgit2 1.5 checks no known_hosts itself, and lets a passed-through host key connect.
+      // libgit2 1.5.1 checks only $HOME/.ssh/known_hosts (its verdict is the unnamed `valid`, and
+      // passing through would keep it); deciding here makes /etc/ssh/ssh_known_hosts count too.
       return session.host_key(*reinterpret_cast<const git_cert_hostkey *>(cert), host ? host : "");
     });
   }

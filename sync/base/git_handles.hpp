@@ -5,6 +5,8 @@
 #include <memory>
 #include <string>
 
+#include "base/result.hpp"
+
 namespace tasksync {
 
 // Frees a libgit2 object with its own free function.
@@ -30,6 +32,7 @@ using RevwalkPtr = std::unique_ptr<git_revwalk, GitFree<git_revwalk, git_revwalk
 using DiffPtr = std::unique_ptr<git_diff, GitFree<git_diff, git_diff_free>>;
 using ObjectPtr = std::unique_ptr<git_object, GitFree<git_object, git_object_free>>;
 using OdbPtr = std::unique_ptr<git_odb, GitFree<git_odb, git_odb_free>>;
+using OdbObjectPtr = std::unique_ptr<git_odb_object, GitFree<git_odb_object, git_odb_object_free>>;
 using PatchPtr = std::unique_ptr<git_patch, GitFree<git_patch, git_patch_free>>;
 using BufPtr = std::unique_ptr<git_buf, GitFree<git_buf, git_buf_dispose>>;
 
@@ -40,5 +43,8 @@ void ensure_libgit2();
 
 // libgit2's message for the last failure on this thread, or the code when it has none.
 std::string git_error_text(int code);
+
+// A libgit2 failure as an Error: `what`, a colon, then libgit2's message for `code`.
+Error git_error(const std::string &what, int code);
 
 } // namespace tasksync

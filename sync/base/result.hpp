@@ -62,3 +62,19 @@ private:
 };
 
 } // namespace tasksync
+
+#define TASKSYNC_TRY_CONCAT_(a, b) a##b
+#define TASKSYNC_TRY_NAME_(line) TASKSYNC_TRY_CONCAT_(try_result_, line)
+
+// Evaluates `expr` (a Result) and returns its error from the enclosing function when it failed.
+#define TRY(expr)                                                                                                      \
+  do {                                                                                                                 \
+    if (auto &&try_result_ = (expr); !try_result_) return try_result_.error();                                        \
+  } while (false)
+
+// Declares `decl` (e.g. `auto tree`) from the value of `expr` (a Result), or returns its error
+// from the enclosing function. Expands to several statements: use it where a declaration may go.
+#define TRY_ASSIGN(decl, expr)                                                                                         \
+  auto &&TASKSYNC_TRY_NAME_(__LINE__) = (expr);                                                                        \
+  if (!TASKSYNC_TRY_NAME_(__LINE__)) return TASKSYNC_TRY_NAME_(__LINE__).error();                                     \
+  decl = std::move(*TASKSYNC_TRY_NAME_(__LINE__))

@@ -9,7 +9,7 @@ namespace {
 Result<CommitPtr> lookup_commit(git_repository *repo, const git_oid &id) {
   git_commit *raw = nullptr;
   if (const int rc = git_commit_lookup(&raw, repo, &id); rc < 0) {
-    return Error{std::string("cannot read commit ") + git_oid_tostr_s(&id) + ": " + git_error_text(rc)};
+    return git_error(std::string("cannot read commit ") + git_oid_tostr_s(&id), rc);
   }
   return CommitPtr(raw);
 }
@@ -20,20 +20,20 @@ Result<CommitPtr> lookup_commit(git_repository *repo, const git_oid &id) {
 Result<std::vector<git_oid>> commits_between(git_repository *repo, const git_oid &tip,
                                              const std::optional<git_oid> &hidden) {
   git_revwalk *raw = nullptr;
-  if (const int rc = git_revwalk_new(&raw, repo); rc < 0) return Error{"cannot walk history: " + git_error_text(rc)};
+  if (const int rc = git_revwalk_new(&raw, repo); rc < 0) return git_error("cannot walk history", rc);
   const RevwalkPtr walk(raw);
   git_revwalk_sorting(raw, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE);
-  if (const int rc = git_revwalk_push(raw, &tip); rc < 0) return Error{"cannot walk history: " + git_error_text(rc)};
+  if (const int rc = git_revwalk_push(raw, &tip); rc < 0) return git_error("cannot walk history", rc);
   if (hidden) {
     if (const int rc = git_revwalk_hide(raw, &*hidden); rc < 0)
-      return Error{"cannot walk history: " + git_error_text(rc)};
+      return git_error("cannot walk history", rc);
   }
   std::vector<git_oid> commits;
   git_oid id;
   int rc = 0;
   while ((rc = git_revwalk_next(&id, raw)) == 0)
     commits.push_back(id);
-  if (rc != GIT_ITEROVER) return Error{"cannot walk history: " + git_error_text(rc)};
+  if (rc != GIT_ITEROVER) return git_error("cannot walk history", rc);
   return commits;
 }
 
@@ -42,7 +42,7 @@ Result<TreePtr> commit_tree(git_repository *repo, const git_oid &commit_id) {
   if (!commit) return commit.error();
   git_tree *raw = nullptr;
   if (const int rc = git_commit_tree(&raw, commit->get()); rc < 0) {
-    return Error{std::string("cannot read the tree of ") + git_oid_tostr_s(&commit_id) + ": " + git_error_text(rc)};
+    return git_error(std::string("cannot read the tree of ") + git_oid_tostr_s(&commit_id), rc);
   }
   return TreePtr(raw);
 }
@@ -52,7 +52,7 @@ namespace {
 Result<TreePtr> lookup_tree(git_repository *repo, const git_oid &id) {
   git_tree *raw = nullptr;
   if (const int rc = git_tree_lookup(&raw, repo, &id); rc < 0)
-    return Error{"cannot read a tree: " + git_error_text(rc)};
+    return git_error("cannot read a tree", rc);
   return TreePtr(raw);
 }
 
@@ -79,7 +79,7 @@ Result<std::vector<std::string>> touched_units(git_repository *repo, const git_c
   git_diff *raw = nullptr;
   if (const int rc = git_diff_tree_to_tree(&raw, repo, parent_tree.get(), const_cast<git_tree *>(tree), nullptr);
       rc < 0) {
-    return Error{"cannot diff a commit with its parent: " + git_error_text(rc)};
+    return git_error("cannot diff a commit with its parent", rc);
   }
   const DiffPtr diff(raw);
   std::vector<std::string> units;
@@ -101,7 +101,7 @@ Result<git_oid> apply_updates(git_repository *repo, const git_oid &tree_id,
   if (!tree) return tree.error();
   git_oid result;
   if (const int rc = git_tree_create_updated(&result, repo, tree->get(), updates.size(), updates.data()); rc < 0) {
-    return Error{"cannot build a replayed tree: " + git_error_text(rc)};
+    return git_error("cannot build a replayed tree", rc);
   }
   return result;
 }
@@ -156,7 +156,7 @@ Result<std::optional<git_oid>> replay_commit(git_repository *repo, const git_oid
   const git_signature *committer = git_commit_committer(commit->get());
   git_signature *now_raw = nullptr;
   if (const int rc = git_signature_now(&now_raw, committer->name, committer->email); rc < 0) {
-    return Error{"cannot make the committer signature: " + git_error_text(rc)};
+    return git_error("cannot make the committer signature", rc);
   }
   const SignaturePtr now(now_raw);
   const git_commit *parents[1] = {base->get()};
@@ -165,7 +165,7 @@ Result<std::optional<git_oid>> replay_commit(git_repository *repo, const git_oid
                                        git_commit_message_encoding(commit->get()),
                                        git_commit_message_raw(commit->get()), new_tree->get(), 1, parents);
       rc < 0) {
-    return Error{"cannot write a replayed commit: " + git_error_text(rc)};
+    return git_error("cannot write a replayed commit", rc);
   }
   return std::optional<git_oid>(result);
 }

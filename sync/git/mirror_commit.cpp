@@ -54,7 +54,7 @@ Result<git_oid> Mirror::write_tree(const TaskState &state, const std::string &ta
       git_oid id;
       if (const int rc = git_blob_create_from_buffer(&id, m_repo.get(), file.content.data(), file.content.size());
           rc < 0) {
-        return git_failure("cannot store tasks/" + task_id + "/" + file.name, rc);
+        return git_error("cannot store tasks/" + task_id + "/" + file.name, rc);
       }
     }
     auto directory = m_batch->write(GIT_OBJECT_TREE, directory_of(state.want).raw());
@@ -75,7 +75,7 @@ Result<git_oid> Mirror::write_tree(const TaskState &state, const std::string &ta
   }
   git_oid tree_id;
   if (const int rc = git_tree_create_updated(&tree_id, m_repo.get(), state.tree.get(), 1, &update); rc < 0) {
-    return git_failure("cannot build the tree for tasks/" + task_id, rc);
+    return git_error("cannot build the tree for tasks/" + task_id, rc);
   }
   return tree_id;
 }
@@ -83,20 +83,20 @@ Result<git_oid> Mirror::write_tree(const TaskState &state, const std::string &ta
 Result<git_oid> Mirror::write_commit(const TaskState &state, const git_oid &tree_id, const CommitInfo &info) {
   git_tree *tree_raw = nullptr;
   if (const int rc = git_tree_lookup(&tree_raw, m_repo.get(), &tree_id); rc < 0) {
-    return git_failure("cannot read the new tree", rc);
+    return git_error("cannot read the new tree", rc);
   }
   const TreePtr tree(tree_raw);
   git_signature *author_raw = nullptr;
   if (const int rc = git_signature_new(&author_raw, m_settings.author_name.c_str(), m_settings.author_email.c_str(),
                                        info.author_time.unix_seconds, info.author_time.offset_minutes);
       rc < 0) {
-    return git_failure("cannot make the author signature", rc);
+    return git_error("cannot make the author signature", rc);
   }
   const SignaturePtr author(author_raw);
   git_signature *committer_raw = nullptr;
   if (const int rc = git_signature_now(&committer_raw, m_settings.author_name.c_str(), m_settings.author_email.c_str());
       rc < 0) {
-    return git_failure("cannot make the committer signature", rc);
+    return git_error("cannot make the committer signature", rc);
   }
   const SignaturePtr committer(committer_raw);
   const git_commit *parents[1] = {state.head ? state.head->get() : nullptr};
@@ -106,7 +106,7 @@ Result<git_oid> Mirror::write_commit(const TaskState &state, const git_oid &tree
   if (const int rc = git_commit_create(&commit_id, m_repo.get(), nullptr, author.get(), committer.get(), nullptr,
                                        message.c_str(), tree.get(), state.head ? 1 : 0, parents);
       rc < 0) {
-    return git_failure("cannot write the commit for " + info.task_id, rc);
+    return git_error("cannot write the commit for " + info.task_id, rc);
   }
   return commit_id;
 }
@@ -132,12 +132,12 @@ Result<void> Mirror::update_work_tree(const std::string &task_dir, const std::op
 Result<git_index *> Mirror::index() {
   if (!m_index) {
     git_index *raw = nullptr;
-    if (const int rc = git_repository_index(&raw, m_repo.get()); rc < 0) return git_failure("cannot open the index", rc);
+    if (const int rc = git_repository_index(&raw, m_repo.get()); rc < 0) return git_error("cannot open the index", rc);
     m_index.reset(raw);
   }
   if (!m_index_dirty) {
     // Pick up what someone else's git wrote since the last pass.
-    if (const int rc = git_index_read(m_index.get(), 0); rc < 0) return git_failure("cannot read the index", rc);
+    if (const int rc = git_index_read(m_index.get(), 0); rc < 0) return git_error("cannot read the index", rc);
   }
   return m_index.get();
 }
@@ -158,7 +158,7 @@ Result<void> Mirror::add_to_index(git_index *index, const std::string &path, con
   entry.file_size = static_cast<uint32_t>(info.st_size);
   entry.id = id;
   entry.path = path.c_str();
-  if (const int rc = git_index_add(index, &entry); rc < 0) return git_failure("cannot index " + path, rc);
+  if (const int rc = git_index_add(index, &entry); rc < 0) return git_error("cannot index " + path, rc);
   return {};
 }
 
@@ -176,7 +176,7 @@ Result<void> Mirror::update_index(const std::string &task_dir, const TaskState &
     const std::string path = task_dir + "/" + have.name;
     const int rc = have.mode == GIT_FILEMODE_TREE ? git_index_remove_directory(index, path.c_str(), 0)
                                                   : git_index_remove(index, path.c_str(), 0);
-    if (rc < 0 && rc != GIT_ENOTFOUND) return git_failure("cannot unindex " + path, rc);
+    if (rc < 0 && rc != GIT_ENOTFOUND) return git_error("cannot unindex " + path, rc);
   }
   m_index_dirty = true;
   return {};

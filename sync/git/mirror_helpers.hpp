@@ -10,9 +10,6 @@
 // Small helpers shared by the files that implement Mirror (git/mirror_*.cpp), and no others.
 namespace tasksync::mirror_detail {
 
-// A libgit2 failure as an Error: `what`, then libgit2's message.
-inline Error git_failure(const std::string &what, int code) { return Error{what + ": " + git_error_text(code)}; }
-
 // "refs/heads/<repo.branch>".
 inline std::string branch_ref(const RepoSettings &settings) { return "refs/heads/" + settings.branch; }
 

@@ -35,7 +35,7 @@ Result<Mirror> Mirror::open(const RepoSettings &settings, Access access) {
       return Error{"repository " + path + ": exists but is neither a git repository nor an empty directory; " +
                    "refusing to take it over"};
     }
-    if (rc < 0 && rc != GIT_ENOTFOUND) return git_failure("cannot open repository " + path, rc);
+    if (rc < 0 && rc != GIT_ENOTFOUND) return git_error("cannot open repository " + path, rc);
   }
   if (!raw) {
     if (access == Access::read_only) return Mirror(settings, nullptr, settings.path);
@@ -44,7 +44,7 @@ Result<Mirror> Mirror::open(const RepoSettings &settings, Access access) {
     options.flags = GIT_REPOSITORY_INIT_MKPATH;
     options.initial_head = settings.branch.c_str();
     if (const int rc = git_repository_init_ext(&raw, path.c_str(), &options); rc < 0) {
-      return git_failure("cannot create repository " + path, rc);
+      return git_error("cannot create repository " + path, rc);
     }
   }
   RepositoryPtr repo(raw);
@@ -54,7 +54,7 @@ Result<Mirror> Mirror::open(const RepoSettings &settings, Access access) {
 
   git_reference *head_raw = nullptr;
   if (const int rc = git_reference_lookup(&head_raw, repo.get(), "HEAD"); rc < 0) {
-    return git_failure("repository " + path + ": cannot read HEAD", rc);
+    return git_error("repository " + path + ": cannot read HEAD", rc);
   }
   const ReferencePtr head(head_raw);
   const std::string wanted = branch_ref(settings);
@@ -62,7 +62,7 @@ Result<Mirror> Mirror::open(const RepoSettings &settings, Access access) {
   if (git_reference_type(head.get()) == GIT_REFERENCE_SYMBOLIC && git_reference_symbolic_target(head.get()) != wanted &&
       git_repository_head_unborn(repo.get()) == 1 && access == Access::read_write) {
     if (const int rc = git_repository_set_head(repo.get(), wanted.c_str()); rc < 0) {
-      return git_failure("repository " + path + ": cannot point HEAD at " + wanted, rc);
+      return git_error("repository " + path + ": cannot point HEAD at " + wanted, rc);
     }
   }
   Mirror mirror(settings, std::move(repo), std::move(work_tree));

@@ -17,11 +17,11 @@ Result<std::optional<CommitPtr>> Mirror::head_commit() const {
     id = m_pending.back().commit; // the pass builds on its own commits
   } else if (const int rc = git_reference_name_to_id(&id, m_repo.get(), branch_ref(m_settings).c_str()); rc < 0) {
     if (rc == GIT_ENOTFOUND) return std::optional<CommitPtr>{};
-    return git_failure("cannot read " + branch_ref(m_settings), rc);
+    return git_error("cannot read " + branch_ref(m_settings), rc);
   }
   git_commit *commit = nullptr;
   if (const int lookup = git_commit_lookup(&commit, m_repo.get(), &id); lookup < 0) {
-    return git_failure("cannot read the commit at " + branch_ref(m_settings), lookup);
+    return git_error("cannot read the commit at " + branch_ref(m_settings), lookup);
   }
   return std::optional<CommitPtr>(CommitPtr(commit));
 }
@@ -29,13 +29,13 @@ Result<std::optional<CommitPtr>> Mirror::head_commit() const {
 Result<TreePtr> Mirror::tree_of(const std::optional<CommitPtr> &head) const {
   git_tree *tree = nullptr;
   if (head) {
-    if (const int rc = git_commit_tree(&tree, head->get()); rc < 0) return git_failure("cannot read HEAD's tree", rc);
+    if (const int rc = git_commit_tree(&tree, head->get()); rc < 0) return git_error("cannot read HEAD's tree", rc);
     return TreePtr(tree);
   }
   // An unborn branch starts from the empty tree, which libgit2 knows without storing it.
   git_oid empty;
   git_oid_fromstr(&empty, "4b825dc642cb6eb9a060e54bf8d69288fbee4904");
-  if (const int rc = git_tree_lookup(&tree, m_repo.get(), &empty); rc < 0) return git_failure("cannot read the empty tree", rc);
+  if (const int rc = git_tree_lookup(&tree, m_repo.get(), &empty); rc < 0) return git_error("cannot read the empty tree", rc);
   return TreePtr(tree);
 }
 
@@ -52,12 +52,12 @@ Result<const TasksTree *> Mirror::tasks_tree(const git_tree *root) const {
   std::string raw;
   if (id) {
     git_odb *odb_raw = nullptr;
-    if (const int rc = git_repository_odb(&odb_raw, m_repo.get()); rc < 0) return git_failure("cannot read tasks/", rc);
+    if (const int rc = git_repository_odb(&odb_raw, m_repo.get()); rc < 0) return git_error("cannot read tasks/", rc);
     const OdbPtr odb(odb_raw);
-    git_odb_object *object = nullptr;
-    if (const int rc = git_odb_read(&object, odb.get(), &*id); rc < 0) return git_failure("cannot read tasks/ in HEAD", rc);
-    raw.assign(static_cast<const char *>(git_odb_object_data(object)), git_odb_object_size(object));
-    git_odb_object_free(object);
+    git_odb_object *object_raw = nullptr;
+    if (const int rc = git_odb_read(&object_raw, odb.get(), &*id); rc < 0) return git_error("cannot read tasks/ in HEAD", rc);
+    const OdbObjectPtr object(object_raw);
+    raw.assign(static_cast<const char *>(git_odb_object_data(object.get())), git_odb_object_size(object.get()));
   }
   auto parsed = TasksTree::parse(std::move(raw));
   if (!parsed) return Error{"tasks/ in HEAD: " + parsed.error().message};
@@ -69,7 +69,7 @@ Result<const TasksTree *> Mirror::tasks_tree(const git_tree *root) const {
 Result<std::vector<Mirror::Entry>> Mirror::entries_of(const git_oid &directory, const std::string &task_dir) const {
   git_tree *subtree = nullptr;
   if (const int lookup = git_tree_lookup(&subtree, m_repo.get(), &directory); lookup < 0) {
-    return git_failure("cannot read " + task_dir + " in HEAD", lookup);
+    return git_error("cannot read " + task_dir + " in HEAD", lookup);
   }
   const TreePtr owned(subtree);
   std::vector<Entry> entries;
@@ -139,7 +139,7 @@ Result<std::vector<FileChange>> Mirror::changes(const std::string &task_id,
   auto content_in_head = [&](const Entry &entry) -> Result<std::string> {
     git_blob *raw = nullptr;
     if (const int rc = git_blob_lookup(&raw, m_repo.get(), &entry.id); rc < 0) {
-      return git_failure("cannot read " + task_dir + "/" + entry.name + " in HEAD", rc);
+      return git_error("cannot read " + task_dir + "/" + entry.name + " in HEAD", rc);
     }
     const BlobPtr blob(raw);
     return std::string(static_cast<const char *>(git_blob_rawcontent(raw)), static_cast<std::size_t>(git_blob_rawsize(raw)));

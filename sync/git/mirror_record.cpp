@@ -78,7 +78,7 @@ int Mirror::move_branch() {
 Result<void> Mirror::replay_pending() {
   git_oid tip;
   if (const int rc = git_reference_name_to_id(&tip, m_repo.get(), branch_ref(m_settings).c_str()); rc < 0) {
-    return git_failure("cannot read " + branch_ref(m_settings), rc);
+    return git_error("cannot read " + branch_ref(m_settings), rc);
   }
   std::vector<Pending> replayed;
   git_oid base = tip;
@@ -180,7 +180,7 @@ Result<void> Mirror::write_index() {
     m_index_behind = true;
     return {};
   }
-  if (rc < 0) return git_failure("cannot write the index", rc);
+  if (rc < 0) return git_error("cannot write the index", rc);
   m_index_dirty = false;
   return {};
 }

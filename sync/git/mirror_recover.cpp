@@ -26,7 +26,7 @@ Result<void> Mirror::rebuild_index_if_lost() {
     std::error_code ignored;
     std::filesystem::remove(file, ignored);
     rc = git_repository_index(&raw, m_repo.get());
-    if (rc < 0) return git_failure("cannot open the index", rc);
+    if (rc < 0) return git_error("cannot open the index", rc);
     rebuild = true;
   }
   m_index.reset(raw);
@@ -42,7 +42,7 @@ Result<void> Mirror::rebuild_index_if_lost() {
   auto tree = tree_of(*head);
   if (!tree) return tree.error();
   if (const int read = git_index_read_tree(m_index.get(), tree->get()); read < 0) {
-    return git_failure("cannot rebuild the index from HEAD", read);
+    return git_error("cannot rebuild the index from HEAD", read);
   }
   m_index_dirty = true;
   return write_index();
@@ -68,7 +68,7 @@ Result<void> Mirror::restore_tasks_to_head() {
   options.pathspec = {pathspec, 1};
   git_status_list *raw = nullptr;
   if (const int rc = git_status_list_new(&raw, m_repo.get(), &options); rc < 0) {
-    return git_failure("cannot compare tasks/ with the index", rc);
+    return git_error("cannot compare tasks/ with the index", rc);
   }
   const StatusListPtr list(raw);
   for (std::size_t i = 0; i < git_status_list_entrycount(raw); ++i) {
@@ -102,7 +102,7 @@ Result<void> Mirror::add_index_differences(const git_tree *head_tree, git_index 
     }
     git_tree *raw = nullptr;
     if (const int rc = git_tree_lookup(&raw, m_repo.get(), &entry.id); rc < 0) {
-      return git_failure("cannot read " + path + " in HEAD", rc);
+      return git_error("cannot read " + path + " in HEAD", rc);
     }
     const TreePtr subtree(raw);
     struct Walk {
@@ -173,10 +173,10 @@ Result<void> Mirror::restore_path(const git_tree *head_tree, git_index *index, c
     log::warning("repository: removing " + path + ": tasks/ holds only what the API sent, and HEAD does not have it");
     if (auto removed = m_files->remove(path); !removed) return removed.error();
     const int removed = git_index_remove(index, path.c_str(), 0);
-    if (removed < 0 && removed != GIT_ENOTFOUND) return git_failure("cannot unindex " + path, removed);
+    if (removed < 0 && removed != GIT_ENOTFOUND) return git_error("cannot unindex " + path, removed);
     return {};
   }
-  if (rc < 0) return git_failure("cannot read " + path + " in HEAD", rc);
+  if (rc < 0) return git_error("cannot read " + path + " in HEAD", rc);
   const TreeEntryPtr entry(raw);
   if (git_tree_entry_type(entry.get()) == GIT_OBJECT_TREE) {
     // A directory in HEAD with something else in its place (a symlink): that goes, and the
@@ -199,7 +199,7 @@ Result<void> Mirror::restore_path(const git_tree *head_tree, git_index *index, c
   }
   git_blob *blob_raw = nullptr;
   if (const int lookup = git_blob_lookup(&blob_raw, m_repo.get(), head_id); lookup < 0) {
-    return git_failure("cannot read " + path + " in HEAD", lookup);
+    return git_error("cannot read " + path + " in HEAD", lookup);
   }
   const BlobPtr blob(blob_raw);
   log::warning("repository: restoring " + path + " to the version in HEAD (it differed in the work tree or index)");

@@ -67,7 +67,7 @@ void free_backend(git_odb_backend *backend) {
 Result<ObjectBatch> ObjectBatch::attach(git_repository *repo) {
   git_odb *odb_raw = nullptr;
   if (const int rc = git_repository_odb(&odb_raw, repo); rc < 0) {
-    return Error{"cannot open the object database: " + git_error_text(rc)};
+    return git_error("cannot open the object database", rc);
   }
   const OdbPtr odb(odb_raw);
   const std::filesystem::path pack_dir = std::filesystem::path(git_repository_path(repo)) / "objects/pack";
@@ -84,7 +84,7 @@ Result<ObjectBatch> ObjectBatch::attach(git_repository *repo) {
   PackWriter *writer = backend->writer;
   if (const int rc = git_odb_add_backend(odb.get(), &backend->base, kPriority); rc < 0) {
     free_backend(&backend->base);
-    return Error{"cannot add the pass's object store: " + git_error_text(rc)};
+    return git_error("cannot add the pass's object store", rc);
   }
   return ObjectBatch(repo, writer);
 }
@@ -108,11 +108,11 @@ Result<void> ObjectBatch::write_pack() {
   if (auto finished = m_writer->finish(); !finished) return finished.error();
   git_odb *odb = nullptr;
   if (const int rc = git_repository_odb(&odb, m_repo); rc < 0) {
-    return Error{"cannot open the object database: " + git_error_text(rc)};
+    return git_error("cannot open the object database", rc);
   }
   const OdbPtr owned(odb);
   // The pack backend must see the new pack before the objects leave this store.
-  if (const int rc = git_odb_refresh(odb); rc < 0) return Error{"cannot load the new pack: " + git_error_text(rc)};
+  if (const int rc = git_odb_refresh(odb); rc < 0) return git_error("cannot load the new pack", rc);
   m_writer->discard();
   return {};
 }

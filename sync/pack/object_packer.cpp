@@ -62,7 +62,7 @@ using OdbBackendPtr = std::unique_ptr<git_odb_backend, OdbBackendFree>;
 Result<OdbBackendPtr> open_pack(const std::filesystem::path &index) {
   git_odb_backend *backend = nullptr;
   if (const int rc = git_odb_backend_one_pack(&backend, index.c_str()); rc < 0) {
-    return Error{"cannot open the pack " + index.string() + ": " + git_error_text(rc)};
+    return git_error("cannot open the pack " + index.string(), rc);
   }
   return OdbBackendPtr(backend);
 }
@@ -183,17 +183,17 @@ Result<std::size_t> pack_loose_objects(git_repository *repo) {
   if (loose.empty()) return std::size_t{0};
   git_packbuilder *raw = nullptr;
   if (const int rc = git_packbuilder_new(&raw, repo); rc < 0) {
-    return Error{"cannot start a pack: " + git_error_text(rc)};
+    return git_error("cannot start a pack", rc);
   }
   const PackBuilderPtr builder(raw);
   for (const auto &[id, file] : loose) {
     if (const int rc = git_packbuilder_insert(builder.get(), &id, nullptr); rc < 0) {
-      return Error{"cannot pack " + std::string(git_oid_tostr_s(&id)) + ": " + git_error_text(rc)};
+      return git_error("cannot pack " + std::string(git_oid_tostr_s(&id)), rc);
     }
   }
   // With fsync of the git directory on, libgit2 makes the pack and its index durable here.
   if (const int rc = git_packbuilder_write(builder.get(), nullptr, 0, nullptr, nullptr); rc < 0) {
-    return Error{"cannot write the pack: " + git_error_text(rc)};
+    return git_error("cannot write the pack", rc);
   }
   for (const auto &[id, file] : loose) {
     std::error_code ignored;
@@ -220,7 +220,7 @@ Result<std::size_t> consolidate_packs(git_repository *repo, std::size_t max_pack
             [](const Pack &a, const Pack &b) { return std::tie(a.written, a.index) < std::tie(b.written, b.index); });
   git_odb *odb_raw = nullptr;
   if (const int rc = git_repository_odb(&odb_raw, repo); rc < 0) {
-    return Error{"cannot open the object database: " + git_error_text(rc)};
+    return git_error("cannot open the object database", rc);
   }
   const OdbPtr odb(odb_raw);
   PackWriter writer(pack_dir);
@@ -229,13 +229,14 @@ Result<std::size_t> consolidate_packs(git_repository *repo, std::size_t max_pack
     auto listed = objects_in_write_order(pack.index);
     if (!listed) return listed.error();
     for (const git_oid &id : *listed) {
-      git_odb_object *object = nullptr;
-      if (const int rc = git_odb_read(&object, odb.get(), &id); rc < 0) {
-        return Error{"cannot read " + std::string(git_oid_tostr_s(&id)) + " to merge it: " + git_error_text(rc)};
+      git_odb_object *object_raw = nullptr;
+      if (const int rc = git_odb_read(&object_raw, odb.get(), &id); rc < 0) {
+        return git_error("cannot read " + std::string(git_oid_tostr_s(&id)) + " to merge it", rc);
       }
-      const std::string_view raw(static_cast<const char *>(git_odb_object_data(object)), git_odb_object_size(object));
-      auto added = writer.add(id, raw, git_odb_object_type(object));
-      git_odb_object_free(object);
+      const OdbObjectPtr object(object_raw);
+      const std::string_view raw(static_cast<const char *>(git_odb_object_data(object.get())),
+                                 git_odb_object_size(object.get()));
+      auto added = writer.add(id, raw, git_odb_object_type(object.get()));
       if (!added) return added.error();
       ids.push_back(id);
     }

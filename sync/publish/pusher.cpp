@@ -431,7 +431,7 @@ std::string short_id(const git_oid &id) {
 Result<RepositoryPtr> open_repository(const std::filesystem::path &path) {
   git_repository *raw = nullptr;
   if (const int rc = git_repository_open_ext(&raw, path.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr); rc < 0) {
-    return Error{"cannot open repository " + path.string() + ": " + git_error_text(rc)};
+    return git_error("cannot open repository " + path.string(), rc);
   }
   return RepositoryPtr(raw);
 }
@@ -440,7 +440,7 @@ Result<std::optional<git_oid>> read_ref(git_repository *repo, const std::string 
   git_oid id;
   const int rc = git_reference_name_to_id(&id, repo, name.c_str());
   if (rc == GIT_ENOTFOUND) return std::optional<git_oid>{};
-  if (rc < 0) return Error{"cannot read " + name + ": " + git_error_text(rc)};
+  if (rc < 0) return git_error("cannot read " + name, rc);
   return std::optional<git_oid>(id);
 }
 
@@ -451,7 +451,7 @@ Result<void> checkout(git_repository *repo, const git_oid &from, const git_oid &
   if (!baseline) return baseline.error();
   git_object *target_raw = nullptr;
   if (const int rc = git_object_lookup(&target_raw, repo, &to, GIT_OBJECT_COMMIT); rc < 0) {
-    return Error{"cannot read the replayed commit: " + git_error_text(rc)};
+    return git_error("cannot read the replayed commit", rc);
   }
   const ObjectPtr target(target_raw);
   git_checkout_options options = GIT_CHECKOUT_OPTIONS_INIT;
@@ -459,7 +459,7 @@ Result<void> checkout(git_repository *repo, const git_oid &from, const git_oid &
   options.checkout_strategy = GIT_CHECKOUT_SAFE;
   options.baseline = baseline->get();
   if (const int rc = git_checkout_tree(repo, target.get(), &options); rc < 0) {
-    return Error{"cannot update the work tree and index: " + git_error_text(rc)};
+    return git_error("cannot update the work tree and index", rc);
   }
   return {};
 }
@@ -588,39 +588,39 @@ Result<void> copy_objects(git_repository *repo, git_repository *remote, const gi
                           const std::optional<git_oid> &before) {
   git_packbuilder *builder_raw = nullptr;
   if (const int rc = git_packbuilder_new(&builder_raw, repo); rc < 0)
-    return Error{"cannot pack: " + git_error_text(rc)};
+    return git_error("cannot pack", rc);
   const PackBuilderPtr builder(builder_raw);
   git_revwalk *walk_raw = nullptr;
   if (const int rc = git_revwalk_new(&walk_raw, repo); rc < 0)
-    return Error{"cannot walk history: " + git_error_text(rc)};
+    return git_error("cannot walk history", rc);
   const RevwalkPtr walk(walk_raw);
   if (const int rc = git_revwalk_push(walk_raw, &tip); rc < 0)
-    return Error{"cannot walk history: " + git_error_text(rc)};
+    return git_error("cannot walk history", rc);
   if (before) {
     if (const int rc = git_revwalk_hide(walk_raw, &*before); rc < 0)
-      return Error{"cannot walk history: " + git_error_text(rc)};
+      return git_error("cannot walk history", rc);
   }
   if (const int rc = git_packbuilder_insert_walk(builder_raw, walk_raw); rc < 0) {
-    return Error{"cannot pack the commits: " + git_error_text(rc)};
+    return git_error("cannot pack the commits", rc);
   }
   if (git_packbuilder_object_count(builder_raw) == 0) return {};
   git_odb *odb_raw = nullptr;
   if (const int rc = git_repository_odb(&odb_raw, remote); rc < 0)
-    return Error{"cannot open its objects: " + git_error_text(rc)};
+    return git_error("cannot open its objects", rc);
   const OdbPtr odb(odb_raw);
   git_odb_writepack *writer = nullptr;
   if (const int rc = git_odb_write_pack(&writer, odb_raw, nullptr, nullptr); rc < 0) {
-    return Error{"cannot write a pack: " + git_error_text(rc)};
+    return git_error("cannot write a pack", rc);
   }
   const std::unique_ptr<git_odb_writepack, void (*)(git_odb_writepack *)> owned(
       writer, [](git_odb_writepack *w) { w->free(w); });
   git_indexer_progress progress{};
   PackSink sink{writer, &progress};
   if (const int rc = git_packbuilder_foreach(builder_raw, &append_to_pack, &sink); rc < 0) {
-    return Error{"cannot write a pack: " + git_error_text(rc)};
+    return git_error("cannot write a pack", rc);
   }
   if (const int rc = writer->commit(writer, &progress); rc < 0)
-    return Error{"cannot write a pack: " + git_error_text(rc)};
+    return git_error("cannot write a pack", rc);
   return {};
 }
 

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cctype>
 
-#include "config/config.hpp"
 #include "api/json_fields.hpp"
 #include "base/text.hpp"
 

@@ -336,14 +336,6 @@ private:
 
 } // namespace
 
-bool is_uuid(std::string_view text) {
-  if (text.size() != 36) return false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const bool dash_position = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash_position ? text[i] != '-' : !std::isxdigit(static_cast<unsigned char>(text[i]))) return false;
-  }
-  return true;
-}
 
 Result<Config> parse_config(const std::string &text, const std::string &source_name,
                             const std::filesystem::path &base_dir, const std::filesystem::path &default_repo_path) {

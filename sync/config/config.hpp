@@ -103,7 +103,4 @@ Result<Config> parse_config(const std::string &text, const std::string &source_n
                             const std::filesystem::path &base_dir,
                             const std::filesystem::path &default_repo_path = RepoSettings{}.path);
 
-// True for a UUID in 8-4-4-4-12 hexadecimal form (either case).
-bool is_uuid(std::string_view text);
-
 } // namespace tasksync

@@ -82,7 +82,9 @@ void print_dry_run(const PassReport &report) {
       header = kind + outcome.task.id + label + " version " + outcome.version;
     }
     std::cout << escape_controls(log::mask_secrets(header)) << "\n";
-    if (!outcome.failed()) std::cout << log::mask_secrets(unified_diff(outcome.changes, colour));
+    if (outcome.failed()) continue;
+    if (auto diff = unified_diff(outcome.changes, colour)) std::cout << log::mask_secrets(*diff);
+    else log::error("task " + outcome.task.id + ": " + diff.error().message);
   }
 }
 

@@ -1,7 +1,6 @@
 #include "render/unified_diff.hpp"
 
 #include <optional>
-#include <stdexcept>
 #include <string_view>
 
 #include "base/git_handles.hpp"
@@ -33,7 +32,7 @@ std::string colour_line(std::string_view line, bool in_hunks) {
   return wrap("", line);
 }
 
-std::string file_diff(const FileChange &change, bool colour) {
+Result<std::string> file_diff(const FileChange &change, bool colour) {
   git_diff_options options = GIT_DIFF_OPTIONS_INIT;
   options.old_prefix = "a/";
   options.new_prefix = "b/";
@@ -44,12 +43,11 @@ std::string file_diff(const FileChange &change, bool colour) {
   const int rc = git_patch_from_buffers(&raw, data(change.before), size(change.before), change.path.c_str(),
                                         data(change.after), size(change.after), change.path.c_str(), &options);
   const PatchPtr patch(raw);
-  if (rc != 0) throw std::runtime_error("cannot diff " + change.path + ": " + git_error_text(rc));
+  if (rc != 0) return git_error("cannot diff " + change.path, rc);
   git_buf buffer = GIT_BUF_INIT;
   const int printed = git_patch_to_buf(&buffer, patch.get());
   const BufPtr owned(&buffer);
-  if (printed != 0)
-    throw std::runtime_error("cannot print the diff of " + change.path + ": " + git_error_text(printed));
+  if (printed != 0) return git_error("cannot print the diff of " + change.path, printed);
 
   // libgit2 writes "--- /dev/null" and "+++ b/x" even for an empty file added or deleted, where
   // git leaves them out as there is no hunk for them to introduce.
@@ -74,11 +72,13 @@ std::string file_diff(const FileChange &change, bool colour) {
 
 } // namespace
 
-std::string unified_diff(const std::vector<FileChange> &changes, bool colour) {
+Result<std::string> unified_diff(const std::vector<FileChange> &changes, bool colour) {
   ensure_libgit2();
   std::string result;
-  for (const FileChange &change : changes)
-    result += file_diff(change, colour);
+  for (const FileChange &change : changes) {
+    TRY_ASSIGN(const std::string diff, file_diff(change, colour));
+    result += diff;
+  }
   return result;
 }
 

@@ -1,22 +1,18 @@
 #pragma once
 
-#include <optional>
 #include <string>
 #include <vector>
 
-namespace tasksync {
+#include "base/result.hpp"
+#include "render/file_change.hpp"
 
-// One file's change: the content before (nullopt: file added) and after (nullopt: removed).
-struct FileChange {
-  std::string path;
-  std::optional<std::string> before;
-  std::optional<std::string> after;
-};
+namespace tasksync {
 
 // The changes as a unified diff in git's format (diff --git headers, 3 lines of context), with
 // ANSI colours (as git uses them: bold headers, cyan @@, red -, green +) when `colour` is true.
 // Control bytes of the contents other than tab and newline are shown escaped (escape_controls),
 // so the diff is safe to print on a terminal; the repository keeps the bytes themselves.
-std::string unified_diff(const std::vector<FileChange> &changes, bool colour);
+// An error when libgit2 cannot diff a file.
+Result<std::string> unified_diff(const std::vector<FileChange> &changes, bool colour);
 
 } // namespace tasksync

@@ -13,6 +13,13 @@ using namespace tasksync;
 
 namespace {
 
+// unified_diff's text, which must not be an error.
+std::string diff_text(const std::vector<FileChange> &changes, bool colour) {
+  auto diff = unified_diff(changes, colour);
+  EXPECT_TRUE(diff.ok()) << (diff.ok() ? "" : diff.error().message);
+  return diff.ok() ? *diff : "";
+}
+
 // What git itself prints for `changes`: the before side committed in a scratch repository, the
 // after side staged, then `git diff --cached`. (`git diff --no-index` cannot show one path on
 // both sides.) Trailing-whitespace highlighting is off, as unified_diff does not do it.
@@ -43,10 +50,10 @@ std::string git_diff(const std::vector<FileChange> &changes, bool colour) {
 }
 
 void expect_like_git(const std::vector<FileChange> &changes) {
-  const std::string plain = unified_diff(changes, false);
+  const std::string plain = diff_text(changes, false);
   EXPECT_FALSE(plain.empty());
   EXPECT_EQ(plain, git_diff(changes, false));
-  EXPECT_EQ(unified_diff(changes, true), git_diff(changes, true));
+  EXPECT_EQ(diff_text(changes, true), git_diff(changes, true));
 }
 
 std::string numbered_lines(int count) {
@@ -62,10 +69,10 @@ const std::string json_path = "tasks/3c90c3cc-0d44-4b50-8888-8dd25736052a/task.j
 } // namespace
 
 TEST(UnifiedDiffTest, NoChangesGiveNothing) {
-  EXPECT_EQ(unified_diff({}, false), "");
-  EXPECT_EQ(unified_diff({}, true), "");
-  EXPECT_EQ(unified_diff({{code_path, "same\n", "same\n"}}, true), "");
-  EXPECT_EQ(unified_diff({{code_path, std::nullopt, std::nullopt}}, false), "");
+  EXPECT_EQ(diff_text({}, false), "");
+  EXPECT_EQ(diff_text({}, true), "");
+  EXPECT_EQ(diff_text({{code_path, "same\n", "same\n"}}, true), "");
+  EXPECT_EQ(diff_text({{code_path, std::nullopt, std::nullopt}}, false), "");
 }
 
 TEST(UnifiedDiffTest, AnAddedFileInGitsFormat) {
@@ -80,16 +87,16 @@ TEST(UnifiedDiffTest, AnAddedFileInGitsFormat) {
   }
   plain += "@@ -0,0 +1,2 @@\n+one\n+two\n";
   coloured += "\033[36m@@ -0,0 +1,2 @@\033[m\n\033[32m+one\033[m\n\033[32m+two\033[m\n";
-  EXPECT_EQ(unified_diff(changes, false), plain);
-  EXPECT_EQ(unified_diff(changes, true), coloured);
+  EXPECT_EQ(diff_text(changes, false), plain);
+  EXPECT_EQ(diff_text(changes, true), coloured);
   expect_like_git(changes);
 }
 
 TEST(UnifiedDiffTest, ADeletedFileLikeGit) {
   const std::string removed = "tasks/5f0e2a51-8a3b-4c1d-9e2f-0123456789ab/task.ts";
   const std::vector<FileChange> changes{{removed, "gone\n", std::nullopt}};
-  EXPECT_NE(unified_diff(changes, false).find("deleted file mode 100644\n"), std::string::npos);
-  EXPECT_NE(unified_diff(changes, false).find("+++ /dev/null\n"), std::string::npos);
+  EXPECT_NE(diff_text(changes, false).find("deleted file mode 100644\n"), std::string::npos);
+  EXPECT_NE(diff_text(changes, false).find("+++ /dev/null\n"), std::string::npos);
   expect_like_git(changes);
 }
 
@@ -118,7 +125,7 @@ TEST(UnifiedDiffTest, NoNewlineAtEndOfFileLikeGit) {
   expect_like_git({{code_path, "a\nb", "a\nb\n"}});
   expect_like_git({{code_path, "a\nb\n", "a\nb"}});
   expect_like_git({{code_path, std::nullopt, "no newline"}});
-  EXPECT_NE(unified_diff({{code_path, "x", "y"}}, false).find("-x\n\\ No newline at end of file\n+y\n"),
+  EXPECT_NE(diff_text({{code_path, "x", "y"}}, false).find("-x\n\\ No newline at end of file\n+y\n"),
             std::string::npos);
 }
 
@@ -129,14 +136,14 @@ TEST(UnifiedDiffTest, BinaryContentLikeGit) {
 TEST(UnifiedDiffTest, ControlBytesOfTheContentsAreShownEscapedTabsKept) {
   const std::vector<FileChange> changes{
       {code_path, "// title\n\tkeep();\n", "// \x1b]0;pwned\x07 title\x1b[2J\r\n\tkeep();\x7f\xc2\x9b\n"}};
-  const std::string plain = unified_diff(changes, false);
+  const std::string plain = diff_text(changes, false);
   EXPECT_NE(plain.find("-// title\n-\tkeep();\n+// \\x1b]0;pwned\\x07 title\\x1b[2J\\x0d\n+\tkeep();\\x7f\\xc2\\x9b\n"),
             std::string::npos)
       << plain;
   EXPECT_EQ(plain.find_first_of(std::string("\x1b\x07\r\x7f", 4)), std::string::npos) << plain;
 
   // In colour, the only escape sequences left are the colours themselves.
-  std::string coloured = unified_diff(changes, true);
+  std::string coloured = diff_text(changes, true);
   for (const std::string colour : {"\033[1m", "\033[36m", "\033[31m", "\033[32m", "\033[m"}) {
     for (auto at = coloured.find(colour); at != std::string::npos; at = coloured.find(colour, at)) {
       coloured.erase(at, colour.size());

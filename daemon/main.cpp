@@ -32,6 +32,12 @@ int exit_code(const PassReport &report) {
   return report.failures() > 0 || !report.problems.empty() ? kTasksFailed : kOk;
 }
 
+// Start-up failures: a config that cannot be used is a usage error; a key or a repository that
+// cannot be, fatal.
+int start_exit_code(const StartError &error) {
+  return error.kind == StartError::Kind::config ? kBadUsage : kFatal;
+}
+
 void print_summary(const Config &config, const std::string &key_source) {
   std::cout << "config " << config.source.string() << ": ok\n"
             << "api: " << config.api.base_url.to_string() << " (timeout " << config.api.timeout.count() << " s)\n"
@@ -97,7 +103,7 @@ int import_versions(Runtime &runtime, std::stop_token stop) {
   }
   const bool terminal = ::isatty(STDERR_FILENO) == 1;
   const BackfillReport report =
-      backfill(*tasks, *runtime.clients.api, runtime.mirror, stop,
+      backfill(*tasks, *runtime.clients.api, runtime.mirror, *runtime.names, stop,
                [terminal](std::size_t task, std::size_t count, const TaskEntry &entry, std::size_t version,
                           std::size_t versions) {
                  if (!terminal) return;
@@ -154,7 +160,7 @@ int main(int argc, char **argv) {
   auto runtime = open_runtime(config_path, dry_run ? Mirror::Access::read_only : Mirror::Access::read_write);
   if (!runtime) {
     log::error(runtime.error().message);
-    return runtime.error().exit_code;
+    return start_exit_code(runtime.error());
   }
   log::set_level(log_override.value_or(runtime->config.log_level));
 

@@ -14,7 +14,7 @@
 #include "render/render.hpp"
 #include "pack/tasks_tree.hpp"
 #include "base/result.hpp"
-#include "render/unified_diff.hpp"
+#include "render/file_change.hpp"
 #include "git/work_tree.hpp"
 
 namespace tasksync {
@@ -67,6 +67,10 @@ public:
 
   // The task IDs that HEAD has a directory for under tasks/.
   Result<std::vector<std::string>> mirrored_tasks() const;
+
+  // A copy of HEAD's tasks/ tree (empty when HEAD has none), for threads that compare what
+  // they fetched with HEAD while this mirror goes on committing.
+  Result<TasksTree> tasks_at_head() const;
 
   // Records the pass's commits on the branch, then writes the index if the pass changed it
   // (once per pass, not once per commit), then keeps loose objects and packs bounded.

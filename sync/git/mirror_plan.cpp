@@ -165,18 +165,19 @@ Result<std::vector<FileChange>> Mirror::changes(const std::string &task_id,
   return result;
 }
 
+Result<TasksTree> Mirror::tasks_at_head() const {
+  if (!m_repo) return TasksTree::parse("");
+  TRY_ASSIGN(const auto head, head_commit());
+  TRY_ASSIGN(const TreePtr tree, tree_of(head));
+  TRY_ASSIGN(const TasksTree *tasks, tasks_tree(tree.get()));
+  return *tasks;
+}
+
 Result<std::vector<std::string>> Mirror::mirrored_tasks() const {
+  TRY_ASSIGN(const TasksTree tasks, tasks_at_head());
   std::vector<std::string> ids;
-  if (!m_repo) return ids;
-  auto head = head_commit();
-  if (!head) return head.error();
-  if (!*head) return ids;
-  auto tree = tree_of(*head);
-  if (!tree) return tree.error();
-  auto tasks = tasks_tree(tree->get());
-  if (!tasks) return tasks.error();
-  for (std::size_t i = 0; i < (*tasks)->size(); ++i) {
-    const TasksTree::Entry entry = (*tasks)->at(i);
+  for (std::size_t i = 0; i < tasks.size(); ++i) {
+    const TasksTree::Entry entry = tasks.at(i);
     if (entry.mode == GIT_FILEMODE_TREE) ids.emplace_back(entry.name);
   }
   return ids;

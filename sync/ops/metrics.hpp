@@ -9,7 +9,7 @@
 #include <memory>
 #include <string>
 
-#include "run/poller.hpp"
+#include "run/pass_report.hpp"
 
 namespace tasksync {
 

@@ -31,16 +31,10 @@ Result<std::vector<TaskVersion>> fetch_history(const TaskEntry &task, ApiClient 
   return history;
 }
 
-std::string label_of(const TaskEntry &task, ApiClient &api, std::stop_token stop) {
-  if (!task.name.empty()) return task.name;
-  auto info = api.fetch_task(task.id, stop);
-  return info && !info->name.empty() ? info->name : task.id;
-}
-
 } // namespace
 
-BackfillReport backfill(const std::vector<TaskEntry> &tasks, ApiClient &api, Mirror &mirror, std::stop_token stop,
-                        const BackfillProgress &progress) {
+BackfillReport backfill(const std::vector<TaskEntry> &tasks, ApiClient &api, Mirror &mirror, TaskNames &names,
+                        std::stop_token stop, const BackfillProgress &progress) {
   BackfillReport report;
   auto mirrored = mirror.mirrored_tasks();
   if (!mirrored) {
@@ -56,7 +50,8 @@ BackfillReport backfill(const std::vector<TaskEntry> &tasks, ApiClient &api, Mir
       log::error(report.failures.back());
       continue;
     }
-    const std::string label = history->empty() ? task.id : label_of(task, api, stop);
+    if (!history->empty()) names.look_up(task, api, stop);
+    const std::string label = names.label(task);
     std::size_t made = 0;
     for (std::size_t k = 0; k < history->size(); ++k) {
       const TaskVersion &version = (*history)[k];

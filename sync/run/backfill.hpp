@@ -8,6 +8,7 @@
 #include "api/client.hpp"
 #include "config/config.hpp"
 #include "git/mirror.hpp"
+#include "run/task_names.hpp"
 
 namespace tasksync {
 
@@ -26,8 +27,9 @@ using BackfillProgress = std::function<void(std::size_t task, std::size_t tasks,
 // not have yet, every published version (drafts skipped), oldest first (by createdAt, then by
 // number), each as its own commit in the normal format, dated with that version. A task's
 // versions are all fetched before the first of them is committed, so a failure imports none of
-// them; tasks already mirrored are skipped, so a second run adds nothing.
-BackfillReport backfill(const std::vector<TaskEntry> &tasks, ApiClient &api, Mirror &mirror, std::stop_token stop = {},
-                        const BackfillProgress &progress = {});
+// them; tasks already mirrored are skipped, so a second run adds nothing. Commit subjects take
+// their names from `names`; the pass's recording (finish_pass) is done here, once.
+BackfillReport backfill(const std::vector<TaskEntry> &tasks, ApiClient &api, Mirror &mirror, TaskNames &names,
+                        std::stop_token stop = {}, const BackfillProgress &progress = {});
 
 } // namespace tasksync

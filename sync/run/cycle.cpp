@@ -11,9 +11,6 @@
 namespace tasksync {
 namespace {
 
-constexpr int kBadConfig = 2;
-constexpr int kFatal = 3;
-
 Timestamp now() {
   return {std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count(),
           0};
@@ -58,6 +55,14 @@ void handle_unlisted(Runtime &runtime, const std::vector<TaskEntry> &listed, Pas
   }
 }
 
+// Records the pass's commits on the branch and writes the index: the one place a pass ends.
+void finish_pass(Mirror &mirror, PassReport &report) {
+  if (auto finished = mirror.finish_pass(); !finished) {
+    report.problems.push_back("repository " + mirror.work_tree().string() + ": " + finished.error().message);
+    log::error(report.problems.back());
+  }
+}
+
 // With repo.push: publish what this cycle (or an earlier one whose push failed) committed.
 void push(const Runtime &runtime, PassReport &report) {
   if (!runtime.config.repo.push) return;
@@ -89,26 +94,6 @@ void run_hooks(const Runtime &runtime, const PassReport &report) {
 
 } // namespace
 
-Result<ApiClients> open_api_clients(const Config &config, const ApiKey &key) {
-  auto poller = Poller::create(config.api, key.value, config.poll.concurrency);
-  if (!poller) return poller.error();
-  auto api = ApiClient::create(config.api, key.value);
-  if (!api) return api.error();
-  return ApiClients{std::move(*poller), std::make_unique<ApiClient>(std::move(*api))};
-}
-
-Result<Runtime, StartError> open_runtime(const std::filesystem::path &config_file, Mirror::Access access) {
-  auto config = load_config(config_file);
-  if (!config) return StartError{kBadConfig, config.error().message};
-  auto key = load_api_key(api_key_sources_from_environment(config->api.api_key_file));
-  if (!key) return StartError{kFatal, key.error().message};
-  auto clients = open_api_clients(*config, *key);
-  if (!clients) return StartError{kBadConfig, config_file.string() + ": " + clients.error().message};
-  auto mirror = Mirror::open(config->repo, access);
-  if (!mirror) return StartError{kFatal, mirror.error().message};
-  return Runtime{std::move(*config), std::move(*key), std::move(*clients), std::move(*mirror), {}};
-}
-
 PassReport run_cycle(Runtime &runtime, PassMode mode, std::stop_token stop, const Poller::Progress &progress,
                      std::optional<std::chrono::steady_clock::time_point> give_up_at) {
   auto tasks = resolve_tasks(runtime.config, *runtime.clients.api, stop, give_up_at);
@@ -122,10 +107,8 @@ PassReport run_cycle(Runtime &runtime, PassMode mode, std::stop_token stop, cons
   PassReport report = runtime.clients.poller->run_pass(*tasks, runtime.mirror, mode, stop, progress, give_up_at);
   if (runtime.config.all_tasks && !report.interrupted && !report.api_key_rejected) {
     handle_unlisted(runtime, *tasks, mode, report);
-    if (mode == PassMode::apply) {
-      if (auto flushed = runtime.mirror.finish_pass(); !flushed) report.problems.push_back(flushed.error().message);
-    }
   }
+  if (mode == PassMode::apply) finish_pass(runtime.mirror, report);
   if (mode == PassMode::apply && !report.interrupted) {
     push(runtime, report);
     run_hooks(runtime, report);

@@ -94,46 +94,37 @@ std::chrono::seconds Service::jitter() {
 
 void Service::reload() {
   log::info("reloading " + m_config_file.string());
-  auto config = load_config(m_config_file);
-  if (!config) {
-    log::error("config reload failed, keeping the previous config: " + config.error().message);
+  auto settings = load_runtime_settings(m_config_file, *m_runtime.names);
+  if (!settings) {
+    log::error("config reload failed, keeping the previous config: " + settings.error().message);
     return;
   }
-  auto key = load_api_key(api_key_sources_from_environment(config->api.api_key_file));
-  if (!key) {
-    log::error("config reload failed, keeping the previous config: " + key.error().message);
-    return;
-  }
-  auto clients = open_api_clients(*config, *key);
-  if (!clients) {
-    log::error("config reload failed, keeping the previous config: " + clients.error().message);
-    return;
-  }
+  Config &config = settings->config;
   std::optional<Mirror> mirror;
   const RepoSettings &before = m_runtime.config.repo;
-  if (config->repo.path != before.path || config->repo.branch != before.branch ||
-      config->repo.author_name != before.author_name || config->repo.author_email != before.author_email) {
-    if (std::filesystem::equivalent(config->repo.path, before.path)) {
+  if (config.repo.path != before.path || config.repo.branch != before.branch ||
+      config.repo.author_name != before.author_name || config.repo.author_email != before.author_email) {
+    if (std::filesystem::equivalent(config.repo.path, before.path)) {
       log::error("config reload: a new branch or author for the same repository takes effect at the next restart; "
                  "keeping the previous config");
       return;
     }
-    auto opened = Mirror::open(config->repo, Mirror::Access::read_write);
+    auto opened = Mirror::open(config.repo, Mirror::Access::read_write);
     if (!opened) {
       log::error("config reload failed, keeping the previous config: " + opened.error().message);
       return;
     }
     mirror.emplace(std::move(*opened));
   }
-  if (config->http != m_runtime.config.http) {
+  if (config.http != m_runtime.config.http) {
     log::warning("http.listen changes take effect at the next restart");
-    config->http = m_runtime.config.http;
+    config.http = m_runtime.config.http;
   }
-  log::set_level(m_log_override.value_or(config->log_level));
-  m_runtime.clients = std::move(*clients);
+  log::set_level(m_log_override.value_or(config.log_level));
+  m_runtime.clients = std::move(settings->clients);
   if (mirror) m_runtime.mirror = std::move(*mirror);
-  m_runtime.config = std::move(*config);
-  m_runtime.key = std::move(*key);
+  m_runtime.config = std::move(config);
+  m_runtime.key = std::move(settings->key);
   {
     std::lock_guard lock(m_mutex);
     m_interval = m_runtime.config.poll.interval;

@@ -9,11 +9,10 @@
 #include <string>
 
 #include "config/config.hpp"
-#include "run/cycle.hpp"
 #include "ops/metrics.hpp"
-#include "git/mirror.hpp"
-#include "run/poller.hpp"
 #include "ops/status_server.hpp"
+#include "run/cycle.hpp"
+#include "run/runtime.hpp"
 
 namespace tasksync {
 

@@ -36,11 +36,16 @@ protected:
     m_api.set_version(fake);
   }
 
+  // One pass over kTasks by a new poller, recorded on the branch as the cycle does.
   PassReport pass(PassMode mode = PassMode::apply, const std::string &key = kKey) {
-    auto poller = Poller::create(m_settings, key, 2);
+    auto poller = Poller::create(m_settings, key, 2, m_names);
     auto mirror = Mirror::open(m_repo, mode == PassMode::apply ? Mirror::Access::read_write : Mirror::Access::read_only);
     EXPECT_TRUE(poller.ok() && mirror.ok());
-    return (*poller)->run_pass(kTasks, *mirror, mode);
+    PassReport report = (*poller)->run_pass(kTasks, *mirror, mode);
+    if (mode == PassMode::apply) {
+      EXPECT_TRUE(mirror->finish_pass().ok());
+    }
+    return report;
   }
 
   std::string git_out(const std::vector<std::string> &args) { return test::git(m_repo.path.string(), args).out; }
@@ -53,6 +58,7 @@ protected:
   test::FakeApi m_api{kKey};
   ApiSettings m_settings;
   RepoSettings m_repo;
+  TaskNames m_names;
   std::vector<std::string> m_log;
 };
 
@@ -79,6 +85,28 @@ TEST_F(PollerTest, CommitsEachChangedTaskOnceInConfigOrder) {
             kTasks[2].id + ": delete (deleted upstream)\ncheckout-flow: update to version 2\n");
   EXPECT_EQ(test::git(m_repo.path.string(), {"fsck", "--strict"}).exit_code, 0);
   EXPECT_EQ(git_out({"status", "--porcelain"}), "");
+}
+
+TEST_F(PollerTest, NamesAreAskedOnlyForTasksWhoseCommitIsDueAndOncePerRun) {
+  m_api.set_name(kTasks[0].id, "login-check");
+  ASSERT_EQ(pass().commits(), 3u);
+  EXPECT_EQ(m_api.metadata_requests(kTasks[0].id), 1);
+  EXPECT_EQ(m_api.metadata_requests(kTasks[1].id), 0) << "a configured name needs no request";
+  EXPECT_EQ(git_out({"log", "-1", "--format=%s", "HEAD~2"}), "login-check: add version 1\n");
+
+  serve(kTasks[0].id, "2");
+  ASSERT_EQ(pass().commits(), 1u);
+  EXPECT_EQ(m_api.metadata_requests(kTasks[0].id), 1) << "asked once per run";
+  EXPECT_EQ(git_out({"log", "-1", "--format=%s"}), "login-check: update to version 2\n");
+
+  const int asked = m_api.metadata_requests(kTasks[0].id) + m_api.metadata_requests(kTasks[2].id);
+  TaskNames fresh_run;
+  auto poller = Poller::create(m_settings, kKey, 2, fresh_run);
+  auto mirror = Mirror::open(m_repo, Mirror::Access::read_write);
+  ASSERT_TRUE(poller.ok() && mirror.ok());
+  EXPECT_EQ((*poller)->run_pass(kTasks, *mirror, PassMode::apply).commits(), 0u);
+  EXPECT_EQ(m_api.metadata_requests(kTasks[0].id) + m_api.metadata_requests(kTasks[2].id), asked)
+      << "unchanged tasks cost no name request";
 }
 
 TEST_F(PollerTest, AFailingTaskIsLoggedAndTheOthersGoOn) {
@@ -109,7 +137,7 @@ TEST_F(PollerTest, ARejectedKeyStopsThePassAfterOneRequest) {
     many.push_back({test::numbered_task_id(i), ""});
     serve(many.back().id, "1");
   }
-  auto poller = Poller::create(m_settings, "wrong-key", 2);
+  auto poller = Poller::create(m_settings, "wrong-key", 2, m_names);
   auto mirror = Mirror::open(m_repo, Mirror::Access::read_write);
   ASSERT_TRUE(poller.ok() && mirror.ok());
   const PassReport report = (*poller)->run_pass(many, *mirror, PassMode::apply);
@@ -156,7 +184,7 @@ TEST_F(PollerTest, AHugeRetryAfterInAPassFailsThatTaskAndTheRestIsCommittedBefor
   m_settings.retries = 3;
   m_api.set_reply(kTasks[1].id, {429, R"({"error":{"code":429,"message":"Slow down"}})", {},
                                  {{"Retry-After", "9223372036854775807"}}});
-  auto poller = Poller::create(m_settings, kKey, 2);
+  auto poller = Poller::create(m_settings, kKey, 2, m_names);
   auto mirror = Mirror::open(m_repo, Mirror::Access::read_write);
   ASSERT_TRUE(poller.ok() && mirror.ok());
   const auto started = std::chrono::steady_clock::now();

@@ -1,0 +1,153 @@
+#include "run/fetch_pool.hpp"
+
+#include <algorithm>
+#include <condition_variable>
+#include <mutex>
+
+#include "pack/task_directory.hpp"
+
+namespace tasksync {
+namespace {
+
+// True when committing `version` would change the task's directory in `head`.
+bool commit_due(const TasksTree &head, const std::string &task_id, const std::optional<Snapshot> &snapshot) {
+  const auto directory = head.find(task_id);
+  if (!snapshot) return directory.has_value();
+  if (!directory || directory->mode != GIT_FILEMODE_TREE) return true;
+  const git_oid wanted = directory_id(*snapshot);
+  return !git_oid_equal(&directory->id, &wanted);
+}
+
+} // namespace
+
+struct FetchPool::Shared {
+  std::mutex mutex;
+  std::condition_variable_any wake; // workers wait for work, take() for answers
+  std::vector<std::unique_ptr<ApiClient>> clients;
+  std::vector<TaskEntry> tasks;                // this pass's tasks
+  std::vector<std::optional<Fetched>> results; // answers not yet taken, by task index
+  std::shared_ptr<const TasksTree> head;       // HEAD's tasks/ when the pass started
+  std::size_t next = 0;                        // next index to fetch
+  std::size_t limit = 0;                       // fetch only below this, to bound memory
+  std::size_t window = 0;                      // answers fetched ahead of take()
+  std::uint64_t generation = 0;                // answers from an older pass are dropped
+  std::stop_token pass_stop;
+  std::optional<std::chrono::steady_clock::time_point> give_up_at;
+  bool shutting_down = false;
+};
+
+FetchPool::FetchPool(TaskNames &names) : m_names(names), m_shared(std::make_unique<Shared>()) {}
+
+Result<std::unique_ptr<FetchPool>> FetchPool::create(const ApiSettings &settings, const std::string &api_key,
+                                                     std::size_t concurrency, TaskNames &names) {
+  std::unique_ptr<FetchPool> pool(new FetchPool(names));
+  const auto gate = std::make_shared<RequestGate>();
+  for (std::size_t i = 0; i < std::max<std::size_t>(concurrency, 1); ++i) {
+    TRY_ASSIGN(auto client, ApiClient::create(settings, api_key, gate));
+    pool->m_shared->clients.push_back(std::make_unique<ApiClient>(std::move(client)));
+  }
+  // Enough answers buffered to keep every worker busy while one task is being committed.
+  pool->m_shared->window = 2 * pool->m_shared->clients.size();
+  for (std::size_t i = 0; i < pool->m_shared->clients.size(); ++i) {
+    pool->m_workers.emplace_back([raw = pool.get(), i] { raw->work(i); });
+  }
+  return pool;
+}
+
+FetchPool::~FetchPool() {
+  {
+    std::lock_guard lock(m_shared->mutex);
+    m_shared->shutting_down = true;
+  }
+  cancel();
+  m_workers.clear(); // joins
+}
+
+void FetchPool::cancel() {
+  for (auto &client : m_shared->clients) client->cancel();
+  m_shared->wake.notify_all();
+}
+
+Fetched FetchPool::fetch(const TaskEntry &task, ApiClient &client, const TasksTree &head, std::stop_token stop,
+                         std::optional<std::chrono::steady_clock::time_point> give_up_at) {
+  const auto started = std::chrono::steady_clock::now();
+  Fetched fetched{client.fetch_latest(task.id, stop, give_up_at), std::nullopt, 0};
+  fetched.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (!fetched.result) return fetched;
+  if (!fetched.result->deleted) fetched.snapshot = render(*fetched.result);
+  if (m_names.unknown(task) && commit_due(head, task.id, fetched.snapshot)) m_names.look_up(task, client, stop);
+  return fetched;
+}
+
+void FetchPool::work(std::size_t worker) {
+  Shared &shared = *m_shared;
+  std::unique_lock lock(shared.mutex);
+  for (;;) {
+    shared.wake.wait(lock, [&] { return shared.shutting_down || shared.next < std::min(shared.tasks.size(), shared.limit); });
+    if (shared.shutting_down) return;
+    const std::size_t index = shared.next++;
+    const std::uint64_t generation = shared.generation;
+    const TaskEntry task = shared.tasks[index];
+    const std::stop_token stop = shared.pass_stop;
+    const auto give_up_at = shared.give_up_at;
+    const std::shared_ptr<const TasksTree> head = shared.head; // a fetch may outlive its pass
+    lock.unlock();
+    Fetched fetched = fetch(task, *shared.clients[worker], *head, stop, give_up_at);
+    lock.lock();
+    if (generation == shared.generation) {
+      // A refused key would be refused for every other task too: fetch no more this pass.
+      if (!fetched.result && fetched.result.error().is_auth_failure()) shared.next = shared.tasks.size();
+      shared.results[index].emplace(std::move(fetched));
+      shared.wake.notify_all();
+    }
+  }
+}
+
+void FetchPool::start(std::vector<TaskEntry> tasks, TasksTree head, std::stop_token stop,
+                      std::optional<std::chrono::steady_clock::time_point> give_up_at) {
+  Shared &shared = *m_shared;
+  {
+    std::lock_guard lock(shared.mutex);
+    shared.results.clear();
+    shared.results.resize(tasks.size());
+    shared.tasks = std::move(tasks);
+    shared.head = std::make_shared<const TasksTree>(std::move(head));
+    shared.next = 0;
+    shared.limit = shared.window;
+    ++shared.generation;
+    shared.pass_stop = stop;
+    shared.give_up_at = give_up_at;
+  }
+  shared.wake.notify_all();
+}
+
+std::optional<Fetched> FetchPool::take(std::size_t index, std::stop_token stop) {
+  Shared &shared = *m_shared;
+  std::optional<Fetched> fetched;
+  {
+    std::unique_lock lock(shared.mutex);
+    shared.wake.wait(lock, stop, [&] { return shared.results[index].has_value(); });
+    if (!shared.results[index]) return std::nullopt;
+    fetched = std::move(shared.results[index]);
+    shared.results[index].reset();
+    shared.limit = index + 1 + shared.window;
+  }
+  shared.wake.notify_all();
+  return fetched;
+}
+
+void FetchPool::stop_fetching() {
+  std::lock_guard lock(m_shared->mutex);
+  m_shared->next = m_shared->tasks.size();
+}
+
+void FetchPool::finish() {
+  Shared &shared = *m_shared;
+  std::lock_guard lock(shared.mutex);
+  ++shared.generation;
+  shared.tasks.clear();
+  shared.results.clear();
+  shared.next = shared.limit = 0;
+}
+
+} // namespace tasksync

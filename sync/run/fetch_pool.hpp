@@ -1,0 +1,73 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "api/client.hpp"
+#include "config/config.hpp"
+#include "pack/tasks_tree.hpp"
+#include "render/render.hpp"
+#include "run/task_names.hpp"
+
+namespace tasksync {
+
+// One task's answer from the API, fetched and rendered by a worker, waiting to be applied.
+struct Fetched {
+  Result<TaskVersion, FetchError> result;
+  std::optional<Snapshot> snapshot; // the rendered directory; none when deleted or failed
+  double seconds = 0;               // how long the API took to answer
+};
+
+// The network side of a pass: workers with one keep-alive API client each fetch and render the
+// pass's tasks ahead of the thread that applies them, and hand the answers over in config
+// order. A worker also asks for the name of a task whose commit is due (it differs from HEAD)
+// when nobody has yet, so the applying thread never waits for a round trip of its own.
+class FetchPool {
+public:
+  // Starts `concurrency` workers; nothing is fetched until start(). Their clients pause together
+  // when the API asks one of them to slow down.
+  static Result<std::unique_ptr<FetchPool>> create(const ApiSettings &settings, const std::string &api_key,
+                                                   std::size_t concurrency, TaskNames &names);
+  // Cancels requests in flight and joins the workers.
+  ~FetchPool();
+  FetchPool(const FetchPool &) = delete;
+  FetchPool &operator=(const FetchPool &) = delete;
+
+  // Starts fetching `tasks` (at most a window of answers ahead of take()). `head` is HEAD's
+  // tasks/ tree, against which workers tell which tasks will be committed. Retries stop at
+  // `give_up_at`, and everything once `stop` is requested.
+  void start(std::vector<TaskEntry> tasks, TasksTree head, std::stop_token stop,
+             std::optional<std::chrono::steady_clock::time_point> give_up_at);
+
+  // The answer for the task at `index`, taken in order from 0; waits for it. nullopt when
+  // `stop` was requested first.
+  std::optional<Fetched> take(std::size_t index, std::stop_token stop);
+
+  // Starts no more fetches this pass (a refused key would be refused for every task).
+  void stop_fetching();
+
+  // Ends the pass: answers still in flight belong to no pass and are dropped.
+  void finish();
+
+  // Aborts every request in flight (from any thread).
+  void cancel();
+
+private:
+  struct Shared;
+  explicit FetchPool(TaskNames &names);
+  void work(std::size_t worker);
+  Fetched fetch(const TaskEntry &task, ApiClient &client, const TasksTree &head, std::stop_token stop,
+                std::optional<std::chrono::steady_clock::time_point> give_up_at);
+
+  TaskNames &m_names;
+  std::unique_ptr<Shared> m_shared;
+  std::vector<std::jthread> m_workers;
+};
+
+} // namespace tasksync

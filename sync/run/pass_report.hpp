@@ -1,0 +1,47 @@
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "api/client.hpp"
+#include "config/config.hpp"
+#include "render/commit_message.hpp"
+#include "render/file_change.hpp"
+
+namespace tasksync {
+
+// apply commits changes; dry_run only compares (the mirror may be read-only).
+enum class PassMode { apply, dry_run };
+
+// What one pass did, or would do, for one task.
+struct TaskOutcome {
+  TaskEntry task;
+  ChangeKind change = ChangeKind::unchanged;
+  std::string version;                    // the API's version, when fetched
+  std::string commit_id;                  // set when a commit was made
+  std::string error;                      // set when the task failed; names the reason
+  std::optional<FetchError> fetch_error;  // set when the failure was the fetch's
+  double fetch_seconds = 0;               // time the API took to answer
+  std::vector<FileChange> changes;        // dry runs: what the commit would change
+
+  // True when the task could not be synced.
+  bool failed() const { return !error.empty(); }
+};
+
+// The outcome of one pass over all configured tasks.
+struct PassReport {
+  std::vector<TaskOutcome> outcomes; // in config order
+  bool api_key_rejected = false;     // a 401/403 ended the pass early
+  bool interrupted = false;          // a stop request ended the pass early
+  std::vector<std::string> problems; // failures of the pass as a whole: task list, index, push
+  std::optional<std::size_t> unpushed; // with repo.push: commits the remote does not have yet
+
+  // Number of tasks that failed.
+  std::size_t failures() const;
+  // Number of commits made.
+  std::size_t commits() const;
+};
+
+} // namespace tasksync

@@ -1,0 +1,31 @@
+#include "run/runtime.hpp"
+
+namespace tasksync {
+
+Result<RuntimeSettings, StartError> load_runtime_settings(const std::filesystem::path &config_file, TaskNames &names) {
+  auto config = load_config(config_file);
+  if (!config) return StartError{StartError::Kind::config, config.error().message};
+  auto key = load_api_key(api_key_sources_from_environment(config->api.api_key_file));
+  if (!key) return StartError{StartError::Kind::credentials, key.error().message};
+  const auto config_error = [&](const Error &error) {
+    return StartError{StartError::Kind::config, config_file.string() + ": " + error.message};
+  };
+  auto poller = Poller::create(config->api, key->value, config->poll.concurrency, names);
+  if (!poller) return config_error(poller.error());
+  auto api = ApiClient::create(config->api, key->value);
+  if (!api) return config_error(api.error());
+  return RuntimeSettings{std::move(*config), std::move(*key),
+                         ApiClients{std::move(*poller), std::make_unique<ApiClient>(std::move(*api))}};
+}
+
+Result<Runtime, StartError> open_runtime(const std::filesystem::path &config_file, Mirror::Access access) {
+  auto names = std::make_unique<TaskNames>();
+  auto settings = load_runtime_settings(config_file, *names);
+  if (!settings) return settings.error();
+  auto mirror = Mirror::open(settings->config.repo, access);
+  if (!mirror) return StartError{StartError::Kind::repository, mirror.error().message};
+  return Runtime{std::move(settings->config), std::move(settings->key), std::move(names),
+                 std::move(settings->clients), std::move(*mirror), {}};
+}
+
+} // namespace tasksync

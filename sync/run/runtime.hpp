@@ -1,0 +1,55 @@
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "api/client.hpp"
+#include "config/api_key.hpp"
+#include "config/config.hpp"
+#include "git/mirror.hpp"
+#include "run/poller.hpp"
+#include "run/task_names.hpp"
+
+namespace tasksync {
+
+// Why opening a runtime failed. What failed decides the exit code, which is daemon/'s to choose.
+struct StartError {
+  enum class Kind { config, credentials, repository };
+  Kind kind;
+  std::string message;
+};
+
+// The API side of a runtime: the pass's fetching and applying, and a client for the cycle's own
+// requests (the task list, history import).
+struct ApiClients {
+  std::unique_ptr<Poller> poller;
+  std::unique_ptr<ApiClient> api;
+};
+
+// What a config file names, loaded, checked and ready to send: a runtime but for its repository.
+struct RuntimeSettings {
+  Config config;
+  ApiKey key;
+  ApiClients clients;
+};
+
+// Loads the config file and the API key and prepares the API clients (nothing is sent yet);
+// start-up and SIGHUP reload both begin here. The clients' commit subjects come from `names`.
+Result<RuntimeSettings, StartError> load_runtime_settings(const std::filesystem::path &config_file, TaskNames &names);
+
+// Everything one config file opens, and what a run remembers from one cycle to the next.
+struct Runtime {
+  Config config;
+  ApiKey key;
+  std::unique_ptr<TaskNames> names; // before clients, which use it
+  ApiClients clients;
+  Mirror mirror;
+  std::set<std::string> reported_unlisted; // tasks already reported as no longer listed
+};
+
+// load_runtime_settings(), then opens the repository.
+Result<Runtime, StartError> open_runtime(const std::filesystem::path &config_file, Mirror::Access access);
+
+} // namespace tasksync

@@ -116,34 +116,30 @@ Result<TaskVersion, FetchError> ApiClient::fetch_latest(const std::string &task_
 Result<TaskVersion, FetchError> ApiClient::fetch_version(const std::string &task_id, const std::string &version,
                                                          std::stop_token stop,
                                                          std::optional<std::chrono::steady_clock::time_point> give_up_at) {
-  auto body = get("/v1/task/" + task_id + "/" + version, stop, give_up_at);
-  if (!body) return body.error();
-  auto parsed = parse_task_version(*body, task_id);
+  TRY_ASSIGN(auto body, get("/v1/task/" + task_id + "/" + version, stop, give_up_at));
+  auto parsed = parse_task_version(body, task_id);
   if (!parsed) return invalid_response("invalid response: " + parsed.error().message);
   return std::move(*parsed);
 }
 
 Result<std::vector<VersionInfo>, FetchError> ApiClient::fetch_versions(const std::string &task_id, std::stop_token stop) {
-  auto body = get("/v1/task/" + task_id + "/versions", stop, std::nullopt);
-  if (!body) return body.error();
-  auto parsed = parse_version_list(*body, task_id);
+  TRY_ASSIGN(auto body, get("/v1/task/" + task_id + "/versions", stop, std::nullopt));
+  auto parsed = parse_version_list(body, task_id);
   if (!parsed) return invalid_response("invalid response: " + parsed.error().message);
   return std::move(*parsed);
 }
 
 Result<TaskInfo, FetchError> ApiClient::fetch_task(const std::string &task_id, std::stop_token stop) {
-  auto body = get("/v1/task/" + task_id, stop, std::nullopt);
-  if (!body) return body.error();
-  auto parsed = parse_task_info(*body, task_id);
+  TRY_ASSIGN(auto body, get("/v1/task/" + task_id, stop, std::nullopt));
+  auto parsed = parse_task_info(body, task_id);
   if (!parsed) return invalid_response("invalid response: " + parsed.error().message);
   return std::move(*parsed);
 }
 
 Result<TaskPage, FetchError> ApiClient::list_tasks(int page, int limit, std::stop_token stop,
                                                    std::optional<std::chrono::steady_clock::time_point> give_up_at) {
-  auto body = get("/v1/task?page=" + std::to_string(page) + "&limit=" + std::to_string(limit), stop, give_up_at);
-  if (!body) return body.error();
-  auto parsed = parse_task_page(*body);
+  TRY_ASSIGN(auto body, get("/v1/task?page=" + std::to_string(page) + "&limit=" + std::to_string(limit), stop, give_up_at));
+  auto parsed = parse_task_page(body);
   if (!parsed) return invalid_response("invalid response: " + parsed.error().message);
   return std::move(*parsed);
 }

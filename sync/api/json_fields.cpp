@@ -144,9 +144,8 @@ Result<long long> JsonFields::required_integer(const char *name) const {
 }
 
 Result<Timestamp> JsonFields::required_time(const char *name, std::string &text) const {
-  auto value = required_string(name);
-  if (!value) return value.error();
-  text = *value;
+  TRY_ASSIGN(auto value, required_string(name));
+  text = value;
   auto parsed = parse_rfc3339(text);
   if (!parsed) return problem(name, "\"" + text + "\" is not an RFC 3339 date-time");
   return *parsed;

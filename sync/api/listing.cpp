@@ -24,12 +24,10 @@ std::string single_line(std::string name) {
 } // namespace
 
 Result<std::vector<VersionInfo>> parse_version_list(std::string_view body, std::string_view task_id) {
-  auto document = parse_api_response(body);
-  if (!document) return document.error();
-  const rapidjson::Value &data = (**document)["data"];
-  auto id = JsonFields(data, "data.").required_string("taskId");
-  if (!id) return id.error();
-  if (ascii_lower(*id) != ascii_lower(task_id)) return Error{"data.taskId: the list is for task \"" + *id + "\""};
+  TRY_ASSIGN(auto document, parse_api_response(body));
+  const rapidjson::Value &data = (*document)["data"];
+  TRY_ASSIGN(auto id, JsonFields(data, "data.").required_string("taskId"));
+  if (ascii_lower(id) != ascii_lower(task_id)) return Error{"data.taskId: the list is for task \"" + id + "\""};
   const auto versions = data.FindMember("versions");
   if (versions == data.MemberEnd() || !versions->value.IsArray()) return Error{"data.versions: expected a list"};
   std::vector<VersionInfo> result;
@@ -39,46 +37,38 @@ Result<std::vector<VersionInfo>> parse_version_list(std::string_view body, std::
     if (!entry.IsObject()) return Error{prefix.substr(0, prefix.size() - 1) + ": expected an object"};
     const JsonFields fields(entry, prefix);
     VersionInfo info;
-    auto version = fields.required_string("version");
-    if (!version) return version.error();
-    if (!is_version_number(*version)) return Error{prefix + "version: \"" + *version + "\" is not a version number"};
-    info.version = std::move(*version);
-    auto created = fields.required_time("createdAt", info.created_at);
-    if (!created) return created.error();
-    info.created = *created;
-    auto updated = fields.required_time("updatedAt", info.updated_at);
-    if (!updated) return updated.error();
+    TRY_ASSIGN(auto version, fields.required_string("version"));
+    if (!is_version_number(version)) return Error{prefix + "version: \"" + version + "\" is not a version number"};
+    info.version = std::move(version);
+    TRY_ASSIGN(auto created, fields.required_time("createdAt", info.created_at));
+    info.created = created;
+    TRY(fields.required_time("updatedAt", info.updated_at));
     result.push_back(std::move(info));
   }
   return result;
 }
 
 Result<TaskInfo> parse_task_info(std::string_view body, std::string_view task_id) {
-  auto document = parse_api_response(body);
-  if (!document) return document.error();
-  const rapidjson::Value &data = (**document)["data"];
+  TRY_ASSIGN(auto document, parse_api_response(body));
+  const rapidjson::Value &data = (*document)["data"];
   const JsonFields fields(data, "data.");
   TaskInfo info;
-  auto id = fields.required_string("id");
-  if (!id) return id.error();
-  if (ascii_lower(*id) != ascii_lower(task_id)) return Error{"data.id: the answer is for task \"" + *id + "\""};
-  info.id = ascii_lower(*id);
-  auto name = fields.optional_string("name");
-  if (!name) return name.error();
-  info.name = single_line(name->value_or(""));
+  TRY_ASSIGN(auto id, fields.required_string("id"));
+  if (ascii_lower(id) != ascii_lower(task_id)) return Error{"data.id: the answer is for task \"" + id + "\""};
+  info.id = ascii_lower(id);
+  TRY_ASSIGN(auto name, fields.optional_string("name"));
+  info.name = single_line(name.value_or(""));
   const auto deleted = data.FindMember("deleted");
   info.deleted = deleted != data.MemberEnd() && deleted->value.IsBool() && deleted->value.GetBool();
   return info;
 }
 
 Result<TaskPage> parse_task_page(std::string_view body) {
-  auto document = parse_api_response(body);
-  if (!document) return document.error();
-  const rapidjson::Value &data = (**document)["data"];
+  TRY_ASSIGN(auto document, parse_api_response(body));
+  const rapidjson::Value &data = (*document)["data"];
   TaskPage page;
-  auto total = JsonFields(data, "data.").required_integer("total");
-  if (!total) return total.error();
-  page.total = *total;
+  TRY_ASSIGN(auto total, JsonFields(data, "data.").required_integer("total"));
+  page.total = total;
   const auto tasks = data.FindMember("tasks");
   if (tasks == data.MemberEnd() || !tasks->value.IsArray()) return Error{"data.tasks: expected a list"};
   for (rapidjson::SizeType i = 0; i < tasks->value.Size(); ++i) {
@@ -86,14 +76,11 @@ Result<TaskPage> parse_task_page(std::string_view body) {
     const rapidjson::Value &entry = tasks->value[i];
     if (!entry.IsObject()) return Error{prefix.substr(0, prefix.size() - 1) + ": expected an object"};
     const JsonFields fields(entry, prefix);
-    auto id = fields.required_string("id");
-    if (!id) return id.error();
-    if (!is_uuid(*id)) return Error{prefix + "id: \"" + *id + "\" is not a task ID"};
-    auto name = fields.optional_string("name");
-    if (!name) return name.error();
-    auto deleted = fields.required_bool("deleted");
-    if (!deleted) return deleted.error();
-    page.tasks.push_back({ascii_lower(*id), single_line(name->value_or("")), *deleted});
+    TRY_ASSIGN(auto id, fields.required_string("id"));
+    if (!is_uuid(id)) return Error{prefix + "id: \"" + id + "\" is not a task ID"};
+    TRY_ASSIGN(auto name, fields.optional_string("name"));
+    TRY_ASSIGN(auto deleted, fields.required_bool("deleted"));
+    page.tasks.push_back({ascii_lower(id), single_line(name.value_or("")), deleted});
   }
   return page;
 }

@@ -14,40 +14,36 @@ using namespace mirror_detail;
 Result<Mirror::Applied> Mirror::apply(const std::optional<Snapshot> &desired, const CommitInfo &info) {
   if (!m_batch) return Error{"the repository is open read-only"};
   const std::string task_dir = "tasks/" + info.task_id;
-  auto state = read_state(info.task_id, desired);
-  if (!state) return state.error();
-  if (state->kind == ChangeKind::unchanged) return Applied{};
+  TRY_ASSIGN(auto state, read_state(info.task_id, desired));
+  if (state.kind == ChangeKind::unchanged) return Applied{};
 
-  auto tree_id = write_tree(*state, info.task_id, desired);
-  if (!tree_id) return tree_id.error();
+  TRY_ASSIGN(auto tree_id, write_tree(state, info.task_id, desired));
   // Work tree before the branch: if recording fails, the files are put back to HEAD; a crash
   // leaves files HEAD lacks, which the next start restores.
   const bool on_branch = checkout_on_branch();
   if (on_branch) {
-    if (auto written = update_work_tree(task_dir, desired, *state); !written) return written.error();
+    TRY(update_work_tree(task_dir, desired, state));
   }
-  auto commit_id = write_commit(*state, *tree_id, info);
-  if (!commit_id) return commit_id.error();
+  TRY_ASSIGN(auto commit_id, write_commit(state, tree_id, info));
   if (m_pending.empty()) {
     m_pending_base.reset();
-    if (state->head) m_pending_base = *git_commit_id(state->head->get());
+    if (state.head) m_pending_base = *git_commit_id(state.head->get());
   }
-  m_pending.push_back({info.task_id, *commit_id});
-  if (auto indexed = on_branch ? update_index(task_dir, *state) : Result<void>{}; !indexed) {
-    return Error{"committed " + std::string(git_oid_tostr_s(&*commit_id)) +
+  m_pending.push_back({info.task_id, commit_id});
+  if (auto indexed = on_branch ? update_index(task_dir, state) : Result<void>{}; !indexed) {
+    return Error{"committed " + std::string(git_oid_tostr_s(&commit_id)) +
                  " but could not update the index: " + indexed.error().message};
   }
   // A long pass (an import) records as it goes, so its memory stays bounded.
   if (m_batch->bytes() >= batch_limit) {
-    if (auto recorded = record_commits(); !recorded) return recorded.error();
+    TRY(record_commits());
   }
-  return Applied{state->kind, git_oid_tostr_s(&*commit_id)};
+  return Applied{state.kind, git_oid_tostr_s(&commit_id)};
 }
 
 Result<git_oid> Mirror::write_tree(const TaskState &state, const std::string &task_id,
                                    const std::optional<Snapshot> &desired) {
-  auto tasks_result = tasks_tree(state.tree.get());
-  if (!tasks_result) return tasks_result.error();
+  TRY(tasks_tree(state.tree.get()));
   TasksTree &tasks = *m_tasks;
   if (desired) {
     for (const RenderedFile &file : desired->files) {
@@ -57,9 +53,8 @@ Result<git_oid> Mirror::write_tree(const TaskState &state, const std::string &ta
         return git_error("cannot store tasks/" + task_id + "/" + file.name, rc);
       }
     }
-    auto directory = m_batch->write(GIT_OBJECT_TREE, directory_of(state.want).raw());
-    if (!directory) return directory.error();
-    tasks.set(task_id, GIT_FILEMODE_TREE, *directory);
+    TRY_ASSIGN(auto directory, m_batch->write(GIT_OBJECT_TREE, directory_of(state.want).raw()));
+    tasks.set(task_id, GIT_FILEMODE_TREE, directory);
   } else {
     tasks.remove(task_id);
   }
@@ -68,10 +63,9 @@ Result<git_oid> Mirror::write_tree(const TaskState &state, const std::string &ta
   git_tree_update update{GIT_TREE_UPDATE_REMOVE, {}, GIT_FILEMODE_TREE, "tasks"};
   m_tasks_id.reset();
   if (tasks.size() > 0) {
-    auto tasks_id = m_batch->write(GIT_OBJECT_TREE, tasks.raw());
-    if (!tasks_id) return tasks_id.error();
-    m_tasks_id = *tasks_id;
-    update = {GIT_TREE_UPDATE_UPSERT, *tasks_id, GIT_FILEMODE_TREE, "tasks"};
+    TRY_ASSIGN(auto tasks_id, m_batch->write(GIT_OBJECT_TREE, tasks.raw()));
+    m_tasks_id = tasks_id;
+    update = {GIT_TREE_UPDATE_UPSERT, tasks_id, GIT_FILEMODE_TREE, "tasks"};
   }
   git_oid tree_id;
   if (const int rc = git_tree_create_updated(&tree_id, m_repo.get(), state.tree.get(), 1, &update); rc < 0) {
@@ -163,13 +157,12 @@ Result<void> Mirror::add_to_index(git_index *index, const std::string &path, con
 }
 
 Result<void> Mirror::update_index(const std::string &task_dir, const TaskState &state) {
-  auto index_result = index();
-  if (!index_result) return index_result.error();
-  git_index *index = *index_result;
+  TRY_ASSIGN(auto index_result, index());
+  git_index *index = index_result;
   for (const Entry &want : state.want) {
     const auto have = find_named(state.have, want.name);
     if (have != state.have.end() && git_oid_equal(&have->id, &want.id)) continue;
-    if (auto added = add_to_index(index, task_dir + "/" + want.name, want.id); !added) return added.error();
+    TRY(add_to_index(index, task_dir + "/" + want.name, want.id));
   }
   for (const Entry &have : state.have) {
     if (find_named(state.want, have.name) != state.want.end()) continue;

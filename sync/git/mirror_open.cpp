@@ -67,9 +67,8 @@ Result<Mirror> Mirror::open(const RepoSettings &settings, Access access) {
   }
   Mirror mirror(settings, std::move(repo), std::move(work_tree));
   if (access == Access::read_write) {
-    auto lock = InstanceLock::acquire(git_repository_path(mirror.m_repo.get()), settings.path);
-    if (!lock) return lock.error();
-    mirror.m_lock.emplace(std::move(*lock));
+    TRY_ASSIGN(auto lock, InstanceLock::acquire(git_repository_path(mirror.m_repo.get()), settings.path));
+    mirror.m_lock.emplace(std::move(lock));
     ObjectBatch::remove_leftovers(mirror.m_repo.get());
     remove_abandoned_packs(std::filesystem::path(git_repository_path(mirror.m_repo.get())) / "objects/pack");
     auto batch = ObjectBatch::attach(mirror.m_repo.get());

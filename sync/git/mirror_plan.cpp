@@ -96,15 +96,12 @@ Result<Mirror::TaskState> Mirror::read_state(const std::string &task_id,
     }
   }
   if (m_repo) {
-    auto head = head_commit();
-    if (!head) return head.error();
-    state.head = std::move(*head);
-    auto tree = tree_of(state.head);
-    if (!tree) return tree.error();
-    state.tree = std::move(*tree);
-    auto tasks = tasks_tree(state.tree.get());
-    if (!tasks) return tasks.error();
-    if (const auto directory = (*tasks)->find(task_id)) {
+    TRY_ASSIGN(auto head, head_commit());
+    state.head = std::move(head);
+    TRY_ASSIGN(auto tree, tree_of(state.head));
+    state.tree = std::move(tree);
+    TRY_ASSIGN(auto tasks, tasks_tree(state.tree.get()));
+    if (const auto directory = tasks->find(task_id)) {
       if (directory->mode != GIT_FILEMODE_TREE) {
         return Error{task_dir + " in HEAD is not a directory; move it away so tasksync can mirror the task"};
       }
@@ -113,9 +110,8 @@ Result<Mirror::TaskState> Mirror::read_state(const std::string &task_id,
         state.have = state.want;
         return state;
       }
-      auto have = entries_of(directory->id, task_dir);
-      if (!have) return have.error();
-      state.have = std::move(*have);
+      TRY_ASSIGN(auto have, entries_of(directory->id, task_dir));
+      state.have = std::move(have);
     }
   }
   const bool same = state.want.size() == state.have.size() &&
@@ -133,8 +129,7 @@ Result<Mirror::TaskState> Mirror::read_state(const std::string &task_id,
 Result<std::vector<FileChange>> Mirror::changes(const std::string &task_id,
                                                 const std::optional<Snapshot> &desired) const {
   const std::string task_dir = "tasks/" + task_id;
-  auto state = read_state(task_id, desired);
-  if (!state) return state.error();
+  TRY_ASSIGN(auto state, read_state(task_id, desired));
   std::vector<FileChange> result;
   auto content_in_head = [&](const Entry &entry) -> Result<std::string> {
     git_blob *raw = nullptr;
@@ -144,23 +139,21 @@ Result<std::vector<FileChange>> Mirror::changes(const std::string &task_id,
     const BlobPtr blob(raw);
     return std::string(static_cast<const char *>(git_blob_rawcontent(raw)), static_cast<std::size_t>(git_blob_rawsize(raw)));
   };
-  for (std::size_t i = 0; i < state->want.size(); ++i) {
-    const Entry &want = state->want[i];
-    const auto have = find_named(state->have, want.name);
-    if (have != state->have.end() && git_oid_equal(&have->id, &want.id)) continue;
+  for (std::size_t i = 0; i < state.want.size(); ++i) {
+    const Entry &want = state.want[i];
+    const auto have = find_named(state.have, want.name);
+    if (have != state.have.end() && git_oid_equal(&have->id, &want.id)) continue;
     FileChange change{task_dir + "/" + want.name, std::nullopt, desired->files[i].content};
-    if (have != state->have.end()) {
-      auto before = content_in_head(*have);
-      if (!before) return before.error();
-      change.before = std::move(*before);
+    if (have != state.have.end()) {
+      TRY_ASSIGN(auto before, content_in_head(*have));
+      change.before = std::move(before);
     }
     result.push_back(std::move(change));
   }
-  for (const Entry &have : state->have) {
-    if (find_named(state->want, have.name) != state->want.end() || have.mode == GIT_FILEMODE_TREE) continue;
-    auto before = content_in_head(have);
-    if (!before) return before.error();
-    result.push_back({task_dir + "/" + have.name, std::move(*before), std::nullopt});
+  for (const Entry &have : state.have) {
+    if (find_named(state.want, have.name) != state.want.end() || have.mode == GIT_FILEMODE_TREE) continue;
+    TRY_ASSIGN(auto before, content_in_head(have));
+    result.push_back({task_dir + "/" + have.name, std::move(before), std::nullopt});
   }
   return result;
 }
@@ -184,9 +177,8 @@ Result<std::vector<std::string>> Mirror::mirrored_tasks() const {
 }
 
 Result<ChangeKind> Mirror::plan(const std::string &task_id, const std::optional<Snapshot> &desired) const {
-  auto state = read_state(task_id, desired);
-  if (!state) return state.error();
-  return state->kind;
+  TRY_ASSIGN(auto state, read_state(task_id, desired));
+  return state.kind;
 }
 
 } // namespace tasksync

@@ -30,18 +30,16 @@ Result<void> Mirror::rebuild_index_if_lost() {
     rebuild = true;
   }
   m_index.reset(raw);
-  auto head = head_commit();
-  if (!head) return head.error();
-  if (!*head) return {}; // an unborn branch has nothing to rebuild from
+  TRY_ASSIGN(auto head, head_commit());
+  if (!head) return {}; // an unborn branch has nothing to rebuild from
   std::error_code error;
   if (!rebuild && !std::filesystem::exists(file, error)) {
     log::warning("repository: " + file.string() + " is missing; rebuilding it from HEAD");
     rebuild = true;
   }
   if (!rebuild) return {};
-  auto tree = tree_of(*head);
-  if (!tree) return tree.error();
-  if (const int read = git_index_read_tree(m_index.get(), tree->get()); read < 0) {
+  TRY_ASSIGN(auto tree, tree_of(head));
+  if (const int read = git_index_read_tree(m_index.get(), tree.get()); read < 0) {
     return git_error("cannot rebuild the index from HEAD", read);
   }
   m_index_dirty = true;
@@ -49,14 +47,11 @@ Result<void> Mirror::rebuild_index_if_lost() {
 }
 
 Result<void> Mirror::restore_tasks_to_head() {
-  auto head = head_commit();
-  if (!head) return head.error();
-  auto tree = tree_of(*head);
-  if (!tree) return tree.error();
-  auto index_result = index();
-  if (!index_result) return index_result.error();
+  TRY_ASSIGN(auto head, head_commit());
+  TRY_ASSIGN(auto tree, tree_of(head));
+  TRY_ASSIGN(auto index_result, index());
   std::set<std::string> paths;
-  if (auto compared = add_index_differences(tree->get(), *index_result, paths); !compared) return compared.error();
+  TRY(add_index_differences(tree.get(), index_result, paths));
 
   // The work tree against the index: stat data, and a hash only of files whose stat changed.
   git_status_options options;
@@ -80,7 +75,7 @@ Result<void> Mirror::restore_tasks_to_head() {
   }
   if (paths.empty()) return {};
   for (const std::string &path : paths) {
-    if (auto restored = restore_path(tree->get(), *index_result, path); !restored) return restored.error();
+    TRY(restore_path(tree.get(), index_result, path));
   }
   m_index_dirty = true;
   return write_index();
@@ -90,9 +85,8 @@ Result<void> Mirror::add_index_differences(const git_tree *head_tree, git_index 
                                            std::set<std::string> &paths) const {
   // One task directory at a time, without reading HEAD's copy of it: the directory's tree id,
   // computed from its index entries, either is the id HEAD has for it or not.
-  auto tasks_result = tasks_tree(head_tree);
-  if (!tasks_result) return tasks_result.error();
-  const TasksTree &tasks = **tasks_result;
+  TRY_ASSIGN(auto tasks_result, tasks_tree(head_tree));
+  const TasksTree &tasks = *tasks_result;
   std::set<std::string, std::less<>> in_index;
   auto add_head_files = [&](const TasksTree::Entry &entry) -> Result<void> {
     const std::string path = "tasks/" + std::string(entry.name);
@@ -171,7 +165,7 @@ Result<void> Mirror::restore_path(const git_tree *head_tree, git_index *index, c
   const int rc = git_tree_entry_bypath(&raw, head_tree, path.c_str());
   if (rc == GIT_ENOTFOUND) {
     log::warning("repository: removing " + path + ": tasks/ holds only what the API sent, and HEAD does not have it");
-    if (auto removed = m_files->remove(path); !removed) return removed.error();
+    TRY(m_files->remove(path));
     const int removed = git_index_remove(index, path.c_str(), 0);
     if (removed < 0 && removed != GIT_ENOTFOUND) return git_error("cannot unindex " + path, removed);
     return {};
@@ -183,15 +177,14 @@ Result<void> Mirror::restore_path(const git_tree *head_tree, git_index *index, c
     // files below, missing from the work tree now, are restored one by one.
     if (const auto status = m_files->status(path); status && !S_ISDIR(status->st_mode)) {
       log::warning("repository: removing " + path + ": HEAD holds a directory there");
-      if (auto removed = m_files->remove(path); !removed) return removed.error();
+      TRY(m_files->remove(path));
     }
     return {};
   }
   const git_oid *head_id = git_tree_entry_id(entry.get());
-  auto on_disk = m_files->read_regular(path);
-  if (!on_disk) return on_disk.error();
-  if (*on_disk) {
-    if (const git_oid id = object_id(GIT_OBJECT_BLOB, **on_disk); git_oid_equal(&id, head_id)) {
+  TRY_ASSIGN(auto on_disk, m_files->read_regular(path));
+  if (on_disk) {
+    if (const git_oid id = object_id(GIT_OBJECT_BLOB, *on_disk); git_oid_equal(&id, head_id)) {
       // Only the index is behind (a crash between commit and index write): no file to rewrite.
       log::info("repository: re-indexing " + path + " (the index was behind HEAD)");
       return add_to_index(index, path, *head_id);
@@ -205,7 +198,7 @@ Result<void> Mirror::restore_path(const git_tree *head_tree, git_index *index, c
   log::warning("repository: restoring " + path + " to the version in HEAD (it differed in the work tree or index)");
   const std::string_view content(static_cast<const char *>(git_blob_rawcontent(blob.get())),
                                  static_cast<std::size_t>(git_blob_rawsize(blob.get())));
-  if (auto written = m_files->write_file(path, content); !written) return written.error();
+  TRY(m_files->write_file(path, content));
   return add_to_index(index, path, *head_id);
 }
 

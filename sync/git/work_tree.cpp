@@ -144,10 +144,9 @@ Result<std::optional<FileDescriptor>> WorkTree::open_directory(const std::string
 Result<void> WorkTree::update_directory(const std::string &dir, const std::vector<File> &files,
                                         const std::vector<std::string> &removed) {
   bool replaced = false;
-  auto opened = open_directory(dir, !files.empty(), &replaced);
-  if (!opened) return opened.error();
-  if (!*opened) return remove(dir); // not a directory: whatever stands there goes, never followed
-  const int fd = (*opened)->get();
+  TRY_ASSIGN(auto &&opened, open_directory(dir, !files.empty(), &replaced));
+  if (!opened) return remove(dir); // not a directory: whatever stands there goes, never followed
+  const int fd = opened->get();
 
   std::vector<const File *> to_write;
   for (const File &file : files) {
@@ -194,20 +193,18 @@ Result<void> WorkTree::update_directory(const std::string &dir, const std::vecto
 
 Result<void> WorkTree::write_file(const std::string &path, std::string_view content) {
   const auto [dir, name] = split(path);
-  auto opened = open_directory(dir, true);
-  if (!opened) return opened.error();
-  const int fd = (*opened)->get();
+  TRY_ASSIGN(auto &&opened, open_directory(dir, true));
+  const int fd = opened->get();
   if (const auto info = status_at(fd, name); info && !S_ISREG(info->st_mode)) {
     warn_replacing(path, info->st_mode, "a regular file");
     if (S_ISDIR(info->st_mode)) {
       if (auto removed = remove_entry(fd, name, path); !removed) return removed;
     }
   }
-  auto temp = write_temporary(fd, name, content, path);
-  if (!temp) return temp.error();
-  if (::renameat(fd, temp->c_str(), fd, name.c_str()) != 0) {
+  TRY_ASSIGN(auto temp, write_temporary(fd, name, content, path));
+  if (::renameat(fd, temp.c_str(), fd, name.c_str()) != 0) {
     auto error = os_error("cannot rename into place", path);
-    ::unlinkat(fd, temp->c_str(), 0);
+    ::unlinkat(fd, temp.c_str(), 0);
     return error;
   }
   return {};
@@ -215,10 +212,9 @@ Result<void> WorkTree::write_file(const std::string &path, std::string_view cont
 
 Result<void> WorkTree::remove(const std::string &path) {
   const auto [dir, name] = split(path);
-  auto opened = open_directory(dir, false);
-  if (!opened) return opened.error();
-  if (!*opened) return {};
-  if (auto removed = remove_entry((*opened)->get(), name, path); !removed) return removed;
+  TRY_ASSIGN(auto &&opened, open_directory(dir, false));
+  if (!opened) return {};
+  if (auto removed = remove_entry(opened->get(), name, path); !removed) return removed;
   if (dir.empty()) return {};
   const auto [grandparent, parent_name] = split(dir);
   if (auto above = open_directory(grandparent, false); above && *above) {
@@ -236,13 +232,12 @@ std::optional<struct stat> WorkTree::status(const std::string &path) const {
 
 Result<std::optional<std::string>> WorkTree::read_regular(const std::string &path) const {
   const auto [dir, name] = split(path);
-  auto opened = open_directory(dir, false);
-  if (!opened) return opened.error();
-  if (!*opened) return std::optional<std::string>{};
-  const auto before = status_at((*opened)->get(), name);
+  TRY_ASSIGN(auto &&opened, open_directory(dir, false));
+  if (!opened) return std::optional<std::string>{};
+  const auto before = status_at(opened->get(), name);
   if (!before || !S_ISREG(before->st_mode)) return std::optional<std::string>{};
   // O_NONBLOCK: should the entry have become a FIFO since, opening it must not wait for a writer.
-  FileDescriptor fd(::openat((*opened)->get(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  FileDescriptor fd(::openat(opened->get(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
   if (!fd.is_open()) {
     if (errno == ENOENT || errno == ELOOP || errno == ENXIO) return std::optional<std::string>{};
     return os_error("cannot open", path);

@@ -299,15 +299,14 @@ Result<std::unique_ptr<StatusServer>> StatusServer::start(const HttpSettings &se
   const std::string host = settings.host.value_or("127.0.0.1");
   const std::string where =
       (host.find(':') == std::string::npos ? host : "[" + host + "]") + ":" + std::to_string(settings.port);
-  auto listener = listen_on(host, settings.port, where);
-  if (!listener) return listener.error();
+  TRY_ASSIGN(auto listener, listen_on(host, settings.port, where));
   FileDescriptor wake(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!wake.is_open()) return Error{"http.listen: " + where + ": cannot create an eventfd: " + std::strerror(errno)};
   limits.max_connections = std::max<std::size_t>(limits.max_connections, 1);
   limits.max_request_bytes = std::max<std::size_t>(limits.max_request_bytes, 4);
   std::unique_ptr<StatusServer> server(new StatusServer());
   server->m_loop =
-      std::make_unique<Loop>(std::move(*listener), std::move(wake), where, metrics, std::move(probe), limits);
+      std::make_unique<Loop>(std::move(listener), std::move(wake), where, metrics, std::move(probe), limits);
   server->m_thread = std::thread([loop = server->m_loop.get()] { loop->run(); });
   return server;
 }

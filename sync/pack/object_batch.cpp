@@ -95,7 +95,7 @@ void ObjectBatch::remove_leftovers(git_repository *repo) {
 
 Result<git_oid> ObjectBatch::write(git_object_t type, std::string_view content) {
   const git_oid id = object_id(type, content);
-  if (auto added = m_writer->add(id, content, type); !added) return added.error();
+  TRY(m_writer->add(id, content, type));
   return id;
 }
 
@@ -105,7 +105,7 @@ std::size_t ObjectBatch::size() const { return m_writer->objects(); }
 
 Result<void> ObjectBatch::write_pack() {
   if (m_writer->objects() == 0) return {};
-  if (auto finished = m_writer->finish(); !finished) return finished.error();
+  TRY(m_writer->finish());
   git_odb *odb = nullptr;
   if (const int rc = git_repository_odb(&odb, m_repo); rc < 0) {
     return git_error("cannot open the object database", rc);

@@ -226,9 +226,8 @@ Result<std::size_t> consolidate_packs(git_repository *repo, std::size_t max_pack
   PackWriter writer(pack_dir);
   std::vector<git_oid> ids;
   for (const auto &pack : packs) {
-    auto listed = objects_in_write_order(pack.index);
-    if (!listed) return listed.error();
-    for (const git_oid &id : *listed) {
+    TRY_ASSIGN(auto listed, objects_in_write_order(pack.index));
+    for (const git_oid &id : listed) {
       git_odb_object *object_raw = nullptr;
       if (const int rc = git_odb_read(&object_raw, odb.get(), &id); rc < 0) {
         return git_error("cannot read " + std::string(git_oid_tostr_s(&id)) + " to merge it", rc);
@@ -236,8 +235,7 @@ Result<std::size_t> consolidate_packs(git_repository *repo, std::size_t max_pack
       const OdbObjectPtr object(object_raw);
       const std::string_view raw(static_cast<const char *>(git_odb_object_data(object.get())),
                                  git_odb_object_size(object.get()));
-      auto added = writer.add(id, raw, git_odb_object_type(object.get()));
-      if (!added) return added.error();
+      TRY(writer.add(id, raw, git_odb_object_type(object.get())));
       ids.push_back(id);
     }
   }
@@ -247,9 +245,8 @@ Result<std::size_t> consolidate_packs(git_repository *repo, std::size_t max_pack
   writer.discard();
 
   // Only a pack that holds every object lets the merged ones go.
-  auto opened = open_pack(merged_index);
-  if (!opened) return opened.error();
-  git_odb_backend *merged = opened->get();
+  TRY_ASSIGN(auto opened, open_pack(merged_index));
+  git_odb_backend *merged = opened.get();
   for (const auto &id : ids) {
     if (!merged->exists(merged, &id)) {
       return Error{"the merged pack lacks " + std::string(git_oid_tostr_s(&id)) + "; the old packs stay"};

@@ -295,17 +295,16 @@ struct PackWriter::State {
       }
     }
     if (!delta) put_entry_header(header, static_cast<int>(type), raw.size());
-    auto compressed = deflate_all(delta ? std::string_view(payload) : raw);
-    if (!compressed) return compressed.error();
-    if (compressed->size() > UINT32_MAX) return Error{"object too large for a pack entry"};
+    TRY_ASSIGN(auto compressed, deflate_all(delta ? std::string_view(payload) : raw));
+    if (compressed.size() > UINT32_MAX) return Error{"object too large for a pack entry"};
     uLong crc = crc32(0, reinterpret_cast<const Bytef *>(header.data()), static_cast<uInt>(header.size()));
-    crc = crc32(crc, reinterpret_cast<const Bytef *>(compressed->data()), static_cast<uInt>(compressed->size()));
+    crc = crc32(crc, reinterpret_cast<const Bytef *>(compressed.data()), static_cast<uInt>(compressed.size()));
     entry.header = static_cast<std::uint8_t>(header.size());
-    entry.stored = static_cast<std::uint32_t>(compressed->size());
+    entry.stored = static_cast<std::uint32_t>(compressed.size());
     entry.crc = static_cast<std::uint32_t>(crc);
     buffer += header;
-    buffer += *compressed;
-    size += header.size() + compressed->size();
+    buffer += compressed;
+    size += header.size() + compressed.size();
     entries.emplace(id, entry);
     if (delta) deltas.emplace(id, std::move(*delta));
     order.push_back(id);
@@ -330,7 +329,7 @@ struct PackWriter::State {
       if (!base) return base;
       return base->substr(0, delta.prefix) + delta.middle + base->substr(base->size() - delta.suffix);
     }
-    if (auto flushed = flush(); !flushed) return flushed.error();
+    TRY(flush());
     std::string stored(entry.stored, '\0');
     if (::pread(fd, stored.data(), stored.size(), static_cast<off_t>(entry.offset + entry.header)) !=
         static_cast<ssize_t>(stored.size())) {
@@ -380,7 +379,7 @@ struct PackWriter::State {
 
   // Completes the pack (count, trailer), writes its index, and puts both in place, durably.
   Result<std::filesystem::path> finish() {
-    if (auto flushed = flush(); !flushed) return flushed.error();
+    TRY(flush());
     std::string count;
     put_be32(count, static_cast<std::uint32_t>(order.size()));
     if (::pwrite(fd, count.data(), count.size(), 8) != static_cast<ssize_t>(count.size())) {
@@ -396,7 +395,7 @@ struct PackWriter::State {
     }
     const auto checksum = sha.finish();
     buffer.assign(reinterpret_cast<const char *>(checksum.data()), checksum.size());
-    if (auto flushed = flush(); !flushed) return flushed.error();
+    TRY(flush());
     if (::fchmod(fd, 0444) != 0 || ::fsync(fd) != 0) return os_error("cannot complete", temp_path);
     std::string name;
     for (const unsigned char byte : checksum) {

@@ -20,12 +20,11 @@ Result<RuntimeSettings, StartError> load_runtime_settings(const std::filesystem:
 
 Result<Runtime, StartError> open_runtime(const std::filesystem::path &config_file, Mirror::Access access) {
   auto names = std::make_unique<TaskNames>();
-  auto settings = load_runtime_settings(config_file, *names);
-  if (!settings) return settings.error();
-  auto mirror = Mirror::open(settings->config.repo, access);
+  TRY_ASSIGN(auto settings, load_runtime_settings(config_file, *names));
+  auto mirror = Mirror::open(settings.config.repo, access);
   if (!mirror) return StartError{StartError::Kind::repository, mirror.error().message};
-  return Runtime{std::move(settings->config), std::move(settings->key), std::move(names),
-                 std::move(settings->clients), std::move(*mirror), {}};
+  return Runtime{std::move(settings.config), std::move(settings.key), std::move(names),
+                 std::move(settings.clients), std::move(*mirror), {}};
 }
 
 } // namespace tasksync

@@ -42,9 +42,7 @@ Service::~Service() = default;
 
 Result<void> Service::start_status_server() {
   if (!m_runtime.config.http.host) return {};
-  auto server = StatusServer::start(m_runtime.config.http, m_metrics, [this] { return health(); });
-  if (!server) return server.error();
-  m_status_server = std::move(*server);
+  TRY_ASSIGN(m_status_server, StatusServer::start(m_runtime.config.http, m_metrics, [this] { return health(); }));
   log::info("serving /healthz and /metrics on " + *m_runtime.config.http.host + ":" +
             std::to_string(m_runtime.config.http.port));
   return {};

@@ -162,7 +162,7 @@ struct PackWriter::State {
 
   std::string pack_dir;
   std::string temp_path; // empty until the first object
-  int fd = -1;
+  FileDescriptor fd; // the unfinished pack
   std::uint64_t size = 0; // of the pack so far, buffer included
   std::string buffer;     // written to fd when it grows, and before reads
   std::unordered_map<git_oid, Entry, Hash, Equal> entries;
@@ -187,9 +187,8 @@ struct PackWriter::State {
 
   // Forgets everything and removes the unfinished pack.
   void drop() {
-    if (fd >= 0) ::close(fd);
+    fd.close();
     if (!temp_path.empty()) ::unlink(temp_path.c_str());
-    fd = -1;
     temp_path.clear();
     size = 0;
     buffer.clear();
@@ -207,7 +206,7 @@ struct PackWriter::State {
     if (failure) return *failure;
     std::string_view rest = buffer;
     while (!rest.empty()) {
-      const ssize_t written = ::write(fd, rest.data(), rest.size());
+      const ssize_t written = ::write(fd.get(), rest.data(), rest.size());
       if (written < 0 && errno == EINTR) continue;
       if (written < 0) {
         // Part of the buffer may be in the file: the pack can only be thrown away now.
@@ -222,8 +221,8 @@ struct PackWriter::State {
 
   Result<void> start() {
     temp_path = pack_dir + "/" + std::string(kTempPrefix) + "XXXXXX";
-    fd = ::mkostemp(temp_path.data(), O_CLOEXEC);
-    if (fd < 0) {
+    fd = FileDescriptor(::mkostemp(temp_path.data(), O_CLOEXEC));
+    if (!fd.is_open()) {
       const Error error = os_error("cannot create a pack in", pack_dir);
       temp_path.clear();
       return error;
@@ -247,7 +246,7 @@ struct PackWriter::State {
 
   Result<void> add(const git_oid &id, std::string_view raw, git_object_t type) {
     if (failure) return *failure;
-    if (fd < 0) {
+    if (!fd.is_open()) {
       if (auto started = start(); !started) return started;
     }
     if (raw.size() > UINT32_MAX) return Error{"object too large for a pack entry"};
@@ -331,7 +330,7 @@ struct PackWriter::State {
     }
     TRY(flush());
     std::string stored(entry.stored, '\0');
-    if (::pread(fd, stored.data(), stored.size(), static_cast<off_t>(entry.offset + entry.header)) !=
+    if (::pread(fd.get(), stored.data(), stored.size(), static_cast<off_t>(entry.offset + entry.header)) !=
         static_cast<ssize_t>(stored.size())) {
       return os_error("cannot read back", temp_path);
     }
@@ -382,13 +381,13 @@ struct PackWriter::State {
     TRY(flush());
     std::string count;
     put_be32(count, static_cast<std::uint32_t>(order.size()));
-    if (::pwrite(fd, count.data(), count.size(), 8) != static_cast<ssize_t>(count.size())) {
+    if (::pwrite(fd.get(), count.data(), count.size(), 8) != static_cast<ssize_t>(count.size())) {
       return os_error("cannot write", temp_path);
     }
     Sha1 sha;
     std::string chunk(kBufferBytes, '\0');
     for (std::uint64_t at = 0; at < size;) {
-      const ssize_t got = ::pread(fd, chunk.data(), chunk.size(), static_cast<off_t>(at));
+      const ssize_t got = ::pread(fd.get(), chunk.data(), chunk.size(), static_cast<off_t>(at));
       if (got <= 0) return os_error("cannot read back", temp_path);
       sha.update(std::string_view(chunk.data(), static_cast<std::size_t>(got)));
       at += static_cast<std::uint64_t>(got);
@@ -396,7 +395,7 @@ struct PackWriter::State {
     const auto checksum = sha.finish();
     buffer.assign(reinterpret_cast<const char *>(checksum.data()), checksum.size());
     TRY(flush());
-    if (::fchmod(fd, 0444) != 0 || ::fsync(fd) != 0) return os_error("cannot complete", temp_path);
+    if (::fchmod(fd.get(), 0444) != 0 || ::fsync(fd.get()) != 0) return os_error("cannot complete", temp_path);
     std::string name;
     for (const unsigned char byte : checksum) {
       constexpr char kHex[] = "0123456789abcdef";

@@ -40,8 +40,7 @@ public:
     if (!root.IsDefined() || root.IsNull()) fail(root, "", "the file is empty; it needs at least a tasks: list");
     if (!root.IsMap()) fail(root, "", "expected a mapping with api:, poll:, repo:, log: and tasks:");
     check_keys(root, "", {"api", "poll", "repo", "http", "hooks", "log", "tasks", "tasks_exclude"});
-    if (root["api"]) parse_api(root["api"], config.api);
-    if (!root["api"]) config.api.base_url = *parse_base_url(kDefaultBaseUrl);
+    parse_api(root["api"] ? root["api"] : YAML::Node(YAML::NodeType::Map), config.api);
     if (root["poll"]) parse_poll(root["poll"], config.poll);
     if (root["repo"]) parse_repo(root["repo"], config.repo);
     if (root["http"]) parse_http(root["http"], config.http);
@@ -146,13 +145,21 @@ private:
     expect_map(node, "api");
     check_keys(node, "api", {"base_url", "timeout_seconds", "api_key_file", "ca_file", "max_response_bytes", "retries",
                              "allow_insecure_http"});
-    auto url = parse_base_url(node["base_url"] ? non_empty_line(node["base_url"], "api.base_url") : kDefaultBaseUrl);
-    if (!url) fail(node["base_url"], "api.base_url", url.error().message);
+    // Without api.base_url, ANCHORBROWSER_BASE_URL, as the vendor's SDKs read it; the file wins.
+    const char *from_environment = std::getenv("ANCHORBROWSER_BASE_URL");
+    const bool use_environment = !node["base_url"] && from_environment && *from_environment;
+    auto url = parse_base_url(node["base_url"] ? non_empty_line(node["base_url"], "api.base_url")
+                              : use_environment ? std::string(from_environment)
+                                                : std::string(kDefaultBaseUrl));
+    if (!url) {
+      fail(node["base_url"], "api.base_url",
+           (use_environment ? "from ANCHORBROWSER_BASE_URL: " : "") + url.error().message);
+    }
     api.base_url = std::move(*url);
     if (node["allow_insecure_http"]) api.allow_insecure_http = boolean(node["allow_insecure_http"], "api.allow_insecure_http");
     if (api.base_url.scheme == "http" && !api.base_url.is_loopback() && !api.allow_insecure_http) {
       fail(node["base_url"], "api.base_url",
-           "plain http:// is only accepted for loopback addresses: \"" + api.base_url.host +
+           std::string(use_environment ? "from ANCHORBROWSER_BASE_URL: " : "") + "plain http:// is only accepted for loopback addresses: \"" + api.base_url.host +
                "\" is neither localhost nor a literal loopback address (127.0.0.0/8, ::1), and a name is not judged "
                "by its spelling; the API key would cross the network in clear text (use https://, or set "
                "api.allow_insecure_http: true)");

@@ -298,3 +298,43 @@ TEST(Config, HooksPassEnvRefusesTheDaemonsSecretsAndBadNames) {
             "config.yaml:2: hooks.pass_env: expected a list of environment variable names, e.g. [HTTPS_PROXY]");
   EXPECT_EQ(with("[[A]]"), "config.yaml:2: hooks.pass_env[0]: expected a single value");
 }
+
+namespace {
+
+// Sets ANCHORBROWSER_BASE_URL for one test.
+class BaseUrlFromEnvironment {
+public:
+  explicit BaseUrlFromEnvironment(const char *value) { setenv("ANCHORBROWSER_BASE_URL", value, 1); }
+  ~BaseUrlFromEnvironment() { unsetenv("ANCHORBROWSER_BASE_URL"); }
+};
+
+const std::string kOneTask = "tasks: [3c90c3cc-0d44-4b50-8888-8dd25736052a]\n";
+
+} // namespace
+
+TEST(Config, TheBaseUrlDefaultsToAnchorbrowserBaseUrlAsTheSdksReadIt) {
+  const BaseUrlFromEnvironment environment("https://eu.api.example.com:443/anchor");
+  auto without_api = parse(kOneTask);
+  ASSERT_TRUE(without_api.ok()) << without_api.error().message;
+  EXPECT_EQ(without_api->api.base_url.to_string(), "https://eu.api.example.com:443/anchor");
+  auto with_api = parse("api: {timeout_seconds: 5}\n" + kOneTask);
+  ASSERT_TRUE(with_api.ok()) << with_api.error().message;
+  EXPECT_EQ(with_api->api.base_url.to_string(), "https://eu.api.example.com:443/anchor");
+}
+
+TEST(Config, TheFilesBaseUrlWinsOverTheEnvironment) {
+  const BaseUrlFromEnvironment environment("https://eu.api.example.com");
+  auto config = parse("api: {base_url: 'https://api.anchorbrowser.io'}\n" + kOneTask);
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->api.base_url.to_string(), "https://api.anchorbrowser.io:443");
+}
+
+TEST(Config, ABadBaseUrlInTheEnvironmentIsAnErrorNamingIt) {
+  const BaseUrlFromEnvironment environment("ftp://example.com");
+  EXPECT_NE(error_of(kOneTask).find("api.base_url: from ANCHORBROWSER_BASE_URL: "), std::string::npos)
+      << error_of(kOneTask);
+  const BaseUrlFromEnvironment insecure("http://api.example.com");
+  EXPECT_NE(error_of(kOneTask).find("api.base_url: from ANCHORBROWSER_BASE_URL: plain http:// is only accepted"),
+            std::string::npos)
+      << error_of(kOneTask);
+}

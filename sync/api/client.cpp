@@ -11,6 +11,7 @@
 #include <mutex>
 
 #include "api/request_watchdog.hpp"
+#include "base/log.hpp"
 
 namespace tasksync {
 namespace {
@@ -41,6 +42,11 @@ std::string error_detail(const std::string &body) {
     line += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? ' ' : c;
   }
   return line;
+}
+
+// A wait as whole seconds, rounded up ("31622400 s", "2 s" for 1500 ms).
+std::string seconds_text(std::chrono::milliseconds wait) {
+  return std::to_string(std::chrono::ceil<std::chrono::seconds>(wait).count()) + " s";
 }
 
 FetchError transport_error(std::string message, bool retryable = false) {
@@ -172,8 +178,8 @@ Result<std::string, FetchError> ApiClient::get(const std::string &path, std::sto
     const auto failed_at = std::chrono::steady_clock::now();
     if (error.wait_hint &&
         (give_up_at ? failed_at + *error.wait_hint > *give_up_at : *error.wait_hint > m_settings.timeout)) {
-      error.message += " (gave up after " + tries + ": the API asked to wait " +
-                       std::to_string(error.wait_hint->count()) + " s, longer than " + limit_text(failed_at) + ")";
+      error.message += " (gave up after " + tries + ": the API asked to wait " + seconds_text(*error.wait_hint) +
+                       ", longer than " + limit_text(failed_at) + ")";
       return error;
     }
     auto wait = std::max<std::chrono::milliseconds>(backoff_delay(attempt, m_random),
@@ -184,6 +190,9 @@ Result<std::string, FetchError> ApiClient::get(const std::string &path, std::sto
                        std::to_string(wait.count()) + " ms)";
       return error;
     }
+    log::debug("GET " + path + ": " + error.message + "; retry " + std::to_string(attempt + 1) + " of " +
+               std::to_string(m_settings.retries) + " in " + std::to_string(wait.count()) + " ms" +
+               (error.wait_hint ? " (as the API asked)" : ""));
     // The server asked everyone to slow down, so every worker waits, not just this one.
     if (error.wait_hint) m_gate->pause_until(resume);
     std::mutex mutex;
@@ -239,11 +248,17 @@ Result<std::string, FetchError> ApiClient::get_once(const std::string &path, std
                            transient);
   }
   if (result->status != 200) {
+    const auto header = [&](const char *name) {
+      return result->has_header(name) ? std::optional<std::string>(result->get_header_value(name)) : std::nullopt;
+    };
     FetchError error{FetchError::Kind::http_status, result->status,
                      "HTTP " + std::to_string(result->status) + ": " + error_detail(body),
-                     is_retryable_status(result->status), std::nullopt};
+                     should_retry(result->status, header("x-should-retry")), std::nullopt};
     const auto now = std::chrono::system_clock::now();
-    if (result->has_header("Retry-After")) error.wait_hint = parse_retry_after(result->get_header_value("Retry-After"), now);
+    if (const auto ms = header("retry-after-ms")) error.wait_hint = parse_retry_after_ms(*ms);
+    if (!error.wait_hint && result->has_header("Retry-After")) {
+      error.wait_hint = parse_retry_after(result->get_header_value("Retry-After"), now);
+    }
     if (!error.wait_hint && result->has_header("RateLimit")) {
       error.wait_hint = parse_rate_limit(result->get_header_value("RateLimit"));
     }

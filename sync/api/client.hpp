@@ -28,7 +28,7 @@ struct FetchError {
   int http_status = 0; // set for http_status
   std::string message; // e.g. "HTTP 404: Task or version not found"
   bool retryable = false;                        // transient: asking again may succeed
-  std::optional<std::chrono::seconds> wait_hint; // what Retry-After or RateLimit asked for
+  std::optional<std::chrono::milliseconds> wait_hint; // what retry-after-ms, Retry-After or RateLimit asked for
 
   // True when the API refused the key itself (401, 403): every other task would fail too.
   bool is_auth_failure() const { return http_status == 401 || http_status == 403; }
@@ -48,8 +48,10 @@ public:
 
   // GET /v1/task/{task_id}/latest, validated and decoded. Each request is bounded as a whole by
   // api.timeout_seconds, headers and chunked bodies included. Transient failures are retried
-  // api.retries times with exponential backoff and full jitter, honouring Retry-After and
-  // RateLimit (for every client sharing the gate), but never past `give_up_at` (the next pass's
+  // api.retries times with exponential backoff and full jitter, as the vendor's SDKs do:
+  // x-should-retry decides over the status, and retry-after-ms, else Retry-After, else RateLimit
+  // says how long to wait (for every client sharing the gate); each retry is logged at debug
+  // level. Never past `give_up_at` (the next pass's
   // start) nor once `stop` is requested. Without `give_up_at` (a run with no next pass), a wait
   // the API asks for that is longer than api.timeout_seconds fails the request at once.
   Result<TaskVersion, FetchError> fetch_latest(const std::string &task_id, std::stop_token stop = {},

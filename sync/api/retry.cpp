@@ -6,27 +6,66 @@
 #include <ctime>
 #include <string>
 
+#include "base/text.hpp"
+
 namespace tasksync {
 namespace {
 
-// Digits only, as seconds; a number too large for any clock is kLongestServerWait.
-std::optional<std::chrono::seconds> whole_seconds(std::string_view text) {
+std::string_view trimmed(std::string_view text) {
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  return text;
+}
+
+// Digits only, as a number; one larger than `limit` (or than any integer) is `limit`.
+std::optional<long long> whole_number(std::string_view text, long long limit) {
+  text = trimmed(text);
   if (text.empty() || !std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); })) {
     return std::nullopt;
   }
   long long value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec == std::errc::result_out_of_range || value > kLongestServerWait.count()) return kLongestServerWait;
+  if (ec == std::errc::result_out_of_range || value > limit) return limit;
   if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
-  return std::chrono::seconds(value);
+  return value;
+}
+
+// Digits only, as seconds, at most kLongestServerWait.
+std::optional<std::chrono::seconds> whole_seconds(std::string_view text) {
+  const auto value = whole_number(text, kLongestServerWait.count());
+  if (!value) return std::nullopt;
+  return std::chrono::seconds(*value);
 }
 
 } // namespace
 
 bool is_retryable_status(int status) {
-  return status == 408 || status == 429 || status == 500 || status == 502 || status == 503 || status == 504;
+  return status == 408 || status == 409 || status == 429 || status == 500 || status == 502 || status == 503 ||
+         status == 504;
+}
+
+bool should_retry(int status, std::optional<std::string_view> should_retry) {
+  if (should_retry) {
+    const std::string value = ascii_lower(trimmed(*should_retry));
+    if (value == "true") return true;
+    if (value == "false") return false;
+  }
+  return is_retryable_status(status);
+}
+
+std::optional<std::chrono::milliseconds> parse_retry_after_ms(std::string_view value) {
+  value = trimmed(value);
+  const std::size_t point = value.find('.');
+  const auto limit = std::chrono::duration_cast<std::chrono::milliseconds>(kLongestServerWait);
+  const auto whole = whole_number(value.substr(0, point), limit.count());
+  if (!whole) return std::nullopt;
+  if (point != std::string_view::npos) {
+    const std::string_view fraction = value.substr(point + 1);
+    if (fraction.empty() || !std::all_of(fraction.begin(), fraction.end(), [](unsigned char c) { return std::isdigit(c); })) {
+      return std::nullopt;
+    }
+  }
+  return std::chrono::milliseconds(*whole);
 }
 
 std::chrono::milliseconds backoff_delay(int attempt, std::mt19937_64 &random, std::chrono::milliseconds base,

@@ -10,8 +10,13 @@
 
 namespace tasksync {
 
-// True for the HTTP statuses worth asking again: 408, 429, 500, 502, 503, 504.
+// True for the HTTP statuses worth asking again: 408, 409 (a conflict, as the vendor's SDKs
+// retry it), 429, 500, 502, 503, 504.
 bool is_retryable_status(int status);
+
+// Whether to ask again after an answer with `status`, as the vendor's SDKs decide: an
+// `x-should-retry: true` or `false` header (`should_retry`, any case) overrides the status.
+bool should_retry(int status, std::optional<std::string_view> should_retry);
 
 // Exponential backoff with full jitter: a random wait in [0, min(cap, base * 2^attempt)].
 std::chrono::milliseconds backoff_delay(int attempt, std::mt19937_64 &random,
@@ -25,6 +30,10 @@ inline constexpr std::chrono::seconds kLongestServerWait = std::chrono::hours(24
 // A Retry-After value, delay-seconds ("120") or an HTTP-date ("Wed, 21 Oct 2026 07:28:00 GMT"),
 // as a wait from `now`, at most kLongestServerWait; nullopt when it is neither.
 std::optional<std::chrono::seconds> parse_retry_after(std::string_view value, std::chrono::system_clock::time_point now);
+
+// A retry-after-ms value (milliseconds, a fraction allowed: "1500", "250.5"), at most
+// kLongestServerWait; nullopt when it is not a non-negative number.
+std::optional<std::chrono::milliseconds> parse_retry_after_ms(std::string_view value);
 
 // The wait a RateLimit header asks for when the quota is used up ("limit=10, remaining=0,
 // reset=3" as in the IETF draft), at most kLongestServerWait; nullopt while requests remain or

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <thread>
 
+#include "base/log.hpp"
 #include "fake_api.hpp"
 #include "process.hpp"
 #include "test_pki.hpp"
@@ -202,6 +203,53 @@ TEST_F(ApiClientTest, RetryAfterAndRateLimitAreHonoured) {
   started = std::chrono::steady_clock::now();
   EXPECT_EQ(client().fetch_latest(other).error().http_status, 404);
   EXPECT_GE(std::chrono::steady_clock::now() - started, 1s);
+}
+
+TEST_F(ApiClientTest, XShouldRetryDecidesOverTheStatus) {
+  m_settings.retries = 2;
+  m_api.set_reply(kTask, {503, "", {}, {{"x-should-retry", "false"}}});
+  EXPECT_FALSE(client().fetch_latest(kTask).ok());
+  EXPECT_EQ(m_api.requests(kTask), 1) << "false forbids a retry of a 503";
+
+  const std::string other = "5f0e2a51-8a3b-4c1d-9e2f-0123456789ab";
+  m_api.set_replies(other, {{400, "", {}, {{"X-Should-Retry", "TRUE"}}}, {200, "", {}}});
+  EXPECT_EQ(client().fetch_latest(other).error().kind, FetchError::Kind::invalid_response);
+  EXPECT_EQ(m_api.requests(other), 2) << "true forces a retry of a 400";
+}
+
+TEST_F(ApiClientTest, AConflictIsRetriedLikeATooManyRequests) {
+  m_settings.retries = 1;
+  m_api.set_replies(kTask, {{409, R"({"error":{"code":409,"message":"Conflict"}})", {}}, {200, version_body(), {}}});
+  ASSERT_TRUE(client().fetch_latest(kTask).ok());
+  EXPECT_EQ(m_api.requests(kTask), 2);
+}
+
+TEST_F(ApiClientTest, RetryAfterMsComesBeforeRetryAfter) {
+  m_settings.retries = 1;
+  m_api.set_replies(kTask, {{429, "", {}, {{"retry-after-ms", "1200"}, {"Retry-After", "60"}}}, {200, version_body(), {}}});
+  const auto started = std::chrono::steady_clock::now();
+  // Retry-After's 60 s would not fit before the next pass: only retry-after-ms lets it succeed.
+  auto version = client().fetch_latest(kTask, {}, started + 20s);
+  ASSERT_TRUE(version.ok()) << version.error().message;
+  EXPECT_GE(std::chrono::steady_clock::now() - started, 1200ms);
+  EXPECT_EQ(m_api.requests(kTask), 2);
+}
+
+TEST_F(ApiClientTest, EachRetryIsLoggedAtDebugWithTheTaskTheStatusAndTheWait) {
+  m_settings.retries = 1;
+  std::vector<std::string> lines;
+  log::set_level(LogLevel::debug);
+  log::set_sink([&](std::string_view line) { lines.emplace_back(line); });
+  m_api.set_replies(kTask, {{503, R"({"error":{"code":503,"message":"busy"}})", {}, {{"retry-after-ms", "10"}}},
+                            {200, version_body(), {}}});
+  const bool fetched = client().fetch_latest(kTask).ok();
+  log::set_sink({});
+  log::set_level(LogLevel::info);
+  EXPECT_TRUE(fetched);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_NE(lines[0].find("GET /v1/task/" + kTask + "/latest: HTTP 503: busy; retry 1 of 1 in "), std::string::npos)
+      << lines[0];
+  EXPECT_NE(lines[0].find(" ms (as the API asked)"), std::string::npos) << lines[0];
 }
 
 TEST_F(ApiClientTest, RetriesNeverOutlastThePass) {

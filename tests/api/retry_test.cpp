@@ -8,8 +8,8 @@ using namespace tasksync;
 using namespace std::chrono_literals;
 
 TEST(Retry, RetryableStatuses) {
-  for (const int status : {408, 429, 500, 502, 503, 504}) EXPECT_TRUE(is_retryable_status(status)) << status;
-  for (const int status : {200, 400, 401, 403, 404, 409, 501}) EXPECT_FALSE(is_retryable_status(status)) << status;
+  for (const int status : {408, 409, 429, 500, 502, 503, 504}) EXPECT_TRUE(is_retryable_status(status)) << status;
+  for (const int status : {200, 400, 401, 403, 404, 501}) EXPECT_FALSE(is_retryable_status(status)) << status;
 }
 
 TEST(Retry, BackoffIsFullJitterUnderAnExponentialCeiling) {
@@ -95,4 +95,23 @@ TEST(Retry, TheGateRefusesAtOnceAPauseThatEndsPastTheLimit) {
   RequestGate short_pause;
   short_pause.pause_until(std::chrono::steady_clock::now() + 200ms);
   EXPECT_TRUE(short_pause.wait({}, std::chrono::steady_clock::now() + 2s));
+}
+
+TEST(Retry, XShouldRetryOverridesTheStatusInAnyCase) {
+  EXPECT_TRUE(should_retry(400, "true"));
+  EXPECT_TRUE(should_retry(400, " TRUE "));
+  EXPECT_FALSE(should_retry(503, "false"));
+  EXPECT_TRUE(should_retry(503, "maybe")) << "a value that is neither leaves the status to decide";
+  EXPECT_FALSE(should_retry(404, std::nullopt));
+}
+
+TEST(Retry, RetryAfterMsIsMillisecondsWithAnOptionalFraction) {
+  EXPECT_EQ(parse_retry_after_ms("1500"), 1500ms);
+  EXPECT_EQ(parse_retry_after_ms(" 250.75 "), 250ms);
+  EXPECT_EQ(parse_retry_after_ms("0"), 0ms);
+  EXPECT_FALSE(parse_retry_after_ms("-5"));
+  EXPECT_FALSE(parse_retry_after_ms("soon"));
+  EXPECT_FALSE(parse_retry_after_ms("1."));
+  EXPECT_FALSE(parse_retry_after_ms(".5"));
+  EXPECT_EQ(parse_retry_after_ms("99999999999999999999999"), std::chrono::duration_cast<std::chrono::milliseconds>(kLongestServerWait));
 }

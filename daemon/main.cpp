@@ -103,7 +103,7 @@ int import_versions(Runtime &runtime, std::stop_token stop) {
   }
   const bool terminal = ::isatty(STDERR_FILENO) == 1;
   const BackfillReport report =
-      backfill(*tasks, *runtime.clients.api, runtime.mirror, *runtime.names, stop,
+      backfill(*tasks, *runtime.clients.api, runtime.mirror, runtime.memory->names, stop,
                [terminal](std::size_t task, std::size_t count, const TaskEntry &entry, std::size_t version,
                           std::size_t versions) {
                  if (!terminal) return;

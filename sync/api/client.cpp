@@ -78,19 +78,19 @@ std::string transport_message(httplib::Error error, long verify_result) {
 } // namespace
 
 ApiClient::ApiClient(const ApiSettings &settings, std::unique_ptr<httplib::Client> client,
-                     std::shared_ptr<RequestGate> gate)
+                     std::shared_ptr<RequestGate> gate, std::shared_ptr<DeprecationNotices> notices)
     : m_settings(settings), m_client(std::move(client)),
       // cpp-httplib 0.11 bounds each read, not a request: a server sending a byte per read
       // (headers, chunk-size lines, body) would hold it for ever. stop() shuts the socket of the
       // request in flight (ClientImpl::stop), which ends it with an error.
       m_watchdog(std::make_unique<RequestWatchdog>([raw = m_client.get()] { raw->stop(); })),
-      m_gate(std::move(gate)) {}
+      m_gate(std::move(gate)), m_notices(std::move(notices)) {}
 ApiClient::ApiClient(ApiClient &&) noexcept = default;
 ApiClient &ApiClient::operator=(ApiClient &&) noexcept = default;
 ApiClient::~ApiClient() = default;
 
 Result<ApiClient> ApiClient::create(const ApiSettings &settings, std::string api_key,
-                                   std::shared_ptr<RequestGate> gate) {
+                                   std::shared_ptr<RequestGate> gate, std::shared_ptr<DeprecationNotices> notices) {
   auto client = std::make_unique<httplib::Client>(settings.base_url.origin());
   const auto timeout = static_cast<time_t>(settings.timeout.count());
   client->set_connection_timeout(timeout);
@@ -109,7 +109,7 @@ Result<ApiClient> ApiClient::create(const ApiSettings &settings, std::string api
       return Error{"api.ca_file: " + settings.ca_file->string() + " holds no PEM certificate that OpenSSL can load"};
     }
   }
-  return ApiClient(settings, std::move(client), std::move(gate));
+  return ApiClient(settings, std::move(client), std::move(gate), std::move(notices));
 }
 
 void ApiClient::cancel() { m_client->stop(); }
@@ -167,7 +167,7 @@ Result<std::string, FetchError> ApiClient::get(const std::string &path, std::sto
       return transport_error("not sent: the API asked every request to wait " + std::to_string(pause.count()) +
                              " s, longer than " + limit_text(now));
     }
-    auto result = get_once(m_settings.base_url.path_prefix + path, stop);
+    auto result = get_once(path, stop);
     if (result || !result.error().retryable || stop.stop_requested()) return result;
     FetchError error = result.error();
     const std::string tries = std::to_string(attempt + 1) + (attempt == 0 ? " attempt" : " attempts");
@@ -210,7 +210,7 @@ Result<std::string, FetchError> ApiClient::get_once(const std::string &path, std
   httplib::Result result = [&] {
     const RequestWatchdog::Armed watch = m_watchdog->arm(deadline);
     auto answer = m_client->Get(
-        path, [](const httplib::Response &) { return true; },
+        m_settings.base_url.path_prefix + path, [](const httplib::Response &) { return true; },
         [&](const char *data, std::size_t length) {
           if (body.size() + length > m_settings.max_response_bytes) {
             too_large = true;
@@ -247,10 +247,11 @@ Result<std::string, FetchError> ApiClient::get_once(const std::string &path, std
                                m_settings.base_url.to_string() + ")",
                            transient);
   }
+  const auto header = [&](const char *name) {
+    return result->has_header(name) ? std::optional<std::string>(result->get_header_value(name)) : std::nullopt;
+  };
+  m_notices->record(path, header("Deprecation"), header("Sunset"));
   if (result->status != 200) {
-    const auto header = [&](const char *name) {
-      return result->has_header(name) ? std::optional<std::string>(result->get_header_value(name)) : std::nullopt;
-    };
     FetchError error{FetchError::Kind::http_status, result->status,
                      "HTTP " + std::to_string(result->status) + ": " + error_detail(body),
                      should_retry(result->status, header("x-should-retry")), std::nullopt};

@@ -9,6 +9,7 @@
 
 #include "config/config.hpp"
 #include "base/result.hpp"
+#include "api/deprecation.hpp"
 #include "api/listing.hpp"
 #include "api/retry.hpp"
 #include "api/task_version.hpp"
@@ -39,9 +40,11 @@ struct FetchError {
 class ApiClient {
 public:
   // Prepares a client; nothing is sent yet. Clients sharing `gate` pause together when the
-  // API asks for it. Fails when api.ca_file cannot be loaded.
+  // API asks for it; Deprecation and Sunset headers of every answer go to `notices`. Fails when
+  // api.ca_file cannot be loaded.
   static Result<ApiClient> create(const ApiSettings &settings, std::string api_key,
-                                  std::shared_ptr<RequestGate> gate = std::make_shared<RequestGate>());
+                                  std::shared_ptr<RequestGate> gate = std::make_shared<RequestGate>(),
+                                  std::shared_ptr<DeprecationNotices> notices = std::make_shared<DeprecationNotices>());
   ApiClient(ApiClient &&) noexcept;
   ApiClient &operator=(ApiClient &&) noexcept;
   ~ApiClient();
@@ -76,16 +79,19 @@ public:
   void cancel();
 
 private:
-  ApiClient(const ApiSettings &settings, std::unique_ptr<httplib::Client> client, std::shared_ptr<RequestGate> gate);
+  ApiClient(const ApiSettings &settings, std::unique_ptr<httplib::Client> client, std::shared_ptr<RequestGate> gate,
+            std::shared_ptr<DeprecationNotices> notices);
   // GET `path` (below the base URL) with retries; the 200 body.
   Result<std::string, FetchError> get(const std::string &path, std::stop_token stop,
                                       std::optional<std::chrono::steady_clock::time_point> give_up_at);
+  // One GET of `path` (below the base URL), no retries.
   Result<std::string, FetchError> get_once(const std::string &path, std::stop_token stop);
 
   ApiSettings m_settings;
   std::unique_ptr<httplib::Client> m_client;
   std::unique_ptr<RequestWatchdog> m_watchdog; // after m_client: it stops m_client's requests
   std::shared_ptr<RequestGate> m_gate;
+  std::shared_ptr<DeprecationNotices> m_notices;
   std::mt19937_64 m_random{std::random_device{}()};
 };
 

@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
-#include <ctime>
 #include <string>
 
+#include "api/http_date.hpp"
 #include "base/text.hpp"
 
 namespace tasksync {
@@ -76,15 +76,12 @@ std::chrono::milliseconds backoff_delay(int attempt, std::mt19937_64 &random, st
 
 std::optional<std::chrono::seconds> parse_retry_after(std::string_view value, std::chrono::system_clock::time_point now) {
   if (auto seconds = whole_seconds(value)) return seconds;
-  std::tm tm{};
-  const std::string text(value);
-  const char *end = strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  if (!end || *end != '\0') return std::nullopt;
   // In seconds, not as a system_clock time point: its nanoseconds end in year 2262, and a date in
   // year 9999 would wrap round to a wait in the past.
-  const long long when = timegm(&tm);
+  const auto when = parse_http_date(value);
+  if (!when) return std::nullopt;
   const long long from = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
-  return std::chrono::seconds(std::clamp(when - from, 0LL, static_cast<long long>(kLongestServerWait.count())));
+  return std::chrono::seconds(std::clamp(*when - from, 0LL, static_cast<long long>(kLongestServerWait.count())));
 }
 
 std::optional<std::chrono::seconds> parse_rate_limit(std::string_view value) {

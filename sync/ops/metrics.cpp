@@ -62,7 +62,16 @@ Metrics::Metrics()
                      .Name("tasksync_push_pending_commits")
                      .Help("Commits the remote (repo.push) does not have yet")
                      .Register(*m_registry)
-                     .Add({})) {}
+                     .Add({})),
+      m_deprecated(prometheus::BuildGauge()
+                       .Name("tasksync_api_endpoint_deprecated")
+                       .Help("1 for each API endpoint tasksyncd uses that the API marked deprecated or to be retired "
+                             "(Deprecation, Sunset headers)")
+                       .Register(*m_registry)),
+      m_sunset(prometheus::BuildGauge()
+                   .Name("tasksync_api_endpoint_sunset_timestamp_seconds")
+                   .Help("When the API said an endpoint tasksyncd uses stops answering (Sunset header), in Unix seconds")
+                   .Register(*m_registry)) {}
 
 void Metrics::record_pass(const PassReport &report, double seconds, double finished_at) {
   for (const TaskOutcome &outcome : report.outcomes) {
@@ -78,6 +87,13 @@ void Metrics::record_pass(const PassReport &report, double seconds, double finis
   m_cycle_failures.Set(static_cast<double>(report.failures()));
   m_cycles.Increment();
   if (report.unpushed) m_unpushed.Set(static_cast<double>(*report.unpushed));
+}
+
+void Metrics::record_api_notices(const std::vector<EndpointNotice> &notices) {
+  for (const EndpointNotice &notice : notices) {
+    m_deprecated.Add({{"endpoint", notice.endpoint}}).Set(1);
+    if (notice.sunset_at) m_sunset.Add({{"endpoint", notice.endpoint}}).Set(static_cast<double>(*notice.sunset_at));
+  }
 }
 
 std::string Metrics::serialize() const {

@@ -8,7 +8,9 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "api/deprecation.hpp"
 #include "run/pass_report.hpp"
 
 namespace tasksync {
@@ -20,6 +22,9 @@ public:
 
   // Records what a pass did and how long it took (`finished_at` in Unix seconds).
   void record_pass(const PassReport &report, double seconds, double finished_at);
+
+  // Records what the API announced about retiring the endpoints tasksyncd uses.
+  void record_api_notices(const std::vector<EndpointNotice> &notices);
 
   // The metrics in the Prometheus text exposition format.
   std::string serialize() const;
@@ -35,6 +40,8 @@ private:
   prometheus::Gauge &m_cycle_failures;
   prometheus::Counter &m_cycles;
   prometheus::Gauge &m_unpushed;
+  prometheus::Family<prometheus::Gauge> &m_deprecated;
+  prometheus::Family<prometheus::Gauge> &m_sunset;
 };
 
 } // namespace tasksync

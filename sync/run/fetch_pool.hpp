@@ -31,9 +31,10 @@ struct Fetched {
 class FetchPool {
 public:
   // Starts `concurrency` workers; nothing is fetched until start(). Their clients pause together
-  // when the API asks one of them to slow down.
+  // when the API asks one of them to slow down, and report retirement notices to `notices`.
   static Result<std::unique_ptr<FetchPool>> create(const ApiSettings &settings, const std::string &api_key,
-                                                   std::size_t concurrency, TaskNames &names);
+                                                   std::size_t concurrency, TaskNames &names,
+                                                   std::shared_ptr<DeprecationNotices> notices = std::make_shared<DeprecationNotices>());
   // Cancels requests in flight and joins the workers.
   ~FetchPool();
   FetchPool(const FetchPool &) = delete;

@@ -25,8 +25,9 @@ void log_outcome(const TaskOutcome &outcome) {
 Poller::Poller(std::unique_ptr<FetchPool> pool, TaskNames &names) : m_pool(std::move(pool)), m_names(names) {}
 
 Result<std::unique_ptr<Poller>> Poller::create(const ApiSettings &settings, const std::string &api_key,
-                                               std::size_t concurrency, TaskNames &names) {
-  TRY_ASSIGN(auto pool, FetchPool::create(settings, api_key, concurrency, names));
+                                               std::size_t concurrency, TaskNames &names,
+                                               std::shared_ptr<DeprecationNotices> notices) {
+  TRY_ASSIGN(auto pool, FetchPool::create(settings, api_key, concurrency, names, std::move(notices)));
   return std::unique_ptr<Poller>(new Poller(std::move(pool), names));
 }
 

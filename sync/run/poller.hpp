@@ -24,9 +24,11 @@ public:
   using Progress = std::function<void(const TaskOutcome &)>;
 
   // Starts the fetch pool's `concurrency` workers; nothing is fetched until run_pass(). Commit
-  // subjects take their names from `names`, which must outlive the poller.
+  // subjects take their names from `names`, which must outlive the poller; the API's retirement
+  // notices go to `notices`.
   static Result<std::unique_ptr<Poller>> create(const ApiSettings &settings, const std::string &api_key,
-                                                std::size_t concurrency, TaskNames &names);
+                                                std::size_t concurrency, TaskNames &names,
+                                                std::shared_ptr<DeprecationNotices> notices = std::make_shared<DeprecationNotices>());
 
   // One pass over `tasks`. A failing task is logged with its ID and reason and does not stop
   // the others; a rejected API key skips the rest; `stop` abandons fetches in flight and

@@ -2,7 +2,7 @@
 
 namespace tasksync {
 
-Result<RuntimeSettings, StartError> load_runtime_settings(const std::filesystem::path &config_file, TaskNames &names) {
+Result<RuntimeSettings, StartError> load_runtime_settings(const std::filesystem::path &config_file, RunMemory &memory) {
   auto config = load_config(config_file);
   if (!config) return StartError{StartError::Kind::config, config.error().message};
   auto key = load_api_key(api_key_sources_from_environment(config->api.api_key_file));
@@ -10,20 +10,20 @@ Result<RuntimeSettings, StartError> load_runtime_settings(const std::filesystem:
   const auto config_error = [&](const Error &error) {
     return StartError{StartError::Kind::config, config_file.string() + ": " + error.message};
   };
-  auto poller = Poller::create(config->api, key->value, config->poll.concurrency, names);
+  auto poller = Poller::create(config->api, key->value, config->poll.concurrency, memory.names, memory.notices);
   if (!poller) return config_error(poller.error());
-  auto api = ApiClient::create(config->api, key->value);
+  auto api = ApiClient::create(config->api, key->value, std::make_shared<RequestGate>(), memory.notices);
   if (!api) return config_error(api.error());
   return RuntimeSettings{std::move(*config), std::move(*key),
                          ApiClients{std::move(*poller), std::make_unique<ApiClient>(std::move(*api))}};
 }
 
 Result<Runtime, StartError> open_runtime(const std::filesystem::path &config_file, Mirror::Access access) {
-  auto names = std::make_unique<TaskNames>();
-  TRY_ASSIGN(auto settings, load_runtime_settings(config_file, *names));
+  auto memory = std::make_unique<RunMemory>();
+  TRY_ASSIGN(auto settings, load_runtime_settings(config_file, *memory));
   auto mirror = Mirror::open(settings.config.repo, access);
   if (!mirror) return StartError{StartError::Kind::repository, mirror.error().message};
-  return Runtime{std::move(settings.config), std::move(settings.key), std::move(names),
+  return Runtime{std::move(settings.config), std::move(settings.key), std::move(memory),
                  std::move(settings.clients), std::move(*mirror), {}};
 }
 

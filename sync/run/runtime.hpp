@@ -10,6 +10,7 @@
 #include "config/config.hpp"
 #include "git/mirror.hpp"
 #include "run/poller.hpp"
+#include "api/deprecation.hpp"
 #include "run/task_names.hpp"
 
 namespace tasksync {
@@ -35,15 +36,21 @@ struct RuntimeSettings {
   ApiClients clients;
 };
 
+// What a run keeps across reloads and shares between its API clients.
+struct RunMemory {
+  TaskNames names;                                // names for commit subjects
+  std::shared_ptr<DeprecationNotices> notices = std::make_shared<DeprecationNotices>(); // the API's retirement notices
+};
+
 // Loads the config file and the API key and prepares the API clients (nothing is sent yet);
-// start-up and SIGHUP reload both begin here. The clients' commit subjects come from `names`.
-Result<RuntimeSettings, StartError> load_runtime_settings(const std::filesystem::path &config_file, TaskNames &names);
+// start-up and SIGHUP reload both begin here. The clients use and feed `memory`.
+Result<RuntimeSettings, StartError> load_runtime_settings(const std::filesystem::path &config_file, RunMemory &memory);
 
 // Everything one config file opens, and what a run remembers from one cycle to the next.
 struct Runtime {
   Config config;
   ApiKey key;
-  std::unique_ptr<TaskNames> names; // before clients, which use it
+  std::unique_ptr<RunMemory> memory; // before clients, which use it
   ApiClients clients;
   Mirror mirror;
   std::set<std::string> reported_unlisted; // tasks already reported as no longer listed

@@ -92,7 +92,7 @@ std::chrono::seconds Service::jitter() {
 
 void Service::reload() {
   log::info("reloading " + m_config_file.string());
-  auto settings = load_runtime_settings(m_config_file, *m_runtime.names);
+  auto settings = load_runtime_settings(m_config_file, *m_runtime.memory);
   if (!settings) {
     log::error("config reload failed, keeping the previous config: " + settings.error().message);
     return;
@@ -168,6 +168,7 @@ void Service::run(std::stop_token stop) {
     const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
     if (report.interrupted) break;
     m_metrics.record_pass(report, took.count(), unix_seconds(finished));
+    m_metrics.record_api_notices(m_runtime.memory->notices->all());
     {
       std::lock_guard lock(m_mutex);
       m_last_pass_end = finished;

@@ -252,6 +252,18 @@ TEST_F(ApiClientTest, EachRetryIsLoggedAtDebugWithTheTaskTheStatusAndTheWait) {
   EXPECT_NE(lines[0].find(" ms (as the API asked)"), std::string::npos) << lines[0];
 }
 
+TEST_F(ApiClientTest, DeprecationAndSunsetHeadersBecomeNotices) {
+  const auto notices = std::make_shared<DeprecationNotices>();
+  auto created = ApiClient::create(m_settings, kKey, std::make_shared<RequestGate>(), notices);
+  ASSERT_TRUE(created.ok());
+  m_api.set_reply(kTask, {200, version_body(), {}, {{"Deprecation", "@1772323200"}, {"Sunset", "Thu, 31 Dec 2026 23:59:59 GMT"}}});
+  ASSERT_TRUE(created->fetch_latest(kTask).ok());
+  const auto all = notices->all();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].endpoint, "GET /v1/task/{id}/latest");
+  EXPECT_EQ(all[0].sunset_at, 1798761599);
+}
+
 TEST_F(ApiClientTest, RetriesNeverOutlastThePass) {
   m_settings.retries = 3;
   m_api.set_reply(kTask, {503, "", {}, {{"Retry-After", "60"}}});

@@ -47,3 +47,19 @@ TEST(Metrics, RecordsFetchesCommitsAndTimes) {
   }
   EXPECT_EQ(text.find("task=\"b\""), std::string::npos) << "a failed task has no success time";
 }
+
+TEST(Metrics, ExposesTheApisRetirementNotices) {
+  Metrics metrics;
+  EndpointNotice latest{"GET /v1/task/{id}/latest", "@1772323200", 1772323200, "Thu, 31 Dec 2026 23:59:59 GMT",
+                        1798761599};
+  EndpointNotice list{"GET /v1/task", "true", std::nullopt, "", std::nullopt};
+  metrics.record_api_notices({latest, list});
+  const std::string text = metrics.serialize();
+  EXPECT_NE(text.find("tasksync_api_endpoint_deprecated{endpoint=\"GET /v1/task/{id}/latest\"} 1"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("tasksync_api_endpoint_deprecated{endpoint=\"GET /v1/task\"} 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("tasksync_api_endpoint_sunset_timestamp_seconds{endpoint=\"GET /v1/task/{id}/latest\"} 1798761599"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("tasksync_api_endpoint_sunset_timestamp_seconds{endpoint=\"GET /v1/task\"}"), std::string::npos);
+}

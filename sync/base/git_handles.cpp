@@ -22,7 +22,7 @@ void ensure_libgit2() {
 }
 
 std::string git_error_text(int code) {
-  const git_error *error = git_error_last();
+  const ::git_error *error = git_error_last(); // libgit2's type, not tasksync::git_error()
   if (error && error->message) return error->message;
   return "libgit2 error " + std::to_string(code);
 }

@@ -27,6 +27,6 @@ std::string git_error_text(int code) {
   return "libgit2 error " + std::to_string(code);
 }
 
-Error git_error(const std::string &what, int code) { return git_error(what, code); }
+Error git_error(const std::string &what, int code) { return Error{what + ": " + git_error_text(code)}; }
 
 } // namespace tasksync

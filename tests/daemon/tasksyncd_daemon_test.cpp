@@ -12,6 +12,7 @@
 
 #include "fake_api.hpp"
 #include "process.hpp"
+#include "repository_checks.hpp"
 #include "temp_dir.hpp"
 
 using namespace tasksync;
@@ -76,14 +77,6 @@ protected:
     EXPECT_EQ(daemon.err().find(kKey), std::string::npos) << "the API key leaked";
   }
 
-  void expect_consistent() {
-    auto fsck = test::git(m_repo.string(), {"fsck", "--strict"});
-    EXPECT_EQ(fsck.exit_code, 0) << fsck.out << fsck.err;
-    EXPECT_EQ(test::git(m_repo.string(), {"status", "--porcelain", "--untracked-files=all"}).out, "");
-    EXPECT_FALSE(std::filesystem::exists(m_repo / ".git/index.lock"));
-    EXPECT_FALSE(std::filesystem::exists(m_repo / ".git/refs/heads/main.lock"));
-  }
-
   test::TempDir m_dir;
   test::FakeApi m_api{kKey};
   std::filesystem::path m_config = m_dir / "config.yaml";
@@ -134,7 +127,7 @@ TEST_F(DaemonTest, MirrorsOnTheFirstCycleAndPicksUpAChangeOnTheNext) {
   EXPECT_EQ(test::git(m_repo.string(), {"log", "-1", "--format=%s"}).out, kTaskB + ": update to version 2\n");
   stop(*daemon);
   EXPECT_NE(daemon->err().find("pass finished"), std::string::npos);
-  expect_consistent();
+  EXPECT_TRUE(test::repository_consistent(m_repo));
 }
 
 TEST_F(DaemonTest, SighupAddsATask) {
@@ -146,7 +139,7 @@ TEST_F(DaemonTest, SighupAddsATask) {
   EXPECT_EQ(test::git(m_repo.string(), {"log", "-1", "--format=%s"}).out, kTaskC + ": add version 1\n");
   EXPECT_NE(daemon->err().find("config reloaded: 3 tasks"), std::string::npos);
   stop(*daemon);
-  expect_consistent();
+  EXPECT_TRUE(test::repository_consistent(m_repo));
 }
 
 TEST_F(DaemonTest, SighupWithABrokenConfigKeepsTheOldOne) {
@@ -160,7 +153,7 @@ TEST_F(DaemonTest, SighupWithABrokenConfigKeepsTheOldOne) {
   serve(kTaskA, "2"); // the old task list is still in force
   ASSERT_TRUE(wait_for_commits(3)) << daemon->err();
   stop(*daemon);
-  expect_consistent();
+  EXPECT_TRUE(test::repository_consistent(m_repo));
 }
 
 TEST_F(DaemonTest, SigtermWhileARequestHangsExitsPromptly) {
@@ -171,7 +164,7 @@ TEST_F(DaemonTest, SigtermWhileARequestHangsExitsPromptly) {
   ASSERT_TRUE(test::wait_until([&] { return m_api.requests(kTaskB) > 0; }, 10s)) << daemon->err();
   std::this_thread::sleep_for(200ms);
   stop(*daemon);
-  expect_consistent();
+  EXPECT_TRUE(test::repository_consistent(m_repo));
 }
 
 TEST_F(DaemonTest, SecondInstanceOnTheSameRepositoryIsRefused) {
@@ -218,7 +211,7 @@ TEST_F(DaemonTest, KillDuringALargeFirstSyncThenRestartCommitsEveryTaskOnce) {
   }
   EXPECT_EQ(committed.size(), 300u);
   for (const auto &id : tasks) EXPECT_EQ(committed.count(id), 1u) << id;
-  expect_consistent();
+  EXPECT_TRUE(test::repository_consistent(m_repo));
 }
 
 TEST_F(DaemonTest, ServesHealthAndMetrics) {

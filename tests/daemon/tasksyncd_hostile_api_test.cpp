@@ -8,6 +8,7 @@
 
 #include "fake_api.hpp"
 #include "process.hpp"
+#include "repository_checks.hpp"
 #include "temp_dir.hpp"
 
 using namespace tasksync;
@@ -96,9 +97,7 @@ protected:
   void expect_the_others_committed() {
     EXPECT_EQ(tasks_in_head(), kGood2 + "\n" + kGood1 + "\n") << "the other tasks must still be committed";
     EXPECT_FALSE(std::filesystem::exists(m_repo / "tasks" / kHostile));
-    EXPECT_EQ(test::git(m_repo.string(), {"status", "--porcelain", "--untracked-files=all"}).out, "");
-    auto fsck = test::git(m_repo.string(), {"fsck", "--strict"});
-    EXPECT_EQ(fsck.exit_code, 0) << fsck.out << fsck.err;
+    EXPECT_TRUE(test::repository_consistent(m_repo));
   }
 
   test::TempDir m_dir;

@@ -11,6 +11,7 @@
 
 #include "fake_api.hpp"
 #include "process.hpp"
+#include "repository_checks.hpp"
 #include "temp_dir.hpp"
 
 using namespace tasksync;
@@ -116,16 +117,6 @@ protected:
     std::filesystem::create_directory_symlink(m_outside, path);
   }
 
-  void expect_fsck_clean() {
-    auto fsck = test::git(m_repo.string(), {"fsck", "--strict"});
-    EXPECT_EQ(fsck.exit_code, 0) << fsck.out << fsck.err;
-  }
-
-  void expect_consistent() {
-    expect_fsck_clean();
-    EXPECT_EQ(test::git(m_repo.string(), {"status", "--porcelain", "--untracked-files=all"}).out, "");
-  }
-
   test::TempDir m_dir;
   test::FakeApi m_api{kKey};
   std::filesystem::path m_config = m_dir / "config.yaml";
@@ -152,7 +143,7 @@ TEST_F(HostileRepoTest, SymlinkedTaskDirectoriesAreReplacedAtStartUpNeverFollowe
   EXPECT_EQ(in_branch("tasks/" + kTaskA + "/task.ts"), "// " + kTaskA + " version 2\n");
   EXPECT_EQ(commits(), 4);
   EXPECT_NE(run.err.find("tasks/" + kTaskA), std::string::npos) << run.err;
-  expect_consistent();
+  EXPECT_TRUE(test::repository_consistent(m_repo));
 }
 
 TEST_F(HostileRepoTest, ASymlinkedTasksDirectoryIsReplacedNeverFollowed) {
@@ -169,7 +160,7 @@ TEST_F(HostileRepoTest, ASymlinkedTasksDirectoryIsReplacedNeverFollowed) {
   EXPECT_FALSE(std::filesystem::is_symlink(m_repo / "tasks"));
   EXPECT_EQ(test::read_text(task_dir(kTaskA) / "task.ts"), "// " + kTaskA + " version 2\n");
   EXPECT_EQ(test::read_text(task_dir(kTaskB) / "task.ts"), "// " + kTaskB + " version 1\n");
-  expect_consistent();
+  EXPECT_TRUE(test::repository_consistent(m_repo));
 }
 
 TEST_F(HostileRepoTest, SymlinksPlantedWhileTheDaemonRunsAreNeverFollowed) {
@@ -189,7 +180,7 @@ TEST_F(HostileRepoTest, SymlinksPlantedWhileTheDaemonRunsAreNeverFollowed) {
   EXPECT_EQ(test::read_text(task_dir(kTaskA) / "task.ts"), "// " + kTaskA + " version 2\n");
   EXPECT_FALSE(std::filesystem::exists(std::filesystem::symlink_status(task_dir(kTaskB))));
   EXPECT_NE(daemon->err().find("replacing tasks/" + kTaskA + " (a symlink)"), std::string::npos) << daemon->err();
-  expect_consistent();
+  EXPECT_TRUE(test::repository_consistent(m_repo));
 }
 
 TEST_F(HostileRepoTest, AFifoInPlaceOfACodeFileNeitherBlocksStartUpNorIsOpened) {
@@ -202,7 +193,7 @@ TEST_F(HostileRepoTest, AFifoInPlaceOfACodeFileNeitherBlocksStartUpNorIsOpened) 
   EXPECT_EQ(run.exit_code, 0) << run.err;
   ASSERT_TRUE(std::filesystem::is_regular_file(std::filesystem::symlink_status(code_file))); // reading a FIFO would block
   EXPECT_EQ(test::read_text(code_file), "// " + kTaskA + " version 1\n");
-  expect_consistent();
+  EXPECT_TRUE(test::repository_consistent(m_repo));
 }
 
 TEST_F(HostileRepoTest, AnotherBranchCheckedOutKeepsItsWorkTreeAndIndex) {
@@ -219,7 +210,7 @@ TEST_F(HostileRepoTest, AnotherBranchCheckedOutKeepsItsWorkTreeAndIndex) {
   EXPECT_EQ(test::git(m_repo.string(), {"symbolic-ref", "HEAD"}).out, "refs/heads/other\n");
   EXPECT_EQ(commits("other"), 2);
   EXPECT_NE(run.err.find("refs/heads/other is checked out, not refs/heads/main"), std::string::npos) << run.err;
-  expect_consistent();
+  EXPECT_TRUE(test::repository_consistent(m_repo));
 }
 
 TEST_F(HostileRepoTest, ATaskWhoseFilesCannotAllBeWrittenChangesNothing) {
@@ -243,7 +234,7 @@ TEST_F(HostileRepoTest, ATaskWhoseFilesCannotAllBeWrittenChangesNothing) {
   EXPECT_EQ(test::read_text(task_dir(kTaskA) / "task.ts" / "in-the-way.txt"), "someone's\n");
   EXPECT_EQ(in_branch("tasks/" + kTaskA + "/task.ts"), "// " + kTaskA + " version 1\n");
   EXPECT_EQ(in_branch("tasks/" + kTaskB + "/task.ts"), "// " + kTaskB + " version 2\n");
-  expect_fsck_clean();
+  EXPECT_TRUE(test::fsck_clean(m_repo));
 }
 
 TEST_F(HostileRepoTest, GitGcPruneNowBesideThePassesLosesNothing) {
@@ -272,7 +263,7 @@ TEST_F(HostileRepoTest, GitGcPruneNowBesideThePassesLosesNothing) {
   stop(*daemon);
   EXPECT_EQ(daemon->err().find("could not record"), std::string::npos) << daemon->err();
   EXPECT_EQ(commits(), kTasks * (kRounds + 1));
-  expect_consistent();
+  EXPECT_TRUE(test::repository_consistent(m_repo));
 }
 
 TEST_F(HostileRepoTest, TransferPacksLeftByKilledProcessesAreCleanedUpLocallyAndInAPathRemote) {
@@ -292,7 +283,6 @@ TEST_F(HostileRepoTest, TransferPacksLeftByKilledProcessesAreCleanedUpLocallyAnd
   EXPECT_FALSE(std::filesystem::exists(remote_leftover)) << run.err;
   EXPECT_FALSE(std::filesystem::exists(local_leftover)) << run.err;
   EXPECT_EQ(test::git(remote.string(), {"show", "main:tasks/" + kTaskA + "/task.ts"}).out, "// " + kTaskA + " version 2\n");
-  auto fsck = test::git(remote.string(), {"fsck", "--strict"});
-  EXPECT_EQ(fsck.exit_code, 0) << fsck.out << fsck.err;
-  expect_consistent();
+  EXPECT_TRUE(test::fsck_clean(remote));
+  EXPECT_TRUE(test::repository_consistent(m_repo));
 }

@@ -6,6 +6,7 @@
 
 #include "fake_api.hpp"
 #include "process.hpp"
+#include "repository_checks.hpp"
 #include "temp_dir.hpp"
 
 using namespace tasksync;
@@ -46,11 +47,6 @@ protected:
     return test::git(repo.string(), args).out;
   }
 
-  void expect_fsck_clean(const std::filesystem::path &repo) {
-    auto fsck = test::git(repo.string(), {"fsck", "--strict"});
-    EXPECT_EQ(fsck.exit_code, 0) << repo << fsck.out << fsck.err;
-  }
-
   test::TempDir m_dir;
   test::FakeApi m_api{kKey};
 };
@@ -81,8 +77,8 @@ TEST_F(ReviewTest, TwoMirrorsWithDisjointTasksPushToOneRemote) {
   EXPECT_EQ(git_out(remote, {"rev-list", "--count", "main"}), "6\n");
   EXPECT_EQ(git_out(remote, {"ls-tree", "--name-only", "main:tasks"}),
             test::numbered_task_id(1) + "\n" + test::numbered_task_id(2) + "\n" + test::numbered_task_id(3) + "\n" + test::numbered_task_id(4) + "\n");
-  for (const auto &repo : {remote, m_dir / "a", m_dir / "b"}) expect_fsck_clean(repo);
-  EXPECT_EQ(git_out(m_dir / "b", {"status", "--porcelain"}), "");
+  EXPECT_TRUE(test::fsck_clean(remote));
+  for (const auto &mirror : {m_dir / "a", m_dir / "b"}) EXPECT_TRUE(test::repository_consistent(mirror));
 }
 
 TEST_F(ReviewTest, ARemoteOutageLosesNothing) {
@@ -98,7 +94,7 @@ TEST_F(ReviewTest, ARemoteOutageLosesNothing) {
   auto recovered = once(a); // nothing new to commit, but the pending commit goes out
   EXPECT_EQ(recovered.exit_code, 0) << recovered.err;
   EXPECT_EQ(git_out(remote, {"rev-parse", "main"}), git_out(m_dir / "a", {"rev-parse", "HEAD"}));
-  expect_fsck_clean(remote);
+  EXPECT_TRUE(test::fsck_clean(remote));
 }
 
 TEST_F(ReviewTest, AllMirrorsEveryTaskOverSeveralPages) {

@@ -3,6 +3,7 @@
 
 #include "fake_api.hpp"
 #include "process.hpp"
+#include "repository_checks.hpp"
 #include "temp_dir.hpp"
 
 using namespace tasksync;
@@ -53,12 +54,6 @@ protected:
     return result.out;
   }
 
-  void expect_consistent() {
-    auto fsck = test::git(m_repo.string(), {"fsck", "--strict"});
-    EXPECT_EQ(fsck.exit_code, 0) << fsck.out << fsck.err;
-    EXPECT_EQ(git_out({"status", "--porcelain", "--untracked-files=all"}), "");
-  }
-
   test::TempDir m_dir;
   test::FakeApi m_api{kKey};
   std::filesystem::path m_config = m_dir / "config.yaml";
@@ -71,7 +66,7 @@ TEST_F(TasksyncdTest, OnceMirrorsEveryTaskAndASecondRunCommitsNothing) {
   auto first = once();
   EXPECT_EQ(first.exit_code, 0) << first.err;
   EXPECT_EQ(git_out({"log", "--reverse", "--format=%s"}), kExampleTask + ": add version 6\ncheckout-flow: add version 1\n");
-  expect_consistent();
+  EXPECT_TRUE(test::repository_consistent(m_repo));
   const auto file = m_repo / "tasks" / kExampleTask / "task.ts";
   const auto mtime = std::filesystem::last_write_time(file);
 
@@ -79,7 +74,7 @@ TEST_F(TasksyncdTest, OnceMirrorsEveryTaskAndASecondRunCommitsNothing) {
   EXPECT_EQ(second.exit_code, 0) << second.err;
   EXPECT_EQ(git_out({"rev-list", "--count", "HEAD"}), "2\n");
   EXPECT_EQ(std::filesystem::last_write_time(file), mtime);
-  expect_consistent();
+  EXPECT_TRUE(test::repository_consistent(m_repo));
 }
 
 TEST_F(TasksyncdTest, ReproducesTheWorkedExampleExactly) {
@@ -94,7 +89,7 @@ TEST_F(TasksyncdTest, ReproducesTheWorkedExampleExactly) {
   EXPECT_EQ(commit.substr(commit.find("\n\n") + 2), test::read_text(TASKSYNC_TEST_DATA "/example/commit-message.txt"));
   EXPECT_EQ(git_out({"log", "-1", "--format=%aI %an <%ae>"}), "2026-11-20T14:31:07+00:00 tasksync <tasksync@localhost>\n");
   EXPECT_EQ(git_out({"log", "-p"}).find("s3cr3t"), std::string::npos) << "the proxy password reached git";
-  expect_consistent();
+  EXPECT_TRUE(test::repository_consistent(m_repo));
 }
 
 TEST_F(TasksyncdTest, AFailingTaskExitsOneAndTheOthersAreCommitted) {
@@ -104,7 +99,7 @@ TEST_F(TasksyncdTest, AFailingTaskExitsOneAndTheOthersAreCommitted) {
   EXPECT_NE(result.err.find("task " + kExampleTask + ": HTTP 500: Failed to retrieve task version"), std::string::npos)
       << result.err;
   EXPECT_EQ(git_out({"log", "--format=%s"}), "checkout-flow: add version 1\n");
-  expect_consistent();
+  EXPECT_TRUE(test::repository_consistent(m_repo));
 }
 
 TEST_F(TasksyncdTest, ConfigErrorsExitTwoBeforeAnyNetworkOrDiskWork) {
@@ -192,7 +187,7 @@ TEST_F(TasksyncdTest, DryRunReportsChangesAndWritesNothing) {
             std::string::npos)
       << result.out;
   EXPECT_EQ(git_out({"rev-list", "--count", "HEAD"}), "2\n");
-  expect_consistent();
+  EXPECT_TRUE(test::repository_consistent(m_repo));
 }
 
 TEST_F(TasksyncdTest, BackfillImportsEveryPublishedVersionInOrderOnce) {
@@ -232,5 +227,5 @@ TEST_F(TasksyncdTest, BackfillImportsEveryPublishedVersionInOrderOnce) {
   auto again = run({"--config", m_config.string(), "--backfill"});
   EXPECT_EQ(again.exit_code, 0) << again.err;
   EXPECT_EQ(git_out({"rev-parse", "HEAD"}), head) << "a second backfill adds nothing";
-  expect_consistent();
+  EXPECT_TRUE(test::repository_consistent(m_repo));
 }

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "process.hpp"
+#include "repository_checks.hpp"
 #include "temp_dir.hpp"
 
 using namespace tasksync;
@@ -51,13 +52,6 @@ protected:
     return result.out;
   }
 
-  // The repository is consistent: fsck is clean and the work tree and index match HEAD.
-  void expect_clean() const {
-    auto fsck = test::git(repo(), {"fsck", "--strict"});
-    EXPECT_EQ(fsck.exit_code, 0) << fsck.out << fsck.err;
-    EXPECT_EQ(git_out({"status", "--porcelain", "--untracked-files=all"}), "");
-  }
-
   test::TempDir m_dir;
   RepoSettings m_settings;
 };
@@ -76,7 +70,7 @@ TEST_F(MirrorTest, AddCreatesTheRepositoryAndCommitsTheTask) {
                 kTask + "\nTask-Version: 1\nTask-Updated-At: 2026-11-20T16:31:07+02:00\n\n");
   EXPECT_EQ(git_out({"show", "--name-status", "--format="}),
             "A\ttasks/" + kTask + "/task.json\nA\ttasks/" + kTask + "/task.ts\n");
-  expect_clean();
+  EXPECT_TRUE(test::repository_consistent(m_settings.path));
 }
 
 TEST_F(MirrorTest, UnchangedTaskWritesNothing) {
@@ -126,7 +120,7 @@ TEST_F(MirrorTest, UpdateTouchesOnlyThatTasksDirectory) {
             "M\ttasks/" + kOther + "/task.json\nM\ttasks/" + kOther + "/task.ts\n");
   EXPECT_EQ(test::read_text(m_settings.path / "README.md"), "kept\n");
   EXPECT_EQ(git_out({"rev-list", "--count", "HEAD"}), "4\n");
-  expect_clean();
+  EXPECT_TRUE(test::repository_consistent(m_settings.path));
 }
 
 TEST_F(MirrorTest, LanguageChangeReplacesTheCodeFile) {
@@ -135,7 +129,7 @@ TEST_F(MirrorTest, LanguageChangeReplacesTheCodeFile) {
   EXPECT_EQ(apply(mirror, snapshot("v2", "task.js"), info(kTask, "2")).kind, ChangeKind::updated);
   EXPECT_FALSE(std::filesystem::exists(m_settings.path / "tasks" / kTask / "task.ts"));
   EXPECT_EQ(test::read_text(m_settings.path / "tasks" / kTask / "task.js"), "v2");
-  expect_clean();
+  EXPECT_TRUE(test::repository_consistent(m_settings.path));
 }
 
 TEST_F(MirrorTest, DeletionRemovesTheDirectoryInOneCommit) {
@@ -148,7 +142,7 @@ TEST_F(MirrorTest, DeletionRemovesTheDirectoryInOneCommit) {
   EXPECT_TRUE(std::filesystem::exists(m_settings.path / "tasks" / kTask / "task.ts"));
   EXPECT_EQ(git_out({"log", "-1", "--format=%s"}), "checkout-flow: delete (deleted upstream)\n");
   EXPECT_EQ(git_out({"ls-tree", "-r", "--name-only", "HEAD"}), "tasks/" + kTask + "/task.json\ntasks/" + kTask + "/task.ts\n");
-  expect_clean();
+  EXPECT_TRUE(test::repository_consistent(m_settings.path));
   // Deleting again, or deleting a task never mirrored, changes nothing.
   EXPECT_EQ(apply(mirror, std::nullopt, info(kOther, "1")).kind, ChangeKind::unchanged);
   EXPECT_EQ(git_out({"rev-list", "--count", "HEAD"}), "3\n");
@@ -176,7 +170,7 @@ TEST_F(MirrorTest, AdoptsAnEmptyDirectoryAndAnUnbornHead) {
   Mirror mirror = open();
   apply(mirror, snapshot("v1"), info(kTask, "1"));
   EXPECT_EQ(git_out({"symbolic-ref", "HEAD"}), "refs/heads/main\n");
-  expect_clean();
+  EXPECT_TRUE(test::repository_consistent(m_settings.path));
 }
 
 TEST_F(MirrorTest, AnotherBranchCheckedOutIsLeftAloneWhileTheBranchGetsTheCommits) {
@@ -199,13 +193,13 @@ TEST_F(MirrorTest, AnotherBranchCheckedOutIsLeftAloneWhileTheBranchGetsTheCommit
   EXPECT_EQ(test::read_text(m_settings.path / "tasks" / kTask / "task.ts"), "v1");
   EXPECT_FALSE(std::filesystem::exists(m_settings.path / "tasks" / kOther));
   EXPECT_EQ(test::read_text(m_settings.path / ".git/index"), index_before);
-  expect_clean();
+  EXPECT_TRUE(test::repository_consistent(m_settings.path));
 
   ASSERT_EQ(test::run_process({"git", "-C", repo(), "checkout", "-q", "main"}).exit_code, 0);
   EXPECT_EQ(apply(restarted, snapshot("v3"), info(kTask, "3")).kind, ChangeKind::updated);
   EXPECT_EQ(test::read_text(m_settings.path / "tasks" / kTask / "task.ts"), "v3");
   EXPECT_EQ(test::read_text(m_settings.path / "tasks" / kOther / "task.ts"), "b1");
-  expect_clean();
+  EXPECT_TRUE(test::repository_consistent(m_settings.path));
 }
 
 TEST_F(MirrorTest, OpeningRestoresTasksToHeadAndKeepsEverythingElse) {
@@ -244,7 +238,7 @@ TEST_F(MirrorTest, AnIndexBehindHeadIsCaughtUpOnOpen) {
   }
   EXPECT_NE(git_out({"status", "--porcelain"}), "");
   Mirror reopened = open();
-  expect_clean();
+  EXPECT_TRUE(test::repository_consistent(m_settings.path));
   EXPECT_EQ(git_out({"rev-list", "--count", "HEAD"}), "2\n");
   EXPECT_EQ(test::read_text(m_settings.path / "tasks" / kTask / "task.ts"), "a2");
 }
@@ -260,7 +254,7 @@ TEST_F(MirrorTest, ACrashBeforeThePassIsRecordedLeavesTheBranchAndRestoresTheFil
   }
   EXPECT_EQ(git_out({"rev-list", "--count", "HEAD"}), "1\n");
   Mirror reopened = open();
-  expect_clean();
+  EXPECT_TRUE(test::repository_consistent(m_settings.path));
   EXPECT_EQ(test::read_text(m_settings.path / "tasks" / kTask / "task.ts"), "a1");
   EXPECT_FALSE(std::filesystem::exists(m_settings.path / "tasks" / kOther));
   EXPECT_EQ(reopened.plan(kTask, snapshot("a2")).value(), ChangeKind::updated);
@@ -273,7 +267,7 @@ TEST_F(MirrorTest, AStaleBranchLockLeftByACrashIsRemoved) {
   const auto applied = apply(mirror, snapshot("a2"), info(kTask, "2"));
   EXPECT_EQ(applied.kind, ChangeKind::updated);
   EXPECT_FALSE(std::filesystem::exists(m_settings.path / ".git/refs/heads/main.lock"));
-  expect_clean();
+  EXPECT_TRUE(test::repository_consistent(m_settings.path));
 }
 
 TEST_F(MirrorTest, ALockedIndexDelaysOnlyTheIndex) {
@@ -286,7 +280,7 @@ TEST_F(MirrorTest, ALockedIndexDelaysOnlyTheIndex) {
   EXPECT_TRUE(std::filesystem::exists(m_settings.path / ".git/index.lock")) << "a fresh lock is not ours to remove";
   std::filesystem::remove(m_settings.path / ".git/index.lock");
   EXPECT_TRUE(mirror.finish_pass().ok()); // the next pass catches the index up
-  expect_clean();
+  EXPECT_TRUE(test::repository_consistent(m_settings.path));
 }
 
 TEST_F(MirrorTest, AMissingOrCorruptIndexIsRebuiltFromHead) {
@@ -300,15 +294,15 @@ TEST_F(MirrorTest, AMissingOrCorruptIndexIsRebuiltFromHead) {
 
   std::filesystem::remove(m_settings.path / ".git/index");
   { Mirror reopened = open(); }
-  expect_clean();
+  EXPECT_TRUE(test::repository_consistent(m_settings.path));
 
   std::string index = test::read_text(m_settings.path / ".git/index");
   index[index.size() / 2] ^= 0x55; // a torn write
   test::write_text(m_settings.path / ".git/index", index);
   Mirror reopened = open();
-  expect_clean();
+  EXPECT_TRUE(test::repository_consistent(m_settings.path));
   EXPECT_EQ(apply(reopened, snapshot("a2"), info(kTask, "2")).kind, ChangeKind::updated);
-  expect_clean();
+  EXPECT_TRUE(test::repository_consistent(m_settings.path));
 }
 
 TEST_F(MirrorTest, ABranchLockHeldBrieflyIsWaitedFor) {
@@ -322,7 +316,7 @@ TEST_F(MirrorTest, ABranchLockHeldBrieflyIsWaitedFor) {
   });
   EXPECT_EQ(apply(mirror, snapshot("a2"), info(kTask, "2")).kind, ChangeKind::updated);
   EXPECT_EQ(git_out({"rev-list", "--count", "HEAD"}), "2\n");
-  expect_clean();
+  EXPECT_TRUE(test::repository_consistent(m_settings.path));
 }
 
 namespace {
@@ -356,7 +350,7 @@ TEST_F(MirrorTest, APassIsRecordedAsOnePackAndOneMoveOfTheBranch) {
   EXPECT_EQ(files_ending(packs, ".pack"), packs_before + 1);
   EXPECT_EQ(git_out({"count-objects"}).substr(0, 10), "0 objects,") << "no loose objects";
   EXPECT_EQ(git_out({"reflog", "show", "--format=%gs", "refs/heads/main"}), "tasksync: 3 commits\n" + reflog_before);
-  expect_clean();
+  EXPECT_TRUE(test::repository_consistent(m_settings.path));
 }
 
 TEST_F(MirrorTest, ABranchMovedByAnotherProcessDuringAPassGetsThePassOnTop) {
@@ -373,7 +367,7 @@ TEST_F(MirrorTest, ABranchMovedByAnotherProcessDuringAPassGetsThePassOnTop) {
   EXPECT_EQ(git_out({"log", "--topo-order", "--format=%s"}),
             "checkout-flow: add version 1\n" + kTask + ": update to version 2\nreadme\n" + kTask + ": add version 1\n");
   EXPECT_EQ(test::read_text(m_settings.path / "README.md"), "kept\n");
-  expect_clean();
+  EXPECT_TRUE(test::repository_consistent(m_settings.path));
 }
 
 TEST_F(MirrorTest, ALongPassRecordsItsCommitsBeforeItsMemoryOutgrowsTheLimit) {
@@ -393,7 +387,7 @@ TEST_F(MirrorTest, ALongPassRecordsItsCommitsBeforeItsMemoryOutgrowsTheLimit) {
   EXPECT_EQ(git_out({"rev-list", "--count", "HEAD"}), "2\n");
   ASSERT_TRUE(mirror.finish_pass().ok());
   EXPECT_EQ(git_out({"rev-list", "--count", "HEAD"}), "3\n");
-  expect_clean();
+  EXPECT_TRUE(test::repository_consistent(m_settings.path));
 }
 
 TEST_F(MirrorTest, APassThatCannotBeRecordedNamesItsTasksAndPutsTheFilesBack) {
@@ -413,11 +407,11 @@ TEST_F(MirrorTest, APassThatCannotBeRecordedNamesItsTasksAndPutsTheFilesBack) {
   std::filesystem::remove_all(lock);
   EXPECT_EQ(git_out({"rev-list", "--count", "HEAD"}), "1\n");
   EXPECT_EQ(test::read_text(m_settings.path / "tasks" / kTask / "task.ts"), "a1");
-  expect_clean();
+  EXPECT_TRUE(test::repository_consistent(m_settings.path));
   // The next pass does it again.
   EXPECT_EQ(apply(mirror, snapshot("a2"), info(kTask, "2")).kind, ChangeKind::updated);
   EXPECT_EQ(git_out({"rev-list", "--count", "HEAD"}), "2\n");
-  expect_clean();
+  EXPECT_TRUE(test::repository_consistent(m_settings.path));
 }
 
 TEST_F(MirrorTest, OpeningUndoesWhatWasStagedUnderTasks) {
@@ -437,7 +431,7 @@ TEST_F(MirrorTest, OpeningUndoesWhatWasStagedUnderTasks) {
   EXPECT_NE(git_out({"status", "--porcelain"}), "");
 
   Mirror reopened = open();
-  expect_clean();
+  EXPECT_TRUE(test::repository_consistent(m_settings.path));
   EXPECT_FALSE(std::filesystem::exists(m_settings.path / "tasks/README.md"));
   EXPECT_EQ(test::read_text(task_file), "a1");
 }

@@ -5,13 +5,13 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
-#include <csignal>
 #include <map>
 #include <thread>
 
 #include "fake_api.hpp"
 #include "process.hpp"
 #include "repository_checks.hpp"
+#include "tasksyncd.hpp"
 #include "temp_dir.hpp"
 
 using namespace tasksync;
@@ -46,18 +46,13 @@ protected:
   }
 
   void serve(const std::string &id, const std::string &version, const std::string &url = "https://example.com") {
-    test::FakeVersion fake;
-    fake.task_id = id;
-    fake.version = version;
-    fake.code = "// " + id + " version " + version + "\n";
+    test::FakeVersion fake = test::task_version(id, version);
     fake.browser_configuration = R"({"initial_url":")" + url + R"("})";
     m_api.set_version(fake);
   }
 
   void delete_upstream(const std::string &id, const std::string &version) {
-    test::FakeVersion fake;
-    fake.task_id = id;
-    fake.version = version;
+    test::FakeVersion fake = test::task_version(id, version);
     fake.deleted = true;
     m_api.set_version(fake);
   }
@@ -70,41 +65,21 @@ protected:
     test::write_text(m_config, yaml);
   }
 
-  test::EnvChanges environment() const {
-    return {{"ANCHORBROWSER_API_KEY", kKey},
-            {"CREDENTIALS_DIRECTORY", std::nullopt},
-            {"JOURNAL_STREAM", std::nullopt},
-            {"NOTIFY_SOCKET", std::nullopt}};
-  }
-
   // `tasksyncd --once`, which must end by itself within 30 s.
-  test::ProcessResult once() {
-    test::ChildProcess child({TASKSYNCD_PATH, "--config", m_config.string(), "--once"}, environment());
-    const auto code = child.wait_for_exit(30s);
-    EXPECT_TRUE(code.has_value()) << "tasksyncd --once did not end within 30 s";
-    if (!code) child.signal(SIGKILL);
-    return {code.value_or(-1), child.out(), child.err()};
+  test::TasksyncdRun once() {
+    auto run = test::run_tasksyncd({"--config", m_config.string(), "--once"}, test::tasksyncd_environment(kKey), 30s);
+    EXPECT_TRUE(run.exit_code.has_value()) << "tasksyncd --once did not end within 30 s";
+    return run;
   }
 
   std::unique_ptr<test::ChildProcess> start() {
-    return std::make_unique<test::ChildProcess>(
-        std::vector<std::string>{TASKSYNCD_PATH, "--config", m_config.string()}, environment());
+    return test::start_tasksyncd({"--config", m_config.string()}, test::tasksyncd_environment(kKey));
   }
 
-  void stop(test::ChildProcess &daemon) {
-    daemon.signal(SIGTERM);
-    const auto code = daemon.wait_for_exit(5s);
-    ASSERT_TRUE(code.has_value()) << "tasksyncd did not exit within 5 s of SIGTERM";
-    EXPECT_EQ(*code, 0) << daemon.err();
-  }
-
-  int commits(const std::string &rev = "main") {
-    auto result = test::git(m_repo.string(), {"rev-list", "--count", rev});
-    return result.exit_code == 0 ? std::stoi(result.out) : 0;
-  }
+  int commits(const std::string &rev = "main") { return test::count_commits(m_repo, rev); }
 
   bool wait_for_commits(int count, std::chrono::milliseconds timeout = 20s) {
-    return test::wait_until([&] { return commits() >= count; }, timeout);
+    return test::wait_for_commits(m_repo, count, timeout, "main");
   }
 
   std::string in_branch(const std::string &path) { return test::git(m_repo.string(), {"show", "main:" + path}).out; }
@@ -173,7 +148,7 @@ TEST_F(HostileRepoTest, SymlinksPlantedWhileTheDaemonRunsAreNeverFollowed) {
   delete_upstream(kTaskB, "2");
 
   ASSERT_TRUE(wait_for_commits(4)) << daemon->err();
-  stop(*daemon); // the pass that made them ends first
+  EXPECT_TRUE(test::stop_tasksyncd(*daemon)); // the pass that made them ends first
 
   EXPECT_EQ(contents_of(m_outside), outside) << "a file outside the repository was written or removed";
   EXPECT_FALSE(std::filesystem::is_symlink(task_dir(kTaskA)));
@@ -228,7 +203,7 @@ TEST_F(HostileRepoTest, ATaskWhoseFilesCannotAllBeWrittenChangesNothing) {
   ASSERT_TRUE(test::wait_until(
       [&] { return daemon->err().find("a directory is in the way") != std::string::npos; }, 10s))
       << daemon->err();
-  stop(*daemon);
+  EXPECT_TRUE(test::stop_tasksyncd(*daemon));
   EXPECT_NE(daemon->err().find(kTaskA), std::string::npos);
   EXPECT_EQ(test::read_text(sidecar), sidecar_before) << "the failing task changed task.json";
   EXPECT_EQ(test::read_text(task_dir(kTaskA) / "task.ts" / "in-the-way.txt"), "someone's\n");
@@ -260,7 +235,7 @@ TEST_F(HostileRepoTest, GitGcPruneNowBesideThePassesLosesNothing) {
         60s);
     ASSERT_TRUE(done) << "round " << round << ": " << commits() << " commits\n" << daemon->err();
   }
-  stop(*daemon);
+  EXPECT_TRUE(test::stop_tasksyncd(*daemon));
   EXPECT_EQ(daemon->err().find("could not record"), std::string::npos) << daemon->err();
   EXPECT_EQ(commits(), kTasks * (kRounds + 1));
   EXPECT_TRUE(test::repository_consistent(m_repo));

@@ -7,6 +7,7 @@
 #include "fake_api.hpp"
 #include "process.hpp"
 #include "repository_checks.hpp"
+#include "tasksyncd.hpp"
 #include "temp_dir.hpp"
 
 using namespace tasksync;
@@ -17,13 +18,7 @@ const std::string kKey = "sk-review-secret-99";
 
 class ReviewTest : public ::testing::Test {
 protected:
-  void serve(const std::string &id, const std::string &version) {
-    test::FakeVersion fake;
-    fake.task_id = id;
-    fake.version = version;
-    fake.code = "// " + id + " v" + version + "\n";
-    m_api.set_version(fake);
-  }
+  void serve(const std::string &id, const std::string &version) { m_api.set_version(test::task_version(id, version)); }
 
   // A config for the mirror `name` (a directory under the test's), pushing to `remote` if set.
   std::filesystem::path config(const std::string &name, const std::string &tasks_yaml, const std::string &remote = "",
@@ -36,9 +31,8 @@ protected:
     return file;
   }
 
-  test::ProcessResult once(const std::filesystem::path &config_file) {
-    auto result = test::run_process({TASKSYNCD_PATH, "--config", config_file.string(), "--once"},
-                                    {{"ANCHORBROWSER_API_KEY", kKey}, {"JOURNAL_STREAM", std::nullopt}});
+  test::TasksyncdRun once(const std::filesystem::path &config_file) {
+    auto result = test::run_tasksyncd({"--config", config_file.string(), "--once"}, test::tasksyncd_environment(kKey));
     EXPECT_EQ(result.err.find(kKey), std::string::npos);
     return result;
   }

@@ -4,6 +4,7 @@
 #include "fake_api.hpp"
 #include "process.hpp"
 #include "repository_checks.hpp"
+#include "tasksyncd.hpp"
 #include "temp_dir.hpp"
 
 using namespace tasksync;
@@ -22,31 +23,22 @@ protected:
     serve(kOtherTask, "1");
   }
 
-  void serve(const std::string &id, const std::string &version) {
-    test::FakeVersion fake;
-    fake.task_id = id;
-    fake.version = version;
-    fake.code = "// version " + version + "\n";
-    m_api.set_version(fake);
-  }
+  void serve(const std::string &id, const std::string &version) { m_api.set_version(test::task_version(id, version)); }
 
   void write_config(const std::string &tasks_yaml) {
     test::write_text(m_config, "api:\n  base_url: " + m_api.base_url() + "\n  timeout_seconds: 5\nrepo:\n  path: " +
                                    m_repo.string() + "\n" + tasks_yaml);
   }
 
-  test::ProcessResult run(std::vector<std::string> args,
-                          std::map<std::string, std::optional<std::string>> env = {{"ANCHORBROWSER_API_KEY", kKey}}) {
-    env.emplace("CREDENTIALS_DIRECTORY", std::nullopt);
-    env.emplace("JOURNAL_STREAM", std::nullopt);
-    args.insert(args.begin(), TASKSYNCD_PATH);
-    auto result = test::run_process(args, env);
+  // `tasksyncd ARGS...`; `env` changes the test environment.
+  test::TasksyncdRun run(const std::vector<std::string> &args, const test::EnvChanges &env = {}) {
+    auto result = test::run_tasksyncd(args, test::tasksyncd_environment(kKey, env));
     EXPECT_EQ(result.out.find(kKey), std::string::npos) << "the API key leaked to stdout";
     EXPECT_EQ(result.err.find(kKey), std::string::npos) << "the API key leaked to stderr";
     return result;
   }
 
-  test::ProcessResult once() { return run({"--config", m_config.string(), "--once"}); }
+  test::TasksyncdRun once() { return run({"--config", m_config.string(), "--once"}); }
 
   std::string git_out(const std::vector<std::string> &args) {
     auto result = test::git(m_repo.string(), args);
@@ -138,7 +130,7 @@ TEST_F(TasksyncdTest, KeyFileAndCredentialsAreUsed) {
   test::write_text(m_dir / "creds/anchor-api-key", kKey + "\n");
   auto result = run({"--config", m_config.string(), "--once"},
                     {{"ANCHORBROWSER_API_KEY", std::nullopt}, {"CREDENTIALS_DIRECTORY", (m_dir / "creds").string()}});
-  // run() unsets CREDENTIALS_DIRECTORY only when the caller did not set it.
+  // The test environment unsets CREDENTIALS_DIRECTORY only when the caller did not set it.
   EXPECT_EQ(result.exit_code, 0) << result.err;
 }
 
@@ -183,7 +175,8 @@ TEST_F(TasksyncdTest, DryRunReportsChangesAndWritesNothing) {
                              0),
             0u)
       << result.out;
-  EXPECT_NE(result.out.find("--- a/" + other + "task.ts\n+++ b/" + other + "task.ts\n@@ -1 +1 @@\n-// version 1\n+// version 2\n"),
+  EXPECT_NE(result.out.find("--- a/" + other + "task.ts\n+++ b/" + other + "task.ts\n@@ -1 +1 @@\n-// " + kOtherTask +
+                            " version 1\n+// " + kOtherTask + " version 2\n"),
             std::string::npos)
       << result.out;
   EXPECT_EQ(git_out({"rev-list", "--count", "HEAD"}), "2\n");

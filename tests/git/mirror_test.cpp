@@ -4,13 +4,17 @@
 #include <sys/stat.h>
 #include <utime.h>
 
+#include <optional>
 #include <thread>
+#include <vector>
 
+#include "base/log.hpp"
 #include "process.hpp"
 #include "repository_checks.hpp"
 #include "temp_dir.hpp"
 
 using namespace tasksync;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -305,20 +309,6 @@ TEST_F(MirrorTest, AMissingOrCorruptIndexIsRebuiltFromHead) {
   EXPECT_TRUE(test::repository_consistent(m_settings.path));
 }
 
-TEST_F(MirrorTest, ABranchLockHeldBrieflyIsWaitedFor) {
-  Mirror mirror = open();
-  apply(mirror, snapshot("a1"), info(kTask, "1"));
-  const auto lock = m_settings.path / ".git/refs/heads/main.lock";
-  test::write_text(lock, ""); // another git process updating the branch
-  std::jthread other([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(150));
-    std::filesystem::remove(lock);
-  });
-  EXPECT_EQ(apply(mirror, snapshot("a2"), info(kTask, "2")).kind, ChangeKind::updated);
-  EXPECT_EQ(git_out({"rev-list", "--count", "HEAD"}), "2\n");
-  EXPECT_TRUE(test::repository_consistent(m_settings.path));
-}
-
 namespace {
 
 std::size_t files_ending(const std::filesystem::path &dir, const std::string &suffix) {
@@ -328,6 +318,49 @@ std::size_t files_ending(const std::filesystem::path &dir, const std::string &su
 }
 
 } // namespace
+
+TEST_F(MirrorTest, ABranchLockHeldBrieflyIsWaitedFor) {
+  Mirror mirror = open();
+  apply(mirror, snapshot("a1"), info(kTask, "1"));
+  const auto branch = m_settings.path / ".git/refs/heads/main";
+  const std::string tip_before = test::read_text(branch);
+  const auto packs = m_settings.path / ".git/objects/pack";
+  const std::size_t packs_before = files_ending(packs, ".pack");
+  // Another git process updating the branch: its lock, which only it may take away.
+  const auto lock = m_settings.path / ".git/refs/heads/main.lock";
+  const std::string held = "another git process's new value\n";
+  test::write_text(lock, held);
+  struct stat created {};
+  ASSERT_EQ(::stat(lock.c_str(), &created), 0);
+  const auto still_ours = [&] {
+    struct stat now {};
+    return ::stat(lock.c_str(), &now) == 0 && now.st_ino == created.st_ino && test::read_text(lock) == held;
+  };
+  std::vector<std::string> lines; // written by the recording thread only, read once it has ended
+  log::set_sink([&lines](std::string_view line) { lines.emplace_back(line); });
+
+  std::optional<Mirror::Applied> applied;
+  std::jthread recorder([&] { applied = apply(mirror, snapshot("a2"), info(kTask, "2")); });
+  // The pass has written its pack: it is trying to move the branch, and finding it locked.
+  EXPECT_TRUE(test::wait_until([&] { return files_ending(packs, ".pack") > packs_before; }, 10s));
+  // Held for a while (several of the mirror's retries), the lock is left alone and the branch stays.
+  EXPECT_FALSE(test::wait_until([&] { return !still_ours() || test::read_text(branch) != tip_before; }, 300ms))
+      << "the lock was taken away, or the branch moved, while another process held it";
+  EXPECT_TRUE(still_ours());
+  EXPECT_EQ(test::read_text(branch), tip_before);
+  std::filesystem::remove(lock); // the other process is done
+  recorder.join();
+  log::set_sink({});
+
+  ASSERT_TRUE(applied.has_value());
+  EXPECT_EQ(applied->kind, ChangeKind::updated);
+  EXPECT_EQ(git_out({"rev-parse", "main"}), applied->commit_id + "\n") << "the branch moved once the lock was released";
+  EXPECT_EQ(git_out({"rev-list", "--count", "HEAD"}), "2\n");
+  for (const std::string &line : lines) {
+    EXPECT_EQ(line.find("left behind"), std::string::npos) << "a held lock was removed as stale: " << line;
+  }
+  EXPECT_TRUE(test::repository_consistent(m_settings.path));
+}
 
 TEST_F(MirrorTest, APassIsRecordedAsOnePackAndOneMoveOfTheBranch) {
   Mirror mirror = open();

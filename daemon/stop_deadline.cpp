@@ -27,8 +27,8 @@ void StopDeadline::step(std::string what) {
 void StopDeadline::watch(std::chrono::steady_clock::time_point deadline) {
   std::unique_lock lock(m_mutex);
   if (m_changed.wait_until(lock, deadline, [this] { return m_done; })) return;
-  tasksync::log::error("stop did not finish within " + std::to_string(m_bound.count()) + " s; still running: " +
-                       m_step + "; exiting with code " + std::to_string(m_exit_code));
+  tasksync::log::error("stop did not finish within " + std::to_string(m_bound.count()) +
+                       " s; still running: " + m_step + "; exiting with code " + std::to_string(m_exit_code));
   // The step that hangs may hold what a destructor or exit handler would wait for: end here,
   // without running any (the line above went out unbuffered, to stderr or the journal).
   std::_Exit(m_exit_code);

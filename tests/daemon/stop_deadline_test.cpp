@@ -20,7 +20,8 @@ namespace {
 // How many threads this process has.
 std::size_t threads() {
   std::size_t count = 0;
-  for ([[maybe_unused]] const auto &entry : std::filesystem::directory_iterator("/proc/self/task")) ++count;
+  for ([[maybe_unused]] const auto &entry : std::filesystem::directory_iterator("/proc/self/task"))
+    ++count;
   return count;
 }
 
@@ -34,7 +35,8 @@ TEST(StopDeadline, AStopPastItsBoundIsLoggedWithTheStepStillRunningAndExitsWithI
         tasksyncd::StopDeadline deadline(1s, 4);
         deadline.step("closing the first thing");
         deadline.step("closing a connection that never closes");
-        for (;;) ::pause(); // the step hangs: only the deadline can end this process
+        for (;;)
+          ::pause(); // the step hangs: only the deadline can end this process
       },
       ::testing::ExitedWithCode(4),
       "error: stop did not finish within 1 s; still running: closing a connection that never closes; "

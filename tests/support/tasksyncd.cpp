@@ -10,7 +10,8 @@ EnvChanges tasksyncd_environment(const std::string &api_key, const EnvChanges &c
                  {"JOURNAL_STREAM", std::nullopt},
                  {"NOTIFY_SOCKET", std::nullopt},
                  {"WATCHDOG_USEC", std::nullopt}};
-  for (const auto &[name, value] : changes) env.insert_or_assign(name, value);
+  for (const auto &[name, value] : changes)
+    env.insert_or_assign(name, value);
   return env;
 }
 
@@ -44,7 +45,8 @@ std::unique_ptr<ChildProcess> start_tasksyncd(const std::vector<std::string> &ar
   daemon.signal(SIGTERM);
   const std::optional<int> code = daemon.wait_for_exit(std::chrono::seconds(5));
   if (!code) return ::testing::AssertionFailure() << "tasksyncd did not exit within 5 s of SIGTERM:\n" << daemon.err();
-  if (*code != 0) return ::testing::AssertionFailure() << "tasksyncd exited " << *code << " on SIGTERM:\n" << daemon.err();
+  if (*code != 0)
+    return ::testing::AssertionFailure() << "tasksyncd exited " << *code << " on SIGTERM:\n" << daemon.err();
   if (daemon.err().find(" info: stopping\n") == std::string::npos) {
     return ::testing::AssertionFailure() << "tasksyncd exited 0 without logging \"stopping\":\n" << daemon.err();
   }

@@ -2,10 +2,11 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
-#include <thread>
+#include <optional>
 
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 #include "base/log.hpp"
 #include "service/service.hpp"
 #include "signals.hpp"
+#include "stop_deadline.hpp"
 #include "systemd_supervisor.hpp"
 #include "run/task_list.hpp"
 #include "render/unified_diff.hpp"
@@ -25,7 +27,11 @@ using namespace tasksync;
 namespace {
 
 // Exit codes, as documented in README.md.
-enum ExitCode { kOk = 0, kTasksFailed = 1, kBadUsage = 2, kFatal = 3 };
+enum ExitCode { kOk = 0, kTasksFailed = 1, kBadUsage = 2, kFatal = 3, kStopTimedOut = 4 };
+
+// How long the rest of the daemon's stop may take once its last pass is recorded (README promises
+// an exit within 5 s of SIGTERM, finishing that pass included).
+constexpr std::chrono::seconds kStopBound{3};
 
 int exit_code(const PassReport &report) {
   if (report.api_key_rejected) return kFatal;
@@ -123,7 +129,8 @@ int import_versions(Runtime &runtime, std::stop_token stop) {
 int main(int argc, char **argv) {
   // OpenSSL writes to sockets the server may have closed; a write error is handled, a signal would kill us.
   std::signal(SIGPIPE, SIG_IGN);
-  tasksyncd::SignalHandler signals; // first: every later thread inherits the blocked signals
+  // First: every later thread inherits the blocked signals. Ended explicitly by the daemon's stop.
+  std::optional<tasksyncd::SignalHandler> signals(std::in_place);
 
   CLI::App app{"tasksyncd: mirrors AnchorBrowser tasks into a git repository"};
   std::string config_path = "/etc/tasksync/config.yaml";
@@ -166,12 +173,12 @@ int main(int argc, char **argv) {
 
   int imported = kOk;
   if (import_history) {
-    imported = import_versions(*runtime, signals.stop_token());
+    imported = import_versions(*runtime, signals->stop_token());
     if (imported == kFatal) return kFatal;
   }
   if (dry_run || once || import_history) {
     const PassReport report =
-        run_cycle(*runtime, dry_run ? PassMode::dry_run : PassMode::apply, signals.stop_token());
+        run_cycle(*runtime, dry_run ? PassMode::dry_run : PassMode::apply, signals->stop_token());
     if (dry_run) print_dry_run(report);
     log::info("pass finished: " + std::to_string(report.outcomes.size()) + " tasks, " +
               std::to_string(report.commits()) + " commits, " + std::to_string(report.failures()) + " failed");
@@ -179,19 +186,21 @@ int main(int argc, char **argv) {
   }
 
   tasksyncd::SystemdSupervisor supervisor;
-  Service service(config_path, std::move(*runtime), supervisor, log_override);
-  if (auto started = service.start_status_server(); !started) {
+  std::optional<Service> service(std::in_place, config_path, std::move(*runtime), supervisor, log_override);
+  if (auto started = service->start_status_server(); !started) {
     log::error(config_path + ": " + started.error().message);
     return kBadUsage;
   }
-  signals.on_reload([&service] { service.request_reload(); });
-  service.run(signals.stop_token());
-  signals.on_reload({});
-  // Everything durable is done. A connection attempt in progress cannot be interrupted and
-  // must not hold up the promised prompt exit.
-  std::thread([] {
-    std::this_thread::sleep_for(std::chrono::seconds(3));
-    std::_Exit(kOk);
-  }).detach();
+  signals->on_reload([&service] { service->request_reload(); });
+  service->run(signals->stop_token());
+  signals->on_reload({});
+  // Everything durable is done. What is left must not hold up the promised prompt exit, yet a
+  // connection attempt in progress cannot be interrupted: past the bound, the stop is logged as
+  // unfinished and the process exits with kStopTimedOut, never with a clean 0.
+  tasksyncd::StopDeadline deadline(kStopBound, kStopTimedOut);
+  deadline.step("closing the service (its status server, the repository, the API connections and fetch workers)");
+  service.reset();
+  deadline.step("ending the signal thread");
+  signals.reset();
   return kOk;
 }

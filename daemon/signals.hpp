@@ -14,6 +14,9 @@ namespace tasksyncd {
 class SignalHandler {
 public:
   SignalHandler();
+  // Ends and joins the thread. A stop request runs the stop token's callbacks (cancelling
+  // requests in flight) on that thread, so this waits for them: the daemon ends it within its
+  // stop deadline.
   ~SignalHandler();
 
   // Requested on SIGTERM or SIGINT.

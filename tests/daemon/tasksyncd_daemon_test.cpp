@@ -12,6 +12,8 @@
 
 #include "fake_api.hpp"
 #include "process.hpp"
+#include "repository_checks.hpp"
+#include "tasksyncd.hpp"
 #include "temp_dir.hpp"
 
 using namespace tasksync;
@@ -33,13 +35,7 @@ protected:
     write_config({kTaskA, kTaskB});
   }
 
-  void serve(const std::string &id, const std::string &version) {
-    test::FakeVersion fake;
-    fake.task_id = id;
-    fake.version = version;
-    fake.code = "// " + id + " version " + version + "\n";
-    m_api.set_version(fake);
-  }
+  void serve(const std::string &id, const std::string &version) { m_api.set_version(test::task_version(id, version)); }
 
   void write_config(const std::vector<std::string> &tasks, const std::string &extra = "") {
     std::string yaml = "api:\n  base_url: " + m_api.base_url() + "\n  timeout_seconds: 30\npoll:\n  interval_seconds: 1\n" +
@@ -48,40 +44,23 @@ protected:
     test::write_text(m_config, yaml);
   }
 
-  std::unique_ptr<test::ChildProcess> start(std::vector<std::string> args = {}, test::EnvChanges env = {}) {
-    env.emplace("ANCHORBROWSER_API_KEY", kKey);
-    env.emplace("CREDENTIALS_DIRECTORY", std::nullopt);
-    env.emplace("JOURNAL_STREAM", std::nullopt);
-    env.emplace("NOTIFY_SOCKET", std::nullopt);
-    env.emplace("WATCHDOG_USEC", std::nullopt);
-    args.insert(args.begin(), {TASKSYNCD_PATH, "--config", m_config.string()});
-    return std::make_unique<test::ChildProcess>(args, env);
+  // `tasksyncd --config FILE ARGS...`; `env` changes the test environment.
+  std::unique_ptr<test::ChildProcess> start(std::vector<std::string> args = {}, const test::EnvChanges &env = {}) {
+    args.insert(args.begin(), {"--config", m_config.string()});
+    return test::start_tasksyncd(args, test::tasksyncd_environment(kKey, env));
   }
 
-  int commits() {
-    auto result = test::git(m_repo.string(), {"rev-list", "--count", "HEAD"});
-    return result.exit_code == 0 ? std::stoi(result.out) : 0;
-  }
+  int commits() { return test::count_commits(m_repo); }
 
   bool wait_for_commits(int count, std::chrono::milliseconds timeout = 15s) {
-    return test::wait_until([&] { return commits() >= count; }, timeout);
+    return test::wait_for_commits(m_repo, count, timeout);
   }
 
-  // Stops the daemon with SIGTERM and expects a clean exit 0 within 5 seconds.
+  // Stops the daemon with SIGTERM and expects a clean stop: exit 0 within 5 seconds, by the normal
+  // path (the service's "stopping" line; a stop that hangs past its bound exits 4 instead).
   void stop(test::ChildProcess &daemon) {
-    daemon.signal(SIGTERM);
-    const auto code = daemon.wait_for_exit(5s);
-    ASSERT_TRUE(code.has_value()) << "tasksyncd did not exit within 5 s of SIGTERM";
-    EXPECT_EQ(*code, 0) << daemon.err();
+    EXPECT_TRUE(test::stop_tasksyncd(daemon));
     EXPECT_EQ(daemon.err().find(kKey), std::string::npos) << "the API key leaked";
-  }
-
-  void expect_consistent() {
-    auto fsck = test::git(m_repo.string(), {"fsck", "--strict"});
-    EXPECT_EQ(fsck.exit_code, 0) << fsck.out << fsck.err;
-    EXPECT_EQ(test::git(m_repo.string(), {"status", "--porcelain", "--untracked-files=all"}).out, "");
-    EXPECT_FALSE(std::filesystem::exists(m_repo / ".git/index.lock"));
-    EXPECT_FALSE(std::filesystem::exists(m_repo / ".git/refs/heads/main.lock"));
   }
 
   test::TempDir m_dir;
@@ -134,7 +113,7 @@ TEST_F(DaemonTest, MirrorsOnTheFirstCycleAndPicksUpAChangeOnTheNext) {
   EXPECT_EQ(test::git(m_repo.string(), {"log", "-1", "--format=%s"}).out, kTaskB + ": update to version 2\n");
   stop(*daemon);
   EXPECT_NE(daemon->err().find("pass finished"), std::string::npos);
-  expect_consistent();
+  EXPECT_TRUE(test::repository_consistent(m_repo));
 }
 
 TEST_F(DaemonTest, SighupAddsATask) {
@@ -146,7 +125,7 @@ TEST_F(DaemonTest, SighupAddsATask) {
   EXPECT_EQ(test::git(m_repo.string(), {"log", "-1", "--format=%s"}).out, kTaskC + ": add version 1\n");
   EXPECT_NE(daemon->err().find("config reloaded: 3 tasks"), std::string::npos);
   stop(*daemon);
-  expect_consistent();
+  EXPECT_TRUE(test::repository_consistent(m_repo));
 }
 
 TEST_F(DaemonTest, SighupWithABrokenConfigKeepsTheOldOne) {
@@ -160,7 +139,7 @@ TEST_F(DaemonTest, SighupWithABrokenConfigKeepsTheOldOne) {
   serve(kTaskA, "2"); // the old task list is still in force
   ASSERT_TRUE(wait_for_commits(3)) << daemon->err();
   stop(*daemon);
-  expect_consistent();
+  EXPECT_TRUE(test::repository_consistent(m_repo));
 }
 
 TEST_F(DaemonTest, SigtermWhileARequestHangsExitsPromptly) {
@@ -168,10 +147,10 @@ TEST_F(DaemonTest, SigtermWhileARequestHangsExitsPromptly) {
   slow.task_id = kTaskB;
   m_api.set_reply(kTaskB, {200, slow.to_json(), 60s});
   auto daemon = start();
+  // The request has reached the API, which holds its answer for a minute: SIGTERM finds it in flight.
   ASSERT_TRUE(test::wait_until([&] { return m_api.requests(kTaskB) > 0; }, 10s)) << daemon->err();
-  std::this_thread::sleep_for(200ms);
   stop(*daemon);
-  expect_consistent();
+  EXPECT_TRUE(test::repository_consistent(m_repo));
 }
 
 TEST_F(DaemonTest, SecondInstanceOnTheSameRepositoryIsRefused) {
@@ -208,8 +187,8 @@ TEST_F(DaemonTest, KillDuringALargeFirstSyncThenRestartCommitsEveryTaskOnce) {
   ASSERT_LT(commits(), 300) << "the sync finished before the kill; the test proves nothing";
   serve(hanging, "1");
 
-  auto restarted = test::run_process({TASKSYNCD_PATH, "--config", m_config.string(), "--once"},
-                                     {{"ANCHORBROWSER_API_KEY", kKey}});
+  const test::TasksyncdRun restarted =
+      test::run_tasksyncd({"--config", m_config.string(), "--once"}, test::tasksyncd_environment(kKey));
   EXPECT_EQ(restarted.exit_code, 0) << restarted.err;
   std::istringstream ids(test::git(m_repo.string(), {"log", "--format=%(trailers:key=Task-Id,valueonly,separator=)"}).out);
   std::multiset<std::string> committed;
@@ -218,7 +197,7 @@ TEST_F(DaemonTest, KillDuringALargeFirstSyncThenRestartCommitsEveryTaskOnce) {
   }
   EXPECT_EQ(committed.size(), 300u);
   for (const auto &id : tasks) EXPECT_EQ(committed.count(id), 1u) << id;
-  expect_consistent();
+  EXPECT_TRUE(test::repository_consistent(m_repo));
 }
 
 TEST_F(DaemonTest, ServesHealthAndMetrics) {

@@ -9,11 +9,15 @@
 
 #include "fake_api.hpp"
 #include "process.hpp"
+#include "repository_checks.hpp"
+#include "tasksyncd.hpp"
 #include "temp_dir.hpp"
 #include "test_pki.hpp"
 
 using namespace tasksync;
 using namespace std::chrono_literals;
+
+class SmallFilesystem;
 
 namespace {
 
@@ -22,17 +26,9 @@ const std::string kGood1 = "3c90c3cc-0d44-4b50-8888-8dd25736052a";
 const std::string kFaulty = "5f0e2a51-8a3b-4c1d-9e2f-0123456789ab";
 const std::string kGood2 = "0b8f1e2d-3c4a-4b5c-8d6e-7f8091a2b3c4";
 
-test::FakeVersion version_of(const std::string &id, const std::string &version = "1") {
-  test::FakeVersion fake;
-  fake.task_id = id;
-  fake.version = version;
-  fake.code = "// " + id + " v" + version + "\n";
-  return fake;
-}
-
 // A response body: a valid one with `from` replaced by `to`.
 std::string edited(const std::string &from, const std::string &to) {
-  std::string body = version_of(kFaulty).to_json();
+  std::string body = test::task_version(kFaulty).to_json();
   const auto at = body.find(from);
   EXPECT_NE(at, std::string::npos) << from;
   return body.replace(at, from.size(), to);
@@ -49,7 +45,7 @@ struct Fault {
 void PrintTo(const Fault &fault, std::ostream *out) { *out << fault.name; }
 
 std::vector<Fault> response_faults() {
-  const std::string valid = version_of(kFaulty).to_json();
+  const std::string valid = test::task_version(kFaulty).to_json();
   return {
       {"MalformedJson", {{200, "{\"data\": {\"id\": ", {}}}, "invalid response: malformed JSON"},
       {"TruncatedJson", {{200, valid.substr(0, valid.size() - 7), {}}}, "invalid response: malformed JSON"},
@@ -74,7 +70,7 @@ std::vector<Fault> response_faults() {
 class FaultTest : public ::testing::Test {
 protected:
   FaultTest() {
-    for (const auto &id : {kGood1, kFaulty, kGood2}) m_api.set_version(version_of(id));
+    for (const auto &id : {kGood1, kFaulty, kGood2}) m_api.set_version(test::task_version(id));
   }
 
   void write_config(const std::string &base_url, const std::string &api_extra = "") {
@@ -84,22 +80,21 @@ protected:
                                    "\n  - " + kGood2 + "\n");
   }
 
-  test::ProcessResult once(const std::string &key = kKey) {
-    auto result = test::run_process({TASKSYNCD_PATH, "--config", m_config.string(), "--once"},
-                                    {{"ANCHORBROWSER_API_KEY", key},
-                                     {"CREDENTIALS_DIRECTORY", std::nullopt},
-                                     {"JOURNAL_STREAM", std::nullopt}});
+  test::TasksyncdRun once(const std::string &key = kKey) {
+    auto result = test::run_tasksyncd({"--config", m_config.string(), "--once"}, test::tasksyncd_environment(key));
     EXPECT_EQ(result.out.find(kKey), std::string::npos) << "the API key leaked to stdout";
     EXPECT_EQ(result.err.find(kKey), std::string::npos) << "the API key leaked to stderr";
     return result;
   }
 
+  // Points the repository at `disk` and mirrors the tasks there once (defined after SmallFilesystem).
+  void mirror_onto(const SmallFilesystem &disk);
+
   std::string tasks_in_head() { return test::git(m_repo.string(), {"ls-tree", "--name-only", "HEAD:tasks"}).out; }
 
+  // The repository is consistent and no commit holds the API key.
   void expect_consistent() {
-    auto fsck = test::git(m_repo.string(), {"fsck", "--strict"});
-    EXPECT_EQ(fsck.exit_code, 0) << fsck.out << fsck.err;
-    EXPECT_EQ(test::git(m_repo.string(), {"status", "--porcelain", "--untracked-files=all"}).out, "");
+    EXPECT_TRUE(test::repository_consistent(m_repo));
     EXPECT_EQ(test::git(m_repo.string(), {"log", "-p"}).out.find(kKey), std::string::npos);
   }
 
@@ -171,7 +166,7 @@ TEST_F(FaultTest, UntrustedOrMismatchedCertificatesFailWithTheReason) {
                         Case{wrong_name, wrong_name.ca_file.string(),
                              "TLS certificate verification failed: the certificate does not match the host name"}}) {
     test::FakeApi https(kKey, c.served.server);
-    for (const auto &id : {kGood1, kFaulty, kGood2}) https.set_version(version_of(id));
+    for (const auto &id : {kGood1, kFaulty, kGood2}) https.set_version(test::task_version(id));
     write_config(https.base_url(), c.ca_file.empty() ? "" : "  ca_file: " + c.ca_file + "\n");
     auto result = once();
     EXPECT_EQ(result.exit_code, 1);
@@ -184,7 +179,7 @@ TEST_F(FaultTest, UntrustedOrMismatchedCertificatesFailWithTheReason) {
 TEST_F(FaultTest, ATrustedCertificateWorks) {
   const auto pki = test::make_test_pki(m_dir / "pki");
   test::FakeApi https(kKey, pki.server);
-  for (const auto &id : {kGood1, kFaulty, kGood2}) https.set_version(version_of(id));
+  for (const auto &id : {kGood1, kFaulty, kGood2}) https.set_version(test::task_version(id));
   write_config(https.base_url(), "  ca_file: " + pki.ca_file.string() + "\n");
   auto result = once();
   EXPECT_EQ(result.exit_code, 0) << result.err;
@@ -216,28 +211,35 @@ public:
     return ::mount(nullptr, m_where.c_str(), nullptr, MS_REMOUNT | (read_only ? MS_RDONLY : 0), "size=4m") == 0;
   }
 
+  const std::filesystem::path &where() const { return m_where; }
+
 private:
   std::filesystem::path m_where;
   bool m_mounted = false;
   std::string m_reason;
 };
 
+// The fault tests' repository moved onto `disk` and mirrored there once, before the fault.
+void FaultTest::mirror_onto(const SmallFilesystem &disk) {
+  m_repo = disk.where() / "mirror";
+  write_config(m_api.base_url());
+  const test::TasksyncdRun first = once();
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+}
+
 TEST_F(FaultTest, ADiskFullFailsTheTasksAndTheNextRunRecovers) {
   SmallFilesystem disk(m_dir / "disk");
   if (!disk.mounted()) GTEST_SKIP() << disk.reason() << " (the test needs root to mount a small tmpfs)";
-  m_repo = m_dir / "disk/mirror";
-  write_config(m_api.base_url());
-  ASSERT_EQ(once().exit_code, 0);
+  ASSERT_NO_FATAL_FAILURE(mirror_onto(disk));
 
-  for (const auto &id : {kGood1, kFaulty, kGood2}) m_api.set_version(version_of(id, "2"));
+  for (const auto &id : {kGood1, kFaulty, kGood2}) m_api.set_version(test::task_version(id, "2"));
   disk.fill();
   auto full = once();
   EXPECT_EQ(full.exit_code, 1);
   EXPECT_NE(full.err.find("No space left on device"), std::string::npos) << full.err;
   EXPECT_NE(full.err.find("task " + kGood1 + ": "), std::string::npos) << full.err;
   disk.free_space();
-  auto fsck = test::git(m_repo.string(), {"fsck", "--strict"});
-  EXPECT_EQ(fsck.exit_code, 0) << fsck.out << fsck.err;
+  EXPECT_TRUE(test::fsck_clean(m_repo));
 
   auto recovered = once();
   EXPECT_EQ(recovered.exit_code, 0) << recovered.err;
@@ -249,19 +251,16 @@ TEST_F(FaultTest, ADiskFullFailsTheTasksAndTheNextRunRecovers) {
 TEST_F(FaultTest, AReadOnlyRepositoryIsReportedAndRecoveredFrom) {
   SmallFilesystem disk(m_dir / "disk");
   if (!disk.mounted()) GTEST_SKIP() << disk.reason() << " (the test needs root to mount a small tmpfs)";
-  m_repo = m_dir / "disk/mirror";
-  write_config(m_api.base_url());
-  ASSERT_EQ(once().exit_code, 0);
+  ASSERT_NO_FATAL_FAILURE(mirror_onto(disk));
 
-  m_api.set_version(version_of(kFaulty, "2"));
+  m_api.set_version(test::task_version(kFaulty, "2"));
   ASSERT_TRUE(disk.set_read_only(true));
   auto read_only = once();
   EXPECT_EQ(read_only.exit_code, 1);
   EXPECT_NE(read_only.err.find("task " + kFaulty + ": "), std::string::npos) << read_only.err;
   EXPECT_NE(read_only.err.find("Read-only file system"), std::string::npos) << read_only.err;
   EXPECT_NE(read_only.err.find(m_repo.string()), std::string::npos) << read_only.err;
-  auto fsck = test::git(m_repo.string(), {"fsck", "--strict"});
-  EXPECT_EQ(fsck.exit_code, 0) << fsck.out << fsck.err;
+  EXPECT_TRUE(test::fsck_clean(m_repo));
   ASSERT_TRUE(disk.set_read_only(false));
 
   auto recovered = once();

@@ -8,6 +8,8 @@
 
 #include "fake_api.hpp"
 #include "process.hpp"
+#include "repository_checks.hpp"
+#include "tasksyncd.hpp"
 #include "temp_dir.hpp"
 
 using namespace tasksync;
@@ -26,13 +28,6 @@ constexpr auto kTimeout = 2s;
 // repository, the other tasks); far below what any of the attacks would cost without a bound.
 constexpr auto kSlack = 2s;
 
-test::FakeVersion version_of(const std::string &id) {
-  test::FakeVersion fake;
-  fake.task_id = id;
-  fake.code = "// " + id + "\n";
-  return fake;
-}
-
 // What the hostile task's server does, and a piece of the line that must say so.
 struct Attack {
   std::string name;
@@ -46,7 +41,7 @@ void PrintTo(const Attack &attack, std::ostream *out) { *out << attack.name; }
 class HostileApiTest : public ::testing::Test {
 protected:
   HostileApiTest() {
-    for (const auto &id : {kGood1, kHostile, kGood2}) m_api.set_version(version_of(id));
+    for (const auto &id : {kGood1, kHostile, kGood2}) m_api.set_version(test::task_version(id));
   }
 
   void write_config(const std::string &extra = "") {
@@ -56,24 +51,9 @@ protected:
                                    kGood2 + "\n");
   }
 
-  // tasksyncd --config FILE --once, killed if it has not ended within `bound`; its exit code
-  // (nullopt: still running at the bound), stderr, and how long it ran.
-  struct Run {
-    std::optional<int> exit_code;
-    std::string err;
-    std::chrono::steady_clock::duration took;
-  };
-  Run once(const std::filesystem::path &config, std::chrono::milliseconds bound) {
-    const auto started = std::chrono::steady_clock::now();
-    test::ChildProcess child({TASKSYNCD_PATH, "--config", config.string(), "--once"},
-                             {{"ANCHORBROWSER_API_KEY", kKey},
-                              {"CREDENTIALS_DIRECTORY", std::nullopt},
-                              {"JOURNAL_STREAM", std::nullopt}});
-    Run run;
-    run.exit_code = child.wait_for_exit(bound);
-    run.took = std::chrono::steady_clock::now() - started;
-    run.err = child.err();
-    return run;
+  // tasksyncd --config FILE --once, killed if it has not ended within `bound`.
+  test::TasksyncdRun once(const std::filesystem::path &config, std::chrono::milliseconds bound) {
+    return test::run_tasksyncd({"--config", config.string(), "--once"}, test::tasksyncd_environment(kKey), bound);
   }
 
   // --once with `attack` on the hostile task and `api_extra` in the config: it must end within
@@ -82,7 +62,7 @@ protected:
                                    std::chrono::steady_clock::duration bound) {
     m_api.set_reply(kHostile, attack.reply);
     write_config(api_extra);
-    const Run run = once(m_config, 20s);
+    const test::TasksyncdRun run = once(m_config, 20s);
     ASSERT_TRUE(run.exit_code) << "--once still running after 20 s with api.timeout_seconds: 2\n" << run.err;
     EXPECT_EQ(*run.exit_code, 1) << run.err;
     EXPECT_LT(run.took, bound) << "not bounded by api.timeout_seconds\n" << run.err;
@@ -96,9 +76,7 @@ protected:
   void expect_the_others_committed() {
     EXPECT_EQ(tasks_in_head(), kGood2 + "\n" + kGood1 + "\n") << "the other tasks must still be committed";
     EXPECT_FALSE(std::filesystem::exists(m_repo / "tasks" / kHostile));
-    EXPECT_EQ(test::git(m_repo.string(), {"status", "--porcelain", "--untracked-files=all"}).out, "");
-    auto fsck = test::git(m_repo.string(), {"fsck", "--strict"});
-    EXPECT_EQ(fsck.exit_code, 0) << fsck.out << fsck.err;
+    EXPECT_TRUE(test::repository_consistent(m_repo));
   }
 
   test::TempDir m_dir;
@@ -110,7 +88,7 @@ protected:
 class TricklingServerTest : public HostileApiTest, public ::testing::WithParamInterface<Attack> {};
 
 std::vector<Attack> trickles() {
-  const std::string body = version_of(kHostile).to_json();
+  const std::string body = test::task_version(kHostile).to_json();
   return {
       // ~120 bytes of status line and headers, 300 ms apart: ~36 s if nothing bounds the request.
       {"TrickledHeaders", {200, body, {}, {}, {}, 300ms}, "no complete response within 2 s"},
@@ -176,7 +154,7 @@ protected:
 
 TEST_P(ConfigFileTest, IsAConfigErrorNamingThePathAndTheReason) {
   const auto [path, reason] = make(GetParam());
-  const Run run = once(path, 10s);
+  const test::TasksyncdRun run = once(path, 10s);
   ASSERT_TRUE(run.exit_code) << "still running after 10 s\n" << run.err;
   EXPECT_EQ(*run.exit_code, 2) << run.err;
   EXPECT_NE(run.err.find(path.string() + ": cannot read the config file: " + reason), std::string::npos) << run.err;

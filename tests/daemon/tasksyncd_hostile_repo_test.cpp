@@ -5,12 +5,13 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
-#include <csignal>
 #include <map>
 #include <thread>
 
 #include "fake_api.hpp"
 #include "process.hpp"
+#include "repository_checks.hpp"
+#include "tasksyncd.hpp"
 #include "temp_dir.hpp"
 
 using namespace tasksync;
@@ -45,18 +46,13 @@ protected:
   }
 
   void serve(const std::string &id, const std::string &version, const std::string &url = "https://example.com") {
-    test::FakeVersion fake;
-    fake.task_id = id;
-    fake.version = version;
-    fake.code = "// " + id + " version " + version + "\n";
+    test::FakeVersion fake = test::task_version(id, version);
     fake.browser_configuration = R"({"initial_url":")" + url + R"("})";
     m_api.set_version(fake);
   }
 
   void delete_upstream(const std::string &id, const std::string &version) {
-    test::FakeVersion fake;
-    fake.task_id = id;
-    fake.version = version;
+    test::FakeVersion fake = test::task_version(id, version);
     fake.deleted = true;
     m_api.set_version(fake);
   }
@@ -69,41 +65,21 @@ protected:
     test::write_text(m_config, yaml);
   }
 
-  test::EnvChanges environment() const {
-    return {{"ANCHORBROWSER_API_KEY", kKey},
-            {"CREDENTIALS_DIRECTORY", std::nullopt},
-            {"JOURNAL_STREAM", std::nullopt},
-            {"NOTIFY_SOCKET", std::nullopt}};
-  }
-
   // `tasksyncd --once`, which must end by itself within 30 s.
-  test::ProcessResult once() {
-    test::ChildProcess child({TASKSYNCD_PATH, "--config", m_config.string(), "--once"}, environment());
-    const auto code = child.wait_for_exit(30s);
-    EXPECT_TRUE(code.has_value()) << "tasksyncd --once did not end within 30 s";
-    if (!code) child.signal(SIGKILL);
-    return {code.value_or(-1), child.out(), child.err()};
+  test::TasksyncdRun once() {
+    auto run = test::run_tasksyncd({"--config", m_config.string(), "--once"}, test::tasksyncd_environment(kKey), 30s);
+    EXPECT_TRUE(run.exit_code.has_value()) << "tasksyncd --once did not end within 30 s";
+    return run;
   }
 
   std::unique_ptr<test::ChildProcess> start() {
-    return std::make_unique<test::ChildProcess>(
-        std::vector<std::string>{TASKSYNCD_PATH, "--config", m_config.string()}, environment());
+    return test::start_tasksyncd({"--config", m_config.string()}, test::tasksyncd_environment(kKey));
   }
 
-  void stop(test::ChildProcess &daemon) {
-    daemon.signal(SIGTERM);
-    const auto code = daemon.wait_for_exit(5s);
-    ASSERT_TRUE(code.has_value()) << "tasksyncd did not exit within 5 s of SIGTERM";
-    EXPECT_EQ(*code, 0) << daemon.err();
-  }
-
-  int commits(const std::string &rev = "main") {
-    auto result = test::git(m_repo.string(), {"rev-list", "--count", rev});
-    return result.exit_code == 0 ? std::stoi(result.out) : 0;
-  }
+  int commits(const std::string &rev = "main") { return test::count_commits(m_repo, rev); }
 
   bool wait_for_commits(int count, std::chrono::milliseconds timeout = 20s) {
-    return test::wait_until([&] { return commits() >= count; }, timeout);
+    return test::wait_for_commits(m_repo, count, timeout, "main");
   }
 
   std::string in_branch(const std::string &path) { return test::git(m_repo.string(), {"show", "main:" + path}).out; }
@@ -114,16 +90,6 @@ protected:
   void plant_symlink(const std::filesystem::path &path) {
     std::filesystem::remove_all(path);
     std::filesystem::create_directory_symlink(m_outside, path);
-  }
-
-  void expect_fsck_clean() {
-    auto fsck = test::git(m_repo.string(), {"fsck", "--strict"});
-    EXPECT_EQ(fsck.exit_code, 0) << fsck.out << fsck.err;
-  }
-
-  void expect_consistent() {
-    expect_fsck_clean();
-    EXPECT_EQ(test::git(m_repo.string(), {"status", "--porcelain", "--untracked-files=all"}).out, "");
   }
 
   test::TempDir m_dir;
@@ -152,7 +118,7 @@ TEST_F(HostileRepoTest, SymlinkedTaskDirectoriesAreReplacedAtStartUpNeverFollowe
   EXPECT_EQ(in_branch("tasks/" + kTaskA + "/task.ts"), "// " + kTaskA + " version 2\n");
   EXPECT_EQ(commits(), 4);
   EXPECT_NE(run.err.find("tasks/" + kTaskA), std::string::npos) << run.err;
-  expect_consistent();
+  EXPECT_TRUE(test::repository_consistent(m_repo));
 }
 
 TEST_F(HostileRepoTest, ASymlinkedTasksDirectoryIsReplacedNeverFollowed) {
@@ -169,7 +135,7 @@ TEST_F(HostileRepoTest, ASymlinkedTasksDirectoryIsReplacedNeverFollowed) {
   EXPECT_FALSE(std::filesystem::is_symlink(m_repo / "tasks"));
   EXPECT_EQ(test::read_text(task_dir(kTaskA) / "task.ts"), "// " + kTaskA + " version 2\n");
   EXPECT_EQ(test::read_text(task_dir(kTaskB) / "task.ts"), "// " + kTaskB + " version 1\n");
-  expect_consistent();
+  EXPECT_TRUE(test::repository_consistent(m_repo));
 }
 
 TEST_F(HostileRepoTest, SymlinksPlantedWhileTheDaemonRunsAreNeverFollowed) {
@@ -182,14 +148,14 @@ TEST_F(HostileRepoTest, SymlinksPlantedWhileTheDaemonRunsAreNeverFollowed) {
   delete_upstream(kTaskB, "2");
 
   ASSERT_TRUE(wait_for_commits(4)) << daemon->err();
-  stop(*daemon); // the pass that made them ends first
+  EXPECT_TRUE(test::stop_tasksyncd(*daemon)); // the pass that made them ends first
 
   EXPECT_EQ(contents_of(m_outside), outside) << "a file outside the repository was written or removed";
   EXPECT_FALSE(std::filesystem::is_symlink(task_dir(kTaskA)));
   EXPECT_EQ(test::read_text(task_dir(kTaskA) / "task.ts"), "// " + kTaskA + " version 2\n");
   EXPECT_FALSE(std::filesystem::exists(std::filesystem::symlink_status(task_dir(kTaskB))));
   EXPECT_NE(daemon->err().find("replacing tasks/" + kTaskA + " (a symlink)"), std::string::npos) << daemon->err();
-  expect_consistent();
+  EXPECT_TRUE(test::repository_consistent(m_repo));
 }
 
 TEST_F(HostileRepoTest, AFifoInPlaceOfACodeFileNeitherBlocksStartUpNorIsOpened) {
@@ -202,7 +168,7 @@ TEST_F(HostileRepoTest, AFifoInPlaceOfACodeFileNeitherBlocksStartUpNorIsOpened) 
   EXPECT_EQ(run.exit_code, 0) << run.err;
   ASSERT_TRUE(std::filesystem::is_regular_file(std::filesystem::symlink_status(code_file))); // reading a FIFO would block
   EXPECT_EQ(test::read_text(code_file), "// " + kTaskA + " version 1\n");
-  expect_consistent();
+  EXPECT_TRUE(test::repository_consistent(m_repo));
 }
 
 TEST_F(HostileRepoTest, AnotherBranchCheckedOutKeepsItsWorkTreeAndIndex) {
@@ -219,7 +185,7 @@ TEST_F(HostileRepoTest, AnotherBranchCheckedOutKeepsItsWorkTreeAndIndex) {
   EXPECT_EQ(test::git(m_repo.string(), {"symbolic-ref", "HEAD"}).out, "refs/heads/other\n");
   EXPECT_EQ(commits("other"), 2);
   EXPECT_NE(run.err.find("refs/heads/other is checked out, not refs/heads/main"), std::string::npos) << run.err;
-  expect_consistent();
+  EXPECT_TRUE(test::repository_consistent(m_repo));
 }
 
 TEST_F(HostileRepoTest, ATaskWhoseFilesCannotAllBeWrittenChangesNothing) {
@@ -237,13 +203,13 @@ TEST_F(HostileRepoTest, ATaskWhoseFilesCannotAllBeWrittenChangesNothing) {
   ASSERT_TRUE(test::wait_until(
       [&] { return daemon->err().find("a directory is in the way") != std::string::npos; }, 10s))
       << daemon->err();
-  stop(*daemon);
+  EXPECT_TRUE(test::stop_tasksyncd(*daemon));
   EXPECT_NE(daemon->err().find(kTaskA), std::string::npos);
   EXPECT_EQ(test::read_text(sidecar), sidecar_before) << "the failing task changed task.json";
   EXPECT_EQ(test::read_text(task_dir(kTaskA) / "task.ts" / "in-the-way.txt"), "someone's\n");
   EXPECT_EQ(in_branch("tasks/" + kTaskA + "/task.ts"), "// " + kTaskA + " version 1\n");
   EXPECT_EQ(in_branch("tasks/" + kTaskB + "/task.ts"), "// " + kTaskB + " version 2\n");
-  expect_fsck_clean();
+  EXPECT_TRUE(test::fsck_clean(m_repo));
 }
 
 TEST_F(HostileRepoTest, GitGcPruneNowBesideThePassesLosesNothing) {
@@ -269,10 +235,10 @@ TEST_F(HostileRepoTest, GitGcPruneNowBesideThePassesLosesNothing) {
         60s);
     ASSERT_TRUE(done) << "round " << round << ": " << commits() << " commits\n" << daemon->err();
   }
-  stop(*daemon);
+  EXPECT_TRUE(test::stop_tasksyncd(*daemon));
   EXPECT_EQ(daemon->err().find("could not record"), std::string::npos) << daemon->err();
   EXPECT_EQ(commits(), kTasks * (kRounds + 1));
-  expect_consistent();
+  EXPECT_TRUE(test::repository_consistent(m_repo));
 }
 
 TEST_F(HostileRepoTest, TransferPacksLeftByKilledProcessesAreCleanedUpLocallyAndInAPathRemote) {
@@ -292,7 +258,6 @@ TEST_F(HostileRepoTest, TransferPacksLeftByKilledProcessesAreCleanedUpLocallyAnd
   EXPECT_FALSE(std::filesystem::exists(remote_leftover)) << run.err;
   EXPECT_FALSE(std::filesystem::exists(local_leftover)) << run.err;
   EXPECT_EQ(test::git(remote.string(), {"show", "main:tasks/" + kTaskA + "/task.ts"}).out, "// " + kTaskA + " version 2\n");
-  auto fsck = test::git(remote.string(), {"fsck", "--strict"});
-  EXPECT_EQ(fsck.exit_code, 0) << fsck.out << fsck.err;
-  expect_consistent();
+  EXPECT_TRUE(test::fsck_clean(remote));
+  EXPECT_TRUE(test::repository_consistent(m_repo));
 }

@@ -4,13 +4,13 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
-#include <csignal>
 #include <filesystem>
 #include <string>
 #include <vector>
 
 #include "fake_api.hpp"
 #include "process.hpp"
+#include "tasksyncd.hpp"
 #include "temp_dir.hpp"
 
 using namespace tasksync;
@@ -52,20 +52,16 @@ std::string hostile_configuration() {
 
 class HostileSecretsTest : public ::testing::Test {
 protected:
-  test::ProcessResult run(const std::string &mode) {
-    auto result = test::run_process({TASKSYNCD_PATH, "--config", m_config.string(), mode}, environment());
+  test::TasksyncdRun run(const std::string &mode) {
+    auto result = test::run_tasksyncd({"--config", m_config.string(), mode}, environment());
     m_logs += result.err;
     return result;
   }
 
   test::EnvChanges environment() const {
-    return {{"ANCHORBROWSER_API_KEY", kKey},
-            {"CREDENTIALS_DIRECTORY", (m_dir / "credentials").string()},
-            {"AWS_SECRET_ACCESS_KEY", kEnvSecret},
-            {"HOOK_PASSED", "passed-through"},
-            {"JOURNAL_STREAM", std::nullopt},
-            {"NOTIFY_SOCKET", std::nullopt},
-            {"WATCHDOG_USEC", std::nullopt}};
+    return test::tasksyncd_environment(kKey, {{"CREDENTIALS_DIRECTORY", (m_dir / "credentials").string()},
+                                              {"AWS_SECRET_ACCESS_KEY", kEnvSecret},
+                                              {"HOOK_PASSED", "passed-through"}});
   }
 
   void write_config(const std::vector<std::string> &tasks, const std::string &extra = "") {
@@ -120,23 +116,21 @@ TEST_F(HostileSecretsTest, NoCredentialReachesTheRepositoryLogDryRunHookOrMetric
   write_config({kTask}, "hooks:\n  on_change: [/bin/sh, " + hook.string() +
                             "]\n  pass_env: [HOOK_PASSED]\nhttp:\n  listen: 127.0.0.1:" + std::to_string(port) + "\n");
 
-  const test::ProcessResult dry = run("--dry-run");
+  const test::TasksyncdRun dry = run("--dry-run");
   EXPECT_EQ(dry.exit_code, 0) << dry.err;
   EXPECT_FALSE(std::filesystem::exists(m_repo));
   expect_no_secret_in("--dry-run output", dry.out);
   EXPECT_NE(dry.out.find(R"(+    "Password": "<redacted>",)"), std::string::npos) << dry.out;
   EXPECT_NE(dry.out.find(R"("server": "http://user:<redacted>@proxy.example:8080")"), std::string::npos) << dry.out;
 
-  const test::ProcessResult once = run("--once");
+  const test::TasksyncdRun once = run("--once");
   EXPECT_EQ(once.exit_code, 0) << once.err;
 
   // The daemon, with the status server, commits version 2 and runs the hook again.
   version.version = "2";
   m_api.set_version(version);
-  test::ChildProcess daemon({TASKSYNCD_PATH, "--config", m_config.string()}, environment());
-  ASSERT_TRUE(test::wait_until(
-      [&] { return test::git(m_repo.string(), {"rev-list", "--count", "HEAD"}).out == "2\n"; }, 20s))
-      << daemon.err();
+  const auto daemon = test::start_tasksyncd({"--config", m_config.string()}, environment());
+  ASSERT_TRUE(test::wait_for_commits(m_repo, 2, 20s)) << daemon->err();
   httplib::Client client("127.0.0.1", port);
   std::string metrics;
   ASSERT_TRUE(test::wait_until(
@@ -146,12 +140,11 @@ TEST_F(HostileSecretsTest, NoCredentialReachesTheRepositoryLogDryRunHookOrMetric
         return metrics.find("tasksync_commits_total") != std::string::npos;
       },
       10s))
-      << daemon.err();
-  ASSERT_TRUE(test::wait_until([&] { return daemon.err().find("the key is") != std::string::npos; }, 10s))
-      << daemon.err();
-  daemon.signal(SIGTERM);
-  ASSERT_TRUE(daemon.wait_for_exit(5s).has_value());
-  m_logs += daemon.err();
+      << daemon->err();
+  ASSERT_TRUE(test::wait_until([&] { return daemon->err().find("the key is") != std::string::npos; }, 10s))
+      << daemon->err();
+  EXPECT_TRUE(test::stop_tasksyncd(*daemon));
+  m_logs += daemon->err();
 
   const std::string repository = repository_text();
   expect_no_secret_in("the repository", repository);
@@ -195,7 +188,7 @@ TEST_F(HostileSecretsTest, TerminalEscapesAreShownEscapedAndKeptInTheRepository)
   write_config({kTask, kOtherLanguage, kFailing});
   const std::string shown = "\\x1b]0;pwned\\x07\\x1b[2J";
 
-  const test::ProcessResult dry = run("--dry-run");
+  const test::TasksyncdRun dry = run("--dry-run");
   EXPECT_EQ(dry.exit_code, 1) << dry.err;
   EXPECT_FALSE(has_raw_terminal_control(dry.out)) << dry.out;
   EXPECT_FALSE(has_raw_terminal_control(dry.err)) << dry.err;
@@ -203,7 +196,7 @@ TEST_F(HostileSecretsTest, TerminalEscapesAreShownEscapedAndKeptInTheRepository)
   EXPECT_NE(dry.out.find("failed    " + kFailing + ": HTTP 400: bad "), std::string::npos) << dry.out;
   EXPECT_NE(dry.err.find("unknown language \"ts" + shown + "\""), std::string::npos) << dry.err;
 
-  const test::ProcessResult once = run("--once");
+  const test::TasksyncdRun once = run("--once");
   EXPECT_EQ(once.exit_code, 1) << once.err;
   EXPECT_FALSE(has_raw_terminal_control(once.err)) << once.err;
   EXPECT_NE(once.err.find("unknown language \"ts" + shown + "\""), std::string::npos) << once.err;

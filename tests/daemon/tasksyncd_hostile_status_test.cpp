@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 #include <sys/types.h>
 
-#include <csignal>
 #include <fstream>
 #include <sstream>
 #include <vector>
@@ -12,6 +11,7 @@
 #include "fake_api.hpp"
 #include "process.hpp"
 #include "status_clients.hpp"
+#include "tasksyncd.hpp"
 #include "temp_dir.hpp"
 
 using namespace tasksync;
@@ -34,36 +34,16 @@ protected:
                                    "\ntasks:\n  - " + kTaskA + "\n  - " + kTaskB + "\n");
   }
 
-  void serve(const std::string &id, const std::string &version) {
-    test::FakeVersion fake;
-    fake.task_id = id;
-    fake.version = version;
-    fake.code = "// " + id + " version " + version + "\n";
-    m_api.set_version(fake);
-  }
+  void serve(const std::string &id, const std::string &version) { m_api.set_version(test::task_version(id, version)); }
 
   // tasksyncd in daemon mode, run through prlimit with the given open-file limits.
   std::unique_ptr<test::ChildProcess> start(const std::string &nofile) {
     return std::make_unique<test::ChildProcess>(
         std::vector<std::string>{"prlimit", "--nofile=" + nofile, TASKSYNCD_PATH, "--config", m_config.string()},
-        test::EnvChanges{{"ANCHORBROWSER_API_KEY", kKey},
-                         {"CREDENTIALS_DIRECTORY", std::nullopt},
-                         {"JOURNAL_STREAM", std::nullopt},
-                         {"NOTIFY_SOCKET", std::nullopt},
-                         {"WATCHDOG_USEC", std::nullopt}});
+        test::tasksyncd_environment(kKey));
   }
 
-  int commits() {
-    auto result = test::git(m_repo.string(), {"rev-list", "--count", "HEAD"});
-    return result.exit_code == 0 ? std::stoi(result.out) : 0;
-  }
-
-  void stop(test::ChildProcess &daemon) {
-    daemon.signal(SIGTERM);
-    const auto code = daemon.wait_for_exit(5s);
-    ASSERT_TRUE(code.has_value()) << "tasksyncd did not exit within 5 s of SIGTERM";
-    EXPECT_EQ(*code, 0) << daemon.err();
-  }
+  int commits() { return test::count_commits(m_repo); }
 
   test::TempDir m_dir;
   test::FakeApi m_api{kKey};
@@ -115,7 +95,7 @@ std::pair<std::string, std::string> open_file_limits(pid_t pid) {
 
 TEST_F(HostileStatusTest, MoreIdleConnectionsThanItsDescriptorLimitDoNotStopSyncing) {
   auto daemon = start("256:256");
-  ASSERT_TRUE(test::wait_until([&] { return commits() >= 2; }, 15s)) << daemon->err();
+  ASSERT_TRUE(test::wait_for_commits(m_repo, 2, 15s)) << daemon->err();
 
   IdleFlood flood(m_port, 400);
   serve(kTaskB, "2");
@@ -133,13 +113,13 @@ TEST_F(HostileStatusTest, MoreIdleConnectionsThanItsDescriptorLimitDoNotStopSync
   const test::TimedAnswer health = test::get_health(m_port);
   EXPECT_EQ(health.status, 200) << daemon->err();
   EXPECT_LT(health.took, 1s);
-  stop(*daemon);
+  EXPECT_TRUE(test::stop_tasksyncd(*daemon));
   EXPECT_EQ(daemon->err().find("Too many open files"), std::string::npos) << daemon->err();
 }
 
 TEST_F(HostileStatusTest, RaisesItsSoftOpenFileLimitToTheHardLimit) {
   auto daemon = start("200:300");
-  ASSERT_TRUE(test::wait_until([&] { return commits() >= 2; }, 15s)) << daemon->err();
+  ASSERT_TRUE(test::wait_for_commits(m_repo, 2, 15s)) << daemon->err();
   EXPECT_EQ(open_file_limits(daemon->pid()), std::make_pair(std::string("300"), std::string("300")));
-  stop(*daemon);
+  EXPECT_TRUE(test::stop_tasksyncd(*daemon));
 }

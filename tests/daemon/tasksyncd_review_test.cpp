@@ -6,6 +6,8 @@
 
 #include "fake_api.hpp"
 #include "process.hpp"
+#include "repository_checks.hpp"
+#include "tasksyncd.hpp"
 #include "temp_dir.hpp"
 
 using namespace tasksync;
@@ -16,13 +18,7 @@ const std::string kKey = "sk-review-secret-99";
 
 class ReviewTest : public ::testing::Test {
 protected:
-  void serve(const std::string &id, const std::string &version) {
-    test::FakeVersion fake;
-    fake.task_id = id;
-    fake.version = version;
-    fake.code = "// " + id + " v" + version + "\n";
-    m_api.set_version(fake);
-  }
+  void serve(const std::string &id, const std::string &version) { m_api.set_version(test::task_version(id, version)); }
 
   // A config for the mirror `name` (a directory under the test's), pushing to `remote` if set.
   std::filesystem::path config(const std::string &name, const std::string &tasks_yaml, const std::string &remote = "",
@@ -35,20 +31,14 @@ protected:
     return file;
   }
 
-  test::ProcessResult once(const std::filesystem::path &config_file) {
-    auto result = test::run_process({TASKSYNCD_PATH, "--config", config_file.string(), "--once"},
-                                    {{"ANCHORBROWSER_API_KEY", kKey}, {"JOURNAL_STREAM", std::nullopt}});
+  test::TasksyncdRun once(const std::filesystem::path &config_file) {
+    auto result = test::run_tasksyncd({"--config", config_file.string(), "--once"}, test::tasksyncd_environment(kKey));
     EXPECT_EQ(result.err.find(kKey), std::string::npos);
     return result;
   }
 
   std::string git_out(const std::filesystem::path &repo, const std::vector<std::string> &args) {
     return test::git(repo.string(), args).out;
-  }
-
-  void expect_fsck_clean(const std::filesystem::path &repo) {
-    auto fsck = test::git(repo.string(), {"fsck", "--strict"});
-    EXPECT_EQ(fsck.exit_code, 0) << repo << fsck.out << fsck.err;
   }
 
   test::TempDir m_dir;
@@ -81,8 +71,8 @@ TEST_F(ReviewTest, TwoMirrorsWithDisjointTasksPushToOneRemote) {
   EXPECT_EQ(git_out(remote, {"rev-list", "--count", "main"}), "6\n");
   EXPECT_EQ(git_out(remote, {"ls-tree", "--name-only", "main:tasks"}),
             test::numbered_task_id(1) + "\n" + test::numbered_task_id(2) + "\n" + test::numbered_task_id(3) + "\n" + test::numbered_task_id(4) + "\n");
-  for (const auto &repo : {remote, m_dir / "a", m_dir / "b"}) expect_fsck_clean(repo);
-  EXPECT_EQ(git_out(m_dir / "b", {"status", "--porcelain"}), "");
+  EXPECT_TRUE(test::fsck_clean(remote));
+  for (const auto &mirror : {m_dir / "a", m_dir / "b"}) EXPECT_TRUE(test::repository_consistent(mirror));
 }
 
 TEST_F(ReviewTest, ARemoteOutageLosesNothing) {
@@ -98,7 +88,7 @@ TEST_F(ReviewTest, ARemoteOutageLosesNothing) {
   auto recovered = once(a); // nothing new to commit, but the pending commit goes out
   EXPECT_EQ(recovered.exit_code, 0) << recovered.err;
   EXPECT_EQ(git_out(remote, {"rev-parse", "main"}), git_out(m_dir / "a", {"rev-parse", "HEAD"}));
-  expect_fsck_clean(remote);
+  EXPECT_TRUE(test::fsck_clean(remote));
 }
 
 TEST_F(ReviewTest, AllMirrorsEveryTaskOverSeveralPages) {

@@ -3,6 +3,8 @@
 
 #include "fake_api.hpp"
 #include "process.hpp"
+#include "repository_checks.hpp"
+#include "tasksyncd.hpp"
 #include "temp_dir.hpp"
 
 using namespace tasksync;
@@ -21,42 +23,27 @@ protected:
     serve(kOtherTask, "1");
   }
 
-  void serve(const std::string &id, const std::string &version) {
-    test::FakeVersion fake;
-    fake.task_id = id;
-    fake.version = version;
-    fake.code = "// version " + version + "\n";
-    m_api.set_version(fake);
-  }
+  void serve(const std::string &id, const std::string &version) { m_api.set_version(test::task_version(id, version)); }
 
   void write_config(const std::string &tasks_yaml) {
     test::write_text(m_config, "api:\n  base_url: " + m_api.base_url() + "\n  timeout_seconds: 5\nrepo:\n  path: " +
                                    m_repo.string() + "\n" + tasks_yaml);
   }
 
-  test::ProcessResult run(std::vector<std::string> args,
-                          std::map<std::string, std::optional<std::string>> env = {{"ANCHORBROWSER_API_KEY", kKey}}) {
-    env.emplace("CREDENTIALS_DIRECTORY", std::nullopt);
-    env.emplace("JOURNAL_STREAM", std::nullopt);
-    args.insert(args.begin(), TASKSYNCD_PATH);
-    auto result = test::run_process(args, env);
+  // `tasksyncd ARGS...`; `env` changes the test environment.
+  test::TasksyncdRun run(const std::vector<std::string> &args, const test::EnvChanges &env = {}) {
+    auto result = test::run_tasksyncd(args, test::tasksyncd_environment(kKey, env));
     EXPECT_EQ(result.out.find(kKey), std::string::npos) << "the API key leaked to stdout";
     EXPECT_EQ(result.err.find(kKey), std::string::npos) << "the API key leaked to stderr";
     return result;
   }
 
-  test::ProcessResult once() { return run({"--config", m_config.string(), "--once"}); }
+  test::TasksyncdRun once() { return run({"--config", m_config.string(), "--once"}); }
 
   std::string git_out(const std::vector<std::string> &args) {
     auto result = test::git(m_repo.string(), args);
     EXPECT_EQ(result.exit_code, 0) << result.err;
     return result.out;
-  }
-
-  void expect_consistent() {
-    auto fsck = test::git(m_repo.string(), {"fsck", "--strict"});
-    EXPECT_EQ(fsck.exit_code, 0) << fsck.out << fsck.err;
-    EXPECT_EQ(git_out({"status", "--porcelain", "--untracked-files=all"}), "");
   }
 
   test::TempDir m_dir;
@@ -71,7 +58,7 @@ TEST_F(TasksyncdTest, OnceMirrorsEveryTaskAndASecondRunCommitsNothing) {
   auto first = once();
   EXPECT_EQ(first.exit_code, 0) << first.err;
   EXPECT_EQ(git_out({"log", "--reverse", "--format=%s"}), kExampleTask + ": add version 6\ncheckout-flow: add version 1\n");
-  expect_consistent();
+  EXPECT_TRUE(test::repository_consistent(m_repo));
   const auto file = m_repo / "tasks" / kExampleTask / "task.ts";
   const auto mtime = std::filesystem::last_write_time(file);
 
@@ -79,7 +66,7 @@ TEST_F(TasksyncdTest, OnceMirrorsEveryTaskAndASecondRunCommitsNothing) {
   EXPECT_EQ(second.exit_code, 0) << second.err;
   EXPECT_EQ(git_out({"rev-list", "--count", "HEAD"}), "2\n");
   EXPECT_EQ(std::filesystem::last_write_time(file), mtime);
-  expect_consistent();
+  EXPECT_TRUE(test::repository_consistent(m_repo));
 }
 
 TEST_F(TasksyncdTest, ReproducesTheWorkedExampleExactly) {
@@ -94,7 +81,7 @@ TEST_F(TasksyncdTest, ReproducesTheWorkedExampleExactly) {
   EXPECT_EQ(commit.substr(commit.find("\n\n") + 2), test::read_text(TASKSYNC_TEST_DATA "/example/commit-message.txt"));
   EXPECT_EQ(git_out({"log", "-1", "--format=%aI %an <%ae>"}), "2026-11-20T14:31:07+00:00 tasksync <tasksync@localhost>\n");
   EXPECT_EQ(git_out({"log", "-p"}).find("s3cr3t"), std::string::npos) << "the proxy password reached git";
-  expect_consistent();
+  EXPECT_TRUE(test::repository_consistent(m_repo));
 }
 
 TEST_F(TasksyncdTest, AFailingTaskExitsOneAndTheOthersAreCommitted) {
@@ -104,7 +91,7 @@ TEST_F(TasksyncdTest, AFailingTaskExitsOneAndTheOthersAreCommitted) {
   EXPECT_NE(result.err.find("task " + kExampleTask + ": HTTP 500: Failed to retrieve task version"), std::string::npos)
       << result.err;
   EXPECT_EQ(git_out({"log", "--format=%s"}), "checkout-flow: add version 1\n");
-  expect_consistent();
+  EXPECT_TRUE(test::repository_consistent(m_repo));
 }
 
 TEST_F(TasksyncdTest, ConfigErrorsExitTwoBeforeAnyNetworkOrDiskWork) {
@@ -143,7 +130,7 @@ TEST_F(TasksyncdTest, KeyFileAndCredentialsAreUsed) {
   test::write_text(m_dir / "creds/anchor-api-key", kKey + "\n");
   auto result = run({"--config", m_config.string(), "--once"},
                     {{"ANCHORBROWSER_API_KEY", std::nullopt}, {"CREDENTIALS_DIRECTORY", (m_dir / "creds").string()}});
-  // run() unsets CREDENTIALS_DIRECTORY only when the caller did not set it.
+  // The test environment unsets CREDENTIALS_DIRECTORY only when the caller did not set it.
   EXPECT_EQ(result.exit_code, 0) << result.err;
 }
 
@@ -188,11 +175,12 @@ TEST_F(TasksyncdTest, DryRunReportsChangesAndWritesNothing) {
                              0),
             0u)
       << result.out;
-  EXPECT_NE(result.out.find("--- a/" + other + "task.ts\n+++ b/" + other + "task.ts\n@@ -1 +1 @@\n-// version 1\n+// version 2\n"),
+  EXPECT_NE(result.out.find("--- a/" + other + "task.ts\n+++ b/" + other + "task.ts\n@@ -1 +1 @@\n-// " + kOtherTask +
+                            " version 1\n+// " + kOtherTask + " version 2\n"),
             std::string::npos)
       << result.out;
   EXPECT_EQ(git_out({"rev-list", "--count", "HEAD"}), "2\n");
-  expect_consistent();
+  EXPECT_TRUE(test::repository_consistent(m_repo));
 }
 
 TEST_F(TasksyncdTest, BackfillImportsEveryPublishedVersionInOrderOnce) {
@@ -232,5 +220,5 @@ TEST_F(TasksyncdTest, BackfillImportsEveryPublishedVersionInOrderOnce) {
   auto again = run({"--config", m_config.string(), "--backfill"});
   EXPECT_EQ(again.exit_code, 0) << again.err;
   EXPECT_EQ(git_out({"rev-parse", "HEAD"}), head) << "a second backfill adds nothing";
-  expect_consistent();
+  EXPECT_TRUE(test::repository_consistent(m_repo));
 }

@@ -4,12 +4,17 @@
 #include <sys/stat.h>
 #include <utime.h>
 
+#include <optional>
 #include <thread>
+#include <vector>
 
+#include "base/log.hpp"
 #include "process.hpp"
+#include "repository_checks.hpp"
 #include "temp_dir.hpp"
 
 using namespace tasksync;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -51,13 +56,6 @@ protected:
     return result.out;
   }
 
-  // The repository is consistent: fsck is clean and the work tree and index match HEAD.
-  void expect_clean() const {
-    auto fsck = test::git(repo(), {"fsck", "--strict"});
-    EXPECT_EQ(fsck.exit_code, 0) << fsck.out << fsck.err;
-    EXPECT_EQ(git_out({"status", "--porcelain", "--untracked-files=all"}), "");
-  }
-
   test::TempDir m_dir;
   RepoSettings m_settings;
 };
@@ -76,7 +74,7 @@ TEST_F(MirrorTest, AddCreatesTheRepositoryAndCommitsTheTask) {
                 kTask + "\nTask-Version: 1\nTask-Updated-At: 2026-11-20T16:31:07+02:00\n\n");
   EXPECT_EQ(git_out({"show", "--name-status", "--format="}),
             "A\ttasks/" + kTask + "/task.json\nA\ttasks/" + kTask + "/task.ts\n");
-  expect_clean();
+  EXPECT_TRUE(test::repository_consistent(m_settings.path));
 }
 
 TEST_F(MirrorTest, UnchangedTaskWritesNothing) {
@@ -126,7 +124,7 @@ TEST_F(MirrorTest, UpdateTouchesOnlyThatTasksDirectory) {
             "M\ttasks/" + kOther + "/task.json\nM\ttasks/" + kOther + "/task.ts\n");
   EXPECT_EQ(test::read_text(m_settings.path / "README.md"), "kept\n");
   EXPECT_EQ(git_out({"rev-list", "--count", "HEAD"}), "4\n");
-  expect_clean();
+  EXPECT_TRUE(test::repository_consistent(m_settings.path));
 }
 
 TEST_F(MirrorTest, LanguageChangeReplacesTheCodeFile) {
@@ -135,7 +133,7 @@ TEST_F(MirrorTest, LanguageChangeReplacesTheCodeFile) {
   EXPECT_EQ(apply(mirror, snapshot("v2", "task.js"), info(kTask, "2")).kind, ChangeKind::updated);
   EXPECT_FALSE(std::filesystem::exists(m_settings.path / "tasks" / kTask / "task.ts"));
   EXPECT_EQ(test::read_text(m_settings.path / "tasks" / kTask / "task.js"), "v2");
-  expect_clean();
+  EXPECT_TRUE(test::repository_consistent(m_settings.path));
 }
 
 TEST_F(MirrorTest, DeletionRemovesTheDirectoryInOneCommit) {
@@ -148,7 +146,7 @@ TEST_F(MirrorTest, DeletionRemovesTheDirectoryInOneCommit) {
   EXPECT_TRUE(std::filesystem::exists(m_settings.path / "tasks" / kTask / "task.ts"));
   EXPECT_EQ(git_out({"log", "-1", "--format=%s"}), "checkout-flow: delete (deleted upstream)\n");
   EXPECT_EQ(git_out({"ls-tree", "-r", "--name-only", "HEAD"}), "tasks/" + kTask + "/task.json\ntasks/" + kTask + "/task.ts\n");
-  expect_clean();
+  EXPECT_TRUE(test::repository_consistent(m_settings.path));
   // Deleting again, or deleting a task never mirrored, changes nothing.
   EXPECT_EQ(apply(mirror, std::nullopt, info(kOther, "1")).kind, ChangeKind::unchanged);
   EXPECT_EQ(git_out({"rev-list", "--count", "HEAD"}), "3\n");
@@ -176,7 +174,7 @@ TEST_F(MirrorTest, AdoptsAnEmptyDirectoryAndAnUnbornHead) {
   Mirror mirror = open();
   apply(mirror, snapshot("v1"), info(kTask, "1"));
   EXPECT_EQ(git_out({"symbolic-ref", "HEAD"}), "refs/heads/main\n");
-  expect_clean();
+  EXPECT_TRUE(test::repository_consistent(m_settings.path));
 }
 
 TEST_F(MirrorTest, AnotherBranchCheckedOutIsLeftAloneWhileTheBranchGetsTheCommits) {
@@ -199,13 +197,13 @@ TEST_F(MirrorTest, AnotherBranchCheckedOutIsLeftAloneWhileTheBranchGetsTheCommit
   EXPECT_EQ(test::read_text(m_settings.path / "tasks" / kTask / "task.ts"), "v1");
   EXPECT_FALSE(std::filesystem::exists(m_settings.path / "tasks" / kOther));
   EXPECT_EQ(test::read_text(m_settings.path / ".git/index"), index_before);
-  expect_clean();
+  EXPECT_TRUE(test::repository_consistent(m_settings.path));
 
   ASSERT_EQ(test::run_process({"git", "-C", repo(), "checkout", "-q", "main"}).exit_code, 0);
   EXPECT_EQ(apply(restarted, snapshot("v3"), info(kTask, "3")).kind, ChangeKind::updated);
   EXPECT_EQ(test::read_text(m_settings.path / "tasks" / kTask / "task.ts"), "v3");
   EXPECT_EQ(test::read_text(m_settings.path / "tasks" / kOther / "task.ts"), "b1");
-  expect_clean();
+  EXPECT_TRUE(test::repository_consistent(m_settings.path));
 }
 
 TEST_F(MirrorTest, OpeningRestoresTasksToHeadAndKeepsEverythingElse) {
@@ -244,7 +242,7 @@ TEST_F(MirrorTest, AnIndexBehindHeadIsCaughtUpOnOpen) {
   }
   EXPECT_NE(git_out({"status", "--porcelain"}), "");
   Mirror reopened = open();
-  expect_clean();
+  EXPECT_TRUE(test::repository_consistent(m_settings.path));
   EXPECT_EQ(git_out({"rev-list", "--count", "HEAD"}), "2\n");
   EXPECT_EQ(test::read_text(m_settings.path / "tasks" / kTask / "task.ts"), "a2");
 }
@@ -260,7 +258,7 @@ TEST_F(MirrorTest, ACrashBeforeThePassIsRecordedLeavesTheBranchAndRestoresTheFil
   }
   EXPECT_EQ(git_out({"rev-list", "--count", "HEAD"}), "1\n");
   Mirror reopened = open();
-  expect_clean();
+  EXPECT_TRUE(test::repository_consistent(m_settings.path));
   EXPECT_EQ(test::read_text(m_settings.path / "tasks" / kTask / "task.ts"), "a1");
   EXPECT_FALSE(std::filesystem::exists(m_settings.path / "tasks" / kOther));
   EXPECT_EQ(reopened.plan(kTask, snapshot("a2")).value(), ChangeKind::updated);
@@ -273,7 +271,7 @@ TEST_F(MirrorTest, AStaleBranchLockLeftByACrashIsRemoved) {
   const auto applied = apply(mirror, snapshot("a2"), info(kTask, "2"));
   EXPECT_EQ(applied.kind, ChangeKind::updated);
   EXPECT_FALSE(std::filesystem::exists(m_settings.path / ".git/refs/heads/main.lock"));
-  expect_clean();
+  EXPECT_TRUE(test::repository_consistent(m_settings.path));
 }
 
 TEST_F(MirrorTest, ALockedIndexDelaysOnlyTheIndex) {
@@ -286,7 +284,7 @@ TEST_F(MirrorTest, ALockedIndexDelaysOnlyTheIndex) {
   EXPECT_TRUE(std::filesystem::exists(m_settings.path / ".git/index.lock")) << "a fresh lock is not ours to remove";
   std::filesystem::remove(m_settings.path / ".git/index.lock");
   EXPECT_TRUE(mirror.finish_pass().ok()); // the next pass catches the index up
-  expect_clean();
+  EXPECT_TRUE(test::repository_consistent(m_settings.path));
 }
 
 TEST_F(MirrorTest, AMissingOrCorruptIndexIsRebuiltFromHead) {
@@ -300,29 +298,15 @@ TEST_F(MirrorTest, AMissingOrCorruptIndexIsRebuiltFromHead) {
 
   std::filesystem::remove(m_settings.path / ".git/index");
   { Mirror reopened = open(); }
-  expect_clean();
+  EXPECT_TRUE(test::repository_consistent(m_settings.path));
 
   std::string index = test::read_text(m_settings.path / ".git/index");
   index[index.size() / 2] ^= 0x55; // a torn write
   test::write_text(m_settings.path / ".git/index", index);
   Mirror reopened = open();
-  expect_clean();
+  EXPECT_TRUE(test::repository_consistent(m_settings.path));
   EXPECT_EQ(apply(reopened, snapshot("a2"), info(kTask, "2")).kind, ChangeKind::updated);
-  expect_clean();
-}
-
-TEST_F(MirrorTest, ABranchLockHeldBrieflyIsWaitedFor) {
-  Mirror mirror = open();
-  apply(mirror, snapshot("a1"), info(kTask, "1"));
-  const auto lock = m_settings.path / ".git/refs/heads/main.lock";
-  test::write_text(lock, ""); // another git process updating the branch
-  std::jthread other([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(150));
-    std::filesystem::remove(lock);
-  });
-  EXPECT_EQ(apply(mirror, snapshot("a2"), info(kTask, "2")).kind, ChangeKind::updated);
-  EXPECT_EQ(git_out({"rev-list", "--count", "HEAD"}), "2\n");
-  expect_clean();
+  EXPECT_TRUE(test::repository_consistent(m_settings.path));
 }
 
 namespace {
@@ -334,6 +318,49 @@ std::size_t files_ending(const std::filesystem::path &dir, const std::string &su
 }
 
 } // namespace
+
+TEST_F(MirrorTest, ABranchLockHeldBrieflyIsWaitedFor) {
+  Mirror mirror = open();
+  apply(mirror, snapshot("a1"), info(kTask, "1"));
+  const auto branch = m_settings.path / ".git/refs/heads/main";
+  const std::string tip_before = test::read_text(branch);
+  const auto packs = m_settings.path / ".git/objects/pack";
+  const std::size_t packs_before = files_ending(packs, ".pack");
+  // Another git process updating the branch: its lock, which only it may take away.
+  const auto lock = m_settings.path / ".git/refs/heads/main.lock";
+  const std::string held = "another git process's new value\n";
+  test::write_text(lock, held);
+  struct stat created {};
+  ASSERT_EQ(::stat(lock.c_str(), &created), 0);
+  const auto still_ours = [&] {
+    struct stat now {};
+    return ::stat(lock.c_str(), &now) == 0 && now.st_ino == created.st_ino && test::read_text(lock) == held;
+  };
+  std::vector<std::string> lines; // written by the recording thread only, read once it has ended
+  log::set_sink([&lines](std::string_view line) { lines.emplace_back(line); });
+
+  std::optional<Mirror::Applied> applied;
+  std::jthread recorder([&] { applied = apply(mirror, snapshot("a2"), info(kTask, "2")); });
+  // The pass has written its pack: it is trying to move the branch, and finding it locked.
+  EXPECT_TRUE(test::wait_until([&] { return files_ending(packs, ".pack") > packs_before; }, 10s));
+  // Held for a while (several of the mirror's retries), the lock is left alone and the branch stays.
+  EXPECT_FALSE(test::wait_until([&] { return !still_ours() || test::read_text(branch) != tip_before; }, 300ms))
+      << "the lock was taken away, or the branch moved, while another process held it";
+  EXPECT_TRUE(still_ours());
+  EXPECT_EQ(test::read_text(branch), tip_before);
+  std::filesystem::remove(lock); // the other process is done
+  recorder.join();
+  log::set_sink({});
+
+  ASSERT_TRUE(applied.has_value());
+  EXPECT_EQ(applied->kind, ChangeKind::updated);
+  EXPECT_EQ(git_out({"rev-parse", "main"}), applied->commit_id + "\n") << "the branch moved once the lock was released";
+  EXPECT_EQ(git_out({"rev-list", "--count", "HEAD"}), "2\n");
+  for (const std::string &line : lines) {
+    EXPECT_EQ(line.find("left behind"), std::string::npos) << "a held lock was removed as stale: " << line;
+  }
+  EXPECT_TRUE(test::repository_consistent(m_settings.path));
+}
 
 TEST_F(MirrorTest, APassIsRecordedAsOnePackAndOneMoveOfTheBranch) {
   Mirror mirror = open();
@@ -356,7 +383,7 @@ TEST_F(MirrorTest, APassIsRecordedAsOnePackAndOneMoveOfTheBranch) {
   EXPECT_EQ(files_ending(packs, ".pack"), packs_before + 1);
   EXPECT_EQ(git_out({"count-objects"}).substr(0, 10), "0 objects,") << "no loose objects";
   EXPECT_EQ(git_out({"reflog", "show", "--format=%gs", "refs/heads/main"}), "tasksync: 3 commits\n" + reflog_before);
-  expect_clean();
+  EXPECT_TRUE(test::repository_consistent(m_settings.path));
 }
 
 TEST_F(MirrorTest, ABranchMovedByAnotherProcessDuringAPassGetsThePassOnTop) {
@@ -373,7 +400,7 @@ TEST_F(MirrorTest, ABranchMovedByAnotherProcessDuringAPassGetsThePassOnTop) {
   EXPECT_EQ(git_out({"log", "--topo-order", "--format=%s"}),
             "checkout-flow: add version 1\n" + kTask + ": update to version 2\nreadme\n" + kTask + ": add version 1\n");
   EXPECT_EQ(test::read_text(m_settings.path / "README.md"), "kept\n");
-  expect_clean();
+  EXPECT_TRUE(test::repository_consistent(m_settings.path));
 }
 
 TEST_F(MirrorTest, ALongPassRecordsItsCommitsBeforeItsMemoryOutgrowsTheLimit) {
@@ -393,7 +420,7 @@ TEST_F(MirrorTest, ALongPassRecordsItsCommitsBeforeItsMemoryOutgrowsTheLimit) {
   EXPECT_EQ(git_out({"rev-list", "--count", "HEAD"}), "2\n");
   ASSERT_TRUE(mirror.finish_pass().ok());
   EXPECT_EQ(git_out({"rev-list", "--count", "HEAD"}), "3\n");
-  expect_clean();
+  EXPECT_TRUE(test::repository_consistent(m_settings.path));
 }
 
 TEST_F(MirrorTest, APassThatCannotBeRecordedNamesItsTasksAndPutsTheFilesBack) {
@@ -413,11 +440,11 @@ TEST_F(MirrorTest, APassThatCannotBeRecordedNamesItsTasksAndPutsTheFilesBack) {
   std::filesystem::remove_all(lock);
   EXPECT_EQ(git_out({"rev-list", "--count", "HEAD"}), "1\n");
   EXPECT_EQ(test::read_text(m_settings.path / "tasks" / kTask / "task.ts"), "a1");
-  expect_clean();
+  EXPECT_TRUE(test::repository_consistent(m_settings.path));
   // The next pass does it again.
   EXPECT_EQ(apply(mirror, snapshot("a2"), info(kTask, "2")).kind, ChangeKind::updated);
   EXPECT_EQ(git_out({"rev-list", "--count", "HEAD"}), "2\n");
-  expect_clean();
+  EXPECT_TRUE(test::repository_consistent(m_settings.path));
 }
 
 TEST_F(MirrorTest, OpeningUndoesWhatWasStagedUnderTasks) {
@@ -437,7 +464,7 @@ TEST_F(MirrorTest, OpeningUndoesWhatWasStagedUnderTasks) {
   EXPECT_NE(git_out({"status", "--porcelain"}), "");
 
   Mirror reopened = open();
-  expect_clean();
+  EXPECT_TRUE(test::repository_consistent(m_settings.path));
   EXPECT_FALSE(std::filesystem::exists(m_settings.path / "tasks/README.md"));
   EXPECT_EQ(test::read_text(task_file), "a1");
 }

@@ -7,6 +7,7 @@
 #include "base/git_handles.hpp"
 #include "git_repository.hpp"
 #include "process.hpp"
+#include "repository_checks.hpp"
 #include "temp_dir.hpp"
 
 using namespace tasksync;
@@ -83,8 +84,7 @@ TEST_F(ObjectBatchTest, HoldsNewObjectsInMemoryThenWritesThemAsOnePack) {
   EXPECT_EQ(batch->bytes(), 0u);
   EXPECT_EQ(test::git(path(), {"count-objects"}).out.substr(0, 10), "0 objects,") << "nothing loose";
   EXPECT_EQ(test::git(path(), {"rev-list", "--count", "HEAD"}).out, "3\n");
-  const auto fsck = test::git(path(), {"fsck", "--strict", "--full", "--no-dangling"});
-  EXPECT_EQ(fsck.exit_code, 0) << fsck.out << fsck.err;
+  EXPECT_TRUE(test::fsck_clean(path()));
   // Still readable through the handle, now from the pack.
   ASSERT_EQ(git_commit_lookup(&read, m_repo.get(), &tip), 0);
   git_commit_free(read);
@@ -155,8 +155,7 @@ TEST_F(ObjectBatchTest, BigTreesAreStoredAsShortDeltaChainsAndReadBack) {
   EXPECT_LT(bytes, 50'000u) << "121 trees of ~10 KB each, stored whole, would take over 1 MB";
   ASSERT_TRUE(batch->write_pack().ok());
 
-  const auto fsck = test::git(path(), {"fsck", "--strict", "--full", "--no-dangling"});
-  EXPECT_EQ(fsck.exit_code, 0) << fsck.out << fsck.err;
+  EXPECT_TRUE(test::fsck_clean(path()));
   for (std::size_t i = 0; i < trees.size(); i += 20) {
     const std::string listing = test::git(path(), {"ls-tree", git_oid_tostr_s(&trees[i])}).out;
     EXPECT_EQ(static_cast<std::size_t>(std::count(listing.begin(), listing.end(), '\n')), 200 + i) << i;

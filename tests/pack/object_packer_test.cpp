@@ -13,6 +13,7 @@
 #include "base/git_handles.hpp"
 #include "git_repository.hpp"
 #include "process.hpp"
+#include "repository_checks.hpp"
 #include "temp_dir.hpp"
 
 using namespace tasksync;
@@ -113,8 +114,7 @@ void expect_intact(const TestRepo &repo) {
       const ObjectPtr owned(object);
     }
   }
-  auto fsck = test::git(repo.path(), {"fsck", "--strict", "--full"});
-  EXPECT_EQ(fsck.exit_code, 0) << fsck.out << fsck.err;
+  EXPECT_TRUE(test::fsck_clean(repo.path()));
   EXPECT_EQ(count_objects(repo.path(), "in-pack"), std::to_string(repo.objects().size()));
   EXPECT_EQ(count_objects(repo.path(), "count"), "0");
   EXPECT_EQ(count_objects(repo.path(), "garbage"), "0");
@@ -136,8 +136,7 @@ TEST(ObjectPacker, PacksEveryLooseObjectAndLosesNone) {
   EXPECT_EQ(count_objects(repo.path(), "count"), "0");
   EXPECT_EQ(count_objects(repo.path(), "in-pack"), std::to_string(loose_before));
   EXPECT_EQ(estimate_loose_objects(repo.get()), 0u);
-  auto fsck = test::git(repo.path(), {"fsck", "--strict", "--full"});
-  EXPECT_EQ(fsck.exit_code, 0) << fsck.out << fsck.err;
+  EXPECT_TRUE(test::fsck_clean(repo.path()));
   EXPECT_EQ(test::git(repo.path(), {"rev-list", "--count", "HEAD"}).out, "60\n");
 
   // History goes on on top of packed objects.

@@ -22,11 +22,12 @@ void ensure_libgit2() {
 }
 
 std::string git_error_text(int code) {
-  const git_error *error = git_error_last();
+  // ::git_error: tasksync::git_error (the helper below) hides libgit2's struct in here.
+  const ::git_error *error = git_error_last();
   if (error && error->message) return error->message;
   return "libgit2 error " + std::to_string(code);
 }
 
-Error git_error(const std::string &what, int code) { return git_error(what, code); }
+Error git_error(const std::string &what, int code) { return Error{what + ": " + git_error_text(code)}; }
 
 } // namespace tasksync

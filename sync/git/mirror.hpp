@@ -107,9 +107,7 @@ private:
                              const std::optional<Snapshot> &desired);
   Result<git_oid> write_commit(const TaskState &state, const git_oid &tree_id, const CommitInfo &info);
   Result<void> record_commits();
-  int move_branch();
   Result<void> replay_pending();
-  void remove_stale_ref_lock();
   Result<void> write_index();
   void upkeep();
   Result<void> update_work_tree(const std::string &task_dir, const std::optional<Snapshot> &desired,

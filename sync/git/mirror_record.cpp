@@ -3,20 +3,20 @@
 #include "git/mirror.hpp"
 
 #include <chrono>
-#include <thread>
 
 #include "base/log.hpp"
-#include "pack/object_packer.hpp"
+#include "git/branch_update.hpp"
 #include "git/commit_replay.hpp"
 #include "git/mirror_helpers.hpp"
+#include "pack/object_packer.hpp"
 
 namespace tasksync {
 
 using namespace mirror_detail;
 
 Result<void> Mirror::record_commits() {
-  // The branch moves by compare-and-swap: when another process moved it (GIT_EMODIFIED) the
-  // pass's commits are replayed on its tip; when one holds its lock (GIT_ELOCKED) we wait.
+  // The branch moves by compare-and-swap: when another process moved it, the pass's commits are
+  // replayed on its tip and the swap is tried again.
   constexpr int kAttempts = 8;
   std::string failure;
   for (int attempt = 1; attempt <= kAttempts && !m_pending.empty(); ++attempt) {
@@ -25,22 +25,19 @@ Result<void> Mirror::record_commits() {
       failure = packed.error().message;
       break;
     }
-    const int rc = move_branch();
-    if (rc == 0) {
+    const std::string message =
+        "tasksync: " + std::to_string(m_pending.size()) + (m_pending.size() == 1 ? " commit" : " commits");
+    auto moved = swap_branch(m_repo.get(), branch_ref(m_settings), m_pending_base, m_pending.back().commit, message);
+    if (moved) {
       m_pending.clear();
       break;
     }
-    failure = "cannot move " + branch_ref(m_settings) + ": " + git_error_text(rc);
-    if (rc == GIT_EMODIFIED || rc == GIT_EEXISTS) {
-      if (auto replayed = replay_pending(); !replayed) {
-        failure = replayed.error().message;
-        break;
-      }
-      continue;
+    failure = "cannot move " + branch_ref(m_settings) + ": " + moved.error().why;
+    if (!moved.error().moved_elsewhere) break;
+    if (auto replayed = replay_pending(); !replayed) {
+      failure = replayed.error().message;
+      break;
     }
-    if (rc != GIT_ELOCKED) break;
-    if (attempt == kAttempts - 1) remove_stale_ref_lock();
-    std::this_thread::sleep_for(std::chrono::milliseconds(10 << attempt));
   }
   m_batch->release_packs();
   if (m_pending.empty()) return {}; // replayed onto commits that already held the same
@@ -62,37 +59,23 @@ Result<void> Mirror::record_commits() {
                tasks + "): " + failure + "; the next pass tries again"};
 }
 
-int Mirror::move_branch() {
-  const git_oid &tip = m_pending.back().commit;
-  const std::string message = "tasksync: " + std::to_string(m_pending.size()) +
-                              (m_pending.size() == 1 ? " commit" : " commits");
-  git_reference *raw = nullptr;
-  const int rc = m_pending_base ? git_reference_create_matching(&raw, m_repo.get(), branch_ref(m_settings).c_str(),
-                                                                &tip, 1, &*m_pending_base, message.c_str())
-                                : git_reference_create(&raw, m_repo.get(), branch_ref(m_settings).c_str(), &tip, 0,
-                                                       message.c_str());
-  git_reference_free(raw);
-  return rc;
-}
-
 Result<void> Mirror::replay_pending() {
   git_oid tip;
   if (const int rc = git_reference_name_to_id(&tip, m_repo.get(), branch_ref(m_settings).c_str()); rc < 0) {
     return git_error("cannot read " + branch_ref(m_settings), rc);
   }
-  std::vector<Pending> replayed;
-  git_oid base = tip;
-  for (const Pending &pending : m_pending) {
-    auto rebuilt = replay_commit(m_repo.get(), pending.commit, base);
-    if (!rebuilt) return rebuilt.error();
-    if (!*rebuilt) continue; // the other process committed the same content
-    base = **rebuilt;
-    replayed.push_back({pending.task_id, base});
+  std::vector<git_oid> commits;
+  for (const Pending &pending : m_pending)
+    commits.push_back(pending.commit);
+  TRY_ASSIGN(const ReplayedCommits replayed, replay_commits(m_repo.get(), commits, tip));
+  std::vector<Pending> kept; // without those whose content the other process committed too
+  for (std::size_t i = 0; i < m_pending.size(); ++i) {
+    if (replayed.rebuilt[i]) kept.push_back({m_pending[i].task_id, *replayed.rebuilt[i]});
   }
   log::info("repository: " + branch_ref(m_settings) + " moved while this pass ran; replayed " +
-            std::to_string(replayed.size()) + " of " + std::to_string(m_pending.size()) + " commits on top of " +
+            std::to_string(kept.size()) + " of " + std::to_string(m_pending.size()) + " commits on top of " +
             std::string(git_oid_tostr_s(&tip)).substr(0, 12));
-  m_pending = std::move(replayed);
+  m_pending = std::move(kept);
   m_pending_base = tip;
   // Whoever moved the branch may have written the index too: take theirs, and bring tasks/ in
   // it up to date at the end of the pass.
@@ -100,18 +83,6 @@ Result<void> Mirror::replay_pending() {
   m_index_dirty = false;
   m_index_behind = true;
   return {};
-}
-
-void Mirror::remove_stale_ref_lock() {
-  // git holds a ref lock only while it rewrites the ref (milliseconds). One that outlived
-  // seconds of retries, while our instance lock keeps every other tasksyncd out, was left
-  // by a process that died mid-update.
-  const std::filesystem::path lock = std::filesystem::path(git_repository_path(m_repo.get())) /
-                                     (branch_ref(m_settings) + ".lock");
-  std::error_code error;
-  if (std::filesystem::remove(lock, error)) {
-    log::warning("repository: removed " + lock.string() + ", left behind by a process that died while updating the branch");
-  }
 }
 
 Result<void> Mirror::finish_pass() {

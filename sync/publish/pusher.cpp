@@ -21,6 +21,7 @@
 #include "pack/abandoned_packs.hpp"
 #include "api/base64.hpp"
 #include "config/base_url.hpp"
+#include "git/branch_update.hpp"
 #include "git/commit_replay.hpp"
 #include "base/git_handles.hpp"
 #include "base/log.hpp"
@@ -436,33 +437,7 @@ Result<RepositoryPtr> open_repository(const std::filesystem::path &path) {
   return RepositoryPtr(raw);
 }
 
-Result<std::optional<git_oid>> read_ref(git_repository *repo, const std::string &name) {
-  git_oid id;
-  const int rc = git_reference_name_to_id(&id, repo, name.c_str());
-  if (rc == GIT_ENOTFOUND) return std::optional<git_oid>{};
-  if (rc < 0) return git_error("cannot read " + name, rc);
-  return std::optional<git_oid>(id);
-}
-
 // ---- replaying local commits on the remote branch ----
-
-Result<void> checkout(git_repository *repo, const git_oid &from, const git_oid &to) {
-  auto baseline = commit_tree(repo, from);
-  if (!baseline) return baseline.error();
-  git_object *target_raw = nullptr;
-  if (const int rc = git_object_lookup(&target_raw, repo, &to, GIT_OBJECT_COMMIT); rc < 0) {
-    return git_error("cannot read the replayed commit", rc);
-  }
-  const ObjectPtr target(target_raw);
-  git_checkout_options options = GIT_CHECKOUT_OPTIONS_INIT;
-  // SAFE never overwrites a change nobody committed; the baseline is what the files hold now.
-  options.checkout_strategy = GIT_CHECKOUT_SAFE;
-  options.baseline = baseline->get();
-  if (const int rc = git_checkout_tree(repo, target.get(), &options); rc < 0) {
-    return git_error("cannot update the work tree and index", rc);
-  }
-  return {};
-}
 
 // Moves the branch from `from` to `to` with the work tree and index, or changes nothing.
 Result<void> move_branch(git_repository *repo, const std::string &branch_ref, const git_oid &from, const git_oid &to,
@@ -477,19 +452,16 @@ Result<void> move_branch(git_repository *repo, const std::string &branch_ref, co
   // Another branch checked out keeps its files; only the branch moves.
   const bool on_branch = checkout_follows(repo, branch_ref);
   if (on_branch) {
-    if (auto checked_out = checkout(repo, from, to); !checked_out) return checked_out.error();
+    if (auto checked_out = check_out_change(repo, from, to); !checked_out) return checked_out.error();
   }
-  git_reference *raw = nullptr;
-  if (const int rc = git_reference_create_matching(&raw, repo, branch_ref.c_str(), &to, 1, &from, reason.c_str());
-      rc < 0) {
-    const std::string why = git_error_text(rc);
-    if (auto restored = on_branch ? checkout(repo, to, from) : Result<void>{}; !restored) {
+  if (auto moved = swap_branch(repo, branch_ref, from, to, reason); !moved) {
+    const std::string &why = moved.error().why;
+    if (auto restored = on_branch ? check_out_change(repo, to, from) : Result<void>{}; !restored) {
       return Error{"cannot move " + branch_ref + " (" + why +
                    "), and restoring the work tree failed: " + restored.error().message};
     }
     return Error{"cannot move " + branch_ref + ": " + why + "; nothing was changed, the next push tries again"};
   }
-  git_reference_free(raw);
   return {};
 }
 
@@ -499,18 +471,12 @@ Result<std::size_t> replay(git_repository *repo, const std::string &branch_ref, 
                            const git_oid &remote_tip, const std::string &shown) {
   auto commits = commits_between(repo, local_tip, remote_tip);
   if (!commits) return commits.error();
-  git_oid base = remote_tip;
-  std::size_t rebuilt_count = 0;
-  for (const git_oid &id : *commits) {
-    auto rebuilt = replay_commit(repo, id, base);
-    if (!rebuilt) return rebuilt.error();
-    if (!*rebuilt) continue;
-    base = **rebuilt;
-    ++rebuilt_count;
-  }
-  if (auto moved = move_branch(repo, branch_ref, local_tip, base, "tasksync: replay onto " + shown); !moved) {
+  auto replayed = replay_commits(repo, *commits, remote_tip);
+  if (!replayed) return replayed.error();
+  if (auto moved = move_branch(repo, branch_ref, local_tip, replayed->tip, "tasksync: replay onto " + shown); !moved) {
     return moved.error();
   }
+  const std::size_t rebuilt_count = replayed->count();
   std::string line =
       "push to " + shown + ": replayed " + commits_text(rebuilt_count) + " on top of " + short_id(remote_tip);
   if (rebuilt_count < commits->size()) {

@@ -1,17 +1,13 @@
 #pragma once
 
 #include <cstddef>
-#include <filesystem>
-#include <string>
-#include <string_view>
-#include <vector>
 
-#include "config/config.hpp"
 #include "base/result.hpp"
+#include "config/config.hpp"
 
 namespace tasksync {
 
-// What one push did.
+/// What one push did.
 struct PushReport {
   std::size_t pushed = 0;   // commits the remote branch gained
   std::size_t replayed = 0; // local commits rebuilt on top of the remote branch first
@@ -38,15 +34,5 @@ public:
 private:
   RepoSettings m_settings;
 };
-
-// Accepts an SSH host key only if a known_hosts file lists it for `host` ("name", or
-// "[name]:port" off port 22). `key` is the raw key blob (as base64-encoded in the file).
-// Understands plain, wildcard and hashed (|1|salt|hmac) host patterns and @revoked lines.
-Result<void> check_known_host(const std::string &host, std::string_view key,
-                              const std::vector<std::filesystem::path> &files);
-
-// The known_hosts files consulted for ssh remotes: /etc/ssh/ssh_known_hosts and
-// $HOME/.ssh/known_hosts.
-std::vector<std::filesystem::path> default_known_hosts_files();
 
 } // namespace tasksync

@@ -125,13 +125,13 @@ HostKeyMatcher matches_key_sha256(std::string digest) {
 }
 
 Result<void> check_host_key(const std::string &host, const HostKeyMatcher &matches,
-                            const std::vector<std::filesystem::path> &files) {
+                            const std::vector<std::filesystem::path> &files, bool listed_elsewhere) {
   HostKeyFindings findings;
   const std::string name = ascii_lower(host);
   for (const auto &file : files)
     scan_known_hosts(file, name, matches, findings);
   if (findings.revoked) return Error{"the ssh host key of " + host + " is marked @revoked in known_hosts"};
-  if (findings.accepted) return {};
+  if (findings.accepted || listed_elsewhere) return {};
   if (findings.listed) {
     return Error{"the ssh host key of " + host + " does not match known_hosts (" + joined(files) +
                  "): the key changed or someone is intercepting the connection"};

@@ -93,13 +93,17 @@ int PushSession::on_credentials(git_credential **out, const char *, const char *
                  [&](PushSession &session) { return session.credentials(out, user_from_url, allowed); });
 }
 
-int PushSession::on_certificate(git_cert *cert, int, const char *host, void *payload) {
+int PushSession::on_certificate(git_cert *cert, int valid, const char *host, void *payload) {
   return guarded(payload, GIT_ECERTIFICATE, "host key check", [&](PushSession &session) -> int {
     // TLS certificates: libgit2 has verified them against the system store; keep its verdict.
     if (cert->cert_type != GIT_CERT_HOSTKEY_LIBSSH2) return GIT_PASSTHROUGH;
-    // libgit2 1.5.1 checks only $HOME/.ssh/known_hosts (its verdict is the unnamed `valid`, and
-    // passing through would keep it); deciding here makes /etc/ssh/ssh_known_hosts count too.
-    return session.host_key(*reinterpret_cast<const git_cert_hostkey *>(cert), host ? host : "");
+    // libgit2 1.5.1 (transports/ssh.c, its CVE-2023-22742 fix) reads $HOME/.ssh/known_hosts with
+    // libssh2 and calls this with `valid` set only when libssh2_knownhost_checkp() found the key
+    // listed for the host and port; GIT_PASSTHROUGH would keep that verdict. It never reads
+    // /etc/ssh/ssh_known_hosts, and libssh2 1.10 knows no markers (it takes "@revoked" for a
+    // host name), so we decide: libgit2's match counts unless our files mark the key @revoked,
+    // and any other key must be listed in one of our files.
+    return session.host_key(*reinterpret_cast<const git_cert_hostkey *>(cert), host ? host : "", valid != 0);
   });
 }
 
@@ -155,7 +159,7 @@ int PushSession::token_credentials(git_credential **out) {
   return refuse("the remote rejected the token in " + m_push.token_file->string());
 }
 
-int PushSession::host_key(const git_cert_hostkey &cert, const std::string &host) {
+int PushSession::host_key(const git_cert_hostkey &cert, const std::string &host, bool listed_for_libgit2) {
   const std::string name = m_remote.port == 22 ? host : "[" + host + "]:" + std::to_string(m_remote.port);
   HostKeyMatcher matches;
   if (cert.type & GIT_CERT_SSH_RAW) {
@@ -167,7 +171,7 @@ int PushSession::host_key(const git_cert_hostkey &cert, const std::string &host)
     return refuse("cannot check the ssh host key of " + host + ": libgit2 gave neither the key nor its SHA-256",
                   GIT_ECERTIFICATE);
   }
-  auto checked = check_host_key(name, matches, m_known_hosts);
+  auto checked = check_host_key(name, matches, m_known_hosts, listed_for_libgit2);
   if (!checked) return refuse(checked.error().message, GIT_ECERTIFICATE);
   return 0;
 }

@@ -1,6 +1,7 @@
 #include "publish/known_hosts.hpp"
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
 
 #include "api/base64.hpp"
 #include "process.hpp"
@@ -72,4 +73,32 @@ TEST_F(PusherKnownHostsTest, ARevokedKeyIsRefusedEvenWhenListed) {
   auto revoked = check("git.example.com", key);
   ASSERT_FALSE(revoked.ok());
   EXPECT_NE(revoked.error().message.find("@revoked"), std::string::npos) << revoked.error().message;
+}
+
+TEST_F(PusherKnownHostsTest, AKeyListedElsewhereIsAcceptedUnlessRevokedHere) {
+  const auto [key, line] = make_key("host");
+  const std::vector<std::filesystem::path> files = {m_dir / "known_hosts"};
+  test::write_text(m_dir / "known_hosts", "other.example.com " + line + "\n");
+  EXPECT_FALSE(check_host_key("git.example.com", matches_key(key), files).ok());
+  EXPECT_TRUE(check_host_key("git.example.com", matches_key(key), files, true).ok());
+
+  test::write_text(m_dir / "known_hosts", "@revoked * " + line + "\n");
+  auto revoked = check_host_key("git.example.com", matches_key(key), files, true);
+  ASSERT_FALSE(revoked.ok());
+  EXPECT_NE(revoked.error().message.find("@revoked"), std::string::npos) << revoked.error().message;
+}
+
+TEST_F(PusherKnownHostsTest, AKeyKnownOnlyByItsSha256MatchesTheListedKey) {
+  const auto [key, line] = make_key("host");
+  const auto [other_key, other_line] = make_key("other");
+  test::write_text(m_dir / "known_hosts", "git.example.com " + line + "\n");
+  const auto sha256 = [](const std::string &blob) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    EVP_Digest(blob.data(), blob.size(), digest, &length, EVP_sha256(), nullptr);
+    return std::string(reinterpret_cast<const char *>(digest), length);
+  };
+  const std::vector<std::filesystem::path> files = {m_dir / "known_hosts"};
+  EXPECT_TRUE(check_host_key("git.example.com", matches_key_sha256(sha256(key)), files).ok());
+  EXPECT_FALSE(check_host_key("git.example.com", matches_key_sha256(sha256(other_key)), files).ok());
 }

@@ -107,3 +107,25 @@ TEST_F(CommitReplayTest, ARemovalIsReplayedAsARemoval) {
   ASSERT_TRUE(replayed->has_value());
   EXPECT_EQ(test::git(path(), {"ls-tree", "-r", "--name-only", git_oid_tostr_s(&**replayed)}).out, "tasks/b/task.ts\n");
 }
+
+TEST_F(CommitReplayTest, ARunIsReplayedOneOnAnotherWithoutTheCommitsThatChangeNothing) {
+  const git_oid root = commit(std::nullopt, "tasks/a/task.ts", "a1", "a: add version 1");
+  const git_oid a2 = commit(root, "tasks/a/task.ts", "a2", "a: update to version 2");
+  const git_oid b1 = commit(a2, "tasks/b/task.ts", "b1", "b: add version 1");
+  const git_oid theirs = commit(root, "tasks/a/task.ts", "a2", "someone else's identical update");
+
+  auto replayed = replay_commits(m_repo.get(), {a2, b1}, theirs);
+  ASSERT_TRUE(replayed.ok()) << replayed.error().message;
+  ASSERT_EQ(replayed->rebuilt.size(), 2u);
+  EXPECT_FALSE(replayed->rebuilt[0].has_value()) << "a2 changes nothing on top of theirs";
+  ASSERT_TRUE(replayed->rebuilt[1].has_value());
+  EXPECT_TRUE(git_oid_equal(&replayed->tip, &*replayed->rebuilt[1]));
+  EXPECT_EQ(replayed->count(), 1u);
+  EXPECT_EQ(test::git(path(), {"log", "--format=%s", git_oid_tostr_s(&replayed->tip)}).out,
+            "b: add version 1\nsomeone else's identical update\na: add version 1\n");
+
+  auto nothing = replay_commits(m_repo.get(), {}, theirs);
+  ASSERT_TRUE(nothing.ok());
+  EXPECT_TRUE(git_oid_equal(&nothing->tip, &theirs));
+  EXPECT_EQ(nothing->count(), 0u);
+}

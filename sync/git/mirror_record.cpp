@@ -1,5 +1,6 @@
 // Recording a pass: one pack, one compare-and-swap of the branch (replaying on a branch that
-// moved, waiting out a lock), the index written once, packs and loose objects kept bounded.
+// moved, waiting out a lock), the index written once, packs and loose objects kept bounded; and
+// between passes, the branch moved to the commits the pusher replayed.
 #include "git/mirror.hpp"
 
 #include <chrono>
@@ -13,6 +14,26 @@
 namespace tasksync {
 
 using namespace mirror_detail;
+
+namespace {
+
+// Moves the branch from `from` to `to`, with the work tree and index when `checked_out`, or
+// changes nothing.
+Result<void> move_branch_with_checkout(git_repository *repo, const std::string &ref, const git_oid &from,
+                                       const git_oid &to, const std::string &reason, bool checked_out) {
+  // Work tree and index first, as apply() does: a failure in between leaves the branch as it was.
+  if (checked_out) TRY(check_out_change(repo, from, to));
+  auto moved = swap_branch(repo, ref, from, to, reason);
+  if (moved) return {};
+  const std::string &why = moved.error().why;
+  if (auto restored = checked_out ? check_out_change(repo, to, from) : Result<void>{}; !restored) {
+    return Error{"cannot move " + ref + " (" + why + "), and restoring the work tree failed: " +
+                 restored.error().message};
+  }
+  return Error{"cannot move " + ref + ": " + why + "; nothing was changed, the next push tries again"};
+}
+
+} // namespace
 
 Result<void> Mirror::record_commits() {
   // The branch moves by compare-and-swap: when another process moved it, the pass's commits are
@@ -82,6 +103,32 @@ Result<void> Mirror::replay_pending() {
   if (m_index) git_index_read(m_index.get(), 1);
   m_index_dirty = false;
   m_index_behind = true;
+  return {};
+}
+
+Result<void> Mirror::adopt_replayed_commits(const git_oid &from, const git_oid &to, const std::string &reason) {
+  if (!m_batch) return Error{"the repository is open read-only"};
+  if (!m_pending.empty()) return Error{"a pass is still being recorded; replayed commits wait for finish_pass()"};
+  const std::string ref = branch_ref(m_settings);
+  TRY_ASSIGN(const auto current, read_ref(m_repo.get(), ref));
+  if (!current || !git_oid_equal(&*current, &from)) {
+    return Error{ref + " moved during the push; nothing was changed, the next push tries again"};
+  }
+  if (git_oid_equal(&from, &to)) return {};
+  // The replayed commits were written through m_repo, so into the pass's object store.
+  if (auto packed = m_batch->write_pack(); !packed) {
+    m_batch->discard();
+    return packed.error();
+  }
+  const bool on_branch = checkout_on_branch();
+  m_on_branch.reset(); // asked again by the next pass
+  auto moved = move_branch_with_checkout(m_repo.get(), ref, from, to, reason, on_branch);
+  m_batch->release_packs();
+  if (!moved) return moved.error();
+  // The checkout wrote the index (the repository's own object, which m_index shares); tasks/ of
+  // the new tip is read again when a pass first needs it.
+  m_tasks.reset();
+  m_tasks_id.reset();
   return {};
 }
 

@@ -37,46 +37,17 @@ std::string remote_branch_of(const RepoSettings &settings) {
   return settings.push->branch.empty() ? settings.branch : settings.push->branch;
 }
 
-Result<RepositoryPtr> open_repository(const std::filesystem::path &path) {
-  git_repository *raw = nullptr;
-  if (const int rc = git_repository_open_ext(&raw, path.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr); rc < 0) {
-    return git_error("cannot open repository " + path.string(), rc);
-  }
-  return RepositoryPtr(raw);
-}
-
 // ---- replaying local commits on the remote branch ----
 
-// Moves the branch from `from` to `to` with the work tree and index, or changes nothing.
-Result<void> move_branch(git_repository *repo, const std::string &branch_ref, const git_oid &from, const git_oid &to,
-                         const std::string &reason) {
-  TRY_ASSIGN(const auto current, read_ref(repo, branch_ref));
-  if (!current || !git_oid_equal(&*current, &from)) {
-    return Error{branch_ref + " moved during the push; nothing was changed, the next push tries again"};
-  }
-  if (git_oid_equal(&from, &to)) return {};
-  // Work tree and index first, as the mirror does: a failure in between leaves HEAD as it was.
-  // Another branch checked out keeps its files; only the branch moves.
-  const bool on_branch = checkout_follows(repo, branch_ref);
-  if (on_branch) TRY(check_out_change(repo, from, to));
-  if (auto moved = swap_branch(repo, branch_ref, from, to, reason); !moved) {
-    const std::string &why = moved.error().why;
-    if (auto restored = on_branch ? check_out_change(repo, to, from) : Result<void>{}; !restored) {
-      return Error{"cannot move " + branch_ref + " (" + why +
-                   "), and restoring the work tree failed: " + restored.error().message};
-    }
-    return Error{"cannot move " + branch_ref + ": " + why + "; nothing was changed, the next push tries again"};
-  }
-  return {};
-}
-
-// Rebuilds the local commits the remote lacks on top of its tip and moves the branch, work
-// tree and index there; the number of commits rebuilt (those that changed something).
-Result<std::size_t> replay(git_repository *repo, const std::string &branch_ref, const git_oid &local_tip,
-                           const git_oid &remote_tip, const std::string &shown) {
+// Rebuilds the local commits the remote lacks on top of its tip and has the mirror move its
+// branch (and work tree and index) there; the number of commits rebuilt (those that changed
+// something).
+Result<std::size_t> replay(Mirror &mirror, const git_oid &local_tip, const git_oid &remote_tip,
+                           const std::string &shown) {
+  git_repository *repo = mirror.repository();
   TRY_ASSIGN(const auto commits, commits_between(repo, local_tip, remote_tip));
   TRY_ASSIGN(const ReplayedCommits replayed, replay_commits(repo, commits, remote_tip));
-  TRY(move_branch(repo, branch_ref, local_tip, replayed.tip, "tasksync: replay onto " + shown));
+  TRY(mirror.adopt_replayed_commits(local_tip, replayed.tip, "tasksync: replay onto " + shown));
   const std::size_t rebuilt = replayed.count();
   std::string line = "push to " + shown + ": replayed " + commits_text(rebuilt) + " on top of " + short_id(remote_tip);
   if (rebuilt < commits.size()) {
@@ -169,9 +140,8 @@ Result<std::size_t> record_push(git_repository *repo, const PushSession &session
 
 Pusher::Pusher(RepoSettings settings) : m_settings(std::move(settings)) {}
 
-Result<PushReport> Pusher::push() {
+Result<PushReport> Pusher::push(Mirror &mirror) {
   if (!m_settings.push) return Error{"push: repo.push is not configured"};
-  ensure_libgit2();
   RemoteUrl remote = parse_remote(m_settings.push->remote);
   std::optional<std::string> token;
   if (uses_token(remote)) {
@@ -185,20 +155,20 @@ Result<PushReport> Pusher::push() {
   const std::string branch_ref = "refs/heads/" + m_settings.branch;
   const std::string tracking_ref = kTrackingPrefix + remote_branch;
   const std::string &shown = session.remote().display;
-  auto repo = open_repository(m_settings.path);
-  if (!repo) return session.failure(repo.error().message);
 
   PushReport report;
+  if (!mirror.repository()) return report; // a read-only view of a repository not created yet
   std::mt19937_64 random{std::random_device{}()};
   for (int round = 1; round <= kRounds; ++round) {
-    auto tip = read_ref(repo->get(), branch_ref);
+    git_repository *repo = mirror.repository();
+    auto tip = read_ref(repo, branch_ref);
     if (!tip) return session.failure(tip.error().message);
     if (!*tip) return report; // an unborn branch: nothing to publish yet
     TRY_ASSIGN(const PushAttempt attempt, session.remote().transport == Transport::local
-                                              ? push_to_local_remote(repo->get(), session, **tip)
-                                              : push_with_libgit2(repo->get(), session, branch_ref, **tip));
+                                              ? push_to_local_remote(repo, session, **tip)
+                                              : push_with_libgit2(repo, session, branch_ref, **tip));
     if (attempt.accepted) {
-      TRY_ASSIGN(report.pushed, record_push(repo->get(), session, attempt, tracking_ref));
+      TRY_ASSIGN(report.pushed, record_push(repo, session, attempt, tracking_ref));
       if (report.pushed > 0) {
         log::info("pushed " + commits_text(report.pushed) + " to " + shown + " (" + remote_branch + " at " +
                   short_id(attempt.tip) + ")");
@@ -209,9 +179,9 @@ Result<PushReport> Pusher::push() {
               std::to_string(round) + " of " + std::to_string(kRounds) + "); fetching and replaying on top of them");
     if (round == kRounds) break;
     if (round > 1) std::this_thread::sleep_for(backoff_delay(round - 1, random, kBackoffBase, kBackoffCap));
-    TRY_ASSIGN(const auto remote_tip, fetch(repo->get(), session, tracking_ref));
+    TRY_ASSIGN(const auto remote_tip, fetch(repo, session, tracking_ref));
     if (!remote_tip) continue; // the branch vanished meanwhile: the next round creates it
-    auto replayed = replay(repo->get(), branch_ref, **tip, *remote_tip, shown);
+    auto replayed = replay(mirror, **tip, *remote_tip, shown);
     if (!replayed) return session.failure(replayed.error().message);
     report.replayed += *replayed;
   }
@@ -219,14 +189,14 @@ Result<PushReport> Pusher::push() {
                          " rounds; the local commits are kept for the next push");
 }
 
-Result<std::size_t> Pusher::pending() const {
+Result<std::size_t> Pusher::pending(const Mirror &mirror) const {
   if (!m_settings.push) return Error{"push: repo.push is not configured"};
-  ensure_libgit2();
-  TRY_ASSIGN(const RepositoryPtr repo, open_repository(m_settings.path));
-  TRY_ASSIGN(const auto tip, read_ref(repo.get(), "refs/heads/" + m_settings.branch));
+  git_repository *repo = mirror.repository();
+  if (!repo) return std::size_t{0}; // a read-only view of a repository not created yet
+  TRY_ASSIGN(const auto tip, read_ref(repo, "refs/heads/" + m_settings.branch));
   if (!tip) return std::size_t{0};
-  TRY_ASSIGN(const auto remote_tip, read_ref(repo.get(), kTrackingPrefix + remote_branch_of(m_settings)));
-  TRY_ASSIGN(const auto commits, commits_between(repo.get(), *tip, remote_tip));
+  TRY_ASSIGN(const auto remote_tip, read_ref(repo, kTrackingPrefix + remote_branch_of(m_settings)));
+  TRY_ASSIGN(const auto commits, commits_between(repo, *tip, remote_tip));
   return commits.size();
 }
 

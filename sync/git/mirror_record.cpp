@@ -17,8 +17,6 @@ using namespace mirror_detail;
 
 namespace {
 
-// Moves the branch from `from` to `to`, with the work tree and index when `checked_out`, or
-// changes nothing.
 Result<void> move_branch_with_checkout(git_repository *repo, const std::string &ref, const git_oid &from,
                                        const git_oid &to, const std::string &reason, bool checked_out) {
   // Work tree and index first, as apply() does: a failure in between leaves the branch as it was.
@@ -136,12 +134,12 @@ Result<void> Mirror::finish_pass() {
   auto recorded = record_commits();
   const bool on_branch = checkout_on_branch();
   m_on_branch.reset(); // the next pass looks at HEAD again
-  if (!recorded) return recorded.error();
+  TRY(recorded);
   if (m_index_behind && on_branch) {
     m_index_behind = false;
-    if (auto restored = restore_tasks_to_head(); !restored) return restored.error();
+    TRY(restore_tasks_to_head());
   } else if (m_index_dirty) {
-    if (auto written = write_index(); !written) return written.error();
+    TRY(write_index());
   }
   upkeep();
   return {};

@@ -19,7 +19,6 @@ int append_to_pack(void *data, size_t size, void *payload) {
   return sink->writer->append(sink->writer, data, size, sink->progress);
 }
 
-// Copies the objects of the commits `remote` lacks into its object database as one pack.
 Result<void> copy_objects(git_repository *repo, git_repository *remote, const git_oid &tip,
                           const std::optional<git_oid> &before) {
   git_packbuilder *builder_raw = nullptr;

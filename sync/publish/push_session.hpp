@@ -15,7 +15,7 @@ namespace tasksync::publish_detail {
 
 /// How one attempt to update the remote branch ended.
 struct PushAttempt {
-  bool accepted = false;
+  bool accepted = false;         // the remote branch is now `tip`
   std::optional<git_oid> before; // the remote branch before, when it existed
   git_oid tip{};                 // what was offered
 };

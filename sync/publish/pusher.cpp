@@ -37,11 +37,6 @@ std::string remote_branch_of(const RepoSettings &settings) {
   return settings.push->branch.empty() ? settings.branch : settings.push->branch;
 }
 
-// ---- replaying local commits on the remote branch ----
-
-// Rebuilds the local commits the remote lacks on top of its tip and has the mirror move its
-// branch (and work tree and index) there; the number of commits rebuilt (those that changed
-// something).
 Result<std::size_t> replay(Mirror &mirror, const git_oid &local_tip, const git_oid &remote_tip,
                            const std::string &shown) {
   git_repository *repo = mirror.repository();
@@ -56,8 +51,6 @@ Result<std::size_t> replay(Mirror &mirror, const git_oid &local_tip, const git_o
   log::info(line);
   return rebuilt;
 }
-
-// ---- talking to the remote ----
 
 bool means_remote_moved(const std::string &status) {
   for (const char *hint : {"non-fast-forward", "fetch first", "stale info", "lock", "failed to update ref"}) {
@@ -102,7 +95,6 @@ Result<PushAttempt> push_with_libgit2(git_repository *repo, PushSession &session
   return attempt;
 }
 
-// Fetches the remote branch into the tracking ref; its tip, or nullopt if it has none.
 Result<std::optional<git_oid>> fetch(git_repository *repo, PushSession &session, const std::string &tracking_ref) {
   TRY_ASSIGN(const RemotePtr remote, anonymous_remote(repo, session));
   git_fetch_options options = GIT_FETCH_OPTIONS_INIT;
@@ -120,7 +112,6 @@ Result<std::optional<git_oid>> fetch(git_repository *repo, PushSession &session,
   return *tip;
 }
 
-// After an accepted push: how many commits the remote gained; remembers its new tip for pending().
 Result<std::size_t> record_push(git_repository *repo, const PushSession &session, const PushAttempt &attempt,
                                 const std::string &tracking_ref) {
   auto commits = commits_between(repo, attempt.tip, attempt.before);

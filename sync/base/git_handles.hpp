@@ -35,6 +35,9 @@ using OdbPtr = std::unique_ptr<git_odb, GitFree<git_odb, git_odb_free>>;
 using OdbObjectPtr = std::unique_ptr<git_odb_object, GitFree<git_odb_object, git_odb_object_free>>;
 using PatchPtr = std::unique_ptr<git_patch, GitFree<git_patch, git_patch_free>>;
 using BufPtr = std::unique_ptr<git_buf, GitFree<git_buf, git_buf_dispose>>;
+// A pack being written into an object database frees itself through its own function pointer.
+inline void free_odb_writepack(git_odb_writepack *writepack) { writepack->free(writepack); }
+using OdbWritepackPtr = std::unique_ptr<git_odb_writepack, GitFree<git_odb_writepack, free_odb_writepack>>;
 
 // Initialises libgit2 once per process, with fsync of the git directory turned on so a
 // power cut cannot leave a ref pointing at an object that never reached the disk, and a small

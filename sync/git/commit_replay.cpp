@@ -16,7 +16,6 @@ Result<CommitPtr> lookup_commit(git_repository *repo, const git_oid &id) {
 
 } // namespace
 
-// Commits reachable from `tip` but not from `hidden`, oldest first.
 Result<std::vector<git_oid>> commits_between(git_repository *repo, const git_oid &tip,
                                              const std::optional<git_oid> &hidden) {
   git_revwalk *raw = nullptr;
@@ -25,8 +24,7 @@ Result<std::vector<git_oid>> commits_between(git_repository *repo, const git_oid
   git_revwalk_sorting(raw, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE);
   if (const int rc = git_revwalk_push(raw, &tip); rc < 0) return git_error("cannot walk history", rc);
   if (hidden) {
-    if (const int rc = git_revwalk_hide(raw, &*hidden); rc < 0)
-      return git_error("cannot walk history", rc);
+    if (const int rc = git_revwalk_hide(raw, &*hidden); rc < 0) return git_error("cannot walk history", rc);
   }
   std::vector<git_oid> commits;
   git_oid id;
@@ -38,10 +36,9 @@ Result<std::vector<git_oid>> commits_between(git_repository *repo, const git_oid
 }
 
 Result<TreePtr> commit_tree(git_repository *repo, const git_oid &commit_id) {
-  auto commit = lookup_commit(repo, commit_id);
-  if (!commit) return commit.error();
+  TRY_ASSIGN(const CommitPtr commit, lookup_commit(repo, commit_id));
   git_tree *raw = nullptr;
-  if (const int rc = git_commit_tree(&raw, commit->get()); rc < 0) {
+  if (const int rc = git_commit_tree(&raw, commit.get()); rc < 0) {
     return git_error(std::string("cannot read the tree of ") + git_oid_tostr_s(&commit_id), rc);
   }
   return TreePtr(raw);
@@ -72,9 +69,7 @@ std::string unit_of(const std::string &path) {
 Result<std::vector<std::string>> touched_units(git_repository *repo, const git_commit *commit, const git_tree *tree) {
   TreePtr parent_tree;
   if (git_commit_parentcount(commit) > 0) {
-    auto parent = commit_tree(repo, *git_commit_parent_id(commit, 0));
-    if (!parent) return parent.error();
-    parent_tree = std::move(*parent);
+    TRY_ASSIGN(parent_tree, commit_tree(repo, *git_commit_parent_id(commit, 0)));
   }
   git_diff *raw = nullptr;
   if (const int rc = git_diff_tree_to_tree(&raw, repo, parent_tree.get(), const_cast<git_tree *>(tree), nullptr);
@@ -97,10 +92,9 @@ Result<std::vector<std::string>> touched_units(git_repository *repo, const git_c
 Result<git_oid> apply_updates(git_repository *repo, const git_oid &tree_id,
                               const std::vector<git_tree_update> &updates) {
   if (updates.empty()) return tree_id;
-  auto tree = lookup_tree(repo, tree_id);
-  if (!tree) return tree.error();
+  TRY_ASSIGN(const TreePtr tree, lookup_tree(repo, tree_id));
   git_oid result;
-  if (const int rc = git_tree_create_updated(&result, repo, tree->get(), updates.size(), updates.data()); rc < 0) {
+  if (const int rc = git_tree_create_updated(&result, repo, tree.get(), updates.size(), updates.data()); rc < 0) {
     return git_error("cannot build a replayed tree", rc);
   }
   return result;
@@ -129,45 +123,52 @@ Result<git_oid> replace_units(git_repository *repo, const git_tree *base, const 
                          unit.c_str()});
     }
   }
-  auto removed = apply_updates(repo, *git_tree_id(base), removals);
-  if (!removed) return removed.error();
-  return apply_updates(repo, *removed, upserts);
+  TRY_ASSIGN(const git_oid removed, apply_updates(repo, *git_tree_id(base), removals));
+  return apply_updates(repo, removed, upserts);
 }
 
 } // namespace
 
 Result<std::optional<git_oid>> replay_commit(git_repository *repo, const git_oid &id, const git_oid &base_id) {
-  auto commit = lookup_commit(repo, id);
-  if (!commit) return commit.error();
-  auto tree = commit_tree(repo, id);
-  if (!tree) return tree.error();
-  auto units = touched_units(repo, commit->get(), tree->get());
-  if (!units) return units.error();
-  auto base = lookup_commit(repo, base_id);
-  if (!base) return base.error();
-  auto base_tree = commit_tree(repo, base_id);
-  if (!base_tree) return base_tree.error();
-  auto new_tree_id = replace_units(repo, base_tree->get(), tree->get(), *units);
-  if (!new_tree_id) return new_tree_id.error();
-  if (git_oid_equal(&*new_tree_id, git_tree_id(base_tree->get()))) return std::optional<git_oid>{};
-  auto new_tree = lookup_tree(repo, *new_tree_id);
-  if (!new_tree) return new_tree.error();
+  TRY_ASSIGN(const CommitPtr commit, lookup_commit(repo, id));
+  TRY_ASSIGN(const TreePtr tree, commit_tree(repo, id));
+  TRY_ASSIGN(const auto units, touched_units(repo, commit.get(), tree.get()));
+  TRY_ASSIGN(const CommitPtr base, lookup_commit(repo, base_id));
+  TRY_ASSIGN(const TreePtr base_tree, commit_tree(repo, base_id));
+  TRY_ASSIGN(const git_oid new_tree_id, replace_units(repo, base_tree.get(), tree.get(), units));
+  if (git_oid_equal(&new_tree_id, git_tree_id(base_tree.get()))) return std::optional<git_oid>{};
+  TRY_ASSIGN(const TreePtr new_tree, lookup_tree(repo, new_tree_id));
 
-  const git_signature *committer = git_commit_committer(commit->get());
+  const git_signature *committer = git_commit_committer(commit.get());
   git_signature *now_raw = nullptr;
   if (const int rc = git_signature_now(&now_raw, committer->name, committer->email); rc < 0) {
     return git_error("cannot make the committer signature", rc);
   }
   const SignaturePtr now(now_raw);
-  const git_commit *parents[1] = {base->get()};
+  const git_commit *parents[1] = {base.get()};
   git_oid result;
-  if (const int rc = git_commit_create(&result, repo, nullptr, git_commit_author(commit->get()), now.get(),
-                                       git_commit_message_encoding(commit->get()),
-                                       git_commit_message_raw(commit->get()), new_tree->get(), 1, parents);
+  if (const int rc = git_commit_create(&result, repo, nullptr, git_commit_author(commit.get()), now.get(),
+                                       git_commit_message_encoding(commit.get()),
+                                       git_commit_message_raw(commit.get()), new_tree.get(), 1, parents);
       rc < 0) {
     return git_error("cannot write a replayed commit", rc);
   }
   return std::optional<git_oid>(result);
+}
+
+std::size_t ReplayedCommits::count() const {
+  return static_cast<std::size_t>(
+      std::count_if(rebuilt.begin(), rebuilt.end(), [](const auto &id) { return id.has_value(); }));
+}
+
+Result<ReplayedCommits> replay_commits(git_repository *repo, const std::vector<git_oid> &commits, const git_oid &base) {
+  ReplayedCommits replayed{base, {}};
+  for (const git_oid &id : commits) {
+    TRY_ASSIGN(const std::optional<git_oid> rebuilt, replay_commit(repo, id, replayed.tip));
+    if (rebuilt) replayed.tip = *rebuilt;
+    replayed.rebuilt.push_back(rebuilt);
+  }
+  return replayed;
 }
 
 bool checkout_follows(git_repository *repo, const std::string &branch_ref) {

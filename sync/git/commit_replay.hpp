@@ -23,6 +23,19 @@ Result<TreePtr> commit_tree(git_repository *repo, const git_oid &commit_id);
 // message and committer name, committed now. nullopt when it would change nothing there.
 Result<std::optional<git_oid>> replay_commit(git_repository *repo, const git_oid &id, const git_oid &base_id);
 
+/// Commits replayed by replay_commits(), one on top of the other.
+struct ReplayedCommits {
+  git_oid tip{};                               // the last rebuilt commit; the base when none changed anything
+  std::vector<std::optional<git_oid>> rebuilt; // per commit replayed: its new id; nullopt when dropped
+                                               // (it would change nothing on the new base)
+  // How many commits were rebuilt rather than dropped.
+  std::size_t count() const;
+};
+
+// `commits` (oldest first) rebuilt by replay_commit(), the first on `base`, each next one on the
+// last rebuilt.
+Result<ReplayedCommits> replay_commits(git_repository *repo, const std::vector<git_oid> &commits, const git_oid &base);
+
 // True when HEAD is the symbolic ref `branch_ref` (e.g. "refs/heads/main"): the work tree and
 // index are a checkout of that branch. False when someone checked out another branch or
 // detached HEAD; then they are theirs, and only the branch itself may be moved.

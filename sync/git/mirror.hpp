@@ -23,6 +23,15 @@ namespace tasksync {
 // A pass's commits are built in memory and recorded together by finish_pass(): one pack, one
 // fsync and one move of the branch per pass, whatever the number of commits.
 // Not thread-safe: one pass applies its tasks one after another, in config order.
+//
+// Sharing the repository (the pusher does, between passes): the mirror is the one owner of
+// repo.branch, the index and the work tree. Others reach the repository only through
+// repository(), to read it and to write objects and refs other than the branch (the pusher's
+// refs/remotes/tasksync/*); objects written through it go into the pass's object store until a
+// branch move makes them durable. The branch, index and work tree change only through
+// apply()/finish_pass() within a pass, and through adopt_replayed_commits() between passes, so the
+// mirror always knows what its index (m_index, the repository's own index object) and its cached
+// tasks/ tree (m_tasks, m_tasks_id) describe, and whether HEAD follows the branch (m_on_branch).
 class Mirror {
 public:
   // read_write creates the repository when missing; read_only (dry runs) never writes,
@@ -79,6 +88,18 @@ public:
   // The repository's work tree.
   const std::filesystem::path &work_tree() const { return m_work_tree; }
 
+  // The mirror's repository handle (null: a read-only view of a repository that does not exist
+  // yet), for the uses the class comment allows; valid until the next finish_pass().
+  git_repository *repository() const { return m_repo.get(); }
+
+  // Between passes, for the pusher: moves the branch from `from` (its tip) to `to` (those
+  // commits replayed through repository() on top of what another mirror pushed), with `reason`
+  // in the reflog. The new objects are made durable first. When HEAD follows the branch the work
+  // tree and index follow it too, as a checkout that never overwrites an uncommitted change;
+  // otherwise only the branch moves. Changes nothing else when the branch is no longer at `from`
+  // or cannot be moved.
+  Result<void> adopt_replayed_commits(const git_oid &from, const git_oid &to, const std::string &reason);
+
 private:
   // A file of a task directory as git sees it.
   struct Entry {
@@ -111,9 +132,7 @@ private:
                              const std::optional<Snapshot> &desired);
   Result<git_oid> write_commit(const TaskState &state, const git_oid &tree_id, const CommitInfo &info);
   Result<void> record_commits();
-  int move_branch();
   Result<void> replay_pending();
-  void remove_stale_ref_lock();
   Result<void> write_index();
   void upkeep();
   Result<void> update_work_tree(const std::string &task_dir, const std::optional<Snapshot> &desired,

@@ -1,22 +1,41 @@
 // Recording a pass: one pack, one compare-and-swap of the branch (replaying on a branch that
-// moved, waiting out a lock), the index written once, packs and loose objects kept bounded.
+// moved, waiting out a lock), the index written once, packs and loose objects kept bounded; and
+// between passes, the branch moved to the commits the pusher replayed.
 #include "git/mirror.hpp"
 
 #include <chrono>
-#include <thread>
 
 #include "base/log.hpp"
-#include "pack/object_packer.hpp"
+#include "git/branch_update.hpp"
 #include "git/commit_replay.hpp"
 #include "git/mirror_helpers.hpp"
+#include "pack/object_packer.hpp"
 
 namespace tasksync {
 
 using namespace mirror_detail;
 
+namespace {
+
+Result<void> move_branch_with_checkout(git_repository *repo, const std::string &ref, const git_oid &from,
+                                       const git_oid &to, const std::string &reason, bool checked_out) {
+  // Work tree and index first, as apply() does: a failure in between leaves the branch as it was.
+  if (checked_out) TRY(check_out_change(repo, from, to));
+  auto moved = swap_branch(repo, ref, from, to, reason);
+  if (moved) return {};
+  const std::string &why = moved.error().why;
+  if (auto restored = checked_out ? check_out_change(repo, to, from) : Result<void>{}; !restored) {
+    return Error{"cannot move " + ref + " (" + why + "), and restoring the work tree failed: " +
+                 restored.error().message};
+  }
+  return Error{"cannot move " + ref + ": " + why + "; nothing was changed, the next push tries again"};
+}
+
+} // namespace
+
 Result<void> Mirror::record_commits() {
-  // The branch moves by compare-and-swap: when another process moved it (GIT_EMODIFIED) the
-  // pass's commits are replayed on its tip; when one holds its lock (GIT_ELOCKED) we wait.
+  // The branch moves by compare-and-swap: when another process moved it, the pass's commits are
+  // replayed on its tip and the swap is tried again.
   constexpr int kAttempts = 8;
   std::string failure;
   for (int attempt = 1; attempt <= kAttempts && !m_pending.empty(); ++attempt) {
@@ -25,22 +44,19 @@ Result<void> Mirror::record_commits() {
       failure = packed.error().message;
       break;
     }
-    const int rc = move_branch();
-    if (rc == 0) {
+    const std::string message =
+        "tasksync: " + std::to_string(m_pending.size()) + (m_pending.size() == 1 ? " commit" : " commits");
+    auto moved = swap_branch(m_repo.get(), branch_ref(m_settings), m_pending_base, m_pending.back().commit, message);
+    if (moved) {
       m_pending.clear();
       break;
     }
-    failure = "cannot move " + branch_ref(m_settings) + ": " + git_error_text(rc);
-    if (rc == GIT_EMODIFIED || rc == GIT_EEXISTS) {
-      if (auto replayed = replay_pending(); !replayed) {
-        failure = replayed.error().message;
-        break;
-      }
-      continue;
+    failure = "cannot move " + branch_ref(m_settings) + ": " + moved.error().why;
+    if (!moved.error().moved_elsewhere) break;
+    if (auto replayed = replay_pending(); !replayed) {
+      failure = replayed.error().message;
+      break;
     }
-    if (rc != GIT_ELOCKED) break;
-    if (attempt == kAttempts - 1) remove_stale_ref_lock();
-    std::this_thread::sleep_for(std::chrono::milliseconds(10 << attempt));
   }
   m_batch->release_packs();
   if (m_pending.empty()) return {}; // replayed onto commits that already held the same
@@ -62,37 +78,23 @@ Result<void> Mirror::record_commits() {
                tasks + "): " + failure + "; the next pass tries again"};
 }
 
-int Mirror::move_branch() {
-  const git_oid &tip = m_pending.back().commit;
-  const std::string message = "tasksync: " + std::to_string(m_pending.size()) +
-                              (m_pending.size() == 1 ? " commit" : " commits");
-  git_reference *raw = nullptr;
-  const int rc = m_pending_base ? git_reference_create_matching(&raw, m_repo.get(), branch_ref(m_settings).c_str(),
-                                                                &tip, 1, &*m_pending_base, message.c_str())
-                                : git_reference_create(&raw, m_repo.get(), branch_ref(m_settings).c_str(), &tip, 0,
-                                                       message.c_str());
-  git_reference_free(raw);
-  return rc;
-}
-
 Result<void> Mirror::replay_pending() {
   git_oid tip;
   if (const int rc = git_reference_name_to_id(&tip, m_repo.get(), branch_ref(m_settings).c_str()); rc < 0) {
     return git_error("cannot read " + branch_ref(m_settings), rc);
   }
-  std::vector<Pending> replayed;
-  git_oid base = tip;
-  for (const Pending &pending : m_pending) {
-    auto rebuilt = replay_commit(m_repo.get(), pending.commit, base);
-    if (!rebuilt) return rebuilt.error();
-    if (!*rebuilt) continue; // the other process committed the same content
-    base = **rebuilt;
-    replayed.push_back({pending.task_id, base});
+  std::vector<git_oid> commits;
+  for (const Pending &pending : m_pending)
+    commits.push_back(pending.commit);
+  TRY_ASSIGN(const ReplayedCommits replayed, replay_commits(m_repo.get(), commits, tip));
+  std::vector<Pending> kept; // without those whose content the other process committed too
+  for (std::size_t i = 0; i < m_pending.size(); ++i) {
+    if (replayed.rebuilt[i]) kept.push_back({m_pending[i].task_id, *replayed.rebuilt[i]});
   }
   log::info("repository: " + branch_ref(m_settings) + " moved while this pass ran; replayed " +
-            std::to_string(replayed.size()) + " of " + std::to_string(m_pending.size()) + " commits on top of " +
+            std::to_string(kept.size()) + " of " + std::to_string(m_pending.size()) + " commits on top of " +
             std::string(git_oid_tostr_s(&tip)).substr(0, 12));
-  m_pending = std::move(replayed);
+  m_pending = std::move(kept);
   m_pending_base = tip;
   // Whoever moved the branch may have written the index too: take theirs, and bring tasks/ in
   // it up to date at the end of the pass.
@@ -102,28 +104,42 @@ Result<void> Mirror::replay_pending() {
   return {};
 }
 
-void Mirror::remove_stale_ref_lock() {
-  // git holds a ref lock only while it rewrites the ref (milliseconds). One that outlived
-  // seconds of retries, while our instance lock keeps every other tasksyncd out, was left
-  // by a process that died mid-update.
-  const std::filesystem::path lock = std::filesystem::path(git_repository_path(m_repo.get())) /
-                                     (branch_ref(m_settings) + ".lock");
-  std::error_code error;
-  if (std::filesystem::remove(lock, error)) {
-    log::warning("repository: removed " + lock.string() + ", left behind by a process that died while updating the branch");
+Result<void> Mirror::adopt_replayed_commits(const git_oid &from, const git_oid &to, const std::string &reason) {
+  if (!m_batch) return Error{"the repository is open read-only"};
+  if (!m_pending.empty()) return Error{"a pass is still being recorded; replayed commits wait for finish_pass()"};
+  const std::string ref = branch_ref(m_settings);
+  TRY_ASSIGN(const auto current, read_ref(m_repo.get(), ref));
+  if (!current || !git_oid_equal(&*current, &from)) {
+    return Error{ref + " moved during the push; nothing was changed, the next push tries again"};
   }
+  if (git_oid_equal(&from, &to)) return {};
+  // The replayed commits were written through m_repo, so into the pass's object store.
+  if (auto packed = m_batch->write_pack(); !packed) {
+    m_batch->discard();
+    return packed.error();
+  }
+  const bool on_branch = checkout_on_branch();
+  m_on_branch.reset(); // asked again by the next pass
+  auto moved = move_branch_with_checkout(m_repo.get(), ref, from, to, reason, on_branch);
+  m_batch->release_packs();
+  if (!moved) return moved.error();
+  // The checkout wrote the index (the repository's own object, which m_index shares); tasks/ of
+  // the new tip is read again when a pass first needs it.
+  m_tasks.reset();
+  m_tasks_id.reset();
+  return {};
 }
 
 Result<void> Mirror::finish_pass() {
   auto recorded = record_commits();
   const bool on_branch = checkout_on_branch();
   m_on_branch.reset(); // the next pass looks at HEAD again
-  if (!recorded) return recorded.error();
+  TRY(recorded);
   if (m_index_behind && on_branch) {
     m_index_behind = false;
-    if (auto restored = restore_tasks_to_head(); !restored) return restored.error();
+    TRY(restore_tasks_to_head());
   } else if (m_index_dirty) {
-    if (auto written = write_index(); !written) return written.error();
+    TRY(write_index());
   }
   upkeep();
   return {};

@@ -1,17 +1,14 @@
 #pragma once
 
 #include <cstddef>
-#include <filesystem>
-#include <string>
-#include <string_view>
-#include <vector>
 
-#include "config/config.hpp"
 #include "base/result.hpp"
+#include "config/config.hpp"
+#include "git/mirror.hpp"
 
 namespace tasksync {
 
-// What one push did.
+/// What one push did.
 struct PushReport {
   std::size_t pushed = 0;   // commits the remote branch gained
   std::size_t replayed = 0; // local commits rebuilt on top of the remote branch first
@@ -19,34 +16,25 @@ struct PushReport {
 
 // Publishes the mirror's branch to repo.push.remote, so that several mirrors (one per team or
 // host, each with its own tasks) can share one remote branch. The remote branch's tip is
-// remembered in refs/remotes/tasksync/<push.branch>.
+// remembered in refs/remotes/tasksync/<push.branch>. All repository work goes through the
+// mirror's own repository handle, between passes (see Mirror's class comment).
 class Pusher {
 public:
-  // settings.push must be set. Does no I/O.
+  // settings.push must be set; `settings` are the mirror's. Does no I/O.
   explicit Pusher(RepoSettings settings);
 
-  // Pushes the local branch (settings.branch) to push.branch on push.remote. When the remote
+  // Pushes the mirror's branch (settings.branch) to push.branch on push.remote. When the remote
   // rejects it as non-fast-forward (another mirror pushed first): fetch, replay the local
-  // commits that the remote lacks on top of the remote branch, update the local branch, work
-  // tree and index to the result, and push again; at most 5 rounds, with a short backoff.
+  // commits that the remote lacks on top of the remote branch, have `mirror` move its branch,
+  // work tree and index to the result, and push again; at most 5 rounds, with a short backoff.
   // History that reached the remote is never rewritten. On failure, nothing local is lost.
-  Result<PushReport> push();
+  Result<PushReport> push(Mirror &mirror);
 
-  // Commits on the local branch that the remote branch (as last fetched or pushed) lacks.
-  Result<std::size_t> pending() const;
+  // Commits on the mirror's branch that the remote branch (as last fetched or pushed) lacks.
+  Result<std::size_t> pending(const Mirror &mirror) const;
 
 private:
   RepoSettings m_settings;
 };
-
-// Accepts an SSH host key only if a known_hosts file lists it for `host` ("name", or
-// "[name]:port" off port 22). `key` is the raw key blob (as base64-encoded in the file).
-// Understands plain, wildcard and hashed (|1|salt|hmac) host patterns and @revoked lines.
-Result<void> check_known_host(const std::string &host, std::string_view key,
-                              const std::vector<std::filesystem::path> &files);
-
-// The known_hosts files consulted for ssh remotes: /etc/ssh/ssh_known_hosts and
-// $HOME/.ssh/known_hosts.
-std::vector<std::filesystem::path> default_known_hosts_files();
 
 } // namespace tasksync

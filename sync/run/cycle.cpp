@@ -64,20 +64,20 @@ void finish_pass(Mirror &mirror, PassReport &report) {
 }
 
 // With repo.push: publish what this cycle (or an earlier one whose push failed) committed.
-void push(const Runtime &runtime, PassReport &report) {
+void push(Runtime &runtime, PassReport &report) {
   if (!runtime.config.repo.push) return;
   Pusher pusher(runtime.config.repo);
-  auto pending = pusher.pending();
+  auto pending = pusher.pending(runtime.mirror);
   if (pending && *pending == 0 && report.commits() == 0) {
     report.unpushed = 0;
     return;
   }
-  auto pushed = pusher.push();
+  auto pushed = pusher.push(runtime.mirror);
   if (!pushed) {
     report.problems.push_back(pushed.error().message);
     log::error(report.problems.back() + "; the commits stay here and the next cycle pushes them");
   }
-  if (auto left = pusher.pending()) report.unpushed = *left;
+  if (auto left = pusher.pending(runtime.mirror)) report.unpushed = *left;
 }
 
 // hooks.on_change after each commit of the cycle; a failing hook is logged and changes nothing.

@@ -58,6 +58,13 @@ protected:
     return id;
   }
 
+  // replay_commit() of `id` on `base`, which must not fail.
+  std::optional<git_oid> replay(const git_oid &id, const git_oid &base) {
+    auto replayed = replay_commit(m_repo.get(), id, base);
+    EXPECT_TRUE(replayed.ok()) << replayed.error().message;
+    return replayed.ok() ? *replayed : std::nullopt;
+  }
+
   std::string show(const git_oid &id, const std::string &file) {
     return test::git(path(), {"show", std::string(git_oid_tostr_s(&id)) + ":" + file}).out;
   }
@@ -73,10 +80,9 @@ TEST_F(CommitReplayTest, ReplaysTheTaskDirectoryOnTopAndKeepsEverythingElse) {
   const git_oid ours = commit(root, "tasks/a/task.ts", "a2", "a: update to version 2");
   const git_oid theirs = commit(root, "README.md", "hello", "readme");
 
-  auto replayed = replay_commit(m_repo.get(), ours, theirs);
-  ASSERT_TRUE(replayed.ok()) << replayed.error().message;
-  ASSERT_TRUE(replayed->has_value());
-  const git_oid id = **replayed;
+  const auto replayed = replay(ours, theirs);
+  ASSERT_TRUE(replayed.has_value());
+  const git_oid id = *replayed;
   EXPECT_EQ(show(id, "tasks/a/task.ts"), "a2");
   EXPECT_EQ(show(id, "README.md"), "hello");
   EXPECT_EQ(test::git(path(), {"log", "-1", "--format=%P|%an|%ad|%B", "--date=raw", git_oid_tostr_s(&id)}).out,
@@ -93,17 +99,36 @@ TEST_F(CommitReplayTest, ACommitThatChangesNothingThereIsDropped) {
   const git_oid root = commit(std::nullopt, "tasks/a/task.ts", "a1", "a: add version 1");
   const git_oid ours = commit(root, "tasks/a/task.ts", "a2", "a: update to version 2");
   const git_oid same = commit(root, "tasks/a/task.ts", "a2", "someone else's identical update");
-  auto replayed = replay_commit(m_repo.get(), ours, same);
-  ASSERT_TRUE(replayed.ok()) << replayed.error().message;
-  EXPECT_FALSE(replayed->has_value());
+  EXPECT_FALSE(replay(ours, same).has_value());
 }
 
 TEST_F(CommitReplayTest, ARemovalIsReplayedAsARemoval) {
   const git_oid root = commit(std::nullopt, "tasks/a/task.ts", "a1", "a: add version 1");
   const git_oid removed = commit(root, "tasks/a/task.ts", std::nullopt, "a: delete (deleted upstream)");
   const git_oid theirs = commit(root, "tasks/b/task.ts", "b1", "b: add version 1");
-  auto replayed = replay_commit(m_repo.get(), removed, theirs);
+  const auto replayed = replay(removed, theirs);
+  ASSERT_TRUE(replayed.has_value());
+  EXPECT_EQ(test::git(path(), {"ls-tree", "-r", "--name-only", git_oid_tostr_s(&*replayed)}).out, "tasks/b/task.ts\n");
+}
+
+TEST_F(CommitReplayTest, ARunIsReplayedOneOnAnotherWithoutTheCommitsThatChangeNothing) {
+  const git_oid root = commit(std::nullopt, "tasks/a/task.ts", "a1", "a: add version 1");
+  const git_oid a2 = commit(root, "tasks/a/task.ts", "a2", "a: update to version 2");
+  const git_oid b1 = commit(a2, "tasks/b/task.ts", "b1", "b: add version 1");
+  const git_oid theirs = commit(root, "tasks/a/task.ts", "a2", "someone else's identical update");
+
+  auto replayed = replay_commits(m_repo.get(), {a2, b1}, theirs);
   ASSERT_TRUE(replayed.ok()) << replayed.error().message;
-  ASSERT_TRUE(replayed->has_value());
-  EXPECT_EQ(test::git(path(), {"ls-tree", "-r", "--name-only", git_oid_tostr_s(&**replayed)}).out, "tasks/b/task.ts\n");
+  ASSERT_EQ(replayed->rebuilt.size(), 2u);
+  EXPECT_FALSE(replayed->rebuilt[0].has_value()) << "a2 changes nothing on top of theirs";
+  ASSERT_TRUE(replayed->rebuilt[1].has_value());
+  EXPECT_TRUE(git_oid_equal(&replayed->tip, &*replayed->rebuilt[1]));
+  EXPECT_EQ(replayed->count(), 1u);
+  EXPECT_EQ(test::git(path(), {"log", "--format=%s", git_oid_tostr_s(&replayed->tip)}).out,
+            "b: add version 1\nsomeone else's identical update\na: add version 1\n");
+
+  auto nothing = replay_commits(m_repo.get(), {}, theirs);
+  ASSERT_TRUE(nothing.ok());
+  EXPECT_TRUE(git_oid_equal(&nothing->tip, &theirs));
+  EXPECT_EQ(nothing->count(), 0u);
 }

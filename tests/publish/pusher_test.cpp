@@ -139,9 +139,24 @@ protected:
     ASSERT_TRUE(mirror->finish_pass().ok());
   }
 
-  PushReport push(const RepoSettings &repo) {
+  // Pushes `repo` through a Mirror opened for it, as a cycle would after its pass.
+  static Result<PushReport> try_push(const RepoSettings &repo) {
+    auto mirror = Mirror::open(repo, Mirror::Access::read_write);
+    if (!mirror) return mirror.error();
+    return Pusher(repo).push(*mirror);
+  }
+
+  // The message of a push of `repo` that must fail.
+  static std::string push_failure(const RepoSettings &repo) {
+    auto report = try_push(repo);
+    EXPECT_FALSE(report.ok());
+    return report.ok() ? "" : report.error().message;
+  }
+
+  // Pushes `repo` (through `mirror` when it is open already), which must succeed.
+  PushReport push(const RepoSettings &repo, Mirror *mirror = nullptr) {
     const std::string before = remote_tip();
-    auto report = Pusher(repo).push();
+    auto report = mirror ? Pusher(repo).push(*mirror) : try_push(repo);
     EXPECT_TRUE(report.ok()) << report.error().message;
     const std::string after = remote_tip();
     if (!before.empty()) {
@@ -153,9 +168,23 @@ protected:
   }
 
   std::size_t pending(const RepoSettings &repo) const {
-    auto count = Pusher(repo).pending();
+    auto mirror = Mirror::open(repo, Mirror::Access::read_only);
+    EXPECT_TRUE(mirror.ok()) << mirror.error().message;
+    if (!mirror) return 0;
+    auto count = Pusher(repo).pending(*mirror);
     EXPECT_TRUE(count.ok()) << count.error().message;
     return count.ok() ? *count : 0;
+  }
+
+  // A token file holding `token` and a line break.
+  std::filesystem::path token_file(const std::string &token) const {
+    test::write_text(m_dir / "token", token + "\n");
+    return m_dir / "token";
+  }
+
+  // No line logged so far holds "secret".
+  void expect_no_secret_logged() const {
+    for (const std::string &line : m_log) EXPECT_EQ(line.find("secret"), std::string::npos) << line;
   }
 
   static std::string git_out(const std::filesystem::path &repo, const std::vector<std::string> &args) {
@@ -334,8 +363,8 @@ TEST_F(PusherTest, MirrorsPushingAtTheSameTimeLoseNothing) {
     commit(b, b_tasks[round], "b" + std::to_string(round));
     std::optional<Result<PushReport>> from_a;
     std::optional<Result<PushReport>> from_b;
-    std::thread pushing_a([&] { from_a.emplace(Pusher(a).push()); });
-    std::thread pushing_b([&] { from_b.emplace(Pusher(b).push()); });
+    std::thread pushing_a([&] { from_a.emplace(try_push(a)); });
+    std::thread pushing_b([&] { from_b.emplace(try_push(b)); });
     pushing_a.join();
     pushing_b.join();
     EXPECT_TRUE(from_a->ok()) << from_a->error().message;
@@ -364,15 +393,13 @@ TEST_F(PusherTest, ARemoteThatIsDownKeepsTheCommitsUntilItComesBack) {
   commit(a, kTaskA2, "a2");
   const std::string tip = head(a);
 
-  auto failed = Pusher(a).push();
-  ASSERT_FALSE(failed.ok());
-  EXPECT_EQ(failed.error().message, "push to " + later.string() + " failed: " + later.string() + " does not exist");
+  EXPECT_EQ(push_failure(a), "push to " + later.string() + " failed: " + later.string() + " does not exist");
   EXPECT_EQ(head(a), tip);
   EXPECT_EQ(pending(a), 2u);
   expect_clean(a);
 
   ASSERT_EQ(test::run_process({"git", "init", "-q", "--bare", later.string()}).exit_code, 0);
-  auto pushed = Pusher(a).push();
+  auto pushed = try_push(a);
   ASSERT_TRUE(pushed.ok()) << pushed.error().message;
   EXPECT_EQ(pushed->pushed, 2u);
   EXPECT_EQ(pending(a), 0u);
@@ -412,22 +439,39 @@ TEST_F(PusherTest, AMirrorThatStaysOpenCommitsOnTopOfTheReplayedBranch) {
   ASSERT_TRUE(mirror.ok()) << mirror.error().message;
   ASSERT_TRUE(mirror->apply(snapshot("a1"), info(kTaskA1, "1")).ok());
   ASSERT_TRUE(mirror->finish_pass().ok());
-  EXPECT_EQ(push(a).replayed, 1u);
+  EXPECT_EQ(push(a, &*mirror).replayed, 1u);
 
   ASSERT_TRUE(mirror->apply(snapshot("a2"), info(kTaskA2, "1")).ok());
   ASSERT_TRUE(mirror->finish_pass().ok());
   EXPECT_EQ(git_out(a.path, {"rev-list", "--count", "HEAD"}), "3\n");
   EXPECT_EQ(git_out(a.path, {"rev-parse", "HEAD~1"}).substr(0, 40), remote_tip());
   expect_clean(a);
-  EXPECT_EQ(push(a).pushed, 1u);
+  EXPECT_EQ(push(a, &*mirror).pushed, 1u);
   expect_linear();
+}
+
+TEST_F(PusherTest, AReplayWithAnotherBranchCheckedOutMovesOnlyTheBranch) {
+  const RepoSettings a = settings("a");
+  const RepoSettings b = settings("b");
+  commit(b, kTaskB1, "b1");
+  push(b);
+  commit(a, kTaskA1, "a1");
+  ASSERT_EQ(test::git(a.path.string(), {"checkout", "-q", "-b", "review"}).exit_code, 0);
+
+  EXPECT_EQ(push(a).replayed, 1u);
+  EXPECT_EQ(git_out(a.path, {"rev-parse", "main"}).substr(0, 40), remote_tip());
+  EXPECT_EQ(git_out(a.path, {"symbolic-ref", "HEAD"}), "refs/heads/review\n");
+  // The work tree and index still hold the review branch: b's task did not arrive there.
+  EXPECT_FALSE(std::filesystem::exists(a.path / "tasks" / kTaskB1));
+  EXPECT_EQ(git_out(a.path, {"status", "--porcelain", "--untracked-files=all"}), "");
+  EXPECT_EQ(pending(a), 0u);
 }
 
 TEST_F(PusherTest, PushesToTheConfiguredRemoteBranch) {
   RepoSettings a = settings("a");
   a.push->branch = "mirrors/host-a";
   commit(a, kTaskA1, "a1");
-  auto report = Pusher(a).push();
+  auto report = try_push(a);
   ASSERT_TRUE(report.ok()) << report.error().message;
   EXPECT_EQ(report->pushed, 1u);
   EXPECT_EQ(git_out(m_remote, {"rev-parse", "mirrors/host-a"}).substr(0, 40), head(a));
@@ -439,66 +483,53 @@ TEST_F(PusherTest, ANonBareRemoteWithTheBranchCheckedOutIsRefused) {
   ASSERT_EQ(test::run_process({"git", "init", "-q", "-b", "main", work.string()}).exit_code, 0);
   const RepoSettings a = settings("a", work.string());
   commit(a, kTaskA1, "a1");
-  auto report = Pusher(a).push();
-  ASSERT_FALSE(report.ok());
-  EXPECT_NE(report.error().message.find("git init --bare"), std::string::npos) << report.error().message;
+  const std::string message = push_failure(a);
+  EXPECT_NE(message.find("git init --bare"), std::string::npos) << message;
   EXPECT_EQ(pending(a), 1u);
 }
 
 TEST_F(PusherTest, CredentialsInTheUrlAndTheTokenStayOutOfMessagesAndLogs) {
   const std::string url = "https://someone:url-secret@127.0.0.1:" + std::to_string(test::free_port()) + "/mirror.git";
   RepoSettings a = settings("a", url);
-  test::write_text(m_dir / "token", "token-secret\n");
-  a.push->token_file = m_dir / "token";
+  a.push->token_file = token_file("token-secret");
   commit(a, kTaskA1, "a1");
-  auto report = Pusher(a).push();
-  ASSERT_FALSE(report.ok());
-  const std::string &message = report.error().message;
+  const std::string message = push_failure(a);
   EXPECT_EQ(message.rfind("push to https://127.0.0.1:", 0), 0u) << message;
   EXPECT_EQ(message.find("url-secret"), std::string::npos) << message;
   EXPECT_EQ(message.find("token-secret"), std::string::npos) << message;
-  for (const std::string &line : m_log) {
-    EXPECT_EQ(line.find("secret"), std::string::npos) << line;
-  }
+  expect_no_secret_logged();
 
   a.push->token_file = m_dir / "missing-token";
-  report = Pusher(a).push();
-  ASSERT_FALSE(report.ok());
-  EXPECT_NE(report.error().message.find("cannot read repo.push.token_file " + (m_dir / "missing-token").string()),
-            std::string::npos)
-      << report.error().message;
+  const std::string missing = push_failure(a);
+  EXPECT_NE(missing.find("cannot read repo.push.token_file " + (m_dir / "missing-token").string()), std::string::npos)
+      << missing;
   EXPECT_EQ(pending(a), 1u);
 }
 
 TEST_F(PusherTest, AnUpperCaseSchemeIsTheSameRemoteWithTheSameCredentialRules) {
   const std::string port = std::to_string(test::free_port());
   RepoSettings a = settings("a", "HTTPS://someone:url-secret@127.0.0.1:" + port + "/mirror.git");
-  test::write_text(m_dir / "token", "token-secret\n");
-  a.push->token_file = m_dir / "token";
+  a.push->token_file = token_file("token-secret");
   commit(a, kTaskA1, "a1");
-  auto report = Pusher(a).push();
-  ASSERT_FALSE(report.ok());
-  const std::string &message = report.error().message;
+  const std::string message = push_failure(a);
   // Shown as https with the user info dropped, exactly as for a lower-case https:// remote.
   EXPECT_EQ(message.rfind("push to https://127.0.0.1:" + port + "/mirror.git failed: ", 0), 0u) << message;
   EXPECT_EQ(message.find("url-secret"), std::string::npos) << message;
   EXPECT_EQ(message.find("someone"), std::string::npos) << message;
-  for (const std::string &line : m_log) EXPECT_EQ(line.find("secret"), std::string::npos) << line;
+  expect_no_secret_logged();
 
   // Without a token file an https remote in any case asks for one rather than trying without.
   a.push->token_file = m_dir / "missing-token";
-  report = Pusher(a).push();
-  ASSERT_FALSE(report.ok());
-  EXPECT_NE(report.error().message.find("cannot read repo.push.token_file"), std::string::npos) << report.error().message;
+  const std::string missing = push_failure(a);
+  EXPECT_NE(missing.find("cannot read repo.push.token_file"), std::string::npos) << missing;
   EXPECT_EQ(pending(a), 1u);
 }
 
 TEST_F(PusherTest, PushesAndReplaysOverSmartHttpWithTheToken) {
   GitHttpServer server(m_dir.path(), "the-token");
-  test::write_text(m_dir / "token", "the-token\n");
   RepoSettings a = settings("a", server.url("remote.git"));
   RepoSettings b = settings("b", server.url("remote.git"));
-  a.push->token_file = b.push->token_file = m_dir / "token";
+  a.push->token_file = b.push->token_file = token_file("the-token");
 
   commit(a, kTaskA1, "a1");
   EXPECT_EQ(push(a).pushed, 1u);
@@ -518,87 +549,21 @@ TEST_F(PusherTest, PushesAndReplaysOverSmartHttpWithTheToken) {
 
 TEST_F(PusherTest, AWrongOrMissingTokenFailsOnceWithoutLooping) {
   GitHttpServer server(m_dir.path(), "the-token");
-  test::write_text(m_dir / "token", "wrong-token\n");
+  const std::filesystem::path token = token_file("wrong-token");
   RepoSettings a = settings("a", server.url("remote.git"));
   commit(a, kTaskA1, "a1");
 
-  auto report = Pusher(a).push();
-  ASSERT_FALSE(report.ok());
-  EXPECT_EQ(report.error().message, "push to " + server.url("remote.git") +
-                                        " failed: the remote asks for credentials; set repo.push.token_file");
+  EXPECT_EQ(push_failure(a),
+            "push to " + server.url("remote.git") + " failed: the remote asks for credentials; set repo.push.token_file");
 
-  a.push->token_file = m_dir / "token";
+  a.push->token_file = token;
   const int before = server.unauthorized();
-  report = Pusher(a).push();
-  ASSERT_FALSE(report.ok());
-  EXPECT_EQ(report.error().message, "push to " + server.url("remote.git") +
-                                        " failed: the remote rejected the token in " + (m_dir / "token").string());
+  EXPECT_EQ(push_failure(a),
+            "push to " + server.url("remote.git") + " failed: the remote rejected the token in " + token.string());
   EXPECT_LE(server.unauthorized() - before, 2);
   EXPECT_EQ(pending(a), 1u);
   EXPECT_EQ(remote_tip(), "");
 
-  test::write_text(m_dir / "token", "the-token\n"); // re-read on each push
+  token_file("the-token"); // re-read on each push
   EXPECT_EQ(push(a).pushed, 1u);
-}
-
-class PusherKnownHostsTest : public ::testing::Test {
-protected:
-  // A fresh ed25519 key: its raw blob and its known_hosts form ("ssh-ed25519 AAAA...").
-  std::pair<std::string, std::string> make_key(const std::string &name) const {
-    const auto file = m_dir / name;
-    EXPECT_EQ(
-        test::run_process({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "", "-f", file.string()}).exit_code, 0);
-    std::string line = test::read_text(file.string() + ".pub");
-    line = line.substr(0, line.find_last_not_of(" \n") + 1);
-    auto blob = decode_base64(line.substr(line.find(' ') + 1));
-    EXPECT_TRUE(blob.ok());
-    return {blob.ok() ? *blob : "", line};
-  }
-
-  Result<void> check(const std::string &host, const std::string &key) const {
-    return check_known_host(host, key, {m_dir / "missing", m_dir / "known_hosts"});
-  }
-
-  test::TempDir m_dir;
-};
-
-TEST_F(PusherKnownHostsTest, AcceptsOnlyTheListedKeyForTheHost) {
-  const auto [key, line] = make_key("host");
-  const auto [other_key, other_line] = make_key("other");
-  test::write_text(m_dir / "known_hosts", "# comment\n\ngit.example.com,10.0.0.1 " + line +
-                                              "\n[git.example.com]:2222 " + other_line +
-                                              "\n*.example.org,!bad.example.org " + line + "\n");
-  EXPECT_TRUE(check("git.example.com", key).ok());
-  EXPECT_TRUE(check("GIT.Example.com", key).ok());
-  EXPECT_TRUE(check("10.0.0.1", key).ok());
-  EXPECT_TRUE(check("[git.example.com]:2222", other_key).ok());
-  EXPECT_TRUE(check("ci.example.org", key).ok());
-
-  auto mismatch = check("git.example.com", other_key);
-  ASSERT_FALSE(mismatch.ok());
-  EXPECT_NE(mismatch.error().message.find("does not match known_hosts"), std::string::npos) << mismatch.error().message;
-  EXPECT_FALSE(check("[git.example.com]:2222", key).ok());
-  auto unknown = check("elsewhere.example.com", key);
-  ASSERT_FALSE(unknown.ok());
-  EXPECT_NE(unknown.error().message.find("is not in known_hosts"), std::string::npos) << unknown.error().message;
-  EXPECT_FALSE(check("bad.example.org", key).ok());
-  EXPECT_FALSE(check("git.example.com", "").ok());
-}
-
-TEST_F(PusherKnownHostsTest, HashedEntriesMatch) {
-  const auto [key, line] = make_key("host");
-  test::write_text(m_dir / "known_hosts", "git.example.com " + line + "\n[git.example.com]:2222 " + line + "\n");
-  ASSERT_EQ(test::run_process({"ssh-keygen", "-q", "-H", "-f", (m_dir / "known_hosts").string()}).exit_code, 0);
-  ASSERT_EQ(test::read_text(m_dir / "known_hosts").find("example"), std::string::npos);
-  EXPECT_TRUE(check("git.example.com", key).ok());
-  EXPECT_TRUE(check("[git.example.com]:2222", key).ok());
-  EXPECT_FALSE(check("other.example.com", key).ok());
-}
-
-TEST_F(PusherKnownHostsTest, ARevokedKeyIsRefusedEvenWhenListed) {
-  const auto [key, line] = make_key("host");
-  test::write_text(m_dir / "known_hosts", "git.example.com " + line + "\n@revoked * " + line + "\n");
-  auto revoked = check("git.example.com", key);
-  ASSERT_FALSE(revoked.ok());
-  EXPECT_NE(revoked.error().message.find("@revoked"), std::string::npos) << revoked.error().message;
 }

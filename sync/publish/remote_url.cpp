@@ -1,0 +1,63 @@
+#include "publish/remote_url.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <string_view>
+
+#include "config/base_url.hpp"
+
+namespace tasksync::publish_detail {
+namespace {
+
+// Git and libgit2 take "user@host:path" for ssh; anything else without a scheme is a path.
+bool is_scp_like(const std::string &remote) {
+  const std::size_t colon = remote.find(':');
+  return colon != std::string::npos && colon > 0 && remote.find('/') > colon && remote[0] != '.';
+}
+
+int port_of(std::string_view host_port, int fallback) {
+  const std::size_t bracket = host_port.rfind(']');
+  const std::size_t colon = host_port.rfind(':');
+  if (colon == std::string_view::npos || (bracket != std::string_view::npos && colon < bracket)) return fallback;
+  const std::string digits(host_port.substr(colon + 1));
+  if (digits.empty() || !std::all_of(digits.begin(), digits.end(), [](unsigned char c) { return std::isdigit(c); })) {
+    return fallback;
+  }
+  return std::atoi(digits.c_str());
+}
+
+} // namespace
+
+RemoteUrl parse_remote(const std::string &remote) {
+  RemoteUrl result{remote, remote, {}, Transport::local, remote, 22};
+  // Schemes in any case: libgit2 picks its transport case-insensitively (transport.c, strncasecmp).
+  const auto parts = split_url(remote);
+  if (!parts) {
+    if (is_scp_like(remote)) result.transport = Transport::ssh;
+    return result;
+  }
+  if (parts->scheme == "file") {
+    result.path = parts->rest; // file:///srv/x.git and file://localhost/srv/x.git
+    return result;
+  }
+  if (parts->scheme == "ssh" || parts->scheme == "ssh+git" || parts->scheme == "git+ssh") {
+    result.transport = Transport::ssh;
+    result.port = port_of(parts->host_port, 22);
+  } else {
+    result.transport = parts->scheme == "http" || parts->scheme == "https" ? Transport::http : Transport::other;
+  }
+  if (parts->user_info) {
+    const std::string &user_info = *parts->user_info;
+    const std::size_t colon = user_info.find(':');
+    if (colon != std::string::npos) result.secret = user_info.substr(colon + 1);
+    // Over http a token may sit in the user name itself (https://TOKEN@host/...): drop it all.
+    const std::string shown = result.transport == Transport::http ? "" : user_info.substr(0, colon) + "@";
+    result.display = parts->scheme + "://" + shown + parts->host_port + parts->rest;
+  }
+  return result;
+}
+
+bool uses_token(const RemoteUrl &remote) { return remote.transport == Transport::http; }
+
+} // namespace tasksync::publish_detail

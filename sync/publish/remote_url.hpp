@@ -1,0 +1,29 @@
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+// The parts of a push that only the files of publish/ share.
+namespace tasksync::publish_detail {
+
+/// How a remote is reached.
+enum class Transport { local, ssh, http, other };
+
+/// repo.push.remote taken apart: how to reach it and how to name it in messages.
+struct RemoteUrl {
+  std::string url;     // as configured
+  std::string display; // without credentials
+  std::string secret;  // a password in the URL's user info, to keep out of messages
+  Transport transport = Transport::other;
+  std::filesystem::path path; // local remotes
+  int port = 22;              // ssh remotes
+};
+
+// Takes repo.push.remote apart: a URL with a scheme in any case (file, ssh, ssh+git, git+ssh,
+// http, https, ...), "user@host:path" (scp-like, which is ssh), or else a path.
+RemoteUrl parse_remote(const std::string &remote);
+
+// True when the remote's credentials are the token in repo.push.token_file (http and https).
+bool uses_token(const RemoteUrl &remote);
+
+} // namespace tasksync::publish_detail

@@ -13,6 +13,7 @@
 #include "base/log.hpp"
 #include "git/mirror.hpp"
 #include "process.hpp"
+#include "repository_checks.hpp"
 #include "temp_dir.hpp"
 
 using namespace tasksync;
@@ -200,17 +201,6 @@ protected:
 
   static std::string head(const RepoSettings &repo) { return git_out(repo.path, {"rev-parse", "HEAD"}).substr(0, 40); }
 
-  static void expect_fsck_clean(const std::filesystem::path &repo) {
-    auto fsck = test::git(repo.string(), {"fsck", "--strict"});
-    EXPECT_EQ(fsck.exit_code, 0) << repo << ": " << fsck.out << fsck.err;
-  }
-
-  // fsck is clean and the work tree and index match HEAD.
-  static void expect_clean(const RepoSettings &repo) {
-    expect_fsck_clean(repo.path);
-    EXPECT_EQ(git_out(repo.path, {"status", "--porcelain", "--untracked-files=all"}), "") << repo.path;
-  }
-
   // The remote's history has no merge commits.
   void expect_linear() const { EXPECT_EQ(git_out(m_remote, {"rev-list", "--min-parents=2", "main"}), ""); }
 
@@ -249,8 +239,8 @@ TEST_F(PusherTest, FirstPushToAnEmptyBareRemotePublishesEveryCommit) {
   EXPECT_EQ(pending(a), 0u);
   EXPECT_EQ(git_out(a.path, {"rev-parse", "refs/remotes/tasksync/main"}).substr(0, 40), head(a));
   EXPECT_TRUE(logged("pushed 2 commits to " + m_remote.string()));
-  expect_clean(a);
-  expect_fsck_clean(m_remote);
+  EXPECT_TRUE(test::repository_consistent(a.path));
+  EXPECT_TRUE(test::fsck_clean(m_remote));
 }
 
 TEST_F(PusherTest, NothingToPushPushesZero) {
@@ -304,14 +294,14 @@ TEST_F(PusherTest, TwoMirrorsWithDisjointTasksEndWithEveryCommitOnTheRemote) {
   EXPECT_EQ(ids, expected);
   expect_linear();
   for (const RepoSettings &mirror : {a, b}) {
-    expect_clean(mirror);
+    EXPECT_TRUE(test::repository_consistent(mirror.path));
     EXPECT_EQ(pending(mirror), 0u);
     for (const std::string &task : {kTaskA1, kTaskA2, kTaskB1, kTaskB2}) {
       EXPECT_TRUE(std::filesystem::exists(mirror.path / "tasks" / task / "task.ts")) << mirror.path << " " << task;
     }
   }
   EXPECT_EQ(test::read_text(b.path / "tasks" / kTaskA1 / "task.ts"), "a1 v2");
-  expect_fsck_clean(m_remote);
+  EXPECT_TRUE(test::fsck_clean(m_remote));
 }
 
 TEST_F(PusherTest, AConflictOnTheSameTaskResolvesToTheReplayingMirrorsContent) {
@@ -335,7 +325,7 @@ TEST_F(PusherTest, AConflictOnTheSameTaskResolvesToTheReplayingMirrorsContent) {
   EXPECT_EQ(git_out(m_remote, {"show", "--name-only", "--format=", "main"}),
             "tasks/" + kTaskA1 + "/task.json\ntasks/" + kTaskA1 + "/task.ts\n");
   EXPECT_EQ(test::read_text(b.path / "tasks" / kTaskA1 / "task.ts"), "from b");
-  expect_clean(b);
+  EXPECT_TRUE(test::repository_consistent(b.path));
   expect_linear();
 }
 
@@ -350,7 +340,7 @@ TEST_F(PusherTest, AReplayedCommitThatChangesNothingIsDropped) {
   EXPECT_EQ(report.pushed, 0u);
   EXPECT_EQ(head(b), remote_tip());
   EXPECT_EQ(git_out(m_remote, {"rev-list", "--count", "main"}), "1\n");
-  expect_clean(b);
+  EXPECT_TRUE(test::repository_consistent(b.path));
 }
 
 TEST_F(PusherTest, MirrorsPushingAtTheSameTimeLoseNothing) {
@@ -381,9 +371,9 @@ TEST_F(PusherTest, MirrorsPushingAtTheSameTimeLoseNothing) {
   std::sort(expected.begin(), expected.end());
   EXPECT_EQ(ids, expected);
   expect_linear();
-  expect_clean(a);
-  expect_clean(b);
-  expect_fsck_clean(m_remote);
+  EXPECT_TRUE(test::repository_consistent(a.path));
+  EXPECT_TRUE(test::repository_consistent(b.path));
+  EXPECT_TRUE(test::fsck_clean(m_remote));
 }
 
 TEST_F(PusherTest, ARemoteThatIsDownKeepsTheCommitsUntilItComesBack) {
@@ -396,7 +386,7 @@ TEST_F(PusherTest, ARemoteThatIsDownKeepsTheCommitsUntilItComesBack) {
   EXPECT_EQ(push_failure(a), "push to " + later.string() + " failed: " + later.string() + " does not exist");
   EXPECT_EQ(head(a), tip);
   EXPECT_EQ(pending(a), 2u);
-  expect_clean(a);
+  EXPECT_TRUE(test::repository_consistent(a.path));
 
   ASSERT_EQ(test::run_process({"git", "init", "-q", "--bare", later.string()}).exit_code, 0);
   auto pushed = try_push(a);
@@ -426,7 +416,7 @@ TEST_F(PusherTest, CommitsMadeOnTheRemoteByHandAreKeptAndBuiltUpon) {
   EXPECT_EQ(report.replayed, 1u);
   EXPECT_EQ(git_out(m_remote, {"rev-parse", "main~1"}).substr(0, 40), person);
   EXPECT_EQ(test::read_text(a.path / "README.md"), "Reviewed here.\n");
-  expect_clean(a);
+  EXPECT_TRUE(test::repository_consistent(a.path));
 }
 
 TEST_F(PusherTest, AMirrorThatStaysOpenCommitsOnTopOfTheReplayedBranch) {
@@ -445,7 +435,7 @@ TEST_F(PusherTest, AMirrorThatStaysOpenCommitsOnTopOfTheReplayedBranch) {
   ASSERT_TRUE(mirror->finish_pass().ok());
   EXPECT_EQ(git_out(a.path, {"rev-list", "--count", "HEAD"}), "3\n");
   EXPECT_EQ(git_out(a.path, {"rev-parse", "HEAD~1"}).substr(0, 40), remote_tip());
-  expect_clean(a);
+  EXPECT_TRUE(test::repository_consistent(a.path));
   EXPECT_EQ(push(a, &*mirror).pushed, 1u);
   expect_linear();
 }
@@ -463,7 +453,7 @@ TEST_F(PusherTest, AReplayWithAnotherBranchCheckedOutMovesOnlyTheBranch) {
   EXPECT_EQ(git_out(a.path, {"symbolic-ref", "HEAD"}), "refs/heads/review\n");
   // The work tree and index still hold the review branch: b's task did not arrive there.
   EXPECT_FALSE(std::filesystem::exists(a.path / "tasks" / kTaskB1));
-  EXPECT_EQ(git_out(a.path, {"status", "--porcelain", "--untracked-files=all"}), "");
+  EXPECT_TRUE(test::repository_consistent(a.path));
   EXPECT_EQ(pending(a), 0u);
 }
 
@@ -543,8 +533,8 @@ TEST_F(PusherTest, PushesAndReplaysOverSmartHttpWithTheToken) {
   const PushReport again = push(b);
   EXPECT_EQ(again.pushed, 0u);
   EXPECT_EQ(again.replayed, 0u);
-  expect_clean(b);
-  expect_fsck_clean(m_remote);
+  EXPECT_TRUE(test::repository_consistent(b.path));
+  EXPECT_TRUE(test::fsck_clean(m_remote));
 }
 
 TEST_F(PusherTest, AWrongOrMissingTokenFailsOnceWithoutLooping) {

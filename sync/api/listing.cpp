@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "api/base64.hpp"
 #include "api/json_fields.hpp"
 #include "base/text.hpp"
 
@@ -20,6 +21,32 @@ std::string single_line(std::string name) {
   std::replace_if(name.begin(), name.end(), [](unsigned char c) { return std::iscntrl(c); }, ' ');
   return name;
 }
+
+// The version fields of a list entry, or none: they are a hint, so a missing or bad one costs a
+// /latest request, never the page.
+std::optional<ListedVersion> listed_version(const rapidjson::Value &entry) {
+  const JsonFields fields(entry, "");
+  auto code = fields.required_string("code");
+  auto language = fields.optional_string("language");
+  const auto version = entry.FindMember("latestVersion"); // a string like /latest's, or a number
+  if (!code || !language || version == entry.MemberEnd()) return std::nullopt;
+  std::string number;
+  if (version->value.IsString()) number.assign(version->value.GetString(), version->value.GetStringLength());
+  else if (version->value.IsUint64()) number = std::to_string(version->value.GetUint64());
+  if (!is_version_number(number)) return std::nullopt;
+  auto decoded = decode_base64(*code);
+  if (!decoded) return std::nullopt;
+  ListedVersion listed{std::move(number), std::move(*decoded), std::move(*language), nullptr};
+  const auto config = entry.FindMember("browserConfiguration");
+  if (config != entry.MemberEnd() && !config->value.IsNull()) {
+    if (!config->value.IsObject()) return std::nullopt;
+    auto copy = std::make_shared<rapidjson::Document>();
+    copy->CopyFrom(config->value, copy->GetAllocator());
+    listed.browser_configuration = std::move(copy);
+  }
+  return listed;
+}
+
 
 } // namespace
 
@@ -80,7 +107,7 @@ Result<TaskPage> parse_task_page(std::string_view body) {
     if (!is_uuid(id)) return Error{prefix + "id: \"" + id + "\" is not a task ID"};
     TRY_ASSIGN(auto name, fields.optional_string("name"));
     TRY_ASSIGN(auto deleted, fields.required_bool("deleted"));
-    page.tasks.push_back({ascii_lower(id), single_line(name.value_or("")), deleted});
+    page.tasks.push_back({ascii_lower(id), single_line(name.value_or("")), deleted, listed_version(entry)});
   }
   return page;
 }

@@ -1,5 +1,9 @@
 #pragma once
 
+#include <rapidjson/document.h>
+
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,11 +28,21 @@ struct TaskInfo {
   bool deleted = false;
 };
 
+// What a list entry says of a task's latest version: enough to tell that it has not changed,
+// never what is written (only /latest is).
+struct ListedVersion {
+  std::string version; // latestVersion
+  std::string code;    // decoded
+  std::optional<std::string> language;
+  std::shared_ptr<const rapidjson::Document> browser_configuration; // null when absent
+};
+
 // One task of a GET /v1/task page.
 struct ListedTask {
   std::string id; // lower-case UUID
   std::string name;
   bool deleted = false;
+  std::optional<ListedVersion> latest; // none when the entry lacks or garbles these fields
 };
 
 // One page of GET /v1/task?page=P&limit=L.

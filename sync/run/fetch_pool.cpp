@@ -20,6 +20,16 @@ bool commit_due(const TasksTree &head, const std::string &task_id, const std::op
 
 } // namespace
 
+struct FetchPool::PageBatch {
+  std::uint64_t id = 0;
+  std::vector<int> pages;
+  int limit = 0;
+  std::size_t next = 0; // next index of `pages` to fetch
+  std::vector<std::optional<Result<TaskPage, FetchError>>> results;
+  std::stop_token stop;
+  std::optional<std::chrono::steady_clock::time_point> give_up_at;
+};
+
 struct FetchPool::Shared {
   std::mutex mutex;
   std::condition_variable_any wake; // workers wait for work, take() for answers
@@ -34,6 +44,8 @@ struct FetchPool::Shared {
   std::stop_token pass_stop;
   std::optional<std::chrono::steady_clock::time_point> give_up_at;
   bool shutting_down = false;
+  std::optional<PageBatch> pages; // list_pages() in progress
+  std::uint64_t page_batches = 0; // ids of page batches
 };
 
 FetchPool::FetchPool(TaskNames &names) : m_names(names), m_shared(std::make_unique<Shared>()) {}
@@ -84,8 +96,28 @@ void FetchPool::work(std::size_t worker) {
   Shared &shared = *m_shared;
   std::unique_lock lock(shared.mutex);
   for (;;) {
-    shared.wake.wait(lock, [&] { return shared.shutting_down || shared.next < std::min(shared.tasks.size(), shared.limit); });
+    shared.wake.wait(lock, [&] {
+      return shared.shutting_down || (shared.pages && shared.pages->next < shared.pages->pages.size()) ||
+             shared.next < std::min(shared.tasks.size(), shared.limit);
+    });
     if (shared.shutting_down) return;
+    if (shared.pages && shared.pages->next < shared.pages->pages.size()) {
+      PageBatch &batch = *shared.pages;
+      const std::size_t index = batch.next++;
+      const std::uint64_t id = batch.id;
+      const int page = batch.pages[index];
+      const int limit = batch.limit;
+      const std::stop_token stop = batch.stop;
+      const auto give_up_at = batch.give_up_at;
+      lock.unlock();
+      auto listed = shared.clients[worker]->list_tasks(page, limit, stop, give_up_at);
+      lock.lock();
+      if (shared.pages && shared.pages->id == id) {
+        shared.pages->results[index].emplace(std::move(listed));
+        shared.wake.notify_all();
+      }
+      continue;
+    }
     const std::size_t index = shared.next++;
     const std::uint64_t generation = shared.generation;
     const TaskEntry task = shared.tasks[index];
@@ -135,6 +167,28 @@ std::optional<Fetched> FetchPool::take(std::size_t index, std::stop_token stop) 
   }
   shared.wake.notify_all();
   return fetched;
+}
+
+std::vector<Result<TaskPage, FetchError>> FetchPool::list_pages(
+    const std::vector<int> &pages, int limit, std::stop_token stop,
+    std::optional<std::chrono::steady_clock::time_point> give_up_at) {
+  Shared &shared = *m_shared;
+  std::unique_lock lock(shared.mutex);
+  shared.pages.emplace(PageBatch{++shared.page_batches, pages, limit, 0, {}, stop, give_up_at});
+  shared.pages->results.resize(pages.size());
+  shared.wake.notify_all();
+  const auto all_answered = [&] {
+    return std::all_of(shared.pages->results.begin(), shared.pages->results.end(),
+                       [](const auto &result) { return result.has_value(); });
+  };
+  shared.wake.wait(lock, stop, all_answered);
+  std::vector<Result<TaskPage, FetchError>> answers;
+  for (auto &result : shared.pages->results) {
+    if (result) answers.push_back(std::move(*result));
+    else answers.push_back(FetchError{FetchError::Kind::transport, 0, "canceled: shutting down", false, std::nullopt});
+  }
+  shared.pages.reset();
+  return answers;
 }
 
 void FetchPool::stop_fetching() {

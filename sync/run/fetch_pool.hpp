@@ -59,8 +59,14 @@ public:
   // Aborts every request in flight (from any thread).
   void cancel();
 
+  // GET /v1/task?page=P&limit=`limit` for each of `pages`, spread over the workers (between
+  // passes: a pass's task fetches wait meanwhile); the answers in the order of `pages`.
+  std::vector<Result<TaskPage, FetchError>> list_pages(const std::vector<int> &pages, int limit, std::stop_token stop,
+                                                       std::optional<std::chrono::steady_clock::time_point> give_up_at);
+
 private:
   struct Shared;
+  struct PageBatch;
   explicit FetchPool(TaskNames &names);
   void work(std::size_t worker);
   Fetched fetch(const TaskEntry &task, ApiClient &client, const TasksTree &head, std::stop_token stop,

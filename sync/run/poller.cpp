@@ -22,14 +22,7 @@ void log_outcome(const TaskOutcome &outcome) {
 
 } // namespace
 
-Poller::Poller(std::unique_ptr<FetchPool> pool, TaskNames &names) : m_pool(std::move(pool)), m_names(names) {}
-
-Result<std::unique_ptr<Poller>> Poller::create(const ApiSettings &settings, const std::string &api_key,
-                                               std::size_t concurrency, TaskNames &names,
-                                               std::shared_ptr<DeprecationNotices> notices) {
-  TRY_ASSIGN(auto pool, FetchPool::create(settings, api_key, concurrency, names, std::move(notices)));
-  return std::unique_ptr<Poller>(new Poller(std::move(pool), names));
-}
+Poller::Poller(FetchPool &pool, TaskNames &names) : m_pool(pool), m_names(names) {}
 
 void Poller::apply(const TaskEntry &task, const Fetched &fetched, Mirror &mirror, PassMode mode,
                    TaskOutcome &outcome) {
@@ -72,13 +65,13 @@ PassReport Poller::run_pass(const std::vector<TaskEntry> &tasks, Mirror &mirror,
     log::error(report.problems.back());
     return report;
   }
-  m_pool->start(tasks, std::move(*head), stop, give_up_at);
-  const std::stop_callback abandon_requests(stop, [this] { m_pool->cancel(); });
+  m_pool.start(tasks, std::move(*head), stop, give_up_at);
+  const std::stop_callback abandon_requests(stop, [this] { m_pool.cancel(); });
 
   for (std::size_t i = 0; i < tasks.size(); ++i) {
     std::optional<Fetched> fetched;
     if (!report.api_key_rejected) {
-      fetched = m_pool->take(i, stop);
+      fetched = m_pool.take(i, stop);
       if (!fetched) {
         report.interrupted = true;
         break;
@@ -99,7 +92,7 @@ PassReport Poller::run_pass(const std::vector<TaskEntry> &tasks, Mirror &mirror,
     }
     if (outcome.fetch_error && outcome.fetch_error->is_auth_failure()) {
       report.api_key_rejected = true;
-      m_pool->stop_fetching(); // every other request would be refused too
+      m_pool.stop_fetching(); // every other request would be refused too
       log::error("API key rejected (" + outcome.error + ") on " + task_name(tasks[i]) +
                  "; skipping the other tasks this pass: check the key");
     } else if (!(stop.stop_requested() && outcome.fetch_error)) {
@@ -107,7 +100,7 @@ PassReport Poller::run_pass(const std::vector<TaskEntry> &tasks, Mirror &mirror,
     }
     if (progress) progress(outcome);
   }
-  m_pool->finish();
+  m_pool.finish();
   return report;
 }
 

@@ -23,12 +23,9 @@ public:
   // Called on the applying thread after each task (the service pings the watchdog from it).
   using Progress = std::function<void(const TaskOutcome &)>;
 
-  // Starts the fetch pool's `concurrency` workers; nothing is fetched until run_pass(). Commit
-  // subjects take their names from `names`, which must outlive the poller; the API's retirement
-  // notices go to `notices`.
-  static Result<std::unique_ptr<Poller>> create(const ApiSettings &settings, const std::string &api_key,
-                                                std::size_t concurrency, TaskNames &names,
-                                                std::shared_ptr<DeprecationNotices> notices = std::make_shared<DeprecationNotices>());
+  // Applies what `pool` fetches; commit subjects take their names from `names`. Both must
+  // outlive the poller.
+  Poller(FetchPool &pool, TaskNames &names);
 
   // One pass over `tasks`. A failing task is logged with its ID and reason and does not stop
   // the others; a rejected API key skips the rest; `stop` abandons fetches in flight and
@@ -39,10 +36,9 @@ public:
                       std::optional<std::chrono::steady_clock::time_point> give_up_at = {});
 
 private:
-  Poller(std::unique_ptr<FetchPool> pool, TaskNames &names);
   void apply(const TaskEntry &task, const Fetched &fetched, Mirror &mirror, PassMode mode, TaskOutcome &outcome);
 
-  std::unique_ptr<FetchPool> m_pool;
+  FetchPool &m_pool;
   TaskNames &m_names;
 };
 

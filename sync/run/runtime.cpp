@@ -10,12 +10,13 @@ Result<RuntimeSettings, StartError> load_runtime_settings(const std::filesystem:
   const auto config_error = [&](const Error &error) {
     return StartError{StartError::Kind::config, config_file.string() + ": " + error.message};
   };
-  auto poller = Poller::create(config->api, key->value, config->poll.concurrency, memory.names, memory.notices);
-  if (!poller) return config_error(poller.error());
+  auto pool = FetchPool::create(config->api, key->value, config->poll.concurrency, memory.names, memory.notices);
+  if (!pool) return config_error(pool.error());
   auto api = ApiClient::create(config->api, key->value, std::make_shared<RequestGate>(), memory.notices);
   if (!api) return config_error(api.error());
+  auto poller = std::make_unique<Poller>(**pool, memory.names);
   return RuntimeSettings{std::move(*config), std::move(*key),
-                         ApiClients{std::move(*poller), std::make_unique<ApiClient>(std::move(*api))}};
+                         ApiClients{std::move(*pool), std::move(poller), std::make_unique<ApiClient>(std::move(*api))}};
 }
 
 Result<Runtime, StartError> open_runtime(const std::filesystem::path &config_file, Mirror::Access access) {

@@ -22,10 +22,11 @@ struct StartError {
   std::string message;
 };
 
-// The API side of a runtime: the pass's fetching and applying, and a client for the cycle's own
-// requests (the task list, history import).
+// The API side of a runtime: the pass's fetching (and the list's pages) and applying, and a
+// client for the cycle's own requests (the list's first page, history import).
 struct ApiClients {
-  std::unique_ptr<Poller> poller;
+  std::unique_ptr<FetchPool> pool;
+  std::unique_ptr<Poller> poller; // applies what `pool` fetches
   std::unique_ptr<ApiClient> api;
 };
 

@@ -96,6 +96,39 @@ std::string FakeVersion::to_json() const {
   return buffer.GetString();
 }
 
+namespace {
+
+// One task of a GET /v1/task page, as the API lists it: the task's fields and its latest
+// version's code, language and browserConfiguration (the dates and description are the task's).
+std::string list_entry(const FakeVersion &latest, const std::string &name) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  auto string_member = [&](const char *key, const std::string &value) {
+    writer.Key(key);
+    writer.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+  };
+  writer.StartObject();
+  string_member("id", latest.task_id);
+  string_member("name", name);
+  string_member("teamId", "7d1b6a2e-0c4f-4e8a-9b3d-5f6a7b8c9d0e");
+  string_member("latestVersion", latest.version);
+  string_member("code", encode_base64(latest.code));
+  if (latest.language) string_member("language", *latest.language);
+  string_member("description", "the task's own description");
+  if (latest.browser_configuration) {
+    writer.Key("browserConfiguration");
+    writer.RawValue(latest.browser_configuration->data(), latest.browser_configuration->size(), rapidjson::kObjectType);
+  }
+  writer.Key("deleted");
+  writer.Bool(latest.deleted);
+  string_member("createdAt", "2026-09-01T00:00:00Z");
+  string_member("updatedAt", "2026-09-02T00:00:00Z");
+  writer.EndObject();
+  return buffer.GetString();
+}
+
+} // namespace
+
 FakeApi::FakeApi(std::string api_key)
     : FakeApi(std::move(api_key), std::make_unique<httplib::Server>(), "http://127.0.0.1") {}
 
@@ -231,6 +264,11 @@ void FakeApi::serve_catalogue() {
       return response.set_content(error_body(400, "Invalid page or limit"), "application/json");
     }
     std::lock_guard lock(m_mutex);
+    ++m_list_requests;
+    if (m_list_reply) {
+      response.status = m_list_reply->status;
+      return response.set_content(m_list_reply->body, "application/json");
+    }
     std::string tasks;
     std::size_t index = 0;
     for (const auto &[id, history] : m_history) {
@@ -239,14 +277,31 @@ void FakeApi::serve_catalogue() {
       ++index;
       if (!on_page) continue;
       const auto name = m_names.find(id);
-      tasks += std::string(tasks.empty() ? "" : ",") + R"({"id":")" + id + R"(","name":")" +
-               (name == m_names.end() ? "" : name->second) + R"(","latestVersion":")" + history.back().version +
-               R"(","deleted":)" + (history.back().deleted ? "true" : "false") + "}";
+      const auto listed = m_listed.find(id);
+      tasks += std::string(tasks.empty() ? "" : ",") +
+               list_entry(listed == m_listed.end() ? history.back() : listed->second,
+                          name == m_names.end() ? "" : name->second);
     }
     response.set_content(R"({"data":{"tasks":[)" + tasks + R"(],"total":)" + std::to_string(m_history.size()) +
                              R"(,"page":")" + std::to_string(page) + R"(","limit":")" + std::to_string(limit) + R"("}})",
                          "application/json");
   });
+}
+
+void FakeApi::set_listed(const std::string &task_id, std::optional<FakeVersion> listed) {
+  std::lock_guard lock(m_mutex);
+  if (listed) m_listed[task_id] = std::move(*listed);
+  else m_listed.erase(task_id);
+}
+
+void FakeApi::set_list_reply(std::optional<Reply> reply) {
+  std::lock_guard lock(m_mutex);
+  m_list_reply = std::move(reply);
+}
+
+int FakeApi::list_requests() const {
+  std::lock_guard lock(m_mutex);
+  return m_list_requests;
 }
 
 void FakeApi::set_reply(const std::string &task_id, Reply reply) { set_replies(task_id, {std::move(reply)}); }

@@ -96,8 +96,16 @@ public:
   void set_replies(const std::string &task_id, std::vector<Reply> replies);
   // Serves `<dir>/<taskId>.json` for tasks without a version or reply (re-read on every request).
   void set_tasks_dir(std::filesystem::path dir);
+  // What the task list shows as the task's latest version instead of the real one (a list that
+  // is stale or wrong); nullopt drops the override.
+  void set_listed(const std::string &task_id, std::optional<FakeVersion> listed);
+  // Serves `reply` for every GET /v1/task (e.g. a 404 once the endpoint is retired); nullopt
+  // serves the list again.
+  void set_list_reply(std::optional<Reply> reply);
   // Requests seen for the task's latest version.
   int requests(const std::string &task_id) const;
+  // Requests seen for GET /v1/task (pages of the list).
+  int list_requests() const;
   // Requests seen for GET /v1/task/{id}.
   int metadata_requests(const std::string &task_id) const;
   // Requests refused for a wrong or missing key.
@@ -123,6 +131,9 @@ private:
   std::map<std::string, int> m_requests;
   std::map<std::string, int> m_metadata_requests;
   std::map<std::string, std::vector<FakeVersion>> m_history; // by task, in the order recorded
+  std::map<std::string, FakeVersion> m_listed;               // set_listed()
+  std::optional<Reply> m_list_reply;                          // set_list_reply()
+  int m_list_requests = 0;
   std::map<std::string, std::string> m_names;
   std::optional<std::filesystem::path> m_tasks_dir;
   int m_rejected_keys = 0;

@@ -39,10 +39,12 @@ protected:
 
   // One pass over kTasks by a new poller, recorded on the branch as the cycle does.
   PassReport pass(PassMode mode = PassMode::apply, const std::string &key = kKey) {
-    auto poller = Poller::create(m_settings, key, 2, m_names);
+    auto pool = FetchPool::create(m_settings, key, 2, m_names);
+    EXPECT_TRUE(pool.ok());
+    Poller poller(**pool, m_names);
     auto mirror = Mirror::open(m_repo, mode == PassMode::apply ? Mirror::Access::read_write : Mirror::Access::read_only);
-    EXPECT_TRUE(poller.ok() && mirror.ok());
-    PassReport report = (*poller)->run_pass(kTasks, *mirror, mode);
+    EXPECT_TRUE(mirror.ok());
+    PassReport report = poller.run_pass(kTasks, *mirror, mode);
     if (mode == PassMode::apply) {
       EXPECT_TRUE(mirror->finish_pass().ok());
     }
@@ -101,10 +103,12 @@ TEST_F(PollerTest, NamesAreAskedOnlyForTasksWhoseCommitIsDueAndOncePerRun) {
 
   const int asked = m_api.metadata_requests(kTasks[0].id) + m_api.metadata_requests(kTasks[2].id);
   TaskNames fresh_run;
-  auto poller = Poller::create(m_settings, kKey, 2, fresh_run);
+  auto pool = FetchPool::create(m_settings, kKey, 2, fresh_run);
+  ASSERT_TRUE(pool.ok());
+  Poller poller(**pool, fresh_run);
   auto mirror = Mirror::open(m_repo, Mirror::Access::read_write);
-  ASSERT_TRUE(poller.ok() && mirror.ok());
-  EXPECT_EQ((*poller)->run_pass(kTasks, *mirror, PassMode::apply).commits(), 0u);
+  ASSERT_TRUE(mirror.ok());
+  EXPECT_EQ(poller.run_pass(kTasks, *mirror, PassMode::apply).commits(), 0u);
   EXPECT_EQ(m_api.metadata_requests(kTasks[0].id) + m_api.metadata_requests(kTasks[2].id), asked)
       << "unchanged tasks cost no name request";
 }
@@ -137,10 +141,12 @@ TEST_F(PollerTest, ARejectedKeyStopsThePassAfterOneRequest) {
     many.push_back({test::numbered_task_id(i), ""});
     serve(many.back().id, "1");
   }
-  auto poller = Poller::create(m_settings, "wrong-key", 2, m_names);
+  auto pool = FetchPool::create(m_settings, "wrong-key", 2, m_names);
+  ASSERT_TRUE(pool.ok());
+  Poller poller(**pool, m_names);
   auto mirror = Mirror::open(m_repo, Mirror::Access::read_write);
-  ASSERT_TRUE(poller.ok() && mirror.ok());
-  const PassReport report = (*poller)->run_pass(many, *mirror, PassMode::apply);
+  ASSERT_TRUE(mirror.ok());
+  const PassReport report = poller.run_pass(many, *mirror, PassMode::apply);
   EXPECT_TRUE(report.api_key_rejected);
   EXPECT_EQ(report.failures(), 20u);
   EXPECT_GE(m_api.rejected_keys(), 1);
@@ -184,12 +190,14 @@ TEST_F(PollerTest, AHugeRetryAfterInAPassFailsThatTaskAndTheRestIsCommittedBefor
   m_settings.retries = 3;
   m_api.set_reply(kTasks[1].id, {429, R"({"error":{"code":429,"message":"Slow down"}})", {},
                                  {{"Retry-After", "9223372036854775807"}}});
-  auto poller = Poller::create(m_settings, kKey, 2, m_names);
+  auto pool = FetchPool::create(m_settings, kKey, 2, m_names);
+  ASSERT_TRUE(pool.ok());
+  Poller poller(**pool, m_names);
   auto mirror = Mirror::open(m_repo, Mirror::Access::read_write);
-  ASSERT_TRUE(poller.ok() && mirror.ok());
+  ASSERT_TRUE(mirror.ok());
   const auto started = std::chrono::steady_clock::now();
   const auto next_pass = started + std::chrono::seconds(30);
-  const PassReport report = (*poller)->run_pass(kTasks, *mirror, PassMode::apply, {}, {}, next_pass);
+  const PassReport report = poller.run_pass(kTasks, *mirror, PassMode::apply, {}, {}, next_pass);
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
   EXPECT_EQ(report.commits(), 2u);
   ASSERT_TRUE(report.outcomes[1].failed());

@@ -7,7 +7,6 @@
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
-#include <ranges>
 #include <sstream>
 
 #include "api/base64.hpp"
@@ -16,11 +15,15 @@
 namespace tasksync {
 namespace {
 
+// Not std::views::split: clang 14, which builds the fuzzer, cannot compile libstdc++ 12's <ranges>.
 std::vector<std::string> split(std::string_view text, char separator) {
   std::vector<std::string> parts;
-  for (const auto part : std::views::split(text, separator))
-    parts.emplace_back(part.begin(), part.end());
-  return parts;
+  for (std::size_t start = 0;;) {
+    const std::size_t end = text.find(separator, start);
+    parts.emplace_back(text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
+    if (end == std::string_view::npos) return parts;
+    start = end + 1;
+  }
 }
 
 std::vector<std::string> fields_of(const std::string &line) {

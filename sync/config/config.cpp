@@ -179,7 +179,7 @@ private:
 
   void parse_poll(const YAML::Node &node, PollSettings &poll) const {
     expect_map(node, "poll");
-    check_keys(node, "poll", {"interval_seconds", "jitter_seconds", "concurrency"});
+    check_keys(node, "poll", {"interval_seconds", "jitter_seconds", "concurrency", "full_check_every"});
     if (node["interval_seconds"]) {
       poll.interval = std::chrono::seconds(integer(node["interval_seconds"], "poll.interval_seconds", 1, 7 * 24 * 3600));
     }
@@ -189,6 +189,10 @@ private:
     }
     if (node["concurrency"]) {
       poll.concurrency = static_cast<std::size_t>(integer(node["concurrency"], "poll.concurrency", 1, 64));
+    }
+    if (node["full_check_every"]) {
+      poll.full_check_every =
+          static_cast<std::uint64_t>(integer(node["full_check_every"], "poll.full_check_every", 1, 100000));
     }
   }
 

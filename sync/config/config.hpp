@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <cstddef>
 #include <filesystem>
 #include <optional>
@@ -38,6 +39,7 @@ struct PollSettings {
   std::chrono::seconds interval{300}; // start to start
   std::chrono::seconds jitter{0};     // a random 0..jitter added to each wait
   std::size_t concurrency = 4;        // tasks fetched at once
+  std::uint64_t full_check_every = 12; // every Nth pass fetches every task's /latest, whatever the list says
 };
 
 // The `http:` section: the health and metrics endpoint, off unless `listen` is set.

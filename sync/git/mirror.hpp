@@ -81,6 +81,11 @@ public:
   // they fetched with HEAD while this mirror goes on committing.
   Result<TasksTree> tasks_at_head() const;
 
+  // The bytes of the regular file `name` in the task directory tree `directory` (an entry of
+  // tasks_at_head() for `task_id`), or nullopt when it has none.
+  Result<std::optional<std::string>> read_task_file(const git_oid &directory, const std::string &task_id,
+                                                    const std::string &name) const;
+
   // Records the pass's commits on the branch, then writes the index if the pass changed it
   // (once per pass, not once per commit), then keeps loose objects and packs bounded.
   Result<void> finish_pass();

@@ -166,6 +166,21 @@ Result<TasksTree> Mirror::tasks_at_head() const {
   return *tasks;
 }
 
+Result<std::optional<std::string>> Mirror::read_task_file(const git_oid &directory, const std::string &task_id,
+                                                          const std::string &name) const {
+  const std::string task_dir = "tasks/" + task_id;
+  TRY_ASSIGN(const auto entries, entries_of(directory, task_dir));
+  const auto entry = find_named(entries, name);
+  if (entry == entries.end() || entry->mode != GIT_FILEMODE_BLOB) return std::optional<std::string>();
+  git_blob *raw = nullptr;
+  if (const int rc = git_blob_lookup(&raw, m_repo.get(), &entry->id); rc < 0) {
+    return git_error("cannot read " + task_dir + "/" + name + " in HEAD", rc);
+  }
+  const BlobPtr blob(raw);
+  return std::optional<std::string>(std::in_place, static_cast<const char *>(git_blob_rawcontent(raw)),
+                                    static_cast<std::size_t>(git_blob_rawsize(raw)));
+}
+
 Result<std::vector<std::string>> Mirror::mirrored_tasks() const {
   TRY_ASSIGN(const TasksTree tasks, tasks_at_head());
   std::vector<std::string> ids;

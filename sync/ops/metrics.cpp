@@ -63,6 +63,11 @@ Metrics::Metrics()
                      .Help("Commits the remote (repo.push) does not have yet")
                      .Register(*m_registry)
                      .Add({})),
+      m_contradictions(prometheus::BuildCounter()
+                           .Name("tasksync_list_contradictions_total")
+                           .Help("Tasks whose /latest disagreed with what the task list showed of them")
+                           .Register(*m_registry)
+                           .Add({})),
       m_deprecated(prometheus::BuildGauge()
                        .Name("tasksync_api_endpoint_deprecated")
                        .Help("1 for each API endpoint tasksyncd uses that the API marked deprecated or to be retired "
@@ -87,6 +92,7 @@ void Metrics::record_pass(const PassReport &report, double seconds, double finis
   m_cycle_failures.Set(static_cast<double>(report.failures()));
   m_cycles.Increment();
   if (report.unpushed) m_unpushed.Set(static_cast<double>(*report.unpushed));
+  m_contradictions.Increment(static_cast<double>(report.list_contradictions));
 }
 
 void Metrics::record_api_notices(const std::vector<EndpointNotice> &notices) {

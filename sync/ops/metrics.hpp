@@ -40,6 +40,7 @@ private:
   prometheus::Gauge &m_cycle_failures;
   prometheus::Counter &m_cycles;
   prometheus::Gauge &m_unpushed;
+  prometheus::Counter &m_contradictions;
   prometheus::Family<prometheus::Gauge> &m_deprecated;
   prometheus::Family<prometheus::Gauge> &m_sunset;
 };

@@ -1,11 +1,13 @@
 #include "run/cycle.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <unordered_set>
 
 #include "publish/hook_runner.hpp"
 #include "base/log.hpp"
 #include "publish/pusher.hpp"
+#include "run/list_pass.hpp"
 #include "run/task_list.hpp"
 
 namespace tasksync {
@@ -55,6 +57,55 @@ void handle_unlisted(Runtime &runtime, const std::vector<TaskEntry> &listed, Pas
   }
 }
 
+// The most pages of the task list worth reading this pass, or none. With `tasks: all` the list
+// names the tasks; a configured list reads it only when its pages cost fewer requests than the
+// tasks one by one (as far as the last listing's size tells). A pass that fetches every task
+// reads it too, to count what the list got wrong.
+std::optional<std::size_t> list_budget(const Runtime &runtime) {
+  if (runtime.config.all_tasks) return std::numeric_limits<std::size_t>::max();
+  const std::size_t tasks = runtime.config.tasks.size();
+  if (tasks <= 1) return std::nullopt;
+  if (const auto total = runtime.memory->listed_total) {
+    const auto pages = static_cast<std::size_t>((std::max(*total, 1LL) + kListPageSize - 1) / kListPageSize);
+    if (pages >= tasks) return std::nullopt;
+  }
+  return tasks - 1;
+}
+
+// What a run keeps of a listing: its size, and the names it gives (so commit subjects need no
+// request of their own).
+void remember_listing(Runtime &runtime, const TaskListing &listing) {
+  runtime.memory->listed_total = listing.total;
+  for (const ListedTask &task : listing.tasks) runtime.memory->names.remember(task.id, task.name);
+}
+
+// A task list that could not be read (an error, or a 404 once the endpoint is retired): the
+// pass fetches each task from /latest instead, and says so once. With `tasks: all` those are the
+// tasks HEAD mirrors (less tasks_exclude), and the pass reports the list as a problem, since a
+// new task cannot be seen; false when there is nothing to fall back on.
+bool fall_back_without_list(Runtime &runtime, const FetchError &error, std::vector<TaskEntry> &tasks,
+                            PassReport &report) {
+  if (!runtime.config.all_tasks) {
+    log::warning(error.message + "; fetching every task from /latest this pass");
+    return true;
+  }
+  report.problems.push_back(error.message);
+  auto mirrored = runtime.mirror.mirrored_tasks();
+  if (!mirrored) {
+    log::error(report.problems.back());
+    report.problems.push_back(mirrored.error().message);
+    log::error(report.problems.back());
+    return false;
+  }
+  const auto &excluded = runtime.config.tasks_exclude;
+  for (const std::string &id : *mirrored) {
+    if (std::find(excluded.begin(), excluded.end(), id) == excluded.end()) tasks.push_back({id, ""});
+  }
+  log::error(error.message + "; fetching the " + std::to_string(tasks.size()) +
+             " tasks already mirrored from /latest this pass, so new tasks are not seen");
+  return true;
+}
+
 // Records the pass's commits on the branch and writes the index: the one place a pass ends.
 void finish_pass(Mirror &mirror, PassReport &report) {
   if (auto finished = mirror.finish_pass(); !finished) {
@@ -96,17 +147,50 @@ void run_hooks(const Runtime &runtime, const PassReport &report) {
 
 PassReport run_cycle(Runtime &runtime, PassMode mode, std::stop_token stop, const Poller::Progress &progress,
                      std::optional<std::chrono::steady_clock::time_point> give_up_at) {
-  auto tasks = resolve_tasks(runtime.config, *runtime.clients.api, stop, give_up_at);
-  if (!tasks) {
-    PassReport report;
-    report.api_key_rejected = tasks.error().is_auth_failure();
-    report.problems.push_back(tasks.error().message);
-    log::error(report.problems.back());
-    return report;
+  const Config &config = runtime.config;
+  RunMemory &memory = *runtime.memory;
+  const bool full_check = ++memory.passes % config.poll.full_check_every == 0;
+  std::vector<TaskEntry> tasks = config.tasks;
+  std::optional<TaskListing> listing;
+  PassReport early;
+  if (const auto budget = list_budget(runtime)) {
+    auto read = read_task_list(*runtime.clients.api, runtime.clients.pool.get(), stop, give_up_at, *budget);
+    // With configured tasks a refused key is the first task's to report, as without the list.
+    const bool rejected_quietly = !read && read.error().is_auth_failure() && !config.all_tasks;
+    if (!read && !rejected_quietly && (read.error().is_auth_failure() || stop.stop_requested())) {
+      early.api_key_rejected = read.error().is_auth_failure();
+      early.interrupted = stop.stop_requested();
+      early.problems.push_back(read.error().message);
+      log::error(early.problems.back());
+      return early;
+    }
+    if (read) {
+      listing = std::move(*read);
+      remember_listing(runtime, *listing);
+      if (config.all_tasks) tasks = listed_tasks(config, *listing);
+    } else if (!rejected_quietly && !fall_back_without_list(runtime, read.error(), tasks, early)) {
+      return early;
+    }
   }
-  PassReport report = runtime.clients.poller->run_pass(*tasks, runtime.mirror, mode, stop, progress, give_up_at);
-  if (runtime.config.all_tasks && !report.interrupted && !report.api_key_rejected) {
-    handle_unlisted(runtime, *tasks, mode, report);
+  std::vector<bool> shown_unchanged(tasks.size(), false); // what the list shows
+  if (listing) {
+    auto head = runtime.mirror.tasks_at_head();
+    if (head) shown_unchanged = unchanged_by_list(tasks, *listing, *head, runtime.mirror);
+  }
+  const std::vector<bool> skipped = full_check ? std::vector<bool>(tasks.size(), false) : shown_unchanged;
+  std::vector<TaskEntry> to_fetch;
+  for (std::size_t i = 0; i < tasks.size(); ++i) {
+    if (!skipped[i]) to_fetch.push_back(tasks[i]);
+  }
+
+  PassReport report = runtime.clients.poller->run_pass(to_fetch, runtime.mirror, mode, stop, progress, give_up_at);
+  report.problems.insert(report.problems.begin(), early.problems.begin(), early.problems.end());
+  if (listing) {
+    report.outcomes = in_config_order(tasks, skipped, std::move(report.outcomes), *listing);
+    report.list_contradictions = list_contradictions(report.outcomes, shown_unchanged, *listing);
+  }
+  if (config.all_tasks && listing && !report.interrupted && !report.api_key_rejected) {
+    handle_unlisted(runtime, tasks, mode, report);
   }
   if (mode == PassMode::apply) finish_pass(runtime.mirror, report);
   if (mode == PassMode::apply && !report.interrupted) {

@@ -59,6 +59,9 @@ public:
   // Aborts every request in flight (from any thread).
   void cancel();
 
+  // The number of workers.
+  std::size_t size() const { return m_workers.size(); }
+
   // GET /v1/task?page=P&limit=`limit` for each of `pages`, spread over the workers (between
   // passes: a pass's task fetches wait meanwhile); the answers in the order of `pages`.
   std::vector<Result<TaskPage, FetchError>> list_pages(const std::vector<int> &pages, int limit, std::stop_token stop,

@@ -41,6 +41,8 @@ struct RuntimeSettings {
 struct RunMemory {
   TaskNames names;                                // names for commit subjects
   std::shared_ptr<DeprecationNotices> notices = std::make_shared<DeprecationNotices>(); // the API's retirement notices
+  std::uint64_t passes = 0;                       // passes run, for poll.full_check_every
+  std::optional<long long> listed_total;          // the task list's size when last read
 };
 
 // Loads the config file and the API key and prepares the API clients (nothing is sent yet);

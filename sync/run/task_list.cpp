@@ -4,30 +4,76 @@
 #include <set>
 
 namespace tasksync {
+namespace {
+
+FetchError naming_page(FetchError error, int page) {
+  error.message = "listing the team's tasks (page " + std::to_string(page) + "): " + error.message;
+  return error;
+}
+
+// Adds a page's tasks not seen yet; the number added.
+std::size_t add_page(TaskListing &listing, std::set<std::string> &seen, TaskPage &page) {
+  std::size_t added = 0;
+  for (ListedTask &task : page.tasks) {
+    if (!seen.insert(task.id).second) continue;
+    listing.tasks.push_back(std::move(task));
+    ++added;
+  }
+  return added;
+}
+
+} // namespace
+
+Result<TaskListing, FetchError> read_task_list(ApiClient &api, FetchPool *pool, std::stop_token stop,
+                                               std::optional<std::chrono::steady_clock::time_point> give_up_at,
+                                               std::size_t max_pages) {
+  TaskListing listing;
+  std::set<std::string> seen;
+  auto first = api.list_tasks(1, kListPageSize, stop, give_up_at);
+  if (!first) return naming_page(first.error(), 1);
+  listing.total = first->total;
+  const std::size_t added = add_page(listing, seen, *first);
+  const auto pages_needed = static_cast<std::size_t>((std::max(listing.total, 1LL) + kListPageSize - 1) / kListPageSize);
+  if (pages_needed > max_pages) {
+    listing.complete = false;
+    return listing;
+  }
+  // In waves as wide as the pool (x4), so a `total` that lies costs one wave past the end.
+  const std::size_t wave = pool ? 4 * std::max<std::size_t>(pool->size(), 1) : 1;
+  bool ended = added == 0;
+  for (int next = 2; !ended && static_cast<long long>(seen.size()) < listing.total;) {
+    std::vector<int> pages;
+    while (pages.size() < wave && static_cast<std::size_t>(next) <= pages_needed) pages.push_back(next++);
+    if (pages.empty()) break;
+    std::vector<Result<TaskPage, FetchError>> answers;
+    if (pool) {
+      answers = pool->list_pages(pages, kListPageSize, stop, give_up_at);
+    } else {
+      for (const int page : pages) answers.push_back(api.list_tasks(page, kListPageSize, stop, give_up_at));
+    }
+    for (std::size_t i = 0; i < pages.size(); ++i) {
+      if (!answers[i]) return naming_page(answers[i].error(), pages[i]);
+      if (add_page(listing, seen, *answers[i]) == 0) ended = true;
+    }
+  }
+  return listing;
+}
+
+std::vector<TaskEntry> listed_tasks(const Config &config, const TaskListing &listing) {
+  const std::set<std::string> excluded(config.tasks_exclude.begin(), config.tasks_exclude.end());
+  std::vector<TaskEntry> tasks;
+  for (const ListedTask &task : listing.tasks) {
+    if (!excluded.contains(task.id)) tasks.push_back({task.id, task.name});
+  }
+  std::sort(tasks.begin(), tasks.end(), [](const TaskEntry &a, const TaskEntry &b) { return a.id < b.id; });
+  return tasks;
+}
 
 Result<std::vector<TaskEntry>, FetchError> resolve_tasks(const Config &config, ApiClient &api, std::stop_token stop,
                                                          std::optional<std::chrono::steady_clock::time_point> give_up_at) {
   if (!config.all_tasks) return config.tasks;
-  constexpr int kPageSize = 100;
-  const std::set<std::string> excluded(config.tasks_exclude.begin(), config.tasks_exclude.end());
-  std::vector<TaskEntry> tasks;
-  std::set<std::string> seen;
-  for (int page = 1;; ++page) {
-    auto listed = api.list_tasks(page, kPageSize, stop, give_up_at);
-    if (!listed) {
-      FetchError error = listed.error();
-      error.message = "listing the team's tasks (page " + std::to_string(page) + "): " + error.message;
-      return error;
-    }
-    const std::size_t before = seen.size();
-    for (ListedTask &task : listed->tasks) {
-      if (seen.insert(task.id).second && !excluded.contains(task.id)) tasks.push_back({task.id, std::move(task.name)});
-    }
-    // A page with nothing new ends the listing too, so a misbehaving API cannot loop us forever.
-    if (seen.size() == before || static_cast<long long>(seen.size()) >= listed->total) break;
-  }
-  std::sort(tasks.begin(), tasks.end(), [](const TaskEntry &a, const TaskEntry &b) { return a.id < b.id; });
-  return tasks;
+  TRY_ASSIGN(const TaskListing listing, read_task_list(api, nullptr, stop, give_up_at));
+  return listed_tasks(config, listing);
 }
 
 } // namespace tasksync

@@ -1,18 +1,43 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
+#include <limits>
 #include <optional>
 #include <stop_token>
 #include <vector>
 
 #include "api/client.hpp"
 #include "config/config.hpp"
+#include "run/fetch_pool.hpp"
 
 namespace tasksync {
 
-// The tasks a pass covers: the configured list; or, with `tasks: all`, every task the API lists
-// for the team (pages of 100 until `total` are seen or a page comes back empty), less
-// `tasks_exclude`, sorted by ID so the order of commits does not depend on the API's paging.
+// The team's task list as one pass read it.
+struct TaskListing {
+  std::vector<ListedTask> tasks; // each ID once, in the order listed
+  long long total = 0;           // what the API said it holds
+  bool complete = true;          // false: only the first page was read (see read_task_list)
+};
+
+// The list's page size: the most GET /v1/task allows.
+inline constexpr int kListPageSize = 100;
+
+// Reads GET /v1/task: the first page on `api`, which gives `total`, then the other pages in
+// parallel on `pool`'s workers (one after another on `api` when there is no pool), until
+// `total` tasks are seen or a page adds nothing new (so a misbehaving API cannot loop us).
+// When `total` needs more than `max_pages` pages, only the first page is read and the listing
+// is not complete. The error names the page that failed.
+Result<TaskListing, FetchError> read_task_list(ApiClient &api, FetchPool *pool, std::stop_token stop = {},
+                                               std::optional<std::chrono::steady_clock::time_point> give_up_at = {},
+                                               std::size_t max_pages = std::numeric_limits<std::size_t>::max());
+
+// The tasks a pass covers with `tasks: all`: every listed task less `tasks_exclude`, named as
+// listed, sorted by ID so the order of commits does not depend on the API's paging.
+std::vector<TaskEntry> listed_tasks(const Config &config, const TaskListing &listing);
+
+// The tasks a pass covers: the configured list; or, with `tasks: all`, listed_tasks() of the
+// whole list read on `api`.
 Result<std::vector<TaskEntry>, FetchError> resolve_tasks(const Config &config, ApiClient &api, std::stop_token stop = {},
                                                          std::optional<std::chrono::steady_clock::time_point> give_up_at = {});
 

@@ -17,6 +17,11 @@ bool TaskNames::unknown(const TaskEntry &task) const {
   return m_names.count(task.id) == 0;
 }
 
+void TaskNames::remember(const std::string &task_id, const std::string &name) {
+  std::lock_guard lock(m_mutex);
+  m_names.insert_or_assign(task_id, name.empty() ? task_id : name);
+}
+
 void TaskNames::look_up(const TaskEntry &task, ApiClient &api, std::stop_token stop) {
   if (!unknown(task)) return;
   auto info = api.fetch_task(task.id, stop);

@@ -22,6 +22,9 @@ public:
   // True when label() would fall back to the ID because nobody asked the API yet.
   bool unknown(const TaskEntry &task) const;
 
+  // Records the name the task list gave `task_id` (none: its ID).
+  void remember(const std::string &task_id, const std::string &name);
+
   // Asks the API for `task`'s name when unknown(). A failure is logged at debug level and
   // leaves the name unknown, so a later commit asks again.
   void look_up(const TaskEntry &task, ApiClient &api, std::stop_token stop = {});

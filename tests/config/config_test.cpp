@@ -83,7 +83,7 @@ TEST(Config, ExampleFileIsValid) {
 
 TEST(Config, UnknownKeysNameFileLineAndKey) {
   EXPECT_EQ(error_of("tasks: [3c90c3cc-0d44-4b50-8888-8dd25736052a]\npoll:\n  intervl_seconds: 5\n"),
-            "config.yaml:3: poll.intervl_seconds: unknown key (expected one of: concurrency, interval_seconds, jitter_seconds)");
+            "config.yaml:3: poll.intervl_seconds: unknown key (expected one of: concurrency, full_check_every, interval_seconds, jitter_seconds)");
   EXPECT_NE(error_of("taks: []\n").find("config.yaml:1: taks: unknown key"), std::string::npos);
 }
 

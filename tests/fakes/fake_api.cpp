@@ -98,9 +98,10 @@ std::string FakeVersion::to_json() const {
 
 namespace {
 
-// One task of a GET /v1/task page, as the API lists it: the task's fields and its latest
-// version's code, language and browserConfiguration (the dates and description are the task's).
-std::string list_entry(const FakeVersion &latest, const std::string &name) {
+// One task of a GET /v1/task page, as the API lists it: the task's fields and, with
+// `with_version`, its latest version's number, code, language and browserConfiguration (the
+// dates and description are the task's).
+std::string list_entry(const FakeVersion &latest, const std::string &name, bool with_version) {
   rapidjson::StringBuffer buffer;
   rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
   auto string_member = [&](const char *key, const std::string &value) {
@@ -111,11 +112,13 @@ std::string list_entry(const FakeVersion &latest, const std::string &name) {
   string_member("id", latest.task_id);
   string_member("name", name);
   string_member("teamId", "7d1b6a2e-0c4f-4e8a-9b3d-5f6a7b8c9d0e");
-  string_member("latestVersion", latest.version);
-  string_member("code", encode_base64(latest.code));
-  if (latest.language) string_member("language", *latest.language);
+  if (with_version) {
+    string_member("latestVersion", latest.version);
+    string_member("code", encode_base64(latest.code));
+    if (latest.language) string_member("language", *latest.language);
+  }
   string_member("description", "the task's own description");
-  if (latest.browser_configuration) {
+  if (with_version && latest.browser_configuration) {
     writer.Key("browserConfiguration");
     writer.RawValue(latest.browser_configuration->data(), latest.browser_configuration->size(), rapidjson::kObjectType);
   }
@@ -180,6 +183,8 @@ std::string FakeApi::base_url() const { return m_origin + ":" + std::to_string(m
 void FakeApi::set_version(const FakeVersion &version) {
   add_version(version);
   set_reply(version.task_id, {200, version.to_json(), {}});
+  std::lock_guard lock(m_mutex);
+  m_overridden.erase(version.task_id);
 }
 
 void FakeApi::add_version(const FakeVersion &version) {
@@ -278,9 +283,10 @@ void FakeApi::serve_catalogue() {
       if (!on_page) continue;
       const auto name = m_names.find(id);
       const auto listed = m_listed.find(id);
+      const bool knows_latest = listed != m_listed.end() || !m_overridden.contains(id);
       tasks += std::string(tasks.empty() ? "" : ",") +
                list_entry(listed == m_listed.end() ? history.back() : listed->second,
-                          name == m_names.end() ? "" : name->second);
+                          name == m_names.end() ? "" : name->second, knows_latest);
     }
     response.set_content(R"({"data":{"tasks":[)" + tasks + R"(],"total":)" + std::to_string(m_history.size()) +
                              R"(,"page":")" + std::to_string(page) + R"(","limit":")" + std::to_string(limit) + R"("}})",
@@ -308,6 +314,7 @@ void FakeApi::set_reply(const std::string &task_id, Reply reply) { set_replies(t
 
 void FakeApi::set_replies(const std::string &task_id, std::vector<Reply> replies) {
   std::lock_guard lock(m_mutex);
+  m_overridden.insert(task_id);
   if (replies.empty()) {
     m_replies.erase(task_id);
     return;

@@ -5,6 +5,7 @@
 #include <deque>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -91,6 +92,7 @@ public:
   // Drops the task from GET /v1/task/{id} and the task list (its replies stay).
   void unlist(const std::string &task_id);
   // Serves `reply` for the task instead, whatever it is; same as set_replies(task_id, {reply}).
+  // The list then shows the task without its latest version's fields, so that a pass fetches it.
   void set_reply(const std::string &task_id, Reply reply);
   // Serves `replies` in order, one per request, repeating the last; an empty list drops the override.
   void set_replies(const std::string &task_id, std::vector<Reply> replies);
@@ -132,6 +134,7 @@ private:
   std::map<std::string, int> m_metadata_requests;
   std::map<std::string, std::vector<FakeVersion>> m_history; // by task, in the order recorded
   std::map<std::string, FakeVersion> m_listed;               // set_listed()
+  std::set<std::string> m_overridden; // tasks whose /latest set_reply() replaced: listed without their version
   std::optional<Reply> m_list_reply;                          // set_list_reply()
   int m_list_requests = 0;
   std::map<std::string, std::string> m_names;

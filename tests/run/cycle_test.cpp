@@ -60,7 +60,16 @@ TEST_F(CycleTest, SubjectsUseTheApisNameWhenNoneIsConfigured) {
   PassReport report = run_cycle(run, PassMode::apply);
   EXPECT_EQ(report.commits(), 2u);
   EXPECT_EQ(git_out({"log", "--reverse", "--format=%s"}), "login-check: add version 1\n" + kTaskB + ": add version 1\n");
+  EXPECT_EQ(m_api.metadata_requests(kTaskA), 0) << "the list read for the pass carries the name";
+}
+
+TEST_F(CycleTest, WithoutTheListTheNameIsAskedOnlyWhenACommitIsDue) {
+  Runtime run = runtime("tasks: [" + kTaskA + "]\n"); // one task: a page of the list would cost as much
+  PassReport report = run_cycle(run, PassMode::apply);
+  EXPECT_EQ(report.commits(), 1u);
+  EXPECT_EQ(git_out({"log", "--format=%s"}), "login-check: add version 1\n");
   EXPECT_EQ(m_api.metadata_requests(kTaskA), 1);
+  EXPECT_EQ(m_api.list_requests(), 0);
 
   report = run_cycle(run, PassMode::apply);
   EXPECT_EQ(report.commits(), 0u);

@@ -46,6 +46,8 @@ fi
 wrk_seconds=${BENCH_WRK_SECONDS:-$($smoke && echo 2 || echo 10)}
 baseline_tasks=$((n < ${BENCH_BASELINE_TASKS:-1000} ? n : ${BENCH_BASELINE_TASKS:-1000}))
 daemon_passes=${BENCH_DAEMON_PASSES:-$($smoke && echo 12 || echo 100)}
+# The daemon's memory after 10 passes is the reference its end is compared with.
+[[ $daemon_passes =~ ^[1-9][0-9]+$ ]] || { echo "bench: BENCH_DAEMON_PASSES must be 10 or more" >&2; exit 2; }
 concurrency=4   # tasksyncd's poll.concurrency default; wrk gets as many connections
 wrk_threads=2   # one per core of the 2-core target machine; wrk needs connections >= threads
 key=bench-key

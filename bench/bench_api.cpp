@@ -24,6 +24,7 @@
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -329,7 +330,8 @@ private:
       return response.set_content(error_body(400, "Invalid page or limit"), "application/json");
     }
     // A page past the end is empty, as the API's is; the min() keeps the product from overflowing.
-    const std::size_t first = std::min(static_cast<std::size_t>(*page - 1), m_tasks.size()) * static_cast<std::size_t>(*limit);
+    const std::size_t first =
+        std::min(static_cast<std::size_t>(*page - 1), m_tasks.size()) * static_cast<std::size_t>(*limit);
     std::string body = R"({"data":{"tasks":[)";
     {
       std::shared_lock lock(m_mutex);
@@ -356,7 +358,7 @@ private:
 
 } // namespace
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv) try {
   CLI::App app{"bench-api: serves N generated tasks for the benchmark"};
   std::size_t count = 1000;
   std::string api_key = "bench-key";
@@ -423,4 +425,7 @@ int main(int argc, char **argv) {
     for (const std::size_t i : changed) server.set_version(i, ++versions[i]);
     std::cout << "changed " << changed.size() << std::endl;
   }
+} catch (const std::exception &error) { // no PKI, no port, no memory: said once, not by std::terminate
+  std::cerr << "bench-api: " << error.what() << "\n";
+  return 1;
 }

@@ -26,6 +26,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <exception>
 #include <iostream>
 #include <list>
 #include <optional>
@@ -38,9 +39,9 @@ namespace {
 using tasksync::FileDescriptor;
 using Clock = std::chrono::steady_clock;
 
-constexpr std::size_t kReadSize = 64 * 1024;
+constexpr std::size_t kReadSize = std::size_t{64} * 1024;
 // A direction stops reading its source past this many bytes in flight, as a full window would.
-constexpr std::size_t kMaxQueued = 4 * 1024 * 1024;
+constexpr std::size_t kMaxQueued = std::size_t{4} * 1024 * 1024;
 
 [[noreturn]] void fail(const std::string &what) {
   std::cerr << "bench-delay-proxy: " << what << ": " << std::strerror(errno) << "\n";
@@ -268,7 +269,8 @@ private:
   void update_interest(Entry &entry) {
     Connection &c = entry.connection;
     const auto wanted = [](const Direction &from, const Direction &to) {
-      return (from.source_done || from.queued >= kMaxQueued ? 0U : uint32_t{EPOLLIN}) | (to.blocked ? uint32_t{EPOLLOUT} : 0U);
+      return (from.source_done || from.queued >= kMaxQueued ? 0U : uint32_t{EPOLLIN}) |
+             (to.blocked ? uint32_t{EPOLLOUT} : 0U);
     };
     rewatch(c.client.get(), c.client_events, wanted(c.up, c.down), &entry.client_tag);
     rewatch(c.server.get(), c.server_events, wanted(c.down, c.up), &entry.server_tag);
@@ -310,14 +312,20 @@ sockaddr_in loopback(int port) {
 
 } // namespace
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv) try {
   CLI::App app{"bench-delay-proxy: forwards 127.0.0.1:PORT to a target port with a round-trip time added"};
   int target_port = 0;
   int listen_port = 0;
   double rtt_ms = 30;
-  app.add_option("--target-port", target_port, "Port on 127.0.0.1 to forward to")->required()->check(CLI::Range(1, 65535));
-  app.add_option("--listen-port", listen_port, "Port to listen on (0: any free one)")->capture_default_str()->check(CLI::Range(0, 65535));
-  app.add_option("--rtt-ms", rtt_ms, "Round-trip time to add, in milliseconds")->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_option("--target-port", target_port, "Port on 127.0.0.1 to forward to")
+      ->required()
+      ->check(CLI::Range(1, 65535));
+  app.add_option("--listen-port", listen_port, "Port to listen on (0: any free one)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 65535));
+  app.add_option("--rtt-ms", rtt_ms, "Round-trip time to add, in milliseconds")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   CLI11_PARSE(app, argc, argv);
 
   sigset_t signals;
@@ -342,4 +350,7 @@ int main(int argc, char **argv) {
   const auto rtt = std::chrono::microseconds(static_cast<long long>(rtt_ms * 1000));
   Proxy(rtt, loopback(target_port), std::move(listener), std::move(signal_fd)).run();
   return 0;
+} catch (const std::exception &error) { // only std::bad_alloc, in practice
+  std::cerr << "bench-delay-proxy: " << error.what() << "\n";
+  return 1;
 }

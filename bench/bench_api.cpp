@@ -9,15 +9,19 @@
 //
 // Everything is deterministic (task i is the same on every run), so runs and tools compare.
 #include <CLI/CLI.hpp>
+#include <arpa/inet.h>
 #include <httplib.h>
+#include <netinet/in.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <charconv>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -217,6 +221,28 @@ Served serve(std::size_t index, int version) {
   return served;
 }
 
+// cpp-httplib 0.11 listens with a backlog of 5 (CPPHTTPLIB_LISTEN_BACKLOG, compiled into Debian's
+// libcpp-httplib, with no setter): a client opening connections in parallel can fill it, and
+// Linux then drops the SYN, which the client retries only after a second. Linux lets listen()
+// on a listening socket change its backlog, so this finds the socket on `port` and calls it again.
+void widen_backlog(int port) {
+  for (const auto &entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    const int fd = std::atoi(entry.path().filename().c_str());
+    int listening = 0;
+    socklen_t length = sizeof listening;
+    sockaddr_in local{};
+    socklen_t local_length = sizeof local;
+    if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &length) != 0 || listening == 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr *>(&local), &local_length) != 0 || local.sin_family != AF_INET ||
+        ntohs(local.sin_port) != port) {
+      continue;
+    }
+    if (::listen(fd, SOMAXCONN) != 0) throw std::runtime_error("cannot widen the listen backlog");
+    return;
+  }
+  throw std::runtime_error("cannot find the listening socket on port " + std::to_string(port));
+}
+
 std::string error_body(int code, const std::string &message) {
   return R"({"error":{"code":)" + std::to_string(code) + R"(,"message":")" + message + R"("}})";
 }
@@ -276,6 +302,7 @@ public:
     });
     m_port = m_server->bind_to_any_port("127.0.0.1");
     if (m_port < 0) throw std::runtime_error("cannot bind a port on 127.0.0.1");
+    widen_backlog(m_port);
     m_thread = std::thread([this] { m_server->listen_after_bind(); });
     while (!m_server->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }

@@ -18,8 +18,6 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 
-#include <fcntl.h>
-
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -94,6 +92,10 @@ public:
   void run() {
     while (!m_stopping) {
       deliver_due(Clock::now());
+      // Closed as soon as both directions are done, so the server sees the end at once; never
+      // while a batch of events is handled, since a later event may point at the connection.
+      m_entries.remove_if([](const Entry &entry) { return finished(entry.connection); });
+      for (Entry &entry : m_entries) update_interest(entry);
       wait(next_due());
     }
   }
@@ -154,9 +156,6 @@ private:
       case Tag::Kind::server: handle(*tag.connection, false, events[i].events, now); break;
       }
     }
-    // Closed only now: a later event of this batch may still point at a connection.
-    m_entries.remove_if([](const Entry &entry) { return finished(entry.connection); });
-    for (Entry &entry : m_entries) update_interest(entry);
   }
 
   void take_signal() {
@@ -178,14 +177,17 @@ private:
         if (errno == ECONNABORTED) continue;
         fail("accept4");
       }
-      // Loopback connects at once; a blocking connect keeps "connecting" out of the state machine.
-      FileDescriptor server(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+      // Not blocking: when the target's accept queue is full, Linux drops the SYN and a blocking
+      // connect waits a second for the retry, with every other connection held up behind it.
+      // Until it completes a send returns EAGAIN, which waits for EPOLLOUT like a full buffer;
+      // a refusal shows up as an error on the first recv or send.
+      FileDescriptor server(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
       if (!server.is_open()) fail("socket");
-      if (::connect(server.get(), reinterpret_cast<const sockaddr *>(&m_target), sizeof m_target) != 0) {
+      if (::connect(server.get(), reinterpret_cast<const sockaddr *>(&m_target), sizeof m_target) != 0 &&
+          errno != EINPROGRESS) {
         std::cerr << "bench-delay-proxy: cannot connect to the target: " << std::strerror(errno) << "\n";
         continue; // the client sees its connection closed
       }
-      if (::fcntl(server.get(), F_SETFL, O_NONBLOCK) != 0) fail("fcntl");
       // Each chunk goes out when due, whole: Nagle's algorithm would hold small ones back further.
       const int one = 1;
       ::setsockopt(client.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);

@@ -562,7 +562,7 @@ if $smoke; then
   $latency && exit 0
   # The latency path too, at a tiny N: TLS, the proxy, the floors. The same build is reused.
   say "smoke run: the latency mode at N=${BENCH_SMOKE_LATENCY_TASKS:-20}"
-  "$0" "${BENCH_SMOKE_LATENCY_TASKS:-20}" 1 --smoke --latency
+  "$root/bench/run.sh" "${BENCH_SMOKE_LATENCY_TASKS:-20}" 1 --smoke --latency
   exit
 fi
 

@@ -1,20 +1,42 @@
-// bench-api: the tests' fake AnchorBrowser API serving N generated tasks from memory, for
-// bench/run.sh. Prints its base URL on stdout; SIGUSR1 changes 1% of the tasks and SIGUSR2 one
-// task (each prints "changed K" when done, so the driver knows the change is live); SIGTERM or
-// SIGINT stops it.
+// bench-api: N generated tasks served from memory for bench/run.sh, over HTTP or, with --tls-dir,
+// over HTTPS with a certificate from a CA made at start-up. It answers what tasksyncd and the
+// shell baseline ask: the task list, each task's latest version, and each task's metadata.
+//
+// Prints its base URL on stdout. SIGUSR1 changes 1% of the tasks and SIGUSR2 one task (each
+// prints "changed K" when done, so the driver knows the change is live); SIGHUP prints the
+// requests received so far ("requests TOTAL list=L latest=X task=M other=O"); SIGTERM or SIGINT
+// stops it.
 //
 // Everything is deterministic (task i is the same on every run), so runs and tools compare.
 #include <CLI/CLI.hpp>
+#include <arpa/inet.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <sys/socket.h>
 
+#include <atomic>
+#include <charconv>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <stdexcept>
 #include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "fake_api.hpp"
+#include "test_pki.hpp"
 
 namespace {
 
@@ -150,38 +172,262 @@ FakeVersion version_of(std::size_t index, int version) {
   return v;
 }
 
+std::string task_name(std::size_t index) {
+  return format("%s flow, shop %zu", kWords[(index / 7) % std::size(kWords)], index % 97);
+}
+
+std::string team_id(std::size_t index) { return format("%08zx-0000-4000-9000-%012zx", index % 13, index % 13); }
+
+// What the server answers about one task, built once per version.
+struct Served {
+  std::string latest; // GET /v1/task/{id}/latest: the version, in the tests' FakeApi format
+  std::string info;   // GET /v1/task/{id}: the task's metadata, without code
+  std::string listed; // the task's object in a GET /v1/task page, with code, as the real list has
+};
+
+Served serve(std::size_t index, int version) {
+  const FakeVersion v = version_of(index, version);
+  Served served{v.to_json(), {}, {}};
+  // The list's and the metadata's timestamps are the task's: created with version 1, updated now.
+  const std::string name = task_name(index);
+  const auto object = [&](bool listed) {
+    rapidjson::StringBuffer buffer;
+    rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+    const auto member = [&](const char *key, const std::string &value) {
+      writer.Key(key);
+      writer.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+    };
+    writer.StartObject();
+    member("id", v.task_id);
+    member("name", name);
+    member("teamId", team_id(index));
+    member("description", *v.description);
+    member(listed ? "latestVersion" : "latest", v.version);
+    if (listed) {
+      member("code", tasksync::test::encode_base64(v.code));
+      member("language", *v.language);
+      writer.Key("browserConfiguration");
+      writer.RawValue(v.browser_configuration->data(), v.browser_configuration->size(), rapidjson::kObjectType);
+    }
+    writer.Key("deleted");
+    writer.Bool(v.deleted);
+    member("createdAt", v.created_at);
+    member("updatedAt", v.updated_at);
+    writer.EndObject();
+    return std::string(buffer.GetString(), buffer.GetSize());
+  };
+  served.info = object(false);
+  served.listed = object(true);
+  return served;
+}
+
+// cpp-httplib 0.11 listens with a backlog of 5 (CPPHTTPLIB_LISTEN_BACKLOG, compiled into Debian's
+// libcpp-httplib, with no setter): a client opening connections in parallel can fill it, and
+// Linux then drops the SYN, which the client retries only after a second. Linux lets listen()
+// on a listening socket change its backlog, so this finds the socket on `port` and calls it again.
+void widen_backlog(int port) {
+  for (const auto &entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    const int fd = std::atoi(entry.path().filename().c_str());
+    int listening = 0;
+    socklen_t length = sizeof listening;
+    sockaddr_in local{};
+    socklen_t local_length = sizeof local;
+    if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &length) != 0 || listening == 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr *>(&local), &local_length) != 0 || local.sin_family != AF_INET ||
+        ntohs(local.sin_port) != port) {
+      continue;
+    }
+    if (::listen(fd, SOMAXCONN) != 0) throw std::runtime_error("cannot widen the listen backlog");
+    return;
+  }
+  throw std::runtime_error("cannot find the listening socket on port " + std::to_string(port));
+}
+
+std::string error_body(int code, const std::string &message) {
+  return R"({"error":{"code":)" + std::to_string(code) + R"(,"message":")" + message + R"("}})";
+}
+
+// A query parameter as the API takes it: a decimal string matching ^[1-9]\d*$, else nullopt.
+std::optional<long> positive(const httplib::Request &request, const char *name, long otherwise) {
+  if (!request.has_param(name)) return otherwise;
+  const std::string text = request.get_param_value(name);
+  long value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || text[0] == '0' || value < 1) return std::nullopt;
+  return value;
+}
+
+// Requests received, by what they asked for.
+struct Counts {
+  std::atomic<long long> list{0};   // GET /v1/task?page=P&limit=L
+  std::atomic<long long> latest{0}; // GET /v1/task/{id}/latest
+  std::atomic<long long> task{0};   // GET /v1/task/{id}
+  std::atomic<long long> other{0};  // anything else: a wrong key, an unknown path or method
+
+  std::string line() const {
+    const long long l = list, x = latest, t = task, o = other;
+    return "requests " + std::to_string(l + x + t + o) + " list=" + std::to_string(l) + " latest=" + std::to_string(x) +
+           " task=" + std::to_string(t) + " other=" + std::to_string(o);
+  }
+};
+
+// The tasks and the HTTP(S) server answering for them on 127.0.0.1, in threads of this process.
+class BenchServer {
+public:
+  BenchServer(std::size_t count, std::string api_key, const std::optional<tasksync::test::TlsIdentity> &tls,
+              std::size_t threads, std::size_t keep_alive_requests)
+      : m_api_key(std::move(api_key)),
+        m_server(tls ? std::make_unique<httplib::SSLServer>(tls->cert_file.c_str(), tls->key_file.c_str())
+                     : std::make_unique<httplib::Server>()),
+        m_origin(tls ? "https://localhost" : "http://127.0.0.1") {
+    if (!m_server->is_valid()) throw std::runtime_error("cannot serve HTTPS with " + tls->cert_file.string());
+    m_tasks.reserve(count);
+    for (std::size_t i = 0; i < count; ++i) {
+      m_index.emplace(task_id(i), i);
+      m_tasks.push_back(serve(i, 1));
+    }
+    // cpp-httplib's pool has max(8, cores - 1) threads, each holding one kept-alive connection:
+    // a client with more connections than that would wait for a free thread and measure the pool.
+    m_server->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    // cpp-httplib closes a connection after 5 requests unless told otherwise; a real API's front
+    // keeps it far longer (nginx's default is 1,000), and on a slow wire each new one costs a
+    // TCP and a TLS handshake.
+    m_server->set_keep_alive_max_count(keep_alive_requests);
+    m_server->set_tcp_nodelay(true);
+    // Every request is answered here, before cpp-httplib's routing, so each is counted once and
+    // none goes through its std::regex patterns.
+    m_server->set_pre_routing_handler([this](const httplib::Request &request, httplib::Response &response) {
+      answer(request, response);
+      return httplib::Server::HandlerResponse::Handled;
+    });
+    m_port = m_server->bind_to_any_port("127.0.0.1");
+    if (m_port < 0) throw std::runtime_error("cannot bind a port on 127.0.0.1");
+    widen_backlog(m_port);
+    m_thread = std::thread([this] { m_server->listen_after_bind(); });
+    while (!m_server->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ~BenchServer() {
+    m_server->stop();
+    m_thread.join();
+  }
+  BenchServer(const BenchServer &) = delete;
+  BenchServer &operator=(const BenchServer &) = delete;
+
+  std::string base_url() const { return m_origin + ":" + std::to_string(m_port); }
+  const Counts &counts() const { return m_counts; }
+
+  // Serves `version` of task `index` from now on.
+  void set_version(std::size_t index, int version) {
+    Served served = serve(index, version);
+    std::unique_lock lock(m_mutex);
+    m_tasks[index] = std::move(served);
+  }
+
+private:
+  void answer(const httplib::Request &request, httplib::Response &response) {
+    const auto refuse = [&](int status, const char *message) {
+      ++m_counts.other;
+      response.status = status;
+      response.set_content(error_body(status, message), "application/json");
+    };
+    if (request.method != "GET") return refuse(405, "Method not allowed");
+    if (request.get_header_value("anchor-api-key") != m_api_key) return refuse(401, "Invalid API key");
+    constexpr std::string_view prefix = "/v1/task";
+    const std::string_view path = request.path;
+    if (path == prefix) return list(request, response);
+    if (!path.starts_with(prefix) || path[prefix.size()] != '/') return refuse(404, "Not found");
+    std::string_view rest = path.substr(prefix.size() + 1);
+    const auto slash = rest.find('/');
+    const bool latest = slash != std::string_view::npos && rest.substr(slash) == "/latest";
+    if (slash != std::string_view::npos && !latest) return refuse(404, "Not found");
+    const auto found = m_index.find(std::string(rest.substr(0, slash)));
+    if (found == m_index.end()) return refuse(404, "Task or version not found");
+    ++(latest ? m_counts.latest : m_counts.task);
+    std::shared_lock lock(m_mutex);
+    const Served &served = m_tasks[found->second];
+    response.set_content(latest ? served.latest : R"({"data":)" + served.info + "}", "application/json");
+  }
+
+  void list(const httplib::Request &request, httplib::Response &response) {
+    ++m_counts.list;
+    const auto page = positive(request, "page", 1);
+    const auto limit = positive(request, "limit", 10);
+    if (!page || !limit || *limit > 100) {
+      response.status = 400;
+      return response.set_content(error_body(400, "Invalid page or limit"), "application/json");
+    }
+    // A page past the end is empty, as the API's is; the min() keeps the product from overflowing.
+    const std::size_t first =
+        std::min(static_cast<std::size_t>(*page - 1), m_tasks.size()) * static_cast<std::size_t>(*limit);
+    std::string body = R"({"data":{"tasks":[)";
+    {
+      std::shared_lock lock(m_mutex);
+      for (std::size_t i = first; i < m_tasks.size() && i < first + static_cast<std::size_t>(*limit); ++i) {
+        if (i > first) body += ',';
+        body += m_tasks[i].listed;
+      }
+    }
+    body += R"(],"total":)" + std::to_string(m_tasks.size()) + R"(,"page":)" + std::to_string(*page) + R"(,"limit":)" +
+            std::to_string(*limit) + "}}";
+    response.set_content(body, "application/json");
+  }
+
+  std::string m_api_key;
+  std::unique_ptr<httplib::Server> m_server; // an httplib::SSLServer when serving HTTPS
+  std::string m_origin;
+  std::unordered_map<std::string, std::size_t> m_index; // task ID -> index; fixed after construction
+  mutable std::shared_mutex m_mutex;                    // guards m_tasks' contents
+  std::vector<Served> m_tasks;
+  Counts m_counts;
+  std::thread m_thread;
+  int m_port = 0;
+};
+
 } // namespace
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv) try {
   CLI::App app{"bench-api: serves N generated tasks for the benchmark"};
   std::size_t count = 1000;
   std::string api_key = "bench-key";
   std::string ids_file;
+  std::string tls_dir;
+  std::size_t threads = 64;
+  std::size_t keep_alive_requests = 1000;
   app.add_option("--tasks", count, "Number of tasks")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--api-key", api_key, "Key that requests must carry")->capture_default_str();
   app.add_option("--ids-file", ids_file, "Write the task IDs here, one a line, before serving")->required();
+  app.add_option("--tls-dir", tls_dir,
+                 "Serve HTTPS: make a CA and a certificate for localhost here (DIR/ca.pem is the CA to trust)");
+  app.add_option("--threads", threads, "Server threads: at most this many connections are served at once")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--keep-alive-requests", keep_alive_requests, "Requests served on a connection before closing it")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   CLI11_PARSE(app, argc, argv);
 
-  // Blocked before the server thread starts, which inherits the mask: only sigwait sees them.
+  // Blocked before the server threads start, which inherit the mask: only sigwait sees them.
   sigset_t signals;
   sigemptyset(&signals);
-  for (const int signal : {SIGTERM, SIGINT, SIGUSR1, SIGUSR2}) sigaddset(&signals, signal);
+  for (const int signal : {SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGHUP}) sigaddset(&signals, signal);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  tasksync::test::FakeApi api(api_key);
-  std::vector<int> versions(count, 1);
+  std::optional<tasksync::test::TlsIdentity> tls;
+  if (!tls_dir.empty()) {
+    std::filesystem::create_directories(tls_dir);
+    tls = tasksync::test::make_test_pki(tls_dir).server;
+  }
   {
     std::ofstream ids(ids_file);
-    for (std::size_t i = 0; i < count; ++i) {
-      api.set_version(version_of(i, 1));
-      ids << task_id(i) << '\n';
-    }
+    for (std::size_t i = 0; i < count; ++i) ids << task_id(i) << '\n';
     if (!ids.flush()) {
       std::cerr << "bench-api: cannot write " << ids_file << "\n";
       return 1;
     }
   }
-  std::cout << api.base_url() << std::endl;
+  BenchServer server(count, api_key, tls, threads, keep_alive_requests);
+  std::vector<int> versions(count, 1);
+  std::cout << server.base_url() << std::endl;
 
   // Round r of SIGUSR1 changes tasks offset, offset + stride, ...: 1% of them, a different 1%
   // each round. SIGUSR2 changes one task, also a different one each round.
@@ -191,6 +437,10 @@ int main(int argc, char **argv) {
   for (;;) {
     int received = 0;
     sigwait(&signals, &received);
+    if (received == SIGHUP) {
+      std::cout << server.counts().line() << std::endl;
+      continue;
+    }
     if (received != SIGUSR1 && received != SIGUSR2) return 0;
     std::vector<std::size_t> changed;
     if (received == SIGUSR1) {
@@ -199,7 +449,10 @@ int main(int argc, char **argv) {
       changed.push_back((round * 7919 + count / 2) % count);
     }
     ++round;
-    for (const std::size_t i : changed) api.set_version(version_of(i, ++versions[i]));
+    for (const std::size_t i : changed) server.set_version(i, ++versions[i]);
     std::cout << "changed " << changed.size() << std::endl;
   }
+} catch (const std::exception &error) { // no PKI, no port, no memory: said once, not by std::terminate
+  std::cerr << "bench-api: " << error.what() << "\n";
+  return 1;
 }

@@ -1,5 +1,8 @@
 #include "api/listing.hpp"
 
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
 #include <algorithm>
 #include <cctype>
 
@@ -36,13 +39,14 @@ std::optional<ListedVersion> listed_version(const rapidjson::Value &entry) {
   if (!is_version_number(number)) return std::nullopt;
   auto decoded = decode_base64(*code);
   if (!decoded) return std::nullopt;
-  ListedVersion listed{std::move(number), std::move(*decoded), std::move(*language), nullptr};
+  ListedVersion listed{std::move(number), std::move(*decoded), std::move(*language), std::nullopt};
   const auto config = entry.FindMember("browserConfiguration");
   if (config != entry.MemberEnd() && !config->value.IsNull()) {
     if (!config->value.IsObject()) return std::nullopt;
-    auto copy = std::make_shared<rapidjson::Document>();
-    copy->CopyFrom(config->value, copy->GetAllocator());
-    listed.browser_configuration = std::move(copy);
+    rapidjson::StringBuffer text;
+    rapidjson::Writer<rapidjson::StringBuffer> writer(text);
+    config->value.Accept(writer);
+    listed.browser_configuration.emplace(text.GetString(), text.GetSize());
   }
   return listed;
 }

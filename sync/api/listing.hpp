@@ -1,8 +1,5 @@
 #pragma once
 
-#include <rapidjson/document.h>
-
-#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -34,7 +31,7 @@ struct ListedVersion {
   std::string version; // latestVersion
   std::string code;    // decoded
   std::optional<std::string> language;
-  std::shared_ptr<const rapidjson::Document> browser_configuration; // null when absent
+  std::optional<std::string> browser_configuration; // its JSON text (no Document per entry: a page holds 100)
 };
 
 // One task of a GET /v1/task page.

@@ -81,10 +81,8 @@ public:
   // they fetched with HEAD while this mirror goes on committing.
   Result<TasksTree> tasks_at_head() const;
 
-  // The bytes of the regular file `name` in the task directory tree `directory` (an entry of
-  // tasks_at_head() for `task_id`), or nullopt when it has none.
-  Result<std::optional<std::string>> read_task_file(const git_oid &directory, const std::string &task_id,
-                                                    const std::string &name) const;
+  // The bytes of the blob `id` of tasks/<task_id>/ (an entry of task_files()).
+  Result<std::string> read_blob(const git_oid &id, const std::string &task_id) const;
 
   // Records the pass's commits on the branch, then writes the index if the pass changed it
   // (once per pass, not once per commit), then keeps loose objects and packs bounded.
@@ -105,13 +103,18 @@ public:
   // or cannot be moved.
   Result<void> adopt_replayed_commits(const git_oid &from, const git_oid &to, const std::string &reason);
 
-private:
   // A file of a task directory as git sees it.
   struct Entry {
     std::string name;
     git_oid id;
     git_filemode_t mode;
   };
+
+  // The entries of the task directory tree `directory` (an entry of tasks_at_head() for
+  // `task_id`).
+  Result<std::vector<Entry>> task_files(const git_oid &directory, const std::string &task_id) const;
+
+private:
   // HEAD and the task directory in it, next to what the directory should hold.
   struct TaskState {
     std::optional<CommitPtr> head; // none on an unborn branch

@@ -166,19 +166,17 @@ Result<TasksTree> Mirror::tasks_at_head() const {
   return *tasks;
 }
 
-Result<std::optional<std::string>> Mirror::read_task_file(const git_oid &directory, const std::string &task_id,
-                                                          const std::string &name) const {
-  const std::string task_dir = "tasks/" + task_id;
-  TRY_ASSIGN(const auto entries, entries_of(directory, task_dir));
-  const auto entry = find_named(entries, name);
-  if (entry == entries.end() || entry->mode != GIT_FILEMODE_BLOB) return std::optional<std::string>();
+Result<std::vector<Mirror::Entry>> Mirror::task_files(const git_oid &directory, const std::string &task_id) const {
+  return entries_of(directory, "tasks/" + task_id);
+}
+
+Result<std::string> Mirror::read_blob(const git_oid &id, const std::string &task_id) const {
   git_blob *raw = nullptr;
-  if (const int rc = git_blob_lookup(&raw, m_repo.get(), &entry->id); rc < 0) {
-    return git_error("cannot read " + task_dir + "/" + name + " in HEAD", rc);
+  if (const int rc = git_blob_lookup(&raw, m_repo.get(), &id); rc < 0) {
+    return git_error("cannot read a file of tasks/" + task_id + " in HEAD", rc);
   }
   const BlobPtr blob(raw);
-  return std::optional<std::string>(std::in_place, static_cast<const char *>(git_blob_rawcontent(raw)),
-                                    static_cast<std::size_t>(git_blob_rawsize(raw)));
+  return std::string(static_cast<const char *>(git_blob_rawcontent(raw)), static_cast<std::size_t>(git_blob_rawsize(raw)));
 }
 
 Result<std::vector<std::string>> Mirror::mirrored_tasks() const {

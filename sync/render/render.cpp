@@ -123,6 +123,13 @@ std::string code_file_name(const std::optional<std::string> &language) {
 
 bool is_known_language(const std::optional<std::string> &language) { return code_file_name(language) != "task.txt"; }
 
+std::string canonical_configuration(const rapidjson::Value &configuration) {
+  rapidjson::StringBuffer buffer;
+  Writer writer(buffer);
+  write_canonical(writer, configuration);
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
 std::string render_sidecar(const TaskVersion &version) {
   rapidjson::StringBuffer buffer;
   Writer writer(buffer);

@@ -43,6 +43,12 @@ std::string redact_url_userinfo(std::string_view text);
 // the description included, has its URL userinfo redacted (redact_url_userinfo).
 std::string render_sidecar(const TaskVersion &version);
 
+// A browserConfiguration as task.json holds it (keys sorted, credentials and URL userinfo
+// redacted), as a JSON text of its own: two configurations with the same text make the same
+// task.json member. Redacting what is already redacted changes nothing, so HEAD's member gives
+// the text of the configuration it was rendered from.
+std::string canonical_configuration(const rapidjson::Value &configuration);
+
 // The task directory for a version: the decoded code and the sidecar. Pure, no I/O.
 Snapshot render(const TaskVersion &version);
 

@@ -76,7 +76,7 @@ std::optional<std::size_t> list_budget(const Runtime &runtime) {
 // request of their own).
 void remember_listing(Runtime &runtime, const TaskListing &listing) {
   runtime.memory->listed_total = listing.total;
-  for (const ListedTask &task : listing.tasks) runtime.memory->names.remember(task.id, task.name);
+  for (const ListEntry &task : listing.tasks) runtime.memory->names.remember(task.id, task.name);
 }
 
 // A task list that could not be read (an error, or a 404 once the endpoint is retired): the

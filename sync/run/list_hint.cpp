@@ -2,7 +2,7 @@
 
 #include <rapidjson/document.h>
 
-#include "pack/task_directory.hpp"
+#include "pack/object_id.hpp"
 #include "render/render.hpp"
 
 namespace tasksync {
@@ -15,32 +15,40 @@ std::optional<std::string> string_member(const rapidjson::Value &object, const c
   return std::string(member->value.GetString(), member->value.GetStringLength());
 }
 
+// HEAD's task.json says the listed version, language and browserConfiguration.
+bool sidecar_says(const std::string &sidecar, const ListedDigest &listed) {
+  rapidjson::Document json;
+  json.Parse(sidecar.data(), sidecar.size());
+  if (json.HasParseError() || !json.IsObject()) return false;
+  if (string_member(json, "version") != listed.version || string_member(json, "language") != listed.language) {
+    return false;
+  }
+  const auto configuration = json.FindMember("browserConfiguration");
+  if (configuration == json.MemberEnd()) return !listed.configuration_id;
+  if (!listed.configuration_id || !configuration->value.IsObject()) return false;
+  const git_oid id = object_id(GIT_OBJECT_BLOB, canonical_configuration(configuration->value));
+  return git_oid_equal(&id, &*listed.configuration_id);
+}
+
 } // namespace
 
-bool list_shows_head(const ListedTask &entry, const TasksTree &head, const Mirror &mirror) {
+bool list_shows_head(const ListEntry &entry, const TasksTree &head, const Mirror &mirror) {
   const auto directory = head.find(entry.id);
   if (entry.deleted) return !directory;
   if (!directory || directory->mode != GIT_FILEMODE_TREE || !entry.latest) return false;
-  const auto sidecar = mirror.read_task_file(directory->id, entry.id, "task.json");
-  if (!sidecar || !*sidecar) return false;
-  rapidjson::Document head_json;
-  head_json.Parse((*sidecar)->data(), (*sidecar)->size());
-  if (head_json.HasParseError() || !head_json.IsObject()) return false;
-  auto created_at = string_member(head_json, "createdAt");
-  auto updated_at = string_member(head_json, "updatedAt");
-  if (!created_at || !updated_at) return false;
-
-  TaskVersion probe;
-  probe.task_id = entry.id;
-  probe.version = entry.latest->version;
-  probe.code = entry.latest->code;
-  probe.language = entry.latest->language;
-  probe.browser_configuration = entry.latest->browser_configuration;
-  probe.description = string_member(head_json, "description");
-  probe.created_at = std::move(*created_at);
-  probe.updated_at = std::move(*updated_at);
-  const git_oid probed = directory_id(render(probe));
-  return git_oid_equal(&probed, &directory->id);
+  const ListedDigest &listed = *entry.latest;
+  const auto files = mirror.task_files(directory->id, entry.id);
+  if (!files || files->size() != 2) return false;
+  const Mirror::Entry *code = nullptr;
+  const Mirror::Entry *sidecar = nullptr;
+  for (const Mirror::Entry &file : *files) {
+    if (file.mode != GIT_FILEMODE_BLOB) return false;
+    if (file.name == "task.json") sidecar = &file;
+    else if (file.name == code_file_name(listed.language)) code = &file;
+  }
+  if (!code || !sidecar || !git_oid_equal(&code->id, &listed.code_id)) return false;
+  const auto text = mirror.read_blob(sidecar->id, entry.id);
+  return text && sidecar_says(*text, listed);
 }
 
 } // namespace tasksync

@@ -8,11 +8,11 @@
 namespace tasksync {
 namespace {
 
-using ListedById = std::unordered_map<std::string, const ListedTask *>;
+using ListedById = std::unordered_map<std::string, const ListEntry *>;
 
 ListedById by_id(const TaskListing &listing) {
   ListedById listed;
-  for (const ListedTask &task : listing.tasks) listed.emplace(task.id, &task);
+  for (const ListEntry &task : listing.tasks) listed.emplace(task.id, &task);
   return listed;
 }
 
@@ -42,7 +42,7 @@ std::vector<TaskOutcome> in_config_order(const std::vector<TaskEntry> &tasks, co
     }
     TaskOutcome &outcome = outcomes.emplace_back();
     outcome.task = tasks[i];
-    const ListedTask &entry = *listed.at(tasks[i].id);
+    const ListEntry &entry = *listed.at(tasks[i].id);
     outcome.version = entry.latest ? entry.latest->version : "";
     log::debug("task " + tasks[i].id + ": unchanged" + (outcome.version.empty() ? "" : " at version " + outcome.version) +
                " (as listed)");
@@ -58,7 +58,7 @@ std::size_t list_contradictions(const std::vector<TaskOutcome> &outcomes, const 
     const TaskOutcome &outcome = outcomes[i];
     const auto entry = listed.find(outcome.task.id);
     if (outcome.failed() || outcome.fetch_seconds == 0 || entry == listed.end()) continue;
-    const ListedTask &task = *entry->second;
+    const ListEntry &task = *entry->second;
     std::string why;
     if (task.latest && !outcome.version.empty() && outcome.version != task.latest->version) {
       why = "the list showed version " + task.latest->version + ", /latest version " + outcome.version;

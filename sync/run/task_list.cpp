@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <set>
 
+#include "pack/object_id.hpp"
+#include "render/render.hpp"
+
 namespace tasksync {
 namespace {
 
@@ -11,12 +14,24 @@ FetchError naming_page(FetchError error, int page) {
   return error;
 }
 
-// Adds a page's tasks not seen yet; the number added.
+std::optional<ListedDigest> digest_of(const std::optional<ListedVersion> &latest) {
+  if (!latest) return std::nullopt;
+  ListedDigest digest{latest->version, latest->language, object_id(GIT_OBJECT_BLOB, latest->code), std::nullopt};
+  if (latest->browser_configuration) {
+    rapidjson::Document configuration;
+    configuration.Parse(latest->browser_configuration->data(), latest->browser_configuration->size());
+    if (configuration.HasParseError()) return std::nullopt;
+    digest.configuration_id = object_id(GIT_OBJECT_BLOB, canonical_configuration(configuration));
+  }
+  return digest;
+}
+
+// Adds a page's tasks not seen yet, each reduced to its digest; the number added.
 std::size_t add_page(TaskListing &listing, std::set<std::string> &seen, TaskPage &page) {
   std::size_t added = 0;
   for (ListedTask &task : page.tasks) {
     if (!seen.insert(task.id).second) continue;
-    listing.tasks.push_back(std::move(task));
+    listing.tasks.push_back({std::move(task.id), std::move(task.name), task.deleted, digest_of(task.latest)});
     ++added;
   }
   return added;
@@ -62,7 +77,7 @@ Result<TaskListing, FetchError> read_task_list(ApiClient &api, FetchPool *pool, 
 std::vector<TaskEntry> listed_tasks(const Config &config, const TaskListing &listing) {
   const std::set<std::string> excluded(config.tasks_exclude.begin(), config.tasks_exclude.end());
   std::vector<TaskEntry> tasks;
-  for (const ListedTask &task : listing.tasks) {
+  for (const ListEntry &task : listing.tasks) {
     if (!excluded.contains(task.id)) tasks.push_back({task.id, task.name});
   }
   std::sort(tasks.begin(), tasks.end(), [](const TaskEntry &a, const TaskEntry &b) { return a.id < b.id; });

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <git2.h>
+
 #include <chrono>
 #include <cstddef>
 #include <limits>
@@ -13,9 +15,26 @@
 
 namespace tasksync {
 
+// What the list shows of a task's latest version, reduced to what tells "unchanged": a listing
+// of 10,000 tasks holds these, not 50 MB of code.
+struct ListedDigest {
+  std::string version;
+  std::optional<std::string> language;
+  git_oid code_id;                             // the blob id of the code
+  std::optional<git_oid> configuration_id;     // the blob id of canonical_configuration(); none when absent
+};
+
+// One task of the list.
+struct ListEntry {
+  std::string id;
+  std::string name;
+  bool deleted = false;
+  std::optional<ListedDigest> latest; // none when the entry lacks or garbles these fields
+};
+
 // The team's task list as one pass read it.
 struct TaskListing {
-  std::vector<ListedTask> tasks; // each ID once, in the order listed
+  std::vector<ListEntry> tasks; // each ID once, in the order listed
   long long total = 0;           // what the API said it holds
   bool complete = true;          // false: only the first page was read (see read_task_list)
 };

@@ -175,7 +175,7 @@ PassReport run_cycle(Runtime &runtime, PassMode mode, std::stop_token stop, cons
   std::vector<bool> shown_unchanged(tasks.size(), false); // what the list shows
   if (listing) {
     auto head = runtime.mirror.tasks_at_head();
-    if (head) shown_unchanged = unchanged_by_list(tasks, *listing, *head, runtime.mirror);
+    if (head) shown_unchanged = unchanged_by_list(tasks, *listing, *head, runtime.mirror, memory.head_digests);
   }
   const std::vector<bool> skipped = full_check ? std::vector<bool>(tasks.size(), false) : shown_unchanged;
   std::vector<TaskEntry> to_fetch;

@@ -15,40 +15,66 @@ std::optional<std::string> string_member(const rapidjson::Value &object, const c
   return std::string(member->value.GetString(), member->value.GetStringLength());
 }
 
-// HEAD's task.json says the listed version, language and browserConfiguration.
-bool sidecar_says(const std::string &sidecar, const ListedDigest &listed) {
-  rapidjson::Document json;
-  json.Parse(sidecar.data(), sidecar.size());
-  if (json.HasParseError() || !json.IsObject()) return false;
-  if (string_member(json, "version") != listed.version || string_member(json, "language") != listed.language) {
-    return false;
+// The digest of a task directory: its task.json's version, language and browserConfiguration,
+// and the id of the code file that language names.
+std::optional<ListedDigest> digest_of_directory(const git_oid &directory, const std::string &task_id,
+                                                const Mirror &mirror) {
+  const auto files = mirror.task_files(directory, task_id);
+  if (!files || files->size() != 2) return std::nullopt;
+  const Mirror::Entry *code = nullptr;
+  const Mirror::Entry *sidecar = nullptr;
+  for (const Mirror::Entry &file : *files) {
+    if (file.mode != GIT_FILEMODE_BLOB) return std::nullopt;
+    (file.name == "task.json" ? sidecar : code) = &file;
   }
-  const auto configuration = json.FindMember("browserConfiguration");
-  if (configuration == json.MemberEnd()) return !listed.configuration_id;
-  if (!listed.configuration_id || !configuration->value.IsObject()) return false;
-  const git_oid id = object_id(GIT_OBJECT_BLOB, canonical_configuration(configuration->value));
-  return git_oid_equal(&id, &*listed.configuration_id);
+  if (!code || !sidecar) return std::nullopt;
+  const auto text = mirror.read_blob(sidecar->id, task_id);
+  if (!text) return std::nullopt;
+  rapidjson::Document json;
+  json.Parse(text->data(), text->size());
+  if (json.HasParseError() || !json.IsObject()) return std::nullopt;
+  auto version = string_member(json, "version");
+  if (!version) return std::nullopt;
+  ListedDigest digest{std::move(*version), string_member(json, "language"), code->id, std::nullopt};
+  if (code->name != code_file_name(digest.language)) return std::nullopt;
+  if (const auto configuration = json.FindMember("browserConfiguration"); configuration != json.MemberEnd()) {
+    if (!configuration->value.IsObject()) return std::nullopt;
+    digest.configuration_id = object_id(GIT_OBJECT_BLOB, canonical_configuration(configuration->value));
+  }
+  return digest;
+}
+
+bool same_id(const std::optional<git_oid> &a, const std::optional<git_oid> &b) {
+  return a.has_value() == b.has_value() && (!a || git_oid_equal(&*a, &*b));
 }
 
 } // namespace
 
-bool list_shows_head(const ListEntry &entry, const TasksTree &head, const Mirror &mirror) {
+std::optional<ListedDigest> HeadDigests::of(const git_oid &directory, const std::string &task_id,
+                                            const Mirror &mirror) {
+  const std::string key(reinterpret_cast<const char *>(directory.id), GIT_OID_RAWSZ);
+  if (const auto known = m_current.find(key); known != m_current.end()) return known->second;
+  if (auto known = m_previous.find(key); known != m_previous.end()) {
+    return m_current.emplace(key, std::move(known->second)).first->second;
+  }
+  return m_current.emplace(key, digest_of_directory(directory, task_id, mirror)).first->second;
+}
+
+void HeadDigests::end_pass() {
+  m_previous = std::move(m_current);
+  m_current.clear();
+}
+
+bool list_shows_head(const ListEntry &entry, const TasksTree &head, const Mirror &mirror, HeadDigests &digests) {
   const auto directory = head.find(entry.id);
   if (entry.deleted) return !directory;
   if (!directory || directory->mode != GIT_FILEMODE_TREE || !entry.latest) return false;
+  const auto in_head = digests.of(directory->id, entry.id, mirror);
+  if (!in_head) return false;
   const ListedDigest &listed = *entry.latest;
-  const auto files = mirror.task_files(directory->id, entry.id);
-  if (!files || files->size() != 2) return false;
-  const Mirror::Entry *code = nullptr;
-  const Mirror::Entry *sidecar = nullptr;
-  for (const Mirror::Entry &file : *files) {
-    if (file.mode != GIT_FILEMODE_BLOB) return false;
-    if (file.name == "task.json") sidecar = &file;
-    else if (file.name == code_file_name(listed.language)) code = &file;
-  }
-  if (!code || !sidecar || !git_oid_equal(&code->id, &listed.code_id)) return false;
-  const auto text = mirror.read_blob(sidecar->id, entry.id);
-  return text && sidecar_says(*text, listed);
+  return in_head->version == listed.version && in_head->language == listed.language &&
+         git_oid_equal(&in_head->code_id, &listed.code_id) &&
+         same_id(in_head->configuration_id, listed.configuration_id);
 }
 
 } // namespace tasksync

@@ -19,13 +19,14 @@ ListedById by_id(const TaskListing &listing) {
 } // namespace
 
 std::vector<bool> unchanged_by_list(const std::vector<TaskEntry> &tasks, const TaskListing &listing,
-                                    const TasksTree &head, const Mirror &mirror) {
+                                    const TasksTree &head, const Mirror &mirror, HeadDigests &digests) {
   const ListedById listed = by_id(listing);
   std::vector<bool> unchanged(tasks.size(), false);
   for (std::size_t i = 0; i < tasks.size(); ++i) {
     const auto entry = listed.find(tasks[i].id);
-    unchanged[i] = entry != listed.end() && list_shows_head(*entry->second, head, mirror);
+    unchanged[i] = entry != listed.end() && list_shows_head(*entry->second, head, mirror, digests);
   }
+  digests.end_pass();
   return unchanged;
 }
 

@@ -5,6 +5,7 @@
 
 #include "git/mirror.hpp"
 #include "pack/tasks_tree.hpp"
+#include "run/list_hint.hpp"
 #include "run/pass_report.hpp"
 #include "run/task_list.hpp"
 
@@ -13,7 +14,7 @@ namespace tasksync {
 // For each of `tasks`, whether `listing` shows it exactly as HEAD holds it (list_shows_head),
 // so that the pass need not fetch its /latest. Tasks the listing lacks are not.
 std::vector<bool> unchanged_by_list(const std::vector<TaskEntry> &tasks, const TaskListing &listing,
-                                    const TasksTree &head, const Mirror &mirror);
+                                    const TasksTree &head, const Mirror &mirror, HeadDigests &digests);
 
 // The pass's outcomes in config order: `fetched` (one per task not `unchanged`, in order; fewer
 // when the pass ended early) and, for the unchanged ones, an outcome saying so with the listed

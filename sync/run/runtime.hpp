@@ -11,6 +11,7 @@
 #include "git/mirror.hpp"
 #include "run/poller.hpp"
 #include "api/deprecation.hpp"
+#include "run/list_hint.hpp"
 #include "run/task_names.hpp"
 
 namespace tasksync {
@@ -43,6 +44,7 @@ struct RunMemory {
   std::shared_ptr<DeprecationNotices> notices = std::make_shared<DeprecationNotices>(); // the API's retirement notices
   std::uint64_t passes = 0;                       // passes run, for poll.full_check_every
   std::optional<long long> listed_total;          // the task list's size when last read
+  HeadDigests head_digests;                       // what HEAD's task directories say, for the list
 };
 
 // Loads the config file and the API key and prepares the API clients (nothing is sent yet);

@@ -30,9 +30,10 @@ std::optional<ListedDigest> digest_of_directory(const git_oid &directory, const 
   if (!code || !sidecar) return std::nullopt;
   const auto text = mirror.read_blob(sidecar->id, task_id);
   if (!text) return std::nullopt;
-  rapidjson::Document json;
-  json.Parse(text->data(), text->size());
-  if (json.HasParseError() || !json.IsObject()) return std::nullopt;
+  rapidjson::Document document;
+  document.Parse(text->data(), text->size());
+  if (document.HasParseError() || !document.IsObject()) return std::nullopt;
+  const rapidjson::Value &json = document; // const iterators on both sides of ==, as clang wants
   auto version = string_member(json, "version");
   if (!version) return std::nullopt;
   ListedDigest digest{std::move(*version), string_member(json, "language"), code->id, std::nullopt};

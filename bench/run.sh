@@ -83,8 +83,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >&2
 fi
 
-build=$root/build-bench
-cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTASKSYNC_TESTS=ON >/dev/null
+# BENCH_BUILD_DIR: an already configured build to use as it is (tools/test's smoke run reuses the
+# test build, whose numbers do not count); else a Release build of its own in build-bench/.
+build=${BENCH_BUILD_DIR:-$root/build-bench}
+if [ -z "${BENCH_BUILD_DIR:-}" ]; then
+  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTASKSYNC_TESTS=ON >/dev/null
+fi
 cmake --build "$build" --target tasksyncd bench-api bench-io bench-delay-proxy >&2
 # What was built: others commit to the measured code while a long run goes on.
 measured="$(git -C "$root" rev-parse --short HEAD)$(git -C "$root" status --porcelain -- sync daemon CMakeLists.txt |

@@ -25,7 +25,7 @@ struct FetchPool::PageBatch {
   std::vector<int> pages;
   int limit = 0;
   std::size_t next = 0; // next index of `pages` to fetch
-  std::vector<std::optional<Result<TaskPage, FetchError>>> results;
+  std::vector<std::optional<Result<ListedPage, FetchError>>> results;
   std::stop_token stop;
   std::optional<std::chrono::steady_clock::time_point> give_up_at;
 };
@@ -111,9 +111,11 @@ void FetchPool::work(std::size_t worker) {
       const auto give_up_at = batch.give_up_at;
       lock.unlock();
       auto listed = shared.clients[worker]->list_tasks(page, limit, stop, give_up_at);
+      Result<ListedPage, FetchError> digested = listed ? Result<ListedPage, FetchError>(digest_page(std::move(*listed)))
+                                                       : Result<ListedPage, FetchError>(listed.error());
       lock.lock();
       if (shared.pages && shared.pages->id == id) {
-        shared.pages->results[index].emplace(std::move(listed));
+        shared.pages->results[index].emplace(std::move(digested));
         shared.wake.notify_all();
       }
       continue;
@@ -169,7 +171,7 @@ std::optional<Fetched> FetchPool::take(std::size_t index, std::stop_token stop) 
   return fetched;
 }
 
-std::vector<Result<TaskPage, FetchError>> FetchPool::list_pages(
+std::vector<Result<ListedPage, FetchError>> FetchPool::list_pages(
     const std::vector<int> &pages, int limit, std::stop_token stop,
     std::optional<std::chrono::steady_clock::time_point> give_up_at) {
   Shared &shared = *m_shared;
@@ -182,7 +184,7 @@ std::vector<Result<TaskPage, FetchError>> FetchPool::list_pages(
                        [](const auto &result) { return result.has_value(); });
   };
   shared.wake.wait(lock, stop, all_answered);
-  std::vector<Result<TaskPage, FetchError>> answers;
+  std::vector<Result<ListedPage, FetchError>> answers;
   for (auto &result : shared.pages->results) {
     if (result) answers.push_back(std::move(*result));
     else answers.push_back(FetchError{FetchError::Kind::transport, 0, "canceled: shutting down", false, std::nullopt});

@@ -13,6 +13,7 @@
 #include "config/config.hpp"
 #include "pack/tasks_tree.hpp"
 #include "render/render.hpp"
+#include "run/list_entry.hpp"
 #include "run/task_names.hpp"
 
 namespace tasksync {
@@ -63,8 +64,9 @@ public:
   std::size_t size() const { return m_workers.size(); }
 
   // GET /v1/task?page=P&limit=`limit` for each of `pages`, spread over the workers (between
-  // passes: a pass's task fetches wait meanwhile); the answers in the order of `pages`.
-  std::vector<Result<TaskPage, FetchError>> list_pages(const std::vector<int> &pages, int limit, std::stop_token stop,
+  // passes: a pass's task fetches wait meanwhile), each reduced to digests by the worker that
+  // fetched it; the answers in the order of `pages`.
+  std::vector<Result<ListedPage, FetchError>> list_pages(const std::vector<int> &pages, int limit, std::stop_token stop,
                                                        std::optional<std::chrono::steady_clock::time_point> give_up_at);
 
 private:

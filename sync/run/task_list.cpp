@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <set>
 
-#include "pack/object_id.hpp"
-#include "render/render.hpp"
 
 namespace tasksync {
 namespace {
@@ -14,24 +12,12 @@ FetchError naming_page(FetchError error, int page) {
   return error;
 }
 
-std::optional<ListedDigest> digest_of(const std::optional<ListedVersion> &latest) {
-  if (!latest) return std::nullopt;
-  ListedDigest digest{latest->version, latest->language, object_id(GIT_OBJECT_BLOB, latest->code), std::nullopt};
-  if (latest->browser_configuration) {
-    rapidjson::Document configuration;
-    configuration.Parse(latest->browser_configuration->data(), latest->browser_configuration->size());
-    if (configuration.HasParseError()) return std::nullopt;
-    digest.configuration_id = object_id(GIT_OBJECT_BLOB, canonical_configuration(configuration));
-  }
-  return digest;
-}
-
-// Adds a page's tasks not seen yet, each reduced to its digest; the number added.
-std::size_t add_page(TaskListing &listing, std::set<std::string> &seen, TaskPage &page) {
+// Adds a page's tasks not seen yet; the number added.
+std::size_t add_page(TaskListing &listing, std::set<std::string> &seen, ListedPage &page) {
   std::size_t added = 0;
-  for (ListedTask &task : page.tasks) {
+  for (ListEntry &task : page.tasks) {
     if (!seen.insert(task.id).second) continue;
-    listing.tasks.push_back({std::move(task.id), std::move(task.name), task.deleted, digest_of(task.latest)});
+    listing.tasks.push_back(std::move(task));
     ++added;
   }
   return added;
@@ -44,27 +30,33 @@ Result<TaskListing, FetchError> read_task_list(ApiClient &api, FetchPool *pool, 
                                                std::size_t max_pages) {
   TaskListing listing;
   std::set<std::string> seen;
-  auto first = api.list_tasks(1, kListPageSize, stop, give_up_at);
-  if (!first) return naming_page(first.error(), 1);
-  listing.total = first->total;
-  const std::size_t added = add_page(listing, seen, *first);
+  auto answer = api.list_tasks(1, kListPageSize, stop, give_up_at);
+  if (!answer) return naming_page(answer.error(), 1);
+  ListedPage first = digest_page(std::move(*answer));
+  listing.total = first.total;
+  const std::size_t added = add_page(listing, seen, first);
   const auto pages_needed = static_cast<std::size_t>((std::max(listing.total, 1LL) + kListPageSize - 1) / kListPageSize);
   if (pages_needed > max_pages) {
     listing.complete = false;
     return listing;
   }
-  // In waves as wide as the pool (x4), so a `total` that lies costs one wave past the end.
-  const std::size_t wave = pool ? 4 * std::max<std::size_t>(pool->size(), 1) : 1;
+  // In waves as wide as the pool, so a `total` that lies costs one wave past the end and the
+  // pages in flight stay few.
+  const std::size_t wave = pool ? std::max<std::size_t>(pool->size(), 1) : 1;
   bool ended = added == 0;
   for (int next = 2; !ended && static_cast<long long>(seen.size()) < listing.total;) {
     std::vector<int> pages;
     while (pages.size() < wave && static_cast<std::size_t>(next) <= pages_needed) pages.push_back(next++);
     if (pages.empty()) break;
-    std::vector<Result<TaskPage, FetchError>> answers;
+    std::vector<Result<ListedPage, FetchError>> answers;
     if (pool) {
       answers = pool->list_pages(pages, kListPageSize, stop, give_up_at);
     } else {
-      for (const int page : pages) answers.push_back(api.list_tasks(page, kListPageSize, stop, give_up_at));
+      for (const int page : pages) {
+        auto listed = api.list_tasks(page, kListPageSize, stop, give_up_at);
+        if (listed) answers.push_back(digest_page(std::move(*listed)));
+        else answers.push_back(listed.error());
+      }
     }
     for (std::size_t i = 0; i < pages.size(); ++i) {
       if (!answers[i]) return naming_page(answers[i].error(), pages[i]);

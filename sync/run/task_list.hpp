@@ -1,7 +1,5 @@
 #pragma once
 
-#include <git2.h>
-
 #include <chrono>
 #include <cstddef>
 #include <limits>
@@ -12,25 +10,9 @@
 #include "api/client.hpp"
 #include "config/config.hpp"
 #include "run/fetch_pool.hpp"
+#include "run/list_entry.hpp"
 
 namespace tasksync {
-
-// What the list shows of a task's latest version, reduced to what tells "unchanged": a listing
-// of 10,000 tasks holds these, not 50 MB of code.
-struct ListedDigest {
-  std::string version;
-  std::optional<std::string> language;
-  git_oid code_id;                             // the blob id of the code
-  std::optional<git_oid> configuration_id;     // the blob id of canonical_configuration(); none when absent
-};
-
-// One task of the list.
-struct ListEntry {
-  std::string id;
-  std::string name;
-  bool deleted = false;
-  std::optional<ListedDigest> latest; // none when the entry lacks or garbles these fields
-};
 
 // The team's task list as one pass read it.
 struct TaskListing {

@@ -1,0 +1,34 @@
+#include "run/list_entry.hpp"
+
+#include <rapidjson/document.h>
+
+#include "pack/object_id.hpp"
+#include "render/render.hpp"
+
+namespace tasksync {
+namespace {
+
+std::optional<ListedDigest> digest_of(const std::optional<ListedVersion> &latest) {
+  if (!latest) return std::nullopt;
+  ListedDigest digest{latest->version, latest->language, object_id(GIT_OBJECT_BLOB, latest->code), std::nullopt};
+  if (latest->browser_configuration) {
+    rapidjson::Document configuration;
+    configuration.Parse(latest->browser_configuration->data(), latest->browser_configuration->size());
+    if (configuration.HasParseError()) return std::nullopt;
+    digest.configuration_id = object_id(GIT_OBJECT_BLOB, canonical_configuration(configuration));
+  }
+  return digest;
+}
+
+} // namespace
+
+ListedPage digest_page(TaskPage page) {
+  ListedPage listed{{}, page.total};
+  listed.tasks.reserve(page.tasks.size());
+  for (ListedTask &task : page.tasks) {
+    listed.tasks.push_back({std::move(task.id), std::move(task.name), task.deleted, digest_of(task.latest)});
+  }
+  return listed;
+}
+
+} // namespace tasksync

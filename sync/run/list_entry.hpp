@@ -1,0 +1,40 @@
+#pragma once
+
+#include <git2.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "api/listing.hpp"
+
+namespace tasksync {
+
+// What the list shows of a task's latest version, reduced to what tells "unchanged": a listing
+// of 10,000 tasks holds these, not 50 MB of code.
+struct ListedDigest {
+  std::string version;
+  std::optional<std::string> language;
+  git_oid code_id;                         // the blob id of the code
+  std::optional<git_oid> configuration_id; // the blob id of canonical_configuration(); none when absent
+};
+
+// One task of the list.
+struct ListEntry {
+  std::string id;
+  std::string name;
+  bool deleted = false;
+  std::optional<ListedDigest> latest; // none when the entry lacks or garbles these fields
+};
+
+// One page of the list, its tasks reduced to digests.
+struct ListedPage {
+  std::vector<ListEntry> tasks;
+  long long total = 0;
+};
+
+// `page` reduced to digests (done where the page was fetched, so a wave of pages in flight
+// holds no code).
+ListedPage digest_page(TaskPage page);
+
+} // namespace tasksync

@@ -8,6 +8,7 @@
 #include <iostream>
 #include <optional>
 
+#include <malloc.h>
 #include <unistd.h>
 
 #include "config/api_key.hpp"
@@ -127,6 +128,10 @@ int import_versions(Runtime &runtime, std::stop_token stop) {
 } // namespace
 
 int main(int argc, char **argv) {
+  // One malloc arena: glibc gives each fetch worker an arena of its own that keeps what the
+  // worker freed (list pages and answers are parsed there), 10 MB of RSS at 10,000 tasks. The
+  // workers wait on the network far longer than on malloc's lock.
+  mallopt(M_ARENA_MAX, 1);
   // OpenSSL writes to sockets the server may have closed; a write error is handled, a signal would kill us.
   std::signal(SIGPIPE, SIG_IGN);
   // First: every later thread inherits the blocked signals. Ended explicitly by the daemon's stop.

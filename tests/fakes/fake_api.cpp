@@ -51,6 +51,12 @@ int connection_socket(int local_port, int remote_port) {
   return -1;
 }
 
+// Writes `"key": "value"` into the object `writer` is in.
+void write_member(rapidjson::Writer<rapidjson::StringBuffer> &writer, const char *key, const std::string &value) {
+  writer.Key(key);
+  writer.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+}
+
 } // namespace
 
 std::string numbered_task_id(int number) {
@@ -70,10 +76,7 @@ std::string encode_base64(const std::string &bytes) {
 std::string FakeVersion::to_json() const {
   rapidjson::StringBuffer buffer;
   rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
-  auto string_member = [&](const char *key, const std::string &value) {
-    writer.Key(key);
-    writer.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
-  };
+  const auto string_member = [&](const char *key, const std::string &value) { write_member(writer, key, value); };
   writer.StartObject();
   writer.Key("data");
   writer.StartObject();
@@ -104,10 +107,7 @@ namespace {
 std::string list_entry(const FakeVersion &latest, const std::string &name, bool with_version) {
   rapidjson::StringBuffer buffer;
   rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
-  auto string_member = [&](const char *key, const std::string &value) {
-    writer.Key(key);
-    writer.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
-  };
+  const auto string_member = [&](const char *key, const std::string &value) { write_member(writer, key, value); };
   writer.StartObject();
   string_member("id", latest.task_id);
   string_member("name", name);

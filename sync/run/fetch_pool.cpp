@@ -52,11 +52,12 @@ FetchPool::FetchPool(TaskNames &names) : m_names(names), m_shared(std::make_uniq
 
 Result<std::unique_ptr<FetchPool>> FetchPool::create(const ApiSettings &settings, const std::string &api_key,
                                                      std::size_t concurrency, TaskNames &names,
-                                                     std::shared_ptr<DeprecationNotices> notices) {
+                                                     std::shared_ptr<DeprecationNotices> notices,
+                                                     std::shared_ptr<const TrustStore> trust) {
   std::unique_ptr<FetchPool> pool(new FetchPool(names));
   const auto gate = std::make_shared<RequestGate>();
   for (std::size_t i = 0; i < std::max<std::size_t>(concurrency, 1); ++i) {
-    TRY_ASSIGN(auto client, ApiClient::create(settings, api_key, gate, notices));
+    TRY_ASSIGN(auto client, ApiClient::create(settings, api_key, gate, notices, trust));
     pool->m_shared->clients.push_back(std::make_unique<ApiClient>(std::move(client)));
   }
   // Enough answers buffered to keep every worker busy while one task is being committed.

@@ -153,8 +153,15 @@ PassReport run_cycle(Runtime &runtime, PassMode mode, std::stop_token stop, cons
   std::vector<TaskEntry> tasks = config.tasks;
   std::optional<TaskListing> listing;
   PassReport early;
-  if (const auto budget = list_budget(runtime)) {
-    auto read = read_task_list(*runtime.clients.api, runtime.clients.pool.get(), stop, give_up_at, *budget);
+  const std::optional<std::size_t> budget = list_budget(runtime);
+  // HEAD's tasks/ as the pass starts: what the list is compared with, and as many tasks as the
+  // list is expected to hold before a listing of this run says.
+  std::optional<TasksTree> head;
+  if (budget) {
+    if (auto at_head = runtime.mirror.tasks_at_head()) head = std::move(*at_head);
+    const long long expected = memory.listed_total.value_or(head ? static_cast<long long>(head->size()) : 0);
+    auto read =
+        read_task_list(*runtime.clients.api, runtime.clients.pool.get(), stop, give_up_at, *budget, expected);
     // With configured tasks a refused key is the first task's to report, as without the list.
     const bool rejected_quietly = !read && read.error().is_auth_failure() && !config.all_tasks;
     if (!read && !rejected_quietly && (read.error().is_auth_failure() || stop.stop_requested())) {
@@ -174,7 +181,6 @@ PassReport run_cycle(Runtime &runtime, PassMode mode, std::stop_token stop, cons
   }
   std::vector<bool> shown_unchanged(tasks.size(), false); // what the list shows
   if (listing) {
-    auto head = runtime.mirror.tasks_at_head();
     if (head) shown_unchanged = unchanged_by_list(tasks, *listing, *head, runtime.mirror, memory.head_digests);
   }
   const std::vector<bool> skipped = full_check ? std::vector<bool>(tasks.size(), false) : shown_unchanged;

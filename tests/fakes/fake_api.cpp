@@ -174,6 +174,7 @@ FakeApi::~FakeApi() {
     m_stopping = true;
   }
   m_stopped.notify_all();
+  m_list_arrived.notify_all();
   m_server->stop();
   m_thread.join();
 }
@@ -268,8 +269,14 @@ void FakeApi::serve_catalogue() {
       response.status = 400;
       return response.set_content(error_body(400, "Invalid page or limit"), "application/json");
     }
-    std::lock_guard lock(m_mutex);
+    std::unique_lock lock(m_mutex);
     ++m_list_requests;
+    ++m_list_in_flight;
+    m_most_list_in_flight = std::max(m_most_list_in_flight, m_list_in_flight);
+    if (m_list_in_flight >= m_list_hold) m_list_hold = 0; // reached: the held ones go too
+    m_list_arrived.notify_all();
+    m_list_arrived.wait_for(lock, std::chrono::seconds(5), [this] { return m_stopping || m_list_hold == 0; });
+    --m_list_in_flight;
     if (m_list_reply) {
       response.status = m_list_reply->status;
       return response.set_content(m_list_reply->body, "application/json");
@@ -303,6 +310,17 @@ void FakeApi::set_listed(const std::string &task_id, std::optional<FakeVersion> 
 void FakeApi::set_list_reply(std::optional<Reply> reply) {
   std::lock_guard lock(m_mutex);
   m_list_reply = std::move(reply);
+}
+
+void FakeApi::hold_list_until_in_flight(int pages) {
+  std::lock_guard lock(m_mutex);
+  m_list_hold = pages;
+  m_list_arrived.notify_all();
+}
+
+int FakeApi::most_list_requests_in_flight() const {
+  std::lock_guard lock(m_mutex);
+  return m_most_list_in_flight;
 }
 
 int FakeApi::list_requests() const {

@@ -215,7 +215,14 @@ Result<std::string, FetchError> ApiClient::get_once(const std::string &path, std
   httplib::Result result = [&] {
     const RequestWatchdog::Armed watch = m_watchdog->arm(deadline);
     auto answer = m_client->Get(
-        m_settings.base_url.path_prefix + path, [](const httplib::Response &) { return true; },
+        m_settings.base_url.path_prefix + path,
+        [&](const httplib::Response &response) {
+          // Room for the whole body at once: growing by doubling held up to twice a page of the
+          // list per worker.
+          const auto length = response.get_header_value<std::uint64_t>("Content-Length");
+          if (length > 0 && length <= m_settings.max_response_bytes) body.reserve(length);
+          return true;
+        },
         [&](const char *data, std::size_t length) {
           if (body.size() + length > m_settings.max_response_bytes) {
             too_large = true;

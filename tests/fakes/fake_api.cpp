@@ -162,6 +162,9 @@ FakeApi::FakeApi(std::string api_key, std::unique_ptr<httplib::Server> server, s
   serve_catalogue();
   // Without it Nagle's algorithm would hold back each byte until the previous one is acknowledged.
   m_server->set_tcp_nodelay(true);
+  // As a real API front end keeps a connection open: cpp-httplib's default closes it after 5
+  // requests, which would hide a client that does not keep its connections alive.
+  m_server->set_keep_alive_max_count(1000);
   m_port = m_server->bind_to_any_port("127.0.0.1");
   if (m_port < 0) throw std::runtime_error("FakeApi: cannot bind a port on 127.0.0.1");
   m_thread = std::thread([this] { m_server->listen_after_bind(); });

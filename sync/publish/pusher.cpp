@@ -42,7 +42,7 @@ Result<std::size_t> replay(Mirror &mirror, const git_oid &local_tip, const git_o
   git_repository *repo = mirror.repository();
   TRY_ASSIGN(const auto commits, commits_between(repo, local_tip, remote_tip));
   TRY_ASSIGN(const ReplayedCommits replayed, replay_commits(repo, commits, remote_tip));
-  TRY(mirror.adopt_replayed_commits(local_tip, replayed.tip, "tasksync: replay onto " + shown));
+  TRY(mirror.adopt_replayed_commits(local_tip, commits, replayed, "tasksync: replay onto " + shown));
   const std::size_t rebuilt = replayed.count();
   std::string line = "push to " + shown + ": replayed " + commits_text(rebuilt) + " on top of " + short_id(remote_tip);
   if (rebuilt < commits.size()) {
@@ -186,9 +186,11 @@ Result<std::size_t> Pusher::pending(const Mirror &mirror) const {
   if (!repo) return std::size_t{0}; // a read-only view of a repository not created yet
   TRY_ASSIGN(const auto tip, read_ref(repo, "refs/heads/" + m_settings.branch));
   if (!tip) return std::size_t{0};
-  TRY_ASSIGN(const auto remote_tip, read_ref(repo, kTrackingPrefix + remote_branch_of(m_settings)));
+  TRY_ASSIGN(const auto remote_tip, read_ref(repo, tracking_ref()));
   TRY_ASSIGN(const auto commits, commits_between(repo, *tip, remote_tip));
   return commits.size();
 }
+
+std::string Pusher::tracking_ref() const { return kTrackingPrefix + remote_branch_of(m_settings); }
 
 } // namespace tasksync

@@ -13,6 +13,7 @@
 #include "publish/local_transport.hpp"
 #include "publish/push_session.hpp"
 #include "publish/remote_url.hpp"
+#include "publish/ssh_home_bypass.hpp"
 
 namespace tasksync {
 
@@ -82,7 +83,10 @@ Result<PushAttempt> push_with_libgit2(git_repository *repo, PushSession &session
   std::string refspec = branch_ref + ":" + session.remote_ref();
   char *specs[] = {refspec.data()};
   const git_strarray refspecs = {specs, 1};
-  const int rc = git_remote_push(remote.get(), &refspecs, &options);
+  const int rc = [&] {
+    const SshHomeBypass no_known_hosts_leak(session.remote().transport == Transport::ssh);
+    return git_remote_push(remote.get(), &refspecs, &options);
+  }();
   PushAttempt attempt{false, session.before(), session.sent().value_or(tip)};
   if (!session.sent()) attempt.before = tip; // no update was negotiated: nothing went out
   if (rc == GIT_ENONFASTFORWARD) return attempt;
@@ -104,7 +108,11 @@ Result<std::optional<git_oid>> fetch(git_repository *repo, PushSession &session,
   std::string refspec = "+" + session.remote_ref() + ":" + tracking_ref;
   char *specs[] = {refspec.data()};
   const git_strarray refspecs = {specs, 1};
-  if (const int rc = git_remote_fetch(remote.get(), &refspecs, &options, "tasksync: fetch"); rc < 0) {
+  const int rc = [&] {
+    const SshHomeBypass no_known_hosts_leak(session.remote().transport == Transport::ssh);
+    return git_remote_fetch(remote.get(), &refspecs, &options, "tasksync: fetch");
+  }();
+  if (rc < 0) {
     return session.git_failure("cannot fetch " + session.remote_ref() + ": ", rc);
   }
   auto tip = read_ref(repo, tracking_ref);

@@ -22,9 +22,10 @@ protected:
   OutputTest() { write_config({test::numbered_task_id(1), test::numbered_task_id(2)}); }
 
   void write_config(const std::vector<std::string> &tasks) {
-    std::string yaml = "api: {base_url: '" + m_api.base_url() + "', retries: 0}\nrepo: {path: '" + m_repo.string() +
-                       "'}\ntasks:\n";
-    for (const std::string &id : tasks) yaml += "  - " + id + "\n";
+    std::string yaml =
+        "api: {base_url: '" + m_api.base_url() + "', retries: 0}\nrepo: {path: '" + m_repo.string() + "'}\ntasks:\n";
+    for (const std::string &id : tasks)
+      yaml += "  - " + id + "\n";
     test::write_text(m_config, yaml);
   }
 
@@ -127,10 +128,9 @@ TEST_F(OutputTest, JournalStreamIsTrustedOnlyWhenStderrIsThatStream) {
   // stderr appended to log_file by the shell, so its device and inode are known beforehand.
   const auto run_logging = [&](const std::string &journal_stream) {
     test::write_text(log_file, "");
-    const auto result = test::run_process(
-        {"/bin/sh", "-c", "exec \"$0\" \"$@\" 2>>" + log_file.string(), TASKSYNCD_PATH, "--config",
-         m_config.string(), "--once"},
-        test::tasksyncd_environment(kKey, {{"JOURNAL_STREAM", journal_stream}}));
+    const auto result = test::run_process({"/bin/sh", "-c", "exec \"$0\" \"$@\" 2>>" + log_file.string(),
+                                           TASKSYNCD_PATH, "--config", m_config.string(), "--once"},
+                                          test::tasksyncd_environment(kKey, {{"JOURNAL_STREAM", journal_stream}}));
     EXPECT_EQ(result.exit_code, 0) << test::read_text(log_file);
     return test::read_text(log_file);
   };
@@ -160,8 +160,8 @@ TEST_F(OutputTest, AnUpdatedAtBefore1970IsClampedTo1970) {
                             "the author date is 1970-01-01T00:00:00Z"),
             std::string::npos)
       << result.err;
-  const auto log = test::git(m_repo.string(), {"log", "--format=%at %(trailers:key=Task-Updated-At,valueonly)",
-                                               "--", "tasks/" + test::numbered_task_id(1)});
+  const auto log = test::git(m_repo.string(), {"log", "--format=%at %(trailers:key=Task-Updated-At,valueonly)", "--",
+                                               "tasks/" + test::numbered_task_id(1)});
   EXPECT_EQ(log.out, "0 1960-06-15T12:00:00Z\n\n") << log.err;
   EXPECT_NE(test::read_text(m_repo / "tasks" / test::numbered_task_id(1) / "task.json")
                 .find("\"updatedAt\": \"1960-06-15T12:00:00Z\""),
@@ -174,10 +174,11 @@ TEST_F(OutputTest, ConfigNamingADirectorySaysItIsADirectory) {
   for (const std::string mode : {"--check-config", "--once"}) {
     const auto result = run({"--config", m_dir.path().string(), mode});
     EXPECT_EQ(result.exit_code, 2) << mode << "\n" << result.err;
-    EXPECT_NE(result.err.find(m_dir.path().string() +
-                              ": cannot read the config file: it is a directory, not a regular file"),
-              std::string::npos)
-        << mode << "\n" << result.err;
+    EXPECT_NE(
+        result.err.find(m_dir.path().string() + ": cannot read the config file: it is a directory, not a regular file"),
+        std::string::npos)
+        << mode << "\n"
+        << result.err;
     EXPECT_EQ(result.err.find("empty"), std::string::npos) << mode << "\n" << result.err;
   }
 }

@@ -4,8 +4,8 @@
 #include <limits>
 #include <unordered_set>
 
-#include "publish/hook_runner.hpp"
 #include "base/log.hpp"
+#include "publish/hook_queue.hpp"
 #include "publish/pusher.hpp"
 #include "run/list_pass.hpp"
 #include "run/task_list.hpp"
@@ -131,16 +131,19 @@ void push(Runtime &runtime, PassReport &report) {
   if (auto left = pusher.pending(runtime.mirror)) report.unpushed = *left;
 }
 
-// hooks.on_change after each commit of the cycle; a failing hook is logged and changes nothing.
-void run_hooks(const Runtime &runtime, const PassReport &report) {
-  if (runtime.config.hooks.on_change.empty()) return;
+// hooks.on_change for the cycle's commits (and those of earlier cycles still waiting), once they
+// are on the branch and, with repo.push, on the remote, under the ids they have there.
+void run_hooks(Runtime &runtime, const PassReport &report) {
+  const Config &config = runtime.config;
+  if (config.hooks.on_change.empty()) return;
+  HookQueue &queue = runtime.memory->hooks;
   for (const TaskOutcome &outcome : report.outcomes) {
-    if (outcome.commit_id.empty()) continue;
-    const HookEvent event{outcome.task.id, outcome.version, outcome.commit_id, runtime.mirror.work_tree()};
-    if (auto ran = run_hook(runtime.config.hooks, event); !ran) {
-      log::warning("task " + outcome.task.id + ": " + ran.error().message);
-    }
+    if (!outcome.commit_id.empty())
+      queue.add({outcome.task.id, outcome.version, outcome.commit_id, runtime.mirror.work_tree()});
   }
+  std::optional<std::string> remote_ref;
+  if (config.repo.push) remote_ref = Pusher(config.repo).tracking_ref();
+  queue.run_due(config.hooks, runtime.mirror, "refs/heads/" + config.repo.branch, remote_ref);
 }
 
 } // namespace

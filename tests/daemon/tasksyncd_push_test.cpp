@@ -7,6 +7,7 @@
 
 #include "fake_api.hpp"
 #include "process.hpp"
+#include "ssh_server.hpp"
 #include "tasksyncd.hpp"
 #include "temp_dir.hpp"
 
@@ -197,4 +198,25 @@ TEST_F(TasksyncdPushTest, AFailedPushIsCountedInTheSummaryLineAndExitsOne) {
   auto result = run({"--config", m_config.string(), "--once"});
   EXPECT_EQ(result.exit_code, 1) << result.err;
   EXPECT_NE(result.err.find("pass finished: 1 tasks, 1 commits, 0 failed, push failed"), std::string::npos) << result.err;
+}
+
+TEST_F(TasksyncdPushTest, PushesOverSshWithTheCredentialsKeyAndNoHome) {
+  // As under the unit: the key is the credential push-ssh-key; and no HOME, with which libgit2
+  // 1.5.1 would fail every ssh connection ("error loading known_hosts").
+  const auto credentials = m_dir / "credentials";
+  std::filesystem::create_directories(credentials);
+  test::make_ssh_key(credentials / "push-ssh-key", "ed25519");
+  test::SshServer server(credentials / "push-ssh-key.pub");
+  if (!server.started()) GTEST_SKIP() << server.skip_reason();
+  std::filesystem::remove(credentials / "push-ssh-key.pub");
+  const auto remote = m_dir / "remote.git";
+  ASSERT_EQ(test::run_process({"git", "init", "-q", "--bare", "-b", "main", remote.string()}).exit_code, 0);
+  test::write_text(m_dir / "known_hosts", server.known_hosts_line());
+  write_config("  push:\n    remote: " + server.url(remote) + "\n    known_hosts_file: " + (m_dir / "known_hosts").string() +
+               "\n");
+  auto result = run({"--config", m_config.string(), "--once"},
+                    {{"CREDENTIALS_DIRECTORY", credentials.string()}, {"HOME", std::nullopt}, {"SSH_AUTH_SOCK", std::nullopt}});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.err.find("pushed 1 commit to " + server.url(remote)), std::string::npos) << result.err;
+  EXPECT_EQ(test::count_commits(remote, "main"), 1);
 }

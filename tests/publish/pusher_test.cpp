@@ -17,6 +17,7 @@
 #include "process.hpp"
 #include "repository_checks.hpp"
 #include "temp_dir.hpp"
+#include "ssh_server.hpp"
 #include "test_pki.hpp"
 
 using namespace tasksync;
@@ -646,4 +647,55 @@ TEST_F(PusherTest, AnRsaDeployKeyIsRefusedBeforeConnecting) {
                                  ": No such file or directory"),
             std::string::npos);
   EXPECT_EQ(pending(a), 1u);
+}
+
+// Pushes over ssh to a real sshd on loopback (skipped, saying why, where sshd cannot start).
+class SshPushTest : public PusherTest {
+protected:
+  SshPushTest() {
+    test::make_ssh_key(m_dir / "deploy-key", "ed25519");
+  }
+
+  RepoSettings ssh_settings(const test::SshServer &server) {
+    RepoSettings a = settings("a", server.url(m_remote));
+    a.push->ssh_key_file = m_dir / "deploy-key";
+    test::write_text(m_dir / "known_hosts", server.known_hosts_line());
+    a.push->known_hosts_file = m_dir / "known_hosts";
+    return a;
+  }
+};
+
+TEST_F(SshPushTest, PushesWithAnEd25519KeyAndTheHostInKnownHostsFile) {
+  test::SshServer server(m_dir / "deploy-key.pub");
+  if (!server.started()) GTEST_SKIP() << server.skip_reason();
+  RepoSettings a = ssh_settings(server);
+  commit(a, kTaskA1, "a1");
+  EXPECT_EQ(push(a).pushed, 1u);
+  EXPECT_EQ(remote_tip(), head(a));
+  EXPECT_TRUE(test::fsck_clean(m_remote));
+}
+
+TEST_F(SshPushTest, AHostMissingFromKnownHostsIsRefused) {
+  test::SshServer server(m_dir / "deploy-key.pub");
+  if (!server.started()) GTEST_SKIP() << server.skip_reason();
+  RepoSettings a = ssh_settings(server);
+  test::write_text(*a.push->known_hosts_file, "");
+  commit(a, kTaskA1, "a1");
+  const std::string message = push_failure(a);
+  EXPECT_NE(message.find("is not in known_hosts (" + a.push->known_hosts_file->string() + ", /etc/ssh/ssh_known_hosts"),
+            std::string::npos)
+      << message;
+  EXPECT_EQ(remote_tip(), "");
+}
+
+TEST_F(SshPushTest, AnRsaOnlyHostKeyFailsSayingWhy) {
+  test::SshServer server(m_dir / "deploy-key.pub", "rsa");
+  if (!server.started()) GTEST_SKIP() << server.skip_reason();
+  RepoSettings a = ssh_settings(server);
+  commit(a, kTaskA1, "a1");
+  const std::string message = push_failure(a);
+  EXPECT_NE(message.find("Unable to exchange encryption keys"), std::string::npos) << message;
+  EXPECT_NE(message.find("a server whose only host key is RSA cannot be reached; give it an ed25519 or ECDSA host key"),
+            std::string::npos)
+      << message;
 }

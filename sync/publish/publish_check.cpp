@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config/base_url.hpp"
 #include "config/credentials.hpp"
 #include "publish/known_hosts.hpp"
 #include "publish/push_session.hpp"
@@ -62,7 +63,7 @@ void check_https(const PushSettings &push, const RemoteUrl &remote, CheckedPart 
   } else {
     part.summary.push_back("  token: none (a remote that asks for credentials will fail)");
   }
-  if (remote.url.starts_with("https") || remote.url.starts_with("HTTPS")) {
+  if (const auto parts = split_url(remote.url); parts && parts->scheme == "https") {
     part.summary.push_back("  TLS: the system's CA store" +
                            (push.ca_file ? " and repo.push.ca_file " + push.ca_file->string() : std::string()));
   } else {

@@ -220,3 +220,18 @@ TEST_F(TasksyncdPushTest, PushesOverSshWithTheCredentialsKeyAndNoHome) {
   EXPECT_NE(result.err.find("pushed 1 commit to " + server.url(remote)), std::string::npos) << result.err;
   EXPECT_EQ(test::count_commits(remote, "main"), 1);
 }
+
+TEST_F(TasksyncdPushTest, CheckConfigOutsideTheUnitSaysWhereItLookedForTheKey) {
+  std::error_code ignored;
+  if (std::filesystem::exists("/etc/tasksync/anchor-api-key", ignored)) {
+    GTEST_SKIP() << "/etc/tasksync/anchor-api-key exists on this machine; this test needs it absent";
+  }
+  write_config("");
+  auto result = check({{"ANCHORBROWSER_API_KEY", std::nullopt}});
+  EXPECT_EQ(result.exit_code, 3);
+  EXPECT_NE(result.out.find("api key: none: no API key (api.api_key_file is not set, ANCHORBROWSER_API_KEY is not set, "
+                            "$CREDENTIALS_DIRECTORY is not set (not run by the unit), and /etc/tasksync/anchor-api-key, "
+                            "which the unit loads, does not exist or is empty)"),
+            std::string::npos)
+      << result.out;
+}

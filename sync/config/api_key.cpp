@@ -60,7 +60,8 @@ Result<ApiKey> load_api_key(const ApiKeySources &sources) {
   const std::string name(kApiKeyCredential);
   std::string looked = "api.api_key_file is not set, " + std::string(kEnvironmentVariable) + " is not set, ";
   if (sources.credentials_dir) {
-    looked += "and " + (*sources.credentials_dir / name).string() + " (the systemd credential) does not exist or is empty";
+    looked +=
+        "and " + (*sources.credentials_dir / name).string() + " (the systemd credential) does not exist or is empty";
   } else if (sources.unit_sources) {
     looked += "$CREDENTIALS_DIRECTORY is not set (not run by the unit), and " +
               (*sources.unit_sources / name).string() + ", which the unit loads, does not exist or is empty";

@@ -236,8 +236,9 @@ private:
     }
     if (const YAML::Node push = node["push"]) {
       expect_map(push, "repo.push");
-      check_keys(push, "repo.push", {"remote", "branch", "ssh_key_file", "token_file", "known_hosts_file", "ca_file",
-                                     "token_user", "allow_insecure_http"});
+      check_keys(push, "repo.push",
+                 {"remote", "branch", "ssh_key_file", "token_file", "known_hosts_file", "ca_file", "token_user",
+                  "allow_insecure_http"});
       if (!push["remote"]) fail(push, "repo.push.remote", "missing: the URL or path to push to");
       PushSettings settings;
       settings.remote = non_empty_line(push["remote"], "repo.push.remote");
@@ -277,7 +278,8 @@ private:
       if (push["token_user"]) {
         settings.token_user = non_empty_line(push["token_user"], "repo.push.token_user");
         if (settings.token_user.find(':') != std::string::npos) {
-          fail(push["token_user"], "repo.push.token_user", "must not contain ':' (it ends the user name in HTTP basic authentication)");
+          fail(push["token_user"], "repo.push.token_user",
+               "must not contain ':' (it ends the user name in HTTP basic authentication)");
         }
       }
       repo.push = std::move(settings);

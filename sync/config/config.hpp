@@ -57,11 +57,11 @@ struct PushSettings {
   std::optional<std::filesystem::path> ssh_key_file; // else the credential push-ssh-key, else ssh-agent
   std::optional<std::filesystem::path> token_file;   // for https; re-read on each push
   std::optional<std::filesystem::path> known_hosts_file{}; // consulted before /etc/ssh/ssh_known_hosts
-  std::optional<std::filesystem::path> ca_file{};    // a CA trusted for an https remote besides the system's
-  std::string token_user = "x-access-token";         // the user name sent with the token
-  bool allow_insecure_http = false;                  // plain http:// to a host that is not loopback
-  std::string ssh_key_source{};                      // where ssh_key_file came from when not the config
-  std::string token_source{};                        // where token_file came from when not the config
+  std::optional<std::filesystem::path> ca_file{};          // a CA trusted for an https remote besides the system's
+  std::string token_user = "x-access-token";               // the user name sent with the token
+  bool allow_insecure_http = false;                        // plain http:// to a host that is not loopback
+  std::string ssh_key_source{};                            // where ssh_key_file came from when not the config
+  std::string token_source{};                              // where token_file came from when not the config
 
   // What ssh_key_file is, for messages: "repo.push.ssh_key_file" or the credential it came from.
   std::string ssh_key_name() const { return ssh_key_source.empty() ? "repo.push.ssh_key_file" : ssh_key_source; }

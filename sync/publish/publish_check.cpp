@@ -44,7 +44,9 @@ void check_ssh(const PushSettings &push, const RemoteUrl &remote, CheckedPart &p
     const bool present = std::filesystem::exists(file, ignored);
     const bool lists = present && is_host_listed(host, {file});
     listed += (listed.empty() ? "" : ", ") + file.string() +
-              (!present ? " (missing)" : lists ? " (lists " + host + ")" : " (does not list " + host + ")");
+              (!present ? " (missing)"
+               : lists  ? " (lists " + host + ")"
+                        : " (does not list " + host + ")");
   }
   part.summary.push_back("  known_hosts: " + listed);
   if (!is_host_listed(host, files)) {
@@ -119,9 +121,7 @@ CheckedPart check_push(const std::optional<PushSettings> &push) {
     part.summary.push_back("push: " + remote.display + " (http), branch " + branch);
     check_https(*push, remote, part);
     break;
-  case Transport::other:
-    part.summary.push_back("push: " + remote.display + ", branch " + branch);
-    break;
+  case Transport::other: part.summary.push_back("push: " + remote.display + ", branch " + branch); break;
   }
   return part;
 }

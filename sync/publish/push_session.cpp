@@ -44,8 +44,8 @@ Result<std::optional<std::string>> read_token(const PushSettings &push) {
 }
 
 PushSession::PushSession(const PushSettings &push, RemoteUrl remote, std::optional<std::string> token)
-    : m_push(push), m_remote(std::move(remote)), m_token(std::move(token)), m_known_hosts(known_hosts_files(push.known_hosts_file)) {
-}
+    : m_push(push), m_remote(std::move(remote)), m_token(std::move(token)),
+      m_known_hosts(known_hosts_files(push.known_hosts_file)) {}
 
 git_remote_callbacks PushSession::callbacks() {
   m_tried = 0; // each connection may try each kind of credentials once
@@ -159,7 +159,8 @@ int PushSession::ssh_credentials(git_credential **out, const std::string &user) 
   const char *agent = std::getenv("SSH_AUTH_SOCK");
   if (first && (!agent || !*agent)) {
     return refuse("no ssh key: SSH_AUTH_SOCK is not set (no ssh-agent), repo.push.ssh_key_file is not set, and "
-                  "there is no systemd credential " + std::string(kPushSshKeyCredential) + " (under the unit, put the key at " +
+                  "there is no systemd credential " +
+                  std::string(kPushSshKeyCredential) + " (under the unit, put the key at " +
                   std::string(kUnitCredentialSources) + "/" + std::string(kPushSshKeyCredential) + ")");
   }
   if (first) return git_credential_ssh_key_from_agent(out, user.c_str());
@@ -175,12 +176,13 @@ int PushSession::token_credentials(git_credential **out) {
   if (first_try(GIT_CREDENTIAL_USERPASS_PLAINTEXT)) {
     return git_credential_userpass_plaintext_new(out, m_push.token_user.c_str(), m_token->c_str());
   }
-  return refuse("the remote rejected the token in " + m_push.token_file->string() + " (user " + m_push.token_user + ")");
+  return refuse("the remote rejected the token in " + m_push.token_name() + " " + m_push.token_file->string() +
+                " (user " + m_push.token_user + ")");
 }
 
 int PushSession::tls_certificate(const git_cert_x509 &cert, const std::string &host) {
-  auto verified = verify_with_ca_file(std::string_view(static_cast<const char *>(cert.data), cert.len), host,
-                                      *m_push.ca_file);
+  auto verified =
+      verify_with_ca_file(std::string_view(static_cast<const char *>(cert.data), cert.len), host, *m_push.ca_file);
   if (!verified) return refuse(verified.error().message, GIT_ECERTIFICATE);
   return 0;
 }

@@ -21,8 +21,9 @@ CheckedPart check_repository_path(const std::filesystem::path &path) {
     const bool repository = std::filesystem::exists(path / ".git", error);
     const bool empty = !repository && std::filesystem::is_empty(path, error);
     part.summary.push_back("repository: " + path.string() +
-                           (repository ? " (a git repository)" : empty ? " (an empty directory: git init on the first pass)"
-                                                                       : " (neither a git repository nor empty)"));
+                           (repository ? " (a git repository)"
+                            : empty    ? " (an empty directory: git init on the first pass)"
+                                       : " (neither a git repository nor empty)"));
     if (!repository && !empty) {
       part.problems.push_back(shown + ": it is neither a git repository with a work tree nor an empty directory");
     }

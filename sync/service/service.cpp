@@ -179,13 +179,12 @@ void Service::run(std::stop_token stop) {
     const auto next = started + wait;
     const auto next_wall = finished + std::chrono::duration_cast<std::chrono::system_clock::duration>(
                                           next - std::chrono::steady_clock::now());
-    const std::string summary = std::to_string(report.outcomes.size() - report.failures()) + " tasks ok, " +
-                                std::to_string(report.failures()) + " failed, " + std::to_string(report.commits()) +
-                                " commits" + (report.push_failed ? ", push failed" : "") +
-                                (report.unpushed.value_or(0) > 0
-                                     ? ", " + std::to_string(*report.unpushed) + " not yet pushed"
-                                     : std::string()) +
-                                "; next pass at " + clock_time(next_wall);
+    const std::string summary =
+        std::to_string(report.outcomes.size() - report.failures()) + " tasks ok, " + std::to_string(report.failures()) +
+        " failed, " + std::to_string(report.commits()) + " commits" + (report.push_failed ? ", push failed" : "") +
+        (report.unpushed.value_or(0) > 0 ? ", " + std::to_string(*report.unpushed) + " not yet pushed"
+                                         : std::string()) +
+        "; next pass at " + clock_time(next_wall);
     log::info("pass finished in " + std::to_string(static_cast<long>(took.count() * 1000)) + " ms: " + summary);
     m_supervisor.status(summary);
     ping_watchdog_if_due();

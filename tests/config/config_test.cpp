@@ -224,9 +224,11 @@ TEST(Config, CredentialsInAPushUrlAreRefusedWhateverTheSchemesCase) {
 
 TEST(Config, APlainHttpPushRemoteOffLoopbackIsRefusedUnlessAllowed) {
   const std::string tasks = "tasks: [3c90c3cc-0d44-4b50-8888-8dd25736052a]\n";
-  for (const std::string remote : {"http://git.example.com/x.git", "HTTP://10.0.0.1:8080/x.git", "http://127.0.0.1.nip.io/x"}) {
+  for (const std::string remote :
+       {"http://git.example.com/x.git", "HTTP://10.0.0.1:8080/x.git", "http://127.0.0.1.nip.io/x"}) {
     const std::string error = error_of(tasks + "repo: {push: {remote: '" + remote + "'}}\n");
-    EXPECT_EQ(error.rfind("config.yaml:2: repo.push.remote: plain http:// is only accepted for loopback addresses", 0), 0u)
+    EXPECT_EQ(error.rfind("config.yaml:2: repo.push.remote: plain http:// is only accepted for loopback addresses", 0),
+              0u)
         << error;
     EXPECT_NE(error.find("repo.push.allow_insecure_http: true"), std::string::npos) << error;
     auto allowed = parse(tasks + "repo: {push: {remote: '" + remote + "', allow_insecure_http: true}}\n");
@@ -251,9 +253,10 @@ TEST(Config, PushKnownHostsCaFileAndTokenUser) {
   EXPECT_FALSE(defaults->repo.push->ca_file);
   EXPECT_FALSE(defaults->repo.push->allow_insecure_http);
 
-  auto config = parse_config(tasks + "repo:\n  push:\n    remote: https://git.example.com/x.git\n"
-                                     "    known_hosts_file: known_hosts\n    ca_file: ca.pem\n    token_user: gitlab-deploy\n",
-                             "config.yaml", dir.path());
+  auto config =
+      parse_config(tasks + "repo:\n  push:\n    remote: https://git.example.com/x.git\n"
+                           "    known_hosts_file: known_hosts\n    ca_file: ca.pem\n    token_user: gitlab-deploy\n",
+                   "config.yaml", dir.path());
   ASSERT_TRUE(config.ok()) << config.error().message;
   EXPECT_EQ(*config->repo.push->known_hosts_file, dir / "known_hosts");
   EXPECT_EQ(*config->repo.push->ca_file, dir / "ca.pem");

@@ -78,7 +78,8 @@ TEST(Credentials, TheApiKeyAtTheUnitsSourceCountsOutsideTheUnit) {
   auto missing = load_api_key(key_sources);
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.error().message.find("$CREDENTIALS_DIRECTORY is not set (not run by the unit), and " +
-                                         (empty / "anchor-api-key").string() + ", which the unit loads, does not exist"),
+                                         (empty / "anchor-api-key").string() +
+                                         ", which the unit loads, does not exist"),
             std::string::npos)
       << missing.error().message;
 }

@@ -11,13 +11,13 @@
 #include <thread>
 
 #include "api/base64.hpp"
-#include "fake_api.hpp"
 #include "base/log.hpp"
+#include "fake_api.hpp"
 #include "git/mirror.hpp"
 #include "process.hpp"
 #include "repository_checks.hpp"
-#include "temp_dir.hpp"
 #include "ssh_server.hpp"
+#include "temp_dir.hpp"
 #include "test_pki.hpp"
 
 using namespace tasksync;
@@ -562,9 +562,9 @@ TEST_F(PusherTest, AWrongOrMissingTokenFailsOnceWithoutLooping) {
 
   a.push->token_file = token;
   const int before = server.unauthorized();
-  EXPECT_EQ(push_failure(a),
-            "push to " + server.url("remote.git") + " failed: the remote rejected the token in " + token.string() +
-                " (user x-access-token)");
+  EXPECT_EQ(push_failure(a), "push to " + server.url("remote.git") +
+                                 " failed: the remote rejected the token in repo.push.token_file " + token.string() +
+                                 " (user x-access-token)");
   EXPECT_LE(server.unauthorized() - before, 2);
   EXPECT_EQ(pending(a), 1u);
   EXPECT_EQ(remote_tip(), "");
@@ -602,7 +602,8 @@ TEST_F(PusherTest, AnHttpsRemoteWithAPrivateCaIsTrustedThroughCaFileOnly) {
   a.push->ca_file = other.ca_file;
   const std::string wrong = push_failure(a);
   EXPECT_NE(wrong.find("the TLS certificate of 127.0.0.1 is trusted neither by the system's CA store nor by "
-                       "repo.push.ca_file " + other.ca_file.string()),
+                       "repo.push.ca_file " +
+                       other.ca_file.string()),
             std::string::npos)
       << wrong;
   EXPECT_EQ(remote_tip(), "");
@@ -623,7 +624,8 @@ TEST_F(PusherTest, TheCaFileDoesNotVouchForAnotherName) {
   commit(a, kTaskA1, "a1");
   const std::string message = push_failure(a);
   EXPECT_NE(message.find("the TLS certificate of 127.0.0.1 is trusted neither by the system's CA store nor by "
-                         "repo.push.ca_file " + pki.ca_file.string() + ": "),
+                         "repo.push.ca_file " +
+                         pki.ca_file.string() + ": "),
             std::string::npos)
       << message;
   EXPECT_EQ(remote_tip(), "");
@@ -631,7 +633,8 @@ TEST_F(PusherTest, TheCaFileDoesNotVouchForAnotherName) {
 
 TEST_F(PusherTest, AnRsaDeployKeyIsRefusedBeforeConnecting) {
   const auto key = m_dir / "rsa-key";
-  ASSERT_EQ(test::run_process({"ssh-keygen", "-q", "-t", "rsa", "-b", "2048", "-N", "", "-f", key.string()}).exit_code, 0);
+  ASSERT_EQ(test::run_process({"ssh-keygen", "-q", "-t", "rsa", "-b", "2048", "-N", "", "-f", key.string()}).exit_code,
+            0);
   // Nothing listens there: a message about the key proves no connection was tried first.
   RepoSettings a = settings("a", "ssh://git@127.0.0.1:" + std::to_string(test::free_port()) + "/remote.git");
   a.push->ssh_key_file = key;
@@ -652,9 +655,7 @@ TEST_F(PusherTest, AnRsaDeployKeyIsRefusedBeforeConnecting) {
 // Pushes over ssh to a real sshd on loopback (skipped, saying why, where sshd cannot start).
 class SshPushTest : public PusherTest {
 protected:
-  SshPushTest() {
-    test::make_ssh_key(m_dir / "deploy-key", "ed25519");
-  }
+  SshPushTest() { test::make_ssh_key(m_dir / "deploy-key", "ed25519"); }
 
   RepoSettings ssh_settings(const test::SshServer &server) {
     RepoSettings a = settings("a", server.url(m_remote));

@@ -67,7 +67,9 @@ TEST(SshKey, AnRsaKeyIsRefusedWithWhatToUseInstead) {
 TEST(SshKey, APassphraseAMissingFileAndAPublicKeyAreNamed) {
   test::TempDir dir;
   const auto locked = dir / "locked";
-  ASSERT_EQ(test::run_process({"ssh-keygen", "-q", "-t", "ed25519", "-N", "secret phrase", "-f", locked.string()}).exit_code, 0);
+  ASSERT_EQ(
+      test::run_process({"ssh-keygen", "-q", "-t", "ed25519", "-N", "secret phrase", "-f", locked.string()}).exit_code,
+      0);
   auto checked = check_ssh_key_file(locked, "repo.push.ssh_key_file");
   ASSERT_FALSE(checked.ok());
   EXPECT_NE(checked.error().message.find(locked.string() + " is a private key protected by a passphrase (ssh-ed25519)"),

@@ -9,7 +9,6 @@
 
 #include <chrono>
 
-
 namespace tasksync::test {
 namespace {
 
@@ -49,13 +48,14 @@ SshServer::SshServer(const std::filesystem::path &authorized_public_key, const s
   make_ssh_key(m_dir / "host_key", host_key_type);
   write_text(m_dir / "authorized_keys", read_text(authorized_public_key));
   m_port = free_port();
-  write_text(m_dir / "sshd_config", "Port " + std::to_string(m_port) +
-                                        "\nListenAddress 127.0.0.1\nHostKey " + (m_dir / "host_key").string() +
-                                        "\nAuthorizedKeysFile " + (m_dir / "authorized_keys").string() +
-                                        "\nPidFile " + (m_dir / "sshd.pid").string() +
+  write_text(m_dir / "sshd_config", "Port " + std::to_string(m_port) + "\nListenAddress 127.0.0.1\nHostKey " +
+                                        (m_dir / "host_key").string() + "\nAuthorizedKeysFile " +
+                                        (m_dir / "authorized_keys").string() + "\nPidFile " +
+                                        (m_dir / "sshd.pid").string() +
                                         "\nStrictModes no\nUsePAM no\nPasswordAuthentication no\n"
                                         "KbdInteractiveAuthentication no\nPermitRootLogin prohibit-password\n"
-                                        "AllowUsers " + m_user + "\nLogLevel VERBOSE\n");
+                                        "AllowUsers " +
+                                        m_user + "\nLogLevel VERBOSE\n");
   m_sshd = std::make_unique<ChildProcess>(
       std::vector<std::string>{kSshd, "-D", "-e", "-f", (m_dir / "sshd_config").string()});
   m_started = wait_until([this] { return accepts_connections(m_port); }, std::chrono::seconds(10));

@@ -83,3 +83,13 @@ TEST(SshKey, APassphraseAMissingFileAndAPublicKeyAreNamed) {
             "repo.push.ssh_key_file " + public_key.string() +
                 " is not a private key (no OpenSSH or PEM private key block)");
 }
+
+TEST(SshKey, ADsaKeyIsRefusedToo) {
+  test::TempDir dir;
+  const auto file = make_key(dir, "dsa", {"-t", "dsa"});
+  auto checked = check_ssh_key_file(file, "systemd credential push-ssh-key");
+  ASSERT_FALSE(checked.ok());
+  EXPECT_EQ(checked.error().message, "systemd credential push-ssh-key " + file.string() +
+                                         " is a DSA key, which OpenSSH 7.0 and later refuse; use an ed25519 key "
+                                         "(ssh-keygen -t ed25519) or an ECDSA key (ssh-keygen -t ecdsa)");
+}

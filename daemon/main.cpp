@@ -82,11 +82,13 @@ int check_config(const std::string &config_path) {
   const CredentialSources credentials = credential_sources_for_check();
   resolve_push_credentials(*config, credentials);
   auto key = load_api_key(api_key_sources_from_environment(config->api.api_key_file, credentials));
-  const std::vector<CheckedPart> parts = check_what_a_run_needs(*config);
+  const std::vector<CheckedPart> parts = check_what_a_run_needs(*config, !credentials.directory);
   print_summary(*config, key ? "from " + key->source : "none: " + key.error().message, parts);
   bool usable = key.ok();
   if (!key) log::error(key.error().message);
   for (const CheckedPart &part : parts) {
+    for (const std::string &warning : part.warnings)
+      log::warning(warning);
     for (const std::string &problem : part.problems) {
       log::error(problem);
       usable = false;

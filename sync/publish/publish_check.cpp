@@ -1,6 +1,7 @@
 #include "publish/publish_check.hpp"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -21,12 +22,29 @@ using namespace publish_detail;
 
 namespace {
 
-void check_ssh(const PushSettings &push, const RemoteUrl &remote, CheckedPart &part) {
+// A dynamic user owns none of our files and is in none of their groups: it reads what others may.
+void warn_if_private(const std::filesystem::path &file, const std::string &what, std::string_view credential,
+                     CheckedPart &part) {
+  struct stat status {};
+  if (::stat(file.c_str(), &status) != 0 || (status.st_mode & S_IROTH)) return;
+  char mode[8];
+  std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(status.st_mode & 07777));
+  part.warnings.push_back(what + " " + file.string() + " is readable here, but not by the unit's dynamic user (mode " +
+                          mode + ", uid " + std::to_string(status.st_uid) + "): under the unit, put it at " +
+                          std::string(kUnitCredentialSources) + "/" + std::string(credential) +
+                          " (root-only is fine: the unit hands it over as the systemd credential " +
+                          std::string(credential) + ") and leave " + what + " unset");
+}
+
+void check_ssh(const PushSettings &push, const RemoteUrl &remote, CheckedPart &part, bool outside_unit) {
   if (push.ssh_key_file) {
     auto algorithm = check_ssh_key_file(*push.ssh_key_file, push.ssh_key_name());
     part.summary.push_back("  ssh key: " + push.ssh_key_name() + " " + push.ssh_key_file->string() +
                            (algorithm ? " (" + *algorithm + ")" : ""));
     if (!algorithm) part.problems.push_back(algorithm.error().message);
+    if (algorithm && outside_unit && push.ssh_key_source.empty()) {
+      warn_if_private(*push.ssh_key_file, push.ssh_key_name(), kPushSshKeyCredential, part);
+    }
   } else if (const char *agent = std::getenv("SSH_AUTH_SOCK"); agent && *agent) {
     part.summary.push_back(std::string("  ssh key: from ssh-agent (SSH_AUTH_SOCK=") + agent + ")");
   } else {
@@ -56,12 +74,15 @@ void check_ssh(const PushSettings &push, const RemoteUrl &remote, CheckedPart &p
   }
 }
 
-void check_https(const PushSettings &push, const RemoteUrl &remote, CheckedPart &part) {
+void check_https(const PushSettings &push, const RemoteUrl &remote, CheckedPart &part, bool outside_unit) {
   if (push.token_file) {
     auto token = read_token(push);
     part.summary.push_back("  token: " + push.token_name() + " " + push.token_file->string() + " (user " +
                            push.token_user + ")");
     if (!token) part.problems.push_back(token.error().message);
+    if (token && outside_unit && push.token_source.empty()) {
+      warn_if_private(*push.token_file, push.token_name(), kPushTokenCredential, part);
+    }
   } else {
     part.summary.push_back("  token: none (a remote that asks for credentials will fail)");
   }
@@ -101,7 +122,7 @@ Result<std::filesystem::path> find_program(const std::string &program) {
 
 } // namespace
 
-CheckedPart check_push(const std::optional<PushSettings> &push) {
+CheckedPart check_push(const std::optional<PushSettings> &push, bool outside_unit) {
   CheckedPart part;
   if (!push) {
     part.summary.push_back("push: none (repo.push is not set)");
@@ -115,11 +136,11 @@ CheckedPart check_push(const std::optional<PushSettings> &push) {
     break;
   case Transport::ssh:
     part.summary.push_back("push: " + remote.display + " (ssh), branch " + branch);
-    check_ssh(*push, remote, part);
+    check_ssh(*push, remote, part, outside_unit);
     break;
   case Transport::http:
     part.summary.push_back("push: " + remote.display + " (http), branch " + branch);
-    check_https(*push, remote, part);
+    check_https(*push, remote, part, outside_unit);
     break;
   case Transport::other: part.summary.push_back("push: " + remote.display + ", branch " + branch); break;
   }

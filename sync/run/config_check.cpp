@@ -47,8 +47,9 @@ CheckedPart check_repository_path(const std::filesystem::path &path) {
   return part;
 }
 
-std::vector<CheckedPart> check_what_a_run_needs(const Config &config) {
-  return {check_repository_path(config.repo.path), check_push(config.repo.push), check_hooks(config.hooks)};
+std::vector<CheckedPart> check_what_a_run_needs(const Config &config, bool outside_unit) {
+  return {check_repository_path(config.repo.path), check_push(config.repo.push, outside_unit),
+          check_hooks(config.hooks)};
 }
 
 } // namespace tasksync

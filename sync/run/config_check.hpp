@@ -13,7 +13,8 @@ namespace tasksync {
 // missing directory is made and removed again, so /proc/nope fails as a pass would).
 CheckedPart check_repository_path(const std::filesystem::path &path);
 
-// What --check-config checks beyond the file itself: the repository path, the push and the hooks.
-std::vector<CheckedPart> check_what_a_run_needs(const Config &config);
+// What --check-config checks beyond the file itself: the repository path, the push and the hooks;
+// `outside_unit` as for check_push().
+std::vector<CheckedPart> check_what_a_run_needs(const Config &config, bool outside_unit = false);
 
 } // namespace tasksync

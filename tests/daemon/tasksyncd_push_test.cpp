@@ -253,3 +253,27 @@ TEST_F(TasksyncdPushTest, CheckConfigOutsideTheUnitLooksForTheKeyWhereTheUnitLoa
         << result.out;
   }
 }
+
+TEST_F(TasksyncdPushTest, CheckConfigWarnsOfAKeyFileTheUnitsUserCouldNotRead) {
+  const auto key = ed25519_key("deploy"); // ssh-keygen writes it 0600
+  const auto known_hosts = m_dir / "known_hosts";
+  test::write_text(
+      known_hosts,
+      "[127.0.0.1]:2222 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n");
+  write_config("  push:\n    remote: ssh://git@127.0.0.1:2222/srv/x.git\n    known_hosts_file: " +
+               known_hosts.string() + "\n    ssh_key_file: " + key.string() + "\n");
+  auto result = check();
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.err.find("warning: repo.push.ssh_key_file " + key.string() +
+                            " is readable here, but not by the unit's dynamic user (mode 0600, uid "),
+            std::string::npos)
+      << result.err;
+  EXPECT_NE(result.err.find("under the unit, put it at /etc/tasksync/push-ssh-key"), std::string::npos) << result.err;
+
+  // Inside the unit (a credentials directory) the file is read as the service's own user: no warning.
+  const auto credentials = m_dir / "credentials";
+  std::filesystem::create_directories(credentials);
+  result = check({{"CREDENTIALS_DIRECTORY", credentials.string()}});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.err.find("warning:"), std::string::npos) << result.err;
+}

@@ -200,6 +200,12 @@ int PushSession::host_key(const git_cert_hostkey &cert, const std::string &host,
                   GIT_ECERTIFICATE);
   }
   auto checked = check_host_key(name, matches, m_known_hosts, listed_for_libgit2);
+  if (!checked && m_push.known_hosts_file) {
+    // The file the config names may have gone since the config was read: say why it was not read.
+    if (auto readable = check_readable(*m_push.known_hosts_file, "repo.push.known_hosts_file"); !readable) {
+      return refuse(checked.error().message + "; " + readable.error().message, GIT_ECERTIFICATE);
+    }
+  }
   if (!checked) return refuse(checked.error().message, GIT_ECERTIFICATE);
   return 0;
 }

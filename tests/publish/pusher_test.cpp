@@ -689,6 +689,19 @@ TEST_F(SshPushTest, AHostMissingFromKnownHostsIsRefused) {
   EXPECT_EQ(remote_tip(), "");
 }
 
+TEST_F(SshPushTest, AKnownHostsFileThatWentAwayIsNamedWithTheReason) {
+  test::SshServer server(m_dir / "deploy-key.pub");
+  if (!server.started()) GTEST_SKIP() << server.skip_reason();
+  RepoSettings a = ssh_settings(server);
+  std::filesystem::remove(*a.push->known_hosts_file);
+  commit(a, kTaskA1, "a1");
+  const std::string message = push_failure(a);
+  EXPECT_NE(message.find("; cannot read repo.push.known_hosts_file " + a.push->known_hosts_file->string() +
+                         ": No such file or directory"),
+            std::string::npos)
+      << message;
+}
+
 TEST_F(SshPushTest, AnRsaOnlyHostKeyFailsSayingWhy) {
   test::SshServer server(m_dir / "deploy-key.pub", "rsa");
   if (!server.started()) GTEST_SKIP() << server.skip_reason();

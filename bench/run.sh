@@ -48,7 +48,7 @@ baseline_tasks=$((n < ${BENCH_BASELINE_TASKS:-1000} ? n : ${BENCH_BASELINE_TASKS
 daemon_passes=${BENCH_DAEMON_PASSES:-$($smoke && echo 12 || echo 100)}
 # The daemon's memory after 10 passes is the reference its end is compared with.
 [[ $daemon_passes =~ ^[1-9][0-9]+$ ]] || { echo "bench: BENCH_DAEMON_PASSES must be 10 or more" >&2; exit 2; }
-concurrency=${BENCH_CONCURRENCY:-4}   # tasksyncd's poll.concurrency (default 4); wrk gets as many connections
+concurrency=${BENCH_CONCURRENCY:-8}   # tasksyncd's poll.concurrency (default 8); wrk gets as many connections
 wrk_threads=2   # one per core of the 2-core target machine; wrk needs connections >= threads
 key=bench-key
 # A wire is how tasksyncd, the baseline and wrk reach bench-api: plain HTTP on loopback, or in

@@ -23,6 +23,7 @@
 #include "signals.hpp"
 #include "stop_deadline.hpp"
 #include "systemd_supervisor.hpp"
+#include "terminal_output.hpp"
 #include "run/task_list.hpp"
 #include "render/unified_diff.hpp"
 
@@ -101,7 +102,7 @@ int check_config(const std::string &config_path) {
 // (unified_diff escapes its own lines) and masked, so neither a terminal escape nor a secret the
 // daemon knows reaches the operator's terminal.
 void print_dry_run(const PassReport &report) {
-  const bool colour = ::isatty(STDOUT_FILENO) == 1;
+  const bool colour = tasksyncd::colour_wanted(STDOUT_FILENO);
   for (const TaskOutcome &outcome : report.outcomes) {
     const std::string label = outcome.task.name.empty() ? "" : " (" + outcome.task.name + ")";
     std::string header;
@@ -131,13 +132,14 @@ int import_versions(Runtime &runtime, std::stop_token stop) {
       backfill(*tasks, *runtime.clients.api, runtime.mirror, runtime.memory->names, stop,
                [terminal](std::size_t task, std::size_t count, const TaskEntry &entry, std::size_t version,
                           std::size_t versions) {
-                 if (!terminal) return;
-                 // With `tasks: all` the label is the API's name: no bytes of it may drive the terminal.
-                 std::cerr << "\rbackfill: task " << task << " of " << count << " ("
-                           << escape_controls(log::mask_secrets(entry.label())) << "), version " << version << " of "
-                           << versions << "\033[K" << std::flush;
+                 // With `tasks: all` the label is the API's name: show_progress escapes it.
+                 if (terminal) {
+                   log::show_progress("backfill: task " + std::to_string(task) + " of " + std::to_string(count) +
+                                      " (" + entry.label() + "), version " + std::to_string(version) + " of " +
+                                      std::to_string(versions));
+                 }
                });
-  if (terminal) std::cerr << "\n";
+  log::end_progress();
   log::info("backfill: " + std::to_string(report.commits) + " commits for " + std::to_string(report.tasks_imported) +
             " tasks, " + std::to_string(report.failures.size()) + " failed");
   return report.failures.empty() ? kOk : kTasksFailed;
@@ -182,7 +184,7 @@ int main(int argc, char **argv) {
     return app.exit(error) == 0 ? kOk : kBadUsage;
   }
 
-  log::set_journal_format(std::getenv("JOURNAL_STREAM") != nullptr);
+  log::set_journal_format(tasksyncd::is_journal_stream(STDERR_FILENO, std::getenv("JOURNAL_STREAM")));
   const std::optional<LogLevel> log_override =
       log_level.empty() ? std::nullopt : std::optional<LogLevel>(parse_log_level(log_level));
   if (log_override) log::set_level(*log_override);

@@ -90,7 +90,8 @@ ApiClient &ApiClient::operator=(ApiClient &&) noexcept = default;
 ApiClient::~ApiClient() = default;
 
 Result<ApiClient> ApiClient::create(const ApiSettings &settings, std::string api_key,
-                                   std::shared_ptr<RequestGate> gate, std::shared_ptr<DeprecationNotices> notices) {
+                                   std::shared_ptr<RequestGate> gate, std::shared_ptr<DeprecationNotices> notices,
+                                   std::shared_ptr<const TrustStore> trust) {
   auto client = std::make_unique<httplib::Client>(settings.base_url.origin());
   const auto timeout = static_cast<time_t>(settings.timeout.count());
   client->set_connection_timeout(timeout);
@@ -104,10 +105,14 @@ Result<ApiClient> ApiClient::create(const ApiSettings &settings, std::string api
     SSL_CTX *context = client->ssl_context();
     SSL_CTX_set_min_proto_version(context, TLS1_2_VERSION);
     client->enable_server_certificate_verification(true);
-    // Added to the store that cpp-httplib later fills with the system CAs, so both are trusted.
-    if (settings.ca_file && X509_STORE_load_file(SSL_CTX_get_cert_store(context), settings.ca_file->c_str()) != 1) {
-      return Error{"api.ca_file: " + settings.ca_file->string() + " holds no PEM certificate that OpenSSL can load"};
+    if (!trust) {
+      TRY_ASSIGN(trust, TrustStore::load(settings));
     }
+    SSL_CTX_set1_cert_store(context, trust->store());
+    // cpp-httplib 0.11.4 (SSLClient::load_certs) adds the system's CAs to the store on the first
+    // handshake, parsing the whole bundle, unless told a path: the directories the shared store
+    // already searches add nothing and cost nothing.
+    client->set_ca_cert_path("", trust->directories());
   }
   return ApiClient(settings, std::move(client), std::move(gate), std::move(notices));
 }
@@ -210,7 +215,14 @@ Result<std::string, FetchError> ApiClient::get_once(const std::string &path, std
   httplib::Result result = [&] {
     const RequestWatchdog::Armed watch = m_watchdog->arm(deadline);
     auto answer = m_client->Get(
-        m_settings.base_url.path_prefix + path, [](const httplib::Response &) { return true; },
+        m_settings.base_url.path_prefix + path,
+        [&](const httplib::Response &response) {
+          // Room for the whole body at once: growing by doubling held up to twice a page of the
+          // list per worker.
+          const auto length = response.get_header_value<std::uint64_t>("Content-Length");
+          if (length > 0 && length <= m_settings.max_response_bytes) body.reserve(length);
+          return true;
+        },
         [&](const char *data, std::size_t length) {
           if (body.size() + length > m_settings.max_response_bytes) {
             too_large = true;

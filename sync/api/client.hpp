@@ -12,6 +12,7 @@
 #include "api/deprecation.hpp"
 #include "api/listing.hpp"
 #include "api/retry.hpp"
+#include "api/trust_store.hpp"
 #include "api/task_version.hpp"
 
 namespace httplib {
@@ -40,11 +41,12 @@ struct FetchError {
 class ApiClient {
 public:
   // Prepares a client; nothing is sent yet. Clients sharing `gate` pause together when the
-  // API asks for it; Deprecation and Sunset headers of every answer go to `notices`. Fails when
-  // api.ca_file cannot be loaded.
+  // API asks for it; Deprecation and Sunset headers of every answer go to `notices`. An HTTPS
+  // client trusts `trust`, else a store of its own. Fails when api.ca_file cannot be loaded.
   static Result<ApiClient> create(const ApiSettings &settings, std::string api_key,
                                   std::shared_ptr<RequestGate> gate = std::make_shared<RequestGate>(),
-                                  std::shared_ptr<DeprecationNotices> notices = std::make_shared<DeprecationNotices>());
+                                  std::shared_ptr<DeprecationNotices> notices = std::make_shared<DeprecationNotices>(),
+                                  std::shared_ptr<const TrustStore> trust = {});
   ApiClient(ApiClient &&) noexcept;
   ApiClient &operator=(ApiClient &&) noexcept;
   ~ApiClient();

@@ -112,7 +112,13 @@ struct State {
   LogLevel level = LogLevel::info;
   bool journal = false;
   Sink sink;
+  std::string progress; // the progress line shown on stderr; empty: none
 };
+
+// Carriage return, then erase to the end of the line: the progress line is gone.
+constexpr std::string_view kClearLine = "\r\033[K";
+
+void write_stderr(std::string_view bytes) { std::fwrite(bytes.data(), 1, bytes.size(), stderr); }
 
 State &state() {
   static State instance;
@@ -217,7 +223,23 @@ void write(LogLevel level, std::string_view message) {
     return;
   }
   line += '\n';
-  std::fwrite(line.data(), 1, line.size(), stderr);
+  if (!s.progress.empty()) line = std::string(kClearLine) + line + s.progress;
+  write_stderr(line);
+}
+
+void show_progress(std::string_view text) {
+  std::lock_guard lock(state().mutex);
+  State &s = state();
+  s.progress = escape_controls(mask_secrets(text));
+  write_stderr(std::string(kClearLine) + s.progress);
+}
+
+void end_progress() {
+  std::lock_guard lock(state().mutex);
+  State &s = state();
+  if (s.progress.empty()) return;
+  s.progress.clear();
+  write_stderr(kClearLine);
 }
 
 } // namespace log

@@ -43,6 +43,13 @@ std::string mask_secrets(std::string_view text);
 // Empties the list of secrets (for tests).
 void clear_secrets();
 
+// Shows `text` (secrets masked, control characters escaped) as the progress line at the bottom of
+// stderr, a terminal: the line is rewritten in place, and every log line written meanwhile
+// clears it first and draws it again below itself, so the two never run together.
+void show_progress(std::string_view text);
+// Clears the progress line, if one is shown, leaving the cursor at the start of an empty line.
+void end_progress();
+
 // Writes one line at the given level, with secrets masked and control characters (line breaks
 // included) escaped, so one call is one line however hostile the text in it.
 void write(LogLevel level, std::string_view message);

@@ -171,6 +171,25 @@ Result<ReplayedCommits> replay_commits(git_repository *repo, const std::vector<g
   return replayed;
 }
 
+void note_replaced(ReplacedCommits &replaced, const std::vector<git_oid> &commits, const ReplayedCommits &replayed) {
+  for (std::size_t i = 0; i < commits.size() && i < replayed.rebuilt.size(); ++i) {
+    const auto &rebuilt = replayed.rebuilt[i];
+    replaced[git_oid_tostr_s(&commits[i])] =
+        rebuilt ? std::optional<std::string>(git_oid_tostr_s(&*rebuilt)) : std::nullopt;
+  }
+}
+
+std::optional<std::string> current_id(const ReplacedCommits &replaced, std::string id) {
+  // Each rebuilt commit is new, so the chain ends; the bound only guards a corrupt map.
+  for (std::size_t step = 0; step <= replaced.size(); ++step) {
+    const auto found = replaced.find(id);
+    if (found == replaced.end()) return id;
+    if (!found->second) return std::nullopt;
+    id = *found->second;
+  }
+  return id;
+}
+
 bool checkout_follows(git_repository *repo, const std::string &branch_ref) {
   git_reference *raw = nullptr;
   if (git_reference_lookup(&raw, repo, "HEAD") < 0) return false;

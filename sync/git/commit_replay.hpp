@@ -2,6 +2,7 @@
 
 #include <git2.h>
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,6 +32,17 @@ struct ReplayedCommits {
   // How many commits were rebuilt rather than dropped.
   std::size_t count() const;
 };
+
+/// Commits a replay took off a branch: old id (hex) -> the id of its rebuilt copy, or nullopt
+/// when it was dropped (the new base already held its content).
+using ReplacedCommits = std::map<std::string, std::optional<std::string>>;
+
+// Adds what `replayed` made of `commits` (the list given to replay_commits()) to `replaced`.
+void note_replaced(ReplacedCommits &replaced, const std::vector<git_oid> &commits, const ReplayedCommits &replayed);
+
+// What commit `id` is now after the replays in `replaced`, followed to the end (a commit may be
+// replayed again and again): `id` itself when never replaced; nullopt when dropped.
+std::optional<std::string> current_id(const ReplacedCommits &replaced, std::string id);
 
 // `commits` (oldest first) rebuilt by replay_commit(), the first on `base`, each next one on the
 // last rebuilt.

@@ -9,6 +9,7 @@
 #include "render/commit_message.hpp"
 #include "config/config.hpp"
 #include "base/git_handles.hpp"
+#include "git/commit_replay.hpp"
 #include "git/instance_lock.hpp"
 #include "pack/object_batch.hpp"
 #include "render/render.hpp"
@@ -95,13 +96,20 @@ public:
   // yet), for the uses the class comment allows; valid until the next finish_pass().
   git_repository *repository() const { return m_repo.get(); }
 
-  // Between passes, for the pusher: moves the branch from `from` (its tip) to `to` (those
-  // commits replayed through repository() on top of what another mirror pushed), with `reason`
-  // in the reflog. The new objects are made durable first. When HEAD follows the branch the work
+  // Between passes, for the pusher: moves the branch from `from` (its tip) to `replayed.tip`
+  // (`commits`, the ones the remote lacked, replayed through repository() on top of what another
+  // mirror pushed), with `reason` in the reflog, and notes which commits were replaced (see
+  // take_replaced_commits()). The new objects are made durable first. When HEAD follows the branch the work
   // tree and index follow it too, as a checkout that never overwrites an uncommitted change;
   // otherwise only the branch moves. Changes nothing else when the branch is no longer at `from`
   // or cannot be moved.
-  Result<void> adopt_replayed_commits(const git_oid &from, const git_oid &to, const std::string &reason);
+  Result<void> adopt_replayed_commits(const git_oid &from, const std::vector<git_oid> &commits,
+                                      const ReplayedCommits &replayed, const std::string &reason);
+
+  // The commits the branch no longer holds because a replay rebuilt them (on a branch that moved
+  // while a pass was recorded, or for the pusher), since the last call; for telling hooks the ids
+  // that are on the branch.
+  ReplacedCommits take_replaced_commits();
 
   // A file of a task directory as git sees it.
   struct Entry {
@@ -171,6 +179,7 @@ private:
   std::optional<ObjectBatch> m_batch; // the new objects, for read_write
   std::vector<Pending> m_pending;     // oldest first, each the parent of the next
   std::optional<git_oid> m_pending_base; // the branch tip m_pending builds on (none: unborn)
+  ReplacedCommits m_replaced; // see take_replaced_commits()
   mutable std::optional<TasksTree> m_tasks; // tasks/ of the tip, edited in place by each commit
   mutable std::optional<git_oid> m_tasks_id; // its id (none: the tip has no tasks/)
 };

@@ -4,12 +4,37 @@
 
 #include <sys/stat.h>
 
+#include <cstdint>
+#include <limits>
+
+#include "base/log.hpp"
 #include "git/mirror_helpers.hpp"
 #include "git/work_tree.hpp"
 
 namespace tasksync {
 
 using namespace mirror_detail;
+
+namespace {
+
+// The author date of `info`, as a commit can hold it. libgit2 1.5.1 writes a signature's time
+// as `(unsigned)` (git_signature__writebuf), and git reads it as unsigned too: a date before
+// 1970 would wrap around (1960 became 2096), and one past 2106-02-07T06:28:15Z too. Such a date
+// is clamped to the nearest one a commit can hold, and logged; task.json and the
+// Task-Updated-At trailer keep the API's updatedAt as it is.
+std::int64_t author_seconds(const CommitInfo &info) {
+  constexpr std::int64_t kLatest = std::numeric_limits<std::uint32_t>::max();
+  const std::int64_t seconds = info.author_time.unix_seconds;
+  if (seconds >= 0 && seconds <= kLatest) return seconds;
+  const bool early = seconds < 0;
+  log::warning("task " + info.task_id + ": updatedAt " + info.updated_at + " is " +
+               (early ? "before 1970" : "after 2106") + ", which a git commit date cannot hold; the author date is " +
+               (early ? "1970-01-01T00:00:00Z" : "2106-02-07T06:28:15Z") +
+               " (task.json and the Task-Updated-At trailer keep the API's date)");
+  return early ? 0 : kLatest;
+}
+
+} // namespace
 
 Result<Mirror::Applied> Mirror::apply(const std::optional<Snapshot> &desired, const CommitInfo &info) {
   if (!m_batch) return Error{"the repository is open read-only"};
@@ -82,7 +107,7 @@ Result<git_oid> Mirror::write_commit(const TaskState &state, const git_oid &tree
   const TreePtr tree(tree_raw);
   git_signature *author_raw = nullptr;
   if (const int rc = git_signature_new(&author_raw, m_settings.author_name.c_str(), m_settings.author_email.c_str(),
-                                       info.author_time.unix_seconds, info.author_time.offset_minutes);
+                                       author_seconds(info), info.author_time.offset_minutes);
       rc < 0) {
     return git_error("cannot make the author signature", rc);
   }

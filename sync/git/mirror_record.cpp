@@ -4,6 +4,7 @@
 #include "git/mirror.hpp"
 
 #include <chrono>
+#include <utility>
 
 #include "base/log.hpp"
 #include "git/branch_update.hpp"
@@ -87,6 +88,8 @@ Result<void> Mirror::replay_pending() {
   for (const Pending &pending : m_pending)
     commits.push_back(pending.commit);
   TRY_ASSIGN(const ReplayedCommits replayed, replay_commits(m_repo.get(), commits, tip));
+  // Noted now: the originals never reach the branch, whether or not their copies do.
+  note_replaced(m_replaced, commits, replayed);
   std::vector<Pending> kept; // without those whose content the other process committed too
   for (std::size_t i = 0; i < m_pending.size(); ++i) {
     if (replayed.rebuilt[i]) kept.push_back({m_pending[i].task_id, *replayed.rebuilt[i]});
@@ -104,7 +107,9 @@ Result<void> Mirror::replay_pending() {
   return {};
 }
 
-Result<void> Mirror::adopt_replayed_commits(const git_oid &from, const git_oid &to, const std::string &reason) {
+Result<void> Mirror::adopt_replayed_commits(const git_oid &from, const std::vector<git_oid> &commits,
+                                            const ReplayedCommits &replayed, const std::string &reason) {
+  const git_oid &to = replayed.tip;
   if (!m_batch) return Error{"the repository is open read-only"};
   if (!m_pending.empty()) return Error{"a pass is still being recorded; replayed commits wait for finish_pass()"};
   const std::string ref = branch_ref(m_settings);
@@ -123,12 +128,15 @@ Result<void> Mirror::adopt_replayed_commits(const git_oid &from, const git_oid &
   auto moved = move_branch_with_checkout(m_repo.get(), ref, from, to, reason, on_branch);
   m_batch->release_packs();
   if (!moved) return moved.error();
+  note_replaced(m_replaced, commits, replayed);
   // The checkout wrote the index (the repository's own object, which m_index shares); tasks/ of
   // the new tip is read again when a pass first needs it.
   m_tasks.reset();
   m_tasks_id.reset();
   return {};
 }
+
+ReplacedCommits Mirror::take_replaced_commits() { return std::exchange(m_replaced, {}); }
 
 Result<void> Mirror::finish_pass() {
   auto recorded = record_commits();

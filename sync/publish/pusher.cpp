@@ -13,6 +13,7 @@
 #include "publish/local_transport.hpp"
 #include "publish/push_session.hpp"
 #include "publish/remote_url.hpp"
+#include "publish/ssh_home_bypass.hpp"
 #include "publish/ssh_key.hpp"
 
 namespace tasksync {
@@ -43,7 +44,7 @@ Result<std::size_t> replay(Mirror &mirror, const git_oid &local_tip, const git_o
   git_repository *repo = mirror.repository();
   TRY_ASSIGN(const auto commits, commits_between(repo, local_tip, remote_tip));
   TRY_ASSIGN(const ReplayedCommits replayed, replay_commits(repo, commits, remote_tip));
-  TRY(mirror.adopt_replayed_commits(local_tip, replayed.tip, "tasksync: replay onto " + shown));
+  TRY(mirror.adopt_replayed_commits(local_tip, commits, replayed, "tasksync: replay onto " + shown));
   const std::size_t rebuilt = replayed.count();
   std::string line = "push to " + shown + ": replayed " + commits_text(rebuilt) + " on top of " + short_id(remote_tip);
   if (rebuilt < commits.size()) {
@@ -83,7 +84,10 @@ Result<PushAttempt> push_with_libgit2(git_repository *repo, PushSession &session
   std::string refspec = branch_ref + ":" + session.remote_ref();
   char *specs[] = {refspec.data()};
   const git_strarray refspecs = {specs, 1};
-  const int rc = git_remote_push(remote.get(), &refspecs, &options);
+  const int rc = [&] {
+    const SshHomeBypass no_known_hosts_leak(session.remote().transport == Transport::ssh);
+    return git_remote_push(remote.get(), &refspecs, &options);
+  }();
   PushAttempt attempt{false, session.before(), session.sent().value_or(tip)};
   if (!session.sent()) attempt.before = tip; // no update was negotiated: nothing went out
   if (rc == GIT_ENONFASTFORWARD) return attempt;
@@ -105,7 +109,11 @@ Result<std::optional<git_oid>> fetch(git_repository *repo, PushSession &session,
   std::string refspec = "+" + session.remote_ref() + ":" + tracking_ref;
   char *specs[] = {refspec.data()};
   const git_strarray refspecs = {specs, 1};
-  if (const int rc = git_remote_fetch(remote.get(), &refspecs, &options, "tasksync: fetch"); rc < 0) {
+  const int rc = [&] {
+    const SshHomeBypass no_known_hosts_leak(session.remote().transport == Transport::ssh);
+    return git_remote_fetch(remote.get(), &refspecs, &options, "tasksync: fetch");
+  }();
+  if (rc < 0) {
     return session.git_failure("cannot fetch " + session.remote_ref() + ": ", rc);
   }
   auto tip = read_ref(repo, tracking_ref);
@@ -193,9 +201,11 @@ Result<std::size_t> Pusher::pending(const Mirror &mirror) const {
   if (!repo) return std::size_t{0}; // a read-only view of a repository not created yet
   TRY_ASSIGN(const auto tip, read_ref(repo, "refs/heads/" + m_settings.branch));
   if (!tip) return std::size_t{0};
-  TRY_ASSIGN(const auto remote_tip, read_ref(repo, kTrackingPrefix + remote_branch_of(m_settings)));
+  TRY_ASSIGN(const auto remote_tip, read_ref(repo, tracking_ref()));
   TRY_ASSIGN(const auto commits, commits_between(repo, *tip, remote_tip));
   return commits.size();
 }
+
+std::string Pusher::tracking_ref() const { return kTrackingPrefix + remote_branch_of(m_settings); }
 
 } // namespace tasksync

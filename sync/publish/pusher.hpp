@@ -33,6 +33,10 @@ public:
   // Commits on the mirror's branch that the remote branch (as last fetched or pushed) lacks.
   Result<std::size_t> pending(const Mirror &mirror) const;
 
+  // The ref that holds the remote branch's tip as last pushed or fetched
+  // (refs/remotes/tasksync/<push.branch>).
+  std::string tracking_ref() const;
+
 private:
   RepoSettings m_settings;
 };

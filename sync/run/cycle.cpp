@@ -4,8 +4,8 @@
 #include <limits>
 #include <unordered_set>
 
-#include "publish/hook_runner.hpp"
 #include "base/log.hpp"
+#include "publish/hook_queue.hpp"
 #include "publish/pusher.hpp"
 #include "run/list_pass.hpp"
 #include "run/task_list.hpp"
@@ -132,16 +132,19 @@ void push(Runtime &runtime, PassReport &report) {
   if (auto left = pusher.pending(runtime.mirror)) report.unpushed = *left;
 }
 
-// hooks.on_change after each commit of the cycle; a failing hook is logged and changes nothing.
-void run_hooks(const Runtime &runtime, const PassReport &report) {
-  if (runtime.config.hooks.on_change.empty()) return;
+// hooks.on_change for the cycle's commits (and those of earlier cycles still waiting), once they
+// are on the branch and, with repo.push, on the remote, under the ids they have there.
+void run_hooks(Runtime &runtime, const PassReport &report) {
+  const Config &config = runtime.config;
+  if (config.hooks.on_change.empty()) return;
+  HookQueue &queue = runtime.memory->hooks;
   for (const TaskOutcome &outcome : report.outcomes) {
-    if (outcome.commit_id.empty()) continue;
-    const HookEvent event{outcome.task.id, outcome.version, outcome.commit_id, runtime.mirror.work_tree()};
-    if (auto ran = run_hook(runtime.config.hooks, event); !ran) {
-      log::warning("task " + outcome.task.id + ": " + ran.error().message);
-    }
+    if (!outcome.commit_id.empty())
+      queue.add({outcome.task.id, outcome.version, outcome.commit_id, runtime.mirror.work_tree()});
   }
+  std::optional<std::string> remote_ref;
+  if (config.repo.push) remote_ref = Pusher(config.repo).tracking_ref();
+  queue.run_due(config.hooks, runtime.mirror, "refs/heads/" + config.repo.branch, remote_ref);
 }
 
 } // namespace
@@ -154,8 +157,15 @@ PassReport run_cycle(Runtime &runtime, PassMode mode, std::stop_token stop, cons
   std::vector<TaskEntry> tasks = config.tasks;
   std::optional<TaskListing> listing;
   PassReport early;
-  if (const auto budget = list_budget(runtime)) {
-    auto read = read_task_list(*runtime.clients.api, runtime.clients.pool.get(), stop, give_up_at, *budget);
+  const std::optional<std::size_t> budget = list_budget(runtime);
+  // HEAD's tasks/ as the pass starts: what the list is compared with, and as many tasks as the
+  // list is expected to hold before a listing of this run says.
+  std::optional<TasksTree> head;
+  if (budget) {
+    if (auto at_head = runtime.mirror.tasks_at_head()) head = std::move(*at_head);
+    const long long expected = memory.listed_total.value_or(head ? static_cast<long long>(head->size()) : 0);
+    auto read =
+        read_task_list(*runtime.clients.api, runtime.clients.pool.get(), stop, give_up_at, *budget, expected);
     // With configured tasks a refused key is the first task's to report, as without the list.
     const bool rejected_quietly = !read && read.error().is_auth_failure() && !config.all_tasks;
     if (!read && !rejected_quietly && (read.error().is_auth_failure() || stop.stop_requested())) {
@@ -175,7 +185,6 @@ PassReport run_cycle(Runtime &runtime, PassMode mode, std::stop_token stop, cons
   }
   std::vector<bool> shown_unchanged(tasks.size(), false); // what the list shows
   if (listing) {
-    auto head = runtime.mirror.tasks_at_head();
     if (head) shown_unchanged = unchanged_by_list(tasks, *listing, *head, runtime.mirror, memory.head_digests);
   }
   const std::vector<bool> skipped = full_check ? std::vector<bool>(tasks.size(), false) : shown_unchanged;

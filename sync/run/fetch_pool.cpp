@@ -35,7 +35,9 @@ struct FetchPool::Shared {
   std::condition_variable_any wake; // workers wait for work, take() for answers
   std::vector<std::unique_ptr<ApiClient>> clients;
   std::vector<TaskEntry> tasks;                // this pass's tasks
-  std::vector<std::optional<Fetched>> results; // answers not yet taken, by task index
+  // Answers not yet taken, by task index: a pointer each, since only a window of them is ever
+  // held but a pass of 10,000 tasks has as many slots.
+  std::vector<std::unique_ptr<Fetched>> results;
   std::shared_ptr<const TasksTree> head;       // HEAD's tasks/ when the pass started
   std::size_t next = 0;                        // next index to fetch
   std::size_t limit = 0;                       // fetch only below this, to bound memory
@@ -52,11 +54,12 @@ FetchPool::FetchPool(TaskNames &names) : m_names(names), m_shared(std::make_uniq
 
 Result<std::unique_ptr<FetchPool>> FetchPool::create(const ApiSettings &settings, const std::string &api_key,
                                                      std::size_t concurrency, TaskNames &names,
-                                                     std::shared_ptr<DeprecationNotices> notices) {
+                                                     std::shared_ptr<DeprecationNotices> notices,
+                                                     std::shared_ptr<const TrustStore> trust) {
   std::unique_ptr<FetchPool> pool(new FetchPool(names));
   const auto gate = std::make_shared<RequestGate>();
   for (std::size_t i = 0; i < std::max<std::size_t>(concurrency, 1); ++i) {
-    TRY_ASSIGN(auto client, ApiClient::create(settings, api_key, gate, notices));
+    TRY_ASSIGN(auto client, ApiClient::create(settings, api_key, gate, notices, trust));
     pool->m_shared->clients.push_back(std::make_unique<ApiClient>(std::move(client)));
   }
   // Enough answers buffered to keep every worker busy while one task is being committed.
@@ -132,7 +135,7 @@ void FetchPool::work(std::size_t worker) {
     if (generation == shared.generation) {
       // A refused key would be refused for every other task too: fetch no more this pass.
       if (!fetched.result && fetched.result.error().is_auth_failure()) shared.next = shared.tasks.size();
-      shared.results[index].emplace(std::move(fetched));
+      shared.results[index] = std::make_unique<Fetched>(std::move(fetched));
       shared.wake.notify_all();
     }
   }
@@ -161,9 +164,9 @@ std::optional<Fetched> FetchPool::take(std::size_t index, std::stop_token stop) 
   std::optional<Fetched> fetched;
   {
     std::unique_lock lock(shared.mutex);
-    shared.wake.wait(lock, stop, [&] { return shared.results[index].has_value(); });
+    shared.wake.wait(lock, stop, [&] { return shared.results[index] != nullptr; });
     if (!shared.results[index]) return std::nullopt;
-    fetched = std::move(shared.results[index]);
+    fetched = std::move(*shared.results[index]);
     shared.results[index].reset();
     shared.limit = index + 1 + shared.window;
   }

@@ -32,10 +32,12 @@ struct Fetched {
 class FetchPool {
 public:
   // Starts `concurrency` workers; nothing is fetched until start(). Their clients pause together
-  // when the API asks one of them to slow down, and report retirement notices to `notices`.
+  // when the API asks one of them to slow down, report retirement notices to `notices`, and trust
+  // `trust` (else one store each).
   static Result<std::unique_ptr<FetchPool>> create(const ApiSettings &settings, const std::string &api_key,
                                                    std::size_t concurrency, TaskNames &names,
-                                                   std::shared_ptr<DeprecationNotices> notices = std::make_shared<DeprecationNotices>());
+                                                   std::shared_ptr<DeprecationNotices> notices = std::make_shared<DeprecationNotices>(),
+                                                   std::shared_ptr<const TrustStore> trust = {});
   // Cancels requests in flight and joins the workers.
   ~FetchPool();
   FetchPool(const FetchPool &) = delete;

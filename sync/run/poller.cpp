@@ -66,6 +66,7 @@ PassReport Poller::run_pass(const std::vector<TaskEntry> &tasks, Mirror &mirror,
     return report;
   }
   m_pool.start(tasks, std::move(*head), stop, give_up_at);
+  report.outcomes.reserve(tasks.size());
   const std::stop_callback abandon_requests(stop, [this] { m_pool.cancel(); });
 
   for (std::size_t i = 0; i < tasks.size(); ++i) {

@@ -10,9 +10,17 @@ Result<RuntimeSettings, StartError> load_runtime_settings(const std::filesystem:
   const auto config_error = [&](const Error &error) {
     return StartError{StartError::Kind::config, config_file.string() + ": " + error.message};
   };
-  auto pool = FetchPool::create(config->api, key->value, config->poll.concurrency, memory.names, memory.notices);
+  // One trust store for every client of the run (HTTPS only).
+  std::shared_ptr<const TrustStore> trust;
+  if (config->api.base_url.scheme == "https") {
+    auto loaded = TrustStore::load(config->api);
+    if (!loaded) return config_error(loaded.error());
+    trust = std::move(*loaded);
+  }
+  auto pool =
+      FetchPool::create(config->api, key->value, config->poll.concurrency, memory.names, memory.notices, trust);
   if (!pool) return config_error(pool.error());
-  auto api = ApiClient::create(config->api, key->value, std::make_shared<RequestGate>(), memory.notices);
+  auto api = ApiClient::create(config->api, key->value, std::make_shared<RequestGate>(), memory.notices, trust);
   if (!api) return config_error(api.error());
   auto poller = std::make_unique<Poller>(**pool, memory.names);
   return RuntimeSettings{std::move(*config), std::move(*key),

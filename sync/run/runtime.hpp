@@ -9,6 +9,7 @@
 #include "config/api_key.hpp"
 #include "config/config.hpp"
 #include "git/mirror.hpp"
+#include "publish/hook_queue.hpp"
 #include "run/poller.hpp"
 #include "api/deprecation.hpp"
 #include "run/list_hint.hpp"
@@ -45,6 +46,7 @@ struct RunMemory {
   std::uint64_t passes = 0;                       // passes run, for poll.full_check_every
   std::optional<long long> listed_total;          // the task list's size when last read
   HeadDigests head_digests;                       // what HEAD's task directories say, for the list
+  HookQueue hooks;                                // commits whose hook waits for the branch (and the remote)
 };
 
 // Loads the config file and the API key and prepares the API clients (nothing is sent yet);

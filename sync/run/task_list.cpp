@@ -27,41 +27,47 @@ std::size_t add_page(TaskListing &listing, std::set<std::string> &seen, ListedPa
 
 Result<TaskListing, FetchError> read_task_list(ApiClient &api, FetchPool *pool, std::stop_token stop,
                                                std::optional<std::chrono::steady_clock::time_point> give_up_at,
-                                               std::size_t max_pages) {
-  TaskListing listing;
-  std::set<std::string> seen;
-  auto answer = api.list_tasks(1, kListPageSize, stop, give_up_at);
-  if (!answer) return naming_page(answer.error(), 1);
-  ListedPage first = digest_page(std::move(*answer));
-  listing.total = first.total;
-  const std::size_t added = add_page(listing, seen, first);
-  const auto pages_needed = static_cast<std::size_t>((std::max(listing.total, 1LL) + kListPageSize - 1) / kListPageSize);
-  if (pages_needed > max_pages) {
-    listing.complete = false;
-    return listing;
-  }
+                                               std::size_t max_pages, long long expected_total) {
   // In waves as wide as the pool, so a `total` that lies costs one wave past the end and the
   // pages in flight stay few.
   const std::size_t wave = pool ? std::max<std::size_t>(pool->size(), 1) : 1;
-  bool ended = added == 0;
-  for (int next = 2; !ended && static_cast<long long>(seen.size()) < listing.total;) {
-    std::vector<int> pages;
-    while (pages.size() < wave && static_cast<std::size_t>(next) <= pages_needed) pages.push_back(next++);
-    if (pages.empty()) break;
+  const auto fetch_wave = [&](const std::vector<int> &pages) {
+    if (pool) return pool->list_pages(pages, kListPageSize, stop, give_up_at);
     std::vector<Result<ListedPage, FetchError>> answers;
-    if (pool) {
-      answers = pool->list_pages(pages, kListPageSize, stop, give_up_at);
-    } else {
-      for (const int page : pages) {
-        auto listed = api.list_tasks(page, kListPageSize, stop, give_up_at);
-        if (listed) answers.push_back(digest_page(std::move(*listed)));
-        else answers.push_back(listed.error());
-      }
+    for (const int page : pages) {
+      auto listed = api.list_tasks(page, kListPageSize, stop, give_up_at);
+      if (listed) answers.push_back(digest_page(std::move(*listed)));
+      else answers.push_back(listed.error());
     }
+    return answers;
+  };
+  const auto pages_for = [](long long tasks) {
+    return static_cast<std::size_t>((std::max(tasks, 1LL) + kListPageSize - 1) / kListPageSize);
+  };
+
+  // The first wave does not wait for page 1's `total`: it also asks the pages the expected total
+  // needs, so a list of a few pages costs one round trip on connections opened side by side.
+  std::vector<int> pages;
+  const std::size_t guessed = std::min({pages_for(expected_total), wave, std::max<std::size_t>(max_pages, 1)});
+  for (std::size_t page = 1; page <= guessed; ++page) pages.push_back(static_cast<int>(page));
+  TaskListing listing;
+  std::set<std::string> seen;
+  bool ended = false;
+  for (int next = static_cast<int>(guessed) + 1; !pages.empty();) {
+    auto answers = fetch_wave(pages);
     for (std::size_t i = 0; i < pages.size(); ++i) {
       if (!answers[i]) return naming_page(answers[i].error(), pages[i]);
+      if (pages[i] == 1) listing.total = answers[i]->total;
       if (add_page(listing, seen, *answers[i]) == 0) ended = true;
     }
+    const std::size_t pages_needed = pages_for(listing.total);
+    if (pages_needed > max_pages) {
+      listing.complete = false;
+      return listing;
+    }
+    pages.clear();
+    if (ended || static_cast<long long>(seen.size()) >= listing.total) break;
+    while (pages.size() < wave && static_cast<std::size_t>(next) <= pages_needed) pages.push_back(next++);
   }
   return listing;
 }

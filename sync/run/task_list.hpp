@@ -24,14 +24,16 @@ struct TaskListing {
 // The list's page size: the most GET /v1/task allows.
 inline constexpr int kListPageSize = 100;
 
-// Reads GET /v1/task: the first page on `api`, which gives `total`, then the other pages in
-// parallel on `pool`'s workers (one after another on `api` when there is no pool), until
+// Reads GET /v1/task in waves of pages in parallel on `pool`'s workers (one after another on
+// `api` when there is no pool): the first wave is page 1, which gives `total`, and the pages
+// `expected_total` tasks would fill (as many as the pool has workers); then the rest, until
 // `total` tasks are seen or a page adds nothing new (so a misbehaving API cannot loop us).
-// When `total` needs more than `max_pages` pages, only the first page is read and the listing
+// When `total` needs more than `max_pages` pages, only the first wave is kept and the listing
 // is not complete. The error names the page that failed.
 Result<TaskListing, FetchError> read_task_list(ApiClient &api, FetchPool *pool, std::stop_token stop = {},
                                                std::optional<std::chrono::steady_clock::time_point> give_up_at = {},
-                                               std::size_t max_pages = std::numeric_limits<std::size_t>::max());
+                                               std::size_t max_pages = std::numeric_limits<std::size_t>::max(),
+                                               long long expected_total = 0);
 
 // The tasks a pass covers with `tasks: all`: every listed task less `tasks_exclude`, named as
 // listed, sorted by ID so the order of commits does not depend on the API's paging.

@@ -177,14 +177,19 @@ void Service::run(std::stop_token stop) {
     }
     const auto wait = m_runtime.config.poll.interval + jitter();
     const auto next = started + wait;
-    const auto next_wall = finished + std::chrono::duration_cast<std::chrono::system_clock::duration>(
-                                          next - std::chrono::steady_clock::now());
-    const std::string summary =
-        std::to_string(report.outcomes.size() - report.failures()) + " tasks ok, " + std::to_string(report.failures()) +
-        " failed, " + std::to_string(report.commits()) + " commits" + (report.push_failed ? ", push failed" : "") +
-        (report.unpushed.value_or(0) > 0 ? ", " + std::to_string(*report.unpushed) + " not yet pushed"
-                                         : std::string()) +
-        "; next pass at " + clock_time(next_wall);
+    const auto steady_now = std::chrono::steady_clock::now();
+    const auto next_wall =
+        finished + std::chrono::duration_cast<std::chrono::system_clock::duration>(next - steady_now);
+    // A pass that outlasted the interval is followed at once: its start time is already past.
+    const std::string next_pass = next <= steady_now ? "next pass now (this one took longer than the interval)"
+                                                     : "next pass at " + clock_time(next_wall);
+    const std::string summary = std::to_string(report.outcomes.size() - report.failures()) + " tasks ok, " +
+                                std::to_string(report.failures()) + " failed, " + std::to_string(report.commits()) +
+                                " commits" + (report.push_failed ? ", push failed" : "") +
+                                (report.unpushed.value_or(0) > 0
+                                     ? ", " + std::to_string(*report.unpushed) + " not yet pushed"
+                                     : std::string()) +
+                                "; " + next_pass;
     log::info("pass finished in " + std::to_string(static_cast<long>(took.count() * 1000)) + " ms: " + summary);
     m_supervisor.status(summary);
     ping_watchdog_if_due();

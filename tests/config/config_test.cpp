@@ -68,6 +68,8 @@ TEST(Config, AppliesDefaults) {
   EXPECT_EQ(config->api.timeout.count(), 30);
   EXPECT_FALSE(config->api.api_key_file);
   EXPECT_EQ(config->poll.interval.count(), 300);
+  EXPECT_EQ(config->poll.concurrency, 8u);
+  EXPECT_EQ(config->poll.full_check_every, 12u);
   EXPECT_EQ(config->repo.path, "/var/lib/tasksync/mirror");
   EXPECT_EQ(config->repo.branch, "main");
   EXPECT_EQ(config->repo.author_name, "tasksync");

@@ -115,3 +115,35 @@ TEST_F(ReviewTest, AHookRunsWithTheCommitsEnvironment) {
                                       "TASKSYNC_REPO=" + (m_dir / "a").string() + "\nTASKSYNC_TASK_ID=" + test::numbered_task_id(1) +
                                       "\nTASKSYNC_VERSION=5\n");
 }
+
+// Two mirrors take turns on one remote, so every push after the first is rejected and replayed
+// onto the other's commits: each hook must be handed the replayed commit, the one that is on the
+// remote and on the mirror's branch, never the one from before the replay.
+TEST_F(ReviewTest, HooksAreHandedTheCommitsThatReachedTheRemote) {
+  const auto remote = m_dir / "remote.git";
+  ASSERT_EQ(test::run_process({"git", "init", "-q", "--bare", "-b", "main", remote.string()}).exit_code, 0);
+  const std::string hook = "hooks:\n  on_change: [/bin/sh, -c, 'echo $TASKSYNC_COMMIT >> " + (m_dir / "hook.").string();
+  const auto a = config("a", "tasks: [" + test::numbered_task_id(1) + "]\n", remote.string(), hook + "a']\n");
+  const auto b = config("b", "tasks: [" + test::numbered_task_id(2) + "]\n", remote.string(), hook + "b']\n");
+  constexpr int kRounds = 8;
+  for (int round = 1; round <= kRounds; ++round) {
+    serve(test::numbered_task_id(1), std::to_string(round));
+    serve(test::numbered_task_id(2), std::to_string(round));
+    for (const auto &mirror : {a, b}) {
+      const auto run = once(mirror);
+      ASSERT_EQ(run.exit_code, 0) << run.err;
+    }
+  }
+  EXPECT_EQ(git_out(remote, {"rev-list", "--count", "main"}), std::to_string(2 * kRounds) + "\n");
+  for (const std::string name : {"a", "b"}) {
+    std::istringstream ids(test::read_text(m_dir / ("hook." + name)));
+    int handed = 0;
+    for (std::string id; std::getline(ids, id); ++handed) {
+      EXPECT_EQ(test::git(remote.string(), {"cat-file", "-e", id + "^{commit}"}).exit_code, 0)
+          << "mirror " << name << "'s hook got " << id << ", which the remote does not have";
+      EXPECT_EQ(test::git((m_dir / name).string(), {"merge-base", "--is-ancestor", id, "main"}).exit_code, 0)
+          << "mirror " << name << "'s hook got " << id << ", which is not on its branch";
+    }
+    EXPECT_EQ(handed, kRounds) << "mirror " << name;
+  }
+}

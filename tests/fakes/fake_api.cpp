@@ -162,6 +162,9 @@ FakeApi::FakeApi(std::string api_key, std::unique_ptr<httplib::Server> server, s
   serve_catalogue();
   // Without it Nagle's algorithm would hold back each byte until the previous one is acknowledged.
   m_server->set_tcp_nodelay(true);
+  // As a real API front end keeps a connection open: cpp-httplib's default closes it after 5
+  // requests, which would hide a client that does not keep its connections alive.
+  m_server->set_keep_alive_max_count(1000);
   m_port = m_server->bind_to_any_port("127.0.0.1");
   if (m_port < 0) throw std::runtime_error("FakeApi: cannot bind a port on 127.0.0.1");
   m_thread = std::thread([this] { m_server->listen_after_bind(); });
@@ -174,6 +177,7 @@ FakeApi::~FakeApi() {
     m_stopping = true;
   }
   m_stopped.notify_all();
+  m_list_arrived.notify_all();
   m_server->stop();
   m_thread.join();
 }
@@ -268,8 +272,14 @@ void FakeApi::serve_catalogue() {
       response.status = 400;
       return response.set_content(error_body(400, "Invalid page or limit"), "application/json");
     }
-    std::lock_guard lock(m_mutex);
+    std::unique_lock lock(m_mutex);
     ++m_list_requests;
+    ++m_list_in_flight;
+    m_most_list_in_flight = std::max(m_most_list_in_flight, m_list_in_flight);
+    if (m_list_in_flight >= m_list_hold) m_list_hold = 0; // reached: the held ones go too
+    m_list_arrived.notify_all();
+    m_list_arrived.wait_for(lock, std::chrono::seconds(5), [this] { return m_stopping || m_list_hold == 0; });
+    --m_list_in_flight;
     if (m_list_reply) {
       response.status = m_list_reply->status;
       return response.set_content(m_list_reply->body, "application/json");
@@ -303,6 +313,17 @@ void FakeApi::set_listed(const std::string &task_id, std::optional<FakeVersion> 
 void FakeApi::set_list_reply(std::optional<Reply> reply) {
   std::lock_guard lock(m_mutex);
   m_list_reply = std::move(reply);
+}
+
+void FakeApi::hold_list_until_in_flight(int pages) {
+  std::lock_guard lock(m_mutex);
+  m_list_hold = pages;
+  m_list_arrived.notify_all();
+}
+
+int FakeApi::most_list_requests_in_flight() const {
+  std::lock_guard lock(m_mutex);
+  return m_most_list_in_flight;
 }
 
 int FakeApi::list_requests() const {

@@ -104,6 +104,11 @@ public:
   // Serves `reply` for every GET /v1/task (e.g. a 404 once the endpoint is retired); nullopt
   // serves the list again.
   void set_list_reply(std::optional<Reply> reply);
+  // Holds GET /v1/task requests until `pages` of them are in flight at once (at most 5 s), then
+  // answers them and every later one at once: a test sees whether a client asks pages side by side.
+  void hold_list_until_in_flight(int pages);
+  // The most GET /v1/task requests seen in flight at once.
+  int most_list_requests_in_flight() const;
   // Requests seen for the task's latest version.
   int requests(const std::string &task_id) const;
   // Requests seen for GET /v1/task (pages of the list).
@@ -137,6 +142,10 @@ private:
   std::set<std::string> m_overridden; // tasks whose /latest set_reply() replaced: listed without their version
   std::optional<Reply> m_list_reply;                          // set_list_reply()
   int m_list_requests = 0;
+  int m_list_hold = 0;            // hold_list_until_in_flight()
+  int m_list_in_flight = 0;
+  int m_most_list_in_flight = 0;
+  std::condition_variable m_list_arrived;
   std::map<std::string, std::string> m_names;
   std::optional<std::filesystem::path> m_tasks_dir;
   int m_rejected_keys = 0;

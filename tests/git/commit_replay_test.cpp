@@ -132,3 +132,14 @@ TEST_F(CommitReplayTest, ARunIsReplayedOneOnAnotherWithoutTheCommitsThatChangeNo
   EXPECT_TRUE(git_oid_equal(&nothing->tip, &theirs));
   EXPECT_EQ(nothing->count(), 0u);
 }
+
+// A commit may be replayed again and again (a push that keeps being rejected): what it became is
+// the end of the chain, or nothing once a replay dropped it.
+TEST(CurrentId, FollowsReplaysToTheEnd) {
+  const ReplacedCommits replaced = {{"a", "b"}, {"b", "c"}, {"d", std::nullopt}, {"e", "d"}};
+  EXPECT_EQ(current_id(replaced, "a"), std::optional<std::string>("c"));
+  EXPECT_EQ(current_id(replaced, "c"), std::optional<std::string>("c"));
+  EXPECT_EQ(current_id(replaced, "d"), std::nullopt);
+  EXPECT_EQ(current_id(replaced, "e"), std::nullopt);
+  EXPECT_EQ(current_id(replaced, "never-replayed"), std::optional<std::string>("never-replayed"));
+}

@@ -58,3 +58,42 @@ TEST_F(TaskListTest, AFailingPageFailsTheListAndSaysWhich) {
   EXPECT_TRUE(tasks.error().is_auth_failure());
   EXPECT_EQ(tasks.error().message, "listing the team's tasks (page 1): HTTP 401: Invalid API key");
 }
+
+namespace {
+
+// 250 tasks in the fake's list (three pages); a pool of four workers to read it.
+class TaskListWaveTest : public TaskListTest {
+protected:
+  TaskListWaveTest() {
+    for (int i = 1; i <= 250; ++i) {
+      test::FakeVersion version;
+      version.task_id = test::numbered_task_id(i);
+      m_api.set_version(version);
+    }
+  }
+  std::unique_ptr<FetchPool> pool() { return std::move(FetchPool::create(m_config.api, "list-key", 4, m_names)).value(); }
+
+  TaskNames m_names;
+};
+
+} // namespace
+
+TEST_F(TaskListWaveTest, TheExpectedPagesAreAskedWithThePageThatGivesTheTotal) {
+  m_api.hold_list_until_in_flight(3);
+  auto api = client();
+  auto workers = pool();
+  auto listing = read_task_list(api, workers.get(), {}, {}, std::numeric_limits<std::size_t>::max(), 250);
+  ASSERT_TRUE(listing.ok()) << listing.error().message;
+  EXPECT_EQ(listing->tasks.size(), 250u);
+  EXPECT_EQ(m_api.list_requests(), 3);
+  EXPECT_EQ(m_api.most_list_requests_in_flight(), 3) << "pages 2 and 3 did not wait for page 1's total";
+}
+
+TEST_F(TaskListWaveTest, AnExpectedTotalPastTheListCostsAtMostTheRestOfOneWave) {
+  auto api = client();
+  auto workers = pool();
+  auto listing = read_task_list(api, workers.get(), {}, {}, std::numeric_limits<std::size_t>::max(), 10000);
+  ASSERT_TRUE(listing.ok()) << listing.error().message;
+  EXPECT_EQ(listing->tasks.size(), 250u);
+  EXPECT_EQ(m_api.list_requests(), 4) << "one wave as wide as the pool: pages 1-4, the 4th empty";
+}

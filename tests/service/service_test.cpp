@@ -133,3 +133,21 @@ TEST_F(ServiceTest, ReloadAppliesAValidConfigAndKeepsTheOldOneOtherwise) {
   daemon->request_reload();
   ASSERT_TRUE(test::wait_until([&] { return commits() == 2; }, 10s));
 }
+
+// A pass that takes longer than poll.interval_seconds is followed at once; STATUS= must not
+// announce a next pass at a time already past.
+TEST_F(ServiceTest, StatusNeverAnnouncesANextPassInThePast) {
+  test::FakeVersion slow;
+  slow.task_id = kTaskA;
+  m_api.set_reply(kTaskA, {200, slow.to_json(), 1500ms}); // the interval is 1 s
+  auto daemon = service();
+  {
+    std::jthread loop([&](std::stop_token stop) { daemon->run(stop); });
+    ASSERT_TRUE(test::wait_until([&] { return m_supervisor.count("STATUS") >= 1; }, 10s));
+  }
+  for (const std::string &event : m_supervisor.events()) {
+    if (event.rfind("STATUS", 0) != 0) continue;
+    EXPECT_EQ(event.find("next pass at"), std::string::npos) << event;
+    EXPECT_NE(event.find("; next pass now (this one took longer than the interval)"), std::string::npos) << event;
+  }
+}

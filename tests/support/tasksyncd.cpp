@@ -39,6 +39,34 @@ TasksyncdRun run_tasksyncd(const std::vector<std::string> &args, const EnvChange
   return run; // the child, if still running, is killed here
 }
 
+namespace {
+
+// `text` as one word for sh.
+std::string shell_quoted(const std::string &text) {
+  std::string quoted = "'";
+  for (const char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+} // namespace
+
+TasksyncdRun run_tasksyncd_on_terminal(const std::vector<std::string> &args, const EnvChanges &env,
+                                       std::chrono::milliseconds bound) {
+  std::string command;
+  for (const std::string &word : tasksyncd_argv(args)) command += (command.empty() ? "" : " ") + shell_quoted(word);
+  EnvChanges with_shell = env;
+  with_shell.insert_or_assign("SHELL", "/bin/sh"); // what script(1) runs the command with
+  // -q: no "Script started" lines; -e: script's exit code is the command's; -f: flush at once.
+  TasksyncdRun run;
+  const auto started = std::chrono::steady_clock::now();
+  ChildProcess child({"script", "-qefc", command, "/dev/null"}, with_shell);
+  run.exit_code = child.wait_for_exit(bound);
+  run.took = std::chrono::steady_clock::now() - started;
+  run.out = child.out();
+  run.err = child.err();
+  return run;
+}
+
 std::unique_ptr<ChildProcess> start_tasksyncd(const std::vector<std::string> &args, const EnvChanges &env) {
   return std::make_unique<ChildProcess>(tasksyncd_argv(args), env);
 }

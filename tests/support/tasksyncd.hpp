@@ -37,6 +37,12 @@ std::string tasksyncd_binary();
 TasksyncdRun run_tasksyncd(const std::vector<std::string> &args, const EnvChanges &env,
                            std::chrono::milliseconds bound = std::chrono::seconds(60));
 
+// `tasksyncd ARGS...` run to its end on a terminal: its stdout and stderr are a pseudo-terminal
+// (made by script(1) of util-linux), and `out` holds what it wrote there, both streams mixed,
+// each "\n" shown by the terminal as "\r\n"; `err` is empty.
+TasksyncdRun run_tasksyncd_on_terminal(const std::vector<std::string> &args, const EnvChanges &env,
+                                       std::chrono::milliseconds bound = std::chrono::seconds(60));
+
 // `tasksyncd ARGS...` started in the background (the daemon, without --once).
 std::unique_ptr<ChildProcess> start_tasksyncd(const std::vector<std::string> &args, const EnvChanges &env);
 

@@ -13,7 +13,6 @@
 
 #include "config/api_key.hpp"
 #include "config/credentials.hpp"
-#include "publish/known_hosts.hpp"
 #include "run/config_check.hpp"
 #include "run/backfill.hpp"
 #include "config/config.hpp"
@@ -154,8 +153,6 @@ int main(int argc, char **argv) {
   mallopt(M_ARENA_MAX, 1);
   // OpenSSL writes to sockets the server may have closed; a write error is handled, a signal would kill us.
   std::signal(SIGPIPE, SIG_IGN);
-  // Before any thread: setenv is not safe beside threads that read the environment.
-  ensure_home_for_libgit2();
   // First: every later thread inherits the blocked signals. Ended explicitly by the daemon's stop.
   std::optional<tasksyncd::SignalHandler> signals(std::in_place);
 

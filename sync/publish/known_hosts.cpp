@@ -165,9 +165,4 @@ std::vector<std::filesystem::path> known_hosts_files(const std::optional<std::fi
   return files;
 }
 
-void ensure_home_for_libgit2() {
-  if (const char *home = std::getenv("HOME"); home && *home) return;
-  ::setenv("HOME", "/", 1);
-}
-
 } // namespace tasksync

@@ -40,9 +40,4 @@ bool is_host_listed(const std::string &host, const std::vector<std::filesystem::
 // than "/" (a dynamic user's home, where no such file is).
 std::vector<std::filesystem::path> known_hosts_files(const std::optional<std::filesystem::path> &configured = {});
 
-// libgit2 1.5.1 reads $HOME/.ssh/known_hosts itself before any ssh connection and fails every one
-// with "error loading known_hosts" when HOME is not set (transports/ssh.c, load_known_hosts).
-// Sets HOME to "/" when it is unset or empty; call it before any thread starts (setenv).
-void ensure_home_for_libgit2();
-
 } // namespace tasksync

@@ -210,7 +210,7 @@ TEST_F(TasksyncdPushTest, AFailedPushIsCountedInTheSummaryLineAndExitsOne) {
 
 TEST_F(TasksyncdPushTest, PushesOverSshWithTheCredentialsKeyAndNoHome) {
   // As under the unit: the key is the credential push-ssh-key; and no HOME, with which libgit2
-  // 1.5.1 would fail every ssh connection ("error loading known_hosts").
+  // 1.5.1 would fail every ssh connection ("error loading known_hosts") but for SshHomeBypass.
   const auto credentials = m_dir / "credentials";
   std::filesystem::create_directories(credentials);
   test::make_ssh_key(credentials / "push-ssh-key", "ed25519");

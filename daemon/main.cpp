@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "config/api_key.hpp"
+#include "config/credentials.hpp"
+#include "run/config_check.hpp"
 #include "run/backfill.hpp"
 #include "config/config.hpp"
 #include "base/fd_limit.hpp"
@@ -46,14 +48,17 @@ int start_exit_code(const StartError &error) {
   return error.kind == StartError::Kind::config ? kBadUsage : kFatal;
 }
 
-void print_summary(const Config &config, const std::string &key_source) {
+void print_summary(const Config &config, const std::string &key_line, const std::vector<CheckedPart> &parts) {
   std::cout << "config " << config.source.string() << ": ok\n"
             << "api: " << config.api.base_url.to_string() << " (timeout " << config.api.timeout.count() << " s)\n"
-            << "api key: from " << key_source << "\n"
+            << "api key: " << key_line << "\n"
             << "poll: every " << config.poll.interval.count() << " s (jitter " << config.poll.jitter.count()
             << " s), " << config.poll.concurrency << " at once\n"
             << "repo: " << config.repo.path.string() << " (branch " << config.repo.branch << ", author "
             << config.repo.author_name << " <" << config.repo.author_email << ">)\n";
+  for (const CheckedPart &part : parts) {
+    for (const std::string &line : part.summary) std::cout << escape_controls(log::mask_secrets(line)) << "\n";
+  }
   if (config.http.host) std::cout << "http: " << *config.http.host << ":" << config.http.port << "\n";
   if (config.all_tasks) {
     std::cout << "tasks: all (listed from the API each pass), " << config.tasks_exclude.size() << " excluded\n";
@@ -65,19 +70,31 @@ void print_summary(const Config &config, const std::string &key_source) {
   }
 }
 
+// --check-config: the file, then what a run of it needs (key, repository, push, hooks), as the
+// unit would run it: outside the unit, the credentials it would load are looked for where it loads
+// them from. Changes nothing.
 int check_config(const std::string &config_path) {
   auto config = load_config(config_path);
   if (!config) {
     log::error(config.error().message);
     return kBadUsage;
   }
-  auto key = load_api_key(api_key_sources_from_environment(config->api.api_key_file));
-  print_summary(*config, key ? key->source : "nowhere");
-  if (!key) {
-    log::error(key.error().message);
-    return kFatal;
+  const CredentialSources credentials = credential_sources_for_check();
+  resolve_push_credentials(*config, credentials);
+  auto key = load_api_key(api_key_sources_from_environment(config->api.api_key_file, credentials));
+  const std::vector<CheckedPart> parts = check_what_a_run_needs(*config, !credentials.directory);
+  print_summary(*config, key ? "from " + key->source : "none: " + key.error().message, parts);
+  bool usable = key.ok();
+  if (!key) log::error(key.error().message);
+  for (const CheckedPart &part : parts) {
+    for (const std::string &warning : part.warnings)
+      log::warning(warning);
+    for (const std::string &problem : part.problems) {
+      log::error(problem);
+      usable = false;
+    }
   }
-  return kOk;
+  return usable ? kOk : kFatal;
 }
 
 // Names, versions and errors come from the API, and diffs from a task's code: escaped
@@ -188,7 +205,8 @@ int main(int argc, char **argv) {
         run_cycle(*runtime, dry_run ? PassMode::dry_run : PassMode::apply, signals->stop_token());
     if (dry_run) print_dry_run(report);
     log::info("pass finished: " + std::to_string(report.outcomes.size()) + " tasks, " +
-              std::to_string(report.commits()) + " commits, " + std::to_string(report.failures()) + " failed");
+              std::to_string(report.commits()) + " commits, " + std::to_string(report.failures()) + " failed" +
+              (report.push_failed ? ", push failed" : ""));
     return report.interrupted ? kOk : std::max(imported, exit_code(report));
   }
 

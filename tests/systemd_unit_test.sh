@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Checks systemd/tasksyncd.service: `systemd-analyze verify` passes and
-# `systemd-analyze security` rates its exposure at 1.5 or lower.
+# `systemd-analyze security` rates its exposure at 1.5 or lower, and every optional credential
+# (all but the API key) has the SetCredential= fallback that keeps a missing file from failing the start.
 # Usage: systemd_unit_test.sh SOURCE_DIR TASKSYNCD_BINARY
 set -euo pipefail
 
@@ -48,4 +49,14 @@ if awk -v e="$exposure" -v max="$max_exposure" 'BEGIN { exit !(e > max) }'; then
   echo "FAIL: exposure $exposure is above $max_exposure; see the directives marked above" >&2
   exit 1
 fi
-echo "PASS: verify clean, exposure $exposure (at most $max_exposure)"
+# systemd 252 fails a start whose LoadCredential= source file is missing, unless SetCredential=
+# of the same ID gives a fallback: every credential but the API key (which a run cannot do
+# without) must have one, so an operator who does not push needs no push-ssh-key or push-token.
+while read -r id; do
+  [ "$id" = anchor-api-key ] && continue
+  if ! grep -qx "SetCredential=$id:.*" "$unit"; then
+    echo "FAIL: LoadCredential=$id has no SetCredential=$id: fallback; the unit would not start without its file" >&2
+    exit 1
+  fi
+done < <(sed -n 's/^LoadCredential=\([^:]*\):.*/\1/p' "$unit")
+echo "PASS: verify clean, exposure $exposure (at most $max_exposure), optional credentials have fallbacks"

@@ -13,7 +13,6 @@ namespace tasksync {
 namespace {
 
 constexpr const char *kEnvironmentVariable = "ANCHORBROWSER_API_KEY";
-constexpr const char *kCredentialName = "anchor-api-key";
 
 Result<ApiKey> checked(std::string value, std::string source) {
   while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
@@ -39,11 +38,13 @@ Result<ApiKey> read_key_file(const std::filesystem::path &file, const std::strin
 
 } // namespace
 
-ApiKeySources api_key_sources_from_environment(const std::optional<std::filesystem::path> &key_file) {
+ApiKeySources api_key_sources_from_environment(const std::optional<std::filesystem::path> &key_file,
+                                               const CredentialSources &credentials) {
   ApiKeySources sources;
   sources.key_file = key_file;
   if (const char *value = std::getenv(kEnvironmentVariable)) sources.environment_value = value;
   if (const char *dir = std::getenv("CREDENTIALS_DIRECTORY"); dir && *dir) sources.credentials_dir = dir;
+  if (!sources.credentials_dir) sources.unit_sources = credentials.unit_sources;
   return sources;
 }
 
@@ -52,14 +53,24 @@ Result<ApiKey> load_api_key(const ApiKeySources &sources) {
   if (sources.environment_value) {
     return checked(*sources.environment_value, std::string("environment variable ") + kEnvironmentVariable);
   }
-  if (sources.credentials_dir) {
-    const auto file = *sources.credentials_dir / kCredentialName;
-    std::error_code ignored;
-    if (std::filesystem::exists(file, ignored)) return read_key_file(file, "systemd credential " + file.string());
+  const CredentialSources credentials{sources.credentials_dir, sources.unit_sources};
+  if (auto found = find_credential(credentials, kApiKeyCredential)) {
+    return read_key_file(found->file, found->source + " " + found->file.string());
   }
-  return Error{std::string("no API key: set api.api_key_file in the config, or the ") + kEnvironmentVariable +
-               " environment variable, or provide the systemd credential " + kCredentialName +
-               " (LoadCredential=" + kCredentialName + ":/etc/tasksync/" + kCredentialName + ")"};
+  const std::string name(kApiKeyCredential);
+  std::string looked = "api.api_key_file is not set, " + std::string(kEnvironmentVariable) + " is not set, ";
+  if (sources.credentials_dir) {
+    looked +=
+        "and " + (*sources.credentials_dir / name).string() + " (the systemd credential) does not exist or is empty";
+  } else if (sources.unit_sources) {
+    looked += "$CREDENTIALS_DIRECTORY is not set (not run by the unit), and " +
+              (*sources.unit_sources / name).string() + ", which the unit loads, does not exist or is empty";
+  } else {
+    looked += "and $CREDENTIALS_DIRECTORY is not set (not run by the unit)";
+  }
+  return Error{"no API key (" + looked + "): set api.api_key_file in the config, or the " + kEnvironmentVariable +
+               " environment variable, or provide the systemd credential " + name + " (LoadCredential=" + name + ":" +
+               std::string(kUnitCredentialSources) + "/" + name + ")"};
 }
 
 } // namespace tasksync

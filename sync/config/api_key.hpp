@@ -5,6 +5,7 @@
 #include <string>
 
 #include "base/result.hpp"
+#include "config/credentials.hpp"
 
 namespace tasksync {
 
@@ -19,10 +20,13 @@ struct ApiKeySources {
   std::optional<std::filesystem::path> key_file;      // api.api_key_file
   std::optional<std::string> environment_value;       // $ANCHORBROWSER_API_KEY
   std::optional<std::filesystem::path> credentials_dir; // $CREDENTIALS_DIRECTORY (systemd)
+  std::optional<std::filesystem::path> unit_sources{};  // without credentials_dir: where the unit loads them from
 };
 
-// The sources as this process sees them: `key_file` plus the two environment variables.
-ApiKeySources api_key_sources_from_environment(const std::optional<std::filesystem::path> &key_file);
+// The sources as this process sees them: `key_file` plus the two environment variables, and
+// `credentials`' unit sources (--check-config outside the unit).
+ApiKeySources api_key_sources_from_environment(const std::optional<std::filesystem::path> &key_file,
+                                               const CredentialSources &credentials = {});
 
 // Finds and checks the key: a final newline is trimmed; an empty key or one with control
 // characters (it goes into a request header as is) is refused. Errors never contain the key, and

@@ -7,7 +7,6 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
@@ -20,6 +19,7 @@
 #include "base/file_descriptor.hpp"
 #include "base/git_handles.hpp"
 #include "base/text.hpp"
+#include "config/credentials.hpp"
 
 namespace tasksync {
 namespace {
@@ -141,6 +141,15 @@ private:
     return value.is_absolute() ? value : (m_base_dir / value).lexically_normal();
   }
 
+  // A path that must name a file this process can read now (not a secret: those are read when used).
+  std::filesystem::path readable_path(const YAML::Node &node, const std::string &key) const {
+    std::filesystem::path value = path(node, key);
+    if (auto readable = check_readable(value, "the file", {}); !readable) {
+      fail(node, key, readable.error().message);
+    }
+    return value;
+  }
+
   void parse_api(const YAML::Node &node, ApiSettings &api) const {
     expect_map(node, "api");
     check_keys(node, "api", {"base_url", "timeout_seconds", "api_key_file", "ca_file", "max_response_bytes", "retries",
@@ -167,10 +176,7 @@ private:
     if (node["retries"]) api.retries = static_cast<int>(integer(node["retries"], "api.retries", 0, 10));
     if (node["timeout_seconds"]) api.timeout = std::chrono::seconds(integer(node["timeout_seconds"], "api.timeout_seconds", 1, 3600));
     if (node["api_key_file"]) api.api_key_file = path(node["api_key_file"], "api.api_key_file");
-    if (node["ca_file"]) {
-      api.ca_file = path(node["ca_file"], "api.ca_file");
-      if (!std::ifstream(*api.ca_file)) fail(node["ca_file"], "api.ca_file", "cannot read " + api.ca_file->string());
-    }
+    if (node["ca_file"]) api.ca_file = readable_path(node["ca_file"], "api.ca_file");
     if (node["max_response_bytes"]) {
       api.max_response_bytes = static_cast<std::size_t>(
           integer(node["max_response_bytes"], "api.max_response_bytes", 1024, 1LL << 30));
@@ -230,13 +236,30 @@ private:
     }
     if (const YAML::Node push = node["push"]) {
       expect_map(push, "repo.push");
-      check_keys(push, "repo.push", {"remote", "branch", "ssh_key_file", "token_file"});
+      check_keys(push, "repo.push",
+                 {"remote", "branch", "ssh_key_file", "token_file", "known_hosts_file", "ca_file", "token_user",
+                  "allow_insecure_http"});
       if (!push["remote"]) fail(push, "repo.push.remote", "missing: the URL or path to push to");
       PushSettings settings;
       settings.remote = non_empty_line(push["remote"], "repo.push.remote");
       const auto remote_url = split_url(settings.remote);
-      if (remote_url && (remote_url->scheme == "http" || remote_url->scheme == "https") && remote_url->user_info) {
+      const bool over_http = remote_url && (remote_url->scheme == "http" || remote_url->scheme == "https");
+      if (over_http && remote_url->user_info) {
         fail(push["remote"], "repo.push.remote", "credentials in the URL are refused; use repo.push.token_file");
+      }
+      if (push["allow_insecure_http"]) {
+        settings.allow_insecure_http = boolean(push["allow_insecure_http"], "repo.push.allow_insecure_http");
+      }
+      if (over_http && remote_url->scheme == "http" && !settings.allow_insecure_http) {
+        // The same judgement as api.base_url's: only a literal loopback address or localhost.
+        auto as_base = parse_base_url("http://" + remote_url->host_port);
+        if (!as_base || !as_base->is_loopback()) {
+          fail(push["remote"], "repo.push.remote",
+               "plain http:// is only accepted for loopback addresses: \"" + remote_url->host_port +
+                   "\" is neither localhost nor a literal loopback address (127.0.0.0/8, ::1), and the token and "
+                   "every commit would cross the network in clear text (use https://, or set "
+                   "repo.push.allow_insecure_http: true)");
+        }
       }
       settings.branch = repo.branch;
       if (push["branch"]) {
@@ -248,6 +271,17 @@ private:
       }
       if (push["ssh_key_file"]) settings.ssh_key_file = path(push["ssh_key_file"], "repo.push.ssh_key_file");
       if (push["token_file"]) settings.token_file = path(push["token_file"], "repo.push.token_file");
+      if (push["known_hosts_file"]) {
+        settings.known_hosts_file = readable_path(push["known_hosts_file"], "repo.push.known_hosts_file");
+      }
+      if (push["ca_file"]) settings.ca_file = readable_path(push["ca_file"], "repo.push.ca_file");
+      if (push["token_user"]) {
+        settings.token_user = non_empty_line(push["token_user"], "repo.push.token_user");
+        if (settings.token_user.find(':') != std::string::npos) {
+          fail(push["token_user"], "repo.push.token_user",
+               "must not contain ':' (it ends the user name in HTTP basic authentication)");
+        }
+      }
       repo.push = std::move(settings);
     }
   }
@@ -399,7 +433,9 @@ Result<Config> load_config(const std::filesystem::path &file) {
     // systemd may list several directories separated by ':'; ours is the first.
     default_repo_path = std::filesystem::path(std::string(state).substr(0, std::string(state).find(':'))) / "mirror";
   }
-  return parse_config(text, file.string(), base_dir, default_repo_path);
+  auto config = parse_config(text, file.string(), base_dir, default_repo_path);
+  if (config) resolve_push_credentials(*config, credential_sources_from_environment());
+  return config;
 }
 
 } // namespace tasksync

@@ -50,17 +50,28 @@ struct HttpSettings {
   bool operator==(const HttpSettings &) const = default;
 };
 
-// The `repo:` section.
 // The `repo.push:` section: where the mirror is published after each pass that committed.
 struct PushSettings {
   std::string remote;                                // URL (ssh://, https://, file://) or a path
   std::string branch;                                // the remote branch; default repo.branch
-  std::optional<std::filesystem::path> ssh_key_file; // else ssh-agent
+  std::optional<std::filesystem::path> ssh_key_file; // else the credential push-ssh-key, else ssh-agent
   std::optional<std::filesystem::path> token_file;   // for https; re-read on each push
+  std::optional<std::filesystem::path> known_hosts_file{}; // consulted before /etc/ssh/ssh_known_hosts
+  std::optional<std::filesystem::path> ca_file{};          // a CA trusted for an https remote besides the system's
+  std::string token_user = "x-access-token";               // the user name sent with the token
+  bool allow_insecure_http = false;                        // plain http:// to a host that is not loopback
+  std::string ssh_key_source{};                            // where ssh_key_file came from when not the config
+  std::string token_source{};                              // where token_file came from when not the config
+
+  // What ssh_key_file is, for messages: "repo.push.ssh_key_file" or the credential it came from.
+  std::string ssh_key_name() const { return ssh_key_source.empty() ? "repo.push.ssh_key_file" : ssh_key_source; }
+  // What token_file is, for messages: "repo.push.token_file" or the credential it came from.
+  std::string token_name() const { return token_source.empty() ? "repo.push.token_file" : token_source; }
 
   bool operator==(const PushSettings &) const = default;
 };
 
+// The `repo:` section.
 struct RepoSettings {
   std::filesystem::path path = "/var/lib/tasksync/mirror";
   std::string branch = "main";
@@ -96,7 +107,8 @@ struct Config {
 };
 
 // Reads and validates a config file. Errors read "file:line: key: problem". Under systemd
-// ($STATE_DIRECTORY set) repo.path defaults to $STATE_DIRECTORY/mirror.
+// ($STATE_DIRECTORY set) repo.path defaults to $STATE_DIRECTORY/mirror, and repo.push's key and
+// token files default to the credentials push-ssh-key and push-token ($CREDENTIALS_DIRECTORY).
 Result<Config> load_config(const std::filesystem::path &file);
 
 // Validates config text; relative paths in it are resolved against `base_dir`, and

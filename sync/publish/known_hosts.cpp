@@ -148,9 +148,19 @@ Result<void> check_known_host(const std::string &host, std::string_view key,
   return check_host_key(host, matches_key(std::string(key)), files);
 }
 
-std::vector<std::filesystem::path> default_known_hosts_files() {
-  std::vector<std::filesystem::path> files = {"/etc/ssh/ssh_known_hosts"};
-  if (const char *home = std::getenv("HOME"); home && *home)
+bool is_host_listed(const std::string &host, const std::vector<std::filesystem::path> &files) {
+  HostKeyFindings findings;
+  const HostKeyMatcher none = [](const std::string &) { return false; };
+  for (const auto &file : files)
+    scan_known_hosts(file, ascii_lower(host), none, findings);
+  return findings.listed;
+}
+
+std::vector<std::filesystem::path> known_hosts_files(const std::optional<std::filesystem::path> &configured) {
+  std::vector<std::filesystem::path> files;
+  if (configured) files.push_back(*configured);
+  files.emplace_back("/etc/ssh/ssh_known_hosts");
+  if (const char *home = std::getenv("HOME"); home && *home && std::string_view(home) != "/")
     files.push_back(std::filesystem::path(home) / ".ssh/known_hosts");
   return files;
 }

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,8 +31,13 @@ Result<void> check_host_key(const std::string &host, const HostKeyMatcher &match
 Result<void> check_known_host(const std::string &host, std::string_view key,
                               const std::vector<std::filesystem::path> &files);
 
-// The known_hosts files consulted for ssh remotes: /etc/ssh/ssh_known_hosts and
-// $HOME/.ssh/known_hosts.
-std::vector<std::filesystem::path> default_known_hosts_files();
+// True when a line of `files` (those that exist) names `host` ("name" or "[name]:port"), whatever
+// the key.
+bool is_host_listed(const std::string &host, const std::vector<std::filesystem::path> &files);
+
+// The known_hosts files consulted for ssh remotes: `configured` (repo.push.known_hosts_file) when
+// set, /etc/ssh/ssh_known_hosts, and $HOME/.ssh/known_hosts when HOME is set to something other
+// than "/" (a dynamic user's home, where no such file is).
+std::vector<std::filesystem::path> known_hosts_files(const std::optional<std::filesystem::path> &configured = {});
 
 } // namespace tasksync

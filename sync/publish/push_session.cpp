@@ -10,12 +10,12 @@
 
 #include "base/git_handles.hpp"
 #include "base/log.hpp"
+#include "config/credentials.hpp"
 #include "publish/known_hosts.hpp"
+#include "publish/tls_trust.hpp"
 
 namespace tasksync::publish_detail {
 namespace {
-
-constexpr const char *kTokenUser = "x-access-token";
 
 void replace_all(std::string &text, const std::string &from, const std::string &to) {
   if (from.empty()) return;
@@ -28,22 +28,24 @@ void replace_all(std::string &text, const std::string &from, const std::string &
 
 Result<std::optional<std::string>> read_token(const PushSettings &push) {
   if (!push.token_file) return std::optional<std::string>{};
+  const std::string shown = push.token_name() + " " + push.token_file->string();
+  TRY(check_readable(*push.token_file, push.token_name(), kPushTokenCredential));
   std::ifstream in(*push.token_file, std::ios::binary);
-  if (!in) return Error{"cannot read repo.push.token_file " + push.token_file->string() + ": " + std::strerror(errno)};
+  if (!in) return Error{"cannot read " + shown + ": " + std::strerror(errno)};
   std::string token((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (!token.empty() && token.back() == '\n') token.pop_back();
   if (!token.empty() && token.back() == '\r') token.pop_back();
-  if (token.empty()) return Error{"repo.push.token_file " + push.token_file->string() + " is empty"};
+  if (token.empty()) return Error{shown + " is empty"};
   if (std::any_of(token.begin(), token.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; })) {
-    return Error{"repo.push.token_file " + push.token_file->string() + " holds a line break or control character"};
+    return Error{shown + " holds a line break or control character"};
   }
   log::add_secret(token);
   return std::optional<std::string>(std::move(token));
 }
 
 PushSession::PushSession(const PushSettings &push, RemoteUrl remote, std::optional<std::string> token)
-    : m_push(push), m_remote(std::move(remote)), m_token(std::move(token)), m_known_hosts(default_known_hosts_files()) {
-}
+    : m_push(push), m_remote(std::move(remote)), m_token(std::move(token)),
+      m_known_hosts(known_hosts_files(push.known_hosts_file)) {}
 
 git_remote_callbacks PushSession::callbacks() {
   m_tried = 0; // each connection may try each kind of credentials once
@@ -65,7 +67,13 @@ Error PushSession::failure(const std::string &reason) const {
 }
 
 Error PushSession::git_failure(const std::string &what, int code) const {
-  return failure(what + (m_refusal.empty() ? git_error_text(code) : m_refusal));
+  std::string reason = m_refusal.empty() ? git_error_text(code) : m_refusal;
+  if (m_remote.transport == Transport::ssh && reason.find("Unable to exchange encryption keys") != std::string::npos) {
+    reason += " (libssh2 1.10, which Debian 12's libgit2 uses, verifies RSA host keys only with SHA-1 (ssh-rsa), "
+              "which OpenSSH 8.8 and later no longer offer: a server whose only host key is RSA cannot be reached; "
+              "give it an ed25519 or ECDSA host key and list that key in known_hosts)";
+  }
+  return failure(what + reason);
 }
 
 // A C++ exception must never unwind through libgit2's C frames: each callback's body runs here.
@@ -95,7 +103,12 @@ int PushSession::on_credentials(git_credential **out, const char *, const char *
 
 int PushSession::on_certificate(git_cert *cert, int valid, const char *host, void *payload) {
   return guarded(payload, GIT_ECERTIFICATE, "host key check", [&](PushSession &session) -> int {
-    // TLS certificates: libgit2 has verified them against the system store; keep its verdict.
+    if (cert->cert_type == GIT_CERT_X509) {
+      // libgit2 has verified the chain and name against the system store (mbedTLS, its TLS on
+      // Debian 12); a certificate it refused may still be one repo.push.ca_file vouches for.
+      if (valid || !session.m_push.ca_file) return GIT_PASSTHROUGH;
+      return session.tls_certificate(*reinterpret_cast<const git_cert_x509 *>(cert), host ? host : "");
+    }
     if (cert->cert_type != GIT_CERT_HOSTKEY_LIBSSH2) return GIT_PASSTHROUGH;
     // libgit2 1.5.1 (transports/ssh.c, its CVE-2023-22742 fix) reads $HOME/.ssh/known_hosts with
     // libssh2 and calls this with `valid` set only when libssh2_knownhost_checkp() found the key
@@ -140,11 +153,15 @@ int PushSession::ssh_credentials(git_credential **out, const std::string &user) 
   const bool first = first_try(GIT_CREDENTIAL_SSH_KEY);
   if (m_push.ssh_key_file) {
     if (first) return git_credential_ssh_key_new(out, user.c_str(), nullptr, m_push.ssh_key_file->c_str(), nullptr);
-    return refuse("the ssh server refused the key in " + m_push.ssh_key_file->string() + " for user " + user);
+    return refuse("the ssh server refused the key in " + m_push.ssh_key_name() + " " + m_push.ssh_key_file->string() +
+                  " for user " + user);
   }
   const char *agent = std::getenv("SSH_AUTH_SOCK");
   if (first && (!agent || !*agent)) {
-    return refuse("no ssh key: SSH_AUTH_SOCK is not set (no ssh-agent) and repo.push.ssh_key_file is not set");
+    return refuse("no ssh key: SSH_AUTH_SOCK is not set (no ssh-agent), repo.push.ssh_key_file is not set, and "
+                  "there is no systemd credential " +
+                  std::string(kPushSshKeyCredential) + " (under the unit, put the key at " +
+                  std::string(kUnitCredentialSources) + "/" + std::string(kPushSshKeyCredential) + ")");
   }
   if (first) return git_credential_ssh_key_from_agent(out, user.c_str());
   return refuse("the ssh server refused the keys ssh-agent offered for user " + user +
@@ -152,11 +169,22 @@ int PushSession::ssh_credentials(git_credential **out, const std::string &user) 
 }
 
 int PushSession::token_credentials(git_credential **out) {
-  if (!m_token) return refuse("the remote asks for credentials; set repo.push.token_file");
-  if (first_try(GIT_CREDENTIAL_USERPASS_PLAINTEXT)) {
-    return git_credential_userpass_plaintext_new(out, kTokenUser, m_token->c_str());
+  if (!m_token) {
+    return refuse("the remote asks for credentials; set repo.push.token_file (or, under the unit, put the token at " +
+                  std::string(kUnitCredentialSources) + "/" + std::string(kPushTokenCredential) + ")");
   }
-  return refuse("the remote rejected the token in " + m_push.token_file->string());
+  if (first_try(GIT_CREDENTIAL_USERPASS_PLAINTEXT)) {
+    return git_credential_userpass_plaintext_new(out, m_push.token_user.c_str(), m_token->c_str());
+  }
+  return refuse("the remote rejected the token in " + m_push.token_name() + " " + m_push.token_file->string() +
+                " (user " + m_push.token_user + ")");
+}
+
+int PushSession::tls_certificate(const git_cert_x509 &cert, const std::string &host) {
+  auto verified =
+      verify_with_ca_file(std::string_view(static_cast<const char *>(cert.data), cert.len), host, *m_push.ca_file);
+  if (!verified) return refuse(verified.error().message, GIT_ECERTIFICATE);
+  return 0;
 }
 
 int PushSession::host_key(const git_cert_hostkey &cert, const std::string &host, bool listed_for_libgit2) {
@@ -172,6 +200,12 @@ int PushSession::host_key(const git_cert_hostkey &cert, const std::string &host,
                   GIT_ECERTIFICATE);
   }
   auto checked = check_host_key(name, matches, m_known_hosts, listed_for_libgit2);
+  if (!checked && m_push.known_hosts_file) {
+    // The file the config names may have gone since the config was read: say why it was not read.
+    if (auto readable = check_readable(*m_push.known_hosts_file, "repo.push.known_hosts_file"); !readable) {
+      return refuse(checked.error().message + "; " + readable.error().message, GIT_ECERTIFICATE);
+    }
+  }
   if (!checked) return refuse(checked.error().message, GIT_ECERTIFICATE);
   return 0;
 }

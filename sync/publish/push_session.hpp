@@ -65,6 +65,7 @@ private:
   int credentials(git_credential **out, const char *user_from_url, unsigned int allowed);
   int ssh_credentials(git_credential **out, const std::string &user);
   int token_credentials(git_credential **out);
+  int tls_certificate(const git_cert_x509 &cert, const std::string &host);
   int host_key(const git_cert_hostkey &cert, const std::string &host, bool listed_for_libgit2);
   bool first_try(unsigned int type);
   int refuse(std::string reason, int code = GIT_EAUTH);

@@ -14,6 +14,7 @@
 #include "publish/push_session.hpp"
 #include "publish/remote_url.hpp"
 #include "publish/ssh_home_bypass.hpp"
+#include "publish/ssh_key.hpp"
 
 namespace tasksync {
 
@@ -147,6 +148,12 @@ Result<PushReport> Pusher::push(Mirror &mirror) {
     auto read = read_token(*m_settings.push);
     if (!read) return Error{"push to " + remote.display + " failed: " + read.error().message};
     token = std::move(*read);
+  }
+  if (remote.transport == Transport::ssh && m_settings.push->ssh_key_file) {
+    // libssh2 would say "Unable to open private key file", with neither the path nor the reason.
+    if (auto key = check_ssh_key_file(*m_settings.push->ssh_key_file, m_settings.push->ssh_key_name()); !key) {
+      return Error{"push to " + remote.display + " failed: " + key.error().message};
+    }
   }
   PushSession session(*m_settings.push, std::move(remote), std::move(token));
   const std::string remote_branch = remote_branch_of(m_settings);

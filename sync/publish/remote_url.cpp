@@ -27,14 +27,23 @@ int port_of(std::string_view host_port, int fallback) {
   return std::atoi(digits.c_str());
 }
 
+std::string host_of(std::string_view host_port) {
+  if (host_port.starts_with('[')) return std::string(host_port.substr(1, host_port.find(']') - 1));
+  return std::string(host_port.substr(0, host_port.rfind(':')));
+}
+
 } // namespace
 
 RemoteUrl parse_remote(const std::string &remote) {
-  RemoteUrl result{remote, remote, {}, Transport::local, remote, 22};
+  RemoteUrl result{remote, remote, {}, Transport::local, remote, {}, 22};
   // Schemes in any case: libgit2 picks its transport case-insensitively (transport.c, strncasecmp).
   const auto parts = split_url(remote);
   if (!parts) {
-    if (is_scp_like(remote)) result.transport = Transport::ssh;
+    if (is_scp_like(remote)) {
+      result.transport = Transport::ssh;
+      const std::string authority = remote.substr(0, remote.find(':'));
+      result.host = authority.substr(authority.find('@') == std::string::npos ? 0 : authority.find('@') + 1);
+    }
     return result;
   }
   if (parts->scheme == "file") {
@@ -47,6 +56,7 @@ RemoteUrl parse_remote(const std::string &remote) {
   } else {
     result.transport = parts->scheme == "http" || parts->scheme == "https" ? Transport::http : Transport::other;
   }
+  result.host = host_of(parts->host_port);
   if (parts->user_info) {
     const std::string &user_info = *parts->user_info;
     const std::size_t colon = user_info.find(':');
@@ -59,5 +69,9 @@ RemoteUrl parse_remote(const std::string &remote) {
 }
 
 bool uses_token(const RemoteUrl &remote) { return remote.transport == Transport::http; }
+
+std::string known_hosts_name(const RemoteUrl &remote) {
+  return remote.port == 22 ? remote.host : "[" + remote.host + "]:" + std::to_string(remote.port);
+}
 
 } // namespace tasksync::publish_detail

@@ -16,6 +16,7 @@ struct RemoteUrl {
   std::string secret;  // a password in the URL's user info, to keep out of messages
   Transport transport = Transport::other;
   std::filesystem::path path; // local remotes
+  std::string host;           // ssh and http remotes: the host's name or address (IPv6 without brackets)
   int port = 22;              // ssh remotes
 };
 
@@ -25,5 +26,8 @@ RemoteUrl parse_remote(const std::string &remote);
 
 // True when the remote's credentials are the token in repo.push.token_file (http and https).
 bool uses_token(const RemoteUrl &remote);
+
+// How known_hosts names an ssh remote's host: "name", or "[name]:port" off port 22.
+std::string known_hosts_name(const RemoteUrl &remote);
 
 } // namespace tasksync::publish_detail

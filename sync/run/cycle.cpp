@@ -125,6 +125,7 @@ void push(Runtime &runtime, PassReport &report) {
   }
   auto pushed = pusher.push(runtime.mirror);
   if (!pushed) {
+    report.push_failed = true;
     report.problems.push_back(pushed.error().message);
     log::error(report.problems.back() + "; the commits stay here and the next cycle pushes them");
   }

@@ -37,6 +37,7 @@ struct PassReport {
   bool interrupted = false;          // a stop request ended the pass early
   std::vector<std::string> problems; // failures of the pass as a whole: task list, index, push
   std::optional<std::size_t> unpushed; // with repo.push: commits the remote does not have yet
+  bool push_failed = false;            // with repo.push: the push was tried and failed (one of `problems`)
   std::size_t list_contradictions = 0; // tasks whose /latest disagreed with the task list
 
   // Number of tasks that failed.

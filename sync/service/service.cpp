@@ -185,7 +185,7 @@ void Service::run(std::stop_token stop) {
                                                      : "next pass at " + clock_time(next_wall);
     const std::string summary = std::to_string(report.outcomes.size() - report.failures()) + " tasks ok, " +
                                 std::to_string(report.failures()) + " failed, " + std::to_string(report.commits()) +
-                                " commits" +
+                                " commits" + (report.push_failed ? ", push failed" : "") +
                                 (report.unpushed.value_or(0) > 0
                                      ? ", " + std::to_string(*report.unpushed) + " not yet pushed"
                                      : std::string()) +

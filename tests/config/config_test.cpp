@@ -224,6 +224,56 @@ TEST(Config, CredentialsInAPushUrlAreRefusedWhateverTheSchemesCase) {
   }
 }
 
+TEST(Config, APlainHttpPushRemoteOffLoopbackIsRefusedUnlessAllowed) {
+  const std::string tasks = "tasks: [3c90c3cc-0d44-4b50-8888-8dd25736052a]\n";
+  for (const std::string remote :
+       {"http://git.example.com/x.git", "HTTP://10.0.0.1:8080/x.git", "http://127.0.0.1.nip.io/x"}) {
+    const std::string error = error_of(tasks + "repo: {push: {remote: '" + remote + "'}}\n");
+    EXPECT_EQ(error.rfind("config.yaml:2: repo.push.remote: plain http:// is only accepted for loopback addresses", 0),
+              0u)
+        << error;
+    EXPECT_NE(error.find("repo.push.allow_insecure_http: true"), std::string::npos) << error;
+    auto allowed = parse(tasks + "repo: {push: {remote: '" + remote + "', allow_insecure_http: true}}\n");
+    ASSERT_TRUE(allowed.ok()) << allowed.error().message;
+    EXPECT_TRUE(allowed->repo.push->allow_insecure_http);
+  }
+  for (const std::string remote : {"http://127.0.0.1:8080/x.git", "http://localhost/x.git", "http://[::1]:80/x",
+                                   "https://git.example.com/x.git", "ssh://git@git.example.com/x.git"}) {
+    EXPECT_TRUE(parse(tasks + "repo: {push: {remote: '" + remote + "'}}\n").ok()) << remote;
+  }
+}
+
+TEST(Config, PushKnownHostsCaFileAndTokenUser) {
+  test::TempDir dir;
+  test::write_text(dir / "known_hosts", "");
+  test::write_text(dir / "ca.pem", "");
+  const std::string tasks = "tasks: [3c90c3cc-0d44-4b50-8888-8dd25736052a]\n";
+  auto defaults = parse(tasks + "repo: {push: {remote: 'https://git.example.com/x.git'}}\n");
+  ASSERT_TRUE(defaults.ok()) << defaults.error().message;
+  EXPECT_EQ(defaults->repo.push->token_user, "x-access-token");
+  EXPECT_FALSE(defaults->repo.push->known_hosts_file);
+  EXPECT_FALSE(defaults->repo.push->ca_file);
+  EXPECT_FALSE(defaults->repo.push->allow_insecure_http);
+
+  auto config =
+      parse_config(tasks + "repo:\n  push:\n    remote: https://git.example.com/x.git\n"
+                           "    known_hosts_file: known_hosts\n    ca_file: ca.pem\n    token_user: gitlab-deploy\n",
+                   "config.yaml", dir.path());
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(*config->repo.push->known_hosts_file, dir / "known_hosts");
+  EXPECT_EQ(*config->repo.push->ca_file, dir / "ca.pem");
+  EXPECT_EQ(config->repo.push->token_user, "gitlab-deploy");
+
+  EXPECT_EQ(error_of(tasks + "repo:\n  push:\n    remote: x\n    known_hosts_file: /nonexistent/known_hosts\n"),
+            "config.yaml:5: repo.push.known_hosts_file: cannot read the file /nonexistent/known_hosts: No such file or "
+            "directory");
+  EXPECT_EQ(error_of(tasks + "repo:\n  push:\n    remote: x\n    ca_file: /etc\n"),
+            "config.yaml:5: repo.push.ca_file: cannot read the file /etc: not a regular file");
+  EXPECT_EQ(error_of(tasks + "repo:\n  push:\n    remote: x\n    token_user: 'a:b'\n"),
+            "config.yaml:5: repo.push.token_user: must not contain ':' (it ends the user name in HTTP basic "
+            "authentication)");
+}
+
 TEST(Config, PollAndHttpSettings) {
   auto config = parse("poll: {interval_seconds: 60, jitter_seconds: 10, concurrency: 8}\nhttp: {listen: '127.0.0.1:9464'}\n"
                       "tasks: [3c90c3cc-0d44-4b50-8888-8dd25736052a]\n");

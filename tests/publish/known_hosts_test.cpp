@@ -102,3 +102,23 @@ TEST_F(PusherKnownHostsTest, AKeyKnownOnlyByItsSha256MatchesTheListedKey) {
   EXPECT_TRUE(check_host_key("git.example.com", matches_key_sha256(sha256(key)), files).ok());
   EXPECT_FALSE(check_host_key("git.example.com", matches_key_sha256(sha256(other_key)), files).ok());
 }
+
+TEST_F(PusherKnownHostsTest, AHostIsListedByAnyLineNamingItWhateverTheKey) {
+  const auto [key, line] = make_key("host");
+  test::write_text(m_dir / "known_hosts", "[git.example.com]:2222 " + line + "\n");
+  const auto hashed = m_dir / "hashed";
+  test::write_text(hashed, "other.example.com " + line + "\n");
+  ASSERT_EQ(test::run_process({"ssh-keygen", "-q", "-H", "-f", hashed.string()}).exit_code, 0);
+  EXPECT_TRUE(is_host_listed("[git.example.com]:2222", {m_dir / "missing", m_dir / "known_hosts"}));
+  EXPECT_FALSE(is_host_listed("git.example.com", {m_dir / "known_hosts"}));
+  EXPECT_TRUE(is_host_listed("other.example.com", {hashed}));
+  EXPECT_FALSE(is_host_listed("git.example.com", {m_dir / "missing"}));
+}
+
+TEST_F(PusherKnownHostsTest, TheConfiguredFileComesFirstThenTheSystemsThenHomes) {
+  const auto files = known_hosts_files(m_dir / "known_hosts");
+  ASSERT_GE(files.size(), 2u);
+  EXPECT_EQ(files[0], m_dir / "known_hosts");
+  EXPECT_EQ(files[1], "/etc/ssh/ssh_known_hosts");
+  EXPECT_EQ(known_hosts_files().front(), "/etc/ssh/ssh_known_hosts");
+}

@@ -5,16 +5,20 @@
 
 #include <algorithm>
 #include <atomic>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "api/base64.hpp"
-#include "fake_api.hpp"
 #include "base/log.hpp"
+#include "fake_api.hpp"
 #include "git/mirror.hpp"
 #include "process.hpp"
 #include "repository_checks.hpp"
+#include "ssh_server.hpp"
 #include "temp_dir.hpp"
+#include "test_pki.hpp"
 
 using namespace tasksync;
 
@@ -34,31 +38,38 @@ CommitInfo info(const std::string &task, const std::string &version) {
 }
 
 // Git's smart HTTP protocol (`git http-backend` as a CGI program) for the repositories under
-// `root`, behind HTTP basic authentication with user x-access-token and `token`.
+// `root`, behind HTTP basic authentication with `user` and `token`; over TLS with `tls` when given.
 class GitHttpServer {
 public:
-  GitHttpServer(std::filesystem::path root, std::string token) : m_root(std::move(root)), m_token(std::move(token)) {
-    m_server.Get(".*",
-                 [this](const httplib::Request &request, httplib::Response &response) { handle(request, response); });
-    m_server.Post(".*",
+  GitHttpServer(std::filesystem::path root, std::string token, std::string user = "x-access-token",
+                std::optional<test::TlsIdentity> tls = std::nullopt)
+      : m_root(std::move(root)), m_token(std::move(token)), m_user(std::move(user)),
+        m_server(tls ? std::make_unique<httplib::SSLServer>(tls->cert_file.c_str(), tls->key_file.c_str())
+                     : std::make_unique<httplib::Server>()),
+        m_scheme(tls ? "https" : "http") {
+    m_server->Get(".*",
                   [this](const httplib::Request &request, httplib::Response &response) { handle(request, response); });
-    m_port = m_server.bind_to_any_port("127.0.0.1");
-    m_thread = std::thread([this] { m_server.listen_after_bind(); });
+    m_server->Post(".*",
+                   [this](const httplib::Request &request, httplib::Response &response) { handle(request, response); });
+    m_port = m_server->bind_to_any_port("127.0.0.1");
+    m_thread = std::thread([this] { m_server->listen_after_bind(); });
   }
   ~GitHttpServer() {
-    m_server.stop();
+    m_server->stop();
     m_thread.join();
   }
 
   // The URL of the repository `name` under the root.
-  std::string url(const std::string &name) const { return "http://127.0.0.1:" + std::to_string(m_port) + "/" + name; }
+  std::string url(const std::string &name) const {
+    return m_scheme + "://127.0.0.1:" + std::to_string(m_port) + "/" + name;
+  }
   // Requests answered 401 so far.
   int unauthorized() const { return m_unauthorized; }
 
 private:
   void handle(const httplib::Request &request, httplib::Response &response) {
     const std::string authorization = request.get_header_value("Authorization");
-    if (authorization != "Basic " + test::encode_base64("x-access-token:" + m_token)) {
+    if (authorization != "Basic " + test::encode_base64(m_user + ":" + m_token)) {
       ++m_unauthorized;
       response.status = 401;
       response.set_header("WWW-Authenticate", "Basic realm=\"git\"");
@@ -77,7 +88,7 @@ private:
                            {"QUERY_STRING", query == std::string::npos ? "" : request.target.substr(query + 1)},
                            {"CONTENT_TYPE", request.get_header_value("Content-Type")},
                            {"CONTENT_LENGTH", std::to_string(request.body.size())},
-                           {"REMOTE_USER", "x-access-token"},
+                           {"REMOTE_USER", m_user},
                            {"REMOTE_ADDR", "127.0.0.1"}});
     const std::string out = test::read_text(exchange / "out");
     const std::size_t end = out.find("\r\n\r\n");
@@ -105,7 +116,9 @@ private:
 
   std::filesystem::path m_root;
   std::string m_token;
-  httplib::Server m_server;
+  std::string m_user;
+  std::unique_ptr<httplib::Server> m_server;
+  std::string m_scheme;
   int m_port = 0;
   std::thread m_thread;
   std::atomic<int> m_unauthorized{0};
@@ -543,17 +556,160 @@ TEST_F(PusherTest, AWrongOrMissingTokenFailsOnceWithoutLooping) {
   RepoSettings a = settings("a", server.url("remote.git"));
   commit(a, kTaskA1, "a1");
 
-  EXPECT_EQ(push_failure(a),
-            "push to " + server.url("remote.git") + " failed: the remote asks for credentials; set repo.push.token_file");
+  EXPECT_EQ(push_failure(a), "push to " + server.url("remote.git") +
+                                 " failed: the remote asks for credentials; set repo.push.token_file (or, under the "
+                                 "unit, put the token at /etc/tasksync/push-token)");
 
   a.push->token_file = token;
   const int before = server.unauthorized();
-  EXPECT_EQ(push_failure(a),
-            "push to " + server.url("remote.git") + " failed: the remote rejected the token in " + token.string());
+  EXPECT_EQ(push_failure(a), "push to " + server.url("remote.git") +
+                                 " failed: the remote rejected the token in repo.push.token_file " + token.string() +
+                                 " (user x-access-token)");
   EXPECT_LE(server.unauthorized() - before, 2);
   EXPECT_EQ(pending(a), 1u);
   EXPECT_EQ(remote_tip(), "");
 
   token_file("the-token"); // re-read on each push
   EXPECT_EQ(push(a).pushed, 1u);
+}
+
+TEST_F(PusherTest, TheTokenGoesWithTheConfiguredUserName) {
+  GitHttpServer server(m_dir.path(), "deploy-token", "gitlab+deploy-token-7");
+  RepoSettings a = settings("a", server.url("remote.git"));
+  a.push->token_file = token_file("deploy-token");
+  commit(a, kTaskA1, "a1");
+  // As x-access-token the server says no.
+  EXPECT_NE(push_failure(a).find("the remote rejected the token"), std::string::npos);
+  a.push->token_user = "gitlab+deploy-token-7";
+  EXPECT_EQ(push(a).pushed, 1u);
+  EXPECT_EQ(remote_tip(), head(a));
+}
+
+TEST_F(PusherTest, AnHttpsRemoteWithAPrivateCaIsTrustedThroughCaFileOnly) {
+  const test::TestPki pki = test::make_test_pki(m_dir / "pki");
+  GitHttpServer server(m_dir.path(), "the-token", "x-access-token", pki.server);
+  RepoSettings a = settings("a", server.url("remote.git"));
+  a.push->token_file = token_file("the-token");
+  commit(a, kTaskA1, "a1");
+
+  // The system's store does not know the test CA.
+  const std::string untrusted = push_failure(a);
+  EXPECT_NE(untrusted.find("certificate"), std::string::npos) << untrusted;
+  EXPECT_EQ(remote_tip(), "");
+
+  // Another CA in ca_file does not help.
+  const test::TestPki other = test::make_test_pki(m_dir / "other-pki");
+  a.push->ca_file = other.ca_file;
+  const std::string wrong = push_failure(a);
+  EXPECT_NE(wrong.find("the TLS certificate of 127.0.0.1 is trusted neither by the system's CA store nor by "
+                       "repo.push.ca_file " +
+                       other.ca_file.string()),
+            std::string::npos)
+      << wrong;
+  EXPECT_EQ(remote_tip(), "");
+
+  a.push->ca_file = pki.ca_file;
+  EXPECT_EQ(push(a).pushed, 1u);
+  EXPECT_EQ(remote_tip(), head(a));
+  EXPECT_TRUE(test::fsck_clean(m_remote));
+}
+
+TEST_F(PusherTest, TheCaFileDoesNotVouchForAnotherName) {
+  // The server's certificate names localhost only, and the remote says 127.0.0.1.
+  const test::TestPki pki = test::make_test_pki(m_dir / "pki", {"localhost"});
+  GitHttpServer server(m_dir.path(), "the-token", "x-access-token", pki.server);
+  RepoSettings a = settings("a", server.url("remote.git"));
+  a.push->token_file = token_file("the-token");
+  a.push->ca_file = pki.ca_file;
+  commit(a, kTaskA1, "a1");
+  const std::string message = push_failure(a);
+  EXPECT_NE(message.find("the TLS certificate of 127.0.0.1 is trusted neither by the system's CA store nor by "
+                         "repo.push.ca_file " +
+                         pki.ca_file.string() + ": "),
+            std::string::npos)
+      << message;
+  EXPECT_EQ(remote_tip(), "");
+}
+
+TEST_F(PusherTest, AnRsaDeployKeyIsRefusedBeforeConnecting) {
+  const auto key = m_dir / "rsa-key";
+  ASSERT_EQ(test::run_process({"ssh-keygen", "-q", "-t", "rsa", "-b", "2048", "-N", "", "-f", key.string()}).exit_code,
+            0);
+  // Nothing listens there: a message about the key proves no connection was tried first.
+  RepoSettings a = settings("a", "ssh://git@127.0.0.1:" + std::to_string(test::free_port()) + "/remote.git");
+  a.push->ssh_key_file = key;
+  commit(a, kTaskA1, "a1");
+  const std::string message = push_failure(a);
+  EXPECT_NE(message.find("repo.push.ssh_key_file " + key.string() + " is an RSA key, which cannot work"),
+            std::string::npos)
+      << message;
+  EXPECT_NE(message.find("use an ed25519 key"), std::string::npos) << message;
+
+  a.push->ssh_key_file = m_dir / "missing-key";
+  EXPECT_NE(push_failure(a).find("cannot read repo.push.ssh_key_file " + (m_dir / "missing-key").string() +
+                                 ": No such file or directory"),
+            std::string::npos);
+  EXPECT_EQ(pending(a), 1u);
+}
+
+// Pushes over ssh to a real sshd on loopback (skipped, saying why, where sshd cannot start).
+class SshPushTest : public PusherTest {
+protected:
+  SshPushTest() { test::make_ssh_key(m_dir / "deploy-key", "ed25519"); }
+
+  RepoSettings ssh_settings(const test::SshServer &server) {
+    RepoSettings a = settings("a", server.url(m_remote));
+    a.push->ssh_key_file = m_dir / "deploy-key";
+    test::write_text(m_dir / "known_hosts", server.known_hosts_line());
+    a.push->known_hosts_file = m_dir / "known_hosts";
+    return a;
+  }
+};
+
+TEST_F(SshPushTest, PushesWithAnEd25519KeyAndTheHostInKnownHostsFile) {
+  test::SshServer server(m_dir / "deploy-key.pub");
+  if (!server.started()) GTEST_SKIP() << server.skip_reason();
+  RepoSettings a = ssh_settings(server);
+  commit(a, kTaskA1, "a1");
+  EXPECT_EQ(push(a).pushed, 1u);
+  EXPECT_EQ(remote_tip(), head(a));
+  EXPECT_TRUE(test::fsck_clean(m_remote));
+}
+
+TEST_F(SshPushTest, AHostMissingFromKnownHostsIsRefused) {
+  test::SshServer server(m_dir / "deploy-key.pub");
+  if (!server.started()) GTEST_SKIP() << server.skip_reason();
+  RepoSettings a = ssh_settings(server);
+  test::write_text(*a.push->known_hosts_file, "");
+  commit(a, kTaskA1, "a1");
+  const std::string message = push_failure(a);
+  EXPECT_NE(message.find("is not in known_hosts (" + a.push->known_hosts_file->string() + ", /etc/ssh/ssh_known_hosts"),
+            std::string::npos)
+      << message;
+  EXPECT_EQ(remote_tip(), "");
+}
+
+TEST_F(SshPushTest, AKnownHostsFileThatWentAwayIsNamedWithTheReason) {
+  test::SshServer server(m_dir / "deploy-key.pub");
+  if (!server.started()) GTEST_SKIP() << server.skip_reason();
+  RepoSettings a = ssh_settings(server);
+  std::filesystem::remove(*a.push->known_hosts_file);
+  commit(a, kTaskA1, "a1");
+  const std::string message = push_failure(a);
+  EXPECT_NE(message.find("; cannot read repo.push.known_hosts_file " + a.push->known_hosts_file->string() +
+                         ": No such file or directory"),
+            std::string::npos)
+      << message;
+}
+
+TEST_F(SshPushTest, AnRsaOnlyHostKeyFailsSayingWhy) {
+  test::SshServer server(m_dir / "deploy-key.pub", "rsa");
+  if (!server.started()) GTEST_SKIP() << server.skip_reason();
+  RepoSettings a = ssh_settings(server);
+  commit(a, kTaskA1, "a1");
+  const std::string message = push_failure(a);
+  EXPECT_NE(message.find("Unable to exchange encryption keys"), std::string::npos) << message;
+  EXPECT_NE(message.find("a server whose only host key is RSA cannot be reached; give it an ed25519 or ECDSA host key"),
+            std::string::npos)
+      << message;
 }

@@ -15,6 +15,8 @@ EnvChanges tasksyncd_environment(const std::string &api_key, const EnvChanges &c
   return env;
 }
 
+std::string tasksyncd_binary() { return TASKSYNCD_PATH; }
+
 namespace {
 
 std::vector<std::string> tasksyncd_argv(const std::vector<std::string> &args) {

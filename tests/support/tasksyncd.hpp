@@ -30,6 +30,9 @@ struct TasksyncdRun {
   std::chrono::steady_clock::duration took{};
 };
 
+// The path of the tasksyncd binary this build made.
+std::string tasksyncd_binary();
+
 // `tasksyncd ARGS...` (the binary this build made) run to its end, or killed after `bound`.
 TasksyncdRun run_tasksyncd(const std::vector<std::string> &args, const EnvChanges &env,
                            std::chrono::milliseconds bound = std::chrono::seconds(60));

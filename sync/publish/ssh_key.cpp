@@ -1,0 +1,128 @@
+#include "publish/ssh_key.hpp"
+
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <string_view>
+
+#include "api/base64.hpp"
+#include "config/credentials.hpp"
+
+namespace tasksync {
+namespace {
+
+constexpr std::string_view kOpensshBegin = "-----BEGIN OPENSSH PRIVATE KEY-----";
+constexpr std::string_view kOpensshEnd = "-----END OPENSSH PRIVATE KEY-----";
+constexpr std::size_t kLargestKeyFile = 64 * 1024;
+
+// Reads an SSH wire-format string (uint32 length, bytes) at `at`.
+std::optional<std::string_view> wire_string(std::string_view data, std::size_t &at) {
+  if (at > data.size() || data.size() - at < 4) return std::nullopt;
+  const auto *bytes = reinterpret_cast<const unsigned char *>(data.data() + at);
+  const std::uint32_t length = (std::uint32_t{bytes[0]} << 24) | (std::uint32_t{bytes[1]} << 16) |
+                               (std::uint32_t{bytes[2]} << 8) | std::uint32_t{bytes[3]};
+  at += 4;
+  if (length > data.size() - at) return std::nullopt;
+  const std::string_view text = data.substr(at, length);
+  at += length;
+  return text;
+}
+
+// "openssh-key-v1\0", cipher, kdf, kdf options, key count, then the first public key, whose first
+// string is the algorithm (PROTOCOL.key in OpenSSH's sources).
+Result<std::string> openssh_algorithm(const std::string &text) {
+  const std::size_t begin = text.find(kOpensshBegin) + kOpensshBegin.size();
+  const std::size_t end = text.find(kOpensshEnd, begin);
+  if (end == std::string::npos) return Error{"an OpenSSH private key without its END line"};
+  auto decoded = decode_base64(text.substr(begin, end - begin));
+  if (!decoded) return Error{"an OpenSSH private key that is not valid base64"};
+  const std::string_view data(*decoded);
+  constexpr std::string_view kMagic("openssh-key-v1\0", 15);
+  if (!data.starts_with(kMagic)) return Error{"an OpenSSH private key of an unknown version"};
+  std::size_t at = kMagic.size();
+  const auto cipher = wire_string(data, at);
+  const auto kdf = wire_string(data, at);
+  const auto kdf_options = wire_string(data, at);
+  if (!cipher || !kdf || !kdf_options || data.size() - at < 4) return Error{"a truncated OpenSSH private key"};
+  at += 4; // the number of keys
+  const auto public_key = wire_string(data, at);
+  if (!public_key) return Error{"a truncated OpenSSH private key"};
+  std::size_t inner = 0;
+  const auto algorithm = wire_string(*public_key, inner);
+  if (!algorithm) return Error{"a truncated OpenSSH private key"};
+  if (*cipher != "none") {
+    return Error{"a private key protected by a passphrase (" + std::string(*algorithm) +
+                 "); tasksyncd has no passphrase to give: remove it with ssh-keygen -p -N '' -f FILE"};
+  }
+  return std::string(*algorithm);
+}
+
+// PEM: the label says PKCS#1 RSA, SEC 1 EC or DSA; PKCS#8 ("PRIVATE KEY") needs OpenSSL to tell.
+Result<std::string> pem_algorithm(const std::string &text) {
+  if (text.find("-----BEGIN ENCRYPTED PRIVATE KEY-----") != std::string::npos ||
+      text.find("Proc-Type: 4,ENCRYPTED") != std::string::npos) {
+    return Error{"a private key protected by a passphrase; tasksyncd has no passphrase to give: remove it with "
+                 "ssh-keygen -p -N '' -f FILE"};
+  }
+  if (text.find("-----BEGIN RSA PRIVATE KEY-----") != std::string::npos) return std::string("ssh-rsa");
+  if (text.find("-----BEGIN DSA PRIVATE KEY-----") != std::string::npos) return std::string("ssh-dss");
+  if (text.find("-----BEGIN EC PRIVATE KEY-----") != std::string::npos) return std::string("ecdsa-sha2");
+  if (text.find("-----BEGIN PRIVATE KEY-----") == std::string::npos) {
+    return Error{"not a private key (no OpenSSH or PEM private key block)"};
+  }
+  const std::unique_ptr<BIO, decltype(&BIO_free)> in(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())),
+                                                     &BIO_free);
+  // An empty passphrase: OpenSSL must never prompt on the daemon's terminal.
+  char empty[] = "";
+  const std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
+      in ? PEM_read_bio_PrivateKey(in.get(), nullptr, nullptr, empty) : nullptr, &EVP_PKEY_free);
+  if (!key) return Error{"a PKCS#8 private key OpenSSL cannot read"};
+  switch (EVP_PKEY_get_base_id(key.get())) {
+  case EVP_PKEY_RSA: return std::string("ssh-rsa");
+  case EVP_PKEY_DSA: return std::string("ssh-dss");
+  case EVP_PKEY_EC: return std::string("ecdsa-sha2");
+  case EVP_PKEY_ED25519: return std::string("ssh-ed25519");
+  default: return Error{"a PKCS#8 private key of a type ssh does not use"};
+  }
+}
+
+} // namespace
+
+Result<std::string> ssh_key_algorithm(const std::string &text) {
+  if (text.find(kOpensshBegin) != std::string::npos) return openssh_algorithm(text);
+  return pem_algorithm(text);
+}
+
+Result<std::string> check_ssh_key_file(const std::filesystem::path &file, const std::string &what) {
+  TRY(check_readable(file, what, kPushSshKeyCredential));
+  std::ifstream in(file, std::ios::binary);
+  std::string text;
+  text.resize(kLargestKeyFile);
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  if (in.bad()) return Error{"cannot read " + what + " " + file.string() + ": " + std::strerror(errno)};
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  auto algorithm = ssh_key_algorithm(text);
+  if (!algorithm) return Error{what + " " + file.string() + " is " + algorithm.error().message};
+  if (*algorithm == "ssh-rsa") {
+    return Error{what + " " + file.string() +
+                 " is an RSA key, which cannot work: libssh2 1.10 (Debian 12) signs RSA authentication only "
+                 "with SHA-1 (ssh-rsa), which OpenSSH 8.8 and later refuse; use an ed25519 key "
+                 "(ssh-keygen -t ed25519) or an ECDSA key (ssh-keygen -t ecdsa)"};
+  }
+  if (*algorithm == "ssh-dss") {
+    return Error{what + " " + file.string() +
+                 " is a DSA key, which OpenSSH 7.0 and later refuse; use an ed25519 key (ssh-keygen -t ed25519) "
+                 "or an ECDSA key (ssh-keygen -t ecdsa)"};
+  }
+  return algorithm;
+}
+
+} // namespace tasksync

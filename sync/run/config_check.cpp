@@ -1,0 +1,55 @@
+#include "run/config_check.hpp"
+
+#include <cerrno>
+#include <cstring>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace tasksync {
+
+CheckedPart check_repository_path(const std::filesystem::path &path) {
+  CheckedPart part;
+  const std::string shown = "repo.path " + path.string();
+  std::error_code error;
+  if (std::filesystem::exists(path, error)) {
+    if (!std::filesystem::is_directory(path, error)) {
+      part.summary.push_back("repository: " + path.string() + " (not a directory)");
+      part.problems.push_back(shown + ": it exists and is not a directory");
+      return part;
+    }
+    const bool repository = std::filesystem::exists(path / ".git", error);
+    const bool empty = !repository && std::filesystem::is_empty(path, error);
+    part.summary.push_back("repository: " + path.string() +
+                           (repository ? " (a git repository)"
+                            : empty    ? " (an empty directory: git init on the first pass)"
+                                       : " (neither a git repository nor empty)"));
+    if (!repository && !empty) {
+      part.problems.push_back(shown + ": it is neither a git repository with a work tree nor an empty directory");
+    }
+    if (::access(path.c_str(), W_OK | X_OK) != 0) {
+      part.problems.push_back("cannot write " + shown + ": " + std::strerror(errno));
+    }
+    return part;
+  }
+  // The first missing directory tells: its parent must let us create it.
+  std::filesystem::path missing = path;
+  while (missing.has_parent_path() && missing.parent_path() != missing &&
+         !std::filesystem::exists(missing.parent_path(), error)) {
+    missing = missing.parent_path();
+  }
+  part.summary.push_back("repository: " + path.string() + " (missing: created with git init on the first pass)");
+  if (::mkdir(missing.c_str(), 0700) != 0) {
+    part.problems.push_back(shown + " cannot be created: mkdir " + missing.string() + ": " + std::strerror(errno));
+  } else {
+    ::rmdir(missing.c_str());
+  }
+  return part;
+}
+
+std::vector<CheckedPart> check_what_a_run_needs(const Config &config, bool outside_unit) {
+  return {check_repository_path(config.repo.path), check_push(config.repo.push, outside_unit),
+          check_hooks(config.hooks)};
+}
+
+} // namespace tasksync

@@ -24,7 +24,7 @@ for option in $options; do
 done
 
 # Config keys: check_keys(node, "PREFIX", {"a", "b", ...}) calls, joined across line breaks.
-keys="$(tr '\n' ' ' <"$parser" | grep -oE 'check_keys\([a-z]+, "[a-z._]*", \{[^}]*\}' |
+keys="$(tr '\n' ' ' <"$parser" | grep -oE 'check_keys\([a-z]+, "[a-z._]*", *\{[^}]*\}' |
   while read -r call; do
     prefix="$(sed -E 's/^check_keys\([a-z]+, "([a-z._]*)".*/\1/' <<<"$call")"
     for key in $(grep -oE '\{.*\}' <<<"$call" | grep -oE '"[a-z_]+"' | tr -d '"'); do

@@ -197,8 +197,13 @@ int main(int argc, char **argv) {
     return kBadUsage;
   }
   signals->on_reload([&service] { service->request_reload(); });
+  signals->on_pass_request([&service] {
+    const bool queued = service->request_pass();
+    log::info(std::string("SIGUSR1: ") + (queued ? "a pass follows the one running" : "starting a pass"));
+  });
   service->run(signals->stop_token());
   signals->on_reload({});
+  signals->on_pass_request({});
   // Everything durable is done. What is left must not hold up the promised prompt exit, yet a
   // connection attempt in progress cannot be interrupted: past the bound, the stop is logged as
   // unfinished and the process exits with kStopTimedOut, never with a clean 0.

@@ -106,13 +106,13 @@ void HealthTracker::pass_finished(const PassReport &report, Clock::time_point no
   m_last = std::move(last);
 
   if (!report.record_error.empty()) {
-    m_record_error = bounded(report.record_error);
+    m_record_error = report.record_error;
   } else if (report.commits() > 0) {
     m_record_error.clear();
   }
   if (report.push == PushOutcome::failed) {
     if (!m_push_failing_since) m_push_failing_since = now;
-    m_push_error = bounded(report.push_error);
+    m_push_error = report.push_error;
   } else if (report.push) {
     m_push_failing_since.reset();
     m_push_error.clear();
@@ -124,8 +124,9 @@ HealthReport HealthTracker::report(Clock::time_point now, const std::optional<st
   std::vector<std::string> failing;
   std::vector<std::string> degraded;
   if (unwritable) failing.push_back(bounded(*unwritable));
-  if (!m_record_error.empty()) failing.push_back("the last pass could not be recorded: " + m_record_error);
+  if (!m_record_error.empty()) failing.push_back(bounded("the last pass could not be recorded: " + m_record_error));
 
+  std::vector<std::string> progress; // what a starting daemon is doing
   std::string status;
   if (!m_last) {
     // The first pass: an import of many tasks may take longer than 3 intervals, and is starting
@@ -137,7 +138,7 @@ HealthReport HealthTracker::report(Clock::time_point now, const std::optional<st
     }
     status = failing.empty() ? "starting" : "failing";
     if (status == "starting") {
-      degraded.push_back(m_running ? "first pass running: " + std::to_string(m_running->done) +
+      progress.push_back(m_running ? "first pass running: " + std::to_string(m_running->done) +
                                          (m_running->tasks ? " of " + std::to_string(*m_running->tasks) : "") +
                                          " tasks done"
                                    : "no pass started yet");
@@ -165,8 +166,8 @@ HealthReport HealthTracker::report(Clock::time_point now, const std::optional<st
       task_list.push_back("and " + std::to_string(last.failed - last.failed_tasks.size()) + " more failed tasks");
     }
     if (m_push_failing_since && now - *m_push_failing_since >= limit) {
-      degraded.push_back("push failing for " + std::to_string(seconds_between(*m_push_failing_since, now)) +
-                         " s: " + m_push_error);
+      degraded.push_back(bounded("push failing for " +
+                                 std::to_string(seconds_between(*m_push_failing_since, now)) + " s: " + m_push_error));
     }
     degraded.insert(degraded.end(), last.problems.begin(), last.problems.end());
     status = !failing.empty() ? "failing" : !degraded.empty() ? "degraded" : "ok";
@@ -174,6 +175,7 @@ HealthReport HealthTracker::report(Clock::time_point now, const std::optional<st
 
   std::vector<std::string> reasons = failing;
   reasons.insert(reasons.end(), degraded.begin(), degraded.end());
+  reasons.insert(reasons.end(), progress.begin(), progress.end());
   std::string json = "{\"status\":\"" + status + "\",\"reasons\":[";
   for (std::size_t i = 0; i < reasons.size(); ++i) json += (i ? "," : "") + json_string(reasons[i]);
   json += "],\"last_pass_age_seconds\":" + (m_last ? std::to_string(seconds_between(m_last->ended, now)) : "null") +

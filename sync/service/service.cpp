@@ -127,6 +127,17 @@ void Service::reload() {
     return;
   }
   Config &config = settings->config;
+  // The token is read again like the key, so that replacing the file's content needs no restart
+  // (from the file in force: http.* changes wait for a restart).
+  std::optional<std::string> sync_token;
+  if (m_sync_token && m_runtime.config.http.sync_token_file) {
+    auto token = load_sync_token(*m_runtime.config.http.sync_token_file);
+    if (!token) {
+      log::error("config reload failed, keeping the previous config: " + token.error().message);
+      return;
+    }
+    sync_token = std::move(*token);
+  }
   std::optional<Mirror> mirror;
   const RepoSettings &before = m_runtime.config.repo;
   if (config.repo.path != before.path || config.repo.branch != before.branch ||
@@ -146,16 +157,6 @@ void Service::reload() {
   if (config.http != m_runtime.config.http) {
     log::warning("http.listen and http.sync_token_file changes take effect at the next restart");
     config.http = m_runtime.config.http;
-  }
-  // The token is read again like the key, so that replacing the file's content needs no restart.
-  std::optional<std::string> sync_token;
-  if (m_sync_token && config.http.sync_token_file) {
-    auto token = load_sync_token(*config.http.sync_token_file);
-    if (!token) {
-      log::error("config reload failed, keeping the previous config: " + token.error().message);
-      return;
-    }
-    sync_token = std::move(*token);
   }
   log::set_level(m_log_override.value_or(config.log_level));
   m_runtime.clients = std::move(settings->clients);

@@ -215,6 +215,26 @@ TEST_F(HealthTest, PostSyncWithTheTokenStartsAPassAndAnyOtherIsRefused) {
   stop(*daemon);
 }
 
+TEST_F(HealthTest, SighupReadsTheSyncTokenAgain) {
+  test::write_text(m_dir / "sync-token", kSyncToken + "\n");
+  write_config({kTaskA, kTaskB}, 300, "", "  sync_token_file: sync-token\n");
+  auto daemon = start();
+  ASSERT_TRUE(test::wait_until([&] { return passes(*daemon) == 1; }, 15s)) << daemon->err();
+  const std::string rotated = kSyncToken + "-rotated";
+  test::write_text(m_dir / "sync-token", rotated + "\n");
+  daemon->signal(SIGHUP);
+  daemon->signal(SIGUSR1); // the reload applies at the start of the next pass
+  ASSERT_TRUE(test::wait_until([&] { return passes(*daemon) == 2; }, 15s)) << daemon->err();
+  auto old_token = post_sync({{"Authorization", "Bearer " + kSyncToken}});
+  ASSERT_TRUE(old_token);
+  EXPECT_EQ(old_token->status, 401);
+  auto new_token = post_sync({{"Authorization", "Bearer " + rotated}});
+  ASSERT_TRUE(new_token);
+  EXPECT_EQ(new_token->status, 202);
+  stop(*daemon);
+  EXPECT_EQ(daemon->err().find(rotated), std::string::npos) << daemon->err();
+}
+
 TEST_F(HealthTest, AnUnreadableSyncTokenFileStopsTheStartNamingThePath) {
   write_config({kTaskA}, 300, "", "  sync_token_file: " + (m_dir / "absent").string() + "\n");
   auto daemon = start();

@@ -182,17 +182,29 @@ TEST_F(HealthTest, ReasonsAreBoundedAndEscaped) {
   EXPECT_TRUE(has(health, "x...\"")) << health.json;
   EXPECT_FALSE(has(health, "four")) << health.json;
   EXPECT_LT(health.json.size(), 1000u) << health.json;
+
+  PassReport unrecorded;
+  unrecorded.record_error = "repository /m: " + std::string(500, 'y');
+  unrecorded.problems = {unrecorded.record_error};
+  const HealthReport failing = finish(unrecorded, kStart + 1s);
+  const auto start = failing.json.find("the last pass could not be recorded");
+  ASSERT_NE(start, std::string::npos) << failing.json;
+  EXPECT_EQ(failing.json.substr(start, 161).find("...\""), 157u) << "a reason is at most 160 bytes: " << failing.json;
 }
 
-TEST(RepositoryWriteProblem, NamesTheDirectoryAndTheReason) {
+TEST(RepositoryWriteProblem, NamesAMissingDirectoryAndTheReason) {
   test::TempDir dir;
   for (const auto *sub : {".git/objects/pack", ".git/refs/heads", "tasks"}) std::filesystem::create_directories(dir / sub);
   EXPECT_EQ(repository_write_problem(dir.path()), std::nullopt);
   std::filesystem::remove(dir / ".git/refs/heads");
   EXPECT_EQ(repository_write_problem(dir.path()),
             "repository not writable: " + (dir / ".git/refs/heads").string() + ": No such file or directory");
-  std::filesystem::create_directories(dir / ".git/refs/heads");
+}
+
+TEST(RepositoryWriteProblem, NamesADirectoryWithoutWritePermission) {
   if (::geteuid() == 0) GTEST_SKIP() << "root may write to a directory without write permission";
+  test::TempDir dir;
+  for (const auto *sub : {".git/objects/pack", ".git/refs/heads", "tasks"}) std::filesystem::create_directories(dir / sub);
   ::chmod((dir / ".git/objects/pack").c_str(), 0555);
   EXPECT_EQ(repository_write_problem(dir.path()),
             "repository not writable: " + (dir / ".git/objects/pack").string() + ": Permission denied");

@@ -36,7 +36,8 @@ Result<std::string> load_sync_token(const std::filesystem::path &file) {
     token.append(buffer, static_cast<std::size_t>(got));
     if (token.size() > kLongestFile) return Error{where + "larger than 4 KiB, too large for a token"};
   }
-  while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
+  while (!token.empty() && (token.back() == '\n' || token.back() == '\r'))
+    token.pop_back();
   for (const char c : token) {
     const auto byte = static_cast<unsigned char>(c);
     if (byte <= 0x20 || byte == 0x7f) {

@@ -24,7 +24,8 @@ std::string bounded(std::string_view text) {
   std::string escaped = escape_controls(log::mask_secrets(std::string(text)));
   if (escaped.size() <= kMaxReasonBytes) return escaped;
   std::size_t cut = kMaxReasonBytes - 3;
-  while (cut > 0 && (static_cast<unsigned char>(escaped[cut]) & 0xC0) == 0x80) --cut;
+  while (cut > 0 && (static_cast<unsigned char>(escaped[cut]) & 0xC0) == 0x80)
+    --cut;
   escaped.resize(cut);
   return escaped + "...";
 }
@@ -133,21 +134,21 @@ HealthReport HealthTracker::report(Clock::time_point now, const std::optional<st
     // for as long as tasks keep getting done; one that has done none for 3 intervals is stuck.
     if (m_running && now - m_running->last_progress >= limit) {
       failing.push_back("first pass running for " + std::to_string(seconds_between(m_running->started, now)) +
-                        " s has done no task for " +
-                        std::to_string(seconds_between(m_running->last_progress, now)) + " s");
+                        " s has done no task for " + std::to_string(seconds_between(m_running->last_progress, now)) +
+                        " s");
     }
     status = failing.empty() ? "starting" : "failing";
     if (status == "starting") {
-      progress.push_back(m_running ? "first pass running: " + std::to_string(m_running->done) +
-                                         (m_running->tasks ? " of " + std::to_string(*m_running->tasks) : "") +
-                                         " tasks done"
-                                   : "no pass started yet");
+      progress.push_back(m_running
+                             ? "first pass running: " + std::to_string(m_running->done) +
+                                   (m_running->tasks ? " of " + std::to_string(*m_running->tasks) : "") + " tasks done"
+                             : "no pass started yet");
     }
   } else {
     const FinishedPass &last = *m_last;
     if (now - last.ended >= limit) {
-      failing.push_back("no pass finished for " + std::to_string(seconds_between(last.ended, now)) + " s (3 intervals: " +
-                        std::to_string(limit.count()) + " s)");
+      failing.push_back("no pass finished for " + std::to_string(seconds_between(last.ended, now)) +
+                        " s (3 intervals: " + std::to_string(limit.count()) + " s)");
     }
     if (last.key_rejected_status) {
       failing.push_back(*last.key_rejected_status > 0
@@ -166,8 +167,8 @@ HealthReport HealthTracker::report(Clock::time_point now, const std::optional<st
       task_list.push_back("and " + std::to_string(last.failed - last.failed_tasks.size()) + " more failed tasks");
     }
     if (m_push_failing_since && now - *m_push_failing_since >= limit) {
-      degraded.push_back(bounded("push failing for " +
-                                 std::to_string(seconds_between(*m_push_failing_since, now)) + " s: " + m_push_error));
+      degraded.push_back(bounded("push failing for " + std::to_string(seconds_between(*m_push_failing_since, now)) +
+                                 " s: " + m_push_error));
     }
     degraded.insert(degraded.end(), last.problems.begin(), last.problems.end());
     status = !failing.empty() ? "failing" : !degraded.empty() ? "degraded" : "ok";
@@ -177,7 +178,8 @@ HealthReport HealthTracker::report(Clock::time_point now, const std::optional<st
   reasons.insert(reasons.end(), degraded.begin(), degraded.end());
   reasons.insert(reasons.end(), progress.begin(), progress.end());
   std::string json = "{\"status\":\"" + status + "\",\"reasons\":[";
-  for (std::size_t i = 0; i < reasons.size(); ++i) json += (i ? "," : "") + json_string(reasons[i]);
+  for (std::size_t i = 0; i < reasons.size(); ++i)
+    json += (i ? "," : "") + json_string(reasons[i]);
   json += "],\"last_pass_age_seconds\":" + (m_last ? std::to_string(seconds_between(m_last->ended, now)) : "null") +
           ",\"interval_seconds\":" + std::to_string(m_interval.count()) +
           ",\"tasks\":" + std::to_string(m_last ? m_last->tasks : 0) +

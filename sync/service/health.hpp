@@ -64,7 +64,7 @@ private:
   std::chrono::seconds m_interval;
   std::optional<RunningPass> m_running;
   std::optional<FinishedPass> m_last;
-  std::string m_record_error;                       // the last recording that failed, until one succeeds
+  std::string m_record_error;                            // the last recording that failed, until one succeeds
   std::optional<Clock::time_point> m_push_failing_since; // the first failure of the pushes failing now
   std::string m_push_error;
 };

@@ -25,7 +25,8 @@ TEST(SyncToken, ErrorsNameTheKeyThePathAndTheReasonButNeverTheToken) {
             "http.sync_token_file " + (dir / "missing").string() + ": cannot read: No such file or directory");
   const auto directory = load_sync_token(dir.path());
   ASSERT_FALSE(directory.ok());
-  EXPECT_EQ(directory.error().message, "http.sync_token_file " + dir.path().string() + ": cannot read: not a regular file");
+  EXPECT_EQ(directory.error().message,
+            "http.sync_token_file " + dir.path().string() + ": cannot read: not a regular file");
   ::mkfifo((dir / "fifo").c_str(), 0600);
   const auto fifo = load_sync_token(dir / "fifo");
   ASSERT_FALSE(fifo.ok()) << "a FIFO is refused at once, never waited on";

@@ -45,9 +45,10 @@ protected:
                     const std::string &http_extra = "", const std::string &base_url = "") {
     std::string yaml = "api:\n  base_url: " + (base_url.empty() ? m_api.base_url() : base_url) +
                        "\n  timeout_seconds: 5\n  retries: 0\npoll:\n  interval_seconds: " + std::to_string(interval) +
-                       "\nrepo:\n  path: " + m_repo.string() + "\n" + repo_extra + "http:\n  listen: 127.0.0.1:" +
-                       std::to_string(m_port) + "\n" + http_extra + "tasks:\n";
-    for (const auto &id : tasks) yaml += "  - " + id + "\n";
+                       "\nrepo:\n  path: " + m_repo.string() + "\n" + repo_extra +
+                       "http:\n  listen: 127.0.0.1:" + std::to_string(m_port) + "\n" + http_extra + "tasks:\n";
+    for (const auto &id : tasks)
+      yaml += "  - " + id + "\n";
     test::write_text(m_config, yaml);
   }
 
@@ -185,7 +186,8 @@ TEST_F(HealthTest, SignalsDuringAPassGiveOneMorePassNotOneEach) {
   m_api.set_reply(kTaskA, {200, test::task_version(kTaskA, "2").to_json(), 2000ms});
   daemon->signal(SIGUSR1);
   ASSERT_TRUE(test::wait_until([&] { return m_api.requests(kTaskA) >= 2; }, 10s)) << daemon->err();
-  for (int i = 0; i < 4; ++i) daemon->signal(SIGUSR1);
+  for (int i = 0; i < 4; ++i)
+    daemon->signal(SIGUSR1);
   ASSERT_TRUE(test::wait_until([&] { return passes(*daemon) == 3; }, 20s)) << daemon->err();
   EXPECT_FALSE(test::wait_until([&] { return passes(*daemon) > 3; }, 3s)) << daemon->err();
   EXPECT_NE(daemon->err().find("SIGUSR1: a pass follows the one running"), std::string::npos) << daemon->err();
@@ -309,7 +311,8 @@ TEST_F(HealthTest, MetricsPassPromtoolAndReadmeListsEachOfThem) {
     GTEST_SKIP() << "promtool is not installed (Debian package prometheus; tools/install-deps installs it)";
   }
   test::write_text(m_dir / "scrape.txt", text);
-  const auto checked = test::run_process({"sh", "-c", "promtool check metrics < \"$0\"", (m_dir / "scrape.txt").string()});
+  const auto checked =
+      test::run_process({"sh", "-c", "promtool check metrics < \"$0\"", (m_dir / "scrape.txt").string()});
   EXPECT_EQ(checked.exit_code, 0) << checked.out << checked.err << text;
   EXPECT_EQ(checked.out + checked.err, "") << text;
 }

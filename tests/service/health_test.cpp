@@ -70,12 +70,14 @@ TEST_F(HealthTest, IsOkOnlyAfterAPassThatSyncedAndWhileItIsRecent) {
 TEST_F(HealthTest, StartingWhileTheFirstPassGetsOnEvenPastThreeIntervalsAndFailingOnceItStalls) {
   EXPECT_EQ(status_of(m_health.report(kStart, std::nullopt)), "starting");
   m_health.pass_started(kStart, 1000);
-  for (int i = 1; i <= 5; ++i) m_health.task_done(kStart + std::chrono::seconds(100 * i));
+  for (int i = 1; i <= 5; ++i)
+    m_health.task_done(kStart + std::chrono::seconds(100 * i));
   const HealthReport long_import = m_health.report(kStart + 550s, std::nullopt);
   EXPECT_FALSE(long_import.healthy);
   EXPECT_EQ(status_of(long_import), "starting") << long_import.json;
   EXPECT_TRUE(has(long_import, "first pass running: 5 of 1000 tasks done")) << long_import.json;
-  EXPECT_TRUE(has(long_import, "\"pass_running\":{\"seconds\":550,\"tasks_done\":5,\"tasks\":1000}")) << long_import.json;
+  EXPECT_TRUE(has(long_import, "\"pass_running\":{\"seconds\":550,\"tasks_done\":5,\"tasks\":1000}"))
+      << long_import.json;
   const HealthReport stalled = m_health.report(kStart + 800s, std::nullopt);
   EXPECT_EQ(status_of(stalled), "failing") << stalled.json;
   EXPECT_TRUE(has(stalled, "has done no task for 300 s")) << stalled.json;
@@ -84,7 +86,8 @@ TEST_F(HealthTest, StartingWhileTheFirstPassGetsOnEvenPastThreeIntervalsAndFaili
 TEST_F(HealthTest, SomeTasksFailingIsDegradedWithTheirIdsAndABoundedList) {
   PassReport report;
   report.outcomes = {synced("ok-task")};
-  for (int i = 0; i < 8; ++i) report.outcomes.push_back(failed("bad-" + std::to_string(i), 500));
+  for (int i = 0; i < 8; ++i)
+    report.outcomes.push_back(failed("bad-" + std::to_string(i), 500));
   const HealthReport health = finish(report, kStart);
   EXPECT_EQ(status_of(health), "degraded") << health.json;
   EXPECT_TRUE(has(health, "\"8 of 9 tasks failed\"")) << health.json;
@@ -147,7 +150,8 @@ TEST_F(HealthTest, AnUnwritableRepositoryIsFailing) {
   PassReport report;
   report.outcomes = {synced("a")};
   finish(report, kStart);
-  const HealthReport health = m_health.report(kStart, std::string("repository not writable: /m/.git: Permission denied"));
+  const HealthReport health =
+      m_health.report(kStart, std::string("repository not writable: /m/.git: Permission denied"));
   EXPECT_EQ(status_of(health), "failing") << health.json;
   EXPECT_TRUE(has(health, "\"repository_writable\":false")) << health.json;
   EXPECT_TRUE(has(health, "/m/.git: Permission denied")) << health.json;
@@ -194,7 +198,8 @@ TEST_F(HealthTest, ReasonsAreBoundedAndEscaped) {
 
 TEST(RepositoryWriteProblem, NamesAMissingDirectoryAndTheReason) {
   test::TempDir dir;
-  for (const auto *sub : {".git/objects/pack", ".git/refs/heads", "tasks"}) std::filesystem::create_directories(dir / sub);
+  for (const auto *sub : {".git/objects/pack", ".git/refs/heads", "tasks"})
+    std::filesystem::create_directories(dir / sub);
   EXPECT_EQ(repository_write_problem(dir.path()), std::nullopt);
   std::filesystem::remove(dir / ".git/refs/heads");
   EXPECT_EQ(repository_write_problem(dir.path()),
@@ -204,7 +209,8 @@ TEST(RepositoryWriteProblem, NamesAMissingDirectoryAndTheReason) {
 TEST(RepositoryWriteProblem, NamesADirectoryWithoutWritePermission) {
   if (::geteuid() == 0) GTEST_SKIP() << "root may write to a directory without write permission";
   test::TempDir dir;
-  for (const auto *sub : {".git/objects/pack", ".git/refs/heads", "tasks"}) std::filesystem::create_directories(dir / sub);
+  for (const auto *sub : {".git/objects/pack", ".git/refs/heads", "tasks"})
+    std::filesystem::create_directories(dir / sub);
   ::chmod((dir / ".git/objects/pack").c_str(), 0555);
   EXPECT_EQ(repository_write_problem(dir.path()),
             "repository not writable: " + (dir / ".git/objects/pack").string() + ": Permission denied");

@@ -44,7 +44,10 @@ Service::Service(std::filesystem::path config_file, Runtime runtime, Supervisor 
       m_log_override(log_override), m_health(m_runtime.config.poll.interval),
       m_work_tree(m_runtime.mirror.work_tree()) {}
 
-Service::~Service() = default;
+Service::~Service() {
+  // First: its thread calls health() and request_pass(), which use the members declared after it.
+  m_status_server.reset();
+}
 
 Result<void> Service::start_status_server() {
   const HttpSettings &http = m_runtime.config.http;

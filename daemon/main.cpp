@@ -206,7 +206,7 @@ int main(int argc, char **argv) {
     if (dry_run) print_dry_run(report);
     log::info("pass finished: " + std::to_string(report.outcomes.size()) + " tasks, " +
               std::to_string(report.commits()) + " commits, " + std::to_string(report.failures()) + " failed" +
-              (report.push_failed ? ", push failed" : ""));
+              (report.push_failed() ? ", push failed" : ""));
     return report.interrupted ? kOk : std::max(imported, exit_code(report));
   }
 
@@ -217,8 +217,13 @@ int main(int argc, char **argv) {
     return kBadUsage;
   }
   signals->on_reload([&service] { service->request_reload(); });
+  signals->on_pass_request([&service] {
+    const bool queued = service->request_pass();
+    log::info(std::string("SIGUSR1: ") + (queued ? "a pass follows the one running" : "starting a pass"));
+  });
   service->run(signals->stop_token());
   signals->on_reload({});
+  signals->on_pass_request({});
   // Everything durable is done. What is left must not hold up the promised prompt exit, yet a
   // connection attempt in progress cannot be interrupted: past the bound, the stop is logged as
   // unfinished and the process exits with kStopTimedOut, never with a clean 0.

@@ -13,7 +13,7 @@ sigset_t handled_signals() {
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGHUP);
-  sigaddset(&set, SIGUSR1); // our own wake-up call, sent by the destructor
+  sigaddset(&set, SIGUSR1); // a pass now; also our own wake-up call, sent by the destructor
   return set;
 }
 
@@ -26,12 +26,15 @@ SignalHandler::SignalHandler() {
     const sigset_t signals = handled_signals();
     while (!own_stop.stop_requested()) {
       int signal = 0;
-      if (sigwait(&signals, &signal) != 0) continue;
+      if (sigwait(&signals, &signal) != 0 || own_stop.stop_requested()) continue;
       if (signal == SIGTERM || signal == SIGINT) {
         m_stop.request_stop();
       } else if (signal == SIGHUP) {
         std::lock_guard lock(m_mutex);
         if (m_on_reload) m_on_reload();
+      } else if (signal == SIGUSR1) {
+        std::lock_guard lock(m_mutex);
+        if (m_on_pass_request) m_on_pass_request();
       }
     }
   });
@@ -47,6 +50,11 @@ SignalHandler::~SignalHandler() {
 void SignalHandler::on_reload(std::function<void()> callback) {
   std::lock_guard lock(m_mutex);
   m_on_reload = std::move(callback);
+}
+
+void SignalHandler::on_pass_request(std::function<void()> callback) {
+  std::lock_guard lock(m_mutex);
+  m_on_pass_request = std::move(callback);
 }
 
 } // namespace tasksyncd

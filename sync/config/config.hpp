@@ -46,6 +46,7 @@ struct PollSettings {
 struct HttpSettings {
   std::optional<std::string> host; // e.g. "127.0.0.1"
   int port = 0;
+  std::optional<std::filesystem::path> sync_token_file{}; // enables POST /sync with this bearer token
 
   bool operator==(const HttpSettings &) const = default;
 };

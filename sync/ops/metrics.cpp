@@ -8,6 +8,15 @@ namespace tasksync {
 namespace {
 
 // A bounded set of label values: one per kind of result, never per message.
+std::string to_string(PushOutcome outcome) {
+  switch (outcome) {
+  case PushOutcome::nothing: return "nothing";
+  case PushOutcome::ok: return "ok";
+  case PushOutcome::failed: return "failed";
+  }
+  return "failed";
+}
+
 std::string fetch_outcome(const TaskOutcome &outcome) {
   if (!outcome.fetch_error) return "ok";
   const FetchError &error = *outcome.fetch_error;
@@ -28,6 +37,10 @@ Metrics::Metrics()
       m_last_success(prometheus::BuildGauge()
                          .Name("tasksync_task_last_success_timestamp_seconds")
                          .Help("When each task was last synced (or found unchanged), in Unix seconds")
+                         .Register(*m_registry)),
+      m_task_failing(prometheus::BuildGauge()
+                         .Name("tasksync_task_failing")
+                         .Help("1 when the task's last attempt failed, else 0")
                          .Register(*m_registry)),
       m_fetches(prometheus::BuildCounter()
                     .Name("tasksync_fetches_total")
@@ -63,6 +76,15 @@ Metrics::Metrics()
                      .Help("Commits the remote (repo.push) does not have yet")
                      .Register(*m_registry)
                      .Add({})),
+      m_pushes(prometheus::BuildCounter()
+                   .Name("tasksync_pushes_total")
+                   .Help("Pushes to repo.push.remote by outcome: ok, failed, or nothing (the remote had every commit)")
+                   .Register(*m_registry)),
+      m_last_push_success(prometheus::BuildGauge()
+                              .Name("tasksync_last_push_success_timestamp_seconds")
+                              .Help("When the remote (repo.push) last had every commit: a push succeeded or there "
+                                    "was nothing to push, in Unix seconds")
+                              .Register(*m_registry)),
       m_contradictions(prometheus::BuildCounter()
                            .Name("tasksync_list_contradictions_total")
                            .Help("Tasks whose /latest disagreed with what the task list showed of them")
@@ -76,7 +98,14 @@ Metrics::Metrics()
       m_sunset(prometheus::BuildGauge()
                    .Name("tasksync_api_endpoint_sunset_timestamp_seconds")
                    .Help("When the API said an endpoint tasksyncd uses stops answering (Sunset header), in Unix seconds")
-                   .Register(*m_registry)) {}
+                   .Register(*m_registry)) {
+  prometheus::BuildGauge()
+      .Name("tasksync_build_info")
+      .Help("Always 1; the version label says which tasksyncd runs")
+      .Register(*m_registry)
+      .Add({{"version", TASKSYNC_VERSION}})
+      .Set(1);
+}
 
 void Metrics::record_pass(const PassReport &report, double seconds, double finished_at) {
   for (const TaskOutcome &outcome : report.outcomes) {
@@ -84,7 +113,13 @@ void Metrics::record_pass(const PassReport &report, double seconds, double finis
       m_fetches.Add({{"outcome", fetch_outcome(outcome)}}).Increment();
       m_api_latency.Observe(outcome.fetch_seconds);
     }
-    if (!outcome.failed()) m_last_success.Add({{"task", outcome.task.id}}).Set(finished_at);
+    TaskSeries &series = m_tasks[outcome.task.id];
+    if (!series.failing) series.failing = &m_task_failing.Add({{"task", outcome.task.id}});
+    series.failing->Set(outcome.failed() ? 1 : 0);
+    if (!outcome.failed()) {
+      if (!series.last_success) series.last_success = &m_last_success.Add({{"task", outcome.task.id}});
+      series.last_success->Set(finished_at);
+    }
     if (!outcome.commit_id.empty()) m_commits.Add({{"change", to_string(outcome.change)}}).Increment();
   }
   m_cycle_duration.Set(seconds);
@@ -92,7 +127,27 @@ void Metrics::record_pass(const PassReport &report, double seconds, double finis
   m_cycle_failures.Set(static_cast<double>(report.failures()));
   m_cycles.Increment();
   if (report.unpushed) m_unpushed.Set(static_cast<double>(*report.unpushed));
+  if (report.push) {
+    // Every outcome from the first push on, so that rate() over each is defined.
+    for (const PushOutcome outcome : {PushOutcome::nothing, PushOutcome::ok, PushOutcome::failed}) {
+      m_pushes.Add({{"outcome", to_string(outcome)}});
+    }
+    m_pushes.Add({{"outcome", to_string(*report.push)}}).Increment();
+    if (*report.push != PushOutcome::failed) m_last_push_success.Add({}).Set(finished_at); // absent until then
+  }
   m_contradictions.Increment(static_cast<double>(report.list_contradictions));
+}
+
+void Metrics::keep_only_tasks(const std::set<std::string> &tasks) {
+  for (auto it = m_tasks.begin(); it != m_tasks.end();) {
+    if (tasks.count(it->first) > 0) {
+      ++it;
+      continue;
+    }
+    if (it->second.last_success) m_last_success.Remove(it->second.last_success);
+    if (it->second.failing) m_task_failing.Remove(it->second.failing);
+    it = m_tasks.erase(it);
+  }
 }
 
 void Metrics::record_api_notices(const std::vector<EndpointNotice> &notices) {

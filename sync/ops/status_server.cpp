@@ -148,8 +148,9 @@ bool would_block(int error) { return error == EAGAIN || error == EWOULDBLOCK || 
 class StatusServer::Loop {
 public:
   Loop(FileDescriptor listener, FileDescriptor wake, std::string where, const Metrics &metrics, HealthProbe probe,
-       StatusServerLimits limits)
-      : m_listener(std::move(listener)), m_wake(std::move(wake)), m_where(std::move(where)), m_limits(limits) {
+       StatusServerLimits limits, SyncRoute sync)
+      : m_listener(std::move(listener)), m_wake(std::move(wake)), m_where(std::move(where)), m_limits(limits),
+        m_sync(std::move(sync)) {
     m_router.Get("/healthz", [probe = std::move(probe)](const httplib::Request &, httplib::Response &response) {
       const HealthReport report = probe();
       response.status = report.healthy ? 200 : 503;
@@ -158,6 +159,16 @@ public:
     m_router.Get("/metrics", [&metrics](const httplib::Request &, httplib::Response &response) {
       response.set_content(metrics.serialize(), "text/plain; version=0.0.4");
     });
+    if (m_sync.token) {
+      m_router.Post("/sync", [this](const httplib::Request &request, httplib::Response &response) {
+        answer_sync(request, response);
+      });
+      m_router.Get("/sync", [](const httplib::Request &, httplib::Response &response) {
+        response.status = 405;
+        response.set_header("Allow", "POST");
+        response.set_content("{\"error\":\"use POST\"}\n", "application/json");
+      });
+    }
   }
 
   // Serves until stop() is called.
@@ -205,6 +216,31 @@ public:
   }
 
 private:
+  // The token is checked before anything else; a refusal is logged at most every 10 s (with how
+  // many more there were), so a client guessing tokens cannot flood the log.
+  void answer_sync(const httplib::Request &request, httplib::Response &response) {
+    const std::string from = "POST /sync from " + request.remote_addr;
+    if (!m_sync.token->accepts(request.get_header_value("Authorization"))) {
+      response.status = 401;
+      response.set_header("WWW-Authenticate", "Bearer");
+      response.set_content("{\"error\":\"missing or wrong bearer token\"}\n", "application/json");
+      const auto now = Clock::now();
+      if (now >= m_next_refusal_log) {
+        log::warning(from + ": refused, missing or wrong bearer token" +
+                     (m_refusals_unlogged ? " (" + std::to_string(m_refusals_unlogged) + " more refused before)" : ""));
+        m_refusals_unlogged = 0;
+        m_next_refusal_log = now + 10s;
+      } else {
+        ++m_refusals_unlogged;
+      }
+      return;
+    }
+    const bool queued = m_sync.request_pass();
+    log::info(from + ": " + (queued ? "a pass follows the one running" : "starting a pass"));
+    response.status = 202;
+    response.set_content(queued ? "{\"pass\":\"queued\"}\n" : "{\"pass\":\"started\"}\n", "application/json");
+  }
+
   static int timeout_ms(Clock::time_point now, Clock::time_point wake_at) {
     if (wake_at == Clock::time_point::max()) return -1;
     const auto wait = std::chrono::ceil<std::chrono::milliseconds>(wake_at - now).count();
@@ -288,6 +324,9 @@ private:
   FileDescriptor m_wake;
   std::string m_where;
   StatusServerLimits m_limits;
+  SyncRoute m_sync;
+  Clock::time_point m_next_refusal_log{};
+  std::size_t m_refusals_unlogged = 0;
   Router m_router;
   std::list<Connection> m_connections; // oldest first
   Clock::time_point m_accept_paused_until{};
@@ -295,7 +334,8 @@ private:
 };
 
 Result<std::unique_ptr<StatusServer>> StatusServer::start(const HttpSettings &settings, const Metrics &metrics,
-                                                          HealthProbe probe, StatusServerLimits limits) {
+                                                          HealthProbe probe, StatusServerLimits limits,
+                                                          SyncRoute sync) {
   const std::string host = settings.host.value_or("127.0.0.1");
   const std::string where =
       (host.find(':') == std::string::npos ? host : "[" + host + "]") + ":" + std::to_string(settings.port);
@@ -306,7 +346,8 @@ Result<std::unique_ptr<StatusServer>> StatusServer::start(const HttpSettings &se
   limits.max_request_bytes = std::max<std::size_t>(limits.max_request_bytes, 4);
   std::unique_ptr<StatusServer> server(new StatusServer());
   server->m_loop =
-      std::make_unique<Loop>(std::move(listener), std::move(wake), where, metrics, std::move(probe), limits);
+      std::make_unique<Loop>(std::move(listener), std::move(wake), where, metrics, std::move(probe), limits,
+                             std::move(sync));
   server->m_thread = std::thread([loop = server->m_loop.get()] { loop->run(); });
   return server;
 }

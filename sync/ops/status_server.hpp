@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "config/config.hpp"
+#include "ops/bearer_token.hpp"
 #include "ops/metrics.hpp"
 #include "base/result.hpp"
 
@@ -19,6 +20,13 @@ struct HealthReport {
   std::string json;
 };
 
+// POST /sync: the token it needs, and what it does. Without a token the route does not exist (404).
+struct SyncRoute {
+  std::shared_ptr<const BearerToken> token;
+  // Asks for a pass now; true when one was running, so the new one follows it.
+  std::function<bool()> request_pass;
+};
+
 /// How much of the process the status server may take, whatever its clients do.
 struct StatusServerLimits {
   std::size_t max_connections = 64;                     // open client connections (descriptors) at most
@@ -27,7 +35,8 @@ struct StatusServerLimits {
   std::size_t max_request_bytes = 8192;                 // request line and headers
 };
 
-// Serves GET /healthz (200 or 503) and GET /metrics (Prometheus text) on http.listen, one
+// Serves GET /healthz (200 or 503), GET /metrics (Prometheus text) and, with a token, POST /sync
+// (202, or 401 without the right bearer token) on http.listen, one
 // request per connection, without ever holding more than `max_connections` client sockets: a
 // connection over the limit closes the oldest one, and a request that is not complete within
 // `request_timeout` of connecting is cut off, so slow or idle clients cannot take descriptors or
@@ -38,7 +47,8 @@ public:
 
   // Binds http.host:http.port and serves from a thread of its own until destroyed.
   static Result<std::unique_ptr<StatusServer>> start(const HttpSettings &settings, const Metrics &metrics,
-                                                     HealthProbe probe, StatusServerLimits limits = {});
+                                                     HealthProbe probe, StatusServerLimits limits = {},
+                                                     SyncRoute sync = {});
   ~StatusServer();
   StatusServer(const StatusServer &) = delete;
   StatusServer &operator=(const StatusServer &) = delete;

@@ -109,7 +109,8 @@ bool fall_back_without_list(Runtime &runtime, const FetchError &error, std::vect
 // Records the pass's commits on the branch and writes the index: the one place a pass ends.
 void finish_pass(Mirror &mirror, PassReport &report) {
   if (auto finished = mirror.finish_pass(); !finished) {
-    report.problems.push_back("repository " + mirror.work_tree().string() + ": " + finished.error().message);
+    report.record_error = "repository " + mirror.work_tree().string() + ": " + finished.error().message;
+    report.problems.push_back(report.record_error);
     log::error(report.problems.back());
   }
 }
@@ -121,11 +122,13 @@ void push(Runtime &runtime, PassReport &report) {
   auto pending = pusher.pending(runtime.mirror);
   if (pending && *pending == 0 && report.commits() == 0) {
     report.unpushed = 0;
+    report.push = PushOutcome::nothing;
     return;
   }
   auto pushed = pusher.push(runtime.mirror);
+  report.push = pushed ? PushOutcome::ok : PushOutcome::failed;
   if (!pushed) {
-    report.push_failed = true;
+    report.push_error = pushed.error().message;
     report.problems.push_back(pushed.error().message);
     log::error(report.problems.back() + "; the commits stay here and the next cycle pushes them");
   }

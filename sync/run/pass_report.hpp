@@ -30,6 +30,10 @@ struct TaskOutcome {
   bool failed() const { return !error.empty(); }
 };
 
+// What a cycle's push (repo.push) did: there was nothing the remote lacked, it published the
+// branch, or it failed.
+enum class PushOutcome { nothing, ok, failed };
+
 // The outcome of one pass over all configured tasks.
 struct PassReport {
   std::vector<TaskOutcome> outcomes; // in config order
@@ -37,13 +41,17 @@ struct PassReport {
   bool interrupted = false;          // a stop request ended the pass early
   std::vector<std::string> problems; // failures of the pass as a whole: task list, index, push
   std::optional<std::size_t> unpushed; // with repo.push: commits the remote does not have yet
-  bool push_failed = false;            // with repo.push: the push was tried and failed (one of `problems`)
+  std::optional<PushOutcome> push;     // with repo.push: what this cycle's push did
+  std::string push_error;              // with PushOutcome::failed: why (also one of `problems`)
+  std::string record_error;            // the pass's commits could not be recorded (also one of `problems`)
   std::size_t list_contradictions = 0; // tasks whose /latest disagreed with the task list
 
   // Number of tasks that failed.
   std::size_t failures() const;
   // Number of commits made.
   std::size_t commits() const;
+  // True when the cycle's push was tried and failed.
+  bool push_failed() const { return push == PushOutcome::failed; }
 };
 
 } // namespace tasksync

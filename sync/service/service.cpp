@@ -2,13 +2,12 @@
 
 #include <malloc.h>
 
-#include <unistd.h>
-
-#include <condition_variable>
 #include <ctime>
 #include <random>
+#include <set>
 
 #include "base/log.hpp"
+#include "config/sync_token.hpp"
 
 namespace tasksync {
 namespace {
@@ -30,21 +29,39 @@ double unix_seconds(std::chrono::system_clock::time_point when) {
   return std::chrono::duration<double>(when.time_since_epoch()).count();
 }
 
+// How many tasks a pass will go through, when it is known before the list is read.
+std::optional<std::size_t> expected_tasks(const Runtime &runtime) {
+  if (!runtime.config.all_tasks) return runtime.config.tasks.size();
+  if (const auto total = runtime.memory->listed_total) return static_cast<std::size_t>(std::max(*total, 0LL));
+  return std::nullopt;
+}
+
 } // namespace
 
 Service::Service(std::filesystem::path config_file, Runtime runtime, Supervisor &supervisor,
                  std::optional<LogLevel> log_override)
     : m_config_file(std::move(config_file)), m_runtime(std::move(runtime)), m_supervisor(supervisor),
-      m_log_override(log_override), m_interval(m_runtime.config.poll.interval),
-      m_git_dir(m_runtime.mirror.work_tree() / ".git") {}
+      m_log_override(log_override), m_health(m_runtime.config.poll.interval),
+      m_work_tree(m_runtime.mirror.work_tree()) {}
 
-Service::~Service() = default;
+Service::~Service() {
+  // First: its thread calls health() and request_pass(), which use the members declared after it.
+  m_status_server.reset();
+}
 
 Result<void> Service::start_status_server() {
-  if (!m_runtime.config.http.host) return {};
-  TRY_ASSIGN(m_status_server, StatusServer::start(m_runtime.config.http, m_metrics, [this] { return health(); }));
-  log::info("serving /healthz and /metrics on " + *m_runtime.config.http.host + ":" +
-            std::to_string(m_runtime.config.http.port));
+  const HttpSettings &http = m_runtime.config.http;
+  if (!http.host) return {};
+  SyncRoute sync;
+  if (http.sync_token_file) {
+    TRY_ASSIGN(auto token, load_sync_token(*http.sync_token_file));
+    m_sync_token = std::make_shared<BearerToken>(std::move(token));
+    sync = {m_sync_token, [this] { return request_pass(); }};
+  }
+  TRY_ASSIGN(m_status_server,
+             StatusServer::start(http, m_metrics, [this] { return health(); }, StatusServerLimits{}, std::move(sync)));
+  log::info("serving /healthz and /metrics" + std::string(m_sync_token ? " and POST /sync" : "") + " on " + *http.host +
+            ":" + std::to_string(http.port));
   return {};
 }
 
@@ -53,24 +70,39 @@ void Service::request_reload() {
   m_reload_requested = true;
 }
 
-HealthReport Service::health() const {
+bool Service::request_pass() {
   std::lock_guard lock(m_mutex);
-  const bool writable = ::access(m_git_dir.c_str(), W_OK) == 0;
-  const auto now = std::chrono::system_clock::now();
-  std::string age = "null";
-  bool recent = false;
-  if (m_last_pass_end) {
-    const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(now - *m_last_pass_end);
-    age = std::to_string(seconds.count());
-    recent = now - *m_last_pass_end < 3 * m_interval;
+  m_pass_requested = true;
+  m_wake.notify_all();
+  return m_pass_running;
+}
+
+HealthReport Service::health() const {
+  std::filesystem::path work_tree;
+  {
+    std::lock_guard lock(m_mutex);
+    work_tree = m_work_tree;
   }
-  const bool healthy = recent && writable;
-  const std::string json = std::string("{\"status\":\"") + (healthy ? "ok" : "unhealthy") +
-                           "\",\"last_pass_age_seconds\":" + age + ",\"interval_seconds\":" +
-                           std::to_string(m_interval.count()) + ",\"tasks\":" + std::to_string(m_last_tasks) +
-                           ",\"failed_tasks\":" + std::to_string(m_last_failures) +
-                           ",\"repository_writable\":" + (writable ? "true" : "false") + "}\n";
-  return {healthy, json};
+  // access(2) only: nothing is written to know it, and the probe never waits for a pass.
+  const auto unwritable = repository_write_problem(work_tree);
+  std::lock_guard lock(m_mutex);
+  return m_health.report(std::chrono::system_clock::now(), unwritable);
+}
+
+void Service::forget_metrics_of_unconfigured_tasks(const PassReport *report) {
+  const Config &config = m_runtime.config;
+  std::set<std::string> kept;
+  if (!config.all_tasks) {
+    for (const TaskEntry &task : config.tasks) kept.insert(task.id);
+  } else if (report) {
+    // A pass that saw the team's list (or fell back on what HEAD mirrors) names every task
+    // synced now; one whose key was refused has seen nothing, and forgets nothing.
+    if (report->api_key_rejected || (report->outcomes.empty() && !report->problems.empty())) return;
+    for (const TaskOutcome &outcome : report->outcomes) kept.insert(outcome.task.id);
+  } else {
+    return;
+  }
+  m_metrics.keep_only_tasks(kept);
 }
 
 void Service::ping_watchdog_if_due() {
@@ -98,6 +130,17 @@ void Service::reload() {
     return;
   }
   Config &config = settings->config;
+  // The token is read again like the key, so that replacing the file's content needs no restart
+  // (from the file in force: http.* changes wait for a restart).
+  std::optional<std::string> sync_token;
+  if (m_sync_token && m_runtime.config.http.sync_token_file) {
+    auto token = load_sync_token(*m_runtime.config.http.sync_token_file);
+    if (!token) {
+      log::error("config reload failed, keeping the previous config: " + token.error().message);
+      return;
+    }
+    sync_token = std::move(*token);
+  }
   std::optional<Mirror> mirror;
   const RepoSettings &before = m_runtime.config.repo;
   if (config.repo.path != before.path || config.repo.branch != before.branch ||
@@ -115,7 +158,7 @@ void Service::reload() {
     mirror.emplace(std::move(*opened));
   }
   if (config.http != m_runtime.config.http) {
-    log::warning("http.listen changes take effect at the next restart");
+    log::warning("http.listen and http.sync_token_file changes take effect at the next restart");
     config.http = m_runtime.config.http;
   }
   log::set_level(m_log_override.value_or(config.log_level));
@@ -123,27 +166,29 @@ void Service::reload() {
   if (mirror) m_runtime.mirror = std::move(*mirror);
   m_runtime.config = std::move(config);
   m_runtime.key = std::move(settings->key);
+  if (sync_token) m_sync_token->set(std::move(*sync_token));
   {
     std::lock_guard lock(m_mutex);
-    m_interval = m_runtime.config.poll.interval;
-    m_git_dir = m_runtime.mirror.work_tree() / ".git";
+    m_health.set_interval(m_runtime.config.poll.interval);
+    m_work_tree = m_runtime.mirror.work_tree();
   }
+  forget_metrics_of_unconfigured_tasks(nullptr);
   log::info("config reloaded: " + describe_tasks(m_runtime.config) + " every " +
             std::to_string(m_runtime.config.poll.interval.count()) + " s");
 }
 
 void Service::wait_for_next_pass(std::chrono::steady_clock::time_point next, std::stop_token stop) {
-  std::mutex mutex;
-  std::condition_variable_any sleeper;
-  std::unique_lock lock(mutex);
-  while (!stop.stop_requested() && std::chrono::steady_clock::now() < next) {
+  std::unique_lock lock(m_mutex);
+  while (!stop.stop_requested() && !m_pass_requested && std::chrono::steady_clock::now() < next) {
     auto until = next;
     if (const auto interval = m_supervisor.watchdog_interval()) {
       until = std::min(until, std::chrono::steady_clock::now() +
                                   std::chrono::duration_cast<std::chrono::steady_clock::duration>(*interval / 2));
     }
-    sleeper.wait_until(lock, stop, until, [] { return false; });
+    m_wake.wait_until(lock, stop, until, [this] { return m_pass_requested; });
+    lock.unlock();
     ping_watchdog_if_due();
+    lock.lock();
   }
 }
 
@@ -161,19 +206,32 @@ void Service::run(std::stop_token stop) {
     if (reload_now) reload();
 
     const auto started = std::chrono::steady_clock::now();
+    {
+      // Requests until now are served by this pass; those made during it, by one pass after it.
+      std::lock_guard lock(m_mutex);
+      m_pass_requested = false;
+      m_pass_running = true;
+      m_health.pass_started(std::chrono::system_clock::now(), expected_tasks(m_runtime));
+    }
     const PassReport report = run_cycle(m_runtime, PassMode::apply, stop,
-                                        [this](const TaskOutcome &) { ping_watchdog_if_due(); },
+                                        [this](const TaskOutcome &) {
+                                          {
+                                            std::lock_guard lock(m_mutex);
+                                            m_health.task_done(std::chrono::system_clock::now());
+                                          }
+                                          ping_watchdog_if_due();
+                                        },
                                         started + m_runtime.config.poll.interval);
     const auto finished = std::chrono::system_clock::now();
     const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
     if (report.interrupted) break;
     m_metrics.record_pass(report, took.count(), unix_seconds(finished));
     m_metrics.record_api_notices(m_runtime.memory->notices->all());
+    forget_metrics_of_unconfigured_tasks(&report);
     {
       std::lock_guard lock(m_mutex);
-      m_last_pass_end = finished;
-      m_last_failures = report.failures();
-      m_last_tasks = report.outcomes.size();
+      m_pass_running = false;
+      m_health.pass_finished(report, finished);
     }
     const auto wait = m_runtime.config.poll.interval + jitter();
     const auto next = started + wait;
@@ -185,7 +243,7 @@ void Service::run(std::stop_token stop) {
                                                      : "next pass at " + clock_time(next_wall);
     const std::string summary = std::to_string(report.outcomes.size() - report.failures()) + " tasks ok, " +
                                 std::to_string(report.failures()) + " failed, " + std::to_string(report.commits()) +
-                                " commits" + (report.push_failed ? ", push failed" : "") +
+                                " commits" + (report.push_failed() ? ", push failed" : "") +
                                 (report.unpushed.value_or(0) > 0
                                      ? ", " + std::to_string(*report.unpushed) + " not yet pushed"
                                      : std::string()) +

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -9,10 +10,12 @@
 #include <string>
 
 #include "config/config.hpp"
+#include "ops/bearer_token.hpp"
 #include "ops/metrics.hpp"
 #include "ops/status_server.hpp"
 #include "run/cycle.hpp"
 #include "run/runtime.hpp"
+#include "service/health.hpp"
 
 namespace tasksync {
 
@@ -41,13 +44,18 @@ public:
           std::optional<LogLevel> log_override);
   ~Service();
 
-  // Starts the health and metrics endpoint when http.listen is set.
+  // Starts the health and metrics endpoint when http.listen is set, with POST /sync when
+  // http.sync_token_file is (a token that cannot be read is an error naming the file).
   Result<void> start_status_server();
   // Runs passes until `stop` is requested; returns after the pass in progress has finished
   // its current task and the index is written.
   void run(std::stop_token stop);
   // Re-reads the config file before the next pass (safe from any thread, e.g. on SIGHUP).
   void request_reload();
+  // Starts a pass now (safe from any thread, e.g. on SIGUSR1, or POST /sync). During a pass it
+  // asks for one more right after it, however often it is called: true then, false when the
+  // loop was waiting. The next scheduled pass is poll.interval after the one it starts.
+  bool request_pass();
   // What GET /healthz answers.
   HealthReport health() const;
 
@@ -56,22 +64,24 @@ private:
   void wait_for_next_pass(std::chrono::steady_clock::time_point next, std::stop_token stop);
   void ping_watchdog_if_due();
   std::chrono::seconds jitter();
+  void forget_metrics_of_unconfigured_tasks(const PassReport *report);
 
   std::filesystem::path m_config_file;
   Runtime m_runtime;
   Supervisor &m_supervisor;
   std::optional<LogLevel> m_log_override;
   Metrics m_metrics;
+  std::shared_ptr<BearerToken> m_sync_token; // with http.sync_token_file
   std::unique_ptr<StatusServer> m_status_server;
   std::chrono::steady_clock::time_point m_last_ping{};
 
   mutable std::mutex m_mutex; // guards what other threads read or set below
+  std::condition_variable_any m_wake; // a pass was requested
   bool m_reload_requested = false;
-  std::optional<std::chrono::system_clock::time_point> m_last_pass_end;
-  std::chrono::seconds m_interval;
-  std::size_t m_last_failures = 0;
-  std::size_t m_last_tasks = 0;
-  std::filesystem::path m_git_dir;
+  bool m_pass_requested = false;
+  bool m_pass_running = false;
+  HealthTracker m_health;
+  std::filesystem::path m_work_tree;
 };
 
 } // namespace tasksync

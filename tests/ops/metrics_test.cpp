@@ -45,7 +45,52 @@ TEST(Metrics, RecordsFetchesCommitsAndTimes) {
        }) {
     EXPECT_NE(text.find(expected), std::string::npos) << expected << "\n" << text;
   }
-  EXPECT_EQ(text.find("task=\"b\""), std::string::npos) << "a failed task has no success time";
+  EXPECT_EQ(text.find("tasksync_task_last_success_timestamp_seconds{task=\"b\"}"), std::string::npos)
+      << "a failed task has no success time";
+  EXPECT_NE(text.find("tasksync_task_failing{task=\"a\"} 0"), std::string::npos) << text;
+  EXPECT_NE(text.find("tasksync_task_failing{task=\"b\"} 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("tasksync_build_info{version=\"" TASKSYNC_VERSION "\"} 1"), std::string::npos) << text;
+  EXPECT_EQ(text.find("tasksync_pushes_total{"), std::string::npos) << "no push configured, no push series\n" << text;
+  EXPECT_EQ(text.find("tasksync_last_push_success_timestamp_seconds "), std::string::npos) << text;
+}
+
+TEST(Metrics, CountsPushesByOutcomeAndWhenTheRemoteLastHadEverything) {
+  Metrics metrics;
+  PassReport report;
+  report.push = PushOutcome::ok;
+  metrics.record_pass(report, 1, 1000);
+  report.push = PushOutcome::failed;
+  metrics.record_pass(report, 1, 2000);
+  metrics.record_pass(report, 1, 3000);
+  std::string text = metrics.serialize();
+  for (const char *expected : {"tasksync_pushes_total{outcome=\"ok\"} 1", "tasksync_pushes_total{outcome=\"failed\"} 2",
+                               "tasksync_pushes_total{outcome=\"nothing\"} 0",
+                               "tasksync_last_push_success_timestamp_seconds 1000"}) {
+    EXPECT_NE(text.find(expected), std::string::npos) << expected << "\n" << text;
+  }
+  report.push = PushOutcome::nothing;
+  metrics.record_pass(report, 1, 4000);
+  text = metrics.serialize();
+  EXPECT_NE(text.find("tasksync_pushes_total{outcome=\"nothing\"} 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("tasksync_last_push_success_timestamp_seconds 4000"), std::string::npos) << text;
+}
+
+TEST(Metrics, ForgetsTheSeriesOfTasksNoLongerSynced) {
+  Metrics metrics;
+  PassReport report;
+  report.outcomes = {outcome("kept", 0.1), outcome("gone", 0.1), outcome("gone-failing", 0.1)};
+  report.outcomes.back().error = "HTTP 500: no";
+  metrics.record_pass(report, 1, 1000);
+  metrics.keep_only_tasks({"kept"});
+  const std::string text = metrics.serialize();
+  EXPECT_NE(text.find("tasksync_task_last_success_timestamp_seconds{task=\"kept\"} 1000"), std::string::npos) << text;
+  EXPECT_NE(text.find("tasksync_task_failing{task=\"kept\"} 0"), std::string::npos) << text;
+  EXPECT_EQ(text.find("gone"), std::string::npos) << text;
+  // A task that comes back gets its series again.
+  report.outcomes = {outcome("gone", 0.1)};
+  metrics.record_pass(report, 1, 2000);
+  EXPECT_NE(metrics.serialize().find("tasksync_task_last_success_timestamp_seconds{task=\"gone\"} 2000"),
+            std::string::npos);
 }
 
 TEST(Metrics, ExposesTheApisRetirementNotices) {

@@ -94,6 +94,54 @@ TEST(StatusServer, ServesHealthAndMetrics) {
   EXPECT_EQ(client.Get("/other")->status, 404);
 }
 
+TEST(StatusServer, PostSyncNeedsTheBearerTokenAndAsksForAPass) {
+  Metrics metrics;
+  std::atomic<int> requests = 0;
+  std::atomic<bool> running = false;
+  const int port = test::free_port();
+  const std::string token = "0123456789abcdef-sync";
+  auto server = StatusServer::start({"127.0.0.1", port}, metrics, [] { return HealthReport{}; }, StatusServerLimits{},
+                                    SyncRoute{std::make_shared<BearerToken>(token), [&] {
+                                                ++requests;
+                                                return running.load();
+                                              }});
+  ASSERT_TRUE(server.ok()) << server.error().message;
+  httplib::Client client("127.0.0.1", port);
+  for (const httplib::Headers &refused : std::vector<httplib::Headers>{
+           {}, {{"Authorization", "Bearer wrong"}}, {{"Authorization", "Bearer " + token + "x"}},
+           {{"Authorization", "Basic " + token}}, {{"Authorization", token}}, {{"Authorization", "Bearer "}}}) {
+    auto answer = client.Post("/sync", refused, "", "text/plain");
+    ASSERT_TRUE(answer);
+    EXPECT_EQ(answer->status, 401);
+    EXPECT_EQ(answer->get_header_value("WWW-Authenticate"), "Bearer");
+  }
+  EXPECT_EQ(requests, 0);
+  auto accepted = client.Post("/sync", {{"Authorization", "Bearer " + token}}, "", "text/plain");
+  ASSERT_TRUE(accepted);
+  EXPECT_EQ(accepted->status, 202);
+  EXPECT_EQ(accepted->body, "{\"pass\":\"started\"}\n");
+  running = true;
+  accepted = client.Post("/sync", {{"Authorization", "Bearer " + token}}, "", "text/plain");
+  ASSERT_TRUE(accepted);
+  EXPECT_EQ(accepted->body, "{\"pass\":\"queued\"}\n");
+  EXPECT_EQ(requests, 2);
+  auto get = client.Get("/sync");
+  ASSERT_TRUE(get);
+  EXPECT_EQ(get->status, 405);
+  EXPECT_EQ(get->get_header_value("Allow"), "POST");
+}
+
+TEST(StatusServer, WithoutASyncTokenThereIsNoSyncRoute) {
+  Metrics metrics;
+  const int port = test::free_port();
+  auto server = StatusServer::start({"127.0.0.1", port}, metrics, [] { return HealthReport{}; });
+  ASSERT_TRUE(server.ok()) << server.error().message;
+  httplib::Client client("127.0.0.1", port);
+  auto answer = client.Post("/sync", {{"Authorization", "Bearer anything-at-all-here"}}, "", "text/plain");
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->status, 404);
+}
+
 TEST(StatusServer, AnAddressInUseIsAnError) {
   Metrics metrics;
   const int port = test::free_port();

@@ -100,7 +100,7 @@ TEST_F(ServiceTest, NotifiesAndReportsHealth) {
     // All but the age is fixed. The age is whole seconds since the last pass ended, which was
     // after run() started: at most the whole seconds since then, however slow this machine.
     // Not std::regex: GCC 12 warns inside <regex> under the sanitizers, and warnings are errors.
-    const std::string before_age = R"({"status":"ok","last_pass_age_seconds":)";
+    const std::string before_age = R"({"status":"ok","reasons":[],"last_pass_age_seconds":)";
     const std::string after_age = R"(,"interval_seconds":1,"tasks":1,"failed_tasks":0,"repository_writable":true})" "\n";
     ASSERT_TRUE(health.json.starts_with(before_age) && health.json.ends_with(after_age)) << health.json;
     const std::string age = health.json.substr(before_age.size(), health.json.size() - before_age.size() - after_age.size());

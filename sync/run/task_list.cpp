@@ -61,10 +61,7 @@ Result<TaskListing, FetchError> read_task_list(ApiClient &api, FetchPool *pool, 
       if (add_page(listing, seen, *answers[i]) == 0) ended = true;
     }
     const std::size_t pages_needed = pages_for(listing.total);
-    if (pages_needed > max_pages) {
-      listing.complete = false;
-      return listing;
-    }
+    if (pages_needed > max_pages) return listing;
     pages.clear();
     if (ended || static_cast<long long>(seen.size()) >= listing.total) break;
     while (pages.size() < wave && static_cast<std::size_t>(next) <= pages_needed) pages.push_back(next++);

@@ -18,7 +18,6 @@ namespace tasksync {
 struct TaskListing {
   std::vector<ListEntry> tasks; // each ID once, in the order listed
   long long total = 0;           // what the API said it holds
-  bool complete = true;          // false: only the first page was read (see read_task_list)
 };
 
 // The list's page size: the most GET /v1/task allows.
@@ -28,8 +27,9 @@ inline constexpr int kListPageSize = 100;
 // `api` when there is no pool): the first wave is page 1, which gives `total`, and the pages
 // `expected_total` tasks would fill (as many as the pool has workers); then the rest, until
 // `total` tasks are seen or a page adds nothing new (so a misbehaving API cannot loop us).
-// When `total` needs more than `max_pages` pages, only the first wave is kept and the listing
-// is not complete. The error names the page that failed.
+// When `total` needs more than `max_pages` pages, reading stops after the first wave (a task
+// not on it is then fetched from /latest, as the list does not show it). The error names the
+// page that failed.
 Result<TaskListing, FetchError> read_task_list(ApiClient &api, FetchPool *pool, std::stop_token stop = {},
                                                std::optional<std::chrono::steady_clock::time_point> give_up_at = {},
                                                std::size_t max_pages = std::numeric_limits<std::size_t>::max(),

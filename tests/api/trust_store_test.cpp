@@ -21,6 +21,16 @@ class TrustStoreTest : public ::testing::Test {
 protected:
   TrustStoreTest() { m_settings.retries = 0; }
 
+  // An HTTPS fake API with `pki`'s certificate serving kTask, which m_settings then points at.
+  std::unique_ptr<test::FakeApi> serve(const test::TestPki &pki) {
+    auto api = std::make_unique<test::FakeApi>(kKey, pki.server);
+    test::FakeVersion fake;
+    fake.task_id = kTask;
+    api->set_version(fake);
+    m_settings.base_url = *parse_base_url(api->base_url());
+    return api;
+  }
+
   test::TempDir m_dir;
   ApiSettings m_settings;
 };
@@ -30,11 +40,7 @@ protected:
 TEST_F(TrustStoreTest, ClientsSharingOneStoreEachVerifyTheServer) {
   const auto pki = test::make_test_pki(m_dir / "pki");
   const auto other = test::make_test_pki(m_dir / "other");
-  test::FakeApi api(kKey, pki.server);
-  test::FakeVersion fake;
-  fake.task_id = kTask;
-  api.set_version(fake);
-  m_settings.base_url = *parse_base_url(api.base_url());
+  const auto api = serve(pki);
   for (const auto &[ca, trusted] : {std::pair{pki.ca_file, true}, std::pair{other.ca_file, false}}) {
     m_settings.ca_file = ca;
     auto trust = TrustStore::load(m_settings);
@@ -61,11 +67,7 @@ TEST_F(TrustStoreTest, ClientsSharingOneStoreEachVerifyTheServer) {
 TEST_F(TrustStoreTest, TheStoreHoldsTheSystemsCertificates) {
   // OpenSSL's default paths honour SSL_CERT_FILE: a CA put there is trusted with no api.ca_file.
   const auto pki = test::make_test_pki(m_dir / "pki");
-  test::FakeApi api(kKey, pki.server);
-  test::FakeVersion fake;
-  fake.task_id = kTask;
-  api.set_version(fake);
-  m_settings.base_url = *parse_base_url(api.base_url());
+  const auto api = serve(pki);
   setenv("SSL_CERT_FILE", pki.ca_file.c_str(), 1);
   auto trust = TrustStore::load(m_settings);
   unsetenv("SSL_CERT_FILE");

@@ -190,6 +190,7 @@ PassReport run_cycle(Runtime &runtime, PassMode mode, std::stop_token stop, cons
   if (listing) {
     if (head) shown_unchanged = unchanged_by_list(tasks, *listing, *head, runtime.mirror, memory.head_digests);
   }
+  head.reset(); // the pass takes its own copy (Poller::run_pass): not two held through it
   const std::vector<bool> skipped = full_check ? std::vector<bool>(tasks.size(), false) : shown_unchanged;
   std::vector<TaskEntry> to_fetch;
   for (std::size_t i = 0; i < tasks.size(); ++i) {

@@ -13,6 +13,8 @@
 
 #include "config/api_key.hpp"
 #include "config/credentials.hpp"
+#include "config/signing_key.hpp"
+#include "git/ssh_signature.hpp"
 #include "run/config_check.hpp"
 #include "run/backfill.hpp"
 #include "config/config.hpp"
@@ -80,10 +82,12 @@ int check_config(const std::string &config_path) {
     return kBadUsage;
   }
   const CredentialSources credentials = credential_sources_for_check();
-  resolve_push_credentials(*config, credentials);
+  resolve_file_credentials(*config, credentials);
   auto key = load_api_key(api_key_sources_from_environment(config->api.api_key_file, credentials));
   const std::vector<CheckedPart> parts = check_what_a_run_needs(*config, !credentials.directory);
   print_summary(*config, key ? "from " + key->source : "none: " + key.error().message, parts);
+  // A signing key that cannot be used stops a run at start as a config error; so it does here.
+  const bool signing_usable = check_signing_key(config->repo).problems.empty();
   bool usable = key.ok();
   if (!key) log::error(key.error().message);
   for (const CheckedPart &part : parts) {
@@ -94,7 +98,32 @@ int check_config(const std::string &config_path) {
       usable = false;
     }
   }
+  if (!signing_usable) return kBadUsage;
   return usable ? kOk : kFatal;
+}
+
+// --print-allowed-signers: the line that makes git trust the commits' signatures, for a
+// reviewer's gpg.ssh.allowedSignersFile. The key is looked for as --check-config looks for it.
+int print_allowed_signers(const std::string &config_path) {
+  auto config = load_config(config_path);
+  if (!config) {
+    log::error(config.error().message);
+    return kBadUsage;
+  }
+  resolve_file_credentials(*config, credential_sources_for_check());
+  const RepoSettings &repo = config->repo;
+  if (!repo.signing_key_file) {
+    log::error(config_path + ": repo.signing_key_file is not set (nor the credential " +
+               std::string(kSigningKeyCredential) + "): commits are not signed, so no signer is allowed");
+    return kBadUsage;
+  }
+  auto key = SigningKey::load(*repo.signing_key_file, repo.signing_key_name());
+  if (!key) {
+    log::error(config_path + ": " + key.error().message);
+    return kBadUsage;
+  }
+  std::cout << allowed_signers_line(**key, repo.author_email) << "\n";
+  return kOk;
 }
 
 // Names, versions and errors come from the API, and diffs from a task's code: escaped
@@ -163,13 +192,17 @@ int main(int argc, char **argv) {
   bool check = false;
   bool dry_run = false;
   bool import_history = false;
+  bool print_signers = false;
   app.add_option("--config", config_path, "Config file")->capture_default_str();
   auto *once_flag = app.add_flag("--once", once, "Run one pass over every task, then exit");
   auto *check_flag = app.add_flag("--check-config", check, "Validate the config, print a summary, change nothing");
   auto *dry_flag = app.add_flag("--dry-run", dry_run, "Fetch and report what would change; write nothing");
   auto *backfill_flag = app.add_flag("--backfill", import_history,
                                      "Import every published version of tasks not mirrored yet, then run one pass");
-  once_flag->excludes(check_flag)->excludes(dry_flag)->excludes(backfill_flag);
+  auto *signers_flag = app.add_flag("--print-allowed-signers", print_signers,
+                                    "Print the allowed-signers line that verifies the commits' signatures, then exit");
+  once_flag->excludes(check_flag)->excludes(dry_flag)->excludes(backfill_flag)->excludes(signers_flag);
+  signers_flag->excludes(check_flag)->excludes(dry_flag)->excludes(backfill_flag);
   check_flag->excludes(dry_flag)->excludes(backfill_flag);
   dry_flag->excludes(backfill_flag);
   app.add_option("--log-level", log_level, "error, warning, info or debug (overrides log.level)")
@@ -186,6 +219,7 @@ int main(int argc, char **argv) {
       log_level.empty() ? std::nullopt : std::optional<LogLevel>(parse_log_level(log_level));
   if (log_override) log::set_level(*log_override);
   if (check) return check_config(config_path);
+  if (print_signers) return print_allowed_signers(config_path);
 
   if (auto raised = raise_open_file_limit(); !raised) log::warning(raised.error().message);
   auto runtime = open_runtime(config_path, dry_run ? Mirror::Access::read_only : Mirror::Access::read_write);

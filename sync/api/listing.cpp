@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cctype>
 
-#include "api/base64.hpp"
+#include "base/base64.hpp"
 #include "api/json_fields.hpp"
 #include "base/text.hpp"
 

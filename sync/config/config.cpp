@@ -221,10 +221,11 @@ private:
 
   void parse_repo(const YAML::Node &node, RepoSettings &repo) const {
     expect_map(node, "repo");
-    check_keys(node, "repo", {"path", "branch", "author", "push", "prune"});
+    check_keys(node, "repo", {"path", "branch", "author", "push", "prune", "signing_key_file"});
     ensure_libgit2(); // branch names are checked by libgit2
     if (node["prune"]) repo.prune = boolean(node["prune"], "repo.prune");
     if (node["path"]) repo.path = path(node["path"], "repo.path");
+    if (node["signing_key_file"]) repo.signing_key_file = path(node["signing_key_file"], "repo.signing_key_file");
     if (node["branch"]) {
       repo.branch = non_empty_line(node["branch"], "repo.branch");
       int valid = 0;
@@ -438,7 +439,7 @@ Result<Config> load_config(const std::filesystem::path &file) {
     default_repo_path = std::filesystem::path(std::string(state).substr(0, std::string(state).find(':'))) / "mirror";
   }
   auto config = parse_config(text, file.string(), base_dir, default_repo_path);
-  if (config) resolve_push_credentials(*config, credential_sources_from_environment());
+  if (config) resolve_file_credentials(*config, credential_sources_from_environment());
   return config;
 }
 

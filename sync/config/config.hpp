@@ -80,6 +80,13 @@ struct RepoSettings {
   std::string author_email = "tasksync@localhost";
   std::optional<PushSettings> push;
   bool prune = false; // with `tasks: all`, remove tasks that left the team's list
+  std::optional<std::filesystem::path> signing_key_file{}; // an OpenSSH ed25519 key: every commit is signed
+  std::string signing_key_source{};                        // where signing_key_file came from when not the config
+
+  // What signing_key_file is, for messages: "repo.signing_key_file" or the credential it came from.
+  std::string signing_key_name() const {
+    return signing_key_source.empty() ? "repo.signing_key_file" : signing_key_source;
+  }
 
   bool operator==(const RepoSettings &) const = default;
 };
@@ -109,7 +116,8 @@ struct Config {
 
 // Reads and validates a config file. Errors read "file:line: key: problem". Under systemd
 // ($STATE_DIRECTORY set) repo.path defaults to $STATE_DIRECTORY/mirror, and repo.push's key and
-// token files default to the credentials push-ssh-key and push-token ($CREDENTIALS_DIRECTORY).
+// token files and repo.signing_key_file default to the credentials push-ssh-key, push-token and
+// signing-key ($CREDENTIALS_DIRECTORY).
 Result<Config> load_config(const std::filesystem::path &file);
 
 // Validates config text; relative paths in it are resolved against `base_dir`, and

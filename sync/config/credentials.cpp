@@ -61,9 +61,16 @@ std::optional<FoundCredential> find_credential(const CredentialSources &sources,
   return std::nullopt;
 }
 
-void resolve_push_credentials(Config &config, const CredentialSources &sources) {
-  if (!config.repo.push) return;
-  PushSettings &push = *config.repo.push;
+void resolve_file_credentials(Config &config, const CredentialSources &sources) {
+  RepoSettings &repo = config.repo;
+  if (!repo.signing_key_file) {
+    if (auto found = find_credential(sources, kSigningKeyCredential)) {
+      repo.signing_key_file = found->file;
+      repo.signing_key_source = found->source;
+    }
+  }
+  if (!repo.push) return;
+  PushSettings &push = *repo.push;
   if (!push.ssh_key_file) {
     if (auto found = find_credential(sources, kPushSshKeyCredential)) {
       push.ssh_key_file = found->file;

@@ -16,6 +16,7 @@ struct Config;
 inline constexpr std::string_view kApiKeyCredential = "anchor-api-key";
 inline constexpr std::string_view kPushSshKeyCredential = "push-ssh-key";
 inline constexpr std::string_view kPushTokenCredential = "push-token";
+inline constexpr std::string_view kSigningKeyCredential = "signing-key";
 inline constexpr std::string_view kUnitCredentialSources = "/etc/tasksync";
 
 /// Where credentials are looked for.
@@ -43,9 +44,10 @@ struct FoundCredential {
 // but white space counts as absent.
 std::optional<FoundCredential> find_credential(const CredentialSources &sources, std::string_view id);
 
-// Fills repo.push.ssh_key_file and repo.push.token_file from the credentials push-ssh-key and
-// push-token where the config names no file; a file the config names always wins.
-void resolve_push_credentials(Config &config, const CredentialSources &sources);
+// Fills repo.push.ssh_key_file, repo.push.token_file and repo.signing_key_file from the
+// credentials push-ssh-key, push-token and signing-key where the config names no file; a file the
+// config names always wins.
+void resolve_file_credentials(Config &config, const CredentialSources &sources);
 
 // Opens `file` for reading and closes it again: a regular file this process can read, or an
 // error naming `what`, the path and the OS reason ("cannot read repo.push.ssh_key_file /k:

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <string>
 
+#include "git/commit_writer.hpp"
+
 namespace tasksync {
 namespace {
 
@@ -129,7 +131,8 @@ Result<git_oid> replace_units(git_repository *repo, const git_tree *base, const 
 
 } // namespace
 
-Result<std::optional<git_oid>> replay_commit(git_repository *repo, const git_oid &id, const git_oid &base_id) {
+Result<std::optional<git_oid>> replay_commit(git_repository *repo, const git_oid &id, const git_oid &base_id,
+                                             const SigningKey *signer) {
   TRY_ASSIGN(const CommitPtr commit, lookup_commit(repo, id));
   TRY_ASSIGN(const TreePtr tree, commit_tree(repo, id));
   TRY_ASSIGN(const auto units, touched_units(repo, commit.get(), tree.get()));
@@ -146,14 +149,12 @@ Result<std::optional<git_oid>> replay_commit(git_repository *repo, const git_oid
   }
   const SignaturePtr now(now_raw);
   const git_commit *parents[1] = {base.get()};
-  git_oid result;
-  if (const int rc = git_commit_create(&result, repo, nullptr, git_commit_author(commit.get()), now.get(),
-                                       git_commit_message_encoding(commit.get()),
-                                       git_commit_message_raw(commit.get()), new_tree.get(), 1, parents);
-      rc < 0) {
-    return git_error("cannot write a replayed commit", rc);
-  }
-  return std::optional<git_oid>(result);
+  auto result = write_commit(repo,
+                             {git_commit_author(commit.get()), now.get(), git_commit_message_encoding(commit.get()),
+                              git_commit_message_raw(commit.get()), new_tree.get(), parents},
+                             signer, "a replayed commit");
+  if (!result) return result.error();
+  return std::optional<git_oid>(*result);
 }
 
 std::size_t ReplayedCommits::count() const {
@@ -161,10 +162,11 @@ std::size_t ReplayedCommits::count() const {
       std::count_if(rebuilt.begin(), rebuilt.end(), [](const auto &id) { return id.has_value(); }));
 }
 
-Result<ReplayedCommits> replay_commits(git_repository *repo, const std::vector<git_oid> &commits, const git_oid &base) {
+Result<ReplayedCommits> replay_commits(git_repository *repo, const std::vector<git_oid> &commits, const git_oid &base,
+                                       const SigningKey *signer) {
   ReplayedCommits replayed{base, {}};
   for (const git_oid &id : commits) {
-    TRY_ASSIGN(const std::optional<git_oid> rebuilt, replay_commit(repo, id, replayed.tip));
+    TRY_ASSIGN(const std::optional<git_oid> rebuilt, replay_commit(repo, id, replayed.tip, signer));
     if (rebuilt) replayed.tip = *rebuilt;
     replayed.rebuilt.push_back(rebuilt);
   }

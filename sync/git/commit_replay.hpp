@@ -9,6 +9,7 @@
 
 #include "base/git_handles.hpp"
 #include "base/result.hpp"
+#include "config/signing_key.hpp"
 
 namespace tasksync {
 
@@ -21,8 +22,10 @@ Result<TreePtr> commit_tree(git_repository *repo, const git_oid &commit_id);
 
 // Commit `id` rebuilt on top of `base_id`: each task directory (or file outside tasks/) that
 // `id` changed takes its content from `id`, everything else stays as in `base_id`; same author,
-// message and committer name, committed now. nullopt when it would change nothing there.
-Result<std::optional<git_oid>> replay_commit(git_repository *repo, const git_oid &id, const git_oid &base_id);
+// message and committer name, committed now, and signed with `signer` when not null. nullopt
+// when it would change nothing there.
+Result<std::optional<git_oid>> replay_commit(git_repository *repo, const git_oid &id, const git_oid &base_id,
+                                             const SigningKey *signer);
 
 /// Commits replayed by replay_commits(), one on top of the other.
 struct ReplayedCommits {
@@ -45,8 +48,9 @@ void note_replaced(ReplacedCommits &replaced, const std::vector<git_oid> &commit
 std::optional<std::string> current_id(const ReplacedCommits &replaced, std::string id);
 
 // `commits` (oldest first) rebuilt by replay_commit(), the first on `base`, each next one on the
-// last rebuilt.
-Result<ReplayedCommits> replay_commits(git_repository *repo, const std::vector<git_oid> &commits, const git_oid &base);
+// last rebuilt; signed with `signer` when not null.
+Result<ReplayedCommits> replay_commits(git_repository *repo, const std::vector<git_oid> &commits, const git_oid &base,
+                                       const SigningKey *signer);
 
 // True when HEAD is the symbolic ref `branch_ref` (e.g. "refs/heads/main"): the work tree and
 // index are a checkout of that branch. False when someone checked out another branch or

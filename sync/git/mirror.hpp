@@ -1,6 +1,7 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -49,6 +50,11 @@ public:
   // read_write it also takes the instance lock and restores `tasks/` in the work tree and the
   // index to what HEAD holds (tasks/ belongs to the API), logging each file it restores.
   static Result<Mirror> open(const RepoSettings &settings, Access access);
+
+  // Signs every commit made from now on (the mirror's and its replays) with `key`; nullptr: none.
+  void sign_with(std::shared_ptr<const SigningKey> key) { m_signer = std::move(key); }
+  // The key commits are signed with; nullptr when they are not.
+  const SigningKey *signer() const { return m_signer.get(); }
 
   // Loose objects (written by other git processes) above which they are packed (git's gc.auto
   // default is 6700).
@@ -162,6 +168,7 @@ private:
   Result<void> restore_path(const git_tree *head_tree, git_index *index, const std::string &path);
 
   RepoSettings m_settings;
+  std::shared_ptr<const SigningKey> m_signer; // null: commits are not signed
   std::optional<InstanceLock> m_lock; // held for read_write
   RepositoryPtr m_repo; // null: read-only view of a repository that does not exist yet
   std::filesystem::path m_work_tree;

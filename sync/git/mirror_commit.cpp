@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "base/log.hpp"
+#include "git/commit_writer.hpp"
 #include "git/mirror_helpers.hpp"
 #include "git/work_tree.hpp"
 
@@ -120,14 +121,11 @@ Result<git_oid> Mirror::write_commit(const TaskState &state, const git_oid &tree
   const SignaturePtr committer(committer_raw);
   const git_commit *parents[1] = {state.head ? state.head->get() : nullptr};
   const std::string message = commit_message(state.kind, info);
-  git_oid commit_id;
   // No ref moves here: record_commits() moves the branch once for the whole pass.
-  if (const int rc = git_commit_create(&commit_id, m_repo.get(), nullptr, author.get(), committer.get(), nullptr,
-                                       message.c_str(), tree.get(), state.head ? 1 : 0, parents);
-      rc < 0) {
-    return git_error("cannot write the commit for " + info.task_id, rc);
-  }
-  return commit_id;
+  return tasksync::write_commit(m_repo.get(),
+                                {author.get(), committer.get(), nullptr, message.c_str(), tree.get(),
+                                 std::span(parents, state.head ? 1 : 0)},
+                                m_signer.get(), "the commit for " + info.task_id);
 }
 
 Result<void> Mirror::update_work_tree(const std::string &task_dir, const std::optional<Snapshot> &desired,

@@ -9,7 +9,7 @@
 #include <iterator>
 #include <sstream>
 
-#include "api/base64.hpp"
+#include "base/base64.hpp"
 #include "base/text.hpp"
 
 namespace tasksync {

@@ -5,64 +5,27 @@
 #include <openssl/pem.h>
 
 #include <cerrno>
-#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <iterator>
 #include <memory>
-#include <optional>
-#include <string_view>
 
-#include "api/base64.hpp"
+#include "base/openssh_key.hpp"
 #include "config/credentials.hpp"
 
 namespace tasksync {
 namespace {
 
-constexpr std::string_view kOpensshBegin = "-----BEGIN OPENSSH PRIVATE KEY-----";
-constexpr std::string_view kOpensshEnd = "-----END OPENSSH PRIVATE KEY-----";
 constexpr std::size_t kLargestKeyFile = 64 * 1024;
 
-// Reads an SSH wire-format string (uint32 length, bytes) at `at`.
-std::optional<std::string_view> wire_string(std::string_view data, std::size_t &at) {
-  if (at > data.size() || data.size() - at < 4) return std::nullopt;
-  const auto *bytes = reinterpret_cast<const unsigned char *>(data.data() + at);
-  const std::uint32_t length = (std::uint32_t{bytes[0]} << 24) | (std::uint32_t{bytes[1]} << 16) |
-                               (std::uint32_t{bytes[2]} << 8) | std::uint32_t{bytes[3]};
-  at += 4;
-  if (length > data.size() - at) return std::nullopt;
-  const std::string_view text = data.substr(at, length);
-  at += length;
-  return text;
-}
-
-// "openssh-key-v1\0", cipher, kdf, kdf options, key count, then the first public key, whose first
-// string is the algorithm (PROTOCOL.key in OpenSSH's sources).
+// OpenSSH's own format names the algorithm in its public half, which is never encrypted.
 Result<std::string> openssh_algorithm(const std::string &text) {
-  const std::size_t begin = text.find(kOpensshBegin) + kOpensshBegin.size();
-  const std::size_t end = text.find(kOpensshEnd, begin);
-  if (end == std::string::npos) return Error{"an OpenSSH private key without its END line"};
-  auto decoded = decode_base64(text.substr(begin, end - begin));
-  if (!decoded) return Error{"an OpenSSH private key that is not valid base64"};
-  const std::string_view data(*decoded);
-  constexpr std::string_view kMagic("openssh-key-v1\0", 15);
-  if (!data.starts_with(kMagic)) return Error{"an OpenSSH private key of an unknown version"};
-  std::size_t at = kMagic.size();
-  const auto cipher = wire_string(data, at);
-  const auto kdf = wire_string(data, at);
-  const auto kdf_options = wire_string(data, at);
-  if (!cipher || !kdf || !kdf_options || data.size() - at < 4) return Error{"a truncated OpenSSH private key"};
-  at += 4; // the number of keys
-  const auto public_key = wire_string(data, at);
-  if (!public_key) return Error{"a truncated OpenSSH private key"};
-  std::size_t inner = 0;
-  const auto algorithm = wire_string(*public_key, inner);
-  if (!algorithm) return Error{"a truncated OpenSSH private key"};
-  if (*cipher != "none") {
-    return Error{"a private key protected by a passphrase (" + std::string(*algorithm) +
+  TRY_ASSIGN(const OpensshKey key, parse_openssh_private_key(text));
+  if (key.encrypted) {
+    return Error{"a private key protected by a passphrase (" + key.algorithm +
                  "); tasksyncd has no passphrase to give: remove it with ssh-keygen -p -N '' -f FILE"};
   }
-  return std::string(*algorithm);
+  return key.algorithm;
 }
 
 // PEM: the label says PKCS#1 RSA, SEC 1 EC or DSA; PKCS#8 ("PRIVATE KEY") needs OpenSSL to tell.
@@ -97,7 +60,7 @@ Result<std::string> pem_algorithm(const std::string &text) {
 } // namespace
 
 Result<std::string> ssh_key_algorithm(const std::string &text) {
-  if (text.find(kOpensshBegin) != std::string::npos) return openssh_algorithm(text);
+  if (is_openssh_private_key(text)) return openssh_algorithm(text);
   return pem_algorithm(text);
 }
 

@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config/signing_key.hpp"
+
 namespace tasksync {
 
 CheckedPart check_repository_path(const std::filesystem::path &path) {
@@ -47,9 +49,26 @@ CheckedPart check_repository_path(const std::filesystem::path &path) {
   return part;
 }
 
+CheckedPart check_signing_key(const RepoSettings &repo) {
+  CheckedPart part;
+  if (!repo.signing_key_file) {
+    part.summary.push_back("signing: none (repo.signing_key_file is not set): commits are not signed");
+    return part;
+  }
+  const std::string shown = repo.signing_key_name() + " " + repo.signing_key_file->string();
+  auto key = SigningKey::load(*repo.signing_key_file, repo.signing_key_name());
+  if (!key) {
+    part.summary.push_back("signing: " + shown + " (unusable)");
+    part.problems.push_back(key.error().message);
+    return part;
+  }
+  part.summary.push_back("signing: " + shown + " (ssh-ed25519 " + (*key)->fingerprint() + ")");
+  return part;
+}
+
 std::vector<CheckedPart> check_what_a_run_needs(const Config &config, bool outside_unit) {
-  return {check_repository_path(config.repo.path), check_push(config.repo.push, outside_unit),
-          check_hooks(config.hooks)};
+  return {check_repository_path(config.repo.path), check_signing_key(config.repo),
+          check_push(config.repo.push, outside_unit), check_hooks(config.hooks)};
 }
 
 } // namespace tasksync

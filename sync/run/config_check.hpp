@@ -13,7 +13,12 @@ namespace tasksync {
 // missing directory is made and removed again, so /proc/nope fails as a pass would).
 CheckedPart check_repository_path(const std::filesystem::path &path);
 
-// What --check-config checks beyond the file itself: the repository path, the push and the hooks;
+// repo.signing_key_file loaded as a run would load it: "signing: <file> (ssh-ed25519 SHA256:...)",
+// or a problem naming the file and the reason; "signing: none" without one.
+CheckedPart check_signing_key(const RepoSettings &repo);
+
+// What --check-config checks beyond the file itself: the repository path, the signing key, the
+// push and the hooks;
 // `outside_unit` as for check_push().
 std::vector<CheckedPart> check_what_a_run_needs(const Config &config, bool outside_unit = false);
 

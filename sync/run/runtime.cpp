@@ -23,8 +23,15 @@ Result<RuntimeSettings, StartError> load_runtime_settings(const std::filesystem:
   auto api = ApiClient::create(config->api, key->value, std::make_shared<RequestGate>(), memory.notices, trust);
   if (!api) return config_error(api.error());
   auto poller = std::make_unique<Poller>(**pool, memory.names);
+  std::shared_ptr<const SigningKey> signer;
+  if (config->repo.signing_key_file) {
+    auto loaded = SigningKey::load(*config->repo.signing_key_file, config->repo.signing_key_name());
+    if (!loaded) return config_error(loaded.error());
+    signer = std::move(*loaded);
+  }
   return RuntimeSettings{std::move(*config), std::move(*key),
-                         ApiClients{std::move(*pool), std::move(poller), std::make_unique<ApiClient>(std::move(*api))}};
+                         ApiClients{std::move(*pool), std::move(poller), std::make_unique<ApiClient>(std::move(*api))},
+                         std::move(signer)};
 }
 
 Result<Runtime, StartError> open_runtime(const std::filesystem::path &config_file, Mirror::Access access) {
@@ -32,6 +39,7 @@ Result<Runtime, StartError> open_runtime(const std::filesystem::path &config_fil
   TRY_ASSIGN(auto settings, load_runtime_settings(config_file, *memory));
   auto mirror = Mirror::open(settings.config.repo, access);
   if (!mirror) return StartError{StartError::Kind::repository, mirror.error().message};
+  mirror->sign_with(std::move(settings.signer));
   return Runtime{std::move(settings.config), std::move(settings.key), std::move(memory),
                  std::move(settings.clients), std::move(*mirror), {}};
 }

@@ -37,6 +37,7 @@ struct RuntimeSettings {
   Config config;
   ApiKey key;
   ApiClients clients;
+  std::shared_ptr<const SigningKey> signer; // repo.signing_key_file, loaded; null without it
 };
 
 // What a run keeps across reloads and shares between its API clients.
@@ -49,7 +50,8 @@ struct RunMemory {
   HookQueue hooks;                                // commits whose hook waits for the branch (and the remote)
 };
 
-// Loads the config file and the API key and prepares the API clients (nothing is sent yet);
+// Loads the config file, the API key and the signing key, and prepares the API clients (nothing is
+// sent yet); a signing key that cannot be used is a config error naming its file and the reason;
 // start-up and SIGHUP reload both begin here. The clients use and feed `memory`.
 Result<RuntimeSettings, StartError> load_runtime_settings(const std::filesystem::path &config_file, RunMemory &memory);
 

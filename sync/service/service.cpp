@@ -164,6 +164,7 @@ void Service::reload() {
   log::set_level(m_log_override.value_or(config.log_level));
   m_runtime.clients = std::move(settings->clients);
   if (mirror) m_runtime.mirror = std::move(*mirror);
+  m_runtime.mirror.sign_with(std::move(settings->signer));
   m_runtime.config = std::move(config);
   m_runtime.key = std::move(settings->key);
   if (sync_token) m_sync_token->set(std::move(*sync_token));

@@ -25,14 +25,14 @@ TEST(Credentials, PushKeyAndTokenComeFromTheCredentialsDirectoryWhenTheConfigNam
   test::write_text(dir / "push-ssh-key", "-----BEGIN OPENSSH PRIVATE KEY-----\n");
   test::write_text(dir / "push-token", "token\n");
   Config config = push_config();
-  resolve_push_credentials(config, {dir.path(), std::nullopt});
+  resolve_file_credentials(config, {dir.path(), std::nullopt});
   EXPECT_EQ(*config.repo.push->ssh_key_file, dir / "push-ssh-key");
   EXPECT_EQ(config.repo.push->ssh_key_name(), "systemd credential push-ssh-key");
   EXPECT_EQ(*config.repo.push->token_file, dir / "push-token");
   EXPECT_EQ(config.repo.push->token_name(), "systemd credential push-token");
 
   Config named = push_config(", ssh_key_file: /srv/deploy-key");
-  resolve_push_credentials(named, {dir.path(), std::nullopt});
+  resolve_file_credentials(named, {dir.path(), std::nullopt});
   EXPECT_EQ(*named.repo.push->ssh_key_file, "/srv/deploy-key");
   EXPECT_EQ(named.repo.push->ssh_key_name(), "repo.push.ssh_key_file");
 }
@@ -45,7 +45,7 @@ TEST(Credentials, TheUnitsPlaceholderCountsAsAbsent) {
   EXPECT_FALSE(find_credential({dir.path(), std::nullopt}, kPushTokenCredential));
   EXPECT_FALSE(find_credential({dir.path(), std::nullopt}, kPushSshKeyCredential));
   Config config = push_config();
-  resolve_push_credentials(config, {dir.path(), std::nullopt});
+  resolve_file_credentials(config, {dir.path(), std::nullopt});
   EXPECT_FALSE(config.repo.push->ssh_key_file);
   EXPECT_FALSE(config.repo.push->token_file);
 }
@@ -92,4 +92,26 @@ TEST(Credentials, AnUnreadableFileIsNamedWithTheOsReason) {
             "cannot read repo.push.token_file " + dir.path().string() + ": not a regular file");
   test::write_text(dir / "key", "x");
   EXPECT_TRUE(check_readable(dir / "key", "repo.push.ssh_key_file").ok());
+}
+
+TEST(Credentials, TheSigningKeyComesFromItsCredentialUnlessTheConfigNamesAFile) {
+  test::TempDir dir;
+  test::write_text(dir / "signing-key", "-----BEGIN OPENSSH PRIVATE KEY-----\n");
+  Config config = push_config();
+  resolve_file_credentials(config, {dir.path(), std::nullopt});
+  ASSERT_TRUE(config.repo.signing_key_file);
+  EXPECT_EQ(*config.repo.signing_key_file, dir / "signing-key");
+  EXPECT_EQ(config.repo.signing_key_name(), "systemd credential signing-key");
+
+  auto named = parse_config("repo: {signing_key_file: /srv/sign}\ntasks: [3c90c3cc-0d44-4b50-8888-8dd25736052a]\n",
+                            "config.yaml", "/etc/tasksync");
+  ASSERT_TRUE(named.ok()) << named.error().message;
+  resolve_file_credentials(*named, {dir.path(), std::nullopt});
+  EXPECT_EQ(*named->repo.signing_key_file, "/srv/sign");
+  EXPECT_EQ(named->repo.signing_key_name(), "repo.signing_key_file");
+
+  test::write_text(dir / "signing-key", "\n"); // the unit's placeholder: signing stays off
+  Config unsigned_config = push_config();
+  resolve_file_credentials(unsigned_config, {dir.path(), std::nullopt});
+  EXPECT_FALSE(unsigned_config.repo.signing_key_file);
 }

@@ -16,7 +16,7 @@
 #include <string>
 #include <string_view>
 
-#include "api/base64.hpp"
+#include "base/base64.hpp"
 #include "render/render.hpp"
 #include "api/task_version.hpp"
 

@@ -60,7 +60,7 @@ protected:
 
   // replay_commit() of `id` on `base`, which must not fail.
   std::optional<git_oid> replay(const git_oid &id, const git_oid &base) {
-    auto replayed = replay_commit(m_repo.get(), id, base);
+    auto replayed = replay_commit(m_repo.get(), id, base, nullptr);
     EXPECT_TRUE(replayed.ok()) << replayed.error().message;
     return replayed.ok() ? *replayed : std::nullopt;
   }
@@ -117,7 +117,7 @@ TEST_F(CommitReplayTest, ARunIsReplayedOneOnAnotherWithoutTheCommitsThatChangeNo
   const git_oid b1 = commit(a2, "tasks/b/task.ts", "b1", "b: add version 1");
   const git_oid theirs = commit(root, "tasks/a/task.ts", "a2", "someone else's identical update");
 
-  auto replayed = replay_commits(m_repo.get(), {a2, b1}, theirs);
+  auto replayed = replay_commits(m_repo.get(), {a2, b1}, theirs, nullptr);
   ASSERT_TRUE(replayed.ok()) << replayed.error().message;
   ASSERT_EQ(replayed->rebuilt.size(), 2u);
   EXPECT_FALSE(replayed->rebuilt[0].has_value()) << "a2 changes nothing on top of theirs";
@@ -127,7 +127,7 @@ TEST_F(CommitReplayTest, ARunIsReplayedOneOnAnotherWithoutTheCommitsThatChangeNo
   EXPECT_EQ(test::git(path(), {"log", "--format=%s", git_oid_tostr_s(&replayed->tip)}).out,
             "b: add version 1\nsomeone else's identical update\na: add version 1\n");
 
-  auto nothing = replay_commits(m_repo.get(), {}, theirs);
+  auto nothing = replay_commits(m_repo.get(), {}, theirs, nullptr);
   ASSERT_TRUE(nothing.ok());
   EXPECT_TRUE(git_oid_equal(&nothing->tip, &theirs));
   EXPECT_EQ(nothing->count(), 0u);

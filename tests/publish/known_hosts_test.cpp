@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 
-#include "api/base64.hpp"
+#include "base/base64.hpp"
 #include "process.hpp"
 #include "temp_dir.hpp"
 

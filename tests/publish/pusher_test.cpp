@@ -10,7 +10,7 @@
 #include <optional>
 #include <thread>
 
-#include "api/base64.hpp"
+#include "base/base64.hpp"
 #include "base/log.hpp"
 #include "fake_api.hpp"
 #include "git/mirror.hpp"

@@ -10,4 +10,7 @@ namespace tasksync {
 // Decodes standard base64 (OpenSSL's EVP decoder); whitespace and line breaks are accepted.
 Result<std::string> decode_base64(std::string_view text);
 
+// Encodes `bytes` as standard base64 with padding, on one line.
+std::string encode_base64(std::string_view bytes);
+
 } // namespace tasksync

@@ -1,4 +1,4 @@
-#include "api/base64.hpp"
+#include "base/base64.hpp"
 
 #include <gtest/gtest.h>
 
@@ -31,4 +31,16 @@ TEST(Base64, RejectsInvalidInput) {
   EXPECT_FALSE(decode_base64("aGVsbG8").ok());     // truncated
   EXPECT_FALSE(decode_base64("aGVsbG8=aGVs").ok()); // data after padding
   EXPECT_NE(decode_base64("ab%d").error().message.find("offset 2"), std::string::npos);
+}
+
+TEST(Base64, EncodesWithPaddingOnOneLine) {
+  EXPECT_EQ(encode_base64(""), "");
+  EXPECT_EQ(encode_base64("h"), "aA==");
+  EXPECT_EQ(encode_base64("he"), "aGU=");
+  EXPECT_EQ(encode_base64("hello world"), "aGVsbG8gd29ybGQ=");
+  std::string bytes;
+  for (int i = 0; i < 3 * 1024 * 1024 + 2; ++i) bytes += static_cast<char>(i * 7); // crosses a chunk
+  const std::string encoded = encode_base64(bytes);
+  EXPECT_EQ(encoded.find('\n'), std::string::npos);
+  EXPECT_EQ(*decode_base64(encoded), bytes);
 }

@@ -1,4 +1,4 @@
-#include "api/base64.hpp"
+#include "base/base64.hpp"
 
 #include <openssl/evp.h>
 
@@ -49,6 +49,20 @@ Result<std::string> decode_base64(std::string_view text) {
     return Error{"invalid base64: truncated input"};
   }
   written += static_cast<std::size_t>(produced);
+  out.resize(written);
+  return out;
+}
+
+std::string encode_base64(std::string_view bytes) {
+  std::string out((bytes.size() + 2) / 3 * 4 + 1, '\0');
+  std::size_t written = 0;
+  constexpr std::size_t kChunk = 3 << 18; // a multiple of 3, so that no padding falls inside
+  for (std::size_t offset = 0; offset < bytes.size(); offset += kChunk) {
+    const int length = static_cast<int>(std::min(kChunk, bytes.size() - offset));
+    written += static_cast<std::size_t>(EVP_EncodeBlock(reinterpret_cast<unsigned char *>(out.data() + written),
+                                                        reinterpret_cast<const unsigned char *>(bytes.data() + offset),
+                                                        length));
+  }
   out.resize(written);
   return out;
 }

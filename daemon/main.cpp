@@ -86,9 +86,8 @@ int check_config(const std::string &config_path) {
   auto key = load_api_key(api_key_sources_from_environment(config->api.api_key_file, credentials));
   const std::vector<CheckedPart> parts = check_what_a_run_needs(*config, !credentials.directory);
   print_summary(*config, key ? "from " + key->source : "none: " + key.error().message, parts);
-  // A signing key that cannot be used stops a run at start as a config error; so it does here.
-  const bool signing_usable = check_signing_key(config->repo).problems.empty();
   bool usable = key.ok();
+  bool config_usable = true; // a part whose problems are config errors exits 2, as a run's start would
   if (!key) log::error(key.error().message);
   for (const CheckedPart &part : parts) {
     for (const std::string &warning : part.warnings)
@@ -96,9 +95,10 @@ int check_config(const std::string &config_path) {
     for (const std::string &problem : part.problems) {
       log::error(problem);
       usable = false;
+      config_usable = config_usable && !part.config_error;
     }
   }
-  if (!signing_usable) return kBadUsage;
+  if (!config_usable) return kBadUsage;
   return usable ? kOk : kFatal;
 }
 

@@ -13,6 +13,7 @@ struct CheckedPart {
   std::vector<std::string> summary;  // the first line names the part ("push: ...", "hooks: ...")
   std::vector<std::string> problems; // each names the key or file and the reason
   std::vector<std::string> warnings; // what would fail only under the unit
+  bool config_error = false;         // its problems stop a run at start as a config error (exit 2)
 };
 
 // What a push will need, checked without connecting: for ssh, a key (the file readable by this

@@ -60,6 +60,7 @@ CheckedPart check_signing_key(const RepoSettings &repo) {
   if (!key) {
     part.summary.push_back("signing: " + shown + " (unusable)");
     part.problems.push_back(key.error().message);
+    part.config_error = true;
     return part;
   }
   part.summary.push_back("signing: " + shown + " (ssh-ed25519 " + (*key)->fingerprint() + ")");

@@ -255,8 +255,9 @@ public:
 private:
   // One log line and one count per delivery, whatever became of it.
   void answer_webhook(const httplib::Request &request, httplib::Response &response) {
+    const std::string header = request.get_header_value("Anchor-Signature");
     std::optional<std::string_view> signature;
-    if (request.has_header("Anchor-Signature")) signature = request.get_header_value("Anchor-Signature");
+    if (request.has_header("Anchor-Signature")) signature = header;
     WebhookAnswer answer = m_webhook->receive(signature, request.body, unix_now(), request.remote_addr);
     finish_webhook(answer);
     response.status = answer.status;

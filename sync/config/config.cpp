@@ -204,10 +204,17 @@ private:
 
   void parse_http(const YAML::Node &node, HttpSettings &http) const {
     expect_map(node, "http");
-    check_keys(node, "http", {"listen", "sync_token_file"});
+    check_keys(node, "http", {"listen", "sync_token_file", "webhook_secret_file"});
     if (node["sync_token_file"]) {
       if (!node["listen"]) fail(node["sync_token_file"], "http.sync_token_file", "needs http.listen (POST /sync is served there)");
       http.sync_token_file = path(node["sync_token_file"], "http.sync_token_file");
+    }
+    if (node["webhook_secret_file"]) {
+      if (!node["listen"]) {
+        fail(node["webhook_secret_file"], "http.webhook_secret_file",
+             "needs http.listen (POST /webhooks/anchorbrowser is served there)");
+      }
+      http.webhook_secret_file = path(node["webhook_secret_file"], "http.webhook_secret_file");
     }
     if (!node["listen"]) return;
     const std::string listen = non_empty_line(node["listen"], "http.listen");

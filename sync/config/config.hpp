@@ -47,6 +47,7 @@ struct HttpSettings {
   std::optional<std::string> host; // e.g. "127.0.0.1"
   int port = 0;
   std::optional<std::filesystem::path> sync_token_file{}; // enables POST /sync with this bearer token
+  std::optional<std::filesystem::path> webhook_secret_file{}; // enables POST /webhooks/anchorbrowser signed with this secret
 
   bool operator==(const HttpSettings &) const = default;
 };

@@ -98,7 +98,16 @@ Metrics::Metrics()
       m_sunset(prometheus::BuildGauge()
                    .Name("tasksync_api_endpoint_sunset_timestamp_seconds")
                    .Help("When the API said an endpoint tasksyncd uses stops answering (Sunset header), in Unix seconds")
-                   .Register(*m_registry)) {
+                   .Register(*m_registry)),
+      m_webhooks(prometheus::BuildCounter()
+                     .Name("tasksync_webhook_requests_total")
+                     .Help("Requests to POST /webhooks/anchorbrowser by outcome: accepted, ignored, duplicate, "
+                           "unauthorized, too_large, bad_request")
+                     .Register(*m_registry)),
+      m_task_passes(prometheus::BuildCounter()
+                        .Name("tasksync_task_passes_total")
+                        .Help("Passes of the few tasks webhooks named (not counted in tasksync_cycles_total)")
+                        .Register(*m_registry)) {
   prometheus::BuildGauge()
       .Name("tasksync_build_info")
       .Help("Always 1; the version label says which tasksyncd runs")
@@ -108,6 +117,29 @@ Metrics::Metrics()
 }
 
 void Metrics::record_pass(const PassReport &report, double seconds, double finished_at) {
+  record_tasks_and_push(report, finished_at);
+  m_cycle_duration.Set(seconds);
+  m_cycle_end.Set(finished_at);
+  m_cycle_failures.Set(static_cast<double>(report.failures()));
+  m_cycles.Increment();
+  m_contradictions.Increment(static_cast<double>(report.list_contradictions));
+}
+
+void Metrics::record_task_pass(const PassReport &report, double finished_at) {
+  record_tasks_and_push(report, finished_at);
+  m_task_passes.Add({}).Increment();
+}
+
+void Metrics::enable_webhooks() {
+  for (const char *outcome : {"accepted", "ignored", "duplicate", "unauthorized", "too_large", "bad_request"}) {
+    m_webhooks.Add({{"outcome", outcome}});
+  }
+  m_task_passes.Add({});
+}
+
+void Metrics::count_webhook(std::string_view outcome) { m_webhooks.Add({{"outcome", std::string(outcome)}}).Increment(); }
+
+void Metrics::record_tasks_and_push(const PassReport &report, double finished_at) {
   for (const TaskOutcome &outcome : report.outcomes) {
     if (outcome.fetch_seconds > 0) {
       m_fetches.Add({{"outcome", fetch_outcome(outcome)}}).Increment();
@@ -122,10 +154,6 @@ void Metrics::record_pass(const PassReport &report, double seconds, double finis
     }
     if (!outcome.commit_id.empty()) m_commits.Add({{"change", to_string(outcome.change)}}).Increment();
   }
-  m_cycle_duration.Set(seconds);
-  m_cycle_end.Set(finished_at);
-  m_cycle_failures.Set(static_cast<double>(report.failures()));
-  m_cycles.Increment();
   if (report.unpushed) m_unpushed.Set(static_cast<double>(*report.unpushed));
   if (report.push) {
     // Every outcome from the first push on, so that rate() over each is defined.
@@ -135,7 +163,6 @@ void Metrics::record_pass(const PassReport &report, double seconds, double finis
     m_pushes.Add({{"outcome", to_string(*report.push)}}).Increment();
     if (*report.push != PushOutcome::failed) m_last_push_success.Add({}).Set(finished_at); // absent until then
   }
-  m_contradictions.Increment(static_cast<double>(report.list_contradictions));
 }
 
 void Metrics::keep_only_tasks(const std::set<std::string> &tasks) {

@@ -10,6 +10,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "api/deprecation.hpp"
@@ -24,6 +25,15 @@ public:
 
   // Records what a pass did and how long it took (`finished_at` in Unix seconds).
   void record_pass(const PassReport &report, double seconds, double finished_at);
+  // Records what a pass of a few tasks (a webhook's) did: its tasks, commits and push, but not
+  // as a pass (tasksync_cycles_total and the last cycle's gauges stay the full passes').
+  void record_task_pass(const PassReport &report, double finished_at);
+
+  // Shows tasksync_webhook_requests_total (every outcome from 0) and tasksync_task_passes_total:
+  // http.webhook_secret_file is set.
+  void enable_webhooks();
+  // Counts a request to POST /webhooks/anchorbrowser by `outcome` (WebhookOutcome's names).
+  void count_webhook(std::string_view outcome);
 
   // Drops the per-task series of every task not in `tasks` (after a reload removed it, or the
   // team's list no longer shows it), so no alert fires for a task nobody syncs.
@@ -36,6 +46,8 @@ public:
   std::string serialize() const;
 
 private:
+  void record_tasks_and_push(const PassReport &report, double finished_at);
+
   /// The series kept for one task.
   struct TaskSeries {
     prometheus::Gauge *last_success = nullptr; // set once the task first synced
@@ -59,6 +71,8 @@ private:
   prometheus::Counter &m_contradictions;
   prometheus::Family<prometheus::Gauge> &m_deprecated;
   prometheus::Family<prometheus::Gauge> &m_sunset;
+  prometheus::Family<prometheus::Counter> &m_webhooks;
+  prometheus::Family<prometheus::Counter> &m_task_passes;
 };
 
 } // namespace tasksync

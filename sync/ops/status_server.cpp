@@ -17,6 +17,7 @@
 
 #include "base/file_descriptor.hpp"
 #include "base/log.hpp"
+#include "ops/request_framing.hpp"
 
 // Why not httplib::Server::listen: in cpp-httplib 0.11.4 its accept loop takes every connection
 // at once and queues it, without bound, for a pool of (at least) 8 threads; a thread keeps a connection
@@ -35,6 +36,11 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
+
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+// What is read and thrown away of a body refused before it was read, so that the client reads
+// the answer instead of a reset: at most this much, within the connection's deadline.
+constexpr std::size_t kMostDrained = 4 * kMaxWebhookBody;
 
 // The routes are httplib's; the connections are ours.
 class Router : public httplib::Server {
@@ -97,7 +103,8 @@ private:
   std::size_t m_offset = 0;
 };
 
-// A client connection: reading its request head until `deadline`, then sending the answer.
+// A client connection: reading its request head (and the webhook's body) until `deadline`, then
+// sending the answer.
 struct Connection {
   FileDescriptor socket;
   sockaddr_storage peer{};
@@ -106,8 +113,25 @@ struct Connection {
   std::string input;
   std::string output;
   std::size_t sent = 0;
+  std::size_t head_size = 0;       // once the head has arrived
+  std::optional<BodyFraming> body; // POST /webhooks/anchorbrowser: where its body ends
+  bool sent_continue = false;      // "100 Continue" went out before the body
   bool answering = false;
+  bool drain_after_answer = false; // answered before the body was read: read and drop the rest
+  bool draining = false;
+  std::size_t drained = 0;
 };
+
+// A whole answer the status server writes itself, for a request it does not hand on.
+std::string plain_answer(int status, std::string_view reason, std::string_view json) {
+  return "HTTP/1.1 " + std::to_string(status) + " " + std::string(reason) +
+         "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(json.size()) +
+         "\r\nConnection: close\r\n\r\n" + std::string(json);
+}
+
+long long unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
 
 Result<FileDescriptor> listen_on(const std::string &host, int port, const std::string &where) {
   addrinfo hints{};
@@ -147,10 +171,10 @@ bool would_block(int error) { return error == EAGAIN || error == EWOULDBLOCK || 
 
 class StatusServer::Loop {
 public:
-  Loop(FileDescriptor listener, FileDescriptor wake, std::string where, const Metrics &metrics, HealthProbe probe,
-       StatusServerLimits limits, SyncRoute sync)
+  Loop(FileDescriptor listener, FileDescriptor wake, std::string where, Metrics &metrics, HealthProbe probe,
+       StatusServerLimits limits, SyncRoute sync, WebhookRoute webhook)
       : m_listener(std::move(listener)), m_wake(std::move(wake)), m_where(std::move(where)), m_limits(limits),
-        m_sync(std::move(sync)) {
+        m_sync(std::move(sync)), m_metrics(metrics) {
     m_router.Get("/healthz", [probe = std::move(probe)](const httplib::Request &, httplib::Response &response) {
       const HealthReport report = probe();
       response.status = report.healthy ? 200 : 503;
@@ -164,6 +188,19 @@ public:
         answer_sync(request, response);
       });
       m_router.Get("/sync", [](const httplib::Request &, httplib::Response &response) {
+        response.status = 405;
+        response.set_header("Allow", "POST");
+        response.set_content("{\"error\":\"use POST\"}\n", "application/json");
+      });
+    }
+    if (webhook.check) {
+      m_webhook.emplace(std::move(webhook));
+      m_metrics.enable_webhooks();
+      const std::string path(kWebhookPath);
+      m_router.Post(path, [this](const httplib::Request &request, httplib::Response &response) {
+        answer_webhook(request, response);
+      });
+      m_router.Get(path, [](const httplib::Request &, httplib::Response &response) {
         response.status = 405;
         response.set_header("Allow", "POST");
         response.set_content("{\"error\":\"use POST\"}\n", "application/json");
@@ -216,6 +253,23 @@ public:
   }
 
 private:
+  // One log line and one count per delivery, whatever became of it.
+  void answer_webhook(const httplib::Request &request, httplib::Response &response) {
+    const std::string header = request.get_header_value("Anchor-Signature");
+    std::optional<std::string_view> signature;
+    if (request.has_header("Anchor-Signature")) signature = header;
+    WebhookAnswer answer = m_webhook->receive(signature, request.body, unix_now(), request.remote_addr);
+    finish_webhook(answer);
+    response.status = answer.status;
+    response.set_content(answer.body, "application/json");
+  }
+
+  void finish_webhook(const WebhookAnswer &answer) {
+    m_metrics.count_webhook(to_string(answer.outcome));
+    if (answer.refused) log::warning(answer.log_line);
+    else log::info(answer.log_line);
+  }
+
   // The token is checked before anything else; a refusal is logged at most every 10 s (with how
   // many more there were), so a client guessing tokens cannot flood the log.
   void answer_sync(const httplib::Request &request, httplib::Response &response) {
@@ -280,29 +334,107 @@ private:
   }
 
   // Reads or writes what the socket allows; false once the connection is finished.
-  bool progress(Connection &connection) { return connection.answering ? send_answer(connection) : receive(connection); }
+  bool progress(Connection &connection) {
+    if (connection.answering) return send_answer(connection);
+    return connection.draining ? drain(connection) : receive(connection);
+  }
 
   bool receive(Connection &connection) {
-    char buffer[4096];
-    const std::size_t room = std::min(sizeof buffer, m_limits.max_request_bytes - connection.input.size());
-    const ssize_t length = ::recv(connection.socket.get(), buffer, room, 0);
+    char buffer[16384];
+    const std::size_t limit = connection.body ? connection.head_size + connection.body->read_limit()
+                                              : m_limits.max_request_bytes;
+    const std::size_t room = std::min(sizeof buffer, limit - std::min(limit, connection.input.size()));
+    const ssize_t length = room == 0 ? 0 : ::recv(connection.socket.get(), buffer, room, 0);
     if (length == 0) return false;
     if (length < 0) return would_block(errno);
     const std::size_t search_from = connection.input.size() >= 3 ? connection.input.size() - 3 : 0;
     connection.input.append(buffer, static_cast<std::size_t>(length));
-    // A head that does not end within the limit is answered as it is (httplib says 400 or 414).
-    if (connection.input.find("\r\n\r\n", search_from) == std::string::npos &&
-        connection.input.size() < m_limits.max_request_bytes) {
-      return true;
+    if (connection.head_size == 0) {
+      const auto head_end = connection.input.find("\r\n\r\n", search_from);
+      // A head that does not end within the limit is answered as it is (httplib says 400 or 414).
+      if (head_end == std::string::npos) {
+        if (connection.input.size() < m_limits.max_request_bytes) return true;
+      } else {
+        connection.head_size = head_end + 4;
+        start_body(connection);
+      }
+    }
+    if (connection.body) {
+      const std::string_view body = std::string_view(connection.input).substr(connection.head_size);
+      switch (connection.body->scan(body)) {
+      case BodyFraming::Status::incomplete: return true;
+      case BodyFraming::Status::too_large:
+        return answer_early(connection, 413, "Payload Too Large", "{\"error\":\"the body is larger than 1 MiB\"}\n",
+                            WebhookOutcome::too_large, "the body is larger than 1 MiB (1048576 bytes)");
+      case BodyFraming::Status::malformed:
+        return answer_early(connection, 400, "Bad Request", "{\"error\":\"the body's length is not clear\"}\n",
+                            WebhookOutcome::bad_request,
+                            "the body's framing is broken (Content-Length not a number or twice, "
+                            "Transfer-Encoding other than chunked or with Content-Length)");
+      case BodyFraming::Status::complete:
+        connection.input.resize(connection.head_size + connection.body->end());
+        break;
+      }
     }
     BufferedExchange exchange(connection.input, connection.output, connection.socket.get(), connection.peer,
                               connection.peer_length);
     bool closed = false;
     m_router.process_request(exchange, /*close_connection=*/true, closed, nullptr);
+    // The client has had its "100 Continue" already; httplib writes one of its own first.
+    if (connection.sent_continue && std::string_view(connection.output).substr(0, kContinue.size()) == kContinue) {
+      connection.output.erase(0, kContinue.size());
+    }
     connection.input = std::string();
     connection.answering = true;
     connection.deadline = Clock::now() + m_limits.response_timeout;
     return send_answer(connection);
+  }
+
+  // POST /webhooks/anchorbrowser is the one request whose body is waited for (the others have
+  // none): how long it may take, and a "100 Continue" for a client that waits for one.
+  void start_body(Connection &connection) {
+    if (!m_webhook) return;
+    const RequestHead head = read_request_head(std::string_view(connection.input).substr(0, connection.head_size));
+    if (head.method != "POST" || head.path != kWebhookPath) return;
+    connection.body.emplace(head, kMaxWebhookBody);
+    connection.deadline = Clock::now() + m_limits.body_timeout;
+    if (head.expects_continue &&
+        connection.body->scan(std::string_view(connection.input).substr(connection.head_size)) ==
+            BodyFraming::Status::incomplete) {
+      connection.sent_continue =
+          ::send(connection.socket.get(), kContinue.data(), kContinue.size(), MSG_NOSIGNAL | MSG_DONTWAIT) ==
+          static_cast<ssize_t>(kContinue.size());
+    }
+  }
+
+  // A webhook refused before its body is read: answered at once, and what the client still sends
+  // is read and dropped, so that it sees the answer rather than a reset.
+  bool answer_early(Connection &connection, int status, std::string_view reason, std::string_view json,
+                    WebhookOutcome outcome, const std::string &why) {
+    int port = 0;
+    const std::string from = numeric_host(connection.peer, connection.peer_length, port);
+    finish_webhook({status, std::string(json), outcome,
+                    "POST " + std::string(kWebhookPath) + " from " + from + ": refused (" + std::to_string(status) +
+                        "): " + why,
+                    true});
+    connection.output = plain_answer(status, reason, json);
+    connection.input = std::string();
+    connection.answering = true;
+    connection.drain_after_answer = true;
+    connection.deadline = Clock::now() + m_limits.response_timeout;
+    return send_answer(connection);
+  }
+
+  bool drain(Connection &connection) {
+    char buffer[16384];
+    for (int i = 0; i < 16; ++i) {
+      const ssize_t length = ::recv(connection.socket.get(), buffer, sizeof buffer, 0);
+      if (length == 0) return false;
+      if (length < 0) return would_block(errno);
+      connection.drained += static_cast<std::size_t>(length);
+      if (connection.drained > kMostDrained) return false;
+    }
+    return true;
   }
 
   bool send_answer(Connection &connection) {
@@ -311,6 +443,12 @@ private:
                                     connection.output.size() - connection.sent, MSG_NOSIGNAL);
       if (length < 0) return would_block(errno);
       connection.sent += static_cast<std::size_t>(length);
+    }
+    if (connection.drain_after_answer) {
+      ::shutdown(connection.socket.get(), SHUT_WR);
+      connection.answering = false;
+      connection.draining = true;
+      return true;
     }
     // Closing with unread bytes (a pipelined request) would reset the connection, and a reset
     // can destroy the answer before the client reads it: discard what is there first.
@@ -325,6 +463,8 @@ private:
   std::string m_where;
   StatusServerLimits m_limits;
   SyncRoute m_sync;
+  Metrics &m_metrics;
+  std::optional<WebhookReceiver> m_webhook;
   Clock::time_point m_next_refusal_log{};
   std::size_t m_refusals_unlogged = 0;
   Router m_router;
@@ -333,9 +473,9 @@ private:
   bool m_accept_failing = false;
 };
 
-Result<std::unique_ptr<StatusServer>> StatusServer::start(const HttpSettings &settings, const Metrics &metrics,
+Result<std::unique_ptr<StatusServer>> StatusServer::start(const HttpSettings &settings, Metrics &metrics,
                                                           HealthProbe probe, StatusServerLimits limits,
-                                                          SyncRoute sync) {
+                                                          SyncRoute sync, WebhookRoute webhook) {
   const std::string host = settings.host.value_or("127.0.0.1");
   const std::string where =
       (host.find(':') == std::string::npos ? host : "[" + host + "]") + ":" + std::to_string(settings.port);
@@ -347,7 +487,7 @@ Result<std::unique_ptr<StatusServer>> StatusServer::start(const HttpSettings &se
   std::unique_ptr<StatusServer> server(new StatusServer());
   server->m_loop =
       std::make_unique<Loop>(std::move(listener), std::move(wake), where, metrics, std::move(probe), limits,
-                             std::move(sync));
+                             std::move(sync), std::move(webhook));
   server->m_thread = std::thread([loop = server->m_loop.get()] { loop->run(); });
   return server;
 }

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include "config/signing_key.hpp"
+#include "config/sync_token.hpp"
+#include "config/webhook_secret.hpp"
 
 namespace tasksync {
 
@@ -67,9 +69,28 @@ CheckedPart check_signing_key(const RepoSettings &repo) {
   return part;
 }
 
+CheckedPart check_http_secrets(const HttpSettings &http) {
+  CheckedPart part;
+  if (http.sync_token_file) {
+    part.summary.push_back("POST /sync: token in " + http.sync_token_file->string());
+    if (auto token = load_sync_token(*http.sync_token_file); !token) {
+      part.problems.push_back(token.error().message);
+      part.config_error = true;
+    }
+  }
+  if (http.webhook_secret_file) {
+    part.summary.push_back("POST /webhooks/anchorbrowser: secret in " + http.webhook_secret_file->string());
+    if (auto secret = load_webhook_secret(*http.webhook_secret_file); !secret) {
+      part.problems.push_back(secret.error().message);
+      part.config_error = true;
+    }
+  }
+  return part;
+}
+
 std::vector<CheckedPart> check_what_a_run_needs(const Config &config, bool outside_unit) {
   return {check_repository_path(config.repo.path), check_signing_key(config.repo),
-          check_push(config.repo.push, outside_unit), check_hooks(config.hooks)};
+          check_push(config.repo.push, outside_unit), check_hooks(config.hooks), check_http_secrets(config.http)};
 }
 
 } // namespace tasksync

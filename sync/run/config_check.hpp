@@ -17,8 +17,12 @@ CheckedPart check_repository_path(const std::filesystem::path &path);
 // or a problem naming the file and the reason; "signing: none" without one.
 CheckedPart check_signing_key(const RepoSettings &repo);
 
-// What --check-config checks beyond the file itself: the repository path, the signing key, the
-// push and the hooks;
+// The files of http.sync_token_file and http.webhook_secret_file, read as the daemon reads them
+// at its start (nothing in the summary when neither is set).
+CheckedPart check_http_secrets(const HttpSettings &http);
+
+// What --check-config checks beyond the file itself: the repository path, the signing key,
+// the push, the hooks and the status server's secrets;
 // `outside_unit` as for check_push().
 std::vector<CheckedPart> check_what_a_run_needs(const Config &config, bool outside_unit = false);
 

@@ -214,4 +214,17 @@ PassReport run_cycle(Runtime &runtime, PassMode mode, std::stop_token stop, cons
   return report;
 }
 
+PassReport run_task_pass(Runtime &runtime, const std::vector<TaskEntry> &tasks, std::stop_token stop,
+                         const Poller::Progress &progress,
+                         std::optional<std::chrono::steady_clock::time_point> give_up_at) {
+  PassReport report =
+      runtime.clients.poller->run_pass(tasks, runtime.mirror, PassMode::apply, stop, progress, give_up_at);
+  finish_pass(runtime.mirror, report);
+  if (!report.interrupted) {
+    push(runtime, report);
+    run_hooks(runtime, report);
+  }
+  return report;
+}
+
 } // namespace tasksync

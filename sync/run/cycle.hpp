@@ -17,4 +17,11 @@ namespace tasksync {
 PassReport run_cycle(Runtime &runtime, PassMode mode, std::stop_token stop = {}, const Poller::Progress &progress = {},
                      std::optional<std::chrono::steady_clock::time_point> give_up_at = {});
 
+// A pass of `tasks` alone (those webhooks named): each fetched from /latest and committed as in
+// a cycle, the pass recorded on the branch, then pushed and hooks run; no task list is read,
+// nothing is removed, and it does not count towards poll.full_check_every.
+PassReport run_task_pass(Runtime &runtime, const std::vector<TaskEntry> &tasks, std::stop_token stop = {},
+                         const Poller::Progress &progress = {},
+                         std::optional<std::chrono::steady_clock::time_point> give_up_at = {});
+
 } // namespace tasksync

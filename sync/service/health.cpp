@@ -105,7 +105,14 @@ void HealthTracker::pass_finished(const PassReport &report, Clock::time_point no
     last.problems.push_back(bounded(problem));
   }
   m_last = std::move(last);
+  note_record_and_push(report, now);
+}
 
+void HealthTracker::task_pass_finished(const PassReport &report, Clock::time_point now) {
+  note_record_and_push(report, now);
+}
+
+void HealthTracker::note_record_and_push(const PassReport &report, Clock::time_point now) {
   if (!report.record_error.empty()) {
     m_record_error = report.record_error;
   } else if (report.commits() > 0) {

@@ -39,11 +39,18 @@ public:
   void task_done(Clock::time_point now);
   // The running pass ended at `now` with `report`.
   void pass_finished(const PassReport &report, Clock::time_point now);
+  // A pass of the few tasks webhooks named ended at `now`: whether it could record and push
+  // counts, but it is not "the last pass": the age, the tasks and the failures /healthz reports
+  // stay the last full pass's, so that one task synced on demand hides no other failing, and a
+  // stream of webhooks cannot stand in for passes that stopped.
+  void task_pass_finished(const PassReport &report, Clock::time_point now);
 
   // The answer at `now`; `unwritable` is repository_write_problem()'s verdict.
   HealthReport report(Clock::time_point now, const std::optional<std::string> &unwritable) const;
 
 private:
+  void note_record_and_push(const PassReport &report, Clock::time_point now);
+
   /// The pass in progress.
   struct RunningPass {
     Clock::time_point started;

@@ -8,6 +8,7 @@
 
 #include "base/log.hpp"
 #include "config/sync_token.hpp"
+#include "config/webhook_secret.hpp"
 
 namespace tasksync {
 namespace {
@@ -36,13 +37,40 @@ std::optional<std::size_t> expected_tasks(const Runtime &runtime) {
   return std::nullopt;
 }
 
+bool excluded(const Config &config, const std::string &id) {
+  return std::find(config.tasks_exclude.begin(), config.tasks_exclude.end(), id) != config.tasks_exclude.end();
+}
+
+// The tasks a webhook may ask for before a pass has shown the team's list: the configured ones,
+// or with `tasks: all` those HEAD has (less tasks_exclude).
+std::set<std::string> mirrored_before_a_list(const Runtime &runtime) {
+  std::set<std::string> mirrored;
+  const Config &config = runtime.config;
+  if (!config.all_tasks) {
+    for (const TaskEntry &task : config.tasks) mirrored.insert(task.id);
+    return mirrored;
+  }
+  auto at_head = runtime.mirror.mirrored_tasks();
+  if (!at_head) {
+    log::warning("webhooks: cannot read the tasks HEAD mirrors (" + at_head.error().message +
+                 "); webhooks are ignored until a pass has read the team's list");
+    return mirrored;
+  }
+  for (const std::string &id : *at_head) {
+    if (!excluded(config, id)) mirrored.insert(id);
+  }
+  return mirrored;
+}
+
 } // namespace
 
 Service::Service(std::filesystem::path config_file, Runtime runtime, Supervisor &supervisor,
                  std::optional<LogLevel> log_override)
     : m_config_file(std::move(config_file)), m_runtime(std::move(runtime)), m_supervisor(supervisor),
       m_log_override(log_override), m_health(m_runtime.config.poll.interval),
-      m_work_tree(m_runtime.mirror.work_tree()) {}
+      m_work_tree(m_runtime.mirror.work_tree()) {
+  if (m_runtime.config.http.webhook_secret_file) m_mirrored = mirrored_before_a_list(m_runtime);
+}
 
 Service::~Service() {
   // First: its thread calls health() and request_pass(), which use the members declared after it.
@@ -58,10 +86,17 @@ Result<void> Service::start_status_server() {
     m_sync_token = std::make_shared<BearerToken>(std::move(token));
     sync = {m_sync_token, [this] { return request_pass(); }};
   }
-  TRY_ASSIGN(m_status_server,
-             StatusServer::start(http, m_metrics, [this] { return health(); }, StatusServerLimits{}, std::move(sync)));
-  log::info("serving /healthz and /metrics" + std::string(m_sync_token ? " and POST /sync" : "") + " on " + *http.host +
-            ":" + std::to_string(http.port));
+  WebhookRoute webhook;
+  if (http.webhook_secret_file) {
+    TRY_ASSIGN(auto secret, load_webhook_secret(*http.webhook_secret_file));
+    m_webhook_check = std::make_shared<WebhookSignatureCheck>(std::move(secret));
+    webhook = {m_webhook_check, [this](const std::string &task) { return request_task_pass(task); }};
+  }
+  TRY_ASSIGN(m_status_server, StatusServer::start(http, m_metrics, [this] { return health(); }, StatusServerLimits{},
+                                                  std::move(sync), std::move(webhook)));
+  log::info("serving /healthz and /metrics" + std::string(m_sync_token ? " and POST /sync" : "") +
+            (m_webhook_check ? " and POST /webhooks/anchorbrowser" : "") + " on " + *http.host + ":" +
+            std::to_string(http.port));
   return {};
 }
 
@@ -75,6 +110,31 @@ bool Service::request_pass() {
   m_pass_requested = true;
   m_wake.notify_all();
   return m_pass_running;
+}
+
+TaskPassRequest Service::request_task_pass(const std::string &task_id) {
+  std::lock_guard lock(m_mutex);
+  if (m_mirrored.count(task_id) == 0) return TaskPassRequest::not_mirrored;
+  m_tasks_requested.insert(task_id);
+  m_wake.notify_all();
+  return m_pass_running ? TaskPassRequest::queued : TaskPassRequest::started;
+}
+
+void Service::remember_mirrored(const PassReport *report) {
+  if (!m_webhook_check) return;
+  std::set<std::string> mirrored;
+  if (!report || !m_runtime.config.all_tasks) {
+    mirrored = mirrored_before_a_list(m_runtime);
+  } else {
+    // As for the metrics: a pass that saw the list (or fell back on HEAD) names every task
+    // synced now; one whose key was refused has seen nothing.
+    if (report->api_key_rejected || (report->outcomes.empty() && !report->problems.empty())) return;
+    for (const TaskOutcome &outcome : report->outcomes) {
+      if (outcome.change != ChangeKind::deleted) mirrored.insert(outcome.task.id);
+    }
+  }
+  std::lock_guard lock(m_mutex);
+  m_mirrored = std::move(mirrored);
 }
 
 HealthReport Service::health() const {
@@ -141,6 +201,15 @@ void Service::reload() {
     }
     sync_token = std::move(*token);
   }
+  std::optional<std::string> webhook_secret;
+  if (m_webhook_check && m_runtime.config.http.webhook_secret_file) {
+    auto secret = load_webhook_secret(*m_runtime.config.http.webhook_secret_file);
+    if (!secret) {
+      log::error("config reload failed, keeping the previous config: " + secret.error().message);
+      return;
+    }
+    webhook_secret = std::move(*secret);
+  }
   std::optional<Mirror> mirror;
   const RepoSettings &before = m_runtime.config.repo;
   if (config.repo.path != before.path || config.repo.branch != before.branch ||
@@ -158,7 +227,7 @@ void Service::reload() {
     mirror.emplace(std::move(*opened));
   }
   if (config.http != m_runtime.config.http) {
-    log::warning("http.listen and http.sync_token_file changes take effect at the next restart");
+    log::warning("http.listen, http.sync_token_file and http.webhook_secret_file changes take effect at the next restart");
     config.http = m_runtime.config.http;
   }
   log::set_level(m_log_override.value_or(config.log_level));
@@ -168,29 +237,113 @@ void Service::reload() {
   m_runtime.config = std::move(config);
   m_runtime.key = std::move(settings->key);
   if (sync_token) m_sync_token->set(std::move(*sync_token));
+  if (webhook_secret) m_webhook_check->set_secret(std::move(*webhook_secret));
   {
     std::lock_guard lock(m_mutex);
     m_health.set_interval(m_runtime.config.poll.interval);
     m_work_tree = m_runtime.mirror.work_tree();
   }
   forget_metrics_of_unconfigured_tasks(nullptr);
+  remember_mirrored(nullptr);
   log::info("config reloaded: " + describe_tasks(m_runtime.config) + " every " +
             std::to_string(m_runtime.config.poll.interval.count()) + " s");
 }
 
 void Service::wait_for_next_pass(std::chrono::steady_clock::time_point next, std::stop_token stop) {
   std::unique_lock lock(m_mutex);
-  while (!stop.stop_requested() && !m_pass_requested && std::chrono::steady_clock::now() < next) {
+  while (!stop.stop_requested() && !m_pass_requested && m_tasks_requested.empty() &&
+         std::chrono::steady_clock::now() < next) {
     auto until = next;
     if (const auto interval = m_supervisor.watchdog_interval()) {
       until = std::min(until, std::chrono::steady_clock::now() +
                                   std::chrono::duration_cast<std::chrono::steady_clock::duration>(*interval / 2));
     }
-    m_wake.wait_until(lock, stop, until, [this] { return m_pass_requested; });
+    m_wake.wait_until(lock, stop, until, [this] { return m_pass_requested || !m_tasks_requested.empty(); });
     lock.unlock();
     ping_watchdog_if_due();
     lock.lock();
   }
+}
+
+void Service::run_full_pass(std::chrono::steady_clock::time_point &next, std::stop_token stop, bool &interrupted) {
+  const auto started = std::chrono::steady_clock::now();
+  {
+    // Requests until now are served by this pass; those made during it, by one pass after it.
+    std::lock_guard lock(m_mutex);
+    m_pass_requested = false;
+    m_pass_running = true;
+    m_health.pass_started(std::chrono::system_clock::now(), expected_tasks(m_runtime));
+  }
+  const PassReport report = run_cycle(m_runtime, PassMode::apply, stop,
+                                      [this](const TaskOutcome &) {
+                                        {
+                                          std::lock_guard lock(m_mutex);
+                                          m_health.task_done(std::chrono::system_clock::now());
+                                        }
+                                        ping_watchdog_if_due();
+                                      },
+                                      started + m_runtime.config.poll.interval);
+  const auto finished = std::chrono::system_clock::now();
+  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+  if (report.interrupted) {
+    interrupted = true;
+    return;
+  }
+  m_metrics.record_pass(report, took.count(), unix_seconds(finished));
+  m_metrics.record_api_notices(m_runtime.memory->notices->all());
+  forget_metrics_of_unconfigured_tasks(&report);
+  remember_mirrored(&report);
+  {
+    std::lock_guard lock(m_mutex);
+    m_pass_running = false;
+    m_health.pass_finished(report, finished);
+  }
+  const auto wait = m_runtime.config.poll.interval + jitter();
+  next = started + wait;
+  const auto steady_now = std::chrono::steady_clock::now();
+  const auto next_wall =
+      finished + std::chrono::duration_cast<std::chrono::system_clock::duration>(next - steady_now);
+  // A pass that outlasted the interval is followed at once: its start time is already past.
+  const std::string next_pass = next <= steady_now ? "next pass now (this one took longer than the interval)"
+                                                   : "next pass at " + clock_time(next_wall);
+  const std::string summary = std::to_string(report.outcomes.size() - report.failures()) + " tasks ok, " +
+                              std::to_string(report.failures()) + " failed, " + std::to_string(report.commits()) +
+                              " commits" + (report.push_failed() ? ", push failed" : "") +
+                              (report.unpushed.value_or(0) > 0
+                                   ? ", " + std::to_string(*report.unpushed) + " not yet pushed"
+                                   : std::string()) +
+                              "; " + next_pass;
+  log::info("pass finished in " + std::to_string(static_cast<long>(took.count() * 1000)) + " ms: " + summary);
+  m_supervisor.status(summary);
+  ping_watchdog_if_due();
+  // A pass frees what it allocated, but glibc keeps freed memory (and thread arenas) mapped:
+  // hand it back, so a daemon that runs for months stays at its working size.
+  ::malloc_trim(0);
+}
+
+void Service::run_requested_tasks(std::vector<TaskEntry> tasks, std::chrono::steady_clock::time_point next,
+                                  std::stop_token stop, bool &interrupted) {
+  const auto started = std::chrono::steady_clock::now();
+  // Retries stop when the next pass is due, so that a webhook's task never delays it.
+  const PassReport report =
+      run_task_pass(m_runtime, tasks, stop, [this](const TaskOutcome &) { ping_watchdog_if_due(); }, next);
+  if (report.interrupted) {
+    interrupted = true;
+    return;
+  }
+  const auto finished = std::chrono::system_clock::now();
+  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+  m_metrics.record_task_pass(report, unix_seconds(finished));
+  {
+    std::lock_guard lock(m_mutex);
+    m_pass_running = false;
+    m_health.task_pass_finished(report, finished);
+  }
+  log::info("tasks named by webhooks synced in " + std::to_string(static_cast<long>(took.count() * 1000)) +
+            " ms: " + std::to_string(report.outcomes.size() - report.failures()) + " tasks ok, " +
+            std::to_string(report.failures()) + " failed, " + std::to_string(report.commits()) + " commits" +
+            (report.push_failed() ? ", push failed" : ""));
+  ping_watchdog_if_due();
 }
 
 void Service::run(std::stop_token stop) {
@@ -198,7 +351,9 @@ void Service::run(std::stop_token stop) {
   log::info("polling " + describe_tasks(m_runtime.config) + " every " +
             std::to_string(m_runtime.config.poll.interval.count()) + " s into " +
             m_runtime.mirror.work_tree().string());
-  while (!stop.stop_requested()) {
+  auto next = std::chrono::steady_clock::now(); // the first pass at once
+  bool interrupted = false;
+  while (!stop.stop_requested() && !interrupted) {
     bool reload_now = false;
     {
       std::lock_guard lock(m_mutex);
@@ -206,56 +361,32 @@ void Service::run(std::stop_token stop) {
     }
     if (reload_now) reload();
 
-    const auto started = std::chrono::steady_clock::now();
-    {
-      // Requests until now are served by this pass; those made during it, by one pass after it.
-      std::lock_guard lock(m_mutex);
-      m_pass_requested = false;
-      m_pass_running = true;
-      m_health.pass_started(std::chrono::system_clock::now(), expected_tasks(m_runtime));
-    }
-    const PassReport report = run_cycle(m_runtime, PassMode::apply, stop,
-                                        [this](const TaskOutcome &) {
-                                          {
-                                            std::lock_guard lock(m_mutex);
-                                            m_health.task_done(std::chrono::system_clock::now());
-                                          }
-                                          ping_watchdog_if_due();
-                                        },
-                                        started + m_runtime.config.poll.interval);
-    const auto finished = std::chrono::system_clock::now();
-    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
-    if (report.interrupted) break;
-    m_metrics.record_pass(report, took.count(), unix_seconds(finished));
-    m_metrics.record_api_notices(m_runtime.memory->notices->all());
-    forget_metrics_of_unconfigured_tasks(&report);
+    // A pass that is due or asked for goes first; tasks webhooks asked for meanwhile wait for it.
+    std::set<std::string> requested;
+    bool full = false;
     {
       std::lock_guard lock(m_mutex);
-      m_pass_running = false;
-      m_health.pass_finished(report, finished);
+      full = m_pass_requested || std::chrono::steady_clock::now() >= next;
+      if (!full && !m_tasks_requested.empty()) {
+        for (const std::string &id : m_tasks_requested) {
+          if (m_mirrored.count(id) > 0) requested.insert(id); // a reload may have dropped it
+        }
+        m_tasks_requested.clear();
+        m_pass_running = !requested.empty();
+      }
     }
-    const auto wait = m_runtime.config.poll.interval + jitter();
-    const auto next = started + wait;
-    const auto steady_now = std::chrono::steady_clock::now();
-    const auto next_wall =
-        finished + std::chrono::duration_cast<std::chrono::system_clock::duration>(next - steady_now);
-    // A pass that outlasted the interval is followed at once: its start time is already past.
-    const std::string next_pass = next <= steady_now ? "next pass now (this one took longer than the interval)"
-                                                     : "next pass at " + clock_time(next_wall);
-    const std::string summary = std::to_string(report.outcomes.size() - report.failures()) + " tasks ok, " +
-                                std::to_string(report.failures()) + " failed, " + std::to_string(report.commits()) +
-                                " commits" + (report.push_failed() ? ", push failed" : "") +
-                                (report.unpushed.value_or(0) > 0
-                                     ? ", " + std::to_string(*report.unpushed) + " not yet pushed"
-                                     : std::string()) +
-                                "; " + next_pass;
-    log::info("pass finished in " + std::to_string(static_cast<long>(took.count() * 1000)) + " ms: " + summary);
-    m_supervisor.status(summary);
-    ping_watchdog_if_due();
-    // A pass frees what it allocated, but glibc keeps freed memory (and thread arenas) mapped:
-    // hand it back, so a daemon that runs for months stays at its working size.
-    ::malloc_trim(0);
-    wait_for_next_pass(next, stop);
+    if (full) {
+      run_full_pass(next, stop, interrupted);
+    } else if (!requested.empty()) {
+      std::vector<TaskEntry> tasks;
+      for (const std::string &id : requested) {
+        const auto configured = std::find_if(m_runtime.config.tasks.begin(), m_runtime.config.tasks.end(),
+                                             [&](const TaskEntry &task) { return task.id == id; });
+        tasks.push_back(configured != m_runtime.config.tasks.end() ? *configured : TaskEntry{id, ""});
+      }
+      run_requested_tasks(std::move(tasks), next, stop, interrupted);
+    }
+    if (!interrupted) wait_for_next_pass(next, stop);
   }
   m_supervisor.stopping();
   log::info("stopping");

@@ -6,8 +6,10 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <stop_token>
 #include <string>
+#include <vector>
 
 #include "config/config.hpp"
 #include "ops/bearer_token.hpp"
@@ -37,6 +39,9 @@ public:
 
 // The long-running daemon: a pass every poll.interval (start to start, plus jitter) until
 // stopped, config reloads between passes, health and metrics, and supervisor notifications.
+// Between passes, passes of the few tasks webhooks named (run_task_pass); those do not move the
+// next pass, count for poll.full_check_every or stand for a pass in /healthz (see
+// HealthTracker::task_pass_finished) and tasksync_cycles_total.
 class Service {
 public:
   // Takes over an open runtime. `log_override` (from --log-level) survives reloads.
@@ -45,7 +50,8 @@ public:
   ~Service();
 
   // Starts the health and metrics endpoint when http.listen is set, with POST /sync when
-  // http.sync_token_file is (a token that cannot be read is an error naming the file).
+  // http.sync_token_file is and POST /webhooks/anchorbrowser when http.webhook_secret_file is (a
+  // token or secret that cannot be read is an error naming the file).
   Result<void> start_status_server();
   // Runs passes until `stop` is requested; returns after the pass in progress has finished
   // its current task and the index is written.
@@ -56,6 +62,12 @@ public:
   // asks for one more right after it, however often it is called: true then, false when the
   // loop was waiting. The next scheduled pass is poll.interval after the one it starts.
   bool request_pass();
+  // Starts a pass of task `task_id` (a lower-case UUID) alone, when it is one this daemon
+  // mirrors (safe from any thread: a webhook). Tasks asked for while a pass runs are synced
+  // together right after it. With `tasks: all` a task is mirrored when the last pass's list
+  // showed it (or, before the first pass and when the list could not be read, when HEAD has it),
+  // tasks_exclude less.
+  TaskPassRequest request_task_pass(const std::string &task_id);
   // What GET /healthz answers.
   HealthReport health() const;
 
@@ -65,6 +77,10 @@ private:
   void ping_watchdog_if_due();
   std::chrono::seconds jitter();
   void forget_metrics_of_unconfigured_tasks(const PassReport *report);
+  void run_full_pass(std::chrono::steady_clock::time_point &next, std::stop_token stop, bool &interrupted);
+  void run_requested_tasks(std::vector<TaskEntry> tasks, std::chrono::steady_clock::time_point next,
+                           std::stop_token stop, bool &interrupted);
+  void remember_mirrored(const PassReport *report);
 
   std::filesystem::path m_config_file;
   Runtime m_runtime;
@@ -72,6 +88,7 @@ private:
   std::optional<LogLevel> m_log_override;
   Metrics m_metrics;
   std::shared_ptr<BearerToken> m_sync_token; // with http.sync_token_file
+  std::shared_ptr<WebhookSignatureCheck> m_webhook_check; // with http.webhook_secret_file
   std::unique_ptr<StatusServer> m_status_server;
   std::chrono::steady_clock::time_point m_last_ping{};
 
@@ -79,6 +96,8 @@ private:
   std::condition_variable_any m_wake; // a pass was requested
   bool m_reload_requested = false;
   bool m_pass_requested = false;
+  std::set<std::string> m_tasks_requested; // by webhooks, for the next task pass
+  std::set<std::string> m_mirrored;        // the tasks a webhook may ask for
   bool m_pass_running = false;
   HealthTracker m_health;
   std::filesystem::path m_work_tree;

@@ -1,0 +1,47 @@
+#include "ops/webhook_event.hpp"
+
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+namespace tasksync {
+namespace {
+
+std::optional<std::string> text_of(const rapidjson::Value &object, const char *name) {
+  const auto member = object.FindMember(name);
+  if (member == object.MemberEnd() || !member->value.IsString()) return std::nullopt;
+  return std::string(member->value.GetString(), member->value.GetStringLength());
+}
+
+} // namespace
+
+Result<WebhookEvent> parse_webhook_event(std::string_view body) {
+  rapidjson::Document document;
+  // The iterative parser keeps deep nesting off the stack; the allocator's pool frees the tree
+  // without walking it.
+  document.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag>(body.data(), body.size());
+  if (document.HasParseError()) {
+    return Error{std::string("the body is not JSON: ") + rapidjson::GetParseError_En(document.GetParseError()) +
+                 " at byte " + std::to_string(document.GetErrorOffset())};
+  }
+  if (!document.IsObject()) return Error{"the body is not a JSON object"};
+  WebhookEvent event;
+  if (const auto id = document.FindMember("id"); id != document.MemberEnd()) {
+    if (id->value.IsString()) {
+      event.id = std::string(id->value.GetString(), id->value.GetStringLength());
+    } else if (id->value.IsNumber()) {
+      rapidjson::StringBuffer text;
+      rapidjson::Writer<rapidjson::StringBuffer> writer(text);
+      if (id->value.Accept(writer)) event.id = text.GetString();
+    }
+  }
+  event.type = text_of(document, "type").value_or("");
+  if (const auto data = document.FindMember("data"); data != document.MemberEnd() && data->value.IsObject()) {
+    event.task_id = text_of(data->value, "task_id");
+    if (!event.task_id) event.task_id = text_of(data->value, "taskId");
+  }
+  return event;
+}
+
+} // namespace tasksync

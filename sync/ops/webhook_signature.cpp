@@ -1,0 +1,157 @@
+#include "ops/webhook_signature.hpp"
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <memory>
+
+namespace tasksync {
+namespace {
+
+constexpr std::size_t kMostTimestampDigits = 12; // Unix seconds until the year 33658
+
+std::string_view trimmed(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::optional<Mac> parse_mac(std::string_view hex) {
+  Mac mac{};
+  if (hex.size() != 2 * mac.size()) return std::nullopt;
+  for (std::size_t i = 0; i < mac.size(); ++i) {
+    const int high = hex_value(hex[2 * i]);
+    const int low = hex_value(hex[2 * i + 1]);
+    if (high < 0 || low < 0) return std::nullopt;
+    mac[i] = static_cast<unsigned char>(high * 16 + low);
+  }
+  return mac;
+}
+
+struct MacFree {
+  void operator()(EVP_MAC *mac) const { EVP_MAC_free(mac); }
+  void operator()(EVP_MAC_CTX *context) const { EVP_MAC_CTX_free(context); }
+};
+
+} // namespace
+
+std::string_view to_string(SignatureProblem problem) {
+  switch (problem) {
+  case SignatureProblem::missing_header: return "missing header";
+  case SignatureProblem::malformed_header: return "malformed header";
+  case SignatureProblem::bad_signature: return "bad signature";
+  case SignatureProblem::stale_timestamp: return "stale timestamp";
+  case SignatureProblem::replay: return "replay";
+  }
+  return "bad signature";
+}
+
+std::optional<AnchorSignature> parse_anchor_signature(std::string_view header) {
+  AnchorSignature signature;
+  bool has_timestamp = false;
+  while (true) {
+    const auto comma = header.find(',');
+    const std::string_view part = trimmed(header.substr(0, comma));
+    const auto equals = part.find('=');
+    if (equals != std::string_view::npos) {
+      const std::string_view key = part.substr(0, equals);
+      const std::string_view value = part.substr(equals + 1);
+      if (key == "t") {
+        if (has_timestamp || value.empty() || value.size() > kMostTimestampDigits ||
+            !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+          return std::nullopt;
+        }
+        has_timestamp = true;
+        signature.timestamp_text = std::string(value);
+        signature.timestamp = std::stoll(signature.timestamp_text);
+      } else if (key == "v1") {
+        if (auto mac = parse_mac(value)) signature.candidates.push_back(*mac);
+      }
+    }
+    if (comma == std::string_view::npos) break;
+    header.remove_prefix(comma + 1);
+  }
+  if (!has_timestamp || signature.candidates.empty()) return std::nullopt;
+  return signature;
+}
+
+std::optional<Mac> anchor_signature_mac(std::string_view secret, std::string_view timestamp_text,
+                                        std::string_view body) {
+  Mac out{};
+  // EVP_MAC rather than one HMAC() call: the signed text is fed in parts, never copied (a body
+  // may be 1 MiB).
+  const std::unique_ptr<EVP_MAC, MacFree> hmac(EVP_MAC_fetch(nullptr, "HMAC", nullptr));
+  const std::unique_ptr<EVP_MAC_CTX, MacFree> context(hmac ? EVP_MAC_CTX_new(hmac.get()) : nullptr);
+  char digest[] = "SHA256";
+  const OSSL_PARAM parameters[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                                   OSSL_PARAM_construct_end()};
+  std::size_t length = 0;
+  // An empty key is valid for HMAC, but EVP_MAC_init reads a null pointer as "no new key".
+  const unsigned char no_key = 0;
+  const auto *key = secret.empty() ? &no_key : reinterpret_cast<const unsigned char *>(secret.data());
+  const auto feed = [&](std::string_view part) {
+    return EVP_MAC_update(context.get(), reinterpret_cast<const unsigned char *>(part.data()), part.size()) == 1;
+  };
+  const bool done = context && EVP_MAC_init(context.get(), key, secret.size(), parameters) == 1 && feed("v0:") &&
+                    feed(timestamp_text) && feed(":") && feed(body) &&
+                    EVP_MAC_final(context.get(), out.data(), &length, out.size()) == 1 && length == out.size();
+  if (!done) return std::nullopt;
+  return out;
+}
+
+WebhookSignatureCheck::WebhookSignatureCheck(std::string secret, std::chrono::seconds window)
+    : m_secret(std::move(secret)), m_window(window) {}
+
+void WebhookSignatureCheck::set_secret(std::string secret) {
+  std::lock_guard lock(m_mutex);
+  m_secret = std::move(secret);
+}
+
+void WebhookSignatureCheck::forget_before(long long oldest) {
+  while (!m_seen_by_time.empty() && m_seen_by_time.begin()->first < oldest) {
+    m_seen.erase(m_seen_by_time.begin()->second);
+    m_seen_by_time.erase(m_seen_by_time.begin());
+  }
+}
+
+Result<void, SignatureProblem> WebhookSignatureCheck::verify(std::optional<std::string_view> header,
+                                                              std::string_view body, long long now) {
+  if (!header) return SignatureProblem::missing_header;
+  const auto signature = parse_anchor_signature(*header);
+  if (!signature) return SignatureProblem::malformed_header;
+  std::string secret;
+  {
+    std::lock_guard lock(m_mutex);
+    secret = m_secret;
+  }
+  const std::optional<Mac> expected = anchor_signature_mac(secret, signature->timestamp_text, body);
+  if (!expected) return SignatureProblem::bad_signature; // OpenSSL could not compute it (no memory)
+  // Every candidate is compared, matched or not, so the time taken says nothing of which matched.
+  const Mac *matched = nullptr;
+  for (const Mac &candidate : signature->candidates) {
+    if (CRYPTO_memcmp(candidate.data(), expected->data(), expected->size()) == 0) matched = &candidate;
+  }
+  if (!matched) return SignatureProblem::bad_signature;
+  // Checked once the signature is the platform's, so "stale" is never said of a forgery.
+  const long long window = m_window.count();
+  if (signature->timestamp < now - window || signature->timestamp > now + window) {
+    return SignatureProblem::stale_timestamp;
+  }
+  forget_before(now - window);
+  if (m_seen.count(*matched) > 0) return SignatureProblem::replay;
+  while (m_seen.size() >= kMaxRemembered) forget_before(m_seen_by_time.begin()->first + 1);
+  m_seen.insert(*matched);
+  m_seen_by_time.emplace(signature->timestamp, *matched);
+  return {};
+}
+
+} // namespace tasksync

@@ -102,7 +102,7 @@ Metrics::Metrics()
       m_webhooks(prometheus::BuildCounter()
                      .Name("tasksync_webhook_requests_total")
                      .Help("Requests to POST /webhooks/anchorbrowser by outcome: accepted, ignored, duplicate, "
-                           "unauthorized, too_large, bad_request")
+                           "unauthorized, too_large, bad_request, busy")
                      .Register(*m_registry)),
       m_task_passes(prometheus::BuildCounter()
                         .Name("tasksync_task_passes_total")
@@ -131,7 +131,7 @@ void Metrics::record_task_pass(const PassReport &report, double finished_at) {
 }
 
 void Metrics::enable_webhooks() {
-  for (const char *outcome : {"accepted", "ignored", "duplicate", "unauthorized", "too_large", "bad_request"}) {
+  for (const char *outcome : {"accepted", "ignored", "duplicate", "unauthorized", "too_large", "bad_request", "busy"}) {
     m_webhooks.Add({{"outcome", outcome}});
   }
   m_task_passes.Add({});

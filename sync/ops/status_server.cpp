@@ -357,6 +357,12 @@ private:
       } else {
         connection.head_size = head_end + 4;
         start_body(connection);
+        if (connection.body && bodies_being_read() > kMostWebhookBodiesAtOnce) {
+          return answer_early(connection, 503, "Service Unavailable",
+                              "{\"error\":\"too many deliveries at once; try again\"}\n", WebhookOutcome::busy,
+                              "more than " + std::to_string(kMostWebhookBodiesAtOnce) +
+                                  " deliveries' bodies are being received at once");
+        }
       }
     }
     if (connection.body) {
@@ -405,6 +411,13 @@ private:
           ::send(connection.socket.get(), kContinue.data(), kContinue.size(), MSG_NOSIGNAL | MSG_DONTWAIT) ==
           static_cast<ssize_t>(kContinue.size());
     }
+  }
+
+  // Connections whose webhook body is being received (buffered), this one included.
+  std::size_t bodies_being_read() const {
+    return static_cast<std::size_t>(std::count_if(m_connections.begin(), m_connections.end(), [](const Connection &c) {
+      return c.body && !c.answering && !c.draining;
+    }));
   }
 
   // A webhook refused before its body is read: answered at once, and what the client still sends

@@ -32,6 +32,7 @@ std::string_view to_string(WebhookOutcome outcome) {
   case WebhookOutcome::unauthorized: return "unauthorized";
   case WebhookOutcome::too_large: return "too_large";
   case WebhookOutcome::bad_request: return "bad_request";
+  case WebhookOutcome::busy: return "busy";
   }
   return "bad_request";
 }

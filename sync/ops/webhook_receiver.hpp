@@ -18,11 +18,14 @@ namespace tasksync {
 inline constexpr std::string_view kWebhookPath = "/webhooks/anchorbrowser";
 // The largest delivery body accepted (1 MiB); a larger one is refused with 413.
 inline constexpr std::size_t kMaxWebhookBody = 1024 * 1024;
+// Deliveries whose bodies are read at once, at most: a ninth is refused with 503 (busy), so that
+// clients holding connections open cannot make the status server buffer 64 MiB.
+inline constexpr std::size_t kMostWebhookBodiesAtOnce = 8;
 
 // What became of a delivery: the values of tasksync_webhook_requests_total's `outcome` label.
-enum class WebhookOutcome { accepted, ignored, duplicate, unauthorized, too_large, bad_request };
+enum class WebhookOutcome { accepted, ignored, duplicate, unauthorized, too_large, bad_request, busy };
 
-// "accepted", "ignored", "duplicate", "unauthorized", "too_large" or "bad_request".
+// "accepted", "ignored", "duplicate", "unauthorized", "too_large", "bad_request" or "busy".
 std::string_view to_string(WebhookOutcome outcome);
 
 // What the service did when a delivery named a task.

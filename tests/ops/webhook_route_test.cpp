@@ -297,6 +297,45 @@ TEST_F(WebhookRouteTest, ASlowBodyIsCutOffWhenItsTimeRunsOut) {
   EXPECT_EQ(test::get_health(m_port).status, 200);
 }
 
+TEST_F(WebhookRouteTest, ANinthBodyReceivedAtOnceIsRefusedAsBusy) {
+  start();
+  // The head of an answer on `client`, within 2 s; empty when none came.
+  const auto answer_head = [](const FileDescriptor &client) {
+    std::string reply;
+    test::wait_until(
+        [&] {
+          char buffer[512];
+          const ssize_t got = ::recv(client.get(), buffer, sizeof buffer, MSG_DONTWAIT);
+          if (got > 0) reply.append(buffer, static_cast<std::size_t>(got));
+          return reply.find("\r\n\r\n") != std::string::npos;
+        },
+        2s);
+    return reply;
+  };
+  const std::string head = "POST /webhooks/anchorbrowser HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n";
+  std::vector<FileDescriptor> holding;
+  for (std::size_t i = 0; i < kMostWebhookBodiesAtOnce; ++i) {
+    holding.push_back(test::connect_raw(m_port));
+    ASSERT_TRUE(test::send_raw(holding.back(), head + "{"));
+  }
+  // The server reads connections in the order they come: once it has answered a later one, it
+  // has read the heads before it.
+  EXPECT_EQ(test::get_health(m_port).status, 200);
+  const FileDescriptor ninth = test::connect_raw(m_port);
+  ASSERT_TRUE(test::send_raw(ninth, head));
+  EXPECT_EQ(answer_head(ninth).rfind("HTTP/1.1 503 ", 0), 0u);
+  EXPECT_EQ(metric("busy"), "1");
+
+  // One body completes (unsigned: 401), and its place is free again.
+  ASSERT_TRUE(test::send_raw(holding.front(), std::string(999, ' ')));
+  EXPECT_EQ(answer_head(holding.front()).rfind("HTTP/1.1 401 ", 0), 0u);
+  const FileDescriptor tenth = test::connect_raw(m_port);
+  ASSERT_TRUE(test::send_raw(tenth, head + "{" + std::string(999, ' ')));
+  EXPECT_EQ(answer_head(tenth).rfind("HTTP/1.1 401 ", 0), 0u);
+  EXPECT_EQ(metric("busy"), "1");
+  EXPECT_TRUE(requested().empty());
+}
+
 TEST_F(WebhookRouteTest, WithoutASecretThereIsNoRouteAndNoMetric) {
   start(false);
   auto answer = post_signed(test::task_event("evt_off", "task.healed", kMirrored));
@@ -308,7 +347,7 @@ TEST_F(WebhookRouteTest, WithoutASecretThereIsNoRouteAndNoMetric) {
 
 TEST_F(WebhookRouteTest, EveryOutcomeIsShownFromZero) {
   start();
-  for (const char *outcome : {"accepted", "ignored", "duplicate", "unauthorized", "too_large", "bad_request"}) {
+  for (const char *outcome : {"accepted", "ignored", "duplicate", "unauthorized", "too_large", "bad_request", "busy"}) {
     EXPECT_EQ(metric(outcome), "0") << outcome;
   }
   httplib::Client client("127.0.0.1", m_port);

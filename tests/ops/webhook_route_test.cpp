@@ -214,16 +214,7 @@ TEST_F(WebhookRouteTest, BodiesOverOneMebibyteAre413WithoutBeingRead) {
   const FileDescriptor client = test::connect_raw(m_port);
   ASSERT_TRUE(test::send_raw(client, "POST /webhooks/anchorbrowser HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n"
                                      "Anchor-Signature: t=1,v1=00\r\n\r\n"));
-  std::string reply;
-  EXPECT_TRUE(test::wait_until(
-      [&] {
-        char buffer[512];
-        const ssize_t got = ::recv(client.get(), buffer, sizeof buffer, MSG_DONTWAIT);
-        if (got > 0) reply.append(buffer, static_cast<std::size_t>(got));
-        return reply.find("\r\n\r\n") != std::string::npos;
-      },
-      1s))
-      << reply;
+  const std::string reply = test::receive_until(client, "\r\n\r\n", 1s);
   EXPECT_EQ(reply.rfind("HTTP/1.1 413 ", 0), 0u) << reply;
 
   // Chunked, by the bytes sent: refused once they pass 1 MiB.
@@ -266,16 +257,7 @@ TEST_F(WebhookRouteTest, ABodyOfExactlyOneMebibyteAndAChunkedOneAreRead) {
   request += std::string(size) + "\r\n" + event.substr(0, event.size() - 10) + "\r\na\r\n" + event.substr(event.size() - 10) +
              "\r\n0\r\n\r\n";
   ASSERT_TRUE(test::send_raw(client, request));
-  std::string reply;
-  EXPECT_TRUE(test::wait_until(
-      [&] {
-        char buffer[512];
-        const ssize_t got = ::recv(client.get(), buffer, sizeof buffer, MSG_DONTWAIT);
-        if (got > 0) reply.append(buffer, static_cast<std::size_t>(got));
-        return reply.find("}\n") != std::string::npos;
-      },
-      2s))
-      << reply;
+  const std::string reply = test::receive_until(client, "}\n", 2s);
   EXPECT_EQ(reply.rfind("HTTP/1.1 200 ", 0), 0u) << reply;
   EXPECT_EQ(requested().size(), 2u);
 }
@@ -299,19 +281,7 @@ TEST_F(WebhookRouteTest, ASlowBodyIsCutOffWhenItsTimeRunsOut) {
 
 TEST_F(WebhookRouteTest, ANinthBodyReceivedAtOnceIsRefusedAsBusy) {
   start();
-  // The head of an answer on `client`, within 2 s; empty when none came.
-  const auto answer_head = [](const FileDescriptor &client) {
-    std::string reply;
-    test::wait_until(
-        [&] {
-          char buffer[512];
-          const ssize_t got = ::recv(client.get(), buffer, sizeof buffer, MSG_DONTWAIT);
-          if (got > 0) reply.append(buffer, static_cast<std::size_t>(got));
-          return reply.find("\r\n\r\n") != std::string::npos;
-        },
-        2s);
-    return reply;
-  };
+  const auto answer_head = [](const FileDescriptor &client) { return test::receive_until(client, "\r\n\r\n", 2s); };
   const std::string head = "POST /webhooks/anchorbrowser HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n";
   std::vector<FileDescriptor> holding;
   for (std::size_t i = 0; i < kMostWebhookBodiesAtOnce; ++i) {

@@ -4,6 +4,7 @@
 // below what httplib::Client would let a test do, and a /healthz request held to a deadline.
 #include <httplib.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -35,6 +36,21 @@ inline FileDescriptor connect_raw(int port, bool nonblocking = false) {
 // Sends `bytes` without waiting and without SIGPIPE; false when the peer is gone.
 inline bool send_raw(const FileDescriptor &socket, std::string_view bytes) {
   return ::send(socket.get(), bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT) >= 0 || errno == EAGAIN;
+}
+
+// What arrives on `socket` until it holds `end` or `timeout` passes (whatever came by then).
+inline std::string receive_until(const FileDescriptor &socket, std::string_view end, std::chrono::milliseconds timeout) {
+  std::string received;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (received.find(end) == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+    pollfd readable{socket.get(), POLLIN, 0};
+    if (::poll(&readable, 1, 20) <= 0) continue;
+    char buffer[512];
+    const ssize_t got = ::recv(socket.get(), buffer, sizeof buffer, MSG_DONTWAIT);
+    if (got == 0) break;
+    if (got > 0) received.append(buffer, static_cast<std::size_t>(got));
+  }
+  return received;
 }
 
 // True once the server has closed (FIN or reset) or refused the connection; false while it is

@@ -96,7 +96,9 @@ PassReport Poller::run_pass(const std::vector<TaskEntry> &tasks, Mirror &mirror,
       m_pool.stop_fetching(); // every other request would be refused too
       log::error("API key rejected (" + outcome.error + ") on " + task_name(tasks[i]) +
                  "; skipping the other tasks this pass: check the key");
-    } else if (!(stop.stop_requested() && outcome.fetch_error)) {
+    } else if (stop.stop_requested() && outcome.fetch_error) {
+      report.interrupted = true; // the stop cancelled the request: the pass ends, the task did not fail
+    } else {
       log_outcome(outcome);
     }
     if (progress) progress(outcome);

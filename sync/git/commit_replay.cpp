@@ -132,7 +132,7 @@ Result<git_oid> replace_units(git_repository *repo, const git_tree *base, const 
 } // namespace
 
 Result<std::optional<git_oid>> replay_commit(git_repository *repo, const git_oid &id, const git_oid &base_id,
-                                             const SigningKey *signer) {
+                                             const ReplaySigning &signing) {
   TRY_ASSIGN(const CommitPtr commit, lookup_commit(repo, id));
   TRY_ASSIGN(const TreePtr tree, commit_tree(repo, id));
   TRY_ASSIGN(const auto units, touched_units(repo, commit.get(), tree.get()));
@@ -149,8 +149,10 @@ Result<std::optional<git_oid>> replay_commit(git_repository *repo, const git_oid
   }
   const SignaturePtr now(now_raw);
   const git_commit *parents[1] = {base.get()};
+  const git_signature *author = git_commit_author(commit.get());
+  const SigningKey *signer = signing.author_email == author->email ? signing.key : nullptr;
   auto result = write_commit(repo,
-                             {git_commit_author(commit.get()), now.get(), git_commit_message_encoding(commit.get()),
+                             {author, now.get(), git_commit_message_encoding(commit.get()),
                               git_commit_message_raw(commit.get()), new_tree.get(), parents},
                              signer, "a replayed commit");
   if (!result) return result.error();
@@ -163,10 +165,10 @@ std::size_t ReplayedCommits::count() const {
 }
 
 Result<ReplayedCommits> replay_commits(git_repository *repo, const std::vector<git_oid> &commits, const git_oid &base,
-                                       const SigningKey *signer) {
+                                       const ReplaySigning &signing) {
   ReplayedCommits replayed{base, {}};
   for (const git_oid &id : commits) {
-    TRY_ASSIGN(const std::optional<git_oid> rebuilt, replay_commit(repo, id, replayed.tip, signer));
+    TRY_ASSIGN(const std::optional<git_oid> rebuilt, replay_commit(repo, id, replayed.tip, signing));
     if (rebuilt) replayed.tip = *rebuilt;
     replayed.rebuilt.push_back(rebuilt);
   }

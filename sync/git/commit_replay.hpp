@@ -20,12 +20,19 @@ Result<std::vector<git_oid>> commits_between(git_repository *repo, const git_oid
 // The tree of the commit `commit_id`.
 Result<TreePtr> commit_tree(git_repository *repo, const git_oid &commit_id);
 
+/// How a replay signs: with `key`, the rebuilt commits whose author email is `author_email` (the
+/// mirror's own). A person's commit is theirs to sign: it is rebuilt unsigned.
+struct ReplaySigning {
+  const SigningKey *key = nullptr; // nullptr: nothing is signed
+  std::string author_email;
+};
+
 // Commit `id` rebuilt on top of `base_id`: each task directory (or file outside tasks/) that
 // `id` changed takes its content from `id`, everything else stays as in `base_id`; same author,
-// message and committer name, committed now, and signed with `signer` when not null. nullopt
-// when it would change nothing there.
+// message and committer name, committed now, and signed as `signing` says. nullopt when it would
+// change nothing there.
 Result<std::optional<git_oid>> replay_commit(git_repository *repo, const git_oid &id, const git_oid &base_id,
-                                             const SigningKey *signer);
+                                             const ReplaySigning &signing);
 
 /// Commits replayed by replay_commits(), one on top of the other.
 struct ReplayedCommits {
@@ -48,9 +55,9 @@ void note_replaced(ReplacedCommits &replaced, const std::vector<git_oid> &commit
 std::optional<std::string> current_id(const ReplacedCommits &replaced, std::string id);
 
 // `commits` (oldest first) rebuilt by replay_commit(), the first on `base`, each next one on the
-// last rebuilt; signed with `signer` when not null.
+// last rebuilt; signed as `signing` says.
 Result<ReplayedCommits> replay_commits(git_repository *repo, const std::vector<git_oid> &commits, const git_oid &base,
-                                       const SigningKey *signer);
+                                       const ReplaySigning &signing);
 
 // True when HEAD is the symbolic ref `branch_ref` (e.g. "refs/heads/main"): the work tree and
 // index are a checkout of that branch. False when someone checked out another branch or

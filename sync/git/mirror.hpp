@@ -53,8 +53,8 @@ public:
 
   // Signs every commit made from now on (the mirror's and its replays) with `key`; nullptr: none.
   void sign_with(std::shared_ptr<const SigningKey> key) { m_signer = std::move(key); }
-  // The key commits are signed with; nullptr when they are not.
-  const SigningKey *signer() const { return m_signer.get(); }
+  // How a replay of this mirror's commits signs them (none without a key).
+  ReplaySigning replay_signing() const { return {m_signer.get(), m_settings.author_email}; }
 
   // Loose objects (written by other git processes) above which they are packed (git's gc.auto
   // default is 6700).

@@ -87,7 +87,7 @@ Result<void> Mirror::replay_pending() {
   std::vector<git_oid> commits;
   for (const Pending &pending : m_pending)
     commits.push_back(pending.commit);
-  TRY_ASSIGN(const ReplayedCommits replayed, replay_commits(m_repo.get(), commits, tip, m_signer.get()));
+  TRY_ASSIGN(const ReplayedCommits replayed, replay_commits(m_repo.get(), commits, tip, replay_signing()));
   // Noted now: the originals never reach the branch, whether or not their copies do.
   note_replaced(m_replaced, commits, replayed);
   std::vector<Pending> kept; // without those whose content the other process committed too

@@ -43,7 +43,7 @@ Result<std::size_t> replay(Mirror &mirror, const git_oid &local_tip, const git_o
                            const std::string &shown) {
   git_repository *repo = mirror.repository();
   TRY_ASSIGN(const auto commits, commits_between(repo, local_tip, remote_tip));
-  TRY_ASSIGN(const ReplayedCommits replayed, replay_commits(repo, commits, remote_tip, mirror.signer()));
+  TRY_ASSIGN(const ReplayedCommits replayed, replay_commits(repo, commits, remote_tip, mirror.replay_signing()));
   TRY(mirror.adopt_replayed_commits(local_tip, commits, replayed, "tasksync: replay onto " + shown));
   const std::size_t rebuilt = replayed.count();
   std::string line = "push to " + shown + ": replayed " + commits_text(rebuilt) + " on top of " + short_id(remote_tip);

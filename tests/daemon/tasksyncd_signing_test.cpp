@@ -103,7 +103,15 @@ TEST_F(TasksyncdSigningTest, EveryCommitOfABackfillImportUpdateReplayAndDeletion
   result = run("--once");
   ASSERT_EQ(result.exit_code, 0) << result.err;
 
-  // Someone pushes to the shared remote, so the next push is rejected and replayed onto theirs.
+  // Someone commits in the mirror's own checkout (replayed with the mirror's commits, unsigned:
+  // theirs to sign), and someone pushes to the shared remote, so the next push is rejected and
+  // replayed onto theirs.
+  test::write_text(m_repo / "NOTES.md", "Notes.\n");
+  ASSERT_EQ(test::git(m_repo.string(), {"add", "NOTES.md"}).exit_code, 0);
+  ASSERT_EQ(test::git(m_repo.string(), {"-c", "user.name=Person", "-c", "user.email=person@example.com", "commit", "-q",
+                                        "-m", "Add notes"})
+                .exit_code,
+            0);
   const auto clone = m_dir / "clone";
   ASSERT_EQ(test::run_process({"git", "clone", "-q", m_remote.string(), clone.string()}).exit_code, 0);
   test::write_text(clone / "README.md", "Reviewed here.\n");
@@ -116,7 +124,7 @@ TEST_F(TasksyncdSigningTest, EveryCommitOfABackfillImportUpdateReplayAndDeletion
   m_api.set_version(version_of(kTaskA, "4"));
   result = run("--once");
   ASSERT_EQ(result.exit_code, 0) << result.err;
-  EXPECT_NE(result.err.find("replayed 1 commit"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("replayed 2 commits"), std::string::npos) << result.err;
 
   // A deletion.
   test::FakeVersion deleted = version_of(kTaskB, "2");
@@ -127,7 +135,7 @@ TEST_F(TasksyncdSigningTest, EveryCommitOfABackfillImportUpdateReplayAndDeletion
 
   const auto subjects = test::git(m_remote.string(), {"log", "--reverse", "--format=%s", "main"});
   EXPECT_EQ(subjects.out, kTaskA + ": add version 1\n" + kTaskA + ": update to version 2\n" + kTaskA +
-                              ": update to version 3\n" + kTaskB + ": add version 1\nAdd a README\n" + kTaskA +
+                              ": update to version 3\n" + kTaskB + ": add version 1\nAdd a README\nAdd notes\n" + kTaskA +
                               ": update to version 4\n" + kTaskB + ": delete (deleted upstream)\n")
       << subjects.out;
   EXPECT_EQ(test::git(m_repo.string(), {"rev-parse", "main"}).out, test::git(m_remote.string(), {"rev-parse", "main"}).out);
@@ -139,10 +147,14 @@ TEST_F(TasksyncdSigningTest, EveryCommitOfABackfillImportUpdateReplayAndDeletion
     EXPECT_NE(verified.err.find("Good \"git\" signature for tasksync@localhost with ED25519 key"), std::string::npos)
         << verified.err;
   }
-  // The person's commit is not the mirror's: it does not verify, so the check above can fail.
+  // The person's commits are not the mirror's, the replayed one included: they do not verify (so
+  // the check above can fail), and the replay did not sign theirs with the mirror's key.
   const auto person = commits_by(m_remote, "person@example.com");
-  ASSERT_EQ(person.size(), 1u);
-  EXPECT_NE(verify(m_remote, person[0]).exit_code, 0);
+  ASSERT_EQ(person.size(), 2u);
+  for (const std::string &commit : person) {
+    EXPECT_NE(verify(m_remote, commit).exit_code, 0);
+    EXPECT_EQ(test::git(m_remote.string(), {"cat-file", "commit", commit}).out.find("gpgsig"), std::string::npos);
+  }
 
   const auto shown = test::git(m_remote.string(), {"-c", "gpg.ssh.allowedSignersFile=" + m_allowed_signers.string(),
                                                    "log", "--show-signature", "--format=%H", "main"});

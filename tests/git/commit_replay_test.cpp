@@ -31,7 +31,7 @@ protected:
       EXPECT_EQ(git_tree_create_updated(&tree_id, m_repo.get(), base.get(), 1, &update), 0);
     } else {
       git_treebuilder *builder = nullptr;
-      EXPECT_EQ(git_treebuilder_new(&builder, m_repo.get(), nullptr), 0);
+      EXPECT_EQ(git_treebuilder_new(&builder, m_repo.get(), {}), 0);
       const TreeBuilderPtr owned(builder);
       EXPECT_EQ(git_treebuilder_write(&tree_id, builder), 0);
       git_tree *empty = nullptr;
@@ -60,7 +60,7 @@ protected:
 
   // replay_commit() of `id` on `base`, which must not fail.
   std::optional<git_oid> replay(const git_oid &id, const git_oid &base) {
-    auto replayed = replay_commit(m_repo.get(), id, base, nullptr);
+    auto replayed = replay_commit(m_repo.get(), id, base, {});
     EXPECT_TRUE(replayed.ok()) << replayed.error().message;
     return replayed.ok() ? *replayed : std::nullopt;
   }
@@ -117,7 +117,7 @@ TEST_F(CommitReplayTest, ARunIsReplayedOneOnAnotherWithoutTheCommitsThatChangeNo
   const git_oid b1 = commit(a2, "tasks/b/task.ts", "b1", "b: add version 1");
   const git_oid theirs = commit(root, "tasks/a/task.ts", "a2", "someone else's identical update");
 
-  auto replayed = replay_commits(m_repo.get(), {a2, b1}, theirs, nullptr);
+  auto replayed = replay_commits(m_repo.get(), {a2, b1}, theirs, {});
   ASSERT_TRUE(replayed.ok()) << replayed.error().message;
   ASSERT_EQ(replayed->rebuilt.size(), 2u);
   EXPECT_FALSE(replayed->rebuilt[0].has_value()) << "a2 changes nothing on top of theirs";
@@ -127,7 +127,7 @@ TEST_F(CommitReplayTest, ARunIsReplayedOneOnAnotherWithoutTheCommitsThatChangeNo
   EXPECT_EQ(test::git(path(), {"log", "--format=%s", git_oid_tostr_s(&replayed->tip)}).out,
             "b: add version 1\nsomeone else's identical update\na: add version 1\n");
 
-  auto nothing = replay_commits(m_repo.get(), {}, theirs, nullptr);
+  auto nothing = replay_commits(m_repo.get(), {}, theirs, {});
   ASSERT_TRUE(nothing.ok());
   EXPECT_TRUE(git_oid_equal(&nothing->tip, &theirs));
   EXPECT_EQ(nothing->count(), 0u);

@@ -140,6 +140,14 @@ TEST(BodyFraming, TransferEncodingOtherThanChunkedAloneIsMalformed) {
   EXPECT_EQ(status_of({"Transfer-Encoding: ChUnKeD"}, body), Status::complete);
 }
 
+TEST(BodyFraming, TransferEncodingOnTwoLinesIsOneListAndSoMalformed) {
+  // RFC 9110 5.3: "gzip" then "chunked" is "gzip, chunked"; httplib reads only the first line.
+  const std::string body = "5\r\nhello\r\n0\r\n\r\n";
+  EXPECT_EQ(status_of({"Transfer-Encoding: gzip", "Transfer-Encoding: chunked"}, body), Status::malformed);
+  EXPECT_EQ(status_of({"Transfer-Encoding: chunked", "Transfer-Encoding: identity"}, body), Status::malformed);
+  EXPECT_EQ(status_of({"Transfer-Encoding: chunked", "Transfer-Encoding: chunked"}, body), Status::malformed);
+}
+
 TEST(BodyFraming, ChunkedBodyEndsAfterTheLastChunkAndItsEmptyLine) {
   const std::string body = "5\r\nhello\r\n1\r\n!\r\n0\r\n\r\n";
   BodyFraming framing(head_with(kChunked), kMaxWebhookBody);

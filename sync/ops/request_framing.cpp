@@ -47,7 +47,8 @@ RequestHead read_request_head(std::string_view head) {
       if (parsed.content_length && *parsed.content_length != value) parsed.conflicting = true;
       parsed.content_length = value;
     } else if (name == "transfer-encoding") {
-      parsed.transfer_encoding = value;
+      // Its lines are one list (RFC 9110 5.3): the last must not silently stand for them all.
+      parsed.transfer_encoding = parsed.transfer_encoding ? *parsed.transfer_encoding + ", " + value : value;
     } else if (name == "expect") {
       parsed.expects_continue = ascii_lower(value) == "100-continue";
     }

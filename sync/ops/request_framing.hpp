@@ -13,7 +13,7 @@ struct RequestHead {
   std::string method;
   std::string path; // the target without its query
   std::optional<std::string> content_length;
-  std::optional<std::string> transfer_encoding;
+  std::optional<std::string> transfer_encoding; // its lines joined with ", ", as one list
   bool expects_continue = false; // Expect: 100-continue
   bool conflicting = false;      // Content-Length twice with different values
 };

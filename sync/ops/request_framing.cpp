@@ -39,12 +39,23 @@ RequestHead read_request_head(std::string_view head) {
     const std::size_t start = line_end + 2;
     line_end = head.find("\r\n", start);
     const std::string_view line = head.substr(start, line_end == std::string_view::npos ? line_end : line_end - start);
+    // RFC 9112 5.1 and 5.2: a field name with white space in or after it, or a line folded onto the
+    // one before, must be refused: proxies and httplib disagree on what they mean.
+    if (!line.empty() && (line.front() == ' ' || line.front() == '\t')) {
+      parsed.ambiguous = true;
+      continue;
+    }
     const auto colon = line.find(':');
     if (colon == std::string_view::npos) continue;
-    const std::string name = ascii_lower(trimmed(line.substr(0, colon)));
+    const std::string_view raw_name = line.substr(0, colon);
+    if (raw_name.empty() || raw_name.find_first_of(" \t") != std::string_view::npos) {
+      parsed.ambiguous = true;
+      continue;
+    }
+    const std::string name = ascii_lower(raw_name);
     const std::string value(trimmed(line.substr(colon + 1)));
     if (name == "content-length") {
-      if (parsed.content_length && *parsed.content_length != value) parsed.conflicting = true;
+      if (parsed.content_length && *parsed.content_length != value) parsed.ambiguous = true;
       parsed.content_length = value;
     } else if (name == "transfer-encoding") {
       // Its lines are one list (RFC 9110 5.3): the last must not silently stand for them all.
@@ -58,7 +69,7 @@ RequestHead read_request_head(std::string_view head) {
 
 BodyFraming::BodyFraming(const RequestHead &head, std::size_t max_bytes) : m_max_bytes(max_bytes) {
   // Both framings at once is how requests are smuggled past proxies: refused, not guessed at.
-  if (head.conflicting || (head.content_length && head.transfer_encoding)) {
+  if (head.ambiguous || (head.content_length && head.transfer_encoding)) {
     m_status = Status::malformed;
   } else if (head.transfer_encoding) {
     m_chunked = ascii_lower(*head.transfer_encoding) == "chunked";

@@ -59,7 +59,7 @@ TEST(RequestHead, ReadsMethodPathWithoutQueryAndFramingHeadersInAnyCase) {
   EXPECT_EQ(*head.content_length, "12");
   EXPECT_FALSE(head.transfer_encoding);
   EXPECT_TRUE(head.expects_continue);
-  EXPECT_FALSE(head.conflicting);
+  EXPECT_FALSE(head.ambiguous);
 }
 
 TEST(RequestHead, AHeadWithoutHeadersOrARequestLineReadsAsNoFraming) {
@@ -257,4 +257,14 @@ TEST(BodyFraming, AFinalAnswerStaysFinal) {
   BodyFraming framing(head_with(kChunked), kMaxWebhookBody);
   EXPECT_EQ(framing.scan("zz\r\n"), Status::malformed);
   EXPECT_EQ(framing.scan("5\r\nhello\r\n0\r\n\r\n"), Status::malformed);
+}
+
+// RFC 9112 5.1, 5.2: what another parser (a proxy in front, httplib behind) could read otherwise.
+TEST(BodyFraming, WhiteSpaceBeforeTheColonOrAFoldedLineIsMalformed) {
+  EXPECT_EQ(status_of({"Content-Length : 5"}, "12345"), Status::malformed);
+  EXPECT_EQ(status_of({"Content-Length\t: 5"}, "12345"), Status::malformed);
+  EXPECT_EQ(status_of({"Transfer-Encoding : chunked"}, "0\r\n\r\n"), Status::malformed);
+  EXPECT_EQ(status_of({"Content-Length: 5", "X-Folded: a", "  Content-Length: 9"}, "12345"), Status::malformed);
+  EXPECT_EQ(status_of({"Content-Length: 5", ": 5"}, "12345"), Status::malformed);
+  EXPECT_EQ(status_of({"Content-Length: 5"}, "12345"), Status::complete);
 }

@@ -106,4 +106,17 @@ Result<void> check_readable(const std::filesystem::path &file, const std::string
   return {};
 }
 
+Result<std::string> read_key_file(const std::filesystem::path &file, const std::string &what,
+                                  std::string_view credential) {
+  constexpr std::size_t kLargestKeyFile = 64 * 1024;
+  TRY(check_readable(file, what, credential));
+  std::ifstream in(file, std::ios::binary);
+  std::string text(kLargestKeyFile + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  if (in.bad()) return Error{"cannot read " + what + " " + file.string() + ": " + std::strerror(errno)};
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (text.size() > kLargestKeyFile) return Error{what + " " + file.string() + " is larger than any ssh key (64 KiB)"};
+  return text;
+}
+
 } // namespace tasksync

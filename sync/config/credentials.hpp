@@ -55,4 +55,9 @@ void resolve_file_credentials(Config &config, const CredentialSources &sources);
 Result<void> check_readable(const std::filesystem::path &file, const std::string &what,
                             std::string_view credential = {});
 
+// The text of the private key file `file` (a push or signing key): check_readable() first, then at
+// most 64 KiB, more than any ssh key holds; a larger file is an error naming `what` and the path.
+Result<std::string> read_key_file(const std::filesystem::path &file, const std::string &what,
+                                  std::string_view credential);
+
 } // namespace tasksync

@@ -5,9 +5,6 @@
 #include <openssl/sha.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 
 #include "base/base64.hpp"
 #include "base/openssh_key.hpp"
@@ -17,7 +14,6 @@
 namespace tasksync {
 namespace {
 
-constexpr std::size_t kLargestKeyFile = 64 * 1024;
 constexpr std::string_view kEd25519 = "ssh-ed25519";
 constexpr std::size_t kPublicBytes = 32;
 constexpr std::size_t kPrivateBytes = 64; // OpenSSH keeps the 32-byte seed, then the public key
@@ -50,17 +46,6 @@ Result<Ed25519Private> read_private_section(std::string_view section, std::strin
   return Ed25519Private{std::string(private_half->substr(0, kPublicBytes)), std::string(*comment)};
 }
 
-Result<std::string> read_key_text(const std::filesystem::path &file, const std::string &what) {
-  TRY(check_readable(file, what, kSigningKeyCredential));
-  std::ifstream in(file, std::ios::binary);
-  std::string text(kLargestKeyFile + 1, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  if (in.bad()) return Error{"cannot read " + what + " " + file.string() + ": " + std::strerror(errno)};
-  text.resize(static_cast<std::size_t>(in.gcount()));
-  if (text.size() > kLargestKeyFile) return Error{what + " " + file.string() + " is larger than any ssh key (64 KiB)"};
-  return text;
-}
-
 } // namespace
 
 void SigningKey::KeyFree::operator()(EVP_PKEY *key) const { EVP_PKEY_free(key); }
@@ -69,7 +54,7 @@ SigningKey::SigningKey(std::unique_ptr<EVP_PKEY, KeyFree> key, std::string publi
     : m_key(std::move(key)), m_public_blob(std::move(public_blob)), m_comment(std::move(comment)) {}
 
 Result<std::shared_ptr<const SigningKey>> SigningKey::load(const std::filesystem::path &file, const std::string &what) {
-  TRY_ASSIGN(std::string text, read_key_text(file, what));
+  TRY_ASSIGN(std::string text, read_key_file(file, what, kSigningKeyCredential));
   const std::string named = what + " " + file.string();
   if (!is_openssh_private_key(text)) {
     return Error{named + " is not an OpenSSH private key (no -----BEGIN OPENSSH PRIVATE KEY----- line); make one with "

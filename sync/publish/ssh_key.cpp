@@ -4,9 +4,6 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <iterator>
 #include <memory>
 
@@ -15,8 +12,6 @@
 
 namespace tasksync {
 namespace {
-
-constexpr std::size_t kLargestKeyFile = 64 * 1024;
 
 // OpenSSH's own format names the algorithm in its public half, which is never encrypted.
 Result<std::string> openssh_algorithm(const std::string &text) {
@@ -65,13 +60,7 @@ Result<std::string> ssh_key_algorithm(const std::string &text) {
 }
 
 Result<std::string> check_ssh_key_file(const std::filesystem::path &file, const std::string &what) {
-  TRY(check_readable(file, what, kPushSshKeyCredential));
-  std::ifstream in(file, std::ios::binary);
-  std::string text;
-  text.resize(kLargestKeyFile);
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  if (in.bad()) return Error{"cannot read " + what + " " + file.string() + ": " + std::strerror(errno)};
-  text.resize(static_cast<std::size_t>(in.gcount()));
+  TRY_ASSIGN(const std::string text, read_key_file(file, what, kPushSshKeyCredential));
   auto algorithm = ssh_key_algorithm(text);
   if (!algorithm) return Error{what + " " + file.string() + " is " + algorithm.error().message};
   if (*algorithm == "ssh-rsa") {

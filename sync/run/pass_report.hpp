@@ -52,6 +52,8 @@ struct PassReport {
   std::size_t commits() const;
   // True when the cycle's push was tried and failed.
   bool push_failed() const { return push == PushOutcome::failed; }
+  // "3 tasks ok, 1 failed, 2 commits", then ", push failed" and ", N not yet pushed" when so.
+  std::string counts() const;
 };
 
 } // namespace tasksync

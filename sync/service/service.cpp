@@ -306,13 +306,7 @@ void Service::run_full_pass(std::chrono::steady_clock::time_point &next, std::st
   // A pass that outlasted the interval is followed at once: its start time is already past.
   const std::string next_pass = next <= steady_now ? "next pass now (this one took longer than the interval)"
                                                    : "next pass at " + clock_time(next_wall);
-  const std::string summary = std::to_string(report.outcomes.size() - report.failures()) + " tasks ok, " +
-                              std::to_string(report.failures()) + " failed, " + std::to_string(report.commits()) +
-                              " commits" + (report.push_failed() ? ", push failed" : "") +
-                              (report.unpushed.value_or(0) > 0
-                                   ? ", " + std::to_string(*report.unpushed) + " not yet pushed"
-                                   : std::string()) +
-                              "; " + next_pass;
+  const std::string summary = report.counts() + "; " + next_pass;
   log::info("pass finished in " + std::to_string(static_cast<long>(took.count() * 1000)) + " ms: " + summary);
   m_supervisor.status(summary);
   ping_watchdog_if_due();
@@ -340,9 +334,7 @@ void Service::run_requested_tasks(std::vector<TaskEntry> tasks, std::chrono::ste
     m_health.task_pass_finished(report, finished);
   }
   log::info("tasks named by webhooks synced in " + std::to_string(static_cast<long>(took.count() * 1000)) +
-            " ms: " + std::to_string(report.outcomes.size() - report.failures()) + " tasks ok, " +
-            std::to_string(report.failures()) + " failed, " + std::to_string(report.commits()) + " commits" +
-            (report.push_failed() ? ", push failed" : ""));
+            " ms: " + report.counts());
   ping_watchdog_if_due();
 }
 

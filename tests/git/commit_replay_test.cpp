@@ -31,7 +31,7 @@ protected:
       EXPECT_EQ(git_tree_create_updated(&tree_id, m_repo.get(), base.get(), 1, &update), 0);
     } else {
       git_treebuilder *builder = nullptr;
-      EXPECT_EQ(git_treebuilder_new(&builder, m_repo.get(), {}), 0);
+      EXPECT_EQ(git_treebuilder_new(&builder, m_repo.get(), nullptr), 0);
       const TreeBuilderPtr owned(builder);
       EXPECT_EQ(git_treebuilder_write(&tree_id, builder), 0);
       git_tree *empty = nullptr;

@@ -1,8 +1,5 @@
 #include "api/deprecation.hpp"
 
-#include <algorithm>
-#include <cctype>
-
 #include "api/http_date.hpp"
 #include "base/log.hpp"
 #include "base/text.hpp"
@@ -21,8 +18,7 @@ std::string bounded(const std::string &value) {
 std::optional<std::int64_t> deprecation_date(std::string_view value) {
   if (value.starts_with('@')) {
     const std::string_view digits = value.substr(1);
-    if (digits.empty() || digits.size() > 12 ||
-        !std::all_of(digits.begin(), digits.end(), [](unsigned char c) { return std::isdigit(c); })) {
+    if (!is_decimal(digits) || digits.size() > 12) {
       return std::nullopt;
     }
     return std::stoll(std::string(digits));
@@ -44,9 +40,7 @@ std::string endpoint_of(std::string_view path) {
     std::size_t end = path.find('/', start);
     if (end == std::string_view::npos) end = path.size();
     const std::string_view segment = path.substr(start, end - start);
-    const bool number = !segment.empty() && std::all_of(segment.begin(), segment.end(), [](unsigned char c) {
-      return std::isdigit(c);
-    });
+    const bool number = is_decimal(segment);
     if (is_uuid(segment)) endpoint += "{id}";
     else if (number) endpoint += "{version}";
     else endpoint += segment;

@@ -15,8 +15,7 @@ namespace {
 
 bool is_version_number(std::string_view version) {
   return version == "draft" || version == "latest" ||
-         (!version.empty() && version.size() <= 18 &&
-          std::all_of(version.begin(), version.end(), [](unsigned char c) { return std::isdigit(c); }));
+         (is_decimal(version) && version.size() <= 18);
 }
 
 // A name goes into commit subjects: one line, no control characters.

@@ -20,7 +20,7 @@ std::string_view trimmed(std::string_view text) {
 // Digits only, as a number; one larger than `limit` (or than any integer) is `limit`.
 std::optional<long long> whole_number(std::string_view text, long long limit) {
   text = trimmed(text);
-  if (text.empty() || !std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); })) {
+  if (!is_decimal(text)) {
     return std::nullopt;
   }
   long long value = 0;
@@ -61,7 +61,7 @@ std::optional<std::chrono::milliseconds> parse_retry_after_ms(std::string_view v
   if (!whole) return std::nullopt;
   if (point != std::string_view::npos) {
     const std::string_view fraction = value.substr(point + 1);
-    if (fraction.empty() || !std::all_of(fraction.begin(), fraction.end(), [](unsigned char c) { return std::isdigit(c); })) {
+    if (!is_decimal(fraction)) {
       return std::nullopt;
     }
   }

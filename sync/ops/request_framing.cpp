@@ -12,15 +12,6 @@ namespace {
 constexpr std::size_t kFramingAllowance = 64 * 1024;
 constexpr std::size_t kLongestFramingLine = 1024;
 
-std::string_view trimmed(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
-
-bool all_digits(std::string_view text) {
-  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
 
 } // namespace
 
@@ -53,7 +44,7 @@ RequestHead read_request_head(std::string_view head) {
       continue;
     }
     const std::string name = ascii_lower(raw_name);
-    const std::string value(trimmed(line.substr(colon + 1)));
+    const std::string value(trim_http_whitespace(line.substr(colon + 1)));
     if (name == "content-length") {
       if (parsed.content_length && *parsed.content_length != value) parsed.ambiguous = true;
       parsed.content_length = value;
@@ -76,7 +67,7 @@ BodyFraming::BodyFraming(const RequestHead &head, std::size_t max_bytes) : m_max
     if (!m_chunked) m_status = Status::malformed;
   } else if (head.content_length) {
     const std::string &length = *head.content_length;
-    if (!all_digits(length)) {
+    if (!is_decimal(length)) {
       m_status = Status::malformed;
     } else if (length.size() > 15 || std::stoull(length) > max_bytes) {
       m_status = Status::too_large;
@@ -115,7 +106,7 @@ BodyFraming::Status BodyFraming::scan_chunks(std::string_view body) {
       continue;
     }
     // chunk-size [; extensions]
-    const std::string_view size_text = trimmed(line.substr(0, line.find(';')));
+    const std::string_view size_text = trim_http_whitespace(line.substr(0, line.find(';')));
     if (size_text.empty() || size_text.size() > 8 ||
         !std::all_of(size_text.begin(), size_text.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); })) {
       return Status::malformed;

@@ -2,37 +2,27 @@
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 
-#include <algorithm>
 #include <memory>
+
+#include "base/text.hpp"
 
 namespace tasksync {
 namespace {
 
 constexpr std::size_t kMostTimestampDigits = 12; // Unix seconds until the year 33658
 
-std::string_view trimmed(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 std::optional<Mac> parse_mac(std::string_view hex) {
   Mac mac{};
   if (hex.size() != 2 * mac.size()) return std::nullopt;
-  for (std::size_t i = 0; i < mac.size(); ++i) {
-    const int high = hex_value(hex[2 * i]);
-    const int low = hex_value(hex[2 * i + 1]);
-    if (high < 0 || low < 0) return std::nullopt;
-    mac[i] = static_cast<unsigned char>(high * 16 + low);
+  // No separator ('\0'): two hex digits per byte, anything else refused.
+  std::size_t length = 0;
+  if (OPENSSL_hexstr2buf_ex(mac.data(), mac.size(), &length, std::string(hex).c_str(), '\0') != 1 ||
+      length != mac.size()) {
+    ERR_clear_error(); // the refusal is ours to report, not a failure left for a later OpenSSL call
+    return std::nullopt;
   }
   return mac;
 }
@@ -60,14 +50,13 @@ std::optional<AnchorSignature> parse_anchor_signature(std::string_view header) {
   bool has_timestamp = false;
   while (true) {
     const auto comma = header.find(',');
-    const std::string_view part = trimmed(header.substr(0, comma));
+    const std::string_view part = trim_http_whitespace(header.substr(0, comma));
     const auto equals = part.find('=');
     if (equals != std::string_view::npos) {
       const std::string_view key = part.substr(0, equals);
       const std::string_view value = part.substr(equals + 1);
       if (key == "t") {
-        if (has_timestamp || value.empty() || value.size() > kMostTimestampDigits ||
-            !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        if (has_timestamp || !is_decimal(value) || value.size() > kMostTimestampDigits) {
           return std::nullopt;
         }
         has_timestamp = true;

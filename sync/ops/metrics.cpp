@@ -4,6 +4,8 @@
 
 #include <sstream>
 
+#include "ops/webhook_receiver.hpp"
+
 namespace tasksync {
 namespace {
 
@@ -131,9 +133,7 @@ void Metrics::record_task_pass(const PassReport &report, double finished_at) {
 }
 
 void Metrics::enable_webhooks() {
-  for (const char *outcome : {"accepted", "ignored", "duplicate", "unauthorized", "too_large", "bad_request", "busy"}) {
-    m_webhooks.Add({{"outcome", outcome}});
-  }
+  for (const WebhookOutcome outcome : kWebhookOutcomes) m_webhooks.Add({{"outcome", std::string(to_string(outcome))}});
   m_task_passes.Add({});
 }
 

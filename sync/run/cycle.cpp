@@ -150,6 +150,15 @@ void run_hooks(Runtime &runtime, const PassReport &report) {
   queue.run_due(config.hooks, runtime.mirror, "refs/heads/" + config.repo.branch, remote_ref);
 }
 
+// The end of an applying pass: its commits recorded on the branch (always, an interrupted pass's
+// too), then, unless it was interrupted, the push and the hooks.
+void record_and_publish(Runtime &runtime, PassReport &report) {
+  finish_pass(runtime.mirror, report);
+  if (report.interrupted) return;
+  push(runtime, report);
+  run_hooks(runtime, report);
+}
+
 } // namespace
 
 PassReport run_cycle(Runtime &runtime, PassMode mode, std::stop_token stop, const Poller::Progress &progress,
@@ -206,11 +215,7 @@ PassReport run_cycle(Runtime &runtime, PassMode mode, std::stop_token stop, cons
   if (config.all_tasks && listing && !report.interrupted && !report.api_key_rejected) {
     handle_unlisted(runtime, tasks, mode, report);
   }
-  if (mode == PassMode::apply) finish_pass(runtime.mirror, report);
-  if (mode == PassMode::apply && !report.interrupted) {
-    push(runtime, report);
-    run_hooks(runtime, report);
-  }
+  if (mode == PassMode::apply) record_and_publish(runtime, report);
   return report;
 }
 
@@ -219,11 +224,7 @@ PassReport run_task_pass(Runtime &runtime, const std::vector<TaskEntry> &tasks, 
                          std::optional<std::chrono::steady_clock::time_point> give_up_at) {
   PassReport report =
       runtime.clients.poller->run_pass(tasks, runtime.mirror, PassMode::apply, stop, progress, give_up_at);
-  finish_pass(runtime.mirror, report);
-  if (!report.interrupted) {
-    push(runtime, report);
-    run_hooks(runtime, report);
-  }
+  record_and_publish(runtime, report);
   return report;
 }
 

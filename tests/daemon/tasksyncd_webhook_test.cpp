@@ -136,7 +136,8 @@ TEST_F(WebhookTest, RefusedDuplicateAndOtherDeliveriesSyncNothing) {
   auto daemon = start_after_first_pass();
   m_api.set_version(test::task_version(kTaskA, "2"));
   const std::string event = test::task_event("evt_once", "task.healed", kTaskA);
-  const std::string genuine = test::anchor_signature(kSecret, event, test::unix_now());
+  const long long first_at = test::unix_now();
+  const std::string genuine = test::anchor_signature(kSecret, event, first_at);
   auto first = deliver(event, genuine);
   ASSERT_TRUE(first);
   ASSERT_EQ(first->status, 200) << first->body;
@@ -157,7 +158,9 @@ TEST_F(WebhookTest, RefusedDuplicateAndOtherDeliveriesSyncNothing) {
   std::string big = other;
   big.insert(big.size() - 2, ",\"pad\":\"" + std::string(1024 * 1024, 'p') + "\"");
   EXPECT_EQ(status_of(deliver_signed(big)), 413);
-  auto duplicate = deliver_signed(event, test::unix_now() - 1); // the platform's redelivery
+  // The platform's redelivery: signed anew, at a time that cannot be the first delivery's own
+  // (which would make it an exact replay), however long the machine took until here.
+  auto duplicate = deliver_signed(event, first_at + 1);
   EXPECT_EQ(status_of(duplicate), 200);
   EXPECT_EQ(duplicate ? duplicate->body : "", "{\"event\":\"duplicate\"}\n");
   auto unrelated = deliver_signed(test::task_event("evt_project", "project.updated", kTaskA));

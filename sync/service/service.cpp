@@ -214,7 +214,10 @@ void Service::reload() {
   const RepoSettings &before = m_runtime.config.repo;
   if (config.repo.path != before.path || config.repo.branch != before.branch ||
       config.repo.author_name != before.author_name || config.repo.author_email != before.author_email) {
-    if (std::filesystem::equivalent(config.repo.path, before.path)) {
+    // A path that is gone or not there yet is another repository (the error_code overload: a
+    // missing path must not throw out of the reload).
+    std::error_code missing;
+    if (std::filesystem::equivalent(config.repo.path, before.path, missing)) {
       log::error("config reload: a new branch or author for the same repository takes effect at the next restart; "
                  "keeping the previous config");
       return;

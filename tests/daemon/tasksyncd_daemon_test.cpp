@@ -37,9 +37,11 @@ protected:
 
   void serve(const std::string &id, const std::string &version) { m_api.set_version(test::task_version(id, version)); }
 
-  void write_config(const std::vector<std::string> &tasks, const std::string &extra = "") {
+  // A config of `tasks` with the repository at `repo` (m_repo unless given).
+  void write_config(const std::vector<std::string> &tasks, const std::string &extra = "",
+                    const std::optional<std::filesystem::path> &repo = std::nullopt) {
     std::string yaml = "api:\n  base_url: " + m_api.base_url() + "\n  timeout_seconds: 30\npoll:\n  interval_seconds: 1\n" +
-                       "repo:\n  path: " + m_repo.string() + "\n" + extra + "tasks:\n";
+                       "repo:\n  path: " + repo.value_or(m_repo).string() + "\n" + extra + "tasks:\n";
     for (const auto &id : tasks) yaml += "  - " + id + "\n";
     test::write_text(m_config, yaml);
   }
@@ -140,6 +142,33 @@ TEST_F(DaemonTest, SighupWithABrokenConfigKeepsTheOldOne) {
   ASSERT_TRUE(wait_for_commits(3)) << daemon->err();
   stop(*daemon);
   EXPECT_TRUE(test::repository_consistent(m_repo));
+}
+
+// The mirror moved away and repo.path pointing at a path that does not exist yet: the reload
+// opens (creates) the new repository as a start would, and an unusable path keeps the old one.
+TEST_F(DaemonTest, SighupToANewPathAfterTheMirrorMovedAwayOpensItOrKeepsTheOld) {
+  auto daemon = start();
+  ASSERT_TRUE(wait_for_commits(2)) << daemon->err();
+  const std::filesystem::path not_a_directory = m_dir / "a-file";
+  test::write_text(not_a_directory, "not a repository\n");
+  std::filesystem::rename(m_repo, m_dir / "moved");
+  write_config({kTaskA, kTaskB}, "", not_a_directory);
+  daemon->signal(SIGHUP);
+  ASSERT_TRUE(test::wait_until([&] { return daemon->err().find("config reload failed") != std::string::npos; }, 10s))
+      << daemon->err();
+  EXPECT_NE(daemon->err().find(not_a_directory.string() + ": exists but is neither a git repository"),
+            std::string::npos)
+      << daemon->err();
+
+  const std::filesystem::path fresh = m_dir / "new" / "mirror";
+  write_config({kTaskA, kTaskB}, "", fresh);
+  daemon->signal(SIGHUP);
+  ASSERT_TRUE(test::wait_for_commits(fresh, 2, 15s)) << daemon->err();
+  EXPECT_FALSE(daemon->wait_for_exit(0ms).has_value()) << "the daemon died on the reload";
+  stop(*daemon);
+  EXPECT_EQ(daemon->err().find("filesystem_error"), std::string::npos) << daemon->err();
+  EXPECT_TRUE(test::repository_consistent(fresh));
+  EXPECT_EQ(test::count_commits(m_dir / "moved"), 2);
 }
 
 TEST_F(DaemonTest, SigtermWhileARequestHangsExitsPromptly) {

@@ -250,7 +250,7 @@ private:
       expect_map(push, "repo.push");
       check_keys(push, "repo.push",
                  {"remote", "branch", "ssh_key_file", "token_file", "known_hosts_file", "ca_file", "token_user",
-                  "allow_insecure_http"});
+                  "allow_insecure_http", "timeout_seconds"});
       if (!push["remote"]) fail(push, "repo.push.remote", "missing: the URL or path to push to");
       PushSettings settings;
       settings.remote = non_empty_line(push["remote"], "repo.push.remote");
@@ -293,6 +293,9 @@ private:
           fail(push["token_user"], "repo.push.token_user",
                "must not contain ':' (it ends the user name in HTTP basic authentication)");
         }
+      }
+      if (push["timeout_seconds"]) {
+        settings.timeout = std::chrono::seconds(integer(push["timeout_seconds"], "repo.push.timeout_seconds", 1, 3600));
       }
       repo.push = std::move(settings);
     }

@@ -64,6 +64,7 @@ struct PushSettings {
   bool allow_insecure_http = false;                        // plain http:// to a host that is not loopback
   std::string ssh_key_source{};                            // where ssh_key_file came from when not the config
   std::string token_source{};                              // where token_file came from when not the config
+  std::chrono::seconds timeout{60}; // bounds each push (connections, reads, writes, all its rounds)
 
   // What ssh_key_file is, for messages: "repo.push.ssh_key_file" or the credential it came from.
   std::string ssh_key_name() const { return ssh_key_source.empty() ? "repo.push.ssh_key_file" : ssh_key_source; }

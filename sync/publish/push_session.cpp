@@ -169,6 +169,11 @@ int PushSession::ssh_credentials(git_credential **out, const std::string &user) 
 }
 
 int PushSession::token_credentials(git_credential **out) {
+  if (is_clear_text_off_host(m_remote)) {
+    return refuse("the remote asks for credentials over plain http, and " + m_remote.host +
+                  " is not a loopback address: tasksync sends the token only over https or to loopback "
+                  "(repo.push.allow_insecure_http does not change that)");
+  }
   if (!m_token) {
     return refuse("the remote asks for credentials; set repo.push.token_file (or, under the unit, put the token at " +
                   std::string(kUnitCredentialSources) + "/" + std::string(kPushTokenCredential) + ")");

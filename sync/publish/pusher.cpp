@@ -1,9 +1,10 @@
 #include "publish/pusher.hpp"
 
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <optional>
 #include <random>
-#include <thread>
 
 #include "api/retry.hpp"
 #include "base/git_handles.hpp"
@@ -11,6 +12,7 @@
 #include "git/branch_update.hpp"
 #include "git/commit_replay.hpp"
 #include "publish/local_transport.hpp"
+#include "publish/network_bound.hpp"
 #include "publish/push_session.hpp"
 #include "publish/remote_url.hpp"
 #include "publish/ssh_home_bypass.hpp"
@@ -75,9 +77,27 @@ Result<RemotePtr> anonymous_remote(git_repository *repo, PushSession &session) {
   return RemotePtr(raw);
 }
 
+// A libgit2 operation that failed: why the bound ended it when it did, else what a callback or
+// libgit2 said.
+Error network_failure(const PushSession &session, const NetworkBound &bound, const std::string &what, int code) {
+  switch (bound.end()) {
+  case BoundEnd::timed_out:
+    return session.failure(what + "no answer within " + std::to_string(bound.limit().count()) +
+                           " s (repo.push.timeout_seconds)");
+  case BoundEnd::stopped: return session.failure(what + "stopped: tasksyncd is stopping");
+  case BoundEnd::elsewhere:
+    return session.failure("the remote redirected to " + bound.refused() + "; tasksync sends nothing there (it " +
+                           "connects only to " +
+                           host_and_port(session.remote().host, std::to_string(session.remote().port)) +
+                           ", repo.push.remote's host and port)");
+  case BoundEnd::none: break;
+  }
+  return session.git_failure(what, code);
+}
+
 // ssh and https: libgit2's smart protocol, where the server compares and swaps the branch.
-Result<PushAttempt> push_with_libgit2(git_repository *repo, PushSession &session, const std::string &branch_ref,
-                                      const git_oid &tip) {
+Result<PushAttempt> push_with_libgit2(git_repository *repo, PushSession &session, const NetworkBound &bound,
+                                      const std::string &branch_ref, const git_oid &tip) {
   TRY_ASSIGN(const RemotePtr remote, anonymous_remote(repo, session));
   git_push_options options = GIT_PUSH_OPTIONS_INIT;
   options.callbacks = session.callbacks();
@@ -91,7 +111,7 @@ Result<PushAttempt> push_with_libgit2(git_repository *repo, PushSession &session
   PushAttempt attempt{false, session.before(), session.sent().value_or(tip)};
   if (!session.sent()) attempt.before = tip; // no update was negotiated: nothing went out
   if (rc == GIT_ENONFASTFORWARD) return attempt;
-  if (rc < 0) return session.git_failure("", rc);
+  if (rc < 0) return network_failure(session, bound, "", rc);
   for (const std::string &status : session.rejections()) {
     if (!means_remote_moved(status))
       return session.failure("the remote refused " + session.remote_ref() + ": " + status);
@@ -100,7 +120,8 @@ Result<PushAttempt> push_with_libgit2(git_repository *repo, PushSession &session
   return attempt;
 }
 
-Result<std::optional<git_oid>> fetch(git_repository *repo, PushSession &session, const std::string &tracking_ref) {
+Result<std::optional<git_oid>> fetch(git_repository *repo, PushSession &session, const NetworkBound &bound,
+                                     const std::string &tracking_ref) {
   TRY_ASSIGN(const RemotePtr remote, anonymous_remote(repo, session));
   git_fetch_options options = GIT_FETCH_OPTIONS_INIT;
   options.callbacks = session.callbacks();
@@ -114,7 +135,7 @@ Result<std::optional<git_oid>> fetch(git_repository *repo, PushSession &session,
     return git_remote_fetch(remote.get(), &refspecs, &options, "tasksync: fetch");
   }();
   if (rc < 0) {
-    return session.git_failure("cannot fetch " + session.remote_ref() + ": ", rc);
+    return network_failure(session, bound, "cannot fetch " + session.remote_ref() + ": ", rc);
   }
   auto tip = read_ref(repo, tracking_ref);
   if (!tip) return session.failure(tip.error().message);
@@ -140,7 +161,7 @@ Result<std::size_t> record_push(git_repository *repo, const PushSession &session
 
 Pusher::Pusher(RepoSettings settings) : m_settings(std::move(settings)) {}
 
-Result<PushReport> Pusher::push(Mirror &mirror) {
+Result<PushReport> Pusher::push(Mirror &mirror, std::stop_token stop) {
   if (!m_settings.push) return Error{"push: repo.push is not configured"};
   RemoteUrl remote = parse_remote(m_settings.push->remote);
   std::optional<std::string> token;
@@ -164,6 +185,10 @@ Result<PushReport> Pusher::push(Mirror &mirror) {
 
   PushReport report;
   if (!mirror.repository()) return report; // a read-only view of a repository not created yet
+  // One bound for every round's network work, so that the pass, a stop and the watchdog can count
+  // on one number for the whole push (libgit2's local transport opens no socket: nothing to bound).
+  auto bound = NetworkBound::start(session.remote().host, session.remote().port, m_settings.push->timeout, stop);
+  if (!bound) return session.failure(bound.error().message);
   std::mt19937_64 random{std::random_device{}()};
   for (int round = 1; round <= kRounds; ++round) {
     git_repository *repo = mirror.repository();
@@ -172,7 +197,7 @@ Result<PushReport> Pusher::push(Mirror &mirror) {
     if (!*tip) return report; // an unborn branch: nothing to publish yet
     TRY_ASSIGN(const PushAttempt attempt, session.remote().transport == Transport::local
                                               ? push_to_local_remote(repo, session, **tip)
-                                              : push_with_libgit2(repo, session, branch_ref, **tip));
+                                              : push_with_libgit2(repo, session, **bound, branch_ref, **tip));
     if (attempt.accepted) {
       TRY_ASSIGN(report.pushed, record_push(repo, session, attempt, tracking_ref));
       if (report.pushed > 0) {
@@ -184,8 +209,14 @@ Result<PushReport> Pusher::push(Mirror &mirror) {
     log::info("push to " + shown + ": " + remote_branch + " has commits this mirror lacks (round " +
               std::to_string(round) + " of " + std::to_string(kRounds) + "); fetching and replaying on top of them");
     if (round == kRounds) break;
-    if (round > 1) std::this_thread::sleep_for(backoff_delay(round - 1, random, kBackoffBase, kBackoffCap));
-    TRY_ASSIGN(const auto remote_tip, fetch(repo, session, tracking_ref));
+    if (round > 1) {
+      std::mutex mutex;
+      std::condition_variable_any sleeper;
+      std::unique_lock lock(mutex);
+      // A stop ends the wait; over the network the fetch after it then fails at once, saying so.
+      sleeper.wait_for(lock, stop, backoff_delay(round - 1, random, kBackoffBase, kBackoffCap), [] { return false; });
+    }
+    TRY_ASSIGN(const auto remote_tip, fetch(repo, session, **bound, tracking_ref));
     if (!remote_tip) continue; // the branch vanished meanwhile: the next round creates it
     auto replayed = replay(mirror, **tip, *remote_tip, shown);
     if (!replayed) return session.failure(replayed.error().message);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <stop_token>
 
 #include "base/result.hpp"
 #include "config/config.hpp"
@@ -28,7 +29,9 @@ public:
   // commits that the remote lacks on top of the remote branch, have `mirror` move its branch,
   // work tree and index to the result, and push again; at most 5 rounds, with a short backoff.
   // History that reached the remote is never rewritten. On failure, nothing local is lost.
-  Result<PushReport> push(Mirror &mirror);
+  // Over the network it ends within push.timeout, or soon after `stop` is requested, and talks
+  // only to the remote's own host and port (see NetworkBound).
+  Result<PushReport> push(Mirror &mirror, std::stop_token stop = {});
 
   // Commits on the mirror's branch that the remote branch (as last fetched or pushed) lacks.
   Result<std::size_t> pending(const Mirror &mirror) const;

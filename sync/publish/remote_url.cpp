@@ -35,12 +35,13 @@ std::string host_of(std::string_view host_port) {
 } // namespace
 
 RemoteUrl parse_remote(const std::string &remote) {
-  RemoteUrl result{remote, remote, {}, Transport::local, remote, {}, 22};
+  RemoteUrl result{remote, remote, {}, Transport::local, remote, {}, {}, 22};
   // Schemes in any case: libgit2 picks its transport case-insensitively (transport.c, strncasecmp).
   const auto parts = split_url(remote);
   if (!parts) {
     if (is_scp_like(remote)) {
       result.transport = Transport::ssh;
+      result.scheme = "ssh";
       const std::string authority = remote.substr(0, remote.find(':'));
       result.host = authority.substr(authority.find('@') == std::string::npos ? 0 : authority.find('@') + 1);
     }
@@ -50,11 +51,16 @@ RemoteUrl parse_remote(const std::string &remote) {
     result.path = parts->rest; // file:///srv/x.git and file://localhost/srv/x.git
     return result;
   }
+  result.scheme = parts->scheme;
   if (parts->scheme == "ssh" || parts->scheme == "ssh+git" || parts->scheme == "git+ssh") {
     result.transport = Transport::ssh;
     result.port = port_of(parts->host_port, 22);
   } else {
     result.transport = parts->scheme == "http" || parts->scheme == "https" ? Transport::http : Transport::other;
+    result.port = port_of(parts->host_port, parts->scheme == "http"    ? 80
+                                            : parts->scheme == "https" ? 443
+                                            : parts->scheme == "git"   ? 9418
+                                                                       : 0);
   }
   result.host = host_of(parts->host_port);
   if (parts->user_info) {
@@ -69,6 +75,14 @@ RemoteUrl parse_remote(const std::string &remote) {
 }
 
 bool uses_token(const RemoteUrl &remote) { return remote.transport == Transport::http; }
+
+bool is_clear_text_off_host(const RemoteUrl &remote) {
+  return remote.scheme == "http" && !BaseUrl{remote.scheme, remote.host, remote.port, ""}.is_loopback();
+}
+
+std::string host_and_port(const std::string &host, const std::string &port) {
+  return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + port;
+}
 
 std::string known_hosts_name(const RemoteUrl &remote) {
   return remote.port == 22 ? remote.host : "[" + remote.host + "]:" + std::to_string(remote.port);

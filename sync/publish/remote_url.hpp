@@ -16,8 +16,9 @@ struct RemoteUrl {
   std::string secret;  // a password in the URL's user info, to keep out of messages
   Transport transport = Transport::other;
   std::filesystem::path path; // local remotes
+  std::string scheme;         // lower-cased ("ssh" for scp-like remotes); empty for local ones
   std::string host;           // ssh and http remotes: the host's name or address (IPv6 without brackets)
-  int port = 22;              // ssh remotes
+  int port = 22;              // explicit, or the scheme's default (ssh 22, http 80, https 443, git 9418)
 };
 
 // Takes repo.push.remote apart: a URL with a scheme in any case (file, ssh, ssh+git, git+ssh,
@@ -26,6 +27,13 @@ RemoteUrl parse_remote(const std::string &remote);
 
 // True when the remote's credentials are the token in repo.push.token_file (http and https).
 bool uses_token(const RemoteUrl &remote);
+
+// True for a plain http:// remote whose host is not loopback (as api.base_url judges it): a token
+// sent there would cross the network in clear text.
+bool is_clear_text_off_host(const RemoteUrl &remote);
+
+// "host:port", an IPv6 address in brackets: where a connection goes, for messages.
+std::string host_and_port(const std::string &host, const std::string &port);
 
 // How known_hosts names an ssh remote's host: "name", or "[name]:port" off port 22.
 std::string known_hosts_name(const RemoteUrl &remote);

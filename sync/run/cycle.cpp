@@ -116,7 +116,7 @@ void finish_pass(Mirror &mirror, PassReport &report) {
 }
 
 // With repo.push: publish what this cycle (or an earlier one whose push failed) committed.
-void push(Runtime &runtime, PassReport &report) {
+void push(Runtime &runtime, PassReport &report, std::stop_token stop) {
   if (!runtime.config.repo.push) return;
   Pusher pusher(runtime.config.repo);
   auto pending = pusher.pending(runtime.mirror);
@@ -125,7 +125,7 @@ void push(Runtime &runtime, PassReport &report) {
     report.push = PushOutcome::nothing;
     return;
   }
-  auto pushed = pusher.push(runtime.mirror);
+  auto pushed = pusher.push(runtime.mirror, std::move(stop));
   report.push = pushed ? PushOutcome::ok : PushOutcome::failed;
   if (!pushed) {
     report.push_error = pushed.error().message;
@@ -151,11 +151,14 @@ void run_hooks(Runtime &runtime, const PassReport &report) {
 }
 
 // The end of an applying pass: its commits recorded on the branch (always, an interrupted pass's
-// too), then, unless it was interrupted, the push and the hooks.
-void record_and_publish(Runtime &runtime, PassReport &report) {
+// too), then, unless it was interrupted, the push and the hooks; a stop during the push ends it
+// and interrupts the pass.
+void record_and_publish(Runtime &runtime, PassReport &report, std::stop_token stop) {
   finish_pass(runtime.mirror, report);
   if (report.interrupted) return;
-  push(runtime, report);
+  push(runtime, report, stop);
+  report.interrupted = stop.stop_requested();
+  if (report.interrupted) return;
   run_hooks(runtime, report);
 }
 
@@ -215,7 +218,7 @@ PassReport run_cycle(Runtime &runtime, PassMode mode, std::stop_token stop, cons
   if (config.all_tasks && listing && !report.interrupted && !report.api_key_rejected) {
     handle_unlisted(runtime, tasks, mode, report);
   }
-  if (mode == PassMode::apply) record_and_publish(runtime, report);
+  if (mode == PassMode::apply) record_and_publish(runtime, report, stop);
   return report;
 }
 
@@ -224,7 +227,7 @@ PassReport run_task_pass(Runtime &runtime, const std::vector<TaskEntry> &tasks, 
                          std::optional<std::chrono::steady_clock::time_point> give_up_at) {
   PassReport report =
       runtime.clients.poller->run_pass(tasks, runtime.mirror, PassMode::apply, stop, progress, give_up_at);
-  record_and_publish(runtime, report);
+  record_and_publish(runtime, report, stop);
   return report;
 }
 

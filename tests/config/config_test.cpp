@@ -274,6 +274,20 @@ TEST(Config, PushKnownHostsCaFileAndTokenUser) {
             "authentication)");
 }
 
+TEST(Config, PushTimeoutIsAPositiveNumberOfSecondsDefaultingToSixty) {
+  const std::string tasks = "tasks: [3c90c3cc-0d44-4b50-8888-8dd25736052a]\n";
+  auto defaults = parse(tasks + "repo: {push: {remote: 'https://git.example.com/x.git'}}\n");
+  ASSERT_TRUE(defaults.ok()) << defaults.error().message;
+  EXPECT_EQ(defaults->repo.push->timeout, std::chrono::seconds(60));
+  auto set = parse(tasks + "repo: {push: {remote: 'https://git.example.com/x.git', timeout_seconds: 2}}\n");
+  ASSERT_TRUE(set.ok()) << set.error().message;
+  EXPECT_EQ(set->repo.push->timeout, std::chrono::seconds(2));
+  EXPECT_EQ(error_of(tasks + "repo:\n  push:\n    remote: x\n    timeout_seconds: 0\n"),
+            "config.yaml:5: repo.push.timeout_seconds: must be between 1 and 3600");
+  EXPECT_EQ(error_of(tasks + "repo:\n  push:\n    remote: x\n    timeout_seconds: soon\n"),
+            "config.yaml:5: repo.push.timeout_seconds: expected a whole number, got \"soon\"");
+}
+
 TEST(Config, PollAndHttpSettings) {
   auto config = parse("poll: {interval_seconds: 60, jitter_seconds: 10, concurrency: 8}\nhttp: {listen: '127.0.0.1:9464'}\n"
                       "tasks: [3c90c3cc-0d44-4b50-8888-8dd25736052a]\n");

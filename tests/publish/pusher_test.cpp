@@ -16,6 +16,7 @@
 #include "git/mirror.hpp"
 #include "process.hpp"
 #include "repository_checks.hpp"
+#include "silent_listener.hpp"
 #include "ssh_server.hpp"
 #include "temp_dir.hpp"
 #include "test_pki.hpp"
@@ -649,6 +650,42 @@ TEST_F(PusherTest, AnRsaDeployKeyIsRefusedBeforeConnecting) {
   EXPECT_NE(push_failure(a).find("cannot read repo.push.ssh_key_file " + (m_dir / "missing-key").string() +
                                  ": No such file or directory"),
             std::string::npos);
+  EXPECT_EQ(pending(a), 1u);
+}
+
+TEST_F(PusherTest, ARemoteThatNeverAnswersFailsAtTheBoundAndKeepsTheCommits) {
+  test::SilentListener http;
+  test::SilentListener ssh;
+  for (const std::string &remote : {"http://127.0.0.1:" + std::to_string(http.port()) + "/remote.git",
+                                    "ssh://git@127.0.0.1:" + std::to_string(ssh.port()) + "/remote.git"}) {
+    // Over ssh libssh2 reads the socket itself: only the bound's shutdown of it ends the wait.
+    RepoSettings a = settings("a", remote);
+    a.push->timeout = std::chrono::seconds(1);
+    a.push->known_hosts_file = m_dir / "known_hosts";
+    test::write_text(m_dir / "known_hosts", "");
+    commit(a, kTaskA1, "a1");
+    EXPECT_EQ(push_failure(a), "push to " + remote + " failed: no answer within 1 s (repo.push.timeout_seconds)");
+    EXPECT_EQ(pending(a), 1u);
+  }
+  EXPECT_TRUE(http.connected_to());
+  EXPECT_TRUE(ssh.connected_to());
+}
+
+TEST_F(PusherTest, TheTokenNeverCrossesPlainHttpToAHostThatIsNotLoopback) {
+  GitHttpServer server(m_dir.path(), "the-token");
+  // 127.1 reaches the server on 127.0.0.1, but is a name: not judged loopback, as in the config.
+  std::string url = server.url("remote.git");
+  url.replace(url.find("127.0.0.1"), 9, "127.1");
+  RepoSettings a = settings("a", url);
+  a.push->token_file = token_file("the-token");
+  a.push->allow_insecure_http = true;
+  commit(a, kTaskA1, "a1");
+  EXPECT_EQ(push_failure(a), "push to " + url +
+                                 " failed: the remote asks for credentials over plain http, and 127.1 is not a "
+                                 "loopback address: tasksync sends the token only over https or to loopback "
+                                 "(repo.push.allow_insecure_http does not change that)");
+  EXPECT_GE(server.unauthorized(), 1);
+  EXPECT_EQ(remote_tip(), "");
   EXPECT_EQ(pending(a), 1u);
 }
 

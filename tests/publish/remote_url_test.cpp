@@ -40,3 +40,24 @@ TEST(RemoteUrlTest, SecretsInTheUserInfoStayOutOfTheDisplay) {
   EXPECT_EQ(ssh.secret, "password");
   EXPECT_EQ(ssh.display, "ssh://user@git.example.com/mirror.git");
 }
+
+TEST(RemoteUrlTest, HttpRemotesHaveTheirSchemesDefaultPort) {
+  EXPECT_EQ(parse_remote("http://127.0.0.1/x.git").port, 80);
+  EXPECT_EQ(parse_remote("HTTPS://git.example.com/x.git").port, 443);
+  EXPECT_EQ(parse_remote("HTTPS://git.example.com/x.git").scheme, "https");
+  EXPECT_EQ(parse_remote("https://[::1]:8443/x.git").port, 8443);
+  EXPECT_EQ(parse_remote("https://[::1]:8443/x.git").host, "::1");
+  EXPECT_EQ(parse_remote("git@git.example.com:team/mirror.git").scheme, "ssh");
+}
+
+TEST(RemoteUrlTest, OnlyPlainHttpToAHostThatIsNotLoopbackIsClearTextOffHost) {
+  EXPECT_TRUE(is_clear_text_off_host(parse_remote("http://git.example.com/x.git")));
+  EXPECT_TRUE(is_clear_text_off_host(parse_remote("HTTP://192.0.2.7:8080/x.git")));
+  // A name is not judged by what it resolves to, however it is spelled.
+  EXPECT_TRUE(is_clear_text_off_host(parse_remote("http://127.1/x.git")));
+  EXPECT_FALSE(is_clear_text_off_host(parse_remote("http://127.0.0.1:8080/x.git")));
+  EXPECT_FALSE(is_clear_text_off_host(parse_remote("http://localhost/x.git")));
+  EXPECT_FALSE(is_clear_text_off_host(parse_remote("http://[::1]/x.git")));
+  EXPECT_FALSE(is_clear_text_off_host(parse_remote("https://git.example.com/x.git")));
+  EXPECT_FALSE(is_clear_text_off_host(parse_remote("ssh://git@git.example.com/x.git")));
+}

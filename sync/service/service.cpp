@@ -13,6 +13,11 @@
 namespace tasksync {
 namespace {
 
+// How often the watchdog is fed while the loop makes progress: a quarter of its interval, so that
+// the stretch of a pass that makes none (recording, then a push of up to
+// repo.push.timeout_seconds, 60 s by default) fits in the rest of the unit's WatchdogSec=120s.
+std::chrono::microseconds ping_period(std::chrono::microseconds interval) { return interval / 4; }
+
 std::string clock_time(std::chrono::system_clock::time_point when) {
   const std::time_t time = std::chrono::system_clock::to_time_t(when);
   std::tm tm{};
@@ -169,7 +174,7 @@ void Service::ping_watchdog_if_due() {
   const auto interval = m_supervisor.watchdog_interval();
   if (!interval) return;
   const auto now = std::chrono::steady_clock::now();
-  if (now - m_last_ping >= *interval / 2) {
+  if (now - m_last_ping >= ping_period(*interval)) {
     m_supervisor.watchdog();
     m_last_ping = now;
   }
@@ -259,7 +264,7 @@ void Service::wait_for_next_pass(std::chrono::steady_clock::time_point next, std
     auto until = next;
     if (const auto interval = m_supervisor.watchdog_interval()) {
       until = std::min(until, std::chrono::steady_clock::now() +
-                                  std::chrono::duration_cast<std::chrono::steady_clock::duration>(*interval / 2));
+                                  std::chrono::duration_cast<std::chrono::steady_clock::duration>(ping_period(*interval)));
     }
     m_wake.wait_until(lock, stop, until, [this] { return m_pass_requested || !m_tasks_requested.empty(); });
     lock.unlock();

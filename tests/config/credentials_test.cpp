@@ -89,7 +89,7 @@ TEST(Credentials, AnUnreadableFileIsNamedWithTheOsReason) {
   EXPECT_EQ(check_readable(dir / "missing", "repo.push.ssh_key_file", kPushSshKeyCredential).error().message,
             "cannot read repo.push.ssh_key_file " + (dir / "missing").string() + ": No such file or directory");
   EXPECT_EQ(check_readable(dir.path(), "repo.push.token_file").error().message,
-            "cannot read repo.push.token_file " + dir.path().string() + ": not a regular file");
+            "cannot read repo.push.token_file " + dir.path().string() + ": it is a directory, not a regular file");
   test::write_text(dir / "key", "x");
   EXPECT_TRUE(check_readable(dir / "key", "repo.push.ssh_key_file").ok());
 }

@@ -14,6 +14,7 @@
 #include "config/api_key.hpp"
 #include "config/credentials.hpp"
 #include "config/signing_key.hpp"
+#include "core_dumps.hpp"
 #include "git/ssh_signature.hpp"
 #include "run/config_check.hpp"
 #include "run/backfill.hpp"
@@ -176,6 +177,8 @@ int import_versions(Runtime &runtime, std::stop_token stop) {
 } // namespace
 
 int main(int argc, char **argv) {
+  // Before anything reads a secret: a crash must not write the key to a core file.
+  const std::optional<std::string> core_dumps_on = tasksyncd::disable_core_dumps();
   // One malloc arena: glibc gives each fetch worker an arena of its own that keeps what the
   // worker freed (list pages and answers are parsed there), 10 MB of RSS at 10,000 tasks. The
   // workers wait on the network far longer than on malloc's lock.
@@ -218,6 +221,8 @@ int main(int argc, char **argv) {
   const std::optional<LogLevel> log_override =
       log_level.empty() ? std::nullopt : std::optional<LogLevel>(parse_log_level(log_level));
   if (log_override) log::set_level(*log_override);
+  if (core_dumps_on)
+    log::warning("core dumps could not be turned off, so a crash may write secrets to a core file: " + *core_dumps_on);
   if (check) return check_config(config_path);
   if (print_signers) return print_allowed_signers(config_path);
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks systemd/tasksyncd.service: `systemd-analyze verify` passes and
-# `systemd-analyze security` rates its exposure at 1.5 or lower, and every optional credential
-# (all but the API key) has the SetCredential= fallback that keeps a missing file from failing the start.
+# `systemd-analyze security` rates its exposure at 1.5 or lower, every optional credential
+# (all but the API key) has the SetCredential= fallback that keeps a missing file from failing the
+# start, and LimitCORE=0 keeps the secrets in its memory out of core files.
 # Usage: systemd_unit_test.sh SOURCE_DIR TASKSYNCD_BINARY
 set -euo pipefail
 
@@ -59,4 +60,9 @@ while read -r id; do
     exit 1
   fi
 done < <(sed -n 's/^LoadCredential=\([^:]*\):.*/\1/p' "$unit")
-echo "PASS: verify clean, exposure $exposure (at most $max_exposure), optional credentials have fallbacks"
+# A core file would hold the API key and the tokens (README, Security).
+if ! grep -qx 'LimitCORE=0' "$unit"; then
+  echo "FAIL: no LimitCORE=0: a crash of the service could write its secrets to a core file" >&2
+  exit 1
+fi
+echo "PASS: verify clean, exposure $exposure (at most $max_exposure), optional credentials have fallbacks, no core files"

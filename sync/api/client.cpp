@@ -12,13 +12,15 @@
 
 #include "api/request_watchdog.hpp"
 #include "base/log.hpp"
+#include "base/url_userinfo.hpp"
 
 namespace tasksync {
 namespace {
 
 constexpr const char *kUserAgent = "tasksyncd/" TASKSYNC_VERSION;
 
-// The API's {"error": {"message": ...}}, else the start of the body, on one printable line.
+// The API's {"error": {"message": ...}}, else the start of the body, on one printable line
+// without URL userinfo.
 std::string error_detail(const std::string &body) {
   rapidjson::Document document;
   document.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(body.data(), body.size());
@@ -33,6 +35,7 @@ std::string error_detail(const std::string &body) {
     }
   }
   if (detail.empty()) detail = body.empty() ? "(empty body)" : body;
+  detail = redact_url_userinfo(detail);
   std::string line;
   for (char c : detail) {
     if (line.size() >= 300) {

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <set>
 
+#include "base/url_userinfo.hpp"
+
 namespace tasksync {
 namespace {
 
@@ -112,14 +114,14 @@ Result<std::string> JsonFields::required_string(const char *name) const {
   const auto it = m_object.FindMember(name);
   if (it == m_object.MemberEnd()) return problem(name, "missing required field");
   if (!it->value.IsString()) return problem(name, "expected a string");
-  return std::string(it->value.GetString(), it->value.GetStringLength());
+  return redact_url_userinfo({it->value.GetString(), it->value.GetStringLength()});
 }
 
 Result<std::optional<std::string>> JsonFields::optional_string(const char *name) const {
   const auto it = m_object.FindMember(name);
   if (it == m_object.MemberEnd() || it->value.IsNull()) return std::optional<std::string>{};
   if (!it->value.IsString()) return problem(name, "expected a string");
-  return std::optional<std::string>(std::string(it->value.GetString(), it->value.GetStringLength()));
+  return std::optional<std::string>(redact_url_userinfo({it->value.GetString(), it->value.GetStringLength()}));
 }
 
 Result<bool> JsonFields::required_bool(const char *name) const {

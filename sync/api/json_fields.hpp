@@ -20,12 +20,15 @@ inline constexpr int kMaxJsonDepth = 64;
 Result<std::shared_ptr<rapidjson::Document>> parse_api_response(std::string_view body);
 
 // Reads typed members of one JSON object; errors name the member with `prefix`
-// ("data.code: expected a string").
+// ("data.code: expected a string"). Every string field the parsers keep (TaskVersion's, a list
+// entry's, a task's name) is read here, and comes back with its URL userinfo redacted (redact_url_userinfo): a task's
+// name, language or description, or a value quoted in an error, carries no URL's secret into a commit, a log line or
+// /healthz.
 class JsonFields {
 public:
   JsonFields(const rapidjson::Value &object, std::string prefix) : m_object(object), m_prefix(std::move(prefix)) {}
 
-  // A string member that must be present.
+  // A string member that must be present (URL userinfo redacted, as every string here).
   Result<std::string> required_string(const char *name) const;
   // A string member that may be absent or null.
   Result<std::optional<std::string>> optional_string(const char *name) const;

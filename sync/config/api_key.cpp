@@ -1,39 +1,20 @@
 #include "config/api_key.hpp"
 
-#include <cctype>
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
-#include <fstream>
-#include <sstream>
 
-#include "base/log.hpp"
+#include "base/secret_text.hpp"
 
 namespace tasksync {
 namespace {
 
 constexpr const char *kEnvironmentVariable = "ANCHORBROWSER_API_KEY";
 
-Result<ApiKey> checked(std::string value, std::string source) {
-  while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
-  if (value.empty()) return Error{"the API key from " + source + " is empty"};
-  for (char c : value) {
-    if (std::iscntrl(static_cast<unsigned char>(c))) {
-      return Error{"the API key from " + source +
-                   " contains a line break or other control character; it must be a single line"};
-    }
-  }
-  // Every log line is masked against it from here on, whatever code later mentions it.
-  log::add_secret(value);
-  return ApiKey{std::move(value), std::move(source)};
-}
-
-Result<ApiKey> read_key_file(const std::filesystem::path &file, const std::string &source) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return Error{"cannot read the API key from " + source + ": " + std::strerror(errno)};
-  std::ostringstream text;
-  text << in.rdbuf();
-  return checked(text.str(), source);
+// The key in `file`, found as `where` ("file /k", "systemd credential anchor-api-key /k"): a
+// FIFO or /dev/zero there is refused at once by what it is, never waited on or read.
+Result<ApiKey> read_key_file(const std::filesystem::path &file, const std::string &where) {
+  const std::string source = where + " " + file.string();
+  TRY_ASSIGN(std::string value, read_secret(file, "the API key from " + where));
+  return ApiKey{std::move(value), source};
 }
 
 } // namespace
@@ -49,13 +30,15 @@ ApiKeySources api_key_sources_from_environment(const std::optional<std::filesyst
 }
 
 Result<ApiKey> load_api_key(const ApiKeySources &sources) {
-  if (sources.key_file) return read_key_file(*sources.key_file, "file " + sources.key_file->string());
+  if (sources.key_file) return read_key_file(*sources.key_file, "file");
   if (sources.environment_value) {
-    return checked(*sources.environment_value, std::string("environment variable ") + kEnvironmentVariable);
+    const std::string source = std::string("environment variable ") + kEnvironmentVariable;
+    TRY_ASSIGN(std::string value, accept_secret(*sources.environment_value, "the API key from " + source));
+    return ApiKey{std::move(value), source};
   }
   const CredentialSources credentials{sources.credentials_dir, sources.unit_sources};
   if (auto found = find_credential(credentials, kApiKeyCredential)) {
-    return read_key_file(found->file, found->source + " " + found->file.string());
+    return read_key_file(found->file, found->source);
   }
   const std::string name(kApiKeyCredential);
   std::string looked = "api.api_key_file is not set, " + std::string(kEnvironmentVariable) + " is not set, ";

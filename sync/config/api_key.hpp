@@ -17,8 +17,8 @@ struct ApiKey {
 
 // Where the key may come from, in order of precedence.
 struct ApiKeySources {
-  std::optional<std::filesystem::path> key_file;      // api.api_key_file
-  std::optional<std::string> environment_value;       // $ANCHORBROWSER_API_KEY
+  std::optional<std::filesystem::path> key_file;        // api.api_key_file
+  std::optional<std::string> environment_value;         // $ANCHORBROWSER_API_KEY
   std::optional<std::filesystem::path> credentials_dir; // $CREDENTIALS_DIRECTORY (systemd)
   std::optional<std::filesystem::path> unit_sources{};  // without credentials_dir: where the unit loads them from
 };
@@ -28,9 +28,11 @@ struct ApiKeySources {
 ApiKeySources api_key_sources_from_environment(const std::optional<std::filesystem::path> &key_file,
                                                const CredentialSources &credentials = {});
 
-// Finds and checks the key: a final newline is trimmed; an empty key or one with control
-// characters (it goes into a request header as is) is refused. Errors never contain the key, and
-// a key found is added to the log's secrets (log::add_secret), so no log line shows it either.
+// Finds and checks the key (accept_secret): a final newline is trimmed; an empty key or one with
+// control characters (it goes into a request header as is) is refused. A file is read as
+// read_secret() reads it: a regular file of at most 4 KiB, so a FIFO or /dev/zero is refused at
+// once. Errors never contain the key, and a key found is added to the log's secrets
+// (log::add_secret), so no log line shows it either.
 Result<ApiKey> load_api_key(const ApiKeySources &sources);
 
 } // namespace tasksync

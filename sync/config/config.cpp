@@ -4,20 +4,14 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <map>
 #include <set>
 #include <sstream>
 #include <stdexcept>
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include "base/file_descriptor.hpp"
 #include "base/git_handles.hpp"
+#include "base/small_file.hpp"
 #include "base/text.hpp"
 #include "config/credentials.hpp"
 
@@ -413,35 +407,10 @@ Result<Config> parse_config(const std::string &text, const std::string &source_n
 }
 
 Result<Config> load_config(const std::filesystem::path &file) {
-  // O_NONBLOCK: opening a FIFO without a writer would wait for one for ever. Nothing but a
-  // regular file of sane size is read: /dev/zero never ends, a directory is no text.
-  const FileDescriptor fd(::open(file.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
-  if (!fd.is_open()) return Error{file.string() + ": cannot read the config file: " + std::strerror(errno)};
-  struct stat status {};
-  if (::fstat(fd.get(), &status) != 0) return Error{file.string() + ": cannot read the config file: " + std::strerror(errno)};
-  if (!S_ISREG(status.st_mode)) {
-    const char *kind = S_ISDIR(status.st_mode)    ? "a directory"
-                       : S_ISFIFO(status.st_mode) ? "a FIFO"
-                       : S_ISCHR(status.st_mode)  ? "a character device"
-                       : S_ISBLK(status.st_mode)  ? "a block device"
-                       : S_ISSOCK(status.st_mode) ? "a socket"
-                                                  : "something else";
-    return Error{file.string() + ": cannot read the config file: it is " + std::string(kind) + ", not a regular file"};
-  }
-  constexpr std::size_t kLargestConfig = 1 << 20;
-  const std::string too_large = file.string() + ": cannot read the config file: it is larger than 1 MiB (" +
-                                std::to_string(kLargestConfig) + " bytes), too large for a config file";
-  if (static_cast<std::size_t>(status.st_size) > kLargestConfig) return Error{too_large};
-  std::string text;
-  char buffer[65536];
-  for (;;) { // bounded again: the file may grow after fstat
-    const ssize_t got = ::read(fd.get(), buffer, sizeof buffer);
-    if (got < 0 && errno == EINTR) continue;
-    if (got < 0) return Error{file.string() + ": cannot read the config file: " + std::strerror(errno)};
-    if (got == 0) break;
-    text.append(buffer, static_cast<std::size_t>(got));
-    if (text.size() > kLargestConfig) return Error{too_large};
-  }
+  // Nothing but a regular file of sane size is read: a FIFO is never waited on, /dev/zero never
+  // ends, a directory is no text.
+  TRY_ASSIGN(const std::string text,
+             read_small_file(file, {file.string() + ": cannot read the config file", 1 << 20, "a config file"}));
   const std::filesystem::path base_dir = std::filesystem::absolute(file).parent_path();
   std::filesystem::path default_repo_path = RepoSettings{}.path;
   if (const char *state = std::getenv("STATE_DIRECTORY"); state && *state) {

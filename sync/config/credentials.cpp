@@ -1,31 +1,43 @@
 #include "config/credentials.hpp"
 
-#include <cerrno>
+#include <algorithm>
 #include <cstdlib>
-#include <cstring>
-#include <fstream>
 
-#include <fcntl.h>
-#include <sys/stat.h>
-
-#include "base/file_descriptor.hpp"
+#include "base/secret_text.hpp"
+#include "base/small_file.hpp"
 #include "config/config.hpp"
 
 namespace tasksync {
 namespace {
 
+// True for a file in $CREDENTIALS_DIRECTORY: systemd wrote it there under a name of ours, as a
+// regular file, so a symlink in its place is refused rather than followed.
+bool in_credential_directory(const std::filesystem::path &file) {
+  const auto directory = credential_sources_from_environment().directory;
+  return directory && file.parent_path().lexically_normal() == directory->lexically_normal();
+}
+
 // The placeholder is SetCredential=ID:\n; a real key or token is never this small.
 bool only_white_space(const std::filesystem::path &file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return false; // unreadable: it is there, and reading it later says why it fails
-  char buffer[64];
-  in.read(buffer, sizeof buffer);
-  const std::streamsize got = in.gcount();
-  if (got == static_cast<std::streamsize>(sizeof buffer)) return false;
-  for (std::streamsize i = 0; i < got; ++i) {
-    if (buffer[i] != '\n' && buffer[i] != '\r' && buffer[i] != ' ' && buffer[i] != '\t') return false;
+  auto text = read_small_file(
+      file, {"credential " + file.string(), kKeyFileLimit, "a credential", !in_credential_directory(file)});
+  // Unreadable: it is there, and reading it later says why it fails.
+  return text && std::ranges::all_of(*text, [](char c) { return c == '\n' || c == '\r' || c == ' ' || c == '\t'; });
+}
+
+// How a secret or key file named `what` is named in errors, and what a refusal of the credential
+// `credential`'s file adds.
+SmallFile small_file(const std::filesystem::path &file, const std::string &what, std::string_view credential,
+                     std::size_t limit, std::string holds) {
+  std::string when_denied;
+  if (!credential.empty()) {
+    when_denied = "the service's dynamic user cannot read root's files: put it at " +
+                  std::string(kUnitCredentialSources) + "/" + std::string(credential) +
+                  ", which the unit hands over as the systemd credential " + std::string(credential) +
+                  ", and leave the config key unset";
   }
-  return true;
+  return {"cannot read " + what + " " + file.string(), limit, std::move(holds), !in_credential_directory(file),
+          std::move(when_denied)};
 }
 
 } // namespace
@@ -86,37 +98,19 @@ void resolve_file_credentials(Config &config, const CredentialSources &sources) 
 }
 
 Result<void> check_readable(const std::filesystem::path &file, const std::string &what, std::string_view credential) {
-  const std::string prefix = "cannot read " + what + " " + file.string() + ": ";
-  // O_NONBLOCK: a FIFO without a writer must not hold us.
-  const FileDescriptor fd(::open(file.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
-  if (!fd.is_open()) {
-    const int error = errno;
-    std::string message = prefix + std::strerror(error);
-    if (error == EACCES && !credential.empty()) {
-      message += " (the service's dynamic user cannot read root's files: put it at " +
-                 std::string(kUnitCredentialSources) + "/" + std::string(credential) +
-                 ", which the unit hands over as the systemd credential " + std::string(credential) +
-                 ", and leave the config key unset)";
-    }
-    return Error{message};
-  }
-  struct stat status {};
-  if (::fstat(fd.get(), &status) != 0) return Error{prefix + std::strerror(errno)};
-  if (!S_ISREG(status.st_mode)) return Error{prefix + "not a regular file"};
+  TRY(open_regular_file(file, small_file(file, what, credential, kSecretFileLimit, "a secret")));
   return {};
 }
 
 Result<std::string> read_key_file(const std::filesystem::path &file, const std::string &what,
                                   std::string_view credential) {
-  constexpr std::size_t kLargestKeyFile = 64 * 1024;
-  TRY(check_readable(file, what, credential));
-  std::ifstream in(file, std::ios::binary);
-  std::string text(kLargestKeyFile + 1, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  if (in.bad()) return Error{"cannot read " + what + " " + file.string() + ": " + std::strerror(errno)};
-  text.resize(static_cast<std::size_t>(in.gcount()));
-  if (text.size() > kLargestKeyFile) return Error{what + " " + file.string() + " is larger than any ssh key (64 KiB)"};
-  return text;
+  return read_small_file(file, small_file(file, what, credential, kKeyFileLimit, "an OpenSSH private key"));
+}
+
+Result<std::string> read_secret(const std::filesystem::path &file, const std::string &what,
+                                std::string_view credential) {
+  TRY_ASSIGN(std::string text, read_small_file(file, small_file(file, what, credential, kSecretFileLimit, "a secret")));
+  return accept_secret(std::move(text), what + " " + file.string());
 }
 
 } // namespace tasksync

@@ -49,15 +49,22 @@ std::optional<FoundCredential> find_credential(const CredentialSources &sources,
 // config names always wins.
 void resolve_file_credentials(Config &config, const CredentialSources &sources);
 
-// Opens `file` for reading and closes it again: a regular file this process can read, or an
-// error naming `what`, the path and the OS reason ("cannot read repo.push.ssh_key_file /k:
-// Permission denied"). A refusal adds how the unit hands a secret over when `credential` is set.
+// Opens `file` for reading and closes it again: a regular file this process can read
+// (open_regular_file), or an error naming `what`, the path and the reason ("cannot read
+// repo.push.ssh_key_file /k: Permission denied"). A refusal adds how the unit hands a secret over
+// when `credential` is set. A file in $CREDENTIALS_DIRECTORY is opened without following a symlink.
 Result<void> check_readable(const std::filesystem::path &file, const std::string &what,
                             std::string_view credential = {});
 
-// The text of the private key file `file` (a push or signing key): check_readable() first, then at
-// most 64 KiB, more than any ssh key holds; a larger file is an error naming `what` and the path.
+// The text of the private key file `file` (a push or signing key), read as check_readable() opens
+// it and at most 64 KiB (kKeyFileLimit), more than any ssh key holds.
 Result<std::string> read_key_file(const std::filesystem::path &file, const std::string &what,
                                   std::string_view credential);
+
+// The secret in `file` (a token, the API key): read as check_readable() opens it, at most 4 KiB
+// (kSecretFileLimit), then accept_secret()ed: one line, not empty, masked in every log line.
+// Errors: "cannot read WHAT PATH: reason", "WHAT PATH is empty", never the secret.
+Result<std::string> read_secret(const std::filesystem::path &file, const std::string &what,
+                                std::string_view credential = {});
 
 } // namespace tasksync

@@ -1,14 +1,14 @@
 #include "config/webhook_secret.hpp"
 
-#include "base/log.hpp"
-#include "config/secret_file.hpp"
+#include "base/secret_text.hpp"
+#include "base/small_file.hpp"
 
 namespace tasksync {
 
 Result<std::string> load_webhook_secret(const std::filesystem::path &file) {
-  TRY_ASSIGN(std::string secret, read_secret_file(file, "http.webhook_secret_file"));
-  log::add_secret(secret);
-  return secret;
+  const std::string where = "http.webhook_secret_file " + file.string() + ": ";
+  TRY_ASSIGN(std::string text, read_small_file(file, {where + "cannot read"}));
+  return accept_secret(std::move(text), where + "the file");
 }
 
 } // namespace tasksync

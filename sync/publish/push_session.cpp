@@ -28,18 +28,7 @@ void replace_all(std::string &text, const std::string &from, const std::string &
 
 Result<std::optional<std::string>> read_token(const PushSettings &push) {
   if (!push.token_file) return std::optional<std::string>{};
-  const std::string shown = push.token_name() + " " + push.token_file->string();
-  TRY(check_readable(*push.token_file, push.token_name(), kPushTokenCredential));
-  std::ifstream in(*push.token_file, std::ios::binary);
-  if (!in) return Error{"cannot read " + shown + ": " + std::strerror(errno)};
-  std::string token((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (!token.empty() && token.back() == '\n') token.pop_back();
-  if (!token.empty() && token.back() == '\r') token.pop_back();
-  if (token.empty()) return Error{shown + " is empty"};
-  if (std::any_of(token.begin(), token.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; })) {
-    return Error{shown + " holds a line break or control character"};
-  }
-  log::add_secret(token);
+  TRY_ASSIGN(std::string token, read_secret(*push.token_file, push.token_name(), kPushTokenCredential));
   return std::optional<std::string>(std::move(token));
 }
 

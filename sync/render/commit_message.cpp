@@ -1,6 +1,17 @@
 #include "render/commit_message.hpp"
 
+#include "base/log.hpp"
+#include "base/url_userinfo.hpp"
+
 namespace tasksync {
+namespace {
+
+// A value as one line of the message: whatever a label (a name from the config or the API, a
+// directory's name) or a trailer holds, it can neither end its line, and so forge a trailer of its
+// own, nor carry a URL's secret into the history.
+std::string one_line(std::string_view value) { return escape_controls(redact_url_userinfo(value)); }
+
+} // namespace
 
 const char *to_string(ChangeKind kind) {
   switch (kind) {
@@ -13,18 +24,18 @@ const char *to_string(ChangeKind kind) {
 }
 
 std::string commit_message(ChangeKind kind, const CommitInfo &info) {
-  std::string subject = info.label + ": ";
+  std::string subject = one_line(info.label) + ": ";
   switch (kind) {
-  case ChangeKind::added: subject += "add version " + info.version; break;
+  case ChangeKind::added: subject += "add version " + one_line(info.version); break;
   case ChangeKind::deleted:
     subject += info.unlisted ? "delete (no longer listed by the API)" : "delete (deleted upstream)";
     break;
   case ChangeKind::updated:
-  case ChangeKind::unchanged: subject += "update to version " + info.version; break;
+  case ChangeKind::unchanged: subject += "update to version " + one_line(info.version); break;
   }
-  std::string message = subject + "\n\nTask-Id: " + info.task_id + "\n";
-  if (!info.version.empty()) message += "Task-Version: " + info.version + "\n";
-  if (!info.updated_at.empty()) message += "Task-Updated-At: " + info.updated_at + "\n";
+  std::string message = subject + "\n\nTask-Id: " + one_line(info.task_id) + "\n";
+  if (!info.version.empty()) message += "Task-Version: " + one_line(info.version) + "\n";
+  if (!info.updated_at.empty()) message += "Task-Updated-At: " + one_line(info.updated_at) + "\n";
   return message;
 }
 

@@ -23,7 +23,10 @@ struct CommitInfo {
 };
 
 // "<label>: add version <v>" (or update/delete), a blank line, then the Task-Id,
-// Task-Version and Task-Updated-At trailers (those known), ending in a newline.
+// Task-Version and Task-Updated-At trailers (those known), ending in a newline. The label and
+// every trailer value are one line each: a control character in them (a line break above all) is
+// written escaped as \xNN (escape_controls), and a URL's userinfo as <redacted>
+// (redact_url_userinfo), so no name can forge a trailer or put a secret in the history.
 std::string commit_message(ChangeKind kind, const CommitInfo &info);
 
 } // namespace tasksync

@@ -8,13 +8,12 @@
 #include <string_view>
 
 #include "base/text.hpp"
+#include "base/url_userinfo.hpp"
 
 namespace tasksync {
 namespace {
 
 using Writer = rapidjson::PrettyWriter<rapidjson::StringBuffer>;
-
-constexpr std::string_view kRedacted = "<redacted>";
 
 // Substrings of a normalised key that mark its value as a credential.
 constexpr std::array<std::string_view, 11> kCredentialWords{
@@ -66,18 +65,14 @@ void write_canonical(Writer &writer, const rapidjson::Value &value) {
   }
 }
 
+// Every string member of task.json is written here, so none can miss the redaction, whatever the
+// field: the API's description or language, or any field added later.
 void write_string_member(Writer &writer, const char *key, const std::string &value) {
   writer.Key(key);
-  write_string(writer, value);
+  write_string(writer, redact_url_userinfo(value));
 }
 
 bool is_alphanumeric(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
-
-// Where a URL's authority ends: RFC 3986's delimiters, plus a backslash (browsers read it as '/'
-// in http URLs) and whitespace or controls, which end a URL written inside longer text.
-bool ends_authority(char c) {
-  return c == '/' || c == '?' || c == '#' || c == '\\' || static_cast<unsigned char>(c) <= 0x20 || c == 0x7f;
-}
 
 } // namespace
 
@@ -89,29 +84,6 @@ bool is_credential_key(std::string_view key) {
   normalised = ascii_lower(normalised);
   return std::ranges::any_of(kCredentialWords,
                              [&](std::string_view word) { return normalised.find(word) != std::string::npos; });
-}
-
-std::string redact_url_userinfo(std::string_view text) {
-  std::string out;
-  std::size_t copied = 0;
-  // Any scheme, even none: what follows "://" up to '@' is a userinfo whatever precedes it.
-  for (std::size_t marker = text.find("://"); marker != std::string_view::npos; marker = text.find("://", marker + 3)) {
-    const std::size_t start = marker + 3;
-    std::size_t end = start;
-    while (end < text.size() && !ends_authority(text[end])) ++end;
-    const std::string_view authority = text.substr(start, end - start);
-    // The last '@': a password with an unencoded '@' in it still ends up wholly redacted.
-    const std::size_t at = authority.rfind('@');
-    if (at == std::string_view::npos || at == 0) continue;
-    const std::string_view userinfo = authority.substr(0, at);
-    const std::size_t colon = userinfo.find(':');
-    out.append(text.substr(copied, start - copied));
-    if (colon != std::string_view::npos) out.append(userinfo.substr(0, colon + 1));
-    out.append(kRedacted);
-    copied = start + at;
-  }
-  out.append(text.substr(copied));
-  return out;
 }
 
 std::string code_file_name(const std::optional<std::string> &language) {
@@ -141,7 +113,7 @@ std::string render_sidecar(const TaskVersion &version) {
     write_canonical(writer, *version.browser_configuration);
   }
   write_string_member(writer, "createdAt", version.created_at);
-  if (version.description) write_string_member(writer, "description", redact_url_userinfo(*version.description));
+  if (version.description) write_string_member(writer, "description", *version.description);
   if (version.language) write_string_member(writer, "language", *version.language);
   write_string_member(writer, "taskId", version.task_id);
   write_string_member(writer, "updatedAt", version.updated_at);

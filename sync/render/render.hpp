@@ -32,15 +32,10 @@ bool is_known_language(const std::optional<std::string> &language);
 // "x-api-key", "Set-Cookie", also "tokenizer": a false alarm costs a value, a miss leaks one).
 bool is_credential_key(std::string_view key);
 
-// `text` with the userinfo of every URL in it (`://` followed by an authority holding '@')
-// redacted: `scheme://user:pass@host` becomes `scheme://user:<redacted>@host`, and
-// `scheme://token@host` becomes `scheme://<redacted>@host`, whatever the scheme or its case.
-std::string redact_url_userinfo(std::string_view text);
-
 // task.json: the version's metadata with keys sorted at every depth, 2-space indentation and a
 // final newline; every value under a credential key (is_credential_key) at any depth, arrays
-// included, is the string "<redacted>" whatever its type, and every other string, object keys and
-// the description included, has its URL userinfo redacted (redact_url_userinfo).
+// included, is the string "<redacted>" whatever its type, and every other string, object keys,
+// the description and the language included, has its URL userinfo redacted (redact_url_userinfo).
 std::string render_sidecar(const TaskVersion &version);
 
 // A browserConfiguration as task.json holds it (keys sorted, credentials and URL userinfo

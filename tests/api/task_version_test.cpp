@@ -125,3 +125,18 @@ TEST(TaskVersion, RejectsWhatRapidJsonLetsThroughButCannotBeWrittenBack) {
   // A proper surrogate pair is fine.
   EXPECT_TRUE(parse_task_version(edited("Read the page title", "\\ud83d\\ude00"), kTaskId).ok());
 }
+
+TEST(TaskVersion, EveryStringFieldLosesItsUrlUserinfoWhereItIsRead) {
+  test::FakeVersion fake;
+  fake.task_id = kTaskId;
+  fake.language = "https://lang:marker-language@git.example/x.git";
+  fake.description = "deploy via https://bot:marker-description@git.example/x.git";
+  auto version = parse_task_version(fake.to_json(), kTaskId);
+  ASSERT_TRUE(version.ok()) << version.error().message;
+  EXPECT_EQ(version->language, "https://lang:<redacted>@git.example/x.git");
+  EXPECT_EQ(version->description, "deploy via https://bot:<redacted>@git.example/x.git");
+  // A value quoted in an error is read the same way.
+  const std::string refused = error_of(edited(R"("version": "7")", R"("version": "http://u:marker-v@h")"));
+  EXPECT_EQ(refused.find("marker"), std::string::npos) << refused;
+  EXPECT_NE(refused.find("http://u:<redacted>@h"), std::string::npos) << refused;
+}

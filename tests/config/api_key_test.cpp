@@ -2,9 +2,17 @@
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <future>
+
 #include "temp_dir.hpp"
 
 using namespace tasksync;
+using namespace std::chrono_literals;
 
 TEST(ApiKey, FileWinsAndItsFinalNewlineIsTrimmed) {
   test::TempDir dir;
@@ -60,4 +68,31 @@ TEST(ApiKey, ControlCharactersAndEmptyKeysAreRefusedWithoutShowingTheKey) {
   auto empty = load_api_key({std::nullopt, "\n", std::nullopt});
   ASSERT_FALSE(empty.ok());
   EXPECT_NE(empty.error().message.find("is empty"), std::string::npos);
+}
+
+TEST(ApiKey, AKeyFileThatIsNoRegularFileOrTooLargeIsRefusedAtOnceNamingTheFileAndWhy) {
+  test::TempDir dir;
+  const auto fifo = dir / "fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  // A FIFO without a writer: opening it to read must not wait for one.
+  auto loading = std::async(std::launch::async, [&] { return load_api_key({fifo, std::nullopt, std::nullopt}); });
+  if (loading.wait_for(5s) == std::future_status::timeout) {
+    ADD_FAILURE() << "load_api_key waits on a FIFO";
+    ::close(::open(fifo.c_str(), O_WRONLY | O_NONBLOCK)); // the writer it waits for, so the test can end
+  }
+  const auto from_fifo = loading.get();
+  ASSERT_FALSE(from_fifo.ok());
+  EXPECT_EQ(from_fifo.error().message,
+            "cannot read the API key from file " + fifo.string() + ": it is a FIFO, not a regular file");
+
+  const auto from_zero = load_api_key({"/dev/zero", std::nullopt, std::nullopt});
+  ASSERT_FALSE(from_zero.ok());
+  EXPECT_EQ(from_zero.error().message,
+            "cannot read the API key from file /dev/zero: it is a character device, not a regular file");
+
+  test::write_text(dir / "big", std::string(5000, 'k'));
+  const auto from_big = load_api_key({dir / "big", std::nullopt, std::nullopt});
+  ASSERT_FALSE(from_big.ok());
+  EXPECT_EQ(from_big.error().message, "cannot read the API key from file " + (dir / "big").string() +
+                                          ": it is larger than 4 KiB (4096 bytes), too large for a secret");
 }

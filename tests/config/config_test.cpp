@@ -268,7 +268,7 @@ TEST(Config, PushKnownHostsCaFileAndTokenUser) {
             "config.yaml:5: repo.push.known_hosts_file: cannot read the file /nonexistent/known_hosts: No such file or "
             "directory");
   EXPECT_EQ(error_of(tasks + "repo:\n  push:\n    remote: x\n    ca_file: /etc\n"),
-            "config.yaml:5: repo.push.ca_file: cannot read the file /etc: not a regular file");
+            "config.yaml:5: repo.push.ca_file: cannot read the file /etc: it is a directory, not a regular file");
   EXPECT_EQ(error_of(tasks + "repo:\n  push:\n    remote: x\n    token_user: 'a:b'\n"),
             "config.yaml:5: repo.push.token_user: must not contain ':' (it ends the user name in HTTP basic "
             "authentication)");

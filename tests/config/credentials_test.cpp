@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <filesystem>
+#include <optional>
+
 #include "config/api_key.hpp"
 #include "config/config.hpp"
 #include "temp_dir.hpp"
@@ -89,7 +93,7 @@ TEST(Credentials, AnUnreadableFileIsNamedWithTheOsReason) {
   EXPECT_EQ(check_readable(dir / "missing", "repo.push.ssh_key_file", kPushSshKeyCredential).error().message,
             "cannot read repo.push.ssh_key_file " + (dir / "missing").string() + ": No such file or directory");
   EXPECT_EQ(check_readable(dir.path(), "repo.push.token_file").error().message,
-            "cannot read repo.push.token_file " + dir.path().string() + ": not a regular file");
+            "cannot read repo.push.token_file " + dir.path().string() + ": it is a directory, not a regular file");
   test::write_text(dir / "key", "x");
   EXPECT_TRUE(check_readable(dir / "key", "repo.push.ssh_key_file").ok());
 }
@@ -114,4 +118,27 @@ TEST(Credentials, TheSigningKeyComesFromItsCredentialUnlessTheConfigNamesAFile) 
   Config unsigned_config = push_config();
   resolve_file_credentials(unsigned_config, {dir.path(), std::nullopt});
   EXPECT_FALSE(unsigned_config.repo.signing_key_file);
+}
+
+TEST(Credentials, ASymlinkInTheCredentialDirectoryIsRefusedElsewhereFollowed) {
+  test::TempDir dir;
+  test::write_text(dir / "target", "the-token\n");
+  std::filesystem::create_directory(dir / "credentials");
+  std::filesystem::create_symlink(dir / "target", dir / "credentials/push-token");
+  const auto file = dir / "credentials/push-token";
+  const char *before = std::getenv("CREDENTIALS_DIRECTORY");
+  const std::optional<std::string> saved = before ? std::optional<std::string>(before) : std::nullopt;
+  ::setenv("CREDENTIALS_DIRECTORY", (dir / "credentials").c_str(), 1);
+  const auto refused = read_secret(file, "systemd credential push-token", kPushTokenCredential);
+  if (saved)
+    ::setenv("CREDENTIALS_DIRECTORY", saved->c_str(), 1);
+  else
+    ::unsetenv("CREDENTIALS_DIRECTORY");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().message, "cannot read systemd credential push-token " + file.string() +
+                                         ": it is a symbolic link, not a regular file");
+  // Named by a config key, the same path is the operator's: the symlink is followed.
+  const auto followed = read_secret(file, "repo.push.token_file");
+  ASSERT_TRUE(followed.ok()) << followed.error().message;
+  EXPECT_EQ(*followed, "the-token");
 }

@@ -75,5 +75,5 @@ TEST_F(SigningKeyTest, AKeyThatCannotSignIsRefusedNamingTheFileAndTheReason) {
   test::write_text(truncated, real.substr(0, cut) + "-----END OPENSSH PRIVATE KEY-----\n");
   EXPECT_EQ(refusal(truncated), "repo.signing_key_file " + truncated.string() + " is a truncated OpenSSH private key");
 
-  EXPECT_EQ(refusal("/proc"), "cannot read repo.signing_key_file /proc: not a regular file");
+  EXPECT_EQ(refusal("/proc"), "cannot read repo.signing_key_file /proc: it is a directory, not a regular file");
 }

@@ -26,7 +26,7 @@ TEST(SyncToken, ErrorsNameTheKeyThePathAndTheReasonButNeverTheToken) {
   const auto directory = load_sync_token(dir.path());
   ASSERT_FALSE(directory.ok());
   EXPECT_EQ(directory.error().message,
-            "http.sync_token_file " + dir.path().string() + ": cannot read: not a regular file");
+            "http.sync_token_file " + dir.path().string() + ": cannot read: it is a directory, not a regular file");
   ::mkfifo((dir / "fifo").c_str(), 0600);
   const auto fifo = load_sync_token(dir / "fifo");
   ASSERT_FALSE(fifo.ok()) << "a FIFO is refused at once, never waited on";

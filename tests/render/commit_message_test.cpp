@@ -26,3 +26,24 @@ TEST(CommitMessage, SubjectsForAddAndDeleteUseTheLabel) {
   EXPECT_EQ(commit_message(ChangeKind::deleted, example_info("checkout-flow")),
             "checkout-flow: delete (deleted upstream)" + trailers);
 }
+
+TEST(CommitMessage, NoLabelCanForgeATrailerOrBreakTheSubject) {
+  // A directory's name, or a name from the config or the API, holding line breaks and trailers.
+  const std::string forged = "x\n\nTask-Id: 00000000-0000-0000-0000-000000000000\nTask-Version: 999";
+  CommitInfo info = example_info(forged);
+  info.updated_at = "2026-11-20T14:31:07Z\nTask-Id: 00000000-0000-0000-0000-000000000000";
+  const std::string message = commit_message(ChangeKind::deleted, info);
+  EXPECT_EQ(message, "x\\x0a\\x0aTask-Id: 00000000-0000-0000-0000-000000000000\\x0aTask-Version: 999: delete "
+                     "(deleted upstream)\n\nTask-Id: 3c90c3cc-0d44-4b50-8888-8dd25736052a\nTask-Version: 7\n"
+                     "Task-Updated-At: 2026-11-20T14:31:07Z\\x0aTask-Id: 00000000-0000-0000-0000-000000000000\n");
+  for (const char control : {'\r', '\t', '\x1b', '\x7f', '\v', '\f'}) {
+    const std::string subject = commit_message(ChangeKind::added, example_info(std::string("a") + control + "b"));
+    EXPECT_EQ(subject.find(control), std::string::npos) << static_cast<int>(control);
+  }
+}
+
+TEST(CommitMessage, AUrlInALabelLosesItsUserinfo) {
+  EXPECT_EQ(
+      commit_message(ChangeKind::added, example_info("deploy via https://bot:SECRET@git.example/x.git")).substr(0, 64),
+      "deploy via https://bot:<redacted>@git.example/x.git: add version");
+}

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "base/url_userinfo.hpp"
 #include "fake_api.hpp"
 #include "temp_dir.hpp"
 
@@ -205,6 +206,20 @@ TEST(Render, UrlUserinfoIsRedactedWhateverTheKeyOrScheme) {
   EXPECT_NE(sidecar.find(R"("description": "log in through https://admin:<redacted>@intranet.example/")"),
             std::string::npos)
       << sidecar;
+}
+
+TEST(Render, EveryStringOfTheSidecarLosesItsUrlUserinfoWhateverTheVersionHolds) {
+  // Built here, not parsed: render redacts whatever reached it.
+  TaskVersion version;
+  version.task_id = kTaskId;
+  version.version = "1";
+  version.language = "https://lang:marker-language@git.example/x.git";
+  version.description = "deploy via https://bot:marker-description@git.example/x.git";
+  version.created_at = "ftp://marker-created@h/";
+  version.updated_at = "2026-11-20T14:31:07Z";
+  const std::string sidecar = render_sidecar(version);
+  EXPECT_EQ(sidecar.find("marker"), std::string::npos) << sidecar;
+  EXPECT_NE(sidecar.find(R"("language": "https://lang:<redacted>@git.example/x.git")"), std::string::npos) << sidecar;
 }
 
 TEST(Render, TheCodeAndControlBytesAreKeptExactly) {

@@ -1,15 +1,9 @@
 #include "publish/push_session.hpp"
 
-#include <algorithm>
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <exception>
-#include <fstream>
-#include <iterator>
 
 #include "base/git_handles.hpp"
-#include "base/log.hpp"
 #include "config/credentials.hpp"
 #include "publish/known_hosts.hpp"
 #include "publish/tls_trust.hpp"

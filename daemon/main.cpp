@@ -246,6 +246,8 @@ int main(int argc, char **argv) {
     log::info("pass finished: " + std::to_string(report.outcomes.size()) + " tasks, " +
               std::to_string(report.commits()) + " commits, " + std::to_string(report.failures()) + " failed" +
               (report.push_failed() ? ", push failed" : ""));
+    // A one-shot run has no next pass for its hooks to run beside: it ends when they have.
+    runtime->memory->hooks.wait_for_started(signals->stop_token());
     return report.interrupted ? kOk : std::max(imported, exit_code(report));
   }
 

@@ -2,8 +2,11 @@
 // tasksyncd binary: syncing goes on beside them, a stop ends them (their whole process group)
 // within its bound, and a hook ends when it exits, whatever its children hold open.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <csignal>
+#include <fstream>
+#include <sstream>
 
 #include "fake_api.hpp"
 #include "process.hpp"
@@ -18,11 +21,24 @@ namespace {
 
 const std::string kKey = "sk-hostile-hooks-31c7";
 
+// How many times `text` occurs in `log`.
+std::size_t count_lines(const std::string &log, const std::string &text) {
+  std::size_t count = 0;
+  for (auto at = log.find(text); at != std::string::npos; at = log.find(text, at + 1))
+    ++count;
+  return count;
+}
+
 class HostileHooksTest : public ::testing::Test {
 protected:
   ~HostileHooksTest() override {
     for (const pid_t pid : m_leftovers)
       ::kill(pid, SIGKILL);
+    // A hook a failing test left running (its script wrote its pid to hook.pids).
+    std::istringstream hooks(test::read_text(m_dir / "hook.pids"));
+    for (pid_t hook = 0; hooks >> hook;) {
+      if (test::process_group_running(hook)) ::kill(-hook, SIGKILL);
+    }
   }
 
   // `count` tasks at version 1, synced every second, with /healthz served and the hook
@@ -70,10 +86,10 @@ protected:
 } // namespace
 
 TEST_F(HostileHooksTest, HooksHangingUntilTheirTimeoutNeitherDelayCommitsNorFailHealth) {
-  configure(10, "echo $$ >> " + (m_dir / "started").string() + "\nexec sleep 100\n", 30);
+  configure(10, "echo $$ >> " + (m_dir / "hook.pids").string() + "\nexec sleep 100\n", 30);
   const auto daemon = start();
   ASSERT_TRUE(test::wait_for_commits(m_repo, 10, 20s)) << daemon->err();
-  ASSERT_NE(wait_for_pid("started"), 0) << "no hook started:\n" << daemon->err();
+  ASSERT_NE(wait_for_pid("hook.pids"), 0) << "no hook started:\n" << daemon->err();
 
   // The first hook hangs, nine wait behind it: the next change is still committed at once.
   m_api.set_version(test::task_version(m_tasks[0], "2"));
@@ -81,7 +97,7 @@ TEST_F(HostileHooksTest, HooksHangingUntilTheirTimeoutNeitherDelayCommitsNorFail
   EXPECT_TRUE(test::wait_until([&] { return test::get_health(m_port).status == 200; }, 10s))
       << "/healthz is not ok while hooks hang:\n"
       << daemon->err();
-  const pid_t hook = std::stoi(test::read_text(m_dir / "started"));
+  const pid_t hook = std::stoi(test::read_text(m_dir / "hook.pids"));
   EXPECT_TRUE(test::process_running(hook)) << "the first hook no longer runs:\n" << daemon->err();
 
   EXPECT_TRUE(test::stop_tasksyncd(*daemon));
@@ -93,11 +109,11 @@ TEST_F(HostileHooksTest, HooksHangingUntilTheirTimeoutNeitherDelayCommitsNorFail
 
 TEST_F(HostileHooksTest, AStopKillsAHangingHookWithItsWholeProcessGroup) {
   configure(1,
-            "echo $$ > " + (m_dir / "hook.pid").string() + "\nsleep 100 &\necho $! > " +
+            "echo $$ > " + (m_dir / "hook.pids").string() + "\nsleep 100 &\necho $! > " +
                 (m_dir / "child.pid").string() + "\nwait\n",
             30);
   const auto daemon = start();
-  const pid_t hook = wait_for_pid("hook.pid");
+  const pid_t hook = wait_for_pid("hook.pids");
   const pid_t child = wait_for_pid("child.pid");
   ASSERT_NE(child, 0) << "the hook did not start:\n" << daemon->err();
 
@@ -125,4 +141,33 @@ TEST_F(HostileHooksTest, AHookEndsWhenItExitsAndTheChildItLeftBehindRunsOn) {
       << run.err;
   EXPECT_EQ(run.err.find("timed out"), std::string::npos) << run.err;
   EXPECT_TRUE(test::process_running(child)) << "the child the hook left behind was killed";
+}
+
+TEST_F(HostileHooksTest, AReloadWhileHooksWaitNeitherLosesNorRepeatsThem) {
+  const auto gate = m_dir / "gate";
+  ASSERT_EQ(::mkfifo(gate.c_str(), 0600), 0);
+  // The first hook holds the others back until the test opens the gate.
+  configure(3,
+            "echo $$ >> " + (m_dir / "hook.pids").string() + "\necho \"$TASKSYNC_COMMIT\" >> " +
+                (m_dir / "ran").string() + "\n[ -e " + (m_dir / "released").string() + " ] || read x < " +
+                gate.string() + "\n",
+            30);
+  const auto daemon = start();
+  ASSERT_TRUE(test::wait_until([&] { return !test::read_text(m_dir / "ran").empty(); }, 20s)) << daemon->err();
+
+  daemon->signal(SIGHUP);
+  ASSERT_TRUE(test::wait_until([&] { return daemon->err().find("info: config reloaded") != std::string::npos; }, 10s))
+      << "no reload while a hook ran:\n"
+      << daemon->err();
+  test::write_text(m_dir / "released", "");
+  std::ofstream(gate) << "go\n";
+  const std::string commits = test::git(m_repo.string(), {"log", "--reverse", "--format=%H", "main"}).out;
+  ASSERT_TRUE(test::wait_until([&] { return test::read_text(m_dir / "ran") == commits; }, 10s))
+      << "hooks run: " << test::read_text(m_dir / "ran") << "commits: " << commits << daemon->err();
+  // Two more passes, and no hook runs again.
+  const auto passes = [&] { return count_lines(daemon->err(), "info: pass finished in"); };
+  const std::size_t seen = passes();
+  ASSERT_TRUE(test::wait_until([&] { return passes() >= seen + 2; }, 10s)) << daemon->err();
+  EXPECT_EQ(test::read_text(m_dir / "ran"), commits) << daemon->err();
+  EXPECT_TRUE(test::stop_tasksyncd(*daemon));
 }

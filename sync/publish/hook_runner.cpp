@@ -186,7 +186,7 @@ bool has_exited(pid_t pid) {
   return ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid;
 }
 
-// How long a hook waits: for its exit, its deadline, or a stop.
+// What ended the wait for a hook: its exit, its deadline, or a stop.
 enum class HookEnd { exited, deadline, stopped };
 
 // What pump() watches: the hook's output, its exit (a pidfd; without one, its exit is looked for

@@ -269,7 +269,8 @@ int main(int argc, char **argv) {
   // connection attempt in progress cannot be interrupted: past the bound, the stop is logged as
   // unfinished and the process exits with kStopTimedOut, never with a clean 0.
   tasksyncd::StopDeadline deadline(kStopBound, kStopTimedOut);
-  deadline.step("closing the service (its status server, the repository, the API connections and fetch workers)");
+  deadline.step("closing the service (its status server, the repository, the API connections and fetch workers, the "
+                "running hook)");
   service.reset();
   deadline.step("ending the signal thread");
   signals.reset();

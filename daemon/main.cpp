@@ -246,6 +246,8 @@ int main(int argc, char **argv) {
     log::info("pass finished: " + std::to_string(report.outcomes.size()) + " tasks, " +
               std::to_string(report.commits()) + " commits, " + std::to_string(report.failures()) + " failed" +
               (report.push_failed() ? ", push failed" : ""));
+    // A one-shot run has no next pass for its hooks to run beside: it ends when they have.
+    runtime->memory->hooks.wait_for_started(signals->stop_token());
     return report.interrupted ? kOk : std::max(imported, exit_code(report));
   }
 
@@ -267,7 +269,8 @@ int main(int argc, char **argv) {
   // connection attempt in progress cannot be interrupted: past the bound, the stop is logged as
   // unfinished and the process exits with kStopTimedOut, never with a clean 0.
   tasksyncd::StopDeadline deadline(kStopBound, kStopTimedOut);
-  deadline.step("closing the service (its status server, the repository, the API connections and fetch workers)");
+  deadline.step("closing the service (its status server, the repository, the API connections and fetch workers, the "
+                "running hook)");
   service.reset();
   deadline.step("ending the signal thread");
   signals.reset();

@@ -21,8 +21,8 @@ std::string short_id(const std::string &id) { return id.substr(0, 12); }
 
 void HookQueue::add(HookEvent event) { m_waiting.push_back(std::move(event)); }
 
-void HookQueue::run_due(const HookSettings &hooks, Mirror &mirror, const std::string &branch_ref,
-                        const std::optional<std::string> &remote_ref) {
+void HookQueue::start_due(const HookSettings &hooks, Mirror &mirror, const std::string &branch_ref,
+                          const std::optional<std::string> &remote_ref) {
   const ReplacedCommits replaced = mirror.take_replaced_commits();
   git_repository *repo = mirror.repository();
   if (m_waiting.empty() || !repo) return;
@@ -61,7 +61,7 @@ void HookQueue::run_due(const HookSettings &hooks, Mirror &mirror, const std::st
       still_waiting.push_back(std::move(event));
       continue;
     }
-    if (auto ran = run_hook(hooks, event); !ran) log::warning("task " + event.task_id + ": " + ran.error().message);
+    m_worker.submit({hooks, std::move(event)});
   }
   m_waiting = std::move(still_waiting);
 }

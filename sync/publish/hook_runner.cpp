@@ -4,15 +4,19 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <cstring>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -29,7 +33,8 @@ using namespace std::chrono_literals;
 
 constexpr std::size_t max_logged_lines = 100;
 constexpr std::size_t max_logged_bytes = std::size_t{64} * 1024;
-constexpr auto sigterm_grace = 2s;
+constexpr auto sigterm_grace = 2s; // from SIGTERM to SIGKILL after a timeout
+constexpr auto stop_grace = 1s;    // and when tasksyncd stops, which must end within 5 s
 
 // Logs a hook's output line by line up to the limits, then counts what it leaves out.
 class OutputLog {
@@ -181,29 +186,67 @@ bool has_exited(pid_t pid) {
   return ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid;
 }
 
-// Logs output until the pipe is at end of file and the child has exited (true) or `deadline` passes (false).
-bool pump(FileDescriptor &pipe, pid_t pid, OutputLog &output, Clock::time_point deadline) {
+// What ended the wait for a hook: its exit, its deadline, or a stop.
+enum class HookEnd { exited, deadline, stopped };
+
+// What pump() watches: the hook's output, its exit (a pidfd; without one, its exit is looked for
+// every 50 ms) and a stop (an eventfd, or -1).
+struct Watched {
+  FileDescriptor &output;
+  const FileDescriptor &exit;
+  pid_t pid;
+  int stop;
+};
+
+// Logs output until the hook exits, `deadline` passes or a stop is asked for. The hook's exit
+// is its end: a child it left behind may hold the pipe open for as long as it likes.
+HookEnd pump(Watched watched, OutputLog &output, Clock::time_point deadline) {
   std::vector<char> buffer(std::size_t{64} * 1024);
   while (true) {
-    if (!pipe.is_open() && has_exited(pid)) return true;
+    if (has_exited(watched.pid)) return HookEnd::exited;
     const Clock::time_point now = Clock::now();
-    if (now >= deadline) return false;
-    const auto wait = std::min(std::chrono::ceil<std::chrono::milliseconds>(deadline - now), 1000ms);
-    if (!pipe.is_open()) {
-      // The hook closed its output but still runs; there is nothing to poll but its exit.
-      std::this_thread::sleep_for(std::min(wait, 10ms));
-      continue;
-    }
-    pollfd entry{pipe.get(), POLLIN, 0};
-    if (::poll(&entry, 1, static_cast<int>(wait.count())) <= 0) continue;
-    const ssize_t count = ::read(pipe.get(), buffer.data(), buffer.size());
+    if (now >= deadline) return HookEnd::deadline;
+    auto wait = std::min(std::chrono::ceil<std::chrono::milliseconds>(deadline - now), 1000ms);
+    if (!watched.exit.is_open()) wait = std::min(wait, 50ms);
+    // A negative descriptor is skipped by poll(2): the closed pipe, a missing pidfd or stop.
+    std::array<pollfd, 3> entries{
+        {{watched.output.get(), POLLIN, 0}, {watched.exit.get(), POLLIN, 0}, {watched.stop, POLLIN, 0}}};
+    if (::poll(entries.data(), entries.size(), static_cast<int>(wait.count())) <= 0) continue;
+    if (entries[2].revents != 0) return HookEnd::stopped;
+    if (entries[0].revents == 0) continue;
+    const ssize_t count = ::read(watched.output.get(), buffer.data(), buffer.size());
     if (count > 0) {
       output.feed({buffer.data(), static_cast<std::size_t>(count)});
     } else if (count == 0 || errno != EINTR) {
-      pipe.close();
+      watched.output.close();
     }
   }
 }
+
+// Logs what is in the pipe now, without waiting for more: what the hook wrote before it ended
+// (children it left may write on; their output is not waited for).
+void drain(const FileDescriptor &pipe, OutputLog &output) {
+  int available = 0;
+  if (!pipe.is_open() || ::ioctl(pipe.get(), FIONREAD, &available) != 0) return;
+  std::vector<char> buffer(std::size_t{64} * 1024);
+  while (available > 0) {
+    const ssize_t count =
+        ::read(pipe.get(), buffer.data(), std::min(buffer.size(), static_cast<std::size_t>(available)));
+    if (count <= 0 && errno == EINTR) continue;
+    if (count <= 0) return;
+    output.feed({buffer.data(), static_cast<std::size_t>(count)});
+    available -= static_cast<int>(count);
+  }
+}
+
+// Makes an eventfd readable: how a stop wakes pump().
+struct SignalEvent {
+  int fd;
+  void operator()() const {
+    const std::uint64_t one = 1;
+    [[maybe_unused]] const ssize_t written = ::write(fd, &one, sizeof one);
+  }
+};
 
 std::string signal_text(int signal) {
   const char *name = sigabbrev_np(signal);
@@ -212,37 +255,50 @@ std::string signal_text(int signal) {
 
 } // namespace
 
-Result<void> run_hook(const HookSettings &hook, const HookEvent &event) {
+Result<void> run_hook(const HookSettings &hook, const HookEvent &event, std::stop_token stop) {
   if (hook.on_change.empty()) return {};
   const std::string &program = hook.on_change.front();
   int fds[2];
   // Close-on-exec on both ends: a child another thread spawns meanwhile must not hold the write
-  // end (we would never see end of file) nor the read end.
+  // end (its output would go where nobody reads) nor the read end.
   if (::pipe2(fds, O_CLOEXEC) != 0) return Error{"hook " + program + ": cannot create a pipe: " + std::strerror(errno)};
   FileDescriptor read_end(fds[0]);
   FileDescriptor write_end(fds[1]);
+  FileDescriptor stop_event(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!stop_event.is_open()) {
+    return Error{"hook " + program + ": cannot create an eventfd: " + std::strerror(errno)};
+  }
+  const std::stop_callback wake_on_stop(std::move(stop), SignalEvent{stop_event.get()});
   const Result<pid_t> child = spawn(hook.on_change, hook_environment(hook, event), write_end.get());
   write_end.close();
   if (!child) return child.error();
   const pid_t pid = *child;
+  // Readable once the hook has exited. Without one (a kernel before 5.3, a seccomp filter that
+  // refuses it) pump() looks for the exit every 50 ms instead. The raw syscall: glibc 2.36's
+  // <sys/pidfd.h> declares pidfd_open without C linkage, so C++ cannot link to it.
+  const FileDescriptor exit_watch(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
   log::debug("hook " + program + " (task " + event.task_id + "): started as pid " + std::to_string(pid));
 
   OutputLog output("hook " + program + " (task " + event.task_id + "): ");
-  const bool timed_out = !pump(read_end, pid, output, Clock::now() + hook.timeout);
-  if (timed_out) {
+  const HookEnd end = pump({read_end, exit_watch, pid, stop_event.get()}, output, Clock::now() + hook.timeout);
+  if (end != HookEnd::exited) {
+    // The group, so that whatever the hook started ends with it; a stop leaves it less time.
     ::kill(-pid, SIGTERM);
-    pump(read_end, pid, output, Clock::now() + sigterm_grace);
+    pump({read_end, exit_watch, pid, -1}, output,
+         Clock::now() + (end == HookEnd::stopped ? stop_grace : sigterm_grace));
     ::kill(-pid, SIGKILL);
   }
-  read_end.close();
-  output.finish();
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
+  drain(read_end, output);
+  read_end.close();
+  output.finish();
 
-  if (timed_out) {
+  if (end == HookEnd::deadline) {
     return Error{"hook " + program + " timed out after " + std::to_string(hook.timeout.count()) + " s and was killed"};
   }
+  if (end == HookEnd::stopped) return Error{"hook " + program + " was killed: tasksyncd is stopping"};
   if (WIFSIGNALED(status)) return Error{"hook " + program + " was killed by signal " + signal_text(WTERMSIG(status))};
   if (WEXITSTATUS(status) != 0) {
     return Error{"hook " + program + " exited with status " + std::to_string(WEXITSTATUS(status))};

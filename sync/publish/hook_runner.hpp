@@ -1,10 +1,11 @@
 #pragma once
 
 #include <filesystem>
+#include <stop_token>
 #include <string>
 
-#include "config/config.hpp"
 #include "base/result.hpp"
+#include "config/config.hpp"
 
 namespace tasksync {
 
@@ -20,8 +21,11 @@ struct HookEvent {
 // environment of its own: the daemon's PATH, HOME, LANG, LC_ALL and LC_* and the variables named
 // in hooks.pass_env (those that are set), plus TASKSYNC_TASK_ID, TASKSYNC_VERSION, TASKSYNC_COMMIT
 // and TASKSYNC_REPO; nothing else. stdin is /dev/null, stdout and stderr are logged line by line
-// (with the daemon's secrets masked, see log::add_secret), and the hook is killed when it outlives
-// hooks.timeout. A failing hook is an error value, never an exception.
-Result<void> run_hook(const HookSettings &hook, const HookEvent &event);
+// (with the daemon's secrets masked, see log::add_secret). The hook ends when its process exits:
+// what it wrote by then is logged, and children it left behind run on unwaited for (and
+// unkilled), whatever output they hold open. It runs in a process group of its own, killed
+// (SIGTERM, then SIGKILL) when the hook outlives hooks.timeout or when `stop` is requested.
+// A failing hook is an error value, never an exception.
+Result<void> run_hook(const HookSettings &hook, const HookEvent &event, std::stop_token stop = {});
 
 } // namespace tasksync

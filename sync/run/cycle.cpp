@@ -136,8 +136,9 @@ void push(Runtime &runtime, PassReport &report, std::stop_token stop) {
 }
 
 // hooks.on_change for the cycle's commits (and those of earlier cycles still waiting), once they
-// are on the branch and, with repo.push, on the remote, under the ids they have there.
-void run_hooks(Runtime &runtime, const PassReport &report) {
+// are on the branch and, with repo.push, on the remote, under the ids they have there: started
+// on the hook worker, which runs them beside the next passes.
+void start_hooks(Runtime &runtime, const PassReport &report) {
   const Config &config = runtime.config;
   if (config.hooks.on_change.empty()) return;
   HookQueue &queue = runtime.memory->hooks;
@@ -147,19 +148,19 @@ void run_hooks(Runtime &runtime, const PassReport &report) {
   }
   std::optional<std::string> remote_ref;
   if (config.repo.push) remote_ref = Pusher(config.repo).tracking_ref();
-  queue.run_due(config.hooks, runtime.mirror, "refs/heads/" + config.repo.branch, remote_ref);
+  queue.start_due(config.hooks, runtime.mirror, "refs/heads/" + config.repo.branch, remote_ref);
 }
 
 // The end of an applying pass: its commits recorded on the branch (always, an interrupted pass's
-// too), then, unless it was interrupted, the push and the hooks; a stop during the push ends it
-// and interrupts the pass.
+// too), then, unless it was interrupted, the push and the start of the hooks; a stop during
+// the push ends it and interrupts the pass.
 void record_and_publish(Runtime &runtime, PassReport &report, std::stop_token stop) {
   finish_pass(runtime.mirror, report);
   if (report.interrupted) return;
   push(runtime, report, stop);
   report.interrupted = stop.stop_requested();
   if (report.interrupted) return;
-  run_hooks(runtime, report);
+  start_hooks(runtime, report);
 }
 
 } // namespace

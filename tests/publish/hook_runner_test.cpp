@@ -2,11 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
-#include <algorithm>
 #include <cstdlib>
+#include <stop_token>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "base/log.hpp"
@@ -23,11 +25,15 @@ namespace {
 const std::string task_id = "3c90c3cc-0d44-4b50-8888-8dd25736052a";
 const std::string prefix = "<6>hook /bin/sh (task " + task_id + "): ";
 
-// True while `pid` runs; a killed process that nobody reaped yet counts as gone.
-bool is_running(pid_t pid) {
-  const std::string stat = test::read_text("/proc/" + std::to_string(pid) + "/stat");
-  const auto state = stat.find(") ");
-  return state != std::string::npos && stat[state + 2] != 'Z';
+// Requests `stop` once `file` has content (the hook says it runs), from a thread of its own, and
+// notes when in `requested_at`.
+std::jthread stop_once_written(const std::string &file, std::stop_source &stop,
+                               std::chrono::steady_clock::time_point *requested_at = nullptr) {
+  return std::jthread([file, &stop, requested_at] {
+    if (!test::wait_until([&] { return !test::read_text(file).empty(); }, 20s)) return;
+    if (requested_at) *requested_at = std::chrono::steady_clock::now();
+    stop.request_stop();
+  });
 }
 
 class HookRunnerTest : public ::testing::Test {
@@ -45,8 +51,8 @@ public:
 
 protected:
   // Runs `script` with /bin/sh as the hook.
-  Result<void> run_script(const std::string &script, std::chrono::seconds timeout = 30s) {
-    return run_hook(HookSettings{{"/bin/sh", "-c", script}, timeout}, m_event);
+  Result<void> run_script(const std::string &script, std::chrono::seconds timeout = 30s, std::stop_token stop = {}) {
+    return run_hook(HookSettings{{"/bin/sh", "-c", script}, timeout}, m_event, std::move(stop));
   }
 
   HookEvent m_event{task_id, "7", "5d41402abc4b2a76b9719d911017c592", "/var/lib/tasksync/mirror"};
@@ -81,7 +87,8 @@ TEST_F(HookRunnerTest, TheHookGetsOnlyTheEnvironmentBuiltForIt) {
                                 {"HTTPS_PROXY", "http://proxy.example:3128"},
                                 {"LC_TIME", "C.UTF-8"},
                                 {"TASKSYNC_EXTRA", "from the daemon"}};
-  for (const auto &[name, value] : daemon) ::setenv(name.c_str(), value->c_str(), 1);
+  for (const auto &[name, value] : daemon)
+    ::setenv(name.c_str(), value->c_str(), 1);
   const std::string env_prefix = "<6>hook env (task " + task_id + "): ";
   // What the hook should see of this process's environment: PATH, HOME and the locale.
   std::vector<std::string> expected;
@@ -95,7 +102,8 @@ TEST_F(HookRunnerTest, TheHookGetsOnlyTheEnvironmentBuiltForIt) {
   HookSettings hook{{"env"}, 30s};
   hook.pass_env = {"HTTPS_PROXY", "UNSET_FOR_HOOK_TEST"};
   const Result<void> result = run_hook(hook, m_event);
-  for (const auto &[name, value] : daemon) ::unsetenv(name.c_str());
+  for (const auto &[name, value] : daemon)
+    ::unsetenv(name.c_str());
   ASSERT_TRUE(result.ok()) << result.error().message;
 
   expected.push_back(env_prefix + "HTTPS_PROXY=http://proxy.example:3128");
@@ -164,18 +172,54 @@ TEST_F(HookRunnerTest, AHookPastItsTimeoutIsKilledWithEverythingItStarted) {
   EXPECT_LT(elapsed, 3s);
   EXPECT_EQ(m_lines, (std::vector<std::string>{prefix + "started"}));
   const pid_t background = std::stoi(test::read_text(pid_file));
-  EXPECT_TRUE(test::wait_until([&] { return !is_running(background); }, 2s)) << "sleep " << background << " survived";
+  EXPECT_TRUE(test::wait_until([&] { return !test::process_running(background); }, 2s))
+      << "sleep " << background << " survived";
 }
 
-TEST_F(HookRunnerTest, OutputHeldOpenByABackgroundProcessCountsAgainstTheTimeout) {
+TEST_F(HookRunnerTest, AHookEndsWhenItExitsAndTheChildItLeftRunsOn) {
   test::TempDir dir;
   const std::string pid_file = (dir / "background.pid").string();
-  const Result<void> result = run_script("sleep 100 & echo $! > " + pid_file + "; echo done", 1s);
-  ASSERT_FALSE(result.ok());
-  EXPECT_EQ(result.error().message, "hook /bin/sh timed out after 1 s and was killed");
-  EXPECT_EQ(m_lines, (std::vector<std::string>{prefix + "done"}));
+  const auto start = std::chrono::steady_clock::now();
+  // The background sleep holds the hook's stdout and stderr open long past the hook's exit.
+  const Result<void> result = run_script("echo ok; sleep 100 & echo $! > " + pid_file + "; echo done", 20s);
+  const auto elapsed = std::chrono::steady_clock::now() - start;
   const pid_t background = std::stoi(test::read_text(pid_file));
-  EXPECT_TRUE(test::wait_until([&] { return !is_running(background); }, 2s)) << "sleep " << background << " survived";
+  EXPECT_TRUE(test::process_running(background)) << "the hook's background child was killed";
+  ::kill(background, SIGKILL);
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_LT(elapsed, 10s) << "the hook was waited for until its timeout";
+  EXPECT_EQ(m_lines, (std::vector<std::string>{prefix + "ok", prefix + "done"}));
+}
+
+TEST_F(HookRunnerTest, AStopKillsTheHookWithEverythingItStarted) {
+  test::TempDir dir;
+  const std::string pid_file = (dir / "background.pid").string();
+  std::stop_source stop;
+  const std::jthread stopper = stop_once_written(pid_file, stop);
+  const auto start = std::chrono::steady_clock::now();
+  const Result<void> result = run_script("sleep 100 & echo $! > " + pid_file + "; wait", 30s, stop.get_token());
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().message, "hook /bin/sh was killed: tasksyncd is stopping");
+  EXPECT_LT(elapsed, 20s);
+  const pid_t background = std::stoi(test::read_text(pid_file));
+  EXPECT_TRUE(test::wait_until([&] { return !test::process_running(background); }, 2s))
+      << "sleep " << background << " survived";
+}
+
+TEST_F(HookRunnerTest, AHookIgnoringTheStopsSigtermIsKilledASecondLater) {
+  test::TempDir dir;
+  const std::string ready = (dir / "ready").string();
+  std::stop_source stop;
+  std::chrono::steady_clock::time_point requested_at{};
+  std::jthread stopper = stop_once_written(ready, stop, &requested_at);
+  const Result<void> result = run_script("trap '' TERM; echo yes > " + ready + "; sleep 100", 30s, stop.get_token());
+  const auto ended = std::chrono::steady_clock::now();
+  stopper.join();
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().message, "hook /bin/sh was killed: tasksyncd is stopping");
+  EXPECT_GE(ended - requested_at, 1s) << "SIGKILL came without the grace second";
+  EXPECT_LT(ended - requested_at, 3s);
 }
 
 TEST_F(HookRunnerTest, IgnoringSigtermOnlyDelaysTheKill) {

@@ -119,8 +119,10 @@ TEST_F(CycleTest, AHookRunsAfterEachCommitWithItsEnvironment) {
                         "$TASKSYNC_REPO\" >> " + out.string() + "']\ntasks: [" + kTaskA + "]\n");
   PassReport report = run_cycle(run, PassMode::apply);
   ASSERT_EQ(report.commits(), 1u);
+  run.memory->hooks.wait_for_started({});
   EXPECT_EQ(test::read_text(out), kTaskA + " 1 " + report.outcomes[0].commit_id + " " + (m_dir / "mirror").string() + "\n");
   EXPECT_EQ(run_cycle(run, PassMode::apply).commits(), 0u);
+  run.memory->hooks.wait_for_started({});
   EXPECT_EQ(test::read_text(out), kTaskA + " 1 " + report.outcomes[0].commit_id + " " + (m_dir / "mirror").string() + "\n")
       << "no commit, no hook";
 }
@@ -130,5 +132,20 @@ TEST_F(CycleTest, AFailingHookNeverBlocksSyncing) {
   PassReport report = run_cycle(run, PassMode::apply);
   EXPECT_EQ(report.commits(), 2u);
   EXPECT_EQ(report.failures(), 0u);
+  run.memory->hooks.wait_for_started({});
   EXPECT_EQ(logged("hook /bin/false exited with status 1"), 2u);
+}
+
+TEST_F(CycleTest, AHangingHookNeitherHoldsUpThePassNorOutlivesTheRuntime) {
+  const auto pid_file = m_dir / "hook.pid";
+  pid_t hook = 0;
+  {
+    Runtime run = runtime("hooks:\n  on_change: [/bin/sh, -c, 'echo $$ > " + pid_file.string() +
+                          "; exec sleep 100']\n  timeout_seconds: 30\ntasks: [" + kTaskA + ", " + kTaskB + "]\n");
+    EXPECT_EQ(run_cycle(run, PassMode::apply).commits(), 2u);
+    ASSERT_TRUE(test::wait_until([&] { return !test::read_text(pid_file).empty(); }, std::chrono::seconds(20)));
+    hook = std::stoi(test::read_text(pid_file));
+    EXPECT_TRUE(test::process_running(hook)) << "the pass waited for its hook";
+  }
+  EXPECT_FALSE(test::process_running(hook)) << "the hook outlived the runtime that started it";
 }

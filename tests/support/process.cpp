@@ -8,8 +8,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <filesystem>
+#include <optional>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 
 #include "temp_dir.hpp"
 
@@ -126,6 +130,39 @@ int free_port() {
   ::getsockname(fd, reinterpret_cast<sockaddr *>(&address), &length);
   ::close(fd);
   return ntohs(address.sin_port);
+}
+
+namespace {
+
+// Process `pid`'s state letter and process group, from /proc/PID/stat; nullopt when it is gone.
+std::optional<std::pair<char, pid_t>> process_state(const std::string &pid) {
+  const std::string stat = read_text("/proc/" + pid + "/stat");
+  // "pid (comm) state ppid pgrp ...": the name may hold anything but ends at the last ')'.
+  const auto name_end = stat.rfind(") ");
+  if (name_end == std::string::npos) return std::nullopt;
+  std::istringstream fields(stat.substr(name_end + 2));
+  char state = 0;
+  pid_t parent = 0;
+  pid_t group = 0;
+  if (!(fields >> state >> parent >> group)) return std::nullopt;
+  return std::pair{state, group};
+}
+
+} // namespace
+
+bool process_running(pid_t pid) {
+  const auto state = process_state(std::to_string(pid));
+  return state && state->first != 'Z';
+}
+
+bool process_group_running(pid_t group) {
+  for (const auto &entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const auto state = process_state(name);
+    if (state && state->first != 'Z' && state->second == group) return true;
+  }
+  return false;
 }
 
 bool wait_until(const std::function<bool()> &condition, std::chrono::milliseconds timeout) {

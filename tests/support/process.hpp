@@ -60,6 +60,12 @@ ProcessResult git(const std::string &repo, const std::vector<std::string> &args)
 // A loopback TCP port with nothing listening on it right now.
 int free_port();
 
+// True while process `pid` runs; one that ended but was not reaped yet (a zombie) counts as gone.
+bool process_running(pid_t pid);
+
+// True while a process of group `group` runs (zombies count as gone).
+bool process_group_running(pid_t group);
+
 // Checks `condition` every 20 ms until it holds (true) or `timeout` passes (false).
 bool wait_until(const std::function<bool()> &condition, std::chrono::milliseconds timeout);
 

@@ -34,9 +34,6 @@ public:
   void start_due(const HookSettings &hooks, Mirror &mirror, const std::string &branch_ref,
                  const std::optional<std::string> &remote_ref);
 
-  // Commits whose hook is not due yet.
-  std::size_t waiting() const { return m_waiting.size(); }
-
   // Returns once every hook started has ended, or once `stop` is requested (a one-shot run ends
   // with its hooks).
   void wait_for_started(std::stop_token stop) { m_worker.wait_until_idle(std::move(stop)); }

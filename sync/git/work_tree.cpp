@@ -34,15 +34,6 @@ Error os_error(const std::string &what, const std::string &path) {
   return Error{what + " " + path + ": " + std::strerror(errno)};
 }
 
-const char *kind_of(mode_t mode) {
-  if (S_ISLNK(mode)) return "a symlink";
-  if (S_ISFIFO(mode)) return "a FIFO";
-  if (S_ISSOCK(mode)) return "a socket";
-  if (S_ISCHR(mode) || S_ISBLK(mode)) return "a device";
-  if (S_ISDIR(mode)) return "a directory";
-  return "a file";
-}
-
 std::optional<struct stat> status_at(int dir, const std::string &name) {
   struct stat info {};
   if (::fstatat(dir, name.c_str(), &info, AT_SYMLINK_NOFOLLOW) != 0) return std::nullopt;
@@ -106,6 +97,15 @@ void warn_replacing(const std::string &path, mode_t mode, const char *with) {
 }
 
 } // namespace
+
+const char *kind_of(mode_t mode) {
+  if (S_ISLNK(mode)) return "a symlink";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISCHR(mode) || S_ISBLK(mode)) return "a device";
+  if (S_ISDIR(mode)) return "a directory";
+  return "a file";
+}
 
 Result<WorkTree> WorkTree::open(const std::filesystem::path &root) {
   FileDescriptor fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));

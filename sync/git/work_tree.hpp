@@ -68,4 +68,8 @@ private:
   FileDescriptor m_fd;
 };
 
+// What kind of entry a file of `mode` is, for messages: "a symlink", "a FIFO", "a socket",
+// "a device", "a directory" or "a file".
+const char *kind_of(mode_t mode);
+
 } // namespace tasksync

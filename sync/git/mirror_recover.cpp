@@ -14,6 +14,19 @@ namespace tasksync {
 
 using namespace mirror_detail;
 
+namespace {
+
+// The name of the entry of tasks/ that `path` ("tasks/<name>" or below) is in; empty for a path
+// outside tasks/.
+std::string_view task_named_by(std::string_view path) {
+  constexpr std::string_view kTasks = "tasks/";
+  if (!path.starts_with(kTasks)) return {};
+  path.remove_prefix(kTasks.size());
+  return path.substr(0, path.find('/'));
+}
+
+} // namespace
+
 Result<void> Mirror::rebuild_index_if_lost() {
   // libgit2 never fsyncs .git/index: after a power cut it may be missing or torn. HEAD is
   // durable, so the index is rebuilt from it (what was staged by hand is lost with the file).
@@ -57,7 +70,8 @@ Result<void> Mirror::restore_tasks_to_head() {
   git_status_options options;
   git_status_options_init(&options, GIT_STATUS_OPTIONS_VERSION);
   options.show = GIT_STATUS_SHOW_WORKDIR_ONLY;
-  options.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS;
+  // NO_REFRESH: the index compared is the one index() gave, this pass's changes included.
+  options.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS | GIT_STATUS_OPT_NO_REFRESH;
   char tasks_dir[] = "tasks/";
   char *pathspec[] = {tasks_dir};
   options.pathspec = {pathspec, 1};
@@ -69,16 +83,15 @@ Result<void> Mirror::restore_tasks_to_head() {
   for (std::size_t i = 0; i < git_status_list_entrycount(raw); ++i) {
     if (const git_diff_delta *delta = git_status_byindex(raw, i)->index_to_workdir) {
       for (const char *path : {delta->old_file.path, delta->new_file.path}) {
-        if (path) paths.insert(path);
+        if (path && is_task_id(task_named_by(path))) paths.insert(path);
       }
     }
   }
-  if (paths.empty()) return {};
   for (const std::string &path : paths) {
     TRY(restore_path(tree.get(), index_result, path));
   }
-  m_index_dirty = true;
-  return write_index();
+  if (!paths.empty()) m_index_dirty = true;
+  return m_index_dirty ? write_index() : Result<void>{};
 }
 
 Result<void> Mirror::add_index_differences(const git_tree *head_tree, git_index *index,
@@ -121,7 +134,7 @@ Result<void> Mirror::add_index_differences(const git_tree *head_tree, git_index 
       continue;
     }
     const std::size_t slash = path.find('/', 6);
-    const std::string name(path.substr(6, slash == std::string_view::npos ? std::string_view::npos : slash - 6));
+    const std::string name(task_named_by(path));
     in_index.insert(name);
     // A directory's entries are next to each other: they share "tasks/<name>/".
     const std::string prefix = "tasks/" + name + (slash == std::string_view::npos ? "" : "/");
@@ -146,7 +159,7 @@ Result<void> Mirror::add_index_differences(const git_tree *head_tree, git_index 
       const git_oid id = have.id();
       same = in_head->mode == GIT_FILEMODE_TREE && git_oid_equal(&in_head->id, &id);
     }
-    if (same) continue;
+    if (same || !is_task_id(name)) continue; // a person's file beside the tasks stays as it is
     paths.insert(files.begin(), files.end());
     if (in_head) {
       if (auto added = add_head_files(*in_head); !added) return added;
@@ -154,7 +167,7 @@ Result<void> Mirror::add_index_differences(const git_tree *head_tree, git_index 
   }
   for (std::size_t i = 0; i < tasks.size(); ++i) {
     const TasksTree::Entry entry = tasks.at(i);
-    if (in_index.count(entry.name) > 0) continue;
+    if (in_index.count(entry.name) > 0 || !is_task_id(entry.name)) continue;
     if (auto added = add_head_files(entry); !added) return added;
   }
   return {};

@@ -46,10 +46,16 @@ public:
     std::string commit_id; // empty when unchanged
   };
 
-  // Opens (or creates) the repository at settings.path with HEAD on settings.branch. For
-  // read_write it also takes the instance lock and restores `tasks/` in the work tree and the
-  // index to what HEAD holds (tasks/ belongs to the API), logging each file it restores.
+  // Opens (or creates) the repository at settings.path with HEAD on settings.branch; refuses a
+  // shallow one. For read_write it also takes the instance lock, makes sure git's attributes
+  // cannot make the task files differ from the index (ensure_task_attributes()), and restores each
+  // task directory in the work tree and the index to what HEAD holds (tasks/<task ID>/ belongs to
+  // the API; anything else under tasks/ is left alone), logging each file it restores.
   static Result<Mirror> open(const RepoSettings &settings, Access access);
+
+  // An error saying that the repository `repo` at `path` is shallow (a `git clone --depth`), why
+  // tasksync cannot use it and what to do; nothing when it is not. open() and --check-config ask.
+  static Result<void> refuse_shallow(git_repository *repo, const std::string &path);
 
   // Signs every commit made from now on (the mirror's and its replays) with `key`; nullptr: none.
   void sign_with(std::shared_ptr<const SigningKey> key) { m_signer = std::move(key); }
@@ -77,22 +83,25 @@ public:
 
   // Makes `tasks/<task_id>/` hold exactly `desired` (nullopt: removes it) in the work tree, the
   // index and a new commit on top of the pass's last one, when anything differs; touches nothing
-  // otherwise. The branch moves to the commit in finish_pass(), or here once the pass has
-  // written batch_limit bytes of objects.
+  // otherwise, nor when info.task_id is not a task ID (an error). The branch moves to the commit
+  // in finish_pass(), or here once the pass has written batch_limit bytes of objects.
   Result<Applied> apply(const std::optional<Snapshot> &desired, const CommitInfo &info);
 
-  // The task IDs that HEAD has a directory for under tasks/.
+  // The task IDs that HEAD has a directory for under tasks/ (directories named otherwise are
+  // not tasks: see is_task_id()).
   Result<std::vector<std::string>> mirrored_tasks() const;
 
-  // A copy of HEAD's tasks/ tree (empty when HEAD has none), for threads that compare what
-  // they fetched with HEAD while this mirror goes on committing.
+  // A copy of HEAD's tasks/ tree with only the task directories (empty when HEAD has none), for
+  // threads that compare what they fetched with HEAD while this mirror goes on committing.
   Result<TasksTree> tasks_at_head() const;
 
   // The bytes of the blob `id` of tasks/<task_id>/ (an entry of task_files()).
   Result<std::string> read_blob(const git_oid &id, const std::string &task_id) const;
 
-  // Records the pass's commits on the branch, then writes the index if the pass changed it
-  // (once per pass, not once per commit), then keeps loose objects and packs bounded.
+  // Records the pass's commits on the branch; then, while HEAD follows the branch, puts every task
+  // directory in the work tree and index back to what HEAD holds where it differs (a person's
+  // edit, a deleted or added file: each logged) and writes the index if anything changed it (once
+  // per pass, not once per commit); then keeps loose objects and packs bounded.
   Result<void> finish_pass();
 
   // The repository's work tree.

@@ -1,10 +1,14 @@
 #pragma once
 
+#include <sys/stat.h>
+
+#include <ctime>
 #include <filesystem>
 #include <memory>
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "render/commit_message.hpp"
@@ -20,6 +24,13 @@
 #include "git/work_tree.hpp"
 
 namespace tasksync {
+
+// A directory as its stat data showed it, which changes when an entry is added, removed or renamed.
+struct DirectoryStamp {
+  ino_t inode = 0;
+  timespec modified{};
+  timespec changed{};
+};
 
 // The git repository that mirrors the tasks: `tasks/<taskId>/` per task, one commit per change.
 // A pass's commits are built in memory and recorded together by finish_pass(): one pack, one
@@ -174,6 +185,16 @@ private:
   Result<void> rebuild_index_if_lost();
   Result<void> restore_tasks_to_head();
   Result<void> add_index_differences(const git_tree *head_tree, git_index *index, std::set<std::string> &paths) const;
+  // What one comparison of the work tree with the index goes by.
+  struct WorkTreeScan {
+    timespec started{};                    // the coarse clock the kernel stamps files with
+    std::optional<timespec> index_written; // the index file's mtime (none: every entry is racy)
+    const FileDescriptor *tasks = nullptr; // tasks/, opened once (null: not a real directory)
+  };
+  Result<void> add_work_tree_differences(git_index *index, std::set<std::string> &paths);
+  Result<void> add_task_directory_differences(const WorkTreeScan &scan, git_index *index,
+                                              std::pair<std::size_t, std::size_t> entries, const std::string &name,
+                                              std::set<std::string> &paths);
   Result<void> restore_path(const git_tree *head_tree, git_index *index, const std::string &path);
 
   RepoSettings m_settings;
@@ -198,6 +219,10 @@ private:
   ReplacedCommits m_replaced; // see take_replaced_commits()
   mutable std::optional<TasksTree> m_tasks; // tasks/ of the tip, edited in place by each commit
   mutable std::optional<git_oid> m_tasks_id; // its id (none: the tip has no tasks/)
+  // Task directories (and tasks/ itself) as they were when last found holding nothing the index
+  // lacks: listed again only once they change.
+  std::unordered_map<std::string, DirectoryStamp> m_listed;
+  std::optional<DirectoryStamp> m_tasks_listed;
 };
 
 } // namespace tasksync

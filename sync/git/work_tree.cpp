@@ -230,6 +230,29 @@ std::optional<struct stat> WorkTree::status(const std::string &path) const {
   return status_at((*opened)->get(), name);
 }
 
+std::optional<struct stat> WorkTree::status_below(const FileDescriptor &at, const std::string &path) {
+  return status_at(at.get(), path);
+}
+
+Result<std::optional<std::vector<std::string>>> WorkTree::names_in(const FileDescriptor &at, const std::string &name) {
+  const int fd = ::openat(at.get(), name.c_str(), kDirectoryFlags);
+  if (fd < 0) {
+    if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) return std::optional<std::vector<std::string>>{};
+    return os_error("cannot open", name);
+  }
+  DirectoryPtr listing(::fdopendir(fd), ::closedir);
+  if (!listing) {
+    ::close(fd);
+    return os_error("cannot list", name);
+  }
+  std::vector<std::string> names;
+  while (const dirent *child = ::readdir(listing.get())) {
+    const std::string_view child_name = child->d_name;
+    if (child_name != "." && child_name != "..") names.emplace_back(child_name);
+  }
+  return std::optional<std::vector<std::string>>(std::move(names));
+}
+
 Result<std::optional<std::string>> WorkTree::read_regular(const std::string &path) const {
   const auto [dir, name] = split(path);
   TRY_ASSIGN(auto &&opened, open_directory(dir, false));

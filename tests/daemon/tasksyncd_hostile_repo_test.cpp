@@ -208,7 +208,7 @@ TEST_F(HostileRepoTest, AnotherBranchCheckedOutKeepsItsWorkTreeAndIndex) {
   EXPECT_TRUE(test::repository_consistent(m_repo));
 }
 
-TEST_F(HostileRepoTest, ATaskWhoseFilesCannotAllBeWrittenFailsAloneThenItsDirectoryIsPutBack) {
+TEST_F(HostileRepoTest, ATaskWhoseFilesCannotAllBeWrittenChangesNothing) {
   auto daemon = start();
   const auto finished_passes = [&] {
     std::size_t count = 0;

@@ -22,6 +22,8 @@ bool is_uuid(std::string_view text) {
   return true;
 }
 
+bool is_task_id(std::string_view text) { return is_uuid(text) && ascii_lower(text) == text; }
+
 bool is_decimal(std::string_view text) {
   return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
 }

@@ -17,4 +17,8 @@ std::string_view trim_http_whitespace(std::string_view text);
 // True for a UUID in 8-4-4-4-12 hexadecimal form (either case), the form of a task ID.
 bool is_uuid(std::string_view text);
 
+// True for a task ID as tasksync keeps it: a UUID in lower case, the form that config, the task
+// list and webhooks turn an ID into. A directory of tasks/ named otherwise is not a task.
+bool is_task_id(std::string_view text);
+
 } // namespace tasksync

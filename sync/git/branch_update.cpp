@@ -7,6 +7,7 @@
 #include "base/git_handles.hpp"
 #include "base/log.hpp"
 #include "git/commit_replay.hpp"
+#include "git/git_dir_files.hpp"
 
 namespace tasksync {
 namespace {
@@ -47,6 +48,7 @@ Result<void, BranchNotMoved> swap_branch(git_repository *repo, const std::string
                                          const std::optional<git_oid> &expected, const git_oid &to,
                                          const std::string &message) {
   constexpr int kAttempts = 8;
+  clear_reflog_paths(repo, branch_ref);
   for (int attempt = 1;; ++attempt) {
     const int rc = create_or_swap(repo, branch_ref, expected, to, message);
     if (rc == 0) return {};

@@ -14,6 +14,8 @@
 #include <string>
 #include <utility>
 
+#include "git/work_tree.hpp"
+
 namespace tasksync {
 
 namespace {
@@ -42,8 +44,21 @@ std::string lock_holder(int fd) {
 Result<InstanceLock> InstanceLock::acquire(const std::filesystem::path &git_dir,
                                            const std::filesystem::path &work_tree) {
   const std::filesystem::path file = git_dir / "tasksyncd.lock";
-  FileDescriptor fd(::open(file.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0644));
+  // O_NOFOLLOW: a symlink there, dangling or not, is refused, never followed (O_CREAT would create
+  // its target, wherever it points). It is not replaced either: two daemons replacing it at once
+  // could each lock a file of their own. O_NONBLOCK: a FIFO there must not hold up the start.
+  FileDescriptor fd(::open(file.c_str(), O_RDONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644));
+  if (!fd.is_open() && errno == ELOOP) {
+    return Error{"cannot open " + file.string() + ": it is a symlink, which tasksync never follows there; " +
+                 "remove it (tasksync creates the lock file itself)"};
+  }
   if (!fd.is_open()) return Error{"cannot open " + file.string() + ": " + std::strerror(errno)};
+  struct stat info {};
+  if (::fstat(fd.get(), &info) != 0) return Error{"cannot open " + file.string() + ": " + std::strerror(errno)};
+  if (!S_ISREG(info.st_mode)) {
+    return Error{"cannot open " + file.string() + ": it is " + kind_of(info.st_mode) +
+                 ", not a regular file; remove it (tasksync creates the lock file itself)"};
+  }
   if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
     if (errno != EWOULDBLOCK) return Error{"cannot lock " + file.string() + ": " + std::strerror(errno)};
     return Error{"another tasksyncd (pid " + lock_holder(fd.get()) + ") is already working on " +

@@ -14,7 +14,8 @@ class InstanceLock {
 public:
   // Takes the lock of the repository at `work_tree` without waiting; fails naming the
   // holder's pid (as the kernel reports it) when another process, or another Mirror in this
-  // one, has it. Writes nothing once the lock file exists.
+  // one, has it. Writes nothing once the lock file exists. Refuses a lock file that is a symlink
+  // (never following it) or not a regular file, naming it.
   static Result<InstanceLock> acquire(const std::filesystem::path &git_dir, const std::filesystem::path &work_tree);
 
 private:

@@ -1,10 +1,14 @@
 #pragma once
 
+#include <sys/stat.h>
+
+#include <ctime>
 #include <filesystem>
 #include <memory>
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "render/commit_message.hpp"
@@ -20,6 +24,13 @@
 #include "git/work_tree.hpp"
 
 namespace tasksync {
+
+// A directory as its stat data showed it, which changes when an entry is added, removed or renamed.
+struct DirectoryStamp {
+  ino_t inode = 0;
+  timespec modified{};
+  timespec changed{};
+};
 
 // The git repository that mirrors the tasks: `tasks/<taskId>/` per task, one commit per change.
 // A pass's commits are built in memory and recorded together by finish_pass(): one pack, one
@@ -46,10 +57,16 @@ public:
     std::string commit_id; // empty when unchanged
   };
 
-  // Opens (or creates) the repository at settings.path with HEAD on settings.branch. For
-  // read_write it also takes the instance lock and restores `tasks/` in the work tree and the
-  // index to what HEAD holds (tasks/ belongs to the API), logging each file it restores.
+  // Opens (or creates) the repository at settings.path with HEAD on settings.branch; refuses a
+  // shallow one. For read_write it also takes the instance lock, makes sure git's attributes
+  // cannot make the task files differ from the index (ensure_task_attributes()), and restores each
+  // task directory in the work tree and the index to what HEAD holds (tasks/<task ID>/ belongs to
+  // the API; anything else under tasks/ is left alone), logging each file it restores.
   static Result<Mirror> open(const RepoSettings &settings, Access access);
+
+  // An error saying that the repository `repo` at `path` is shallow (a `git clone --depth`), why
+  // tasksync cannot use it and what to do; nothing when it is not. open() and --check-config ask.
+  static Result<void> refuse_shallow(git_repository *repo, const std::string &path);
 
   // Signs every commit made from now on (the mirror's and its replays) with `key`; nullptr: none.
   void sign_with(std::shared_ptr<const SigningKey> key) { m_signer = std::move(key); }
@@ -77,22 +94,25 @@ public:
 
   // Makes `tasks/<task_id>/` hold exactly `desired` (nullopt: removes it) in the work tree, the
   // index and a new commit on top of the pass's last one, when anything differs; touches nothing
-  // otherwise. The branch moves to the commit in finish_pass(), or here once the pass has
-  // written batch_limit bytes of objects.
+  // otherwise, nor when info.task_id is not a task ID (an error). The branch moves to the commit
+  // in finish_pass(), or here once the pass has written batch_limit bytes of objects.
   Result<Applied> apply(const std::optional<Snapshot> &desired, const CommitInfo &info);
 
-  // The task IDs that HEAD has a directory for under tasks/.
+  // The task IDs that HEAD has a directory for under tasks/ (directories named otherwise are
+  // not tasks: see is_task_id()).
   Result<std::vector<std::string>> mirrored_tasks() const;
 
-  // A copy of HEAD's tasks/ tree (empty when HEAD has none), for threads that compare what
-  // they fetched with HEAD while this mirror goes on committing.
+  // A copy of HEAD's tasks/ tree with only the task directories (empty when HEAD has none), for
+  // threads that compare what they fetched with HEAD while this mirror goes on committing.
   Result<TasksTree> tasks_at_head() const;
 
   // The bytes of the blob `id` of tasks/<task_id>/ (an entry of task_files()).
   Result<std::string> read_blob(const git_oid &id, const std::string &task_id) const;
 
-  // Records the pass's commits on the branch, then writes the index if the pass changed it
-  // (once per pass, not once per commit), then keeps loose objects and packs bounded.
+  // Records the pass's commits on the branch; then, while HEAD follows the branch, puts every task
+  // directory in the work tree and index back to what HEAD holds where it differs (a person's
+  // edit, a deleted or added file: each logged) and writes the index if anything changed it (once
+  // per pass, not once per commit); then keeps loose objects and packs bounded.
   Result<void> finish_pass();
 
   // The repository's work tree.
@@ -165,6 +185,16 @@ private:
   Result<void> rebuild_index_if_lost();
   Result<void> restore_tasks_to_head();
   Result<void> add_index_differences(const git_tree *head_tree, git_index *index, std::set<std::string> &paths) const;
+  // What one comparison of the work tree with the index goes by.
+  struct WorkTreeScan {
+    timespec started{};                    // the coarse clock the kernel stamps files with
+    std::optional<timespec> index_written; // the index file's mtime (none: every entry is racy)
+    const FileDescriptor *tasks = nullptr; // tasks/, opened once (null: not a real directory)
+  };
+  Result<void> add_work_tree_differences(git_index *index, std::set<std::string> &paths);
+  Result<void> add_task_directory_differences(const WorkTreeScan &scan, git_index *index,
+                                              std::pair<std::size_t, std::size_t> entries, const std::string &name,
+                                              std::set<std::string> &paths);
   Result<void> restore_path(const git_tree *head_tree, git_index *index, const std::string &path);
 
   RepoSettings m_settings;
@@ -189,6 +219,10 @@ private:
   ReplacedCommits m_replaced; // see take_replaced_commits()
   mutable std::optional<TasksTree> m_tasks; // tasks/ of the tip, edited in place by each commit
   mutable std::optional<git_oid> m_tasks_id; // its id (none: the tip has no tasks/)
+  // Task directories (and tasks/ itself) as they were when last found holding nothing the index
+  // lacks: listed again only once they change.
+  std::unordered_map<std::string, DirectoryStamp> m_listed;
+  std::optional<DirectoryStamp> m_tasks_listed;
 };
 
 } // namespace tasksync

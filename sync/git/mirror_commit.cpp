@@ -39,6 +39,9 @@ std::int64_t author_seconds(const CommitInfo &info) {
 
 Result<Mirror::Applied> Mirror::apply(const std::optional<Snapshot> &desired, const CommitInfo &info) {
   if (!m_batch) return Error{"the repository is open read-only"};
+  if (!is_task_id(info.task_id)) {
+    return Error{"\"" + escape_controls(info.task_id) + "\" is not a task ID: tasksync writes only tasks/<task ID>/"};
+  }
   const std::string task_dir = "tasks/" + info.task_id;
   TRY_ASSIGN(auto state, read_state(info.task_id, desired));
   if (state.kind == ChangeKind::unchanged) return Applied{};

@@ -3,10 +3,11 @@
 #include "git/mirror.hpp"
 
 #include "base/log.hpp"
-#include "pack/abandoned_packs.hpp"
 #include "git/commit_replay.hpp"
+#include "git/git_dir_files.hpp"
 #include "git/mirror_helpers.hpp"
 #include "git/work_tree.hpp"
+#include "pack/abandoned_packs.hpp"
 
 namespace tasksync {
 
@@ -49,6 +50,7 @@ Result<Mirror> Mirror::open(const RepoSettings &settings, Access access) {
   }
   RepositoryPtr repo(raw);
   if (git_repository_is_bare(repo.get())) return Error{"repository " + path + ": is bare; tasksync needs a work tree"};
+  TRY(refuse_shallow(repo.get(), path));
   std::filesystem::path work_tree = git_repository_workdir(repo.get());
   if (!work_tree.has_filename()) work_tree = work_tree.parent_path(); // libgit2 ends it with '/'
 
@@ -61,6 +63,7 @@ Result<Mirror> Mirror::open(const RepoSettings &settings, Access access) {
   // An unborn HEAD (fresh `git init` with another default branch) holds nothing to lose.
   if (git_reference_type(head.get()) == GIT_REFERENCE_SYMBOLIC && git_reference_symbolic_target(head.get()) != wanted &&
       git_repository_head_unborn(repo.get()) == 1 && access == Access::read_write) {
+    clear_reflog_paths(repo.get(), "HEAD");
     if (const int rc = git_repository_set_head(repo.get(), wanted.c_str()); rc < 0) {
       return git_error("repository " + path + ": cannot point HEAD at " + wanted, rc);
     }
@@ -77,6 +80,9 @@ Result<Mirror> Mirror::open(const RepoSettings &settings, Access access) {
     auto files = WorkTree::open(mirror.m_work_tree);
     if (!files) return Error{"repository " + path + ": " + files.error().message};
     mirror.m_files.emplace(std::move(*files));
+    if (auto attributes = ensure_task_attributes(git_repository_path(mirror.m_repo.get())); !attributes) {
+      return Error{"repository " + path + ": " + attributes.error().message};
+    }
     if (!mirror.checkout_on_branch()) return mirror;
     if (auto rebuilt = mirror.rebuild_index_if_lost(); !rebuilt) {
       return Error{"repository " + path + ": cannot rebuild the index: " + rebuilt.error().message};
@@ -86,6 +92,16 @@ Result<Mirror> Mirror::open(const RepoSettings &settings, Access access) {
     }
   }
   return mirror;
+}
+
+Result<void> Mirror::refuse_shallow(git_repository *repo, const std::string &path) {
+  const int shallow = git_repository_is_shallow(repo);
+  if (shallow < 0) return git_error("repository " + path + ": cannot tell whether it is shallow", shallow);
+  if (shallow == 0) return {};
+  return Error{"repository " + path + ": is a shallow clone (its history stops where .git/shallow says); " +
+               "libgit2, which tasksync pushes and replays commits with, cannot walk past that boundary, so " +
+               "every push would fail with \"object not found\". Fetch the whole history with `git -C " + path +
+               " fetch --unshallow`, then start tasksync again"};
 }
 
 bool Mirror::checkout_on_branch() {

@@ -163,7 +163,15 @@ Result<TasksTree> Mirror::tasks_at_head() const {
   TRY_ASSIGN(const auto head, head_commit());
   TRY_ASSIGN(const TreePtr tree, tree_of(head));
   TRY_ASSIGN(const TasksTree *tasks, tasks_tree(tree.get()));
-  return *tasks;
+  TasksTree copy = *tasks;
+  std::vector<std::string> others; // a person's files and directories beside the tasks
+  for (std::size_t i = 0; i < copy.size(); ++i) {
+    const TasksTree::Entry entry = copy.at(i);
+    if (!is_task_directory(entry)) others.emplace_back(entry.name);
+  }
+  for (const std::string &name : others)
+    copy.remove(name);
+  return copy;
 }
 
 Result<std::vector<Mirror::Entry>> Mirror::task_files(const git_oid &directory, const std::string &task_id) const {
@@ -184,7 +192,7 @@ Result<std::vector<std::string>> Mirror::mirrored_tasks() const {
   std::vector<std::string> ids;
   for (std::size_t i = 0; i < tasks.size(); ++i) {
     const TasksTree::Entry entry = tasks.at(i);
-    if (entry.mode == GIT_FILEMODE_TREE) ids.emplace_back(entry.name);
+    if (is_task_directory(entry)) ids.emplace_back(entry.name);
   }
   return ids;
 }

@@ -143,7 +143,10 @@ Result<void> Mirror::finish_pass() {
   const bool on_branch = checkout_on_branch();
   m_on_branch.reset(); // the next pass looks at HEAD again
   TRY(recorded);
-  if (m_index_behind && on_branch) {
+  if (on_branch) {
+    // Each pass, not only at start-up: a person's edit or deletion in a task directory (or an
+    // index another process left behind HEAD) is put back now, not at the next restart. Cheap
+    // when nothing changed: stat data against the index, and tree ids the index already has.
     m_index_behind = false;
     TRY(restore_tasks_to_head());
   } else if (m_index_dirty) {

@@ -34,15 +34,6 @@ Error os_error(const std::string &what, const std::string &path) {
   return Error{what + " " + path + ": " + std::strerror(errno)};
 }
 
-const char *kind_of(mode_t mode) {
-  if (S_ISLNK(mode)) return "a symlink";
-  if (S_ISFIFO(mode)) return "a FIFO";
-  if (S_ISSOCK(mode)) return "a socket";
-  if (S_ISCHR(mode) || S_ISBLK(mode)) return "a device";
-  if (S_ISDIR(mode)) return "a directory";
-  return "a file";
-}
-
 std::optional<struct stat> status_at(int dir, const std::string &name) {
   struct stat info {};
   if (::fstatat(dir, name.c_str(), &info, AT_SYMLINK_NOFOLLOW) != 0) return std::nullopt;
@@ -106,6 +97,15 @@ void warn_replacing(const std::string &path, mode_t mode, const char *with) {
 }
 
 } // namespace
+
+const char *kind_of(mode_t mode) {
+  if (S_ISLNK(mode)) return "a symlink";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISCHR(mode) || S_ISBLK(mode)) return "a device";
+  if (S_ISDIR(mode)) return "a directory";
+  return "a file";
+}
 
 Result<WorkTree> WorkTree::open(const std::filesystem::path &root) {
   FileDescriptor fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
@@ -228,6 +228,29 @@ std::optional<struct stat> WorkTree::status(const std::string &path) const {
   auto opened = open_directory(dir, false);
   if (!opened || !*opened) return std::nullopt;
   return status_at((*opened)->get(), name);
+}
+
+std::optional<struct stat> WorkTree::status_below(const FileDescriptor &at, const std::string &path) {
+  return status_at(at.get(), path);
+}
+
+Result<std::optional<std::vector<std::string>>> WorkTree::names_in(const FileDescriptor &at, const std::string &name) {
+  const int fd = ::openat(at.get(), name.c_str(), kDirectoryFlags);
+  if (fd < 0) {
+    if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) return std::optional<std::vector<std::string>>{};
+    return os_error("cannot open", name);
+  }
+  DirectoryPtr listing(::fdopendir(fd), ::closedir);
+  if (!listing) {
+    ::close(fd);
+    return os_error("cannot list", name);
+  }
+  std::vector<std::string> names;
+  while (const dirent *child = ::readdir(listing.get())) {
+    const std::string_view child_name = child->d_name;
+    if (child_name != "." && child_name != "..") names.emplace_back(child_name);
+  }
+  return std::optional<std::vector<std::string>>(std::move(names));
 }
 
 Result<std::optional<std::string>> WorkTree::read_regular(const std::string &path) const {

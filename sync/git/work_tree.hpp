@@ -56,6 +56,22 @@ public:
   // The work tree's root.
   const std::filesystem::path &root() const { return m_root; }
 
+  // The directory `dir` opened once, reached without following links, for looking at many
+  // entries below it (status_below(), names_in()); nullopt when it is not there as a real
+  // directory.
+  Result<std::optional<FileDescriptor>> find_directory(const std::string &dir) const {
+    return open_directory(dir, false);
+  }
+
+  // The status of `path` below the open directory `at` (a name, or "name/name"), not following
+  // its last component; nullopt when absent. Only reads: a caller that must not look through a
+  // link on the way checks the directories on the way first.
+  static std::optional<struct stat> status_below(const FileDescriptor &at, const std::string &path);
+
+  // The names in the directory `name` of the open directory `at` ("." and ".." left out);
+  // nullopt when it is not there as a real directory (a link is never followed).
+  static Result<std::optional<std::vector<std::string>>> names_in(const FileDescriptor &at, const std::string &name);
+
 private:
   WorkTree(std::filesystem::path root, FileDescriptor fd) : m_root(std::move(root)), m_fd(std::move(fd)) {}
 
@@ -67,5 +83,9 @@ private:
   std::filesystem::path m_root;
   FileDescriptor m_fd;
 };
+
+// What kind of entry a file of `mode` is, for messages: "a symlink", "a FIFO", "a socket",
+// "a device", "a directory" or "a file".
+const char *kind_of(mode_t mode);
 
 } // namespace tasksync

@@ -11,6 +11,7 @@
 #include "base/log.hpp"
 #include "git/branch_update.hpp"
 #include "git/commit_replay.hpp"
+#include "git/git_dir_files.hpp"
 #include "publish/local_transport.hpp"
 #include "publish/network_bound.hpp"
 #include "publish/push_session.hpp"
@@ -130,6 +131,7 @@ Result<std::optional<git_oid>> fetch(git_repository *repo, PushSession &session,
   std::string refspec = "+" + session.remote_ref() + ":" + tracking_ref;
   char *specs[] = {refspec.data()};
   const git_strarray refspecs = {specs, 1};
+  clear_reflog_paths(repo, tracking_ref);
   const int rc = [&] {
     const SshHomeBypass no_known_hosts_leak(session.remote().transport == Transport::ssh);
     return git_remote_fetch(remote.get(), &refspecs, &options, "tasksync: fetch");
@@ -147,6 +149,7 @@ Result<std::size_t> record_push(git_repository *repo, const PushSession &session
   auto commits = commits_between(repo, attempt.tip, attempt.before);
   if (!commits) return session.failure(commits.error().message);
   git_reference *raw = nullptr;
+  clear_reflog_paths(repo, tracking_ref);
   const int rc = git_reference_create(&raw, repo, tracking_ref.c_str(), &attempt.tip, 1, "tasksync: push");
   const ReferencePtr recorded(raw);
   if (rc < 0) {

@@ -6,9 +6,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/git_handles.hpp"
 #include "config/signing_key.hpp"
 #include "config/sync_token.hpp"
 #include "config/webhook_secret.hpp"
+#include "git/mirror.hpp"
 
 namespace tasksync {
 
@@ -30,6 +32,16 @@ CheckedPart check_repository_path(const std::filesystem::path &path) {
                                        : " (neither a git repository nor empty)"));
     if (!repository && !empty) {
       part.problems.push_back(shown + ": it is neither a git repository with a work tree nor an empty directory");
+    }
+    if (repository) {
+      ensure_libgit2();
+      git_repository *raw = nullptr;
+      if (git_repository_open_ext(&raw, path.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr) == 0) {
+        const RepositoryPtr opened(raw);
+        if (auto shallow = Mirror::refuse_shallow(opened.get(), path.string()); !shallow) {
+          part.problems.push_back(shallow.error().message);
+        }
+      }
     }
     if (::access(path.c_str(), W_OK | X_OK) != 0) {
       part.problems.push_back("cannot write " + shown + ": " + std::strerror(errno));

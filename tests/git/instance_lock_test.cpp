@@ -1,6 +1,7 @@
 #include "git/instance_lock.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "temp_dir.hpp"
@@ -29,4 +30,23 @@ TEST(InstanceLock, UnwritableDirectoryIsNamed) {
   auto lock = InstanceLock::acquire("/nonexistent/.git", "repo");
   ASSERT_FALSE(lock.ok());
   EXPECT_NE(lock.error().message.find("/nonexistent/.git/tasksyncd.lock"), std::string::npos);
+}
+
+TEST(InstanceLock, ASymlinkIsRefusedNeverFollowed) {
+  test::TempDir dir;
+  const auto target = dir / "outside";
+  std::filesystem::create_symlink(target, dir / "tasksyncd.lock"); // dangling: O_CREAT would make the target
+  auto lock = InstanceLock::acquire(dir.path(), "repo");
+  ASSERT_FALSE(lock.ok());
+  EXPECT_NE(lock.error().message.find((dir / "tasksyncd.lock").string() + ": it is a symlink"), std::string::npos)
+      << lock.error().message;
+  EXPECT_FALSE(std::filesystem::exists(std::filesystem::symlink_status(target)));
+}
+
+TEST(InstanceLock, AFifoIsRefusedWithoutWaitingForAWriter) {
+  test::TempDir dir;
+  ASSERT_EQ(::mkfifo((dir / "tasksyncd.lock").c_str(), 0644), 0);
+  auto lock = InstanceLock::acquire(dir.path(), "repo");
+  ASSERT_FALSE(lock.ok());
+  EXPECT_NE(lock.error().message.find("it is a FIFO, not a regular file"), std::string::npos) << lock.error().message;
 }

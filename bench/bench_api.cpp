@@ -72,8 +72,9 @@ std::string task_id(std::size_t index) {
 
 const char *const kWords[] = {"cart",   "checkout", "login", "search", "invoice", "profile", "orders",
                               "report", "pricing",  "stock", "review", "billing", "export",  "support"};
-const char *const kSelectors[] = {"#email", "#password", "button[type=submit]", ".price", "#results li",
-                                  "[data-test=next]", "table.orders tr", "#confirm", ".toast-success", "nav a.active"};
+const char *const kSelectors[] = {"#email",         "#password",        "button[type=submit]", ".price",
+                                  "#results li",    "[data-test=next]", "table.orders tr",     "#confirm",
+                                  ".toast-success", "nav a.active"};
 
 // One helper function of a browser automation script: the bulk of a real task's code.
 std::string step(Random &random, std::size_t number, const std::string &host) {
@@ -84,8 +85,9 @@ std::string step(Random &random, std::size_t number, const std::string &host) {
     const std::string selector = random.pick(kSelectors);
     switch (random.below(6)) {
     case 0:
-      body += format("  await page.goto(`https://%s/%s/${encodeURIComponent(ctx.%sId)}`, { waitUntil: 'networkidle' });\n",
-                     host.c_str(), word.c_str(), word.c_str());
+      body +=
+          format("  await page.goto(`https://%s/%s/${encodeURIComponent(ctx.%sId)}`, { waitUntil: 'networkidle' });\n",
+                 host.c_str(), word.c_str(), word.c_str());
       break;
     case 1:
       body += format("  await page.fill('%s', process.env.BENCH_%s_VALUE ?? '%s-%zu');\n", selector.c_str(),
@@ -95,8 +97,8 @@ std::string step(Random &random, std::size_t number, const std::string &host) {
       body += format("  await page.click('%s', { timeout: %zu });\n", selector.c_str(), 1000 + 500 * random.below(20));
       break;
     case 3:
-      body += format("  const %s%zu = (await page.textContent('%s'))?.trim() ?? '';\n", word.c_str(), i,
-                     selector.c_str());
+      body +=
+          format("  const %s%zu = (await page.textContent('%s'))?.trim() ?? '';\n", word.c_str(), i, selector.c_str());
       body += format("  if (!%s%zu) throw new Error('step %zu: %s is empty on %s');\n", word.c_str(), i, number,
                      selector.c_str(), word.c_str());
       break;
@@ -119,14 +121,16 @@ std::string code(std::size_t index, int version) {
   Random random(index * 0x100000001b3ULL + 17);
   const std::string host = format("shop-%zu.example.com", index % 97);
   const std::size_t target = 1536 + random.below(4700); // run() and the last step add up to ~1.5 KiB
-  std::string text = format("// Task %zu, version %d: %s flow on %s.\n", index, version, random.pick(kWords), host.c_str());
+  std::string text =
+      format("// Task %zu, version %d: %s flow on %s.\n", index, version, random.pick(kWords), host.c_str());
   text += "import AnchorClient from 'anchorbrowser';\n"
           "import type { Page } from 'playwright';\n"
           "import { Logger } from './logger';\n\n"
           "const ctx: Record<string, string> = JSON.parse(process.env.TASK_CONTEXT ?? '{}');\n" +
           format("const RETRY_LIMIT = %d;\n", 2 + version) + "const started = Date.now();\n\n";
   std::size_t steps = 0;
-  while (text.size() < target) text += step(random, ++steps, host);
+  while (text.size() < target)
+    text += step(random, ++steps, host);
   text += "export default async function run() {\n"
           "  const client = new AnchorClient({ apiKey: process.env.ANCHOR_API_KEY });\n"
           "  const browser = await client.browser.create();\n"
@@ -134,7 +138,8 @@ std::string code(std::size_t index, int version) {
           "  const log = new Logger('bench');\n"
           "  for (let attempt = 1; attempt <= RETRY_LIMIT; ++attempt) {\n"
           "    try {\n";
-  for (std::size_t i = 1; i <= steps; ++i) text += format("      await step%zu(page, log);\n", i);
+  for (std::size_t i = 1; i <= steps; ++i)
+    text += format("      await step%zu(page, log);\n", i);
   text += "      break;\n"
           "    } catch (error) {\n"
           "      if (attempt === RETRY_LIMIT) throw error;\n"
@@ -304,7 +309,8 @@ public:
     if (m_port < 0) throw std::runtime_error("cannot bind a port on 127.0.0.1");
     widen_backlog(m_port);
     m_thread = std::thread([this] { m_server->listen_after_bind(); });
-    while (!m_server->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    while (!m_server->is_running())
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   ~BenchServer() {
     m_server->stop();
@@ -409,7 +415,8 @@ int main(int argc, char **argv) try {
   // Blocked before the server threads start, which inherit the mask: only sigwait sees them.
   sigset_t signals;
   sigemptyset(&signals);
-  for (const int signal : {SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGHUP}) sigaddset(&signals, signal);
+  for (const int signal : {SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGHUP})
+    sigaddset(&signals, signal);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   std::optional<tasksync::test::TlsIdentity> tls;
@@ -419,7 +426,8 @@ int main(int argc, char **argv) try {
   }
   {
     std::ofstream ids(ids_file);
-    for (std::size_t i = 0; i < count; ++i) ids << task_id(i) << '\n';
+    for (std::size_t i = 0; i < count; ++i)
+      ids << task_id(i) << '\n';
     if (!ids.flush()) {
       std::cerr << "bench-api: cannot write " << ids_file << "\n";
       return 1;
@@ -444,12 +452,14 @@ int main(int argc, char **argv) try {
     if (received != SIGUSR1 && received != SIGUSR2) return 0;
     std::vector<std::size_t> changed;
     if (received == SIGUSR1) {
-      for (std::size_t j = 0; j < changed_per_round; ++j) changed.push_back(round % stride + j * stride);
+      for (std::size_t j = 0; j < changed_per_round; ++j)
+        changed.push_back(round % stride + j * stride);
     } else {
       changed.push_back((round * 7919 + count / 2) % count);
     }
     ++round;
-    for (const std::size_t i : changed) server.set_version(i, ++versions[i]);
+    for (const std::size_t i : changed)
+      server.set_version(i, ++versions[i]);
     std::cout << "changed " << changed.size() << std::endl;
   }
 } catch (const std::exception &error) { // no PKI, no port, no memory: said once, not by std::terminate

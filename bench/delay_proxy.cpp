@@ -65,8 +65,8 @@ struct Connection {
   FileDescriptor client;
   FileDescriptor server;
   Clock::time_point accepted;
-  Direction up;   // client -> server
-  Direction down; // server -> client
+  Direction up;               // client -> server
+  Direction down;             // server -> client
   uint32_t client_events = 0; // what epoll watches on each socket now; 0: not in the epoll set
   uint32_t server_events = 0;
   bool broken = false; // a write failed: dropped without passing on what is queued
@@ -95,7 +95,8 @@ public:
       // Closed as soon as both directions are done, so the server sees the end at once; never
       // while a batch of events is handled, since a later event may point at the connection.
       m_entries.remove_if([](const Entry &entry) { return finished(entry.connection); });
-      for (Entry &entry : m_entries) update_interest(entry);
+      for (Entry &entry : m_entries)
+        update_interest(entry);
       wait(next_due());
     }
   }
@@ -252,8 +253,10 @@ private:
       }
       const ssize_t wrote = ::send(sink, chunk.bytes.data() + d.sent, chunk.bytes.size() - d.sent, MSG_NOSIGNAL);
       if (wrote < 0) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK) d.blocked = true;
-        else if (errno != EINTR) c.broken = true;
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+          d.blocked = true;
+        else if (errno != EINTR)
+          c.broken = true;
         return;
       }
       d.sent += static_cast<std::size_t>(wrote);
@@ -332,7 +335,8 @@ int main(int argc, char **argv) try {
 
   sigset_t signals;
   sigemptyset(&signals);
-  for (const int signal : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, signal);
+  for (const int signal : {SIGTERM, SIGINT, SIGHUP})
+    sigaddset(&signals, signal);
   if (::sigprocmask(SIG_BLOCK, &signals, nullptr) != 0) fail("sigprocmask");
   FileDescriptor signal_fd(::signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC));
   if (!signal_fd.is_open()) fail("signalfd");

@@ -27,7 +27,8 @@ std::map<std::string, long long> read_io() {
   std::ifstream in("/proc/self/io");
   std::string name;
   long long value = 0;
-  while (in >> name >> value) counters[name.substr(0, name.size() - 1)] = value; // "write_bytes:" -> "write_bytes"
+  while (in >> name >> value)
+    counters[name.substr(0, name.size() - 1)] = value; // "write_bytes:" -> "write_bytes"
   return counters;
 }
 

@@ -11,23 +11,23 @@
 #include <malloc.h>
 #include <unistd.h>
 
+#include "base/fd_limit.hpp"
+#include "base/log.hpp"
 #include "config/api_key.hpp"
+#include "config/config.hpp"
 #include "config/credentials.hpp"
 #include "config/signing_key.hpp"
 #include "core_dumps.hpp"
 #include "git/ssh_signature.hpp"
-#include "run/config_check.hpp"
+#include "render/unified_diff.hpp"
 #include "run/backfill.hpp"
-#include "config/config.hpp"
-#include "base/fd_limit.hpp"
-#include "base/log.hpp"
+#include "run/config_check.hpp"
+#include "run/task_list.hpp"
 #include "service/service.hpp"
 #include "signals.hpp"
 #include "stop_deadline.hpp"
 #include "systemd_supervisor.hpp"
 #include "terminal_output.hpp"
-#include "run/task_list.hpp"
-#include "render/unified_diff.hpp"
 
 using namespace tasksync;
 
@@ -47,20 +47,19 @@ int exit_code(const PassReport &report) {
 
 // Start-up failures: a config that cannot be used is a usage error; a key or a repository that
 // cannot be, fatal.
-int start_exit_code(const StartError &error) {
-  return error.kind == StartError::Kind::config ? kBadUsage : kFatal;
-}
+int start_exit_code(const StartError &error) { return error.kind == StartError::Kind::config ? kBadUsage : kFatal; }
 
 void print_summary(const Config &config, const std::string &key_line, const std::vector<CheckedPart> &parts) {
   std::cout << "config " << config.source.string() << ": ok\n"
             << "api: " << config.api.base_url.to_string() << " (timeout " << config.api.timeout.count() << " s)\n"
             << "api key: " << key_line << "\n"
-            << "poll: every " << config.poll.interval.count() << " s (jitter " << config.poll.jitter.count()
-            << " s), " << config.poll.concurrency << " at once\n"
+            << "poll: every " << config.poll.interval.count() << " s (jitter " << config.poll.jitter.count() << " s), "
+            << config.poll.concurrency << " at once\n"
             << "repo: " << config.repo.path.string() << " (branch " << config.repo.branch << ", author "
             << config.repo.author_name << " <" << config.repo.author_email << ">)\n";
   for (const CheckedPart &part : parts) {
-    for (const std::string &line : part.summary) std::cout << escape_controls(log::mask_secrets(line)) << "\n";
+    for (const std::string &line : part.summary)
+      std::cout << escape_controls(log::mask_secrets(line)) << "\n";
   }
   if (config.http.host) std::cout << "http: " << *config.http.host << ":" << config.http.port << "\n";
   if (config.all_tasks) {
@@ -144,8 +143,10 @@ void print_dry_run(const PassReport &report) {
     }
     std::cout << escape_controls(log::mask_secrets(header)) << "\n";
     if (outcome.failed()) continue;
-    if (auto diff = unified_diff(outcome.changes, colour)) std::cout << log::mask_secrets(*diff);
-    else log::error("task " + outcome.task.id + ": " + diff.error().message);
+    if (auto diff = unified_diff(outcome.changes, colour))
+      std::cout << log::mask_secrets(*diff);
+    else
+      log::error("task " + outcome.task.id + ": " + diff.error().message);
   }
 }
 
@@ -163,8 +164,8 @@ int import_versions(Runtime &runtime, std::stop_token stop) {
                           std::size_t versions) {
                  // With `tasks: all` the label is the API's name: show_progress escapes it.
                  if (terminal) {
-                   log::show_progress("backfill: task " + std::to_string(task) + " of " + std::to_string(count) +
-                                      " (" + entry.label() + "), version " + std::to_string(version) + " of " +
+                   log::show_progress("backfill: task " + std::to_string(task) + " of " + std::to_string(count) + " (" +
+                                      entry.label() + "), version " + std::to_string(version) + " of " +
                                       std::to_string(versions));
                  }
                });
@@ -240,8 +241,7 @@ int main(int argc, char **argv) {
     if (imported == kFatal) return kFatal;
   }
   if (dry_run || once || import_history) {
-    const PassReport report =
-        run_cycle(*runtime, dry_run ? PassMode::dry_run : PassMode::apply, signals->stop_token());
+    const PassReport report = run_cycle(*runtime, dry_run ? PassMode::dry_run : PassMode::apply, signals->stop_token());
     if (dry_run) print_dry_run(report);
     log::info("pass finished: " + std::to_string(report.outcomes.size()) + " tasks, " +
               std::to_string(report.commits()) + " commits, " + std::to_string(report.failures()) + " failed" +

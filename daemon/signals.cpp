@@ -1,8 +1,8 @@
 #include "signals.hpp"
 
 #include <csignal>
-#include <pthread.h>
 #include <mutex>
+#include <pthread.h>
 
 namespace tasksyncd {
 namespace {

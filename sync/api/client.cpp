@@ -69,9 +69,9 @@ std::string transport_message(httplib::Error error, long verify_result) {
   case httplib::Error::SSLConnection: return "TLS handshake failed";
   case httplib::Error::SSLLoadingCerts: return "cannot load the trusted CA certificates";
   case httplib::Error::SSLServerVerification:
-    return std::string("TLS certificate verification failed: ") +
-           (verify_result == X509_V_OK ? "the certificate does not match the host name"
-                                       : X509_verify_cert_error_string(verify_result));
+    return std::string("TLS certificate verification failed: ") + (verify_result == X509_V_OK
+                                                                       ? "the certificate does not match the host name"
+                                                                       : X509_verify_cert_error_string(verify_result));
   case httplib::Error::Compression: return "cannot decompress the response";
   case httplib::Error::Canceled: return "request canceled";
   default: return "request failed (" + httplib::to_string(error) + ")";
@@ -86,24 +86,23 @@ ApiClient::ApiClient(const ApiSettings &settings, std::unique_ptr<httplib::Clien
       // cpp-httplib 0.11 bounds each read, not a request: a server sending a byte per read
       // (headers, chunk-size lines, body) would hold it for ever. stop() shuts the socket of the
       // request in flight (ClientImpl::stop), which ends it with an error.
-      m_watchdog(std::make_unique<RequestWatchdog>([raw = m_client.get()] { raw->stop(); })),
-      m_gate(std::move(gate)), m_notices(std::move(notices)) {}
+      m_watchdog(std::make_unique<RequestWatchdog>([raw = m_client.get()] { raw->stop(); })), m_gate(std::move(gate)),
+      m_notices(std::move(notices)) {}
 ApiClient::ApiClient(ApiClient &&) noexcept = default;
 ApiClient &ApiClient::operator=(ApiClient &&) noexcept = default;
 ApiClient::~ApiClient() = default;
 
-Result<ApiClient> ApiClient::create(const ApiSettings &settings, std::string api_key,
-                                   std::shared_ptr<RequestGate> gate, std::shared_ptr<DeprecationNotices> notices,
-                                   std::shared_ptr<const TrustStore> trust) {
+Result<ApiClient> ApiClient::create(const ApiSettings &settings, std::string api_key, std::shared_ptr<RequestGate> gate,
+                                    std::shared_ptr<DeprecationNotices> notices,
+                                    std::shared_ptr<const TrustStore> trust) {
   auto client = std::make_unique<httplib::Client>(settings.base_url.origin());
   const auto timeout = static_cast<time_t>(settings.timeout.count());
   client->set_connection_timeout(timeout);
   client->set_read_timeout(timeout);
   client->set_write_timeout(timeout);
   client->set_keep_alive(true);
-  client->set_default_headers({{"anchor-api-key", std::move(api_key)},
-                               {"Accept", "application/json"},
-                               {"User-Agent", kUserAgent}});
+  client->set_default_headers(
+      {{"anchor-api-key", std::move(api_key)}, {"Accept", "application/json"}, {"User-Agent", kUserAgent}});
   if (settings.base_url.scheme == "https") {
     SSL_CTX *context = client->ssl_context();
     SSL_CTX_set_min_proto_version(context, TLS1_2_VERSION);
@@ -122,21 +121,23 @@ Result<ApiClient> ApiClient::create(const ApiSettings &settings, std::string api
 
 void ApiClient::cancel() { m_client->stop(); }
 
-Result<TaskVersion, FetchError> ApiClient::fetch_latest(const std::string &task_id, std::stop_token stop,
-                                                        std::optional<std::chrono::steady_clock::time_point> give_up_at) {
+Result<TaskVersion, FetchError>
+ApiClient::fetch_latest(const std::string &task_id, std::stop_token stop,
+                        std::optional<std::chrono::steady_clock::time_point> give_up_at) {
   return fetch_version(task_id, "latest", stop, give_up_at);
 }
 
-Result<TaskVersion, FetchError> ApiClient::fetch_version(const std::string &task_id, const std::string &version,
-                                                         std::stop_token stop,
-                                                         std::optional<std::chrono::steady_clock::time_point> give_up_at) {
+Result<TaskVersion, FetchError>
+ApiClient::fetch_version(const std::string &task_id, const std::string &version, std::stop_token stop,
+                         std::optional<std::chrono::steady_clock::time_point> give_up_at) {
   TRY_ASSIGN(auto body, get("/v1/task/" + task_id + "/" + version, stop, give_up_at));
   auto parsed = parse_task_version(body, task_id);
   if (!parsed) return invalid_response("invalid response: " + parsed.error().message);
   return std::move(*parsed);
 }
 
-Result<std::vector<VersionInfo>, FetchError> ApiClient::fetch_versions(const std::string &task_id, std::stop_token stop) {
+Result<std::vector<VersionInfo>, FetchError> ApiClient::fetch_versions(const std::string &task_id,
+                                                                       std::stop_token stop) {
   TRY_ASSIGN(auto body, get("/v1/task/" + task_id + "/versions", stop, std::nullopt));
   auto parsed = parse_version_list(body, task_id);
   if (!parsed) return invalid_response("invalid response: " + parsed.error().message);
@@ -152,7 +153,8 @@ Result<TaskInfo, FetchError> ApiClient::fetch_task(const std::string &task_id, s
 
 Result<TaskPage, FetchError> ApiClient::list_tasks(int page, int limit, std::stop_token stop,
                                                    std::optional<std::chrono::steady_clock::time_point> give_up_at) {
-  TRY_ASSIGN(auto body, get("/v1/task?page=" + std::to_string(page) + "&limit=" + std::to_string(limit), stop, give_up_at));
+  TRY_ASSIGN(auto body,
+             get("/v1/task?page=" + std::to_string(page) + "&limit=" + std::to_string(limit), stop, give_up_at));
   auto parsed = parse_task_page(body);
   if (!parsed) return invalid_response("invalid response: " + parsed.error().message);
   return std::move(*parsed);
@@ -163,7 +165,9 @@ Result<std::string, FetchError> ApiClient::get(const std::string &path, std::sto
   // The longest the server may make us wait: until the next pass, or in a run that has no next
   // pass (--once, --dry-run, --backfill) api.timeout_seconds, so that it still ends.
   const auto limit_text = [&](std::chrono::steady_clock::time_point now) {
-    if (!give_up_at) return "the " + std::to_string(m_settings.timeout.count()) + " s (api.timeout_seconds) a run without a next pass waits";
+    if (!give_up_at)
+      return "the " + std::to_string(m_settings.timeout.count()) +
+             " s (api.timeout_seconds) a run without a next pass waits";
     return "the " + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(*give_up_at - now).count()) +
            " s left before the next pass";
   };
@@ -194,8 +198,8 @@ Result<std::string, FetchError> ApiClient::get(const std::string &path, std::sto
                                                     error.wait_hint.value_or(std::chrono::seconds(0)));
     const auto resume = failed_at + wait;
     if (give_up_at && resume > *give_up_at) {
-      error.message += " (gave up after " + tries + ": no time left in this pass to wait " +
-                       std::to_string(wait.count()) + " ms)";
+      error.message +=
+          " (gave up after " + tries + ": no time left in this pass to wait " + std::to_string(wait.count()) + " ms)";
       return error;
     }
     log::debug("GET " + path + ": " + error.message + "; retry " + std::to_string(attempt + 1) + " of " +
@@ -246,18 +250,18 @@ Result<std::string, FetchError> ApiClient::get_once(const std::string &path, std
     return invalid_response("response larger than " + std::to_string(m_settings.max_response_bytes) + " bytes");
   }
   // Connecting and the TLS handshake have their own errors, more telling than the deadline.
-  const bool setting_up = !result && (result.error() == httplib::Error::Connection ||
-                                      result.error() == httplib::Error::ConnectionTimeout ||
-                                      result.error() == httplib::Error::SSLConnection ||
-                                      result.error() == httplib::Error::SSLLoadingCerts ||
-                                      result.error() == httplib::Error::SSLServerVerification);
+  const bool setting_up =
+      !result &&
+      (result.error() == httplib::Error::Connection || result.error() == httplib::Error::ConnectionTimeout ||
+       result.error() == httplib::Error::SSLConnection || result.error() == httplib::Error::SSLLoadingCerts ||
+       result.error() == httplib::Error::SSLServerVerification);
   if (cut_off && !setting_up) {
     return transport_error("no complete response within " + std::to_string(m_settings.timeout.count()) + " s", true);
   }
   if (!result) {
     // A certificate the system does not trust will not be trusted on the next attempt either.
-    const bool transient = result.error() != httplib::Error::SSLServerVerification &&
-                           result.error() != httplib::Error::SSLLoadingCerts;
+    const bool transient =
+        result.error() != httplib::Error::SSLServerVerification && result.error() != httplib::Error::SSLLoadingCerts;
     return transport_error(transport_message(result.error(), m_client->get_openssl_verify_result()) + " (" +
                                m_settings.base_url.to_string() + ")",
                            transient);
@@ -278,7 +282,8 @@ Result<std::string, FetchError> ApiClient::get_once(const std::string &path, std
     if (!error.wait_hint && result->has_header("RateLimit")) {
       error.wait_hint = parse_rate_limit(result->get_header_value("RateLimit"));
     }
-    if (!error.wait_hint && result->has_header("RateLimit-Reset") && result->get_header_value("RateLimit-Remaining") == "0") {
+    if (!error.wait_hint && result->has_header("RateLimit-Reset") &&
+        result->get_header_value("RateLimit-Remaining") == "0") {
       error.wait_hint = parse_retry_after(result->get_header_value("RateLimit-Reset"), now);
     }
     return error;

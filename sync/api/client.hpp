@@ -7,13 +7,13 @@
 #include <stop_token>
 #include <string>
 
-#include "config/config.hpp"
-#include "base/result.hpp"
 #include "api/deprecation.hpp"
 #include "api/listing.hpp"
 #include "api/retry.hpp"
-#include "api/trust_store.hpp"
 #include "api/task_version.hpp"
+#include "api/trust_store.hpp"
+#include "base/result.hpp"
+#include "config/config.hpp"
 
 namespace httplib {
 class Client;
@@ -27,9 +27,9 @@ class RequestWatchdog;
 struct FetchError {
   enum class Kind { transport, http_status, invalid_response };
   Kind kind = Kind::transport;
-  int http_status = 0; // set for http_status
-  std::string message; // e.g. "HTTP 404: Task or version not found"
-  bool retryable = false;                        // transient: asking again may succeed
+  int http_status = 0;                                // set for http_status
+  std::string message;                                // e.g. "HTTP 404: Task or version not found"
+  bool retryable = false;                             // transient: asking again may succeed
   std::optional<std::chrono::milliseconds> wait_hint; // what retry-after-ms, Retry-After or RateLimit asked for
 
   // True when the API refused the key itself (401, 403): every other task would fail too.

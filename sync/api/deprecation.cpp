@@ -41,9 +41,12 @@ std::string endpoint_of(std::string_view path) {
     if (end == std::string_view::npos) end = path.size();
     const std::string_view segment = path.substr(start, end - start);
     const bool number = is_decimal(segment);
-    if (is_uuid(segment)) endpoint += "{id}";
-    else if (number) endpoint += "{version}";
-    else endpoint += segment;
+    if (is_uuid(segment))
+      endpoint += "{id}";
+    else if (number)
+      endpoint += "{version}";
+    else
+      endpoint += segment;
     if (end < path.size()) endpoint += '/';
     start = end + 1;
   }
@@ -83,7 +86,8 @@ void DeprecationNotices::record(std::string_view path, const std::optional<std::
 std::vector<EndpointNotice> DeprecationNotices::all() const {
   std::lock_guard lock(m_mutex);
   std::vector<EndpointNotice> notices;
-  for (const auto &[endpoint, notice] : m_notices) notices.push_back(notice);
+  for (const auto &[endpoint, notice] : m_notices)
+    notices.push_back(notice);
   return notices;
 }
 

@@ -19,9 +19,12 @@ bool nesting_within(std::string_view body, int max_depth) {
   bool escaped = false;
   for (char c : body) {
     if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
     } else if (c == '"') {
       in_string = true;
     } else if (c == '{' || c == '[') {
@@ -43,10 +46,14 @@ bool is_valid_utf8(std::string_view text) {
       ++i;
       continue;
     }
-    if ((byte & 0xE0) == 0xC0) length = 2, code = byte & 0x1F;
-    else if ((byte & 0xF0) == 0xE0) length = 3, code = byte & 0x0F;
-    else if ((byte & 0xF8) == 0xF0) length = 4, code = byte & 0x07;
-    else return false;
+    if ((byte & 0xE0) == 0xC0)
+      length = 2, code = byte & 0x1F;
+    else if ((byte & 0xF0) == 0xE0)
+      length = 3, code = byte & 0x0F;
+    else if ((byte & 0xF8) == 0xF0)
+      length = 4, code = byte & 0x07;
+    else
+      return false;
     if (i + length > text.size()) return false;
     for (std::size_t k = 1; k < length; ++k) {
       const auto next = static_cast<unsigned char>(text[i + k]);

@@ -6,21 +6,21 @@
 #include <algorithm>
 #include <cctype>
 
-#include "base/base64.hpp"
 #include "api/json_fields.hpp"
+#include "base/base64.hpp"
 #include "base/text.hpp"
 
 namespace tasksync {
 namespace {
 
 bool is_version_number(std::string_view version) {
-  return version == "draft" || version == "latest" ||
-         (is_decimal(version) && version.size() <= 18);
+  return version == "draft" || version == "latest" || (is_decimal(version) && version.size() <= 18);
 }
 
 // A name goes into commit subjects: one line, no control characters.
 std::string single_line(std::string name) {
-  std::replace_if(name.begin(), name.end(), [](unsigned char c) { return std::iscntrl(c); }, ' ');
+  std::replace_if(
+      name.begin(), name.end(), [](unsigned char c) { return std::iscntrl(c); }, ' ');
   return name;
 }
 
@@ -33,8 +33,10 @@ std::optional<ListedVersion> listed_version(const rapidjson::Value &entry) {
   const auto version = entry.FindMember("latestVersion"); // a string like /latest's, or a number
   if (!code || !language || version == entry.MemberEnd()) return std::nullopt;
   std::string number;
-  if (version->value.IsString()) number.assign(version->value.GetString(), version->value.GetStringLength());
-  else if (version->value.IsUint64()) number = std::to_string(version->value.GetUint64());
+  if (version->value.IsString())
+    number.assign(version->value.GetString(), version->value.GetStringLength());
+  else if (version->value.IsUint64())
+    number = std::to_string(version->value.GetUint64());
   if (!is_version_number(number)) return std::nullopt;
   auto decoded = decode_base64(*code);
   if (!decoded) return std::nullopt;
@@ -49,7 +51,6 @@ std::optional<ListedVersion> listed_version(const rapidjson::Value &entry) {
   }
   return listed;
 }
-
 
 } // namespace
 

@@ -12,7 +12,7 @@ namespace tasksync {
 
 // One entry of GET /v1/task/{id}/versions.
 struct VersionInfo {
-  std::string version;    // "draft" or a number
+  std::string version; // "draft" or a number
   std::string created_at;
   std::string updated_at;
   Timestamp created;

@@ -47,8 +47,8 @@ private:
   mutable std::mutex m_mutex;
   std::condition_variable m_changed;
   std::optional<std::chrono::steady_clock::time_point> m_deadline; // set while armed and not yet expired
-  bool m_expired = false; // the current arming's deadline passed
-  bool m_running = false; // on_expiry is running now
+  bool m_expired = false;                                          // the current arming's deadline passed
+  bool m_running = false;                                          // on_expiry is running now
   bool m_quit = false;
   std::thread m_thread; // last: starts once everything above is initialised
 };

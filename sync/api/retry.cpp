@@ -12,8 +12,10 @@ namespace tasksync {
 namespace {
 
 std::string_view trimmed(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
+    text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
+    text.remove_suffix(1);
   return text;
 }
 
@@ -74,7 +76,8 @@ std::chrono::milliseconds backoff_delay(int attempt, std::mt19937_64 &random, st
   return std::chrono::milliseconds(std::uniform_int_distribution<long long>(0, ceiling)(random));
 }
 
-std::optional<std::chrono::seconds> parse_retry_after(std::string_view value, std::chrono::system_clock::time_point now) {
+std::optional<std::chrono::seconds> parse_retry_after(std::string_view value,
+                                                      std::chrono::system_clock::time_point now) {
   if (auto seconds = whole_seconds(value)) return seconds;
   // In seconds, not as a system_clock time point: its nanoseconds end in year 2262, and a date in
   // year 9999 would wrap round to a wait in the past.
@@ -91,7 +94,8 @@ std::optional<std::chrono::seconds> parse_rate_limit(std::string_view value) {
     const auto comma = value.find_first_of(",;");
     std::string_view item = value.substr(0, comma);
     value = comma == std::string_view::npos ? std::string_view{} : value.substr(comma + 1);
-    while (!item.empty() && std::isspace(static_cast<unsigned char>(item.front()))) item.remove_prefix(1);
+    while (!item.empty() && std::isspace(static_cast<unsigned char>(item.front())))
+      item.remove_prefix(1);
     const auto equals = item.find('=');
     if (equals == std::string_view::npos) continue;
     const std::string_view key = item.substr(0, equals);

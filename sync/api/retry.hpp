@@ -29,7 +29,8 @@ inline constexpr std::chrono::seconds kLongestServerWait = std::chrono::hours(24
 
 // A Retry-After value, delay-seconds ("120") or an HTTP-date ("Wed, 21 Oct 2026 07:28:00 GMT"),
 // as a wait from `now`, at most kLongestServerWait; nullopt when it is neither.
-std::optional<std::chrono::seconds> parse_retry_after(std::string_view value, std::chrono::system_clock::time_point now);
+std::optional<std::chrono::seconds> parse_retry_after(std::string_view value,
+                                                      std::chrono::system_clock::time_point now);
 
 // A retry-after-ms value (milliseconds, a fraction allowed: "1500", "250.5"), at most
 // kLongestServerWait; nullopt when it is not a non-negative number.

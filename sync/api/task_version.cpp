@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
-#include "base/base64.hpp"
 #include "api/json_fields.hpp"
+#include "base/base64.hpp"
 #include "base/text.hpp"
 
 namespace tasksync {

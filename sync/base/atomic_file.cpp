@@ -38,8 +38,7 @@ Result<void> sync_directory(const std::filesystem::path &dir) {
   return {};
 }
 
-Result<void> write_file_atomically(const std::filesystem::path &file, std::string_view content,
-                                   Durability durability) {
+Result<void> write_file_atomically(const std::filesystem::path &file, std::string_view content, Durability durability) {
   const std::filesystem::path dir = file.parent_path();
   std::string temp = (dir / ("." + file.filename().string() + ".tmp-XXXXXX")).string();
   FileDescriptor fd(::mkostemp(temp.data(), O_CLOEXEC));

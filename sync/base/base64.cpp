@@ -39,7 +39,8 @@ Result<std::string> decode_base64(std::string_view text) {
     const int length = static_cast<int>(std::min(kChunk, text.size() - offset));
     int produced = 0;
     const auto *in = reinterpret_cast<const unsigned char *>(text.data() + offset);
-    if (EVP_DecodeUpdate(ctx.get(), reinterpret_cast<unsigned char *>(out.data() + written), &produced, in, length) < 0) {
+    if (EVP_DecodeUpdate(ctx.get(), reinterpret_cast<unsigned char *>(out.data() + written), &produced, in, length) <
+        0) {
       return Error{"invalid base64"};
     }
     written += static_cast<std::size_t>(produced);

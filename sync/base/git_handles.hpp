@@ -10,8 +10,7 @@
 namespace tasksync {
 
 // Frees a libgit2 object with its own free function.
-template <typename T, void (*Free)(T *)>
-struct GitFree {
+template <typename T, void (*Free)(T *)> struct GitFree {
   void operator()(T *object) const { Free(object); }
 };
 

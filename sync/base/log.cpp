@@ -98,7 +98,7 @@ namespace {
 // Kept apart from State: mask_secrets is public and must not take the line-writing lock.
 struct Secrets {
   std::mutex mutex;
-  std::atomic<bool> any{false}; // lets a line skip the lock while no secret is known
+  std::atomic<bool> any{false};    // lets a line skip the lock while no secret is known
   std::vector<std::string> values; // longest first, so the longest match wins
 };
 

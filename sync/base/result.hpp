@@ -12,8 +12,7 @@ struct Error {
 };
 
 // Either a value or an error: expected failures travel as values (std::expected arrives in C++23).
-template <typename T, typename E = Error>
-class [[nodiscard]] Result {
+template <typename T, typename E = Error> class [[nodiscard]] Result {
 public:
   // A successful result holding `value`.
   Result(T value) : m_data(std::in_place_index<0>, std::move(value)) {}
@@ -41,8 +40,7 @@ private:
 };
 
 // A result with no value: success, or an error.
-template <typename E>
-class [[nodiscard]] Result<void, E> {
+template <typename E> class [[nodiscard]] Result<void, E> {
 public:
   // Success.
   Result() = default;
@@ -69,12 +67,12 @@ private:
 // Evaluates `expr` (a Result) and returns its error from the enclosing function when it failed.
 #define TRY(expr)                                                                                                      \
   do {                                                                                                                 \
-    if (auto &&try_result_ = (expr); !try_result_) return try_result_.error();                                        \
+    if (auto &&try_result_ = (expr); !try_result_) return try_result_.error();                                         \
   } while (false)
 
 // Declares `decl` (e.g. `auto tree`) from the value of `expr` (a Result), or returns its error
 // from the enclosing function. Expands to several statements: use it where a declaration may go.
 #define TRY_ASSIGN(decl, expr)                                                                                         \
   auto &&TASKSYNC_TRY_NAME_(__LINE__) = (expr);                                                                        \
-  if (!TASKSYNC_TRY_NAME_(__LINE__)) return TASKSYNC_TRY_NAME_(__LINE__).error();                                     \
+  if (!TASKSYNC_TRY_NAME_(__LINE__)) return TASKSYNC_TRY_NAME_(__LINE__).error();                                      \
   decl = std::move(*TASKSYNC_TRY_NAME_(__LINE__))

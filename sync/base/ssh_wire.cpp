@@ -13,7 +13,8 @@ std::optional<std::uint32_t> WireReader::u32() {
   const auto read = bytes(4);
   if (!read) return std::nullopt;
   std::uint32_t value = 0;
-  for (const char byte : *read) value = (value << 8) | static_cast<unsigned char>(byte);
+  for (const char byte : *read)
+    value = (value << 8) | static_cast<unsigned char>(byte);
   return value;
 }
 
@@ -24,7 +25,8 @@ std::optional<std::string_view> WireReader::string() {
 }
 
 void put_wire_u32(std::string &out, std::uint32_t value) {
-  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((value >> shift) & 0xff));
+  for (int shift = 24; shift >= 0; shift -= 8)
+    out.push_back(static_cast<char>((value >> shift) & 0xff));
 }
 
 void put_wire_string(std::string &out, std::string_view value) {

@@ -38,7 +38,8 @@ std::optional<Timestamp> parse_rfc3339(std::string_view text) {
   if (expect(text, pos, '.')) {
     ++pos;
     const std::size_t digits_start = pos;
-    while (pos < text.size() && std::isdigit(static_cast<unsigned char>(text[pos]))) ++pos;
+    while (pos < text.size() && std::isdigit(static_cast<unsigned char>(text[pos])))
+      ++pos;
     if (pos == digits_start) return std::nullopt;
   }
   int offset = 0;

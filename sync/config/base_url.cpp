@@ -89,7 +89,8 @@ Result<BaseUrl> parse_base_url(std::string_view text) {
   }
   if (!parts->rest.empty()) {
     std::string_view path = parts->rest;
-    while (path.ends_with("/")) path.remove_suffix(1);
+    while (path.ends_with("/"))
+      path.remove_suffix(1);
     url.path_prefix = std::string(path);
   }
   return url;

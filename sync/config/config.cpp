@@ -78,7 +78,8 @@ private:
       }
       if (!allowed.contains(key)) {
         std::string known;
-        for (const auto &name : allowed) known += (known.empty() ? "" : ", ") + name;
+        for (const auto &name : allowed)
+          known += (known.empty() ? "" : ", ") + name;
         fail(item.first, path, "unknown key (expected one of: " + known + ")");
       }
       if (!seen.insert(key).second) fail(item.first, path, "appears twice");
@@ -146,12 +147,13 @@ private:
 
   void parse_api(const YAML::Node &node, ApiSettings &api) const {
     expect_map(node, "api");
-    check_keys(node, "api", {"base_url", "timeout_seconds", "api_key_file", "ca_file", "max_response_bytes", "retries",
-                             "allow_insecure_http"});
+    check_keys(node, "api",
+               {"base_url", "timeout_seconds", "api_key_file", "ca_file", "max_response_bytes", "retries",
+                "allow_insecure_http"});
     // Without api.base_url, ANCHORBROWSER_BASE_URL, as the vendor's SDKs read it; the file wins.
     const char *from_environment = std::getenv("ANCHORBROWSER_BASE_URL");
     const bool use_environment = !node["base_url"] && from_environment && *from_environment;
-    auto url = parse_base_url(node["base_url"] ? non_empty_line(node["base_url"], "api.base_url")
+    auto url = parse_base_url(node["base_url"]  ? non_empty_line(node["base_url"], "api.base_url")
                               : use_environment ? std::string(from_environment)
                                                 : std::string(kDefaultBaseUrl));
     if (!url) {
@@ -159,21 +161,24 @@ private:
            (use_environment ? "from ANCHORBROWSER_BASE_URL: " : "") + url.error().message);
     }
     api.base_url = std::move(*url);
-    if (node["allow_insecure_http"]) api.allow_insecure_http = boolean(node["allow_insecure_http"], "api.allow_insecure_http");
+    if (node["allow_insecure_http"])
+      api.allow_insecure_http = boolean(node["allow_insecure_http"], "api.allow_insecure_http");
     if (api.base_url.scheme == "http" && !api.base_url.is_loopback() && !api.allow_insecure_http) {
       fail(node["base_url"], "api.base_url",
-           std::string(use_environment ? "from ANCHORBROWSER_BASE_URL: " : "") + "plain http:// is only accepted for loopback addresses: \"" + api.base_url.host +
+           std::string(use_environment ? "from ANCHORBROWSER_BASE_URL: " : "") +
+               "plain http:// is only accepted for loopback addresses: \"" + api.base_url.host +
                "\" is neither localhost nor a literal loopback address (127.0.0.0/8, ::1), and a name is not judged "
                "by its spelling; the API key would cross the network in clear text (use https://, or set "
                "api.allow_insecure_http: true)");
     }
     if (node["retries"]) api.retries = static_cast<int>(integer(node["retries"], "api.retries", 0, 10));
-    if (node["timeout_seconds"]) api.timeout = std::chrono::seconds(integer(node["timeout_seconds"], "api.timeout_seconds", 1, 3600));
+    if (node["timeout_seconds"])
+      api.timeout = std::chrono::seconds(integer(node["timeout_seconds"], "api.timeout_seconds", 1, 3600));
     if (node["api_key_file"]) api.api_key_file = path(node["api_key_file"], "api.api_key_file");
     if (node["ca_file"]) api.ca_file = readable_path(node["ca_file"], "api.ca_file");
     if (node["max_response_bytes"]) {
-      api.max_response_bytes = static_cast<std::size_t>(
-          integer(node["max_response_bytes"], "api.max_response_bytes", 1024, 1LL << 30));
+      api.max_response_bytes =
+          static_cast<std::size_t>(integer(node["max_response_bytes"], "api.max_response_bytes", 1024, 1LL << 30));
     }
   }
 
@@ -181,11 +186,12 @@ private:
     expect_map(node, "poll");
     check_keys(node, "poll", {"interval_seconds", "jitter_seconds", "concurrency", "full_check_every"});
     if (node["interval_seconds"]) {
-      poll.interval = std::chrono::seconds(integer(node["interval_seconds"], "poll.interval_seconds", 1, 7 * 24 * 3600));
+      poll.interval =
+          std::chrono::seconds(integer(node["interval_seconds"], "poll.interval_seconds", 1, 7 * 24 * 3600));
     }
     if (node["jitter_seconds"]) {
-      poll.jitter = std::chrono::seconds(
-          integer(node["jitter_seconds"], "poll.jitter_seconds", 0, poll.interval.count()));
+      poll.jitter =
+          std::chrono::seconds(integer(node["jitter_seconds"], "poll.jitter_seconds", 0, poll.interval.count()));
     }
     if (node["concurrency"]) {
       poll.concurrency = static_cast<std::size_t>(integer(node["concurrency"], "poll.concurrency", 1, 64));
@@ -200,7 +206,8 @@ private:
     expect_map(node, "http");
     check_keys(node, "http", {"listen", "sync_token_file", "webhook_secret_file"});
     if (node["sync_token_file"]) {
-      if (!node["listen"]) fail(node["sync_token_file"], "http.sync_token_file", "needs http.listen (POST /sync is served there)");
+      if (!node["listen"])
+        fail(node["sync_token_file"], "http.sync_token_file", "needs http.listen (POST /sync is served there)");
       http.sync_token_file = path(node["sync_token_file"], "http.sync_token_file");
     }
     if (node["webhook_secret_file"]) {
@@ -357,8 +364,10 @@ private:
   }
 
   std::vector<TaskEntry> parse_tasks(const YAML::Node &node, const std::string &name = "tasks") const {
-    if (!node.IsSequence()) fail(node, name, "expected a list of task IDs" + std::string(name == "tasks" ? ", or `all`" : ""));
-    if (node.size() == 0) fail(node, name, "the list is empty" + std::string(name == "tasks" ? ": nothing to mirror" : ""));
+    if (!node.IsSequence())
+      fail(node, name, "expected a list of task IDs" + std::string(name == "tasks" ? ", or `all`" : ""));
+    if (node.size() == 0)
+      fail(node, name, "the list is empty" + std::string(name == "tasks" ? ": nothing to mirror" : ""));
     std::vector<TaskEntry> tasks;
     std::map<std::string, int> first_line;
     for (std::size_t i = 0; i < node.size(); ++i) {
@@ -373,7 +382,9 @@ private:
       // Copy-constructed: assigning one yaml-cpp Node to another would rewrite the document.
       const YAML::Node id_node = item.IsMap() ? item["id"] : item;
       const std::string id = scalar(id_node, key);
-      if (!is_uuid(id)) fail(id_node, key, "\"" + id + "\" is not a task ID (expected a UUID like 3c90c3cc-0d44-4b50-8888-8dd25736052a)");
+      if (!is_uuid(id))
+        fail(id_node, key,
+             "\"" + id + "\" is not a task ID (expected a UUID like 3c90c3cc-0d44-4b50-8888-8dd25736052a)");
       task.id = ascii_lower(id);
       const int line = id_node.Mark().line + 1;
       if (auto [it, inserted] = first_line.emplace(task.id, line); !inserted) {
@@ -389,7 +400,6 @@ private:
 };
 
 } // namespace
-
 
 Result<Config> parse_config(const std::string &text, const std::string &source_name,
                             const std::filesystem::path &base_dir, const std::filesystem::path &default_repo_path) {

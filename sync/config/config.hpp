@@ -1,16 +1,16 @@
 #pragma once
 
 #include <chrono>
-#include <cstdint>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "config/base_url.hpp"
 #include "base/log.hpp"
 #include "base/result.hpp"
+#include "config/base_url.hpp"
 
 namespace tasksync {
 
@@ -36,9 +36,9 @@ struct ApiSettings {
 
 // The `poll:` section.
 struct PollSettings {
-  std::chrono::seconds interval{300}; // start to start
-  std::chrono::seconds jitter{0};     // a random 0..jitter added to each wait
-  std::size_t concurrency = 8;        // tasks fetched at once (see README: measured on a 30 ms wire)
+  std::chrono::seconds interval{300};  // start to start
+  std::chrono::seconds jitter{0};      // a random 0..jitter added to each wait
+  std::size_t concurrency = 8;         // tasks fetched at once (see README: measured on a 30 ms wire)
   std::uint64_t full_check_every = 12; // every Nth pass fetches every task's /latest, whatever the list says
 };
 
@@ -47,17 +47,18 @@ struct HttpSettings {
   std::optional<std::string> host; // e.g. "127.0.0.1"
   int port = 0;
   std::optional<std::filesystem::path> sync_token_file{}; // enables POST /sync with this bearer token
-  std::optional<std::filesystem::path> webhook_secret_file{}; // enables POST /webhooks/anchorbrowser signed with this secret
+  std::optional<std::filesystem::path>
+      webhook_secret_file{}; // enables POST /webhooks/anchorbrowser signed with this secret
 
   bool operator==(const HttpSettings &) const = default;
 };
 
 // The `repo.push:` section: where the mirror is published after each pass that committed.
 struct PushSettings {
-  std::string remote;                                // URL (ssh://, https://, file://) or a path
-  std::string branch;                                // the remote branch; default repo.branch
-  std::optional<std::filesystem::path> ssh_key_file; // else the credential push-ssh-key, else ssh-agent
-  std::optional<std::filesystem::path> token_file;   // for https; re-read on each push
+  std::string remote;                                      // URL (ssh://, https://, file://) or a path
+  std::string branch;                                      // the remote branch; default repo.branch
+  std::optional<std::filesystem::path> ssh_key_file;       // else the credential push-ssh-key, else ssh-agent
+  std::optional<std::filesystem::path> token_file;         // for https; re-read on each push
   std::optional<std::filesystem::path> known_hosts_file{}; // consulted before /etc/ssh/ssh_known_hosts
   std::optional<std::filesystem::path> ca_file{};          // a CA trusted for an https remote besides the system's
   std::string token_user = "x-access-token";               // the user name sent with the token
@@ -81,7 +82,7 @@ struct RepoSettings {
   std::string author_name = "tasksync";
   std::string author_email = "tasksync@localhost";
   std::optional<PushSettings> push;
-  bool prune = false; // with `tasks: all`, remove tasks that left the team's list
+  bool prune = false;                                      // with `tasks: all`, remove tasks that left the team's list
   std::optional<std::filesystem::path> signing_key_file{}; // an OpenSSH ed25519 key: every commit is signed
   std::string signing_key_source{};                        // where signing_key_file came from when not the config
 

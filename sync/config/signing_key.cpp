@@ -64,7 +64,8 @@ Result<std::shared_ptr<const SigningKey>> SigningKey::load(const std::filesystem
   OPENSSL_cleanse(text.data(), text.size());
   if (!parsed) return Error{named + " is " + parsed.error().message};
   if (parsed->algorithm != kEd25519) {
-    return Error{named + " is an " + parsed->algorithm + " key; commits are signed with ed25519 keys only (ssh-keygen -t ed25519)"};
+    return Error{named + " is an " + parsed->algorithm +
+                 " key; commits are signed with ed25519 keys only (ssh-keygen -t ed25519)"};
   }
   if (parsed->encrypted) {
     return Error{named + " is protected by a passphrase, which tasksyncd has none to give: remove it with "
@@ -73,7 +74,8 @@ Result<std::shared_ptr<const SigningKey>> SigningKey::load(const std::filesystem
   auto public_key = WireReader(parsed->public_blob);
   const auto type = public_key.string();
   const auto key_bytes = public_key.string();
-  if (!type || !key_bytes || key_bytes->size() != kPublicBytes) return Error{named + " is a damaged OpenSSH private key"};
+  if (!type || !key_bytes || key_bytes->size() != kPublicBytes)
+    return Error{named + " is a damaged OpenSSH private key"};
   auto secret = read_private_section(parsed->private_section, *key_bytes);
   OPENSSL_cleanse(parsed->private_section.data(), parsed->private_section.size());
   if (!secret) return Error{named + " is " + secret.error().message};
@@ -110,8 +112,8 @@ std::string SigningKey::fingerprint() const {
 std::string SigningKey::public_key_line() const {
   std::string line = std::string(kEd25519) + " " + encode_base64(m_public_blob);
   // A comment with a control character (a line break) could split the line it is printed in.
-  const bool printable = std::none_of(m_comment.begin(), m_comment.end(),
-                                      [](unsigned char c) { return c < 0x20 || c == 0x7f; });
+  const bool printable =
+      std::none_of(m_comment.begin(), m_comment.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; });
   if (!m_comment.empty() && printable) line += " " + m_comment;
   return line;
 }

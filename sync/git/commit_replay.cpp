@@ -50,8 +50,7 @@ namespace {
 
 Result<TreePtr> lookup_tree(git_repository *repo, const git_oid &id) {
   git_tree *raw = nullptr;
-  if (const int rc = git_tree_lookup(&raw, repo, &id); rc < 0)
-    return git_error("cannot read a tree", rc);
+  if (const int rc = git_tree_lookup(&raw, repo, &id); rc < 0) return git_error("cannot read a tree", rc);
   return TreePtr(raw);
 }
 

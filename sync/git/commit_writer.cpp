@@ -31,8 +31,7 @@ Result<git_oid> write_commit(git_repository *repo, const NewCommit &commit, cons
   }
   auto signature = ssh_signature(*signer, std::string_view(text.ptr, text.size), kGitSignatureNamespace);
   if (!signature) return Error{"cannot sign " + what + ": " + signature.error().message};
-  if (const int rc = git_commit_create_with_signature(&id, repo, text.ptr, signature->c_str(), "gpgsig");
-      rc < 0) {
+  if (const int rc = git_commit_create_with_signature(&id, repo, text.ptr, signature->c_str(), "gpgsig"); rc < 0) {
     return git_error("cannot write " + what, rc);
   }
   return id;

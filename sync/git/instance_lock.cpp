@@ -61,8 +61,8 @@ Result<InstanceLock> InstanceLock::acquire(const std::filesystem::path &git_dir,
   }
   if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
     if (errno != EWOULDBLOCK) return Error{"cannot lock " + file.string() + ": " + std::strerror(errno)};
-    return Error{"another tasksyncd (pid " + lock_holder(fd.get()) + ") is already working on " +
-                 work_tree.string() + "; refusing to run a second one on the same repository"};
+    return Error{"another tasksyncd (pid " + lock_holder(fd.get()) + ") is already working on " + work_tree.string() +
+                 "; refusing to run a second one on the same repository"};
   }
   return InstanceLock(std::move(fd));
 }

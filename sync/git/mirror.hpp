@@ -11,17 +11,17 @@
 #include <unordered_map>
 #include <vector>
 
-#include "render/commit_message.hpp"
-#include "config/config.hpp"
 #include "base/git_handles.hpp"
+#include "base/result.hpp"
+#include "config/config.hpp"
 #include "git/commit_replay.hpp"
 #include "git/instance_lock.hpp"
-#include "pack/object_batch.hpp"
-#include "render/render.hpp"
-#include "pack/tasks_tree.hpp"
-#include "base/result.hpp"
-#include "render/file_change.hpp"
 #include "git/work_tree.hpp"
+#include "pack/object_batch.hpp"
+#include "pack/tasks_tree.hpp"
+#include "render/commit_message.hpp"
+#include "render/file_change.hpp"
+#include "render/render.hpp"
 
 namespace tasksync {
 
@@ -199,11 +199,11 @@ private:
 
   RepoSettings m_settings;
   std::shared_ptr<const SigningKey> m_signer; // null: commits are not signed
-  std::optional<InstanceLock> m_lock; // held for read_write
-  RepositoryPtr m_repo; // null: read-only view of a repository that does not exist yet
+  std::optional<InstanceLock> m_lock;         // held for read_write
+  RepositoryPtr m_repo;                       // null: read-only view of a repository that does not exist yet
   std::filesystem::path m_work_tree;
-  std::optional<WorkTree> m_files; // the work tree, reached without following links; read_write
-  std::optional<bool> m_on_branch; // checkout_on_branch() of this pass, once asked
+  std::optional<WorkTree> m_files;    // the work tree, reached without following links; read_write
+  std::optional<bool> m_on_branch;    // checkout_on_branch() of this pass, once asked
   bool m_told_other_checkout = false; // the other checkout was logged
   IndexPtr m_index;
   bool m_index_dirty = false;
@@ -213,11 +213,11 @@ private:
     std::string task_id;
     git_oid commit;
   };
-  std::optional<ObjectBatch> m_batch; // the new objects, for read_write
-  std::vector<Pending> m_pending;     // oldest first, each the parent of the next
-  std::optional<git_oid> m_pending_base; // the branch tip m_pending builds on (none: unborn)
-  ReplacedCommits m_replaced; // see take_replaced_commits()
-  mutable std::optional<TasksTree> m_tasks; // tasks/ of the tip, edited in place by each commit
+  std::optional<ObjectBatch> m_batch;        // the new objects, for read_write
+  std::vector<Pending> m_pending;            // oldest first, each the parent of the next
+  std::optional<git_oid> m_pending_base;     // the branch tip m_pending builds on (none: unborn)
+  ReplacedCommits m_replaced;                // see take_replaced_commits()
+  mutable std::optional<TasksTree> m_tasks;  // tasks/ of the tip, edited in place by each commit
   mutable std::optional<git_oid> m_tasks_id; // its id (none: the tip has no tasks/)
   // Task directories (and tasks/ itself) as they were when last found holding nothing the index
   // lacks: listed again only once they change.

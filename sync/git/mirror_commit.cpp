@@ -125,10 +125,10 @@ Result<git_oid> Mirror::write_commit(const TaskState &state, const git_oid &tree
   const git_commit *parents[1] = {state.head ? state.head->get() : nullptr};
   const std::string message = commit_message(state.kind, info);
   // No ref moves here: record_commits() moves the branch once for the whole pass.
-  return tasksync::write_commit(m_repo.get(),
-                                {author.get(), committer.get(), nullptr, message.c_str(), tree.get(),
-                                 std::span(parents, state.head ? 1 : 0)},
-                                m_signer.get(), "the commit for " + info.task_id);
+  return tasksync::write_commit(
+      m_repo.get(),
+      {author.get(), committer.get(), nullptr, message.c_str(), tree.get(), std::span(parents, state.head ? 1 : 0)},
+      m_signer.get(), "the commit for " + info.task_id);
 }
 
 Result<void> Mirror::update_work_tree(const std::string &task_dir, const std::optional<Snapshot> &desired,
@@ -164,7 +164,8 @@ Result<git_index *> Mirror::index() {
 
 Result<void> Mirror::add_to_index(git_index *index, const std::string &path, const git_oid &id) {
   const auto status = m_files->status(path);
-  if (!status || !S_ISREG(status->st_mode)) return Error{"cannot index " + path + ": it is not a regular file in the work tree"};
+  if (!status || !S_ISREG(status->st_mode))
+    return Error{"cannot index " + path + ": it is not a regular file in the work tree"};
   const struct stat &info = *status;
   // Real stat data lets `git status` trust the entry without rehashing the file.
   git_index_entry entry{};

@@ -16,8 +16,7 @@ namespace tasksync::mirror_detail {
 inline std::string branch_ref(const RepoSettings &settings) { return "refs/heads/" + settings.branch; }
 
 // The entry of `entries` called `name`, or end().
-template <typename Entries>
-auto find_named(const Entries &entries, const std::string &name) {
+template <typename Entries> auto find_named(const Entries &entries, const std::string &name) {
   return std::find_if(entries.begin(), entries.end(), [&](const auto &entry) { return entry.name == name; });
 }
 

@@ -109,7 +109,8 @@ bool Mirror::checkout_on_branch() {
   m_on_branch = checkout_follows(m_repo.get(), branch_ref(m_settings));
   if (*m_on_branch == m_told_other_checkout) {
     if (m_told_other_checkout) {
-      log::info("repository: " + branch_ref(m_settings) + " is checked out again; tasksync updates its work tree and index");
+      log::info("repository: " + branch_ref(m_settings) +
+                " is checked out again; tasksync updates its work tree and index");
     } else {
       git_reference *raw = nullptr;
       std::string checked_out = "a detached HEAD";

@@ -4,8 +4,8 @@
 
 #include <algorithm>
 
-#include "pack/object_id.hpp"
 #include "git/mirror_helpers.hpp"
+#include "pack/object_id.hpp"
 
 namespace tasksync {
 
@@ -35,7 +35,8 @@ Result<TreePtr> Mirror::tree_of(const std::optional<CommitPtr> &head) const {
   // An unborn branch starts from the empty tree, which libgit2 knows without storing it.
   git_oid empty;
   git_oid_fromstr(&empty, "4b825dc642cb6eb9a060e54bf8d69288fbee4904");
-  if (const int rc = git_tree_lookup(&tree, m_repo.get(), &empty); rc < 0) return git_error("cannot read the empty tree", rc);
+  if (const int rc = git_tree_lookup(&tree, m_repo.get(), &empty); rc < 0)
+    return git_error("cannot read the empty tree", rc);
   return TreePtr(tree);
 }
 
@@ -47,7 +48,8 @@ Result<const TasksTree *> Mirror::tasks_tree(const git_tree *root) const {
     }
     id = *git_tree_entry_id(entry);
   }
-  const bool current = m_tasks && m_tasks_id.has_value() == id.has_value() && (!id || git_oid_equal(&*m_tasks_id, &*id));
+  const bool current =
+      m_tasks && m_tasks_id.has_value() == id.has_value() && (!id || git_oid_equal(&*m_tasks_id, &*id));
   if (current) return &*m_tasks;
   std::string raw;
   if (id) {
@@ -55,7 +57,8 @@ Result<const TasksTree *> Mirror::tasks_tree(const git_tree *root) const {
     if (const int rc = git_repository_odb(&odb_raw, m_repo.get()); rc < 0) return git_error("cannot read tasks/", rc);
     const OdbPtr odb(odb_raw);
     git_odb_object *object_raw = nullptr;
-    if (const int rc = git_odb_read(&object_raw, odb.get(), &*id); rc < 0) return git_error("cannot read tasks/ in HEAD", rc);
+    if (const int rc = git_odb_read(&object_raw, odb.get(), &*id); rc < 0)
+      return git_error("cannot read tasks/ in HEAD", rc);
     const OdbObjectPtr object(object_raw);
     raw.assign(static_cast<const char *>(git_odb_object_data(object.get())), git_odb_object_size(object.get()));
   }
@@ -82,12 +85,12 @@ Result<std::vector<Mirror::Entry>> Mirror::entries_of(const git_oid &directory, 
 
 TasksTree Mirror::directory_of(const std::vector<Entry> &files) {
   TasksTree directory = std::move(TasksTree::parse("").value());
-  for (const auto &file : files) directory.set(file.name, file.mode, file.id);
+  for (const auto &file : files)
+    directory.set(file.name, file.mode, file.id);
   return directory;
 }
 
-Result<Mirror::TaskState> Mirror::read_state(const std::string &task_id,
-                                             const std::optional<Snapshot> &desired) const {
+Result<Mirror::TaskState> Mirror::read_state(const std::string &task_id, const std::optional<Snapshot> &desired) const {
   const std::string task_dir = "tasks/" + task_id;
   TaskState state;
   if (desired) {
@@ -119,10 +122,14 @@ Result<Mirror::TaskState> Mirror::read_state(const std::string &task_id,
                       const auto have = find_named(state.have, want.name);
                       return have != state.have.end() && have->mode == want.mode && git_oid_equal(&have->id, &want.id);
                     });
-  if (same) state.kind = ChangeKind::unchanged;
-  else if (!desired) state.kind = ChangeKind::deleted;
-  else if (state.have.empty()) state.kind = ChangeKind::added;
-  else state.kind = ChangeKind::updated;
+  if (same)
+    state.kind = ChangeKind::unchanged;
+  else if (!desired)
+    state.kind = ChangeKind::deleted;
+  else if (state.have.empty())
+    state.kind = ChangeKind::added;
+  else
+    state.kind = ChangeKind::updated;
   return state;
 }
 
@@ -137,7 +144,8 @@ Result<std::vector<FileChange>> Mirror::changes(const std::string &task_id,
       return git_error("cannot read " + task_dir + "/" + entry.name + " in HEAD", rc);
     }
     const BlobPtr blob(raw);
-    return std::string(static_cast<const char *>(git_blob_rawcontent(raw)), static_cast<std::size_t>(git_blob_rawsize(raw)));
+    return std::string(static_cast<const char *>(git_blob_rawcontent(raw)),
+                       static_cast<std::size_t>(git_blob_rawsize(raw)));
   };
   for (std::size_t i = 0; i < state.want.size(); ++i) {
     const Entry &want = state.want[i];
@@ -184,7 +192,8 @@ Result<std::string> Mirror::read_blob(const git_oid &id, const std::string &task
     return git_error("cannot read a file of tasks/" + task_id + " in HEAD", rc);
   }
   const BlobPtr blob(raw);
-  return std::string(static_cast<const char *>(git_blob_rawcontent(raw)), static_cast<std::size_t>(git_blob_rawsize(raw)));
+  return std::string(static_cast<const char *>(git_blob_rawcontent(raw)),
+                     static_cast<std::size_t>(git_blob_rawsize(raw)));
 }
 
 Result<std::vector<std::string>> Mirror::mirrored_tasks() const {

@@ -26,8 +26,8 @@ Result<void> move_branch_with_checkout(git_repository *repo, const std::string &
   if (moved) return {};
   const std::string &why = moved.error().why;
   if (auto restored = checked_out ? check_out_change(repo, to, from) : Result<void>{}; !restored) {
-    return Error{"cannot move " + ref + " (" + why + "), and restoring the work tree failed: " +
-                 restored.error().message};
+    return Error{"cannot move " + ref + " (" + why +
+                 "), and restoring the work tree failed: " + restored.error().message};
   }
   return Error{"cannot move " + ref + ": " + why + "; nothing was changed, the next push tries again"};
 }
@@ -63,7 +63,8 @@ Result<void> Mirror::record_commits() {
   if (m_pending.empty()) return {}; // replayed onto commits that already held the same
   // Nothing of the batch reached the branch: put tasks/ back to what HEAD holds.
   std::string tasks;
-  for (std::size_t i = 0; i < m_pending.size() && i < 5; ++i) tasks += (i ? ", " : "") + m_pending[i].task_id;
+  for (std::size_t i = 0; i < m_pending.size() && i < 5; ++i)
+    tasks += (i ? ", " : "") + m_pending[i].task_id;
   if (m_pending.size() > 5) tasks += " and " + std::to_string(m_pending.size() - 5) + " more";
   const std::size_t lost = m_pending.size();
   m_pending.clear();
@@ -75,8 +76,8 @@ Result<void> Mirror::record_commits() {
       log::error("repository: cannot restore tasks/ to HEAD: " + restored.error().message);
     }
   }
-  return Error{"could not record " + std::to_string(lost) + (lost == 1 ? " commit" : " commits") + " (tasks " +
-               tasks + "): " + failure + "; the next pass tries again"};
+  return Error{"could not record " + std::to_string(lost) + (lost == 1 ? " commit" : " commits") + " (tasks " + tasks +
+               "): " + failure + "; the next pass tries again"};
 }
 
 Result<void> Mirror::replay_pending() {
@@ -160,7 +161,8 @@ void Mirror::upkeep() {
   // Loose objects come from other git processes (and from older tasksync versions).
   if (estimate_loose_objects(m_repo.get()) > loose_object_limit) {
     if (auto packed = pack_loose_objects(m_repo.get()); !packed) {
-      log::warning("repository: cannot pack loose objects (they stay loose, nothing is lost): " + packed.error().message);
+      log::warning("repository: cannot pack loose objects (they stay loose, nothing is lost): " +
+                   packed.error().message);
     } else {
       log::info("repository: packed " + std::to_string(*packed) + " loose objects");
     }

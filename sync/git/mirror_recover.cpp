@@ -7,8 +7,8 @@
 #include <set>
 
 #include "base/log.hpp"
-#include "pack/object_id.hpp"
 #include "git/mirror_helpers.hpp"
+#include "pack/object_id.hpp"
 
 namespace tasksync {
 
@@ -22,7 +22,8 @@ Result<void> Mirror::rebuild_index_if_lost() {
   int rc = git_repository_index(&raw, m_repo.get());
   bool rebuild = false;
   if (rc < 0) {
-    log::warning("repository: " + file.string() + " is unreadable (" + git_error_text(rc) + "); rebuilding it from HEAD");
+    log::warning("repository: " + file.string() + " is unreadable (" + git_error_text(rc) +
+                 "); rebuilding it from HEAD");
     std::error_code ignored;
     std::filesystem::remove(file, ignored);
     rc = git_repository_index(&raw, m_repo.get());

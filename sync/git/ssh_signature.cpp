@@ -54,7 +54,8 @@ Result<std::string> ssh_signature(const SigningKey &key, std::string_view messag
 }
 
 std::string allowed_signers_line(const SigningKey &key, std::string_view principal) {
-  return std::string(principal) + " namespaces=\"" + std::string(kGitSignatureNamespace) + "\" " + key.public_key_line();
+  return std::string(principal) + " namespaces=\"" + std::string(kGitSignatureNamespace) + "\" " +
+         key.public_key_line();
 }
 
 } // namespace tasksync

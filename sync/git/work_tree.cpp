@@ -60,7 +60,8 @@ Result<void> remove_entry(int dir, const std::string &name, const std::string &s
   while (const dirent *child = ::readdir(listing.get())) {
     const std::string child_name = child->d_name;
     if (child_name == "." || child_name == "..") continue;
-    if (auto removed = remove_entry(::dirfd(listing.get()), child_name, shown + "/" + child_name, depth + 1); !removed) {
+    if (auto removed = remove_entry(::dirfd(listing.get()), child_name, shown + "/" + child_name, depth + 1);
+        !removed) {
       return removed;
     }
   }
@@ -70,7 +71,8 @@ Result<void> remove_entry(int dir, const std::string &name, const std::string &s
 }
 
 // A new file in `dir` holding `content`, under a temporary name that is returned.
-Result<std::string> write_temporary(int dir, const std::string &name, std::string_view content, const std::string &shown) {
+Result<std::string> write_temporary(int dir, const std::string &name, std::string_view content,
+                                    const std::string &shown) {
   static thread_local std::mt19937_64 random{std::random_device{}()};
   for (int attempt = 0; attempt < 100; ++attempt) {
     const std::string temp = "." + name + ".tmp-" + std::to_string(random() % 1000000000);
@@ -113,7 +115,8 @@ Result<WorkTree> WorkTree::open(const std::filesystem::path &root) {
   return WorkTree(root, std::move(fd));
 }
 
-Result<std::optional<FileDescriptor>> WorkTree::open_directory(const std::string &dir, bool create, bool *replaced) const {
+Result<std::optional<FileDescriptor>> WorkTree::open_directory(const std::string &dir, bool create,
+                                                               bool *replaced) const {
   FileDescriptor current(::fcntl(m_fd.get(), F_DUPFD_CLOEXEC, 0));
   if (!current.is_open()) return os_error("cannot open the work tree", m_root.string());
   std::string walked;
@@ -129,10 +132,12 @@ Result<std::optional<FileDescriptor>> WorkTree::open_directory(const std::string
       if (!create) return std::optional<FileDescriptor>{};
       if (errno != ENOENT) {
         if (const auto info = status_at(current.get(), name)) warn_replacing(walked, info->st_mode, "a directory");
-        if (::unlinkat(current.get(), name.c_str(), 0) != 0 && errno != ENOENT) return os_error("cannot remove", walked);
+        if (::unlinkat(current.get(), name.c_str(), 0) != 0 && errno != ENOENT)
+          return os_error("cannot remove", walked);
       }
       if (replaced) *replaced = true;
-      if (::mkdirat(current.get(), name.c_str(), 0755) != 0 && errno != EEXIST) return os_error("cannot create", walked);
+      if (::mkdirat(current.get(), name.c_str(), 0755) != 0 && errno != EEXIST)
+        return os_error("cannot create", walked);
       fd = ::openat(current.get(), name.c_str(), kDirectoryFlags);
       if (fd < 0) return os_error("cannot open", walked);
     }
@@ -160,7 +165,8 @@ Result<void> WorkTree::update_directory(const std::string &dir, const std::vecto
   }
   std::vector<std::string> temps;
   auto drop_temps = [&](std::size_t from) {
-    for (std::size_t i = from; i < temps.size(); ++i) ::unlinkat(fd, temps[i].c_str(), 0);
+    for (std::size_t i = from; i < temps.size(); ++i)
+      ::unlinkat(fd, temps[i].c_str(), 0);
   };
   for (const File *file : to_write) {
     auto temp = write_temporary(fd, file->name, file->content, join(dir, file->name));

@@ -78,7 +78,8 @@ private:
   // The directory at `dir`; with `create`, made (and a non-directory in the way replaced) when
   // needed, `replaced` set when it did not exist as a real directory before. Without `create`,
   // nullopt when it is not there as a real directory.
-  Result<std::optional<FileDescriptor>> open_directory(const std::string &dir, bool create, bool *replaced = nullptr) const;
+  Result<std::optional<FileDescriptor>> open_directory(const std::string &dir, bool create,
+                                                       bool *replaced = nullptr) const;
 
   std::filesystem::path m_root;
   FileDescriptor m_fd;

@@ -52,11 +52,12 @@ Metrics::Metrics()
                     .Name("tasksync_commits_total")
                     .Help("Commits made, by kind of change")
                     .Register(*m_registry)),
-      m_api_latency(prometheus::BuildHistogram()
-                        .Name("tasksync_api_request_duration_seconds")
-                        .Help("Time the API took to answer one task fetch")
-                        .Register(*m_registry)
-                        .Add({}, prometheus::Histogram::BucketBoundaries{0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30})),
+      m_api_latency(
+          prometheus::BuildHistogram()
+              .Name("tasksync_api_request_duration_seconds")
+              .Help("Time the API took to answer one task fetch")
+              .Register(*m_registry)
+              .Add({}, prometheus::Histogram::BucketBoundaries{0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30})),
       m_cycle_duration(prometheus::BuildGauge()
                            .Name("tasksync_cycle_duration_seconds")
                            .Help("Duration of the last pass")
@@ -72,7 +73,8 @@ Metrics::Metrics()
                            .Help("Tasks that failed in the last pass")
                            .Register(*m_registry)
                            .Add({})),
-      m_cycles(prometheus::BuildCounter().Name("tasksync_cycles_total").Help("Passes run").Register(*m_registry).Add({})),
+      m_cycles(
+          prometheus::BuildCounter().Name("tasksync_cycles_total").Help("Passes run").Register(*m_registry).Add({})),
       m_unpushed(prometheus::BuildGauge()
                      .Name("tasksync_push_pending_commits")
                      .Help("Commits the remote (repo.push) does not have yet")
@@ -97,10 +99,11 @@ Metrics::Metrics()
                        .Help("1 for each API endpoint tasksyncd uses that the API marked deprecated or to be retired "
                              "(Deprecation, Sunset headers)")
                        .Register(*m_registry)),
-      m_sunset(prometheus::BuildGauge()
-                   .Name("tasksync_api_endpoint_sunset_timestamp_seconds")
-                   .Help("When the API said an endpoint tasksyncd uses stops answering (Sunset header), in Unix seconds")
-                   .Register(*m_registry)),
+      m_sunset(
+          prometheus::BuildGauge()
+              .Name("tasksync_api_endpoint_sunset_timestamp_seconds")
+              .Help("When the API said an endpoint tasksyncd uses stops answering (Sunset header), in Unix seconds")
+              .Register(*m_registry)),
       m_webhooks(prometheus::BuildCounter()
                      .Name("tasksync_webhook_requests_total")
                      .Help("Requests to POST /webhooks/anchorbrowser by outcome: accepted, ignored, duplicate, "
@@ -133,11 +136,14 @@ void Metrics::record_task_pass(const PassReport &report, double finished_at) {
 }
 
 void Metrics::enable_webhooks() {
-  for (const WebhookOutcome outcome : kWebhookOutcomes) m_webhooks.Add({{"outcome", std::string(to_string(outcome))}});
+  for (const WebhookOutcome outcome : kWebhookOutcomes)
+    m_webhooks.Add({{"outcome", std::string(to_string(outcome))}});
   m_task_passes.Add({});
 }
 
-void Metrics::count_webhook(std::string_view outcome) { m_webhooks.Add({{"outcome", std::string(outcome)}}).Increment(); }
+void Metrics::count_webhook(std::string_view outcome) {
+  m_webhooks.Add({{"outcome", std::string(outcome)}}).Increment();
+}
 
 void Metrics::record_tasks_and_push(const PassReport &report, double finished_at) {
   for (const TaskOutcome &outcome : report.outcomes) {

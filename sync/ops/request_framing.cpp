@@ -12,7 +12,6 @@ namespace {
 constexpr std::size_t kFramingAllowance = 64 * 1024;
 constexpr std::size_t kLongestFramingLine = 1024;
 
-
 } // namespace
 
 RequestHead read_request_head(std::string_view head) {
@@ -107,8 +106,9 @@ BodyFraming::Status BodyFraming::scan_chunks(std::string_view body) {
     }
     // chunk-size [; extensions]
     const std::string_view size_text = trim_http_whitespace(line.substr(0, line.find(';')));
-    if (size_text.empty() || size_text.size() > 8 ||
-        !std::all_of(size_text.begin(), size_text.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); })) {
+    if (size_text.empty() || size_text.size() > 8 || !std::all_of(size_text.begin(), size_text.end(), [](char c) {
+          return std::isxdigit(static_cast<unsigned char>(c));
+        })) {
       return Status::malformed;
     }
     const std::size_t size = std::stoul(std::string(size_text), nullptr, 16);

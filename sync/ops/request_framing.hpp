@@ -14,9 +14,9 @@ struct RequestHead {
   std::string path; // the target without its query
   std::optional<std::string> content_length;
   std::optional<std::string> transfer_encoding; // its lines joined with ", ", as one list
-  bool expects_continue = false; // Expect: 100-continue
-  bool ambiguous = false;        // Content-Length twice with different values, or a header line
-                                 // another parser could read otherwise (space before the colon, folding)
+  bool expects_continue = false;                // Expect: 100-continue
+  bool ambiguous = false;                       // Content-Length twice with different values, or a header line
+                                                // another parser could read otherwise (space before the colon, folding)
 };
 
 // Reads the request line and the headers of `head` (up to and without the empty line).

@@ -266,8 +266,10 @@ private:
 
   void finish_webhook(const WebhookAnswer &answer) {
     m_metrics.count_webhook(to_string(answer.outcome));
-    if (answer.refused) log::warning(answer.log_line);
-    else log::info(answer.log_line);
+    if (answer.refused)
+      log::warning(answer.log_line);
+    else
+      log::info(answer.log_line);
   }
 
   // The token is checked before anything else; a refusal is logged at most every 10 s (with how
@@ -325,7 +327,8 @@ private:
       }
       m_accept_failing = false;
       connection.socket = FileDescriptor(socket);
-      while (m_connections.size() >= m_limits.max_connections) m_connections.pop_front();
+      while (m_connections.size() >= m_limits.max_connections)
+        m_connections.pop_front();
       connection.deadline = Clock::now() + m_limits.request_timeout;
       m_connections.push_back(std::move(connection));
       // A request usually arrives with its connection: read it now, before the rest of the burst.
@@ -341,8 +344,8 @@ private:
 
   bool receive(Connection &connection) {
     char buffer[16384];
-    const std::size_t limit = connection.body ? connection.head_size + connection.body->read_limit()
-                                              : m_limits.max_request_bytes;
+    const std::size_t limit =
+        connection.body ? connection.head_size + connection.body->read_limit() : m_limits.max_request_bytes;
     const std::size_t room = std::min(sizeof buffer, limit - std::min(limit, connection.input.size()));
     const ssize_t length = room == 0 ? 0 : ::recv(connection.socket.get(), buffer, room, 0);
     if (length == 0) return false;
@@ -377,9 +380,7 @@ private:
                             WebhookOutcome::bad_request,
                             "the body's framing is broken (Content-Length not a number or twice, "
                             "Transfer-Encoding other than chunked or with Content-Length)");
-      case BodyFraming::Status::complete:
-        connection.input.resize(connection.head_size + connection.body->end());
-        break;
+      case BodyFraming::Status::complete: connection.input.resize(connection.head_size + connection.body->end()); break;
       }
     }
     BufferedExchange exchange(connection.input, connection.output, connection.socket.get(), connection.peer,
@@ -407,9 +408,8 @@ private:
     if (head.expects_continue &&
         connection.body->scan(std::string_view(connection.input).substr(connection.head_size)) ==
             BodyFraming::Status::incomplete) {
-      connection.sent_continue =
-          ::send(connection.socket.get(), kContinue.data(), kContinue.size(), MSG_NOSIGNAL | MSG_DONTWAIT) ==
-          static_cast<ssize_t>(kContinue.size());
+      connection.sent_continue = ::send(connection.socket.get(), kContinue.data(), kContinue.size(),
+                                        MSG_NOSIGNAL | MSG_DONTWAIT) == static_cast<ssize_t>(kContinue.size());
     }
   }
 
@@ -426,10 +426,10 @@ private:
                     WebhookOutcome outcome, const std::string &why) {
     int port = 0;
     const std::string from = numeric_host(connection.peer, connection.peer_length, port);
-    finish_webhook({status, std::string(json), outcome,
-                    "POST " + std::string(kWebhookPath) + " from " + from + ": refused (" + std::to_string(status) +
-                        "): " + why,
-                    true});
+    finish_webhook(
+        {status, std::string(json), outcome,
+         "POST " + std::string(kWebhookPath) + " from " + from + ": refused (" + std::to_string(status) + "): " + why,
+         true});
     connection.output = plain_answer(status, reason, json);
     connection.input = std::string();
     connection.answering = true;
@@ -487,8 +487,8 @@ private:
 };
 
 Result<std::unique_ptr<StatusServer>> StatusServer::start(const HttpSettings &settings, Metrics &metrics,
-                                                          HealthProbe probe, StatusServerLimits limits,
-                                                          SyncRoute sync, WebhookRoute webhook) {
+                                                          HealthProbe probe, StatusServerLimits limits, SyncRoute sync,
+                                                          WebhookRoute webhook) {
   const std::string host = settings.host.value_or("127.0.0.1");
   const std::string where =
       (host.find(':') == std::string::npos ? host : "[" + host + "]") + ":" + std::to_string(settings.port);
@@ -498,9 +498,8 @@ Result<std::unique_ptr<StatusServer>> StatusServer::start(const HttpSettings &se
   limits.max_connections = std::max<std::size_t>(limits.max_connections, 1);
   limits.max_request_bytes = std::max<std::size_t>(limits.max_request_bytes, 4);
   std::unique_ptr<StatusServer> server(new StatusServer());
-  server->m_loop =
-      std::make_unique<Loop>(std::move(listener), std::move(wake), where, metrics, std::move(probe), limits,
-                             std::move(sync), std::move(webhook));
+  server->m_loop = std::make_unique<Loop>(std::move(listener), std::move(wake), where, metrics, std::move(probe),
+                                          limits, std::move(sync), std::move(webhook));
   server->m_thread = std::thread([loop = server->m_loop.get()] { loop->run(); });
   return server;
 }

@@ -7,11 +7,11 @@
 #include <string>
 #include <thread>
 
+#include "base/result.hpp"
 #include "config/config.hpp"
 #include "ops/bearer_token.hpp"
 #include "ops/metrics.hpp"
 #include "ops/webhook_receiver.hpp"
-#include "base/result.hpp"
 
 namespace tasksync {
 
@@ -30,11 +30,11 @@ struct SyncRoute {
 
 /// How much of the process the status server may take, whatever its clients do.
 struct StatusServerLimits {
-  std::size_t max_connections = 64;                     // open client connections (descriptors) at most
-  std::chrono::milliseconds request_timeout{2000};      // from accepting to the end of the request head
-  std::chrono::milliseconds response_timeout{5000};     // to send the whole answer
-  std::size_t max_request_bytes = 8192;                 // request line and headers
-  std::chrono::milliseconds body_timeout{5000};         // POST /webhooks/anchorbrowser: from its head to the end of its body
+  std::size_t max_connections = 64;                 // open client connections (descriptors) at most
+  std::chrono::milliseconds request_timeout{2000};  // from accepting to the end of the request head
+  std::chrono::milliseconds response_timeout{5000}; // to send the whole answer
+  std::size_t max_request_bytes = 8192;             // request line and headers
+  std::chrono::milliseconds body_timeout{5000}; // POST /webhooks/anchorbrowser: from its head to the end of its body
 };
 
 // Serves GET /healthz (200 or 503), GET /metrics (Prometheus text), with a token POST /sync
@@ -51,9 +51,9 @@ public:
 
   // Binds http.host:http.port and serves from a thread of its own until destroyed.
   // `metrics` counts the webhook's requests.
-  static Result<std::unique_ptr<StatusServer>> start(const HttpSettings &settings, Metrics &metrics,
-                                                     HealthProbe probe, StatusServerLimits limits = {},
-                                                     SyncRoute sync = {}, WebhookRoute webhook = {});
+  static Result<std::unique_ptr<StatusServer>> start(const HttpSettings &settings, Metrics &metrics, HealthProbe probe,
+                                                     StatusServerLimits limits = {}, SyncRoute sync = {},
+                                                     WebhookRoute webhook = {});
   ~StatusServer();
   StatusServer(const StatusServer &) = delete;
   StatusServer &operator=(const StatusServer &) = delete;

@@ -14,7 +14,8 @@ constexpr std::size_t kLongestLoggedText = 80;
 std::string shown(std::string_view text) {
   if (text.size() <= kLongestLoggedText) return "\"" + std::string(text) + "\"";
   std::size_t cut = kLongestLoggedText;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80)
+    --cut;
   return "\"" + std::string(text.substr(0, cut)) + "...\"";
 }
 
@@ -51,8 +52,8 @@ bool WebhookReceiver::first_delivery(const std::string &id) {
   return true;
 }
 
-WebhookAnswer WebhookReceiver::receive(std::optional<std::string_view> signature, std::string_view body,
-                                       long long now, const std::string &from) {
+WebhookAnswer WebhookReceiver::receive(std::optional<std::string_view> signature, std::string_view body, long long now,
+                                       const std::string &from) {
   const std::string prefix = "POST " + std::string(kWebhookPath) + " from " + from + ": ";
   if (auto verified = m_route.check->verify(signature, body, now); !verified) {
     return answer(401, WebhookOutcome::unauthorized, "{\"error\":\"signature refused\"}\n",
@@ -70,10 +71,12 @@ WebhookAnswer WebhookReceiver::receive(std::optional<std::string_view> signature
                   prefix + what + ": delivered before, ignored");
   }
   if (event->type.rfind("task.", 0) != 0) {
-    return answer(200, WebhookOutcome::ignored, "{\"event\":\"ignored\"}\n", prefix + what + ": not a task event, ignored");
+    return answer(200, WebhookOutcome::ignored, "{\"event\":\"ignored\"}\n",
+                  prefix + what + ": not a task event, ignored");
   }
   if (!event->task_id) {
-    return answer(200, WebhookOutcome::ignored, "{\"event\":\"ignored\"}\n", prefix + what + ": names no task, ignored");
+    return answer(200, WebhookOutcome::ignored, "{\"event\":\"ignored\"}\n",
+                  prefix + what + ": names no task, ignored");
   }
   if (!is_uuid(*event->task_id)) {
     return answer(200, WebhookOutcome::ignored, "{\"event\":\"ignored\"}\n",

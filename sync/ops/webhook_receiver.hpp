@@ -25,10 +25,9 @@ inline constexpr std::size_t kMostWebhookBodiesAtOnce = 8;
 // What became of a delivery: the values of tasksync_webhook_requests_total's `outcome` label.
 enum class WebhookOutcome { accepted, ignored, duplicate, unauthorized, too_large, bad_request, busy };
 // Every outcome, for the metric that shows each from 0.
-inline constexpr std::array kWebhookOutcomes{WebhookOutcome::accepted,     WebhookOutcome::ignored,
-                                             WebhookOutcome::duplicate,    WebhookOutcome::unauthorized,
-                                             WebhookOutcome::too_large,    WebhookOutcome::bad_request,
-                                             WebhookOutcome::busy};
+inline constexpr std::array kWebhookOutcomes{
+    WebhookOutcome::accepted,  WebhookOutcome::ignored,     WebhookOutcome::duplicate, WebhookOutcome::unauthorized,
+    WebhookOutcome::too_large, WebhookOutcome::bad_request, WebhookOutcome::busy};
 
 // "accepted", "ignored", "duplicate", "unauthorized", "too_large", "bad_request" or "busy".
 std::string_view to_string(WebhookOutcome outcome);

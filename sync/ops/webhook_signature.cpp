@@ -113,7 +113,7 @@ void WebhookSignatureCheck::forget_before(long long oldest) {
 }
 
 Result<void, SignatureProblem> WebhookSignatureCheck::verify(std::optional<std::string_view> header,
-                                                              std::string_view body, long long now) {
+                                                             std::string_view body, long long now) {
   if (!header) return SignatureProblem::missing_header;
   const auto signature = parse_anchor_signature(*header);
   if (!signature) return SignatureProblem::malformed_header;
@@ -137,7 +137,8 @@ Result<void, SignatureProblem> WebhookSignatureCheck::verify(std::optional<std::
   }
   forget_before(now - window);
   if (m_seen.count(*matched) > 0) return SignatureProblem::replay;
-  while (m_seen.size() >= kMaxRemembered) forget_before(m_seen_by_time.begin()->first + 1);
+  while (m_seen.size() >= kMaxRemembered)
+    forget_before(m_seen_by_time.begin()->first + 1);
   m_seen.insert(*matched);
   m_seen_by_time.emplace(signature->timestamp, *matched);
   return {};

@@ -26,8 +26,8 @@ using Mac = std::array<unsigned char, 32>;
 
 /// An `Anchor-Signature: t=<unix seconds>,v1=<hex>[,v1=<hex>...]` header, parsed.
 struct AnchorSignature {
-  std::string timestamp_text; // the digits of t= as sent: they are what was signed
-  long long timestamp = 0;    // the same, in Unix seconds
+  std::string timestamp_text;  // the digits of t= as sent: they are what was signed
+  long long timestamp = 0;     // the same, in Unix seconds
   std::vector<Mac> candidates; // every well-formed v1= value (64 hex digits)
 };
 
@@ -66,7 +66,7 @@ private:
   mutable std::mutex m_mutex; // guards m_secret
   std::string m_secret;
   std::chrono::seconds m_window;
-  std::set<Mac> m_seen;                        // signatures accepted within the window
+  std::set<Mac> m_seen;                         // signatures accepted within the window
   std::multimap<long long, Mac> m_seen_by_time; // the same, by their timestamp
 };
 

@@ -5,8 +5,8 @@
 #include <cstddef>
 #include <string_view>
 
-#include "pack/pack_writer.hpp"
 #include "base/result.hpp"
+#include "pack/pack_writer.hpp"
 
 namespace tasksync {
 

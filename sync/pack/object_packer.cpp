@@ -162,7 +162,8 @@ Result<std::vector<git_oid>> objects_in_write_order(const std::filesystem::path 
   std::sort(objects.begin(), objects.end(), [](const auto &a, const auto &b) { return a.first < b.first; });
   std::vector<git_oid> ordered;
   ordered.reserve(count);
-  for (const auto &[offset, id] : objects) ordered.push_back(id);
+  for (const auto &[offset, id] : objects)
+    ordered.push_back(id);
   return ordered;
 }
 
@@ -199,7 +200,8 @@ Result<std::size_t> pack_loose_objects(git_repository *repo) {
     std::error_code ignored;
     std::filesystem::remove(file, ignored);
   }
-  for (const auto &[id, file] : loose) ::rmdir(file.parent_path().c_str()); // only the emptied ones go
+  for (const auto &[id, file] : loose)
+    ::rmdir(file.parent_path().c_str()); // only the emptied ones go
   refresh_odb(repo);
   return loose.size();
 }
@@ -214,7 +216,8 @@ Result<std::size_t> consolidate_packs(git_repository *repo, std::size_t max_pack
   // another follow each other, and the writer stores them as small deltas.
   for (Pack &pack : packs) {
     std::error_code ignored;
-    pack.written = std::filesystem::last_write_time(std::filesystem::path(pack.index).replace_extension(".pack"), ignored);
+    pack.written =
+        std::filesystem::last_write_time(std::filesystem::path(pack.index).replace_extension(".pack"), ignored);
   }
   std::sort(packs.begin(), packs.end(),
             [](const Pack &a, const Pack &b) { return std::tie(a.written, a.index) < std::tie(b.written, b.index); });

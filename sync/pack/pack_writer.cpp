@@ -42,7 +42,8 @@ constexpr std::string_view kKeepMessage = "tasksync: a pass being recorded\n";
 constexpr int kOfsDelta = 6; // pack entry type of a delta against an earlier entry
 
 void put_be32(std::string &out, std::uint32_t value) {
-  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((value >> shift) & 0xff));
+  for (int shift = 24; shift >= 0; shift -= 8)
+    out.push_back(static_cast<char>((value >> shift) & 0xff));
 }
 
 void put_be64(std::string &out, std::uint64_t value) {
@@ -76,7 +77,8 @@ void put_base_distance(std::string &out, std::uint64_t distance) {
   std::array<char, 16> bytes{};
   std::size_t at = bytes.size() - 1;
   bytes[at] = static_cast<char>(distance & 0x7f);
-  while (distance >>= 7) bytes[--at] = static_cast<char>(0x80 | (--distance & 0x7f));
+  while (distance >>= 7)
+    bytes[--at] = static_cast<char>(0x80 | (--distance & 0x7f));
   out.append(bytes.data() + at, bytes.size() - at);
 }
 
@@ -161,8 +163,8 @@ struct PackWriter::State {
   };
 
   std::string pack_dir;
-  std::string temp_path; // empty until the first object
-  FileDescriptor fd; // the unfinished pack
+  std::string temp_path;  // empty until the first object
+  FileDescriptor fd;      // the unfinished pack
   std::uint64_t size = 0; // of the pack so far, buffer included
   std::string buffer;     // written to fd when it grows, and before reads
   std::unordered_map<git_oid, Entry, Hash, Equal> entries;
@@ -172,7 +174,7 @@ struct PackWriter::State {
   std::size_t recent_bytes = 0;
   std::optional<git_oid> last_big_tree; // the base for the next big tree's delta
   std::string last_big_tree_data;
-  std::optional<Error> failure; // a write failed: only drop() makes the writer usable again
+  std::optional<Error> failure;  // a write failed: only drop() makes the writer usable again
   std::vector<std::string> kept; // .keep files of finished packs, until release_kept()
 
   ~State() {
@@ -181,7 +183,8 @@ struct PackWriter::State {
   }
 
   void release_kept() {
-    for (const std::string &keep : kept) ::unlink(keep.c_str());
+    for (const std::string &keep : kept)
+      ::unlink(keep.c_str());
     kept.clear();
   }
 
@@ -270,13 +273,15 @@ struct PackWriter::State {
       while (prefix + kBlock <= limit && std::memcmp(base.data() + prefix, raw.data() + prefix, kBlock) == 0) {
         prefix += kBlock;
       }
-      while (prefix < limit && base[prefix] == raw[prefix]) ++prefix;
+      while (prefix < limit && base[prefix] == raw[prefix])
+        ++prefix;
       std::size_t suffix = 0;
       while (suffix + kBlock <= limit - prefix && std::memcmp(base.data() + base.size() - suffix - kBlock,
                                                               raw.data() + raw.size() - suffix - kBlock, kBlock) == 0) {
         suffix += kBlock;
       }
-      while (suffix < limit - prefix && base[base.size() - 1 - suffix] == raw[raw.size() - 1 - suffix]) ++suffix;
+      while (suffix < limit - prefix && base[base.size() - 1 - suffix] == raw[raw.size() - 1 - suffix])
+        ++suffix;
       if (prefix + suffix >= raw.size() / 2) {
         delta = Delta{*last_big_tree, prefix, suffix, std::string(raw.substr(prefix, raw.size() - prefix - suffix)),
                       base_depth + 1};
@@ -348,16 +353,22 @@ struct PackWriter::State {
   std::string index(const std::array<unsigned char, 20> &checksum) const {
     std::vector<const std::pair<const git_oid, Entry> *> sorted;
     sorted.reserve(entries.size());
-    for (const auto &item : entries) sorted.push_back(&item);
+    for (const auto &item : entries)
+      sorted.push_back(&item);
     std::sort(sorted.begin(), sorted.end(), [](auto *a, auto *b) { return git_oid_cmp(&a->first, &b->first) < 0; });
     std::string out("\377tOc", 4);
     put_be32(out, 2);
     std::array<std::uint32_t, 256> fanout{};
-    for (const auto *item : sorted) ++fanout[item->first.id[0]];
-    for (std::size_t i = 1; i < fanout.size(); ++i) fanout[i] += fanout[i - 1];
-    for (const std::uint32_t count : fanout) put_be32(out, count);
-    for (const auto *item : sorted) out.append(reinterpret_cast<const char *>(item->first.id), GIT_OID_RAWSZ);
-    for (const auto *item : sorted) put_be32(out, item->second.crc);
+    for (const auto *item : sorted)
+      ++fanout[item->first.id[0]];
+    for (std::size_t i = 1; i < fanout.size(); ++i)
+      fanout[i] += fanout[i - 1];
+    for (const std::uint32_t count : fanout)
+      put_be32(out, count);
+    for (const auto *item : sorted)
+      out.append(reinterpret_cast<const char *>(item->first.id), GIT_OID_RAWSZ);
+    for (const auto *item : sorted)
+      put_be32(out, item->second.crc);
     std::vector<std::uint64_t> large;
     for (const auto *item : sorted) {
       if (item->second.offset < 0x80000000u) {
@@ -367,7 +378,8 @@ struct PackWriter::State {
         large.push_back(item->second.offset);
       }
     }
-    for (const std::uint64_t offset : large) put_be64(out, offset);
+    for (const std::uint64_t offset : large)
+      put_be64(out, offset);
     out.append(reinterpret_cast<const char *>(checksum.data()), checksum.size());
     Sha1 sha;
     sha.update(out);

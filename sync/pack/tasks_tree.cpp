@@ -55,8 +55,10 @@ std::size_t TasksTree::lower_bound(std::string_view name, bool directory) const 
   while (low < high) {
     const std::size_t middle = low + (high - low) / 2;
     const Entry entry = at(middle);
-    if (compare(entry.name, entry.mode == GIT_FILEMODE_TREE, name, directory) < 0) low = middle + 1;
-    else high = middle;
+    if (compare(entry.name, entry.mode == GIT_FILEMODE_TREE, name, directory) < 0)
+      low = middle + 1;
+    else
+      high = middle;
   }
   return low;
 }
@@ -85,7 +87,8 @@ void TasksTree::remove(std::string_view name) {
   const std::size_t end = *index + 1 < m_offsets.size() ? m_offsets[*index + 1] : m_raw.size();
   m_raw.erase(start, end - start);
   m_offsets.erase(m_offsets.begin() + static_cast<std::ptrdiff_t>(*index));
-  for (std::size_t i = *index; i < m_offsets.size(); ++i) m_offsets[i] -= end - start;
+  for (std::size_t i = *index; i < m_offsets.size(); ++i)
+    m_offsets[i] -= end - start;
 }
 
 void TasksTree::set(std::string_view name, git_filemode_t mode, const git_oid &id) {
@@ -99,7 +102,8 @@ void TasksTree::set(std::string_view name, git_filemode_t mode, const git_oid &i
   const std::size_t start = index < m_offsets.size() ? m_offsets[index] : m_raw.size();
   m_raw.insert(start, entry);
   m_offsets.insert(m_offsets.begin() + static_cast<std::ptrdiff_t>(index), start);
-  for (std::size_t i = index + 1; i < m_offsets.size(); ++i) m_offsets[i] += entry.size();
+  for (std::size_t i = index + 1; i < m_offsets.size(); ++i)
+    m_offsets[i] += entry.size();
 }
 
 } // namespace tasksync

@@ -16,9 +16,9 @@ namespace {
 using Writer = rapidjson::PrettyWriter<rapidjson::StringBuffer>;
 
 // Substrings of a normalised key that mark its value as a credential.
-constexpr std::array<std::string_view, 11> kCredentialWords{
-    "password", "passwd", "passphrase", "secret", "token", "apikey", "accesskey", "privatekey", "credential",
-    "authorization", "cookie"};
+constexpr std::array<std::string_view, 11> kCredentialWords{"password",   "passwd",        "passphrase", "secret",
+                                                            "token",      "apikey",        "accesskey",  "privatekey",
+                                                            "credential", "authorization", "cookie"};
 
 std::string_view text_of(const rapidjson::Value &value) { return {value.GetString(), value.GetStringLength()}; }
 
@@ -56,7 +56,8 @@ void write_canonical(Writer &writer, const rapidjson::Value &value) {
     writer.EndObject();
   } else if (value.IsArray()) {
     writer.StartArray();
-    for (const auto &element : value.GetArray()) write_canonical(writer, element);
+    for (const auto &element : value.GetArray())
+      write_canonical(writer, element);
     writer.EndArray();
   } else if (value.IsString()) {
     write_string(writer, redact_url_userinfo(text_of(value)));

@@ -27,7 +27,8 @@ void handle_unlisted(Runtime &runtime, const std::vector<TaskEntry> &listed, Pas
     return;
   }
   std::unordered_set<std::string> listed_ids;
-  for (const TaskEntry &task : listed) listed_ids.insert(task.id);
+  for (const TaskEntry &task : listed)
+    listed_ids.insert(task.id);
   for (const std::string &id : *mirrored) {
     const bool still_listed = listed_ids.count(id) > 0;
     const bool excluded = std::find(runtime.config.tasks_exclude.begin(), runtime.config.tasks_exclude.end(), id) !=
@@ -76,7 +77,8 @@ std::optional<std::size_t> list_budget(const Runtime &runtime) {
 // request of their own).
 void remember_listing(Runtime &runtime, const TaskListing &listing) {
   runtime.memory->listed_total = listing.total;
-  for (const ListEntry &task : listing.tasks) runtime.memory->names.remember(task.id, task.name);
+  for (const ListEntry &task : listing.tasks)
+    runtime.memory->names.remember(task.id, task.name);
 }
 
 // A task list that could not be read (an error, or a 404 once the endpoint is retired): the
@@ -180,8 +182,7 @@ PassReport run_cycle(Runtime &runtime, PassMode mode, std::stop_token stop, cons
   if (budget) {
     if (auto at_head = runtime.mirror.tasks_at_head()) head = std::move(*at_head);
     const long long expected = memory.listed_total.value_or(head ? static_cast<long long>(head->size()) : 0);
-    auto read =
-        read_task_list(*runtime.clients.api, runtime.clients.pool.get(), stop, give_up_at, *budget, expected);
+    auto read = read_task_list(*runtime.clients.api, runtime.clients.pool.get(), stop, give_up_at, *budget, expected);
     // With configured tasks a refused key is the first task's to report, as without the list.
     const bool rejected_quietly = !read && read.error().is_auth_failure() && !config.all_tasks;
     if (!read && !rejected_quietly && (read.error().is_auth_failure() || stop.stop_requested())) {

@@ -34,15 +34,15 @@ struct FetchPool::Shared {
   std::mutex mutex;
   std::condition_variable_any wake; // workers wait for work, take() for answers
   std::vector<std::unique_ptr<ApiClient>> clients;
-  std::vector<TaskEntry> tasks;                // this pass's tasks
+  std::vector<TaskEntry> tasks; // this pass's tasks
   // Answers not yet taken, by task index: a pointer each, since only a window of them is ever
   // held but a pass of 10,000 tasks has as many slots.
   std::vector<std::unique_ptr<Fetched>> results;
-  std::shared_ptr<const TasksTree> head;       // HEAD's tasks/ when the pass started
-  std::size_t next = 0;                        // next index to fetch
-  std::size_t limit = 0;                       // fetch only below this, to bound memory
-  std::size_t window = 0;                      // answers fetched ahead of take()
-  std::uint64_t generation = 0;                // answers from an older pass are dropped
+  std::shared_ptr<const TasksTree> head; // HEAD's tasks/ when the pass started
+  std::size_t next = 0;                  // next index to fetch
+  std::size_t limit = 0;                 // fetch only below this, to bound memory
+  std::size_t window = 0;                // answers fetched ahead of take()
+  std::uint64_t generation = 0;          // answers from an older pass are dropped
   std::stop_token pass_stop;
   std::optional<std::chrono::steady_clock::time_point> give_up_at;
   bool shutting_down = false;
@@ -80,7 +80,8 @@ FetchPool::~FetchPool() {
 }
 
 void FetchPool::cancel() {
-  for (auto &client : m_shared->clients) client->cancel();
+  for (auto &client : m_shared->clients)
+    client->cancel();
   m_shared->wake.notify_all();
 }
 
@@ -174,9 +175,9 @@ std::optional<Fetched> FetchPool::take(std::size_t index, std::stop_token stop) 
   return fetched;
 }
 
-std::vector<Result<ListedPage, FetchError>> FetchPool::list_pages(
-    const std::vector<int> &pages, int limit, std::stop_token stop,
-    std::optional<std::chrono::steady_clock::time_point> give_up_at) {
+std::vector<Result<ListedPage, FetchError>>
+FetchPool::list_pages(const std::vector<int> &pages, int limit, std::stop_token stop,
+                      std::optional<std::chrono::steady_clock::time_point> give_up_at) {
   Shared &shared = *m_shared;
   std::unique_lock lock(shared.mutex);
   shared.pages.emplace(PageBatch{++shared.page_batches, pages, limit, 0, {}, stop, give_up_at});
@@ -189,8 +190,10 @@ std::vector<Result<ListedPage, FetchError>> FetchPool::list_pages(
   shared.wake.wait(lock, stop, all_answered);
   std::vector<Result<ListedPage, FetchError>> answers;
   for (auto &result : shared.pages->results) {
-    if (result) answers.push_back(std::move(*result));
-    else answers.push_back(FetchError{FetchError::Kind::transport, 0, "canceled: shutting down", false, std::nullopt});
+    if (result)
+      answers.push_back(std::move(*result));
+    else
+      answers.push_back(FetchError{FetchError::Kind::transport, 0, "canceled: shutting down", false, std::nullopt});
   }
   shared.pages.reset();
   return answers;

@@ -34,10 +34,10 @@ public:
   // Starts `concurrency` workers; nothing is fetched until start(). Their clients pause together
   // when the API asks one of them to slow down, report retirement notices to `notices`, and trust
   // `trust` (else one store each).
-  static Result<std::unique_ptr<FetchPool>> create(const ApiSettings &settings, const std::string &api_key,
-                                                   std::size_t concurrency, TaskNames &names,
-                                                   std::shared_ptr<DeprecationNotices> notices = std::make_shared<DeprecationNotices>(),
-                                                   std::shared_ptr<const TrustStore> trust = {});
+  static Result<std::unique_ptr<FetchPool>>
+  create(const ApiSettings &settings, const std::string &api_key, std::size_t concurrency, TaskNames &names,
+         std::shared_ptr<DeprecationNotices> notices = std::make_shared<DeprecationNotices>(),
+         std::shared_ptr<const TrustStore> trust = {});
   // Cancels requests in flight and joins the workers.
   ~FetchPool();
   FetchPool(const FetchPool &) = delete;
@@ -68,8 +68,9 @@ public:
   // GET /v1/task?page=P&limit=`limit` for each of `pages`, spread over the workers (between
   // passes: a pass's task fetches wait meanwhile), each reduced to digests by the worker that
   // fetched it; the answers in the order of `pages`.
-  std::vector<Result<ListedPage, FetchError>> list_pages(const std::vector<int> &pages, int limit, std::stop_token stop,
-                                                       std::optional<std::chrono::steady_clock::time_point> give_up_at);
+  std::vector<Result<ListedPage, FetchError>>
+  list_pages(const std::vector<int> &pages, int limit, std::stop_token stop,
+             std::optional<std::chrono::steady_clock::time_point> give_up_at);
 
 private:
   struct Shared;

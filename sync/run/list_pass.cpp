@@ -12,7 +12,8 @@ using ListedById = std::unordered_map<std::string, const ListEntry *>;
 
 ListedById by_id(const TaskListing &listing) {
   ListedById listed;
-  for (const ListEntry &task : listing.tasks) listed.emplace(task.id, &task);
+  for (const ListEntry &task : listing.tasks)
+    listed.emplace(task.id, &task);
   return listed;
 }
 
@@ -45,8 +46,8 @@ std::vector<TaskOutcome> in_config_order(const std::vector<TaskEntry> &tasks, co
     outcome.task = tasks[i];
     const ListEntry &entry = *listed.at(tasks[i].id);
     outcome.version = entry.latest ? entry.latest->version : "";
-    log::debug("task " + tasks[i].id + ": unchanged" + (outcome.version.empty() ? "" : " at version " + outcome.version) +
-               " (as listed)");
+    log::debug("task " + tasks[i].id + ": unchanged" +
+               (outcome.version.empty() ? "" : " at version " + outcome.version) + " (as listed)");
   }
   return outcomes;
 }

@@ -5,7 +5,8 @@
 namespace tasksync {
 
 std::size_t PassReport::failures() const {
-  return static_cast<std::size_t>(std::count_if(outcomes.begin(), outcomes.end(), [](const auto &o) { return o.failed(); }));
+  return static_cast<std::size_t>(
+      std::count_if(outcomes.begin(), outcomes.end(), [](const auto &o) { return o.failed(); }));
 }
 
 std::size_t PassReport::commits() const {

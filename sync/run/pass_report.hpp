@@ -19,12 +19,12 @@ enum class PassMode { apply, dry_run };
 struct TaskOutcome {
   TaskEntry task;
   ChangeKind change = ChangeKind::unchanged;
-  std::string version;                    // the API's version, when fetched
-  std::string commit_id;                  // set when a commit was made
-  std::string error;                      // set when the task failed; names the reason
-  std::optional<FetchError> fetch_error;  // set when the failure was the fetch's
-  double fetch_seconds = 0;               // time the API took to answer
-  std::vector<FileChange> changes;        // dry runs: what the commit would change
+  std::string version;                   // the API's version, when fetched
+  std::string commit_id;                 // set when a commit was made
+  std::string error;                     // set when the task failed; names the reason
+  std::optional<FetchError> fetch_error; // set when the failure was the fetch's
+  double fetch_seconds = 0;              // time the API took to answer
+  std::vector<FileChange> changes;       // dry runs: what the commit would change
 
   // True when the task could not be synced.
   bool failed() const { return !error.empty(); }
@@ -36,10 +36,10 @@ enum class PushOutcome { nothing, ok, failed };
 
 // The outcome of one pass over all configured tasks.
 struct PassReport {
-  std::vector<TaskOutcome> outcomes; // in config order
-  bool api_key_rejected = false;     // a 401/403 ended the pass early
-  bool interrupted = false;          // a stop request ended the pass early
-  std::vector<std::string> problems; // failures of the pass as a whole: task list, index, push
+  std::vector<TaskOutcome> outcomes;   // in config order
+  bool api_key_rejected = false;       // a 401/403 ended the pass early
+  bool interrupted = false;            // a stop request ended the pass early
+  std::vector<std::string> problems;   // failures of the pass as a whole: task list, index, push
   std::optional<std::size_t> unpushed; // with repo.push: commits the remote does not have yet
   std::optional<PushOutcome> push;     // with repo.push: what this cycle's push did
   std::string push_error;              // with PushOutcome::failed: why (also one of `problems`)

@@ -13,8 +13,8 @@ void log_outcome(const TaskOutcome &outcome) {
   if (outcome.failed()) {
     log::error(task_name(outcome.task) + ": " + outcome.error);
   } else if (!outcome.commit_id.empty()) {
-    log::info(task_name(outcome.task) + ": " + to_string(outcome.change) + " version " + outcome.version +
-              ", commit " + outcome.commit_id.substr(0, 12));
+    log::info(task_name(outcome.task) + ": " + to_string(outcome.change) + " version " + outcome.version + ", commit " +
+              outcome.commit_id.substr(0, 12));
   } else {
     log::debug(task_name(outcome.task) + ": " + to_string(outcome.change) + " at version " + outcome.version);
   }
@@ -24,8 +24,7 @@ void log_outcome(const TaskOutcome &outcome) {
 
 Poller::Poller(FetchPool &pool, TaskNames &names) : m_pool(pool), m_names(names) {}
 
-void Poller::apply(const TaskEntry &task, const Fetched &fetched, Mirror &mirror, PassMode mode,
-                   TaskOutcome &outcome) {
+void Poller::apply(const TaskEntry &task, const Fetched &fetched, Mirror &mirror, PassMode mode, TaskOutcome &outcome) {
   const TaskVersion &version = *fetched.result;
   outcome.version = version.version;
   if (!version.deleted && !is_known_language(version.language)) {
@@ -41,8 +40,10 @@ void Poller::apply(const TaskEntry &task, const Fetched &fetched, Mirror &mirror
   if (*planned == ChangeKind::unchanged) return;
   if (mode == PassMode::dry_run) {
     auto changes = mirror.changes(task.id, fetched.snapshot);
-    if (!changes) outcome.error = changes.error().message;
-    else outcome.changes = std::move(*changes);
+    if (!changes)
+      outcome.error = changes.error().message;
+    else
+      outcome.changes = std::move(*changes);
     return;
   }
   const CommitInfo info{task.id, m_names.label(task), version.version, version.updated_at, version.updated};
@@ -56,8 +57,7 @@ void Poller::apply(const TaskEntry &task, const Fetched &fetched, Mirror &mirror
 }
 
 PassReport Poller::run_pass(const std::vector<TaskEntry> &tasks, Mirror &mirror, PassMode mode, std::stop_token stop,
-                            const Progress &progress,
-                            std::optional<std::chrono::steady_clock::time_point> give_up_at) {
+                            const Progress &progress, std::optional<std::chrono::steady_clock::time_point> give_up_at) {
   PassReport report;
   auto head = mirror.tasks_at_head();
   if (!head) {

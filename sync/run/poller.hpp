@@ -31,8 +31,8 @@ public:
   // the others; a rejected API key skips the rest; `stop` abandons fetches in flight and
   // returns after the task being applied, leaving the repository consistent.
   // Retries stop at `give_up_at` (the next pass's start), so one pass never runs into the next.
-  PassReport run_pass(const std::vector<TaskEntry> &tasks, Mirror &mirror, PassMode mode,
-                      std::stop_token stop = {}, const Progress &progress = {},
+  PassReport run_pass(const std::vector<TaskEntry> &tasks, Mirror &mirror, PassMode mode, std::stop_token stop = {},
+                      const Progress &progress = {},
                       std::optional<std::chrono::steady_clock::time_point> give_up_at = {});
 
 private:

@@ -17,8 +17,7 @@ Result<RuntimeSettings, StartError> load_runtime_settings(const std::filesystem:
     if (!loaded) return config_error(loaded.error());
     trust = std::move(*loaded);
   }
-  auto pool =
-      FetchPool::create(config->api, key->value, config->poll.concurrency, memory.names, memory.notices, trust);
+  auto pool = FetchPool::create(config->api, key->value, config->poll.concurrency, memory.names, memory.notices, trust);
   if (!pool) return config_error(pool.error());
   auto api = ApiClient::create(config->api, key->value, std::make_shared<RequestGate>(), memory.notices, trust);
   if (!api) return config_error(api.error());
@@ -40,8 +39,8 @@ Result<Runtime, StartError> open_runtime(const std::filesystem::path &config_fil
   auto mirror = Mirror::open(settings.config.repo, access);
   if (!mirror) return StartError{StartError::Kind::repository, mirror.error().message};
   mirror->sign_with(std::move(settings.signer));
-  return Runtime{std::move(settings.config), std::move(settings.key), std::move(memory),
-                 std::move(settings.clients), std::move(*mirror), {}};
+  return Runtime{std::move(settings.config),  std::move(settings.key), std::move(memory),
+                 std::move(settings.clients), std::move(*mirror),      {}};
 }
 
 } // namespace tasksync

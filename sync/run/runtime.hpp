@@ -6,13 +6,13 @@
 #include <string>
 
 #include "api/client.hpp"
+#include "api/deprecation.hpp"
 #include "config/api_key.hpp"
 #include "config/config.hpp"
 #include "git/mirror.hpp"
 #include "publish/hook_queue.hpp"
-#include "run/poller.hpp"
-#include "api/deprecation.hpp"
 #include "run/list_hint.hpp"
+#include "run/poller.hpp"
 #include "run/task_names.hpp"
 
 namespace tasksync {
@@ -42,12 +42,12 @@ struct RuntimeSettings {
 
 // What a run keeps across reloads and shares between its API clients.
 struct RunMemory {
-  TaskNames names;                                // names for commit subjects
+  TaskNames names;                                                                      // names for commit subjects
   std::shared_ptr<DeprecationNotices> notices = std::make_shared<DeprecationNotices>(); // the API's retirement notices
-  std::uint64_t passes = 0;                       // passes run, for poll.full_check_every
-  std::optional<long long> listed_total;          // the task list's size when last read
-  HeadDigests head_digests;                       // what HEAD's task directories say, for the list
-  HookQueue hooks;                                // commits whose hook waits for the branch (and the remote)
+  std::uint64_t passes = 0;              // passes run, for poll.full_check_every
+  std::optional<long long> listed_total; // the task list's size when last read
+  HeadDigests head_digests;              // what HEAD's task directories say, for the list
+  HookQueue hooks;                       // commits whose hook waits for the branch (and the remote)
 };
 
 // Loads the config file, the API key and the signing key, and prepares the API clients (nothing is

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <set>
 
-
 namespace tasksync {
 namespace {
 
@@ -36,8 +35,10 @@ Result<TaskListing, FetchError> read_task_list(ApiClient &api, FetchPool *pool, 
     std::vector<Result<ListedPage, FetchError>> answers;
     for (const int page : pages) {
       auto listed = api.list_tasks(page, kListPageSize, stop, give_up_at);
-      if (listed) answers.push_back(digest_page(std::move(*listed)));
-      else answers.push_back(listed.error());
+      if (listed)
+        answers.push_back(digest_page(std::move(*listed)));
+      else
+        answers.push_back(listed.error());
     }
     return answers;
   };
@@ -49,7 +50,8 @@ Result<TaskListing, FetchError> read_task_list(ApiClient &api, FetchPool *pool, 
   // needs, so a list of a few pages costs one round trip on connections opened side by side.
   std::vector<int> pages;
   const std::size_t guessed = std::min({pages_for(expected_total), wave, std::max<std::size_t>(max_pages, 1)});
-  for (std::size_t page = 1; page <= guessed; ++page) pages.push_back(static_cast<int>(page));
+  for (std::size_t page = 1; page <= guessed; ++page)
+    pages.push_back(static_cast<int>(page));
   TaskListing listing;
   std::set<std::string> seen;
   bool ended = false;
@@ -64,7 +66,8 @@ Result<TaskListing, FetchError> read_task_list(ApiClient &api, FetchPool *pool, 
     if (pages_needed > max_pages) return listing;
     pages.clear();
     if (ended || static_cast<long long>(seen.size()) >= listing.total) break;
-    while (pages.size() < wave && static_cast<std::size_t>(next) <= pages_needed) pages.push_back(next++);
+    while (pages.size() < wave && static_cast<std::size_t>(next) <= pages_needed)
+      pages.push_back(next++);
   }
   return listing;
 }
@@ -79,8 +82,9 @@ std::vector<TaskEntry> listed_tasks(const Config &config, const TaskListing &lis
   return tasks;
 }
 
-Result<std::vector<TaskEntry>, FetchError> resolve_tasks(const Config &config, ApiClient &api, std::stop_token stop,
-                                                         std::optional<std::chrono::steady_clock::time_point> give_up_at) {
+Result<std::vector<TaskEntry>, FetchError>
+resolve_tasks(const Config &config, ApiClient &api, std::stop_token stop,
+              std::optional<std::chrono::steady_clock::time_point> give_up_at) {
   if (!config.all_tasks) return config.tasks;
   TRY_ASSIGN(const TaskListing listing, read_task_list(api, nullptr, stop, give_up_at));
   return listed_tasks(config, listing);

@@ -17,7 +17,7 @@ namespace tasksync {
 // The team's task list as one pass read it.
 struct TaskListing {
   std::vector<ListEntry> tasks; // each ID once, in the order listed
-  long long total = 0;           // what the API said it holds
+  long long total = 0;          // what the API said it holds
 };
 
 // The list's page size: the most GET /v1/task allows.
@@ -41,7 +41,8 @@ std::vector<TaskEntry> listed_tasks(const Config &config, const TaskListing &lis
 
 // The tasks a pass covers: the configured list; or, with `tasks: all`, listed_tasks() of the
 // whole list read on `api`.
-Result<std::vector<TaskEntry>, FetchError> resolve_tasks(const Config &config, ApiClient &api, std::stop_token stop = {},
-                                                         std::optional<std::chrono::steady_clock::time_point> give_up_at = {});
+Result<std::vector<TaskEntry>, FetchError>
+resolve_tasks(const Config &config, ApiClient &api, std::stop_token stop = {},
+              std::optional<std::chrono::steady_clock::time_point> give_up_at = {});
 
 } // namespace tasksync

@@ -52,7 +52,8 @@ std::set<std::string> mirrored_before_a_list(const Runtime &runtime) {
   std::set<std::string> mirrored;
   const Config &config = runtime.config;
   if (!config.all_tasks) {
-    for (const TaskEntry &task : config.tasks) mirrored.insert(task.id);
+    for (const TaskEntry &task : config.tasks)
+      mirrored.insert(task.id);
     return mirrored;
   }
   auto at_head = runtime.mirror.mirrored_tasks();
@@ -97,8 +98,9 @@ Result<void> Service::start_status_server() {
     m_webhook_check = std::make_shared<WebhookSignatureCheck>(std::move(secret));
     webhook = {m_webhook_check, [this](const std::string &task) { return request_task_pass(task); }};
   }
-  TRY_ASSIGN(m_status_server, StatusServer::start(http, m_metrics, [this] { return health(); }, StatusServerLimits{},
-                                                  std::move(sync), std::move(webhook)));
+  TRY_ASSIGN(m_status_server, StatusServer::start(
+                                  http, m_metrics, [this] { return health(); }, StatusServerLimits{}, std::move(sync),
+                                  std::move(webhook)));
   log::info("serving /healthz and /metrics" + std::string(m_sync_token ? " and POST /sync" : "") +
             (m_webhook_check ? " and POST /webhooks/anchorbrowser" : "") + " on " + *http.host + ":" +
             std::to_string(http.port));
@@ -158,12 +160,14 @@ void Service::forget_metrics_of_unconfigured_tasks(const PassReport *report) {
   const Config &config = m_runtime.config;
   std::set<std::string> kept;
   if (!config.all_tasks) {
-    for (const TaskEntry &task : config.tasks) kept.insert(task.id);
+    for (const TaskEntry &task : config.tasks)
+      kept.insert(task.id);
   } else if (report) {
     // A pass that saw the team's list (or fell back on what HEAD mirrors) names every task
     // synced now; one whose key was refused has seen nothing, and forgets nothing.
     if (report->api_key_rejected || (report->outcomes.empty() && !report->problems.empty())) return;
-    for (const TaskOutcome &outcome : report->outcomes) kept.insert(outcome.task.id);
+    for (const TaskOutcome &outcome : report->outcomes)
+      kept.insert(outcome.task.id);
   } else {
     return;
   }
@@ -235,7 +239,8 @@ void Service::reload() {
     mirror.emplace(std::move(*opened));
   }
   if (config.http != m_runtime.config.http) {
-    log::warning("http.listen, http.sync_token_file and http.webhook_secret_file changes take effect at the next restart");
+    log::warning(
+        "http.listen, http.sync_token_file and http.webhook_secret_file changes take effect at the next restart");
     config.http = m_runtime.config.http;
   }
   log::set_level(m_log_override.value_or(config.log_level));
@@ -263,8 +268,9 @@ void Service::wait_for_next_pass(std::chrono::steady_clock::time_point next, std
          std::chrono::steady_clock::now() < next) {
     auto until = next;
     if (const auto interval = m_supervisor.watchdog_interval()) {
-      until = std::min(until, std::chrono::steady_clock::now() +
-                                  std::chrono::duration_cast<std::chrono::steady_clock::duration>(ping_period(*interval)));
+      until =
+          std::min(until, std::chrono::steady_clock::now() +
+                              std::chrono::duration_cast<std::chrono::steady_clock::duration>(ping_period(*interval)));
     }
     m_wake.wait_until(lock, stop, until, [this] { return m_pass_requested || !m_tasks_requested.empty(); });
     lock.unlock();
@@ -282,15 +288,16 @@ void Service::run_full_pass(std::chrono::steady_clock::time_point &next, std::st
     m_pass_running = true;
     m_health.pass_started(std::chrono::system_clock::now(), expected_tasks(m_runtime));
   }
-  const PassReport report = run_cycle(m_runtime, PassMode::apply, stop,
-                                      [this](const TaskOutcome &) {
-                                        {
-                                          std::lock_guard lock(m_mutex);
-                                          m_health.task_done(std::chrono::system_clock::now());
-                                        }
-                                        ping_watchdog_if_due();
-                                      },
-                                      started + m_runtime.config.poll.interval);
+  const PassReport report = run_cycle(
+      m_runtime, PassMode::apply, stop,
+      [this](const TaskOutcome &) {
+        {
+          std::lock_guard lock(m_mutex);
+          m_health.task_done(std::chrono::system_clock::now());
+        }
+        ping_watchdog_if_due();
+      },
+      started + m_runtime.config.poll.interval);
   const auto finished = std::chrono::system_clock::now();
   const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
   if (report.interrupted) {
@@ -309,8 +316,7 @@ void Service::run_full_pass(std::chrono::steady_clock::time_point &next, std::st
   const auto wait = m_runtime.config.poll.interval + jitter();
   next = started + wait;
   const auto steady_now = std::chrono::steady_clock::now();
-  const auto next_wall =
-      finished + std::chrono::duration_cast<std::chrono::system_clock::duration>(next - steady_now);
+  const auto next_wall = finished + std::chrono::duration_cast<std::chrono::system_clock::duration>(next - steady_now);
   // A pass that outlasted the interval is followed at once: its start time is already past.
   const std::string next_pass = next <= steady_now ? "next pass now (this one took longer than the interval)"
                                                    : "next pass at " + clock_time(next_wall);
@@ -327,8 +333,8 @@ void Service::run_requested_tasks(std::vector<TaskEntry> tasks, std::chrono::ste
                                   std::stop_token stop, bool &interrupted) {
   const auto started = std::chrono::steady_clock::now();
   // Retries stop when the next pass is due, so that a webhook's task never delays it.
-  const PassReport report =
-      run_task_pass(m_runtime, tasks, stop, [this](const TaskOutcome &) { ping_watchdog_if_due(); }, next);
+  const PassReport report = run_task_pass(
+      m_runtime, tasks, stop, [this](const TaskOutcome &) { ping_watchdog_if_due(); }, next);
   if (report.interrupted) {
     interrupted = true;
     return;

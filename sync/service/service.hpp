@@ -87,12 +87,12 @@ private:
   Supervisor &m_supervisor;
   std::optional<LogLevel> m_log_override;
   Metrics m_metrics;
-  std::shared_ptr<BearerToken> m_sync_token; // with http.sync_token_file
+  std::shared_ptr<BearerToken> m_sync_token;              // with http.sync_token_file
   std::shared_ptr<WebhookSignatureCheck> m_webhook_check; // with http.webhook_secret_file
   std::unique_ptr<StatusServer> m_status_server;
   std::chrono::steady_clock::time_point m_last_ping{};
 
-  mutable std::mutex m_mutex; // guards what other threads read or set below
+  mutable std::mutex m_mutex;         // guards what other threads read or set below
   std::condition_variable_any m_wake; // a pass was requested
   bool m_reload_requested = false;
   bool m_pass_requested = false;

@@ -9,8 +9,8 @@
 #include "base/log.hpp"
 #include "fake_api.hpp"
 #include "process.hpp"
-#include "test_pki.hpp"
 #include "temp_dir.hpp"
+#include "test_pki.hpp"
 
 using namespace tasksync;
 using namespace std::chrono_literals;
@@ -226,7 +226,8 @@ TEST_F(ApiClientTest, AConflictIsRetriedLikeATooManyRequests) {
 
 TEST_F(ApiClientTest, RetryAfterMsComesBeforeRetryAfter) {
   m_settings.retries = 1;
-  m_api.set_replies(kTask, {{429, "", {}, {{"retry-after-ms", "1200"}, {"Retry-After", "60"}}}, {200, version_body(), {}}});
+  m_api.set_replies(kTask,
+                    {{429, "", {}, {{"retry-after-ms", "1200"}, {"Retry-After", "60"}}}, {200, version_body(), {}}});
   const auto started = std::chrono::steady_clock::now();
   // Retry-After's 60 s would not fit before the next pass: only retry-after-ms lets it succeed.
   auto version = client().fetch_latest(kTask, {}, started + 20s);
@@ -256,7 +257,8 @@ TEST_F(ApiClientTest, DeprecationAndSunsetHeadersBecomeNotices) {
   const auto notices = std::make_shared<DeprecationNotices>();
   auto created = ApiClient::create(m_settings, kKey, std::make_shared<RequestGate>(), notices);
   ASSERT_TRUE(created.ok());
-  m_api.set_reply(kTask, {200, version_body(), {}, {{"Deprecation", "@1772323200"}, {"Sunset", "Thu, 31 Dec 2026 23:59:59 GMT"}}});
+  m_api.set_reply(
+      kTask, {200, version_body(), {}, {{"Deprecation", "@1772323200"}, {"Sunset", "Thu, 31 Dec 2026 23:59:59 GMT"}}});
   ASSERT_TRUE(created->fetch_latest(kTask).ok());
   const auto all = notices->all();
   ASSERT_EQ(all.size(), 1u);
@@ -337,7 +339,8 @@ TEST_F(ApiClientTest, WithoutANextPassARetryAfterLongerThanTheTimeoutFailsAtOnce
   EXPECT_LT(std::chrono::steady_clock::now() - started, 1s);
 
   // A wait within the limit is still honoured.
-  m_api.set_replies(kTask, {{429, "", {}, {{"RateLimit", "limit=10, remaining=0, reset=1"}}}, {200, version_body(), {}}});
+  m_api.set_replies(kTask,
+                    {{429, "", {}, {{"RateLimit", "limit=10, remaining=0, reset=1"}}}, {200, version_body(), {}}});
   EXPECT_TRUE(client().fetch_latest(kTask).ok());
 }
 
@@ -366,7 +369,8 @@ TEST_F(ApiClientTest, APauseOfEveryWorkerDoesNotHoldAHealthyRequestPastTheLimit)
   const auto started = std::chrono::steady_clock::now();
   auto version = created->fetch_latest(kTask, give_up.token());
   ASSERT_FALSE(version.ok());
-  EXPECT_EQ(version.error().message.rfind("not sent: the API asked every request to wait 3600 s, longer than the 2 s", 0), 0u)
+  EXPECT_EQ(
+      version.error().message.rfind("not sent: the API asked every request to wait 3600 s, longer than the 2 s", 0), 0u)
       << version.error().message;
   EXPECT_LT(std::chrono::steady_clock::now() - started, 1s);
   EXPECT_EQ(m_api.requests(kTask), 0);
@@ -381,7 +385,8 @@ class ApiClientTlsTest : public ::testing::Test {
 protected:
   ApiClientTlsTest() { m_settings.retries = 0; }
 
-  Result<TaskVersion, FetchError> fetch(const test::TestPki &served, const std::optional<std::filesystem::path> &ca_file) {
+  Result<TaskVersion, FetchError> fetch(const test::TestPki &served,
+                                        const std::optional<std::filesystem::path> &ca_file) {
     test::FakeApi api(kKey, served.server);
     test::FakeVersion fake;
     fake.task_id = kTask;
@@ -420,7 +425,8 @@ TEST_F(ApiClientTlsTest, ACertificateForAnotherHostFails) {
   const auto pki = test::make_test_pki(m_dir / "pki", {"api.example.net"});
   auto version = fetch(pki, pki.ca_file);
   ASSERT_FALSE(version.ok());
-  EXPECT_NE(version.error().message.find("TLS certificate verification failed: the certificate does not match the host name"),
-            std::string::npos)
+  EXPECT_NE(
+      version.error().message.find("TLS certificate verification failed: the certificate does not match the host name"),
+      std::string::npos)
       << version.error().message;
 }

@@ -8,8 +8,10 @@ using namespace tasksync;
 using namespace std::chrono_literals;
 
 TEST(Retry, RetryableStatuses) {
-  for (const int status : {408, 409, 429, 500, 502, 503, 504}) EXPECT_TRUE(is_retryable_status(status)) << status;
-  for (const int status : {200, 400, 401, 403, 404, 501}) EXPECT_FALSE(is_retryable_status(status)) << status;
+  for (const int status : {408, 409, 429, 500, 502, 503, 504})
+    EXPECT_TRUE(is_retryable_status(status)) << status;
+  for (const int status : {200, 400, 401, 403, 404, 501})
+    EXPECT_FALSE(is_retryable_status(status)) << status;
 }
 
 TEST(Retry, BackoffIsFullJitterUnderAnExponentialCeiling) {
@@ -46,7 +48,8 @@ TEST(Retry, HugeWaitsAreClampedInsteadOfOverflowing) {
   EXPECT_EQ(parse_retry_after(std::to_string(kLongestServerWait.count() - 1), now), kLongestServerWait - 1s);
   EXPECT_EQ(parse_rate_limit("limit=10, remaining=0, reset=9223372036854775807"), kLongestServerWait);
   // The clamped wait still fits every clock it is added to.
-  const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(*parse_retry_after("9223372036854775807", now));
+  const auto wait =
+      std::chrono::duration_cast<std::chrono::milliseconds>(*parse_retry_after("9223372036854775807", now));
   EXPECT_GT(std::chrono::steady_clock::now() + wait, std::chrono::steady_clock::now() + 365 * 24h);
 }
 
@@ -113,5 +116,6 @@ TEST(Retry, RetryAfterMsIsMillisecondsWithAnOptionalFraction) {
   EXPECT_FALSE(parse_retry_after_ms("soon"));
   EXPECT_FALSE(parse_retry_after_ms("1."));
   EXPECT_FALSE(parse_retry_after_ms(".5"));
-  EXPECT_EQ(parse_retry_after_ms("99999999999999999999999"), std::chrono::duration_cast<std::chrono::milliseconds>(kLongestServerWait));
+  EXPECT_EQ(parse_retry_after_ms("99999999999999999999999"),
+            std::chrono::duration_cast<std::chrono::milliseconds>(kLongestServerWait));
 }

@@ -91,11 +91,13 @@ TEST(TaskVersion, RejectsMissingFieldsAndWrongTypes) {
 TEST(TaskVersion, RejectsVersionsThatCouldForgeCommitTrailers) {
   EXPECT_NE(error_of(edited(R"("version": "7")", R"("version": "7\nTask-Id: evil")")).find("not a version identifier"),
             std::string::npos);
-  EXPECT_NE(error_of(edited(R"("version": "7")", R"("version": "")")).find("not a version identifier"), std::string::npos);
+  EXPECT_NE(error_of(edited(R"("version": "7")", R"("version": "")")).find("not a version identifier"),
+            std::string::npos);
 }
 
 TEST(TaskVersion, RejectsInvalidBase64) {
-  EXPECT_EQ(error_of(edited(R"("code": "aW1w)", R"("code": "*W1w)")), "data.code: invalid base64: unexpected character at offset 0");
+  EXPECT_EQ(error_of(edited(R"("code": "aW1w)", R"("code": "*W1w)")),
+            "data.code: invalid base64: unexpected character at offset 0");
 }
 
 TEST(TaskVersion, AcceptsLineBreaksInsideTheCode) {
@@ -110,7 +112,8 @@ TEST(TaskVersion, RejectsInvalidUtf8) {
 
 TEST(TaskVersion, RejectsAbsurdNesting) {
   const std::string deep = std::string(100000, '[') + std::string(100000, ']');
-  EXPECT_EQ(error_of(edited(R"("tags": [)", R"("deep": )" + deep + R"(, "tags": [)")), "JSON nests deeper than 64 levels");
+  EXPECT_EQ(error_of(edited(R"("tags": [)", R"("deep": )" + deep + R"(, "tags": [)")),
+            "JSON nests deeper than 64 levels");
   // Brackets inside strings do not count.
   EXPECT_TRUE(parse_task_version(edited("Read the page title", std::string(200, '[')), kTaskId).ok());
 }

@@ -69,7 +69,8 @@ TEST_F(LogTest, TerminalControlsAreEscapedAndTheRestKept) {
 TEST_F(LogTest, C1ControlsAndInvalidUtf8AreEscapedBytewise) {
   // U+009B (CSI) in UTF-8, a lone 8-bit CSI, a truncated sequence, an overlong '/', a surrogate,
   // a code point past U+10FFFF; U+00A0 is the first code point kept.
-  EXPECT_EQ(escape_controls("\xc2\x9b" "2J|\x9b|\xe2\x82|\xc0\xaf|\xed\xa0\x80|\xf4\x90\x80\x80|\xc2\xa0"),
+  EXPECT_EQ(escape_controls("\xc2\x9b"
+                            "2J|\x9b|\xe2\x82|\xc0\xaf|\xed\xa0\x80|\xf4\x90\x80\x80|\xc2\xa0"),
             "\\xc2\\x9b2J|\\x9b|\\xe2\\x82|\\xc0\\xaf|\\xed\\xa0\\x80|\\xf4\\x90\\x80\\x80|\xc2\xa0");
   EXPECT_EQ(escape_controls("a\tb\nc\rd\x1b", TabAndNewline::keep), "a\tb\nc\\x0dd\\x1b");
   EXPECT_EQ(escape_controls("a\tb\n"), "a\\x09b\\x0a");
@@ -105,7 +106,8 @@ TEST_F(LogTest, SecretsCanBeAddedWhileOtherThreadsLog) {
       }
     });
   }
-  for (std::thread &thread : threads) thread.join();
+  for (std::thread &thread : threads)
+    thread.join();
   ASSERT_EQ(m_lines.size(), 800u);
   for (const std::string &line : m_lines) {
     EXPECT_EQ(line.find("secret-"), std::string::npos) << line;

@@ -30,8 +30,8 @@ protected:
   // A key made by `ssh-keygen -t type` with `passphrase`.
   Generated keygen(const std::string &type, const std::string &passphrase = "") {
     const auto file = m_dir / type;
-    const auto made = test::run_process({"ssh-keygen", "-q", "-t", type, "-N", passphrase, "-C", "test@host", "-f",
-                                         file.string()});
+    const auto made =
+        test::run_process({"ssh-keygen", "-q", "-t", type, "-N", passphrase, "-C", "test@host", "-f", file.string()});
     EXPECT_EQ(made.exit_code, 0) << made.err;
     const std::string pub = test::read_text(file.string() + ".pub");
     const std::size_t start = pub.find(' ') + 1;
@@ -47,7 +47,8 @@ protected:
 std::string armoured(const std::string &bytes) {
   const std::string base64 = encode_base64(bytes);
   std::string text(kBegin);
-  for (std::size_t at = 0; at < base64.size(); at += 70) text += base64.substr(at, 70) + "\n";
+  for (std::size_t at = 0; at < base64.size(); at += 70)
+    text += base64.substr(at, 70) + "\n";
   return text + std::string(kEnd);
 }
 
@@ -72,7 +73,8 @@ std::string key_bytes(const std::vector<std::string> &blobs, const std::string &
   put_wire_string(bytes, "none");
   put_wire_string(bytes, "");
   put_wire_u32(bytes, static_cast<std::uint32_t>(blobs.size()));
-  for (const auto &blob : blobs) put_wire_string(bytes, blob);
+  for (const auto &blob : blobs)
+    put_wire_string(bytes, blob);
   put_wire_string(bytes, private_section);
   return bytes;
 }
@@ -124,7 +126,8 @@ TEST_F(OpensshKeyTest, AnEncryptedKeyShowsItsPublicHalfAndNoPrivateOne) {
 TEST_F(OpensshKeyTest, TextAroundTheBlockAndCrlfLineEndsDoNotMatter) {
   const Generated generated = keygen("ed25519");
   std::string crlf;
-  for (const char c : generated.private_file) crlf += c == '\n' ? std::string("\r\n") : std::string(1, c);
+  for (const char c : generated.private_file)
+    crlf += c == '\n' ? std::string("\r\n") : std::string(1, c);
   for (const std::string &text : {"a comment\n" + generated.private_file + "trailing text\n", crlf}) {
     auto key = parse_openssh_private_key(text);
     ASSERT_TRUE(key.ok()) << key.error().message;
@@ -135,7 +138,8 @@ TEST_F(OpensshKeyTest, TextAroundTheBlockAndCrlfLineEndsDoNotMatter) {
 TEST(OpensshKey, TextWithoutTheBeginLineIsNotAnOpensshKey) {
   for (const std::string_view text :
        {"", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA test@host\n",
-        "-----BEGIN RSA PRIVATE KEY-----\nMIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8Qu\n-----END RSA "
+        "-----BEGIN RSA PRIVATE KEY-----\nMIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8Qu\n-----END "
+        "RSA "
         "PRIVATE KEY-----\n",
         "-----BEGIN OPENSSH PUBLIC KEY-----\n"}) {
     EXPECT_FALSE(is_openssh_private_key(text)) << text;
@@ -162,9 +166,8 @@ TEST(OpensshKey, ABodyThatIsNotBase64IsRefused) {
 }
 
 TEST(OpensshKey, AnotherMagicIsAnUnknownVersion) {
-  for (const std::string &magic :
-       {std::string("openssh-key-v2\0", 15), std::string("openssh-key-v1X", 15), std::string("OPENSSH-KEY-V1\0", 15),
-        std::string("openssh-key-v1")}) {
+  for (const std::string &magic : {std::string("openssh-key-v2\0", 15), std::string("openssh-key-v1X", 15),
+                                   std::string("OPENSSH-KEY-V1\0", 15), std::string("openssh-key-v1")}) {
     std::string bytes = key_bytes({public_blob("ssh-ed25519")}, "p");
     bytes.replace(0, kMagic.size(), magic);
     const std::string error = refusal(armoured(bytes));
@@ -183,8 +186,8 @@ TEST_F(OpensshKeyTest, AKeyCutShortAnywhereIsRefused) {
   ASSERT_TRUE(parse_openssh_private_key(armoured(bytes)).ok());
   for (std::size_t size = 0; size < bytes.size(); ++size) {
     const std::string error = refusal(armoured(bytes.substr(0, size)));
-    EXPECT_EQ(error, size < kMagic.size() ? "an OpenSSH private key of an unknown version"
-                                          : "a truncated OpenSSH private key")
+    EXPECT_EQ(error,
+              size < kMagic.size() ? "an OpenSSH private key of an unknown version" : "a truncated OpenSSH private key")
         << "cut after " << size << " of " << bytes.size() << " bytes";
   }
 }

@@ -58,8 +58,8 @@ TEST(ApiKey, UnreadableFileIsNamed) {
 }
 
 TEST(ApiKey, ControlCharactersAndEmptyKeysAreRefusedWithoutShowingTheKey) {
-  for (const std::string &bad : {std::string("abc\ndef"), std::string("abc\rdef"), std::string("abc\0def", 7),
-                                std::string("abc\tdef")}) {
+  for (const std::string &bad :
+       {std::string("abc\ndef"), std::string("abc\rdef"), std::string("abc\0def", 7), std::string("abc\tdef")}) {
     auto key = load_api_key({std::nullopt, bad, std::nullopt});
     ASSERT_FALSE(key.ok());
     EXPECT_NE(key.error().message.find("control character"), std::string::npos);

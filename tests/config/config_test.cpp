@@ -85,7 +85,8 @@ TEST(Config, ExampleFileIsValid) {
 
 TEST(Config, UnknownKeysNameFileLineAndKey) {
   EXPECT_EQ(error_of("tasks: [3c90c3cc-0d44-4b50-8888-8dd25736052a]\npoll:\n  intervl_seconds: 5\n"),
-            "config.yaml:3: poll.intervl_seconds: unknown key (expected one of: concurrency, full_check_every, interval_seconds, jitter_seconds)");
+            "config.yaml:3: poll.intervl_seconds: unknown key (expected one of: concurrency, full_check_every, "
+            "interval_seconds, jitter_seconds)");
   EXPECT_NE(error_of("taks: []\n").find("config.yaml:1: taks: unknown key"), std::string::npos);
 }
 
@@ -94,24 +95,29 @@ TEST(Config, TaskIdsMustBeUuids) {
   EXPECT_NE(error.find("config.yaml:3: tasks[1]: \"../../etc\" is not a task ID"), std::string::npos) << error;
   EXPECT_NE(error_of("tasks: [3c90c3cc-0d44-4b50-8888-8dd25736052]\n").find("is not a task ID"), std::string::npos);
   EXPECT_NE(error_of("tasks: [3c90c3cc-0d44-4b50-8888-8dd25736052g]\n").find("is not a task ID"), std::string::npos);
-  EXPECT_NE(error_of("tasks:\n  - id: 3c90c3cc_0d44-4b50-8888-8dd25736052a\n").find("is not a task ID"), std::string::npos);
+  EXPECT_NE(error_of("tasks:\n  - id: 3c90c3cc_0d44-4b50-8888-8dd25736052a\n").find("is not a task ID"),
+            std::string::npos);
 }
 
 TEST(Config, DuplicateTasksAreRefused) {
-  const std::string error = error_of(
-      "tasks:\n  - 3c90c3cc-0d44-4b50-8888-8dd25736052a\n  - id: 3C90C3CC-0D44-4B50-8888-8DD25736052A\n");
-  EXPECT_NE(error.find("config.yaml:3: tasks[1]: duplicate task 3c90c3cc-0d44-4b50-8888-8dd25736052a (first listed on line 2)"),
-            std::string::npos)
+  const std::string error =
+      error_of("tasks:\n  - 3c90c3cc-0d44-4b50-8888-8dd25736052a\n  - id: 3C90C3CC-0D44-4B50-8888-8DD25736052A\n");
+  EXPECT_NE(
+      error.find(
+          "config.yaml:3: tasks[1]: duplicate task 3c90c3cc-0d44-4b50-8888-8dd25736052a (first listed on line 2)"),
+      std::string::npos)
       << error;
 }
 
 TEST(Config, InlineApiKeyIsRefusedWithoutEchoingIt) {
   const std::string error = error_of("api:\n  api_key: sk-live-123\ntasks: [3c90c3cc-0d44-4b50-8888-8dd25736052a]\n");
-  EXPECT_NE(error.find("config.yaml:2: api.api_key: an API key may not be written in the config file"), std::string::npos)
+  EXPECT_NE(error.find("config.yaml:2: api.api_key: an API key may not be written in the config file"),
+            std::string::npos)
       << error;
   EXPECT_NE(error.find("ANCHORBROWSER_API_KEY"), std::string::npos);
   EXPECT_EQ(error.find("sk-live-123"), std::string::npos);
-  EXPECT_NE(error_of("api_key: sk-live-123\ntasks: []\n").find("api_key: an API key may not be written"), std::string::npos);
+  EXPECT_NE(error_of("api_key: sk-live-123\ntasks: []\n").find("api_key: an API key may not be written"),
+            std::string::npos);
 }
 
 TEST(Config, SyntaxErrorsReportTheLine) {
@@ -134,15 +140,18 @@ TEST(Config, WrongTypesAndRangesAreExplained) {
   EXPECT_NE(error_of(tasks + "repo:\n  author: {email: a<b>@c}\n").find("repo.author.email"), std::string::npos);
   EXPECT_NE(error_of(tasks + "log:\n  level: loud\n").find("log.level"), std::string::npos);
   EXPECT_NE(error_of("tasks: []\n").find("tasks: the list is empty"), std::string::npos);
-  EXPECT_NE(error_of("tasks: 3c90c3cc-0d44-4b50-8888-8dd25736052a\n").find("tasks: expected a list"), std::string::npos);
+  EXPECT_NE(error_of("tasks: 3c90c3cc-0d44-4b50-8888-8dd25736052a\n").find("tasks: expected a list"),
+            std::string::npos);
   EXPECT_NE(error_of("").find("the file is empty"), std::string::npos);
-  EXPECT_NE(error_of(tasks + "api:\n  ca_file: /nonexistent/ca.pem\n").find("api.ca_file: cannot read"), std::string::npos);
+  EXPECT_NE(error_of(tasks + "api:\n  ca_file: /nonexistent/ca.pem\n").find("api.ca_file: cannot read"),
+            std::string::npos);
 }
 
 TEST(Config, DuplicateKeysAreRefused) {
-  EXPECT_NE(error_of("tasks: [3c90c3cc-0d44-4b50-8888-8dd25736052a]\npoll: {interval_seconds: 5, interval_seconds: 6}\n")
-                .find("appears twice"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of("tasks: [3c90c3cc-0d44-4b50-8888-8dd25736052a]\npoll: {interval_seconds: 5, interval_seconds: 6}\n")
+          .find("appears twice"),
+      std::string::npos);
 }
 
 TEST(Config, LoadConfigResolvesRelativePathsAgainstTheFile) {
@@ -156,7 +165,8 @@ TEST(Config, LoadConfigResolvesRelativePathsAgainstTheFile) {
 TEST(Config, MissingFileIsNamed) {
   auto config = load_config("/nonexistent/tasksync.yaml");
   ASSERT_FALSE(config.ok());
-  EXPECT_EQ(config.error().message, "/nonexistent/tasksync.yaml: cannot read the config file: No such file or directory");
+  EXPECT_EQ(config.error().message,
+            "/nonexistent/tasksync.yaml: cannot read the config file: No such file or directory");
 }
 
 TEST(Config, OnlyARegularFileOfAtMostOneMebibyteIsRead) {
@@ -171,7 +181,8 @@ TEST(Config, OnlyARegularFileOfAtMostOneMebibyteIsRead) {
   }
   auto from_fifo = loading.get();
   ASSERT_FALSE(from_fifo.ok());
-  EXPECT_EQ(from_fifo.error().message, fifo.string() + ": cannot read the config file: it is a FIFO, not a regular file");
+  EXPECT_EQ(from_fifo.error().message,
+            fifo.string() + ": cannot read the config file: it is a FIFO, not a regular file");
 
   auto from_directory = load_config(dir.path());
   ASSERT_FALSE(from_directory.ok());
@@ -180,7 +191,8 @@ TEST(Config, OnlyARegularFileOfAtMostOneMebibyteIsRead) {
 
   auto from_device = load_config("/dev/null");
   ASSERT_FALSE(from_device.ok());
-  EXPECT_EQ(from_device.error().message, "/dev/null: cannot read the config file: it is a character device, not a regular file");
+  EXPECT_EQ(from_device.error().message,
+            "/dev/null: cannot read the config file: it is a character device, not a regular file");
 
   const std::string tasks = "tasks: [3c90c3cc-0d44-4b50-8888-8dd25736052a]\n";
   test::write_text(dir / "big.yaml", tasks + "# " + std::string(2 << 20, 'x') + "\n");
@@ -212,14 +224,14 @@ TEST(Config, PlainHttpOnlyForALiteralLoopbackAddressOrLocalhost) {
 
 TEST(Config, CredentialsInAPushUrlAreRefusedWhateverTheSchemesCase) {
   const std::string tasks = "tasks: [3c90c3cc-0d44-4b50-8888-8dd25736052a]\n";
-  for (const std::string remote : {"https://user:token@git.example.com/x.git", "HTTPS://user:token@git.example.com/x.git",
-                                   "Http://token@git.example.com/x.git"}) {
+  for (const std::string remote : {"https://user:token@git.example.com/x.git",
+                                   "HTTPS://user:token@git.example.com/x.git", "Http://token@git.example.com/x.git"}) {
     EXPECT_EQ(error_of(tasks + "repo: {push: {remote: '" + remote + "'}}\n"),
               "config.yaml:2: repo.push.remote: credentials in the URL are refused; use repo.push.token_file")
         << remote;
   }
-  for (const std::string remote : {"ssh://git@git.example.com/x.git", "git@git.example.com:x.git",
-                                   "https://git.example.com/team@2/x.git"}) {
+  for (const std::string remote :
+       {"ssh://git@git.example.com/x.git", "git@git.example.com:x.git", "https://git.example.com/team@2/x.git"}) {
     EXPECT_TRUE(parse(tasks + "repo: {push: {remote: '" + remote + "'}}\n").ok()) << remote;
   }
 }
@@ -289,8 +301,9 @@ TEST(Config, PushTimeoutIsAPositiveNumberOfSecondsDefaultingToSixty) {
 }
 
 TEST(Config, PollAndHttpSettings) {
-  auto config = parse("poll: {interval_seconds: 60, jitter_seconds: 10, concurrency: 8}\nhttp: {listen: '127.0.0.1:9464'}\n"
-                      "tasks: [3c90c3cc-0d44-4b50-8888-8dd25736052a]\n");
+  auto config =
+      parse("poll: {interval_seconds: 60, jitter_seconds: 10, concurrency: 8}\nhttp: {listen: '127.0.0.1:9464'}\n"
+            "tasks: [3c90c3cc-0d44-4b50-8888-8dd25736052a]\n");
   ASSERT_TRUE(config.ok()) << config.error().message;
   EXPECT_EQ(config->poll.jitter.count(), 10);
   EXPECT_EQ(config->poll.concurrency, 8u);
@@ -299,7 +312,8 @@ TEST(Config, PollAndHttpSettings) {
   EXPECT_EQ(parse("http: {listen: '[::1]:80'}\ntasks: [3c90c3cc-0d44-4b50-8888-8dd25736052a]\n")->http.host, "::1");
 
   const std::string tasks = "tasks: [3c90c3cc-0d44-4b50-8888-8dd25736052a]\n";
-  EXPECT_NE(error_of(tasks + "poll: {interval_seconds: 60, jitter_seconds: 61}\n").find("poll.jitter_seconds: must be between 0 and 60"),
+  EXPECT_NE(error_of(tasks + "poll: {interval_seconds: 60, jitter_seconds: 61}\n")
+                .find("poll.jitter_seconds: must be between 0 and 60"),
             std::string::npos);
   EXPECT_NE(error_of(tasks + "poll: {concurrency: 0}\n").find("poll.concurrency"), std::string::npos);
   EXPECT_NE(error_of(tasks + "http: {listen: '9464'}\n").find("http.listen: expected host:port"), std::string::npos);
@@ -324,8 +338,9 @@ TEST(Config, PlainHttpOnlyForLoopbackUnlessAllowed) {
   EXPECT_TRUE(parse(tasks + "api: {base_url: 'http://127.0.0.1:8080'}\n").ok());
   EXPECT_TRUE(parse(tasks + "api: {base_url: 'http://localhost:8080'}\n").ok());
   EXPECT_TRUE(parse(tasks + "api: {base_url: 'http://api.example.com', allow_insecure_http: true}\n").ok());
-  EXPECT_NE(error_of(tasks + "api: {allow_insecure_http: maybe}\n").find("api.allow_insecure_http: expected true or false"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of(tasks + "api: {allow_insecure_http: maybe}\n").find("api.allow_insecure_http: expected true or false"),
+      std::string::npos);
 }
 
 TEST(Config, Retries) {

@@ -71,7 +71,8 @@ TEST_F(SigningKeyTest, AKeyThatCannotSignIsRefusedNamingTheFileAndTheReason) {
   const std::string real = test::read_text(keygen("real", {"-t", "ed25519", "-N", ""}));
   // The BEGIN line and the first two lines of base64 (70 characters each: 35 whole quads).
   std::size_t cut = 0;
-  for (int line = 0; line < 3; ++line) cut = real.find('\n', cut) + 1;
+  for (int line = 0; line < 3; ++line)
+    cut = real.find('\n', cut) + 1;
   test::write_text(truncated, real.substr(0, cut) + "-----END OPENSSH PRIVATE KEY-----\n");
   EXPECT_EQ(refusal(truncated), "repo.signing_key_file " + truncated.string() + " is a truncated OpenSSH private key");
 

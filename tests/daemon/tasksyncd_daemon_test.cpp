@@ -40,9 +40,11 @@ protected:
   // A config of `tasks` with the repository at `repo` (m_repo unless given).
   void write_config(const std::vector<std::string> &tasks, const std::string &extra = "",
                     const std::optional<std::filesystem::path> &repo = std::nullopt) {
-    std::string yaml = "api:\n  base_url: " + m_api.base_url() + "\n  timeout_seconds: 30\npoll:\n  interval_seconds: 1\n" +
+    std::string yaml = "api:\n  base_url: " + m_api.base_url() +
+                       "\n  timeout_seconds: 30\npoll:\n  interval_seconds: 1\n" +
                        "repo:\n  path: " + repo.value_or(m_repo).string() + "\n" + extra + "tasks:\n";
-    for (const auto &id : tasks) yaml += "  - " + id + "\n";
+    for (const auto &id : tasks)
+      yaml += "  - " + id + "\n";
     test::write_text(m_config, yaml);
   }
 
@@ -190,8 +192,8 @@ TEST_F(DaemonTest, SecondInstanceOnTheSameRepositoryIsRefused) {
     const auto code = second->wait_for_exit(10s);
     ASSERT_TRUE(code.has_value());
     EXPECT_EQ(*code, 3);
-    EXPECT_NE(second->err().find("another tasksyncd (pid " + std::to_string(daemon->pid()) + ") is already working on " +
-                                 m_repo.string()),
+    EXPECT_NE(second->err().find("another tasksyncd (pid " + std::to_string(daemon->pid()) +
+                                 ") is already working on " + m_repo.string()),
               std::string::npos)
         << second->err();
   }
@@ -219,13 +221,15 @@ TEST_F(DaemonTest, KillDuringALargeFirstSyncThenRestartCommitsEveryTaskOnce) {
   const test::TasksyncdRun restarted =
       test::run_tasksyncd({"--config", m_config.string(), "--once"}, test::tasksyncd_environment(kKey));
   EXPECT_EQ(restarted.exit_code, 0) << restarted.err;
-  std::istringstream ids(test::git(m_repo.string(), {"log", "--format=%(trailers:key=Task-Id,valueonly,separator=)"}).out);
+  std::istringstream ids(
+      test::git(m_repo.string(), {"log", "--format=%(trailers:key=Task-Id,valueonly,separator=)"}).out);
   std::multiset<std::string> committed;
   for (std::string line; std::getline(ids, line);) {
     if (!line.empty()) committed.insert(line);
   }
   EXPECT_EQ(committed.size(), 300u);
-  for (const auto &id : tasks) EXPECT_EQ(committed.count(id), 1u) << id;
+  for (const auto &id : tasks)
+    EXPECT_EQ(committed.count(id), 1u) << id;
   EXPECT_TRUE(test::repository_consistent(m_repo));
 }
 
@@ -250,10 +254,11 @@ TEST_F(DaemonTest, ServesHealthAndMetrics) {
   auto metrics = client.Get("/metrics");
   ASSERT_TRUE(metrics);
   EXPECT_EQ(metrics->status, 200);
-  for (const std::string &expected : std::vector<std::string>{
-           "tasksync_commits_total{change=\"added\"} 2", "tasksync_task_last_success_timestamp_seconds{task=\"" + kTaskA + "\"}",
-        "tasksync_fetches_total{outcome=\"ok\"}", "tasksync_api_request_duration_seconds_count",
-        "tasksync_cycle_duration_seconds", "tasksync_last_cycle_end_timestamp_seconds"}) {
+  for (const std::string &expected :
+       std::vector<std::string>{"tasksync_commits_total{change=\"added\"} 2",
+                                "tasksync_task_last_success_timestamp_seconds{task=\"" + kTaskA + "\"}",
+                                "tasksync_fetches_total{outcome=\"ok\"}", "tasksync_api_request_duration_seconds_count",
+                                "tasksync_cycle_duration_seconds", "tasksync_last_cycle_end_timestamp_seconds"}) {
     EXPECT_NE(metrics->body.find(expected), std::string::npos) << expected << "\n" << metrics->body;
   }
   stop(*daemon);

@@ -50,17 +50,31 @@ std::vector<Fault> response_faults() {
       {"MalformedJson", {{200, "{\"data\": {\"id\": ", {}}}, "invalid response: malformed JSON"},
       {"TruncatedJson", {{200, valid.substr(0, valid.size() - 7), {}}}, "invalid response: malformed JSON"},
       {"NotJson", {{200, "<html>maintenance</html>", {}}}, "invalid response: malformed JSON at offset 0"},
-      {"MissingField", {{200, edited("\"deleted\":false,", ""), {}}}, "invalid response: data.deleted: missing required field"},
-      {"WrongType", {{200, edited("\"deleted\":false", "\"deleted\":\"no\""), {}}}, "invalid response: data.deleted: expected true or false"},
+      {"MissingField",
+       {{200, edited("\"deleted\":false,", ""), {}}},
+       "invalid response: data.deleted: missing required field"},
+      {"WrongType",
+       {{200, edited("\"deleted\":false", "\"deleted\":\"no\""), {}}},
+       "invalid response: data.deleted: expected true or false"},
       {"OtherTask", {{200, edited(kFaulty, kGood1), {}}}, "invalid response: data.taskId: the response is for task"},
-      {"InvalidBase64", {{200, edited("\"code\":\"", "\"code\":\"!!"), {}}}, "invalid response: data.code: invalid base64"},
+      {"InvalidBase64",
+       {{200, edited("\"code\":\"", "\"code\":\"!!"), {}}},
+       "invalid response: data.code: invalid base64"},
       {"InvalidUtf8", {{200, edited("a task", "a \xc3\x28 task"), {}}}, "invalid response: malformed JSON"},
-      {"AbsurdNesting", {{200, edited("\"initial_url\"", "\"deep\":" + std::string(200, '[') + std::string(200, ']') + ",\"initial_url\""), {}}},
+      {"AbsurdNesting",
+       {{200,
+         edited("\"initial_url\"", "\"deep\":" + std::string(200, '[') + std::string(200, ']') + ",\"initial_url\""),
+         {}}},
        "invalid response: JSON nests deeper than 64 levels"},
-      {"Oversized", {{200, edited("\"code\":\"", "\"code\":\"" + std::string(8192, 'A')), {}}}, "response larger than 4096 bytes"},
-      {"NotFound", {{404, R"({"error":{"code":404,"message":"Task or version not found"}})", {}}}, "HTTP 404: Task or version not found"},
+      {"Oversized",
+       {{200, edited("\"code\":\"", "\"code\":\"" + std::string(8192, 'A')), {}}},
+       "response larger than 4096 bytes"},
+      {"NotFound",
+       {{404, R"({"error":{"code":404,"message":"Task or version not found"}})", {}}},
+       "HTTP 404: Task or version not found"},
       {"BadRequest", {{400, R"({"error":{"code":400,"message":"Invalid task id"}})", {}}}, "HTTP 400: Invalid task id"},
-      {"ServerError", {{500, R"({"error":{"code":500,"message":"Failed to retrieve task version"}})", {}}},
+      {"ServerError",
+       {{500, R"({"error":{"code":500,"message":"Failed to retrieve task version"}})", {}}},
        "HTTP 500: Failed to retrieve task version (gave up after 2 attempts)"},
       {"Trickle", {{200, valid, {}, {}, 100ms}}, "no complete response within 1 s"},
       {"NoAnswer", {{200, valid, 10s}}, "no complete response within 1 s"},
@@ -70,14 +84,15 @@ std::vector<Fault> response_faults() {
 class FaultTest : public ::testing::Test {
 protected:
   FaultTest() {
-    for (const auto &id : {kGood1, kFaulty, kGood2}) m_api.set_version(test::task_version(id));
+    for (const auto &id : {kGood1, kFaulty, kGood2})
+      m_api.set_version(test::task_version(id));
   }
 
   void write_config(const std::string &base_url, const std::string &api_extra = "") {
     test::write_text(m_config, "api:\n  base_url: " + base_url +
                                    "\n  timeout_seconds: 1\n  retries: 1\n  max_response_bytes: 4096\n" + api_extra +
-                                   "repo:\n  path: " + m_repo.string() + "\ntasks:\n  - " + kGood1 + "\n  - " + kFaulty +
-                                   "\n  - " + kGood2 + "\n");
+                                   "repo:\n  path: " + m_repo.string() + "\ntasks:\n  - " + kGood1 + "\n  - " +
+                                   kFaulty + "\n  - " + kGood2 + "\n");
   }
 
   test::TasksyncdRun once(const std::string &key = kKey) {
@@ -139,7 +154,8 @@ TEST_F(FaultTest, ARejectedKeyIsReportedOnceAndExitsThree) {
   auto result = once("not-the-key");
   EXPECT_EQ(result.exit_code, 3);
   std::size_t lines = 0;
-  for (auto at = result.err.find("API key rejected"); at != std::string::npos; at = result.err.find("API key rejected", at + 1)) {
+  for (auto at = result.err.find("API key rejected"); at != std::string::npos;
+       at = result.err.find("API key rejected", at + 1)) {
     ++lines;
   }
   EXPECT_EQ(lines, 1u) << result.err;
@@ -166,7 +182,8 @@ TEST_F(FaultTest, UntrustedOrMismatchedCertificatesFailWithTheReason) {
                         Case{wrong_name, wrong_name.ca_file.string(),
                              "TLS certificate verification failed: the certificate does not match the host name"}}) {
     test::FakeApi https(kKey, c.served.server);
-    for (const auto &id : {kGood1, kFaulty, kGood2}) https.set_version(test::task_version(id));
+    for (const auto &id : {kGood1, kFaulty, kGood2})
+      https.set_version(test::task_version(id));
     write_config(https.base_url(), c.ca_file.empty() ? "" : "  ca_file: " + c.ca_file + "\n");
     auto result = once();
     EXPECT_EQ(result.exit_code, 1);
@@ -179,7 +196,8 @@ TEST_F(FaultTest, UntrustedOrMismatchedCertificatesFailWithTheReason) {
 TEST_F(FaultTest, ATrustedCertificateWorks) {
   const auto pki = test::make_test_pki(m_dir / "pki");
   test::FakeApi https(kKey, pki.server);
-  for (const auto &id : {kGood1, kFaulty, kGood2}) https.set_version(test::task_version(id));
+  for (const auto &id : {kGood1, kFaulty, kGood2})
+    https.set_version(test::task_version(id));
   write_config(https.base_url(), "  ca_file: " + pki.ca_file.string() + "\n");
   auto result = once();
   EXPECT_EQ(result.exit_code, 0) << result.err;
@@ -191,8 +209,10 @@ class SmallFilesystem {
 public:
   explicit SmallFilesystem(const std::filesystem::path &where) : m_where(where) {
     std::filesystem::create_directories(where);
-    if (::mount("tmpfs", where.c_str(), "tmpfs", 0, "size=4m") == 0) m_mounted = true;
-    else m_reason = std::string("cannot mount a tmpfs: ") + std::strerror(errno);
+    if (::mount("tmpfs", where.c_str(), "tmpfs", 0, "size=4m") == 0)
+      m_mounted = true;
+    else
+      m_reason = std::string("cannot mount a tmpfs: ") + std::strerror(errno);
   }
   ~SmallFilesystem() {
     if (m_mounted) ::umount2(m_where.c_str(), MNT_DETACH);
@@ -232,7 +252,8 @@ TEST_F(FaultTest, ADiskFullFailsTheTasksAndTheNextRunRecovers) {
   if (!disk.mounted()) GTEST_SKIP() << disk.reason() << " (the test needs root to mount a small tmpfs)";
   ASSERT_NO_FATAL_FAILURE(mirror_onto(disk));
 
-  for (const auto &id : {kGood1, kFaulty, kGood2}) m_api.set_version(test::task_version(id, "2"));
+  for (const auto &id : {kGood1, kFaulty, kGood2})
+    m_api.set_version(test::task_version(id, "2"));
   disk.fill();
   auto full = once();
   EXPECT_EQ(full.exit_code, 1);
@@ -243,8 +264,9 @@ TEST_F(FaultTest, ADiskFullFailsTheTasksAndTheNextRunRecovers) {
 
   auto recovered = once();
   EXPECT_EQ(recovered.exit_code, 0) << recovered.err;
-  EXPECT_EQ(test::git(m_repo.string(), {"log", "-3", "--format=%s"}).out,
-            kGood2 + ": update to version 2\n" + kFaulty + ": update to version 2\n" + kGood1 + ": update to version 2\n");
+  EXPECT_EQ(test::git(m_repo.string(), {"log", "-3", "--format=%s"}).out, kGood2 + ": update to version 2\n" + kFaulty +
+                                                                              ": update to version 2\n" + kGood1 +
+                                                                              ": update to version 2\n");
   expect_consistent();
 }
 

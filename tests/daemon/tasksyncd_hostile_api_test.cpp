@@ -41,14 +41,15 @@ void PrintTo(const Attack &attack, std::ostream *out) { *out << attack.name; }
 class HostileApiTest : public ::testing::Test {
 protected:
   HostileApiTest() {
-    for (const auto &id : {kGood1, kHostile, kGood2}) m_api.set_version(test::task_version(id));
+    for (const auto &id : {kGood1, kHostile, kGood2})
+      m_api.set_version(test::task_version(id));
   }
 
   void write_config(const std::string &extra = "") {
-    test::write_text(m_config, "api:\n  base_url: " + m_api.base_url() + "\n  timeout_seconds: " +
-                                   std::to_string(kTimeout.count()) + "\n" + extra + "repo:\n  path: " +
-                                   m_repo.string() + "\ntasks:\n  - " + kGood1 + "\n  - " + kHostile + "\n  - " +
-                                   kGood2 + "\n");
+    test::write_text(m_config, "api:\n  base_url: " + m_api.base_url() +
+                                   "\n  timeout_seconds: " + std::to_string(kTimeout.count()) + "\n" + extra +
+                                   "repo:\n  path: " + m_repo.string() + "\ntasks:\n  - " + kGood1 + "\n  - " +
+                                   kHostile + "\n  - " + kGood2 + "\n");
   }
 
   // tasksyncd --config FILE --once, killed if it has not ended within `bound`.
@@ -102,13 +103,17 @@ std::vector<Attack> retry_afters() {
   const std::string slow_down = R"({"error":{"code":429,"message":"Too many requests"}})";
   const std::string limit = "longer than the 2 s (api.timeout_seconds) a run without a next pass waits";
   return {
-      {"AnHour", {429, slow_down, {}, {{"Retry-After", "3600"}}},
+      {"AnHour",
+       {429, slow_down, {}, {{"Retry-After", "3600"}}},
        "HTTP 429: Too many requests (gave up after 1 attempt: the API asked to wait 3600 s, " + limit + ")"},
-      {"TwoToTheSixtyThreeMinusOneSeconds", {429, slow_down, {}, {{"Retry-After", "9223372036854775807"}}},
+      {"TwoToTheSixtyThreeMinusOneSeconds",
+       {429, slow_down, {}, {{"Retry-After", "9223372036854775807"}}},
        "HTTP 429: Too many requests (gave up after 1 attempt: the API asked to wait 31622400 s, " + limit + ")"},
-      {"AnHttpDateInYear9999", {503, "", {}, {{"Retry-After", "Fri, 31 Dec 9999 23:59:59 GMT"}}},
+      {"AnHttpDateInYear9999",
+       {503, "", {}, {{"Retry-After", "Fri, 31 Dec 9999 23:59:59 GMT"}}},
        "HTTP 503: (empty body) (gave up after 1 attempt: the API asked to wait 31622400 s, " + limit + ")"},
-      {"ARateLimitOfAnHour", {429, slow_down, {}, {{"RateLimit", "limit=100, remaining=0, reset=3600"}}},
+      {"ARateLimitOfAnHour",
+       {429, slow_down, {}, {{"RateLimit", "limit=100, remaining=0, reset=3600"}}},
        "HTTP 429: Too many requests (gave up after 1 attempt: the API asked to wait 3600 s, " + limit + ")"},
   };
 }

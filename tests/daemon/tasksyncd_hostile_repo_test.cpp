@@ -29,7 +29,8 @@ const std::string kTaskB = "5f0e2a51-8a3b-4c1d-9e2f-0123456789ab";
 std::map<std::string, std::string> contents_of(const std::filesystem::path &dir) {
   std::map<std::string, std::string> files;
   for (const auto &entry : std::filesystem::recursive_directory_iterator(dir)) {
-    if (entry.is_regular_file()) files[std::filesystem::relative(entry.path(), dir).string()] = test::read_text(entry.path());
+    if (entry.is_regular_file())
+      files[std::filesystem::relative(entry.path(), dir).string()] = test::read_text(entry.path());
   }
   return files;
 }
@@ -62,7 +63,8 @@ protected:
   // `repo_extra`: more keys of the repo: section, each line indented by two spaces.
   void write_config(const std::vector<std::string> &tasks, const std::string &repo_extra = "") {
     std::string yaml = "tasks:\n";
-    for (const auto &id : tasks) yaml += "  - " + id + "\n";
+    for (const auto &id : tasks)
+      yaml += "  - " + id + "\n";
     write_config_with(yaml, repo_extra);
   }
 
@@ -186,7 +188,8 @@ TEST_F(HostileRepoTest, AFifoInPlaceOfACodeFileNeitherBlocksStartUpNorIsOpened) 
 
   const auto run = once();
   EXPECT_EQ(run.exit_code, 0) << run.err;
-  ASSERT_TRUE(std::filesystem::is_regular_file(std::filesystem::symlink_status(code_file))); // reading a FIFO would block
+  ASSERT_TRUE(
+      std::filesystem::is_regular_file(std::filesystem::symlink_status(code_file))); // reading a FIFO would block
   EXPECT_EQ(test::read_text(code_file), "// " + kTaskA + " version 1\n");
   EXPECT_TRUE(test::repository_consistent(m_repo));
 }
@@ -255,7 +258,8 @@ TEST_F(HostileRepoTest, GitGcPruneNowBesideThePassesLosesNothing) {
   auto daemon = start();
   ASSERT_TRUE(wait_for_commits(kTasks)) << daemon->err();
   for (int round = 2; round <= kRounds + 1; ++round) {
-    for (const auto &id : ids) serve(id, std::to_string(round));
+    for (const auto &id : ids)
+      serve(id, std::to_string(round));
     const int expected = kTasks * round;
     // gc over and over while the pass fetches, writes its pack and moves the branch.
     const bool done = test::wait_until(
@@ -288,7 +292,8 @@ TEST_F(HostileRepoTest, TransferPacksLeftByKilledProcessesAreCleanedUpLocallyAnd
   EXPECT_EQ(run.exit_code, 0) << run.err;
   EXPECT_FALSE(std::filesystem::exists(remote_leftover)) << run.err;
   EXPECT_FALSE(std::filesystem::exists(local_leftover)) << run.err;
-  EXPECT_EQ(test::git(remote.string(), {"show", "main:tasks/" + kTaskA + "/task.ts"}).out, "// " + kTaskA + " version 2\n");
+  EXPECT_EQ(test::git(remote.string(), {"show", "main:tasks/" + kTaskA + "/task.ts"}).out,
+            "// " + kTaskA + " version 2\n");
   EXPECT_TRUE(test::fsck_clean(remote));
   EXPECT_TRUE(test::repository_consistent(m_repo));
 }

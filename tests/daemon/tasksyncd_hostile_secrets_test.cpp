@@ -32,11 +32,10 @@ constexpr long kNumericSecret = 73571357; // an apiKey that is a number
 // A browserConfiguration with every credential spelling the issue lists, at several depths.
 std::string hostile_configuration() {
   std::string json = "{";
-  const std::vector<std::string> keys{"Password",    "PASSWORD",      "proxy_password", "token",     "apiKey",
-                                      "secret",      "passwd",        "api_key",        "api-key",   "access_key",
-                                      "private_key", "credentials",   "credential",     "authorization",
-                                      "cookie",      "x-api-key",     "accessToken",    "client_secret",
-                                      "Set-Cookie"};
+  const std::vector<std::string> keys{"Password",    "PASSWORD",    "proxy_password", "token",         "apiKey",
+                                      "secret",      "passwd",      "api_key",        "api-key",       "access_key",
+                                      "private_key", "credentials", "credential",     "authorization", "cookie",
+                                      "x-api-key",   "accessToken", "client_secret",  "Set-Cookie"};
   for (std::size_t i = 0; i < keys.size(); ++i) {
     json += "\"" + keys[i] + "\": \"" + marker(static_cast<int>(i)) + "\", ";
   }
@@ -67,7 +66,8 @@ protected:
   void write_config(const std::vector<std::string> &tasks, const std::string &extra = "") {
     std::string yaml = "api:\n  base_url: " + m_api.base_url() + "\n  timeout_seconds: 5\n  retries: 0\n" +
                        "poll:\n  interval_seconds: 1\nrepo:\n  path: " + m_repo.string() + "\n" + extra + "tasks:\n";
-    for (const std::string &id : tasks) yaml += "  - " + id + "\n";
+    for (const std::string &id : tasks)
+      yaml += "  - " + id + "\n";
     test::write_text(m_config, yaml);
   }
 

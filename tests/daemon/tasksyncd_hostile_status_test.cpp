@@ -58,7 +58,8 @@ protected:
 class IdleFlood {
 public:
   IdleFlood(int port, int count) : m_port(port) {
-    for (int i = 0; i < count; ++i) m_connections.push_back(test::connect_raw(port, /*nonblocking=*/true));
+    for (int i = 0; i < count; ++i)
+      m_connections.push_back(test::connect_raw(port, /*nonblocking=*/true));
   }
 
   // Replaces up to 20 of the connections the server closed (or refused); returns how many.

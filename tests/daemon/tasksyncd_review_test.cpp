@@ -24,8 +24,8 @@ protected:
   std::filesystem::path config(const std::string &name, const std::string &tasks_yaml, const std::string &remote = "",
                                const std::string &extra = "") {
     const auto file = m_dir / (name + ".yaml");
-    std::string yaml = "api: {base_url: '" + m_api.base_url() + "', retries: 0}\nrepo:\n  path: " +
-                       (m_dir / name).string() + "\n";
+    std::string yaml =
+        "api: {base_url: '" + m_api.base_url() + "', retries: 0}\nrepo:\n  path: " + (m_dir / name).string() + "\n";
     if (!remote.empty()) yaml += "  push: {remote: '" + remote + "'}\n";
     test::write_text(file, yaml + extra + tasks_yaml);
     return file;
@@ -50,9 +50,12 @@ protected:
 TEST_F(ReviewTest, TwoMirrorsWithDisjointTasksPushToOneRemote) {
   const auto remote = m_dir / "remote.git";
   ASSERT_EQ(test::run_process({"git", "init", "-q", "--bare", "-b", "main", remote.string()}).exit_code, 0);
-  for (int i = 1; i <= 4; ++i) serve(test::numbered_task_id(i), "1");
-  const auto a = config("a", "tasks: [" + test::numbered_task_id(1) + ", " + test::numbered_task_id(2) + "]\n", remote.string());
-  const auto b = config("b", "tasks: [" + test::numbered_task_id(3) + ", " + test::numbered_task_id(4) + "]\n", remote.string());
+  for (int i = 1; i <= 4; ++i)
+    serve(test::numbered_task_id(i), "1");
+  const auto a =
+      config("a", "tasks: [" + test::numbered_task_id(1) + ", " + test::numbered_task_id(2) + "]\n", remote.string());
+  const auto b =
+      config("b", "tasks: [" + test::numbered_task_id(3) + ", " + test::numbered_task_id(4) + "]\n", remote.string());
 
   ASSERT_EQ(once(a).exit_code, 0);
   auto second = once(b); // rejected as non-fast-forward, replays onto a's commits, pushes
@@ -64,15 +67,18 @@ TEST_F(ReviewTest, TwoMirrorsWithDisjointTasksPushToOneRemote) {
 
   const std::string subjects = git_out(remote, {"log", "--format=%s", "main"});
   for (const std::string &expected :
-       {test::numbered_task_id(1) + ": add version 1", test::numbered_task_id(2) + ": add version 1", test::numbered_task_id(3) + ": add version 1",
-        test::numbered_task_id(4) + ": add version 1", test::numbered_task_id(1) + ": update to version 2", test::numbered_task_id(4) + ": update to version 2"}) {
+       {test::numbered_task_id(1) + ": add version 1", test::numbered_task_id(2) + ": add version 1",
+        test::numbered_task_id(3) + ": add version 1", test::numbered_task_id(4) + ": add version 1",
+        test::numbered_task_id(1) + ": update to version 2", test::numbered_task_id(4) + ": update to version 2"}) {
     EXPECT_NE(subjects.find(expected + "\n"), std::string::npos) << expected << "\n" << subjects;
   }
   EXPECT_EQ(git_out(remote, {"rev-list", "--count", "main"}), "6\n");
   EXPECT_EQ(git_out(remote, {"ls-tree", "--name-only", "main:tasks"}),
-            test::numbered_task_id(1) + "\n" + test::numbered_task_id(2) + "\n" + test::numbered_task_id(3) + "\n" + test::numbered_task_id(4) + "\n");
+            test::numbered_task_id(1) + "\n" + test::numbered_task_id(2) + "\n" + test::numbered_task_id(3) + "\n" +
+                test::numbered_task_id(4) + "\n");
   EXPECT_TRUE(test::fsck_clean(remote));
-  for (const auto &mirror : {m_dir / "a", m_dir / "b"}) EXPECT_TRUE(test::repository_consistent(mirror));
+  for (const auto &mirror : {m_dir / "a", m_dir / "b"})
+    EXPECT_TRUE(test::repository_consistent(mirror));
 }
 
 TEST_F(ReviewTest, ARemoteOutageLosesNothing) {
@@ -92,7 +98,8 @@ TEST_F(ReviewTest, ARemoteOutageLosesNothing) {
 }
 
 TEST_F(ReviewTest, AllMirrorsEveryTaskOverSeveralPages) {
-  for (int i = 1; i <= 230; ++i) serve(test::numbered_task_id(i), "1");
+  for (int i = 1; i <= 230; ++i)
+    serve(test::numbered_task_id(i), "1");
   const auto a = config("a", "tasks: all\ntasks_exclude: [" + test::numbered_task_id(7) + "]\n");
   auto result = once(a);
   EXPECT_EQ(result.exit_code, 0) << result.err;
@@ -112,8 +119,8 @@ TEST_F(ReviewTest, AHookRunsWithTheCommitsEnvironment) {
                         "hooks:\n  on_change: [/bin/sh, -c, 'env | grep ^TASKSYNC_ | sort > " + out.string() + "']\n");
   ASSERT_EQ(once(a).exit_code, 0);
   EXPECT_EQ(test::read_text(out), "TASKSYNC_COMMIT=" + git_out(m_dir / "a", {"rev-parse", "HEAD"}) +
-                                      "TASKSYNC_REPO=" + (m_dir / "a").string() + "\nTASKSYNC_TASK_ID=" + test::numbered_task_id(1) +
-                                      "\nTASKSYNC_VERSION=5\n");
+                                      "TASKSYNC_REPO=" + (m_dir / "a").string() +
+                                      "\nTASKSYNC_TASK_ID=" + test::numbered_task_id(1) + "\nTASKSYNC_VERSION=5\n");
 }
 
 // Two mirrors take turns on one remote, so every push after the first is rejected and replayed

@@ -21,19 +21,22 @@ const std::string kTaskB = "7d1e5b2a-1c3f-4e8a-9b6d-2f4a8c0e1b3d";
 class TasksyncdSigningTest : public ::testing::Test {
 protected:
   TasksyncdSigningTest() {
-    EXPECT_EQ(test::run_process({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "mirror", "-f", m_signing_key.string()})
-                  .exit_code,
-              0);
+    EXPECT_EQ(
+        test::run_process({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "mirror", "-f", m_signing_key.string()})
+            .exit_code,
+        0);
     EXPECT_EQ(test::run_process({"git", "init", "-q", "--bare", "-b", "main", m_remote.string()}).exit_code, 0);
   }
 
   // A config for `tasks`, pushing to m_remote, signing with `signing_key` (none: not signed).
   void write_config(const std::vector<std::string> &tasks, const std::optional<std::filesystem::path> &signing_key) {
-    std::string text = "api:\n  base_url: " + m_api.base_url() + "\n  timeout_seconds: 5\nrepo:\n  path: " +
-                       m_repo.string() + "\n  push:\n    remote: " + m_remote.string() + "\n";
+    std::string text = "api:\n  base_url: " + m_api.base_url() +
+                       "\n  timeout_seconds: 5\nrepo:\n  path: " + m_repo.string() +
+                       "\n  push:\n    remote: " + m_remote.string() + "\n";
     if (signing_key) text += "  signing_key_file: " + signing_key->string() + "\n";
     text += "tasks:\n";
-    for (const std::string &task : tasks) text += "  - " + task + "\n";
+    for (const std::string &task : tasks)
+      text += "  - " + task + "\n";
     test::write_text(m_config, text);
   }
 
@@ -52,8 +55,8 @@ protected:
 
   // `git verify-commit` of `commit` in `repo`, trusting m_allowed_signers.
   test::ProcessResult verify(const std::filesystem::path &repo, const std::string &commit) {
-    return test::git(repo.string(), {"-c", "gpg.ssh.allowedSignersFile=" + m_allowed_signers.string(), "verify-commit",
-                                     commit});
+    return test::git(repo.string(),
+                     {"-c", "gpg.ssh.allowedSignersFile=" + m_allowed_signers.string(), "verify-commit", commit});
   }
 
   // The commits on `rev` of `repo` whose author is `email`, newest first.
@@ -63,7 +66,8 @@ protected:
     EXPECT_EQ(listed.exit_code, 0) << listed.err;
     std::vector<std::string> commits;
     std::istringstream lines(listed.out);
-    for (std::string line; std::getline(lines, line);) commits.push_back(line);
+    for (std::string line; std::getline(lines, line);)
+      commits.push_back(line);
     return commits;
   }
 
@@ -135,10 +139,11 @@ TEST_F(TasksyncdSigningTest, EveryCommitOfABackfillImportUpdateReplayAndDeletion
 
   const auto subjects = test::git(m_remote.string(), {"log", "--reverse", "--format=%s", "main"});
   EXPECT_EQ(subjects.out, kTaskA + ": add version 1\n" + kTaskA + ": update to version 2\n" + kTaskA +
-                              ": update to version 3\n" + kTaskB + ": add version 1\nAdd a README\nAdd notes\n" + kTaskA +
-                              ": update to version 4\n" + kTaskB + ": delete (deleted upstream)\n")
+                              ": update to version 3\n" + kTaskB + ": add version 1\nAdd a README\nAdd notes\n" +
+                              kTaskA + ": update to version 4\n" + kTaskB + ": delete (deleted upstream)\n")
       << subjects.out;
-  EXPECT_EQ(test::git(m_repo.string(), {"rev-parse", "main"}).out, test::git(m_remote.string(), {"rev-parse", "main"}).out);
+  EXPECT_EQ(test::git(m_repo.string(), {"rev-parse", "main"}).out,
+            test::git(m_remote.string(), {"rev-parse", "main"}).out);
   const auto signed_commits = commits_by(m_remote, "tasksync@localhost");
   ASSERT_EQ(signed_commits.size(), 6u);
   for (const std::string &commit : signed_commits) {
@@ -183,8 +188,8 @@ TEST_F(TasksyncdSigningTest, ACommitAlteredByHandFailsVerification) {
   std::string altered = text;
   altered.replace(subject, 15, ": add version 2");
   test::write_text(m_dir / "altered", altered);
-  const auto stored = test::run_process(
-      {"sh", "-c", "git -C \"$1\" hash-object -t commit -w --stdin < \"$2\"", "sh", m_repo.string(), (m_dir / "altered").string()});
+  const auto stored = test::run_process({"sh", "-c", "git -C \"$1\" hash-object -t commit -w --stdin < \"$2\"", "sh",
+                                         m_repo.string(), (m_dir / "altered").string()});
   ASSERT_EQ(stored.exit_code, 0) << stored.err;
   const std::string forged = stored.out.substr(0, 40);
   ASSERT_NE(test::git(m_repo.string(), {"cat-file", "commit", forged}).out.find("gpgsig -----BEGIN SSH SIGNATURE-----"),
@@ -208,14 +213,15 @@ TEST_F(TasksyncdSigningTest, WithoutAKeyNothingIsSignedAndNoSignerIsPrinted) {
 
 TEST_F(TasksyncdSigningTest, AnEncryptedOrNonEd25519KeyIsAConfigErrorNamingTheFile) {
   const auto encrypted = m_dir / "encrypted";
-  ASSERT_EQ(test::run_process({"ssh-keygen", "-q", "-t", "ed25519", "-N", "secret", "-f", encrypted.string()}).exit_code, 0);
+  ASSERT_EQ(
+      test::run_process({"ssh-keygen", "-q", "-t", "ed25519", "-N", "secret", "-f", encrypted.string()}).exit_code, 0);
   const auto ecdsa = m_dir / "ecdsa";
   ASSERT_EQ(test::run_process({"ssh-keygen", "-q", "-t", "ecdsa", "-N", "", "-f", ecdsa.string()}).exit_code, 0);
   m_api.set_version(version_of(kTaskA, "1"));
-  for (const auto &[key, reason] : std::vector<std::pair<std::filesystem::path, std::string>>{
-           {encrypted, " is protected by a passphrase"},
-           {ecdsa, " is an ecdsa-sha2-nistp256 key"},
-           {m_dir / "missing", ": No such file or directory"}}) {
+  for (const auto &[key, reason] :
+       std::vector<std::pair<std::filesystem::path, std::string>>{{encrypted, " is protected by a passphrase"},
+                                                                  {ecdsa, " is an ecdsa-sha2-nistp256 key"},
+                                                                  {m_dir / "missing", ": No such file or directory"}}) {
     write_config({kTaskA}, key);
     for (const std::string mode : {"--once", "--check-config", "--print-allowed-signers"}) {
       const auto result = run(mode);

@@ -26,8 +26,8 @@ protected:
   void serve(const std::string &id, const std::string &version) { m_api.set_version(test::task_version(id, version)); }
 
   void write_config(const std::string &tasks_yaml) {
-    test::write_text(m_config, "api:\n  base_url: " + m_api.base_url() + "\n  timeout_seconds: 5\nrepo:\n  path: " +
-                                   m_repo.string() + "\n" + tasks_yaml);
+    test::write_text(m_config, "api:\n  base_url: " + m_api.base_url() +
+                                   "\n  timeout_seconds: 5\nrepo:\n  path: " + m_repo.string() + "\n" + tasks_yaml);
   }
 
   // `tasksyncd ARGS...`; `env` changes the test environment.
@@ -57,7 +57,8 @@ protected:
 TEST_F(TasksyncdTest, OnceMirrorsEveryTaskAndASecondRunCommitsNothing) {
   auto first = once();
   EXPECT_EQ(first.exit_code, 0) << first.err;
-  EXPECT_EQ(git_out({"log", "--reverse", "--format=%s"}), kExampleTask + ": add version 6\ncheckout-flow: add version 1\n");
+  EXPECT_EQ(git_out({"log", "--reverse", "--format=%s"}),
+            kExampleTask + ": add version 6\ncheckout-flow: add version 1\n");
   EXPECT_TRUE(test::repository_consistent(m_repo));
   const auto file = m_repo / "tasks" / kExampleTask / "task.ts";
   const auto mtime = std::filesystem::last_write_time(file);
@@ -79,7 +80,8 @@ TEST_F(TasksyncdTest, ReproducesTheWorkedExampleExactly) {
   EXPECT_EQ(test::read_text(dir / "task.json"), test::read_text(TASKSYNC_TEST_DATA "/example/task.json"));
   const std::string commit = git_out({"cat-file", "commit", "HEAD"});
   EXPECT_EQ(commit.substr(commit.find("\n\n") + 2), test::read_text(TASKSYNC_TEST_DATA "/example/commit-message.txt"));
-  EXPECT_EQ(git_out({"log", "-1", "--format=%aI %an <%ae>"}), "2026-11-20T14:31:07+00:00 tasksync <tasksync@localhost>\n");
+  EXPECT_EQ(git_out({"log", "-1", "--format=%aI %an <%ae>"}),
+            "2026-11-20T14:31:07+00:00 tasksync <tasksync@localhost>\n");
   EXPECT_EQ(git_out({"log", "-p"}).find("s3cr3t"), std::string::npos) << "the proxy password reached git";
   EXPECT_TRUE(test::repository_consistent(m_repo));
 }
@@ -171,7 +173,8 @@ TEST_F(TasksyncdTest, DryRunReportsChangesAndWritesNothing) {
   result = run({"--config", m_config.string(), "--dry-run"});
   const std::string other = "tasks/" + kOtherTask + "/";
   EXPECT_EQ(result.out.rfind("unchanged " + kExampleTask + " version 6\nupdated   " + kOtherTask +
-                                 " (checkout-flow) version 2\ndiff --git a/" + other + "task.json b/" + other + "task.json\n",
+                                 " (checkout-flow) version 2\ndiff --git a/" + other + "task.json b/" + other +
+                                 "task.json\n",
                              0),
             0u)
       << result.out;

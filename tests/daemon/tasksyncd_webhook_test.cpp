@@ -35,10 +35,11 @@ protected:
 
   // Polls every hour: only a webhook (or a signal) starts a pass after the first.
   void write_config(const std::string &tasks_yaml = "tasks:\n  - " + kTaskA + "\n  - " + kTaskB + "\n") {
-    test::write_text(m_config, "api:\n  base_url: " + m_api.base_url() +
-                                   "\n  timeout_seconds: 5\n  retries: 0\npoll:\n  interval_seconds: 3600\nrepo:\n  path: " +
-                                   m_repo.string() + "\nhttp:\n  listen: 127.0.0.1:" + std::to_string(m_port) +
-                                   "\n  webhook_secret_file: webhook-secret\n" + tasks_yaml);
+    test::write_text(m_config,
+                     "api:\n  base_url: " + m_api.base_url() +
+                         "\n  timeout_seconds: 5\n  retries: 0\npoll:\n  interval_seconds: 3600\nrepo:\n  path: " +
+                         m_repo.string() + "\nhttp:\n  listen: 127.0.0.1:" + std::to_string(m_port) +
+                         "\n  webhook_secret_file: webhook-secret\n" + tasks_yaml);
   }
 
   std::unique_ptr<test::ChildProcess> start_after_first_pass() {
@@ -174,13 +175,13 @@ TEST_F(WebhookTest, RefusedDuplicateAndOtherDeliveriesSyncNothing) {
   EXPECT_EQ(m_api.requests(kTaskA), fetched);
   EXPECT_EQ(m_api.requests(kUnmirrored), 0);
   const std::string text = metrics();
-  for (const char *expected : {"tasksync_webhook_requests_total{outcome=\"accepted\"} 1\n",
-                               "tasksync_webhook_requests_total{outcome=\"unauthorized\"} 6\n",
-                               "tasksync_webhook_requests_total{outcome=\"too_large\"} 1\n",
-                               "tasksync_webhook_requests_total{outcome=\"duplicate\"} 1\n",
-                               "tasksync_webhook_requests_total{outcome=\"ignored\"} 2\n",
-                               "tasksync_webhook_requests_total{outcome=\"bad_request\"} 1\n",
-                               "tasksync_task_passes_total 1\n"}) {
+  for (const char *expected :
+       {"tasksync_webhook_requests_total{outcome=\"accepted\"} 1\n",
+        "tasksync_webhook_requests_total{outcome=\"unauthorized\"} 6\n",
+        "tasksync_webhook_requests_total{outcome=\"too_large\"} 1\n",
+        "tasksync_webhook_requests_total{outcome=\"duplicate\"} 1\n",
+        "tasksync_webhook_requests_total{outcome=\"ignored\"} 2\n",
+        "tasksync_webhook_requests_total{outcome=\"bad_request\"} 1\n", "tasksync_task_passes_total 1\n"}) {
     EXPECT_NE(text.find(expected), std::string::npos) << expected << text;
   }
   const std::string err = daemon->err();
@@ -238,12 +239,13 @@ TEST_F(WebhookTest, AnUnreadableOrEmptySecretFileStopsTheStartAndCheckConfigSays
   test::write_text(m_dir / "webhook-secret", "\n");
   auto daemon = test::start_tasksyncd({"--config", m_config.string()}, test::tasksyncd_environment(kKey));
   EXPECT_EQ(daemon->wait_for_exit(15s).value_or(-1), 2) << daemon->err();
-  EXPECT_NE(daemon->err().find("http.webhook_secret_file " + (m_dir / "webhook-secret").string() + ": the file is empty"),
-            std::string::npos)
+  EXPECT_NE(
+      daemon->err().find("http.webhook_secret_file " + (m_dir / "webhook-secret").string() + ": the file is empty"),
+      std::string::npos)
       << daemon->err();
   std::filesystem::remove(m_dir / "webhook-secret");
-  const auto checked = test::run_tasksyncd({"--check-config", "--config", m_config.string()},
-                                           test::tasksyncd_environment(kKey));
+  const auto checked =
+      test::run_tasksyncd({"--check-config", "--config", m_config.string()}, test::tasksyncd_environment(kKey));
   EXPECT_EQ(checked.exit_code.value_or(0), 2) << "a secret the start refuses is a config error here too";
   EXPECT_NE(checked.err.find("http.webhook_secret_file " + (m_dir / "webhook-secret").string() +
                              ": cannot read: No such file or directory"),

@@ -4,9 +4,9 @@
 #include <httplib.h>
 #include <netinet/in.h>
 #include <openssl/evp.h>
-#include <sys/socket.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -67,8 +67,9 @@ std::string numbered_task_id(int number) {
 
 std::string encode_base64(const std::string &bytes) {
   std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  const int length = EVP_EncodeBlock(reinterpret_cast<unsigned char *>(out.data()),
-                                     reinterpret_cast<const unsigned char *>(bytes.data()), static_cast<int>(bytes.size()));
+  const int length =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char *>(out.data()),
+                      reinterpret_cast<const unsigned char *>(bytes.data()), static_cast<int>(bytes.size()));
   out.resize(static_cast<std::size_t>(length));
   return out;
 }
@@ -146,7 +147,8 @@ FakeApi::FakeApi(std::string api_key, std::unique_ptr<httplib::Server> server, s
     wait_unless_stopping(reply.delay);
     if (reply.trickle_head.count() > 0 || reply.chunked) return send_raw(request, reply);
     response.status = reply.status;
-    for (const auto &[name, value] : reply.headers) response.set_header(name, value);
+    for (const auto &[name, value] : reply.headers)
+      response.set_header(name, value);
     if (reply.trickle.count() == 0 || reply.body.empty()) {
       response.set_content(reply.body, "application/json");
       return;
@@ -168,7 +170,8 @@ FakeApi::FakeApi(std::string api_key, std::unique_ptr<httplib::Server> server, s
   m_port = m_server->bind_to_any_port("127.0.0.1");
   if (m_port < 0) throw std::runtime_error("FakeApi: cannot bind a port on 127.0.0.1");
   m_thread = std::thread([this] { m_server->listen_after_bind(); });
-  while (!m_server->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  while (!m_server->is_running())
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }
 
 FakeApi::~FakeApi() {
@@ -194,9 +197,12 @@ void FakeApi::set_version(const FakeVersion &version) {
 void FakeApi::add_version(const FakeVersion &version) {
   std::lock_guard lock(m_mutex);
   auto &history = m_history[version.task_id];
-  const auto same = std::find_if(history.begin(), history.end(), [&](const auto &v) { return v.version == version.version; });
-  if (same != history.end()) *same = version;
-  else history.push_back(version);
+  const auto same =
+      std::find_if(history.begin(), history.end(), [&](const auto &v) { return v.version == version.version; });
+  if (same != history.end())
+    *same = version;
+  else
+    history.push_back(version);
 }
 
 void FakeApi::set_name(const std::string &task_id, std::string name) {
@@ -230,7 +236,8 @@ void FakeApi::serve_catalogue() {
     response.status = 404;
     response.set_content(error_body(404, "Task or version not found"), "application/json");
   };
-  m_server->Get(R"(/v1/task/([^/]+)/versions)", [=, this](const httplib::Request &request, httplib::Response &response) {
+  m_server->Get(R"(/v1/task/([^/]+)/versions)", [=, this](const httplib::Request &request,
+                                                          httplib::Response &response) {
     if (!key_ok(request, response)) return;
     std::lock_guard lock(m_mutex);
     const auto it = m_history.find(request.matches[1]);
@@ -240,7 +247,8 @@ void FakeApi::serve_catalogue() {
       versions += std::string(versions.empty() ? "" : ",") + R"({"version":")" + v.version + R"(","description":"",)" +
                   R"("createdAt":")" + v.created_at + R"(","updatedAt":")" + v.updated_at + R"("})";
     }
-    response.set_content(R"({"data":{"taskId":")" + it->first + R"(","versions":[)" + versions + "]}}", "application/json");
+    response.set_content(R"({"data":{"taskId":")" + it->first + R"(","versions":[)" + versions + "]}}",
+                         "application/json");
   });
   m_server->Get(R"(/v1/task/([^/]+)/([^/]+))", [=, this](const httplib::Request &request, httplib::Response &response) {
     if (!key_ok(request, response)) return;
@@ -287,27 +295,30 @@ void FakeApi::serve_catalogue() {
     std::string tasks;
     std::size_t index = 0;
     for (const auto &[id, history] : m_history) {
-      const bool on_page = index >= static_cast<std::size_t>((page - 1) * limit) &&
-                           index < static_cast<std::size_t>(page * limit);
+      const bool on_page =
+          index >= static_cast<std::size_t>((page - 1) * limit) && index < static_cast<std::size_t>(page * limit);
       ++index;
       if (!on_page) continue;
       const auto name = m_names.find(id);
       const auto listed = m_listed.find(id);
       const bool knows_latest = listed != m_listed.end() || !m_overridden.contains(id);
-      tasks += std::string(tasks.empty() ? "" : ",") +
-               list_entry(listed == m_listed.end() ? history.back() : listed->second,
-                          name == m_names.end() ? "" : name->second, knows_latest);
+      tasks +=
+          std::string(tasks.empty() ? "" : ",") + list_entry(listed == m_listed.end() ? history.back() : listed->second,
+                                                             name == m_names.end() ? "" : name->second, knows_latest);
     }
     response.set_content(R"({"data":{"tasks":[)" + tasks + R"(],"total":)" + std::to_string(m_history.size()) +
-                             R"(,"page":")" + std::to_string(page) + R"(","limit":")" + std::to_string(limit) + R"("}})",
+                             R"(,"page":")" + std::to_string(page) + R"(","limit":")" + std::to_string(limit) +
+                             R"("}})",
                          "application/json");
   });
 }
 
 void FakeApi::set_listed(const std::string &task_id, std::optional<FakeVersion> listed) {
   std::lock_guard lock(m_mutex);
-  if (listed) m_listed[task_id] = std::move(*listed);
-  else m_listed.erase(task_id);
+  if (listed)
+    m_listed[task_id] = std::move(*listed);
+  else
+    m_listed.erase(task_id);
 }
 
 void FakeApi::set_list_reply(std::optional<Reply> reply) {
@@ -394,18 +405,23 @@ namespace tasksync::test {
 
 void FakeApi::send_raw(const httplib::Request &request, const Reply &reply) {
   const int fd = connection_socket(m_port, request.remote_port);
-  if (fd < 0) throw std::runtime_error("FakeApi: cannot find the connection from port " + std::to_string(request.remote_port));
+  if (fd < 0)
+    throw std::runtime_error("FakeApi: cannot find the connection from port " + std::to_string(request.remote_port));
   std::string head = "HTTP/1.1 " + std::to_string(reply.status) + (reply.status == 200 ? " OK" : " Not OK") +
                      "\r\nContent-Type: application/json\r\nConnection: close\r\n";
-  for (const auto &[name, value] : reply.headers) head += name + ": " + value + "\r\n";
-  head += reply.chunked ? "Transfer-Encoding: chunked\r\n\r\n" : "Content-Length: " + std::to_string(reply.body.size()) + "\r\n\r\n";
+  for (const auto &[name, value] : reply.headers)
+    head += name + ": " + value + "\r\n";
+  head += reply.chunked ? "Transfer-Encoding: chunked\r\n\r\n"
+                        : "Content-Length: " + std::to_string(reply.body.size()) + "\r\n\r\n";
   std::string body;
   if (!reply.chunked) body = reply.body;
-  for (const char c : reply.chunked ? reply.body : std::string()) body += std::string("1\r\n") + c + "\r\n";
+  for (const char c : reply.chunked ? reply.body : std::string())
+    body += std::string("1\r\n") + c + "\r\n";
   if (reply.chunked) body += "0\r\n\r\n";
   // Byte by byte where the reply says so; a client that gave up (or shutdown) ends it early.
   const auto send = [&](const std::string &bytes, std::chrono::milliseconds gap) {
-    if (gap.count() == 0) return ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size());
+    if (gap.count() == 0)
+      return ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size());
     for (const char c : bytes) {
       if (!wait_unless_stopping(gap) || ::send(fd, &c, 1, MSG_NOSIGNAL) != 1) return false;
     }

@@ -5,10 +5,10 @@
 #include <deque>
 #include <filesystem>
 #include <map>
-#include <set>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -17,7 +17,7 @@ namespace httplib {
 class Server;
 struct Request;
 struct Response;
-}
+} // namespace httplib
 
 namespace tasksync::test {
 
@@ -140,9 +140,9 @@ private:
   std::map<std::string, std::vector<FakeVersion>> m_history; // by task, in the order recorded
   std::map<std::string, FakeVersion> m_listed;               // set_listed()
   std::set<std::string> m_overridden; // tasks whose /latest set_reply() replaced: listed without their version
-  std::optional<Reply> m_list_reply;                          // set_list_reply()
+  std::optional<Reply> m_list_reply;  // set_list_reply()
   int m_list_requests = 0;
-  int m_list_hold = 0;            // hold_list_until_in_flight()
+  int m_list_hold = 0; // hold_list_until_in_flight()
   int m_list_in_flight = 0;
   int m_most_list_in_flight = 0;
   std::condition_variable m_list_arrived;

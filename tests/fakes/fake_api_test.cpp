@@ -62,7 +62,8 @@ TEST(FakeApiTest, SetReplyAndAnEmptyListReplaceTheSequence) {
   httplib::Client client(api.base_url());
   api.set_replies(kTask, {{503, "", {}}, {200, "{}", {}}});
   api.set_reply(kTask, {500, "broken", {}});
-  for (int i = 0; i < 2; ++i) EXPECT_EQ(get_latest(client)->status, 500);
+  for (int i = 0; i < 2; ++i)
+    EXPECT_EQ(get_latest(client)->status, 500);
   api.set_replies(kTask, {});
   EXPECT_EQ(get_latest(client)->status, 404);
 }
@@ -129,7 +130,8 @@ TEST(FakeApiTest, DestructionCutsADelayShort) {
   api->set_reply(kTask, {200, "{}", 60s});
   httplib::Client client(api->base_url());
   auto fetch = std::async(std::launch::async, [&] { return get_latest(client); });
-  for (int i = 0; i < 500 && api->requests(kTask) == 0; ++i) std::this_thread::sleep_for(10ms);
+  for (int i = 0; i < 500 && api->requests(kTask) == 0; ++i)
+    std::this_thread::sleep_for(10ms);
   EXPECT_EQ(api->requests(kTask), 1);
   const auto start = std::chrono::steady_clock::now();
   api.reset();

@@ -16,9 +16,9 @@
 #include <string>
 #include <string_view>
 
+#include "api/task_version.hpp"
 #include "base/base64.hpp"
 #include "render/render.hpp"
-#include "api/task_version.hpp"
 
 namespace {
 
@@ -53,7 +53,8 @@ void check_canonical(const rapidjson::Value &value) {
       }
     }
   } else if (value.IsArray()) {
-    for (const auto &element : value.GetArray()) check_canonical(element);
+    for (const auto &element : value.GetArray())
+      check_canonical(element);
   }
 }
 
@@ -81,7 +82,7 @@ void check_render(const TaskVersion &version) {
   // Full precision, so numbers read back are the doubles render wrote and a re-render compares.
   rapidjson::Document parsed;
   constexpr unsigned kFlags =
-    rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag | rapidjson::kParseFullPrecisionFlag;
+      rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag | rapidjson::kParseFullPrecisionFlag;
   parsed.Parse<kFlags>(sidecar.content.data(), sidecar.content.size());
   if (parsed.HasParseError()) {
     std::fprintf(stderr, "task.json does not parse at offset %zu: %s\n", parsed.GetErrorOffset(),
@@ -103,7 +104,7 @@ void check_render(const TaskVersion &version) {
   FUZZ_CHECK((config != root.MemberEnd()) == (version.browser_configuration != nullptr));
   // No key beyond those above: code, deleted and the version id stay out of the sidecar.
   FUZZ_CHECK(parsed.MemberCount() == 4u + (version.language ? 1u : 0u) + (version.description ? 1u : 0u) +
-                                       (version.browser_configuration ? 1u : 0u));
+                                         (version.browser_configuration ? 1u : 0u));
 
   // Canonical means a fixed point: rendering what the sidecar holds gives the same bytes.
   if (version.browser_configuration) {
@@ -133,8 +134,9 @@ void fuzz_response(std::string_view body) {
 // Standard base64 of `data`, a `separator` after every `line` characters.
 std::string encode_base64(std::string_view data, std::size_t line, std::string_view separator) {
   std::string block(4 * ((data.size() + 2) / 3) + 1, '\0');
-  const int length = EVP_EncodeBlock(reinterpret_cast<unsigned char *>(block.data()),
-                                     reinterpret_cast<const unsigned char *>(data.data()), static_cast<int>(data.size()));
+  const int length =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char *>(block.data()),
+                      reinterpret_cast<const unsigned char *>(data.data()), static_cast<int>(data.size()));
   block.resize(static_cast<std::size_t>(length));
   std::string out;
   for (std::size_t offset = 0; offset < block.size(); offset += line) {

@@ -17,8 +17,8 @@ protected:
   std::string path() const { return (m_dir / "repo").string(); }
 
   // A commit on `parent` (none: a root) that sets `file` to `content` (nullopt: removes it).
-  git_oid commit(const std::optional<git_oid> &parent, const std::string &file, const std::optional<std::string> &content,
-                 const std::string &message) {
+  git_oid commit(const std::optional<git_oid> &parent, const std::string &file,
+                 const std::optional<std::string> &content, const std::string &message) {
     TreePtr base;
     if (parent) base = std::move(commit_tree(m_repo.get(), *parent).value());
     git_tree_update update{GIT_TREE_UPDATE_REMOVE, {}, GIT_FILEMODE_BLOB, file.c_str()};

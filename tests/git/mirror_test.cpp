@@ -71,8 +71,9 @@ TEST_F(MirrorTest, AddCreatesTheRepositoryAndCommitsTheTask) {
   EXPECT_EQ(test::read_text(m_settings.path / "tasks" / kTask / "task.ts"), "v1");
   EXPECT_EQ(git_out({"symbolic-ref", "HEAD"}), "refs/heads/main\n");
   EXPECT_EQ(git_out({"log", "-1", "--format=%an <%ae>|%ad|%cn|%B", "--date=iso-strict"}),
-            "tasksync <tasksync@localhost>|2026-11-20T16:31:07+02:00|tasksync|" + kTask + ": add version 1\n\nTask-Id: " +
-                kTask + "\nTask-Version: 1\nTask-Updated-At: 2026-11-20T16:31:07+02:00\n\n");
+            "tasksync <tasksync@localhost>|2026-11-20T16:31:07+02:00|tasksync|" + kTask +
+                ": add version 1\n\nTask-Id: " + kTask +
+                "\nTask-Version: 1\nTask-Updated-At: 2026-11-20T16:31:07+02:00\n\n");
   EXPECT_EQ(git_out({"show", "--name-status", "--format="}),
             "A\ttasks/" + kTask + "/task.json\nA\ttasks/" + kTask + "/task.ts\n");
   EXPECT_TRUE(test::repository_consistent(m_settings.path));
@@ -110,8 +111,8 @@ TEST_F(MirrorTest, UpdateTouchesOnlyThatTasksDirectory) {
   }
   test::write_text(m_settings.path / "README.md", "kept\n");
   ASSERT_EQ(test::run_process({"git", "-C", repo(), "add", "README.md"}).exit_code, 0);
-  ASSERT_EQ(test::run_process({"git", "-C", repo(), "-c", "user.name=Person", "-c", "user.email=p@example.com", "commit",
-                               "-q", "-m", "Add a README"})
+  ASSERT_EQ(test::run_process({"git", "-C", repo(), "-c", "user.name=Person", "-c", "user.email=p@example.com",
+                               "commit", "-q", "-m", "Add a README"})
                 .exit_code,
             0);
   const std::string person_commit = git_out({"rev-parse", "HEAD"});
@@ -146,7 +147,8 @@ TEST_F(MirrorTest, DeletionRemovesTheDirectoryInOneCommit) {
   EXPECT_FALSE(std::filesystem::exists(m_settings.path / "tasks" / kOther));
   EXPECT_TRUE(std::filesystem::exists(m_settings.path / "tasks" / kTask / "task.ts"));
   EXPECT_EQ(git_out({"log", "-1", "--format=%s"}), "checkout-flow: delete (deleted upstream)\n");
-  EXPECT_EQ(git_out({"ls-tree", "-r", "--name-only", "HEAD"}), "tasks/" + kTask + "/task.json\ntasks/" + kTask + "/task.ts\n");
+  EXPECT_EQ(git_out({"ls-tree", "-r", "--name-only", "HEAD"}),
+            "tasks/" + kTask + "/task.json\ntasks/" + kTask + "/task.ts\n");
   EXPECT_TRUE(test::repository_consistent(m_settings.path));
   // Deleting again, or deleting a task never mirrored, changes nothing.
   EXPECT_EQ(apply(mirror, std::nullopt, info(kOther, "1")).kind, ChangeKind::unchanged);
@@ -314,7 +316,8 @@ namespace {
 
 std::size_t files_ending(const std::filesystem::path &dir, const std::string &suffix) {
   std::size_t count = 0;
-  for (const auto &entry : std::filesystem::directory_iterator(dir)) count += entry.path().string().ends_with(suffix);
+  for (const auto &entry : std::filesystem::directory_iterator(dir))
+    count += entry.path().string().ends_with(suffix);
   return count;
 }
 
@@ -379,8 +382,8 @@ TEST_F(MirrorTest, APassIsRecordedAsOnePackAndOneMoveOfTheBranch) {
   ASSERT_TRUE(mirror.finish_pass().ok());
 
   EXPECT_EQ(git_out({"log", "--topo-order", "--format=%s"}),
-            kTask + ": delete (deleted upstream)\ncheckout-flow: add version 1\n" + kTask +
-                ": update to version 2\n" + kTask + ": add version 1\n");
+            kTask + ": delete (deleted upstream)\ncheckout-flow: add version 1\n" + kTask + ": update to version 2\n" +
+                kTask + ": add version 1\n");
   EXPECT_EQ(files_ending(packs, ".pack"), packs_before + 1);
   EXPECT_EQ(git_out({"count-objects"}).substr(0, 10), "0 objects,") << "no loose objects";
   EXPECT_EQ(git_out({"reflog", "show", "--format=%gs", "refs/heads/main"}), "tasksync: 3 commits\n" + reflog_before);

@@ -26,7 +26,8 @@ protected:
   // The names in a directory, temporaries included.
   std::vector<std::string> names(const std::filesystem::path &dir) const {
     std::vector<std::string> found;
-    for (const auto &entry : std::filesystem::directory_iterator(dir)) found.push_back(entry.path().filename().string());
+    for (const auto &entry : std::filesystem::directory_iterator(dir))
+      found.push_back(entry.path().filename().string());
     std::sort(found.begin(), found.end());
     return found;
   }

@@ -21,7 +21,8 @@ TEST(Metrics, RecordsFetchesCommitsAndTimes) {
   report.outcomes.back().change = ChangeKind::added;
   report.outcomes.back().commit_id = "abc";
   report.outcomes.push_back(outcome("b", 0.3));
-  report.outcomes.back().fetch_error = FetchError{FetchError::Kind::http_status, 404, "HTTP 404: gone", false, std::nullopt};
+  report.outcomes.back().fetch_error =
+      FetchError{FetchError::Kind::http_status, 404, "HTTP 404: gone", false, std::nullopt};
   report.outcomes.back().error = "HTTP 404: gone";
   report.outcomes.push_back(outcome("c", 2.0));
   report.outcomes.back().fetch_error = FetchError{FetchError::Kind::transport, 0, "cannot connect", true, std::nullopt};
@@ -63,9 +64,9 @@ TEST(Metrics, CountsPushesByOutcomeAndWhenTheRemoteLastHadEverything) {
   metrics.record_pass(report, 1, 2000);
   metrics.record_pass(report, 1, 3000);
   std::string text = metrics.serialize();
-  for (const char *expected : {"tasksync_pushes_total{outcome=\"ok\"} 1", "tasksync_pushes_total{outcome=\"failed\"} 2",
-                               "tasksync_pushes_total{outcome=\"nothing\"} 0",
-                               "tasksync_last_push_success_timestamp_seconds 1000"}) {
+  for (const char *expected :
+       {"tasksync_pushes_total{outcome=\"ok\"} 1", "tasksync_pushes_total{outcome=\"failed\"} 2",
+        "tasksync_pushes_total{outcome=\"nothing\"} 0", "tasksync_last_push_success_timestamp_seconds 1000"}) {
     EXPECT_NE(text.find(expected), std::string::npos) << expected << "\n" << text;
   }
   report.push = PushOutcome::nothing;
@@ -103,8 +104,9 @@ TEST(Metrics, ExposesTheApisRetirementNotices) {
   EXPECT_NE(text.find("tasksync_api_endpoint_deprecated{endpoint=\"GET /v1/task/{id}/latest\"} 1"), std::string::npos)
       << text;
   EXPECT_NE(text.find("tasksync_api_endpoint_deprecated{endpoint=\"GET /v1/task\"} 1"), std::string::npos) << text;
-  EXPECT_NE(text.find("tasksync_api_endpoint_sunset_timestamp_seconds{endpoint=\"GET /v1/task/{id}/latest\"} 1798761599"),
-            std::string::npos)
+  EXPECT_NE(
+      text.find("tasksync_api_endpoint_sunset_timestamp_seconds{endpoint=\"GET /v1/task/{id}/latest\"} 1798761599"),
+      std::string::npos)
       << text;
   EXPECT_EQ(text.find("tasksync_api_endpoint_sunset_timestamp_seconds{endpoint=\"GET /v1/task\"}"), std::string::npos);
 }

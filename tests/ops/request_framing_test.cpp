@@ -17,7 +17,8 @@ using Status = BodyFraming::Status;
 // The head of a POST to the webhook with `headers` (each "Name: value"), without its empty line.
 RequestHead head_with(const std::vector<std::string> &headers) {
   std::string head = "POST /webhooks/anchorbrowser HTTP/1.1\r\nHost: localhost";
-  for (const auto &header : headers) head += "\r\n" + header;
+  for (const auto &header : headers)
+    head += "\r\n" + header;
   return read_request_head(head + "\r\n");
 }
 
@@ -85,7 +86,8 @@ TEST(BodyFraming, NoFramingHeaderIsAnEmptyBody) {
 }
 
 TEST(BodyFraming, ContentLengthThatIsNotPlainDigitsIsMalformed) {
-  for (const std::string &value : std::initializer_list<std::string>{"", "+5", "-5", "5 5", "5,5", "5, 5", "0x10", "1e3", "5.0", "５", "5\x01"}) {
+  for (const std::string &value :
+       std::initializer_list<std::string>{"", "+5", "-5", "5 5", "5,5", "5, 5", "0x10", "1e3", "5.0", "５", "5\x01"}) {
     EXPECT_EQ(status_of({"Content-Length: " + value}, "hello"), Status::malformed) << value;
   }
 }
@@ -98,7 +100,8 @@ TEST(BodyFraming, SpacesAroundContentLengthAndLeadingZerosAreTheSameLength) {
 
 TEST(BodyFraming, ContentLengthOfTwentyDigitsIsTooLargeNotWrappedAround) {
   // 2^64 + 5 would be 5 if it wrapped; stoull would throw for it.
-  for (const std::string &value : std::initializer_list<std::string>{"18446744073709551621", "99999999999999999999", std::string(1000, '9')}) {
+  for (const std::string &value :
+       std::initializer_list<std::string>{"18446744073709551621", "99999999999999999999", std::string(1000, '9')}) {
     EXPECT_EQ(status_of({"Content-Length: " + value}, "hello"), Status::too_large) << value.substr(0, 30);
   }
 }
@@ -134,7 +137,8 @@ TEST(BodyFraming, ContentLengthWithTransferEncodingIsMalformedInEitherOrder) {
 
 TEST(BodyFraming, TransferEncodingOtherThanChunkedAloneIsMalformed) {
   const std::string body = "5\r\nhello\r\n0\r\n\r\n";
-  for (const std::string &value : std::initializer_list<std::string>{"", "gzip", "identity", "gzip, chunked", "chunked, chunked", "chunked;q=1", "xchunked"}) {
+  for (const std::string &value : std::initializer_list<std::string>{"", "gzip", "identity", "gzip, chunked",
+                                                                     "chunked, chunked", "chunked;q=1", "xchunked"}) {
     EXPECT_EQ(status_of({"Transfer-Encoding: " + value}, body), Status::malformed) << value;
   }
   EXPECT_EQ(status_of({"Transfer-Encoding: ChUnKeD"}, body), Status::complete);
@@ -156,21 +160,24 @@ TEST(BodyFraming, ChunkedBodyEndsAfterTheLastChunkAndItsEmptyLine) {
 }
 
 TEST(BodyFraming, ChunkExtensionsAndTrailersAreFollowed) {
-  const std::string body = "5;name=value;x\r\nhello\r\n5 ; q=\"a;b\"\r\nworld\r\n0;last\r\nX-Trailer: 1\r\nY: 2\r\n\r\n";
+  const std::string body =
+      "5;name=value;x\r\nhello\r\n5 ; q=\"a;b\"\r\nworld\r\n0;last\r\nX-Trailer: 1\r\nY: 2\r\n\r\n";
   BodyFraming framing(head_with(kChunked), kMaxWebhookBody);
   EXPECT_EQ(framing.scan(body + "trailing"), Status::complete);
   EXPECT_EQ(framing.end(), body.size());
 }
 
 TEST(BodyFraming, ChunkSizesThatAreNotHexAreMalformed) {
-  for (const std::string &size : std::initializer_list<std::string>{"", " ", "g", "0x5", "-5", "+5", "5 5", "5\t\x01", ";ext"}) {
+  for (const std::string &size :
+       std::initializer_list<std::string>{"", " ", "g", "0x5", "-5", "+5", "5 5", "5\t\x01", ";ext"}) {
     EXPECT_EQ(status_of(kChunked, size + "\r\nhello\r\n0\r\n\r\n"), Status::malformed) << size;
   }
 }
 
 TEST(BodyFraming, ChunkSizesBeyondThirtyTwoBitsAreMalformedNotWrappedAround) {
   // 2^64 + 5 would be a 5-byte chunk if it wrapped.
-  for (const std::string &size : std::initializer_list<std::string>{"100000000", "10000000000000005", std::string(40, 'f'), std::string(2000, '0') + "5"}) {
+  for (const std::string &size : std::initializer_list<std::string>{
+           "100000000", "10000000000000005", std::string(40, 'f'), std::string(2000, '0') + "5"}) {
     EXPECT_EQ(status_of(kChunked, size + "\r\nhello\r\n0\r\n\r\n"), Status::malformed) << size.substr(0, 30);
   }
 }
@@ -222,7 +229,8 @@ TEST(BodyFraming, FramingBeyondItsAllowanceIsTooLargeAsItArrives) {
   BodyFraming framing(head_with(kChunked), kMaxWebhookBody);
   EXPECT_EQ(framing.read_limit(), kMaxWebhookBody + 64 * 1024);
   std::string body;
-  while (body.size() < framing.read_limit() + 2048) body += "1;" + std::string(1000, 'e') + "\r\nx\r\n";
+  while (body.size() < framing.read_limit() + 2048)
+    body += "1;" + std::string(1000, 'e') + "\r\nx\r\n";
   EXPECT_EQ(byte_by_byte(kChunked, body).first, Status::too_large);
 }
 

@@ -40,7 +40,8 @@ public:
           std::unique_lock lock(m_mutex);
           for (std::size_t sent = 0; !m_stop; ++sent) {
             const char byte = sent < head.size() ? head[sent] : 'a';
-            for (const FileDescriptor &client : clients) test::send_raw(client, std::string_view(&byte, 1));
+            for (const FileDescriptor &client : clients)
+              test::send_raw(client, std::string_view(&byte, 1));
             ++m_rounds;
             m_wake.wait_for(lock, 50ms, [this] { return m_stop; });
           }
@@ -100,16 +101,20 @@ TEST(StatusServer, PostSyncNeedsTheBearerTokenAndAsksForAPass) {
   std::atomic<bool> running = false;
   const int port = test::free_port();
   const std::string token = "0123456789abcdef-sync";
-  auto server = StatusServer::start({"127.0.0.1", port}, metrics, [] { return HealthReport{}; }, StatusServerLimits{},
-                                    SyncRoute{std::make_shared<BearerToken>(token), [&] {
-                                                ++requests;
-                                                return running.load();
-                                              }});
+  auto server = StatusServer::start(
+      {"127.0.0.1", port}, metrics, [] { return HealthReport{}; }, StatusServerLimits{},
+      SyncRoute{std::make_shared<BearerToken>(token), [&] {
+                  ++requests;
+                  return running.load();
+                }});
   ASSERT_TRUE(server.ok()) << server.error().message;
   httplib::Client client("127.0.0.1", port);
-  for (const httplib::Headers &refused : std::vector<httplib::Headers>{
-           {}, {{"Authorization", "Bearer wrong"}}, {{"Authorization", "Bearer " + token + "x"}},
-           {{"Authorization", "Basic " + token}}, {{"Authorization", token}}, {{"Authorization", "Bearer "}}}) {
+  for (const httplib::Headers &refused : std::vector<httplib::Headers>{{},
+                                                                       {{"Authorization", "Bearer wrong"}},
+                                                                       {{"Authorization", "Bearer " + token + "x"}},
+                                                                       {{"Authorization", "Basic " + token}},
+                                                                       {{"Authorization", token}},
+                                                                       {{"Authorization", "Bearer "}}}) {
     auto answer = client.Post("/sync", refused, "", "text/plain");
     ASSERT_TRUE(answer);
     EXPECT_EQ(answer->status, 401);
@@ -179,7 +184,8 @@ TEST(StatusServer, IdleConnectionsPastItsBudgetCostNoDescriptorsAndHealthStillAn
   EXPECT_TRUE(test::wait_until(
       [&] {
         closed = 0;
-        for (const FileDescriptor &client : idle) closed += test::closed_by_peer(client) ? 1 : 0;
+        for (const FileDescriptor &client : idle)
+          closed += test::closed_by_peer(client) ? 1 : 0;
         return closed >= kIdle - static_cast<int>(limits.max_connections);
       },
       5s))
@@ -212,7 +218,8 @@ TEST(StatusServer, AnswersHealthWithinASecondWhileAHundredClientsTrickleTheirHea
   // /healthz, which closed the oldest slow client left), and closed the rest.
   const auto still_open = [&] {
     int count = 0;
-    for (const FileDescriptor &client : slow) count += test::closed_by_peer(client) ? 0 : 1;
+    for (const FileDescriptor &client : slow)
+      count += test::closed_by_peer(client) ? 0 : 1;
     return count;
   };
   EXPECT_TRUE(test::wait_until([&] { return still_open() == static_cast<int>(limits.max_connections) - 1; }, 5s))

@@ -40,7 +40,8 @@ TEST(WebhookEvent, ReadsTheTaskFromTaskIdInCamelCaseToo) {
 }
 
 TEST(WebhookEvent, BodiesThatAreNotAJsonObjectAreRefused) {
-  for (const std::string &body : std::initializer_list<std::string>{"", " ", "[]", "[{\"id\":\"e\"}]", "\"text\"", "1", "null", "true"}) {
+  for (const std::string &body :
+       std::initializer_list<std::string>{"", " ", "[]", "[{\"id\":\"e\"}]", "\"text\"", "1", "null", "true"}) {
     EXPECT_FALSE(parse_webhook_event(body).ok()) << body;
   }
   EXPECT_EQ(error_of("[]"), "the body is not a JSON object");
@@ -48,14 +49,16 @@ TEST(WebhookEvent, BodiesThatAreNotAJsonObjectAreRefused) {
 }
 
 TEST(WebhookEvent, TruncatedOrTrailingJsonIsRefused) {
-  for (const std::string &body : std::initializer_list<std::string>{"{", "{\"id\":", "{\"id\":\"e\"", "{\"id\":\"e\"} {}", "{\"id\":\"e\"}x", "{'id':'e'}"}) {
+  for (const std::string &body : std::initializer_list<std::string>{
+           "{", "{\"id\":", "{\"id\":\"e\"", "{\"id\":\"e\"} {}", "{\"id\":\"e\"}x", "{'id':'e'}"}) {
     EXPECT_EQ(error_of(body).rfind("the body is not JSON: ", 0), 0u) << body;
   }
 }
 
 TEST(WebhookEvent, TheErrorNeverQuotesTheBody) {
   const std::string marker = "MARKER-7f3a\n";
-  for (const std::string &body : std::initializer_list<std::string>{"{\"id\":\"" + marker + "\"", "[\"" + marker + "\"]", "{\"" + marker + "\" 1}"}) {
+  for (const std::string &body : std::initializer_list<std::string>{"{\"id\":\"" + marker + "\"",
+                                                                    "[\"" + marker + "\"]", "{\"" + marker + "\" 1}"}) {
     const std::string error = error_of(body);
     EXPECT_EQ(error.find("MARKER"), std::string::npos) << error;
     EXPECT_EQ(error.find('\n'), std::string::npos) << error;
@@ -77,15 +80,17 @@ TEST(WebhookEvent, AnIdKeepsEveryByteUpToItsLengthNotUpToANul) {
 }
 
 TEST(WebhookEvent, ATypeThatIsMissingOrNotAStringIsEmpty) {
-  for (const std::string &body : std::initializer_list<std::string>{R"({"id":"e"})", R"({"id":"e","type":1})", R"({"id":"e","type":["task.healed"]})",
-                                 R"({"id":"e","type":null})"}) {
+  for (const std::string &body :
+       std::initializer_list<std::string>{R"({"id":"e"})", R"({"id":"e","type":1})",
+                                          R"({"id":"e","type":["task.healed"]})", R"({"id":"e","type":null})"}) {
     EXPECT_EQ(event_of(body).type, "") << body;
   }
 }
 
 TEST(WebhookEvent, DataThatIsNotAnObjectNamesNoTask) {
-  for (const std::string &data : std::initializer_list<std::string>{"null", "\"" + kTask + "\"", "[\"" + kTask + "\"]", "{\"task_id\":{\"id\":\"x\"}}",
-                                 "{\"task_id\":7}", "{\"task\":\"" + kTask + "\"}"}) {
+  for (const std::string &data : std::initializer_list<std::string>{"null", "\"" + kTask + "\"", "[\"" + kTask + "\"]",
+                                                                    "{\"task_id\":{\"id\":\"x\"}}", "{\"task_id\":7}",
+                                                                    "{\"task\":\"" + kTask + "\"}"}) {
     EXPECT_FALSE(event_of(R"({"id":"e","type":"task.healed","data":)" + data + "}").task_id) << data;
   }
   // task_id outside data is not the event's task.
@@ -101,15 +106,17 @@ TEST(WebhookEvent, WithBothTaskIdAndTaskIdInCamelCaseSnakeCaseWins) {
 }
 
 TEST(WebhookEvent, TaskIdsAreReturnedAsSentForTheReceiverToCheck) {
-  for (const std::string &task : std::initializer_list<std::string>{std::string("0B5E6C1E-7D7A-4A43-9A52-3F0F6D1C2B9A"), std::string("../../etc"),
-                                 std::string(""), std::string("a/b\\u0000c")}) {
+  for (const std::string &task :
+       std::initializer_list<std::string>{std::string("0B5E6C1E-7D7A-4A43-9A52-3F0F6D1C2B9A"), std::string("../../etc"),
+                                          std::string(""), std::string("a/b\\u0000c")}) {
     const std::string expected = task == "a/b\\u0000c" ? std::string("a/b\0c", 5) : task;
     EXPECT_EQ(event_of(test::task_event("e", "task.healed", task)).task_id, expected) << task;
   }
 }
 
 TEST(WebhookEvent, InvalidUtf8IsRefused) {
-  for (const std::string &bad : std::initializer_list<std::string>{"\xff", "\xc0\xaf", "\xed\xa0\x80", "\xe2\x82", "\xf8\x88\x80\x80\x80"}) {
+  for (const std::string &bad :
+       std::initializer_list<std::string>{"\xff", "\xc0\xaf", "\xed\xa0\x80", "\xe2\x82", "\xf8\x88\x80\x80\x80"}) {
     EXPECT_EQ(error_of(R"({"id":"e","text":")" + bad + "\"}").rfind("the body is not JSON: ", 0), 0u);
     EXPECT_FALSE(parse_webhook_event(R"({"id":")" + bad + "\"}").ok());
   }
@@ -125,7 +132,8 @@ TEST(WebhookEvent, DeepNestingCostsNoStack) {
   EXPECT_FALSE(parse_webhook_event(std::string(depth, '[')).ok());
   EXPECT_EQ(error_of(std::string(depth, '[') + std::string(depth, ']')), "the body is not a JSON object");
   std::string nested;
-  for (std::size_t i = 0; i < depth; ++i) nested += "{\"a\":";
+  for (std::size_t i = 0; i < depth; ++i)
+    nested += "{\"a\":";
   nested += "1" + std::string(depth, '}');
   const WebhookEvent event =
       event_of(R"({"id":"deep","type":"task.healed","text":)" + std::string(depth, '[') + std::string(depth, ']') +
@@ -136,7 +144,8 @@ TEST(WebhookEvent, DeepNestingCostsNoStack) {
 
 TEST(WebhookEvent, WithDuplicateKeysTheFirstWins) {
   const WebhookEvent event = event_of(R"({"id":"first","id":"second","type":"task.healed","type":"other",)"
-                                      R"("data":{"task_id":")" + kTask + R"("},"data":{"task_id":"../x"}})");
+                                      R"("data":{"task_id":")" +
+                                      kTask + R"("},"data":{"task_id":"../x"}})");
   EXPECT_EQ(event.id, "first");
   EXPECT_EQ(event.type, "task.healed");
   EXPECT_EQ(event.task_id, kTask);

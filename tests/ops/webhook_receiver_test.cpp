@@ -20,8 +20,7 @@ const std::string kFrom = "192.0.2.7";
 class WebhookReceiverTest : public ::testing::Test {
 protected:
   WebhookReceiverTest()
-      : m_receiver({std::make_shared<WebhookSignatureCheck>(kSecret),
-                    [this](const std::string &task) {
+      : m_receiver({std::make_shared<WebhookSignatureCheck>(kSecret), [this](const std::string &task) {
                       m_asked.push_back(task);
                       return m_mirrored ? m_answer : TaskPassRequest::not_mirrored;
                     }}) {}
@@ -66,7 +65,8 @@ TEST_F(WebhookReceiverTest, ASignedTaskEventOfAMirroredTaskStartsAPassOfIt) {
   EXPECT_FALSE(answer.refused);
   EXPECT_EQ(m_asked, std::vector<std::string>{kTask});
   EXPECT_EQ(answer.log_line, "POST /webhooks/anchorbrowser from 192.0.2.7: event \"evt_1\" \"task.healed\": starting a "
-                             "pass of task " + kTask);
+                             "pass of task " +
+                                 kTask);
 }
 
 TEST_F(WebhookReceiverTest, WhileAPassRunsThePassIsQueued) {
@@ -79,7 +79,8 @@ TEST_F(WebhookReceiverTest, WhileAPassRunsThePassIsQueued) {
 
 TEST_F(WebhookReceiverTest, AnUpperCaseTaskIdAsksForThePassInLowerCase) {
   std::string upper = kTask;
-  for (char &c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (char &c : upper)
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   EXPECT_EQ(deliver(test::task_event("evt_1", "task.healed", upper, "taskId")).outcome, WebhookOutcome::accepted);
   EXPECT_EQ(m_asked, std::vector<std::string>{kTask});
 }
@@ -96,7 +97,8 @@ TEST_F(WebhookReceiverTest, ATaskThatIsNotMirroredIsIgnored) {
 }
 
 TEST_F(WebhookReceiverTest, AnEventThatIsNotATaskEventIsIgnoredWithoutAskingForAPass) {
-  for (const std::string &type : std::initializer_list<std::string>{"project.updated", "task", "tasks.healed", "Task.healed", ""}) {
+  for (const std::string &type :
+       std::initializer_list<std::string>{"project.updated", "task", "tasks.healed", "Task.healed", ""}) {
     const WebhookAnswer answer = deliver(test::task_event("evt_" + type, type, kTask));
     EXPECT_EQ(answer.outcome, WebhookOutcome::ignored) << type;
     EXPECT_EQ(answer.status, 200) << type;
@@ -113,9 +115,9 @@ TEST_F(WebhookReceiverTest, ATaskEventThatNamesNoTaskIsIgnored) {
 
 TEST_F(WebhookReceiverTest, ATaskThatIsNotAUuidIsIgnoredAndNeverAskedFor) {
   int n = 0;
-  for (const std::string &task : std::initializer_list<std::string>{std::string("../../etc"), std::string(""), std::string("..\\\\..\\\\etc"),
-                                 kTask + "/../x", " " + kTask, kTask.substr(1) + "g", "\\n" + kTask.substr(1),
-                                 std::string("0b5e6c1e-7d7a-4a43-9a52_3f0f6d1c2b9a")}) {
+  for (const std::string &task : std::initializer_list<std::string>{
+           std::string("../../etc"), std::string(""), std::string("..\\\\..\\\\etc"), kTask + "/../x", " " + kTask,
+           kTask.substr(1) + "g", "\\n" + kTask.substr(1), std::string("0b5e6c1e-7d7a-4a43-9a52_3f0f6d1c2b9a")}) {
     const WebhookAnswer answer = deliver(test::task_event("evt_" + std::to_string(n++), "task.healed", task));
     EXPECT_EQ(answer.outcome, WebhookOutcome::ignored) << task;
     EXPECT_NE(answer.log_line.find("is not a task ID"), std::string::npos) << answer.log_line;
@@ -130,7 +132,7 @@ TEST_F(WebhookReceiverTest, AMissingOrWrongSignatureIsUnauthorizedAndActsOnNothi
       std::string(""),
       std::string("t=1795185067,v1=") + std::string(64, '0'),
       test::anchor_signature("another secret", body, m_now),
-      test::anchor_signature(kSecret, body + " ", m_now), // a different body
+      test::anchor_signature(kSecret, body + " ", m_now),  // a different body
       test::anchor_signature(kSecret, body, m_now - 3600), // stale
   };
   for (const auto &signature : signatures) {
@@ -154,7 +156,8 @@ TEST_F(WebhookReceiverTest, TheSameSignedDeliveryAgainIsAReplayNotADuplicate) {
 }
 
 TEST_F(WebhookReceiverTest, ASignedBodyThatIsNotAJsonObjectIsABadRequest) {
-  for (const std::string &body : std::initializer_list<std::string>{"", "not json", "[]", "{\"id\":", "\"task.healed\""}) {
+  for (const std::string &body :
+       std::initializer_list<std::string>{"", "not json", "[]", "{\"id\":", "\"task.healed\""}) {
     const WebhookAnswer answer = deliver(body);
     EXPECT_EQ(answer.status, 400) << body;
     EXPECT_EQ(answer.outcome, WebhookOutcome::bad_request) << body;
@@ -196,7 +199,8 @@ TEST_F(WebhookReceiverTest, ARefusedDeliveryDoesNotUseUpItsEventId) {
 TEST_F(WebhookReceiverTest, EventIdsBeyondTheMostRememberedAreForgottenOldestFirst) {
   const auto ping = [](std::size_t n) { return "{\"id\":\"evt_" + std::to_string(n) + "\",\"type\":\"ping\"}"; };
   const std::size_t most = WebhookReceiver::kMaxEventIds;
-  for (std::size_t n = 0; n <= most; ++n) ASSERT_EQ(deliver(ping(n)).outcome, WebhookOutcome::ignored) << n;
+  for (std::size_t n = 0; n <= most; ++n)
+    ASSERT_EQ(deliver(ping(n)).outcome, WebhookOutcome::ignored) << n;
   // evt_0 went when evt_<most> came; evt_1 .. evt_<most> are remembered.
   EXPECT_EQ(deliver(ping(most)).outcome, WebhookOutcome::duplicate);
   EXPECT_EQ(deliver(ping(1)).outcome, WebhookOutcome::duplicate);

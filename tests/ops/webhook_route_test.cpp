@@ -46,8 +46,12 @@ protected:
                  return TaskPassRequest::started;
                }};
     }
-    auto server = StatusServer::start({"127.0.0.1", m_port}, m_metrics, [] { return HealthReport{true, "{}"}; },
-                                      limits, SyncRoute{}, std::move(route));
+    auto server = StatusServer::start(
+        {"127.0.0.1", m_port}, m_metrics,
+        [] {
+          return HealthReport{true, "{}"};
+        },
+        limits, SyncRoute{}, std::move(route));
     ASSERT_TRUE(server.ok()) << server.error().message;
     m_server = std::move(*server);
   }
@@ -221,7 +225,8 @@ TEST_F(WebhookRouteTest, BodiesOverOneMebibyteAre413WithoutBeingRead) {
 
   // Chunked, by the bytes sent: refused once they pass 1 MiB.
   const FileDescriptor chunked = test::connect_raw(m_port);
-  ASSERT_TRUE(test::send_raw(chunked, "POST /webhooks/anchorbrowser HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"));
+  ASSERT_TRUE(test::send_raw(chunked,
+                             "POST /webhooks/anchorbrowser HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"));
   const std::string chunk = "10000\r\n" + std::string(0x10000, 'y') + "\r\n";
   std::string chunk_reply;
   EXPECT_TRUE(test::wait_until(
@@ -253,11 +258,12 @@ TEST_F(WebhookRouteTest, ABodyOfExactlyOneMebibyteAndAChunkedOneAreRead) {
   const std::string event = test::task_event("evt_chunked", "task.healed", kMirrored);
   const FileDescriptor client = test::connect_raw(m_port);
   std::string request = "POST /webhooks/anchorbrowser HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
-                        "Anchor-Signature: " + test::anchor_signature(kSecret, event, test::unix_now()) + "\r\n\r\n";
+                        "Anchor-Signature: " +
+                        test::anchor_signature(kSecret, event, test::unix_now()) + "\r\n\r\n";
   char size[16];
   std::snprintf(size, sizeof size, "%zx", event.size() - 10);
-  request += std::string(size) + "\r\n" + event.substr(0, event.size() - 10) + "\r\na\r\n" + event.substr(event.size() - 10) +
-             "\r\n0\r\n\r\n";
+  request += std::string(size) + "\r\n" + event.substr(0, event.size() - 10) + "\r\na\r\n" +
+             event.substr(event.size() - 10) + "\r\n0\r\n\r\n";
   ASSERT_TRUE(test::send_raw(client, request));
   const std::string reply = test::receive_until(client, "}\n", 2s);
   EXPECT_EQ(reply.rfind("HTTP/1.1 200 ", 0), 0u) << reply;
@@ -269,11 +275,12 @@ TEST_F(WebhookRouteTest, ASlowBodyIsCutOffWhenItsTimeRunsOut) {
   limits.body_timeout = 500ms;
   start(true, limits);
   const FileDescriptor client = test::connect_raw(m_port);
-  ASSERT_TRUE(test::send_raw(client, "POST /webhooks/anchorbrowser HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n"));
+  ASSERT_TRUE(
+      test::send_raw(client, "POST /webhooks/anchorbrowser HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n"));
   const auto start_time = std::chrono::steady_clock::now();
   // A byte every 20 ms: never the whole body.
-  const bool cut_off = test::wait_until(
-      [&] { return !test::send_raw(client, "x") || test::closed_by_peer(client); }, 5s);
+  const bool cut_off =
+      test::wait_until([&] { return !test::send_raw(client, "x") || test::closed_by_peer(client); }, 5s);
   const auto took = std::chrono::steady_clock::now() - start_time;
   EXPECT_TRUE(cut_off);
   EXPECT_LT(took, 2s);

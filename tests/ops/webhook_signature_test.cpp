@@ -27,8 +27,8 @@ TEST(WebhookSignature, IsHmacSha256OverVersionTimestampAndBody) {
 }
 
 TEST(WebhookSignature, ParsesTimestampAndEveryWellFormedV1) {
-  const auto parsed = parse_anchor_signature("t=" + std::to_string(kNow) + ", v1=" + valid_v1() + ",v0=abc,v1=" +
-                                             std::string(64, 'A') + ",v2=whatever");
+  const auto parsed = parse_anchor_signature("t=" + std::to_string(kNow) + ", v1=" + valid_v1() +
+                                             ",v0=abc,v1=" + std::string(64, 'A') + ",v2=whatever");
   ASSERT_TRUE(parsed);
   EXPECT_EQ(parsed->timestamp, kNow);
   EXPECT_EQ(parsed->timestamp_text, std::to_string(kNow));
@@ -39,21 +39,21 @@ TEST(WebhookSignature, MalformedHeadersAreRefusedAsSuch) {
   const std::string v1 = valid_v1();
   for (const std::string &header : {
            std::string(""),
-           "v1=" + v1,                                     // missing t
-           "t=,v1=" + v1,                                  // empty t
-           "t=abc,v1=" + v1,                               // non-numeric t
-           "t=-5,v1=" + v1,                                // negative t
-           "t=+5,v1=" + v1,                                // signed t
-           "t=1.5,v1=" + v1,                               // fractional t
-           "t=" + std::string(40, '9') + ",v1=" + v1,      // huge t
-           "t=99999999999999999999,v1=" + v1,              // beyond 64 bits
-           "t=1,t=2,v1=" + v1,                             // t twice
-           "t=" + std::to_string(kNow),                    // no v1
-           "t=" + std::to_string(kNow) + ",v1=",           // empty v1
-           "t=" + std::to_string(kNow) + ",v1=" + v1.substr(1), // odd hex
-           "t=" + std::to_string(kNow) + ",v1=" + v1.substr(2), // too short
-           "t=" + std::to_string(kNow) + ",v1=" + v1 + "00",    // too long
-           "t=" + std::to_string(kNow) + ",v1=" + std::string(64, 'g'), // not hex
+           "v1=" + v1,                                                      // missing t
+           "t=,v1=" + v1,                                                   // empty t
+           "t=abc,v1=" + v1,                                                // non-numeric t
+           "t=-5,v1=" + v1,                                                 // negative t
+           "t=+5,v1=" + v1,                                                 // signed t
+           "t=1.5,v1=" + v1,                                                // fractional t
+           "t=" + std::string(40, '9') + ",v1=" + v1,                       // huge t
+           "t=99999999999999999999,v1=" + v1,                               // beyond 64 bits
+           "t=1,t=2,v1=" + v1,                                              // t twice
+           "t=" + std::to_string(kNow),                                     // no v1
+           "t=" + std::to_string(kNow) + ",v1=",                            // empty v1
+           "t=" + std::to_string(kNow) + ",v1=" + v1.substr(1),             // odd hex
+           "t=" + std::to_string(kNow) + ",v1=" + v1.substr(2),             // too short
+           "t=" + std::to_string(kNow) + ",v1=" + v1 + "00",                // too long
+           "t=" + std::to_string(kNow) + ",v1=" + std::string(64, 'g'),     // not hex
            "t=" + std::to_string(kNow) + ",v1=" + std::string(100000, 'a'), // huge v1
            std::string("garbage"),
        }) {
@@ -71,7 +71,8 @@ TEST(WebhookSignature, AcceptsTheRightSignatureAmongSeveral) {
   EXPECT_TRUE(check.verify("t=" + std::to_string(kNow) + ",v1=" + wrong + ",v1=" + valid_v1(), kBody, kNow));
   // Upper-case hex is the same signature.
   std::string upper = valid_v1(kNow + 1);
-  for (char &c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (char &c : upper)
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   EXPECT_TRUE(check.verify("t=" + std::to_string(kNow + 1) + ",v1=" + upper, kBody, kNow));
 }
 

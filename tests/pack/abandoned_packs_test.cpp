@@ -1,7 +1,7 @@
 #include "pack/abandoned_packs.hpp"
 
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 
 #include "base/file_descriptor.hpp"
 #include "temp_dir.hpp"

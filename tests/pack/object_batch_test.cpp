@@ -38,7 +38,8 @@ protected:
     const SignaturePtr owned_signature(signature);
     git_oid parent_id;
     git_commit *parent = nullptr;
-    if (git_reference_name_to_id(&parent_id, m_repo.get(), "HEAD") == 0) git_commit_lookup(&parent, m_repo.get(), &parent_id);
+    if (git_reference_name_to_id(&parent_id, m_repo.get(), "HEAD") == 0)
+      git_commit_lookup(&parent, m_repo.get(), &parent_id);
     const CommitPtr owned_parent(parent);
     const git_commit *parents[1] = {parent};
     git_oid id;

@@ -147,7 +147,8 @@ TEST(ObjectPacker, PacksEveryLooseObjectAndLosesNone) {
 
 TEST(ObjectPacker, MergesTwentyPacksIntoAtMostEight) {
   TestRepo repo;
-  for (int i = 0; i < 20; ++i) commit_and_pack(repo, 3);
+  for (int i = 0; i < 20; ++i)
+    commit_and_pack(repo, 3);
   ASSERT_EQ(file_names(repo.pack_dir(), ".pack").size(), 20u);
 
   auto merged = consolidate_packs(repo.get(), 8);
@@ -163,7 +164,8 @@ TEST(ObjectPacker, MergesTheSmallPacksAndLeavesTheLargeOneAlone) {
   TestRepo repo;
   const std::string large = commit_and_pack(repo, 200);
   const auto large_written = std::filesystem::last_write_time(repo.pack_dir() / large);
-  for (int i = 0; i < 4; ++i) commit_and_pack(repo, 2);
+  for (int i = 0; i < 4; ++i)
+    commit_and_pack(repo, 2);
 
   auto merged = consolidate_packs(repo.get(), 4);
   ASSERT_TRUE(merged.ok()) << merged.error().message;
@@ -178,7 +180,8 @@ TEST(ObjectPacker, MergesTheSmallPacksAndLeavesTheLargeOneAlone) {
 TEST(ObjectPacker, MergesTheSmallestOfAProgressionPastTheLimit) {
   TestRepo repo;
   std::string largest;
-  for (const int commits : {1, 3, 9, 27}) largest = commit_and_pack(repo, commits); // 3, 9, 27, 81 objects
+  for (const int commits : {1, 3, 9, 27})
+    largest = commit_and_pack(repo, commits); // 3, 9, 27, 81 objects
 
   auto merged = consolidate_packs(repo.get(), 2);
   ASSERT_TRUE(merged.ok()) << merged.error().message;
@@ -191,7 +194,8 @@ TEST(ObjectPacker, MergesTheSmallestOfAProgressionPastTheLimit) {
 
 TEST(ObjectPacker, ChangesNothingUpToTheLimit) {
   TestRepo repo;
-  for (int i = 0; i < 3; ++i) commit_and_pack(repo, 2);
+  for (int i = 0; i < 3; ++i)
+    commit_and_pack(repo, 2);
   const auto before = file_names(repo.pack_dir());
   const auto all_before = test::git(repo.path(), {"count-objects", "-v"}).out;
 
@@ -205,7 +209,8 @@ TEST(ObjectPacker, NeverMergesAKeptPack) {
   TestRepo repo;
   const std::string kept = commit_and_pack(repo, 2);
   test::write_text(repo.pack_dir() / std::filesystem::path(kept).replace_extension(".keep"), "");
-  for (int i = 0; i < 4; ++i) commit_and_pack(repo, 2);
+  for (int i = 0; i < 4; ++i)
+    commit_and_pack(repo, 2);
 
   auto merged = consolidate_packs(repo.get(), 2);
   ASSERT_TRUE(merged.ok()) << merged.error().message;

@@ -10,8 +10,8 @@
 #include "base/git_handles.hpp"
 #include "git_repository.hpp"
 #include "pack/object_id.hpp"
-#include "process.hpp"
 #include "pack/tasks_tree.hpp"
+#include "process.hpp"
 #include "temp_dir.hpp"
 
 using namespace tasksync;
@@ -60,7 +60,8 @@ TEST_F(PackWriterTest, WritesAPackAndIndexThatGitReads) {
   const History made = history();
   PackWriter writer(pack_dir());
   ASSERT_TRUE(writer.add(made.blob, made.blob_data, GIT_OBJECT_BLOB).ok());
-  for (const auto &[id, raw] : made.trees) ASSERT_TRUE(writer.add(id, raw, GIT_OBJECT_TREE).ok());
+  for (const auto &[id, raw] : made.trees)
+    ASSERT_TRUE(writer.add(id, raw, GIT_OBJECT_TREE).ok());
   ASSERT_TRUE(writer.add(made.blob, made.blob_data, GIT_OBJECT_BLOB).ok()); // once is enough
   EXPECT_EQ(writer.objects(), 151u);
   EXPECT_EQ(files(".tasksync-incoming-").size(), 1u);
@@ -90,7 +91,8 @@ TEST_F(PackWriterTest, ReadsBackWhatItWroteBeforeTheEnd) {
   const History made = history();
   PackWriter writer(pack_dir());
   ASSERT_TRUE(writer.add(made.blob, made.blob_data, GIT_OBJECT_BLOB).ok());
-  for (const auto &[id, raw] : made.trees) ASSERT_TRUE(writer.add(id, raw, GIT_OBJECT_TREE).ok());
+  for (const auto &[id, raw] : made.trees)
+    ASSERT_TRUE(writer.add(id, raw, GIT_OBJECT_TREE).ok());
   // Through the file and a chain of deltas, and from memory.
   for (const std::size_t i : {0u, 1u, 75u, 148u, 149u}) {
     auto read = writer.read(made.trees[i].first);
@@ -116,7 +118,8 @@ TEST_F(PackWriterTest, AnUnfinishedPackLeavesNothingBehind) {
 
   test::write_text(pack_dir() / ".tasksync-incoming-Ab12Cd", "PACK, cut short by a crash");
   test::write_text(pack_dir() / "tmp_pack_someone_else", "another tool's");
-  test::write_text(pack_dir() / "pack-1111111111111111111111111111111111111111.keep", "tasksync: a pass being recorded\n");
+  test::write_text(pack_dir() / "pack-1111111111111111111111111111111111111111.keep",
+                   "tasksync: a pass being recorded\n");
   test::write_text(pack_dir() / "pack-2222222222222222222222222222222222222222.keep", "receive-pack 4242 on host\n");
   PackWriter::remove_leftovers(pack_dir());
   EXPECT_FALSE(std::filesystem::exists(pack_dir() / ".tasksync-incoming-Ab12Cd"));

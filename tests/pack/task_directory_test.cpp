@@ -14,7 +14,8 @@ std::string git_tree_of(const Snapshot &snapshot) {
   test::TempDir dir;
   const std::string repo = (dir / "repo").string();
   EXPECT_EQ(test::run_process({"git", "init", "-q", repo}).exit_code, 0);
-  for (const RenderedFile &file : snapshot.files) test::write_text(dir / "repo" / file.name, file.content);
+  for (const RenderedFile &file : snapshot.files)
+    test::write_text(dir / "repo" / file.name, file.content);
   EXPECT_EQ(test::git(repo, {"add", "-A"}).exit_code, 0);
   std::string tree = test::git(repo, {"write-tree"}).out;
   if (!tree.empty() && tree.back() == '\n') tree.pop_back();

@@ -36,7 +36,8 @@ protected:
 
 git_oid some_id(int seed) {
   git_oid id{};
-  for (std::size_t i = 0; i < GIT_OID_RAWSZ; ++i) id.id[i] = static_cast<unsigned char>(seed * 31 + static_cast<int>(i));
+  for (std::size_t i = 0; i < GIT_OID_RAWSZ; ++i)
+    id.id[i] = static_cast<unsigned char>(seed * 31 + static_cast<int>(i));
   return id;
 }
 
@@ -46,8 +47,9 @@ bool same(const git_oid &a, const git_oid &b) { return git_oid_equal(&a, &b); }
 
 TEST_F(TasksTreeTest, EditsGiveTheBytesAndIdLibgit2Writes) {
   // Names that sort differently as directories ("x/") and files ("x"), next to '-' and '.'.
-  const std::vector<std::string> names = {"a", "a-b", "a.b", "a0", "ab", "b", "3c90c3cc-0d44-4b50-8888-8dd25736052a",
-                                          "3c90c3cc", "3c90c3cc.txt", "README.md", "z"};
+  const std::vector<std::string> names = {
+      "a",        "a-b",          "a.b",       "a0", "ab", "b", "3c90c3cc-0d44-4b50-8888-8dd25736052a",
+      "3c90c3cc", "3c90c3cc.txt", "README.md", "z"};
   auto tree = TasksTree::parse("");
   ASSERT_TRUE(tree.ok());
   git_treebuilder *raw = nullptr;

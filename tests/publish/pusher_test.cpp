@@ -199,7 +199,8 @@ protected:
 
   // No line logged so far holds "secret".
   void expect_no_secret_logged() const {
-    for (const std::string &line : m_log) EXPECT_EQ(line.find("secret"), std::string::npos) << line;
+    for (const std::string &line : m_log)
+      EXPECT_EQ(line.find("secret"), std::string::npos) << line;
   }
 
   static std::string git_out(const std::filesystem::path &repo, const std::vector<std::string> &args) {

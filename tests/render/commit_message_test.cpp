@@ -22,7 +22,8 @@ TEST(CommitMessage, MatchesTheWorkedExample) {
 TEST(CommitMessage, SubjectsForAddAndDeleteUseTheLabel) {
   const std::string trailers = "\n\nTask-Id: 3c90c3cc-0d44-4b50-8888-8dd25736052a\nTask-Version: 7\n"
                                "Task-Updated-At: 2026-11-20T14:31:07Z\n";
-  EXPECT_EQ(commit_message(ChangeKind::added, example_info("checkout-flow")), "checkout-flow: add version 7" + trailers);
+  EXPECT_EQ(commit_message(ChangeKind::added, example_info("checkout-flow")),
+            "checkout-flow: add version 7" + trailers);
   EXPECT_EQ(commit_message(ChangeKind::deleted, example_info("checkout-flow")),
             "checkout-flow: delete (deleted upstream)" + trailers);
 }

@@ -55,7 +55,8 @@ TEST(Render, SidecarIsCanonicalAndKeepsUnknownFields) {
   fake.task_id = kTaskId;
   fake.language.reset();
   fake.description.reset();
-  fake.browser_configuration = R"({"zeta":{"b":[3,{"y":1,"x":2}],"a":null},"alpha":1.5,"empty":{},"list":[],"text":"é\"\n"})";
+  fake.browser_configuration =
+      R"({"zeta":{"b":[3,{"y":1,"x":2}],"a":null},"alpha":1.5,"empty":{},"list":[],"text":"é\"\n"})";
   EXPECT_EQ(render_sidecar(version_from(fake)), R"({
   "browserConfiguration": {
     "alpha": 1.5,
@@ -107,12 +108,41 @@ TEST(Render, SameDataGivesTheSameBytes) {
 }
 
 TEST(Render, CredentialKeysAreRecognisedInAnyCaseAndSpelling) {
-  for (const std::string key :
-       {"password", "Password", "PASSWORD", "proxy_password", "proxyPassword", "passwd", "passphrase", "secret",
-        "client_secret", "clientSecret", "token", "accessToken", "access_token", "refresh-token", "apiKey", "api_key",
-        "api-key", "APIKEY", "x-api-key", "X-Api-Key", "access_key", "accessKey", "AWS_ACCESS_KEY_ID", "private_key",
-        "privateKey", "credential", "credentials", "Credentials", "authorization", "Authorization", "proxy-authorization",
-        "cookie", "cookies", "Set-Cookie", "tokenizer"}) {
+  for (const std::string key : {"password",
+                                "Password",
+                                "PASSWORD",
+                                "proxy_password",
+                                "proxyPassword",
+                                "passwd",
+                                "passphrase",
+                                "secret",
+                                "client_secret",
+                                "clientSecret",
+                                "token",
+                                "accessToken",
+                                "access_token",
+                                "refresh-token",
+                                "apiKey",
+                                "api_key",
+                                "api-key",
+                                "APIKEY",
+                                "x-api-key",
+                                "X-Api-Key",
+                                "access_key",
+                                "accessKey",
+                                "AWS_ACCESS_KEY_ID",
+                                "private_key",
+                                "privateKey",
+                                "credential",
+                                "credentials",
+                                "Credentials",
+                                "authorization",
+                                "Authorization",
+                                "proxy-authorization",
+                                "cookie",
+                                "cookies",
+                                "Set-Cookie",
+                                "tokenizer"}) {
     EXPECT_TRUE(is_credential_key(key)) << key;
   }
   for (const std::string key : {"username", "user", "server", "initial_url", "session", "proxy", "author", "key",
@@ -177,7 +207,8 @@ TEST(Render, RedactsEveryCredentialVariantAtAnyDepthWhateverTheValuesType) {
 }
 
 TEST(Render, UrlUserinfoIsRedactedWhateverTheKeyOrScheme) {
-  EXPECT_EQ(redact_url_userinfo("http://user:PASSWORD@proxy.example:8080"), "http://user:<redacted>@proxy.example:8080");
+  EXPECT_EQ(redact_url_userinfo("http://user:PASSWORD@proxy.example:8080"),
+            "http://user:<redacted>@proxy.example:8080");
   EXPECT_EQ(redact_url_userinfo("HTTP://user:pw@host/path?q=1"), "HTTP://user:<redacted>@host/path?q=1");
   EXPECT_EQ(redact_url_userinfo("https://ghp_token123@github.com/o/r.git"), "https://<redacted>@github.com/o/r.git");
   EXPECT_EQ(redact_url_userinfo("socks5://u:p@ss@h:1080"), "socks5://u:<redacted>@h:1080");
@@ -185,9 +216,9 @@ TEST(Render, UrlUserinfoIsRedactedWhateverTheKeyOrScheme) {
   EXPECT_EQ(redact_url_userinfo("--proxy-server=http://a:b@h1 and ftp://c@h2#x"),
             "--proxy-server=http://a:<redacted>@h1 and ftp://<redacted>@h2#x");
   // No userinfo, nothing to hide: unchanged.
-  for (const std::string kept : {"https://example.com/login", "https://medium.com/@user", "http://host/a@b",
-                                 "http://host?to=a@b", "mailto:someone@example.com", "user:pass@host", "://",
-                                 "http://@host", "plain text"}) {
+  for (const std::string kept :
+       {"https://example.com/login", "https://medium.com/@user", "http://host/a@b", "http://host?to=a@b",
+        "mailto:someone@example.com", "user:pass@host", "://", "http://@host", "plain text"}) {
     EXPECT_EQ(redact_url_userinfo(kept), kept);
   }
 

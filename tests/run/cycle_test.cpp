@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include "fake_api.hpp"
 #include "base/log.hpp"
+#include "fake_api.hpp"
 #include "process.hpp"
 #include "repository_checks.hpp"
 #include "temp_dir.hpp"
@@ -43,8 +43,8 @@ protected:
 
   std::string git_out(const std::vector<std::string> &args) { return test::git((m_dir / "mirror").string(), args).out; }
   std::size_t logged(const std::string &text) const {
-    return static_cast<std::size_t>(
-        std::count_if(m_log.begin(), m_log.end(), [&](const auto &line) { return line.find(text) != std::string::npos; }));
+    return static_cast<std::size_t>(std::count_if(
+        m_log.begin(), m_log.end(), [&](const auto &line) { return line.find(text) != std::string::npos; }));
   }
 
   test::TempDir m_dir;
@@ -59,7 +59,8 @@ TEST_F(CycleTest, SubjectsUseTheApisNameWhenNoneIsConfigured) {
   Runtime run = runtime("tasks: [" + kTaskA + ", " + kTaskB + "]\n");
   PassReport report = run_cycle(run, PassMode::apply);
   EXPECT_EQ(report.commits(), 2u);
-  EXPECT_EQ(git_out({"log", "--reverse", "--format=%s"}), "login-check: add version 1\n" + kTaskB + ": add version 1\n");
+  EXPECT_EQ(git_out({"log", "--reverse", "--format=%s"}),
+            "login-check: add version 1\n" + kTaskB + ": add version 1\n");
   EXPECT_EQ(m_api.metadata_requests(kTaskA), 0) << "the list read for the pass carries the name";
 }
 
@@ -82,7 +83,8 @@ TEST_F(CycleTest, AllMirrorsTheTeamAndKeepsTasksThatLeaveTheList) {
   EXPECT_EQ(git_out({"log", "-1", "--format=%s"}), kTaskB + ": add version 1\n");
 
   m_api.unlist(kTaskB);
-  for (int i = 0; i < 2; ++i) EXPECT_EQ(run_cycle(run, PassMode::apply).commits(), 0u);
+  for (int i = 0; i < 2; ++i)
+    EXPECT_EQ(run_cycle(run, PassMode::apply).commits(), 0u);
   EXPECT_TRUE(std::filesystem::exists(m_dir / "mirror/tasks" / kTaskB / "task.ts"));
   EXPECT_EQ(logged("task " + kTaskB + ": no longer listed by the API; keeping its files"), 1u) << "reported once";
 }
@@ -115,15 +117,19 @@ TEST_F(CycleTest, SoftDeletedTasksInTheListAreRecordedAsDeletions) {
 
 TEST_F(CycleTest, AHookRunsAfterEachCommitWithItsEnvironment) {
   const auto out = m_dir / "hook.log";
-  Runtime run = runtime("hooks:\n  on_change: [/bin/sh, -c, 'echo \"$TASKSYNC_TASK_ID $TASKSYNC_VERSION $TASKSYNC_COMMIT "
-                        "$TASKSYNC_REPO\" >> " + out.string() + "']\ntasks: [" + kTaskA + "]\n");
+  Runtime run =
+      runtime("hooks:\n  on_change: [/bin/sh, -c, 'echo \"$TASKSYNC_TASK_ID $TASKSYNC_VERSION $TASKSYNC_COMMIT "
+              "$TASKSYNC_REPO\" >> " +
+              out.string() + "']\ntasks: [" + kTaskA + "]\n");
   PassReport report = run_cycle(run, PassMode::apply);
   ASSERT_EQ(report.commits(), 1u);
   run.memory->hooks.wait_for_started({});
-  EXPECT_EQ(test::read_text(out), kTaskA + " 1 " + report.outcomes[0].commit_id + " " + (m_dir / "mirror").string() + "\n");
+  EXPECT_EQ(test::read_text(out),
+            kTaskA + " 1 " + report.outcomes[0].commit_id + " " + (m_dir / "mirror").string() + "\n");
   EXPECT_EQ(run_cycle(run, PassMode::apply).commits(), 0u);
   run.memory->hooks.wait_for_started({});
-  EXPECT_EQ(test::read_text(out), kTaskA + " 1 " + report.outcomes[0].commit_id + " " + (m_dir / "mirror").string() + "\n")
+  EXPECT_EQ(test::read_text(out),
+            kTaskA + " 1 " + report.outcomes[0].commit_id + " " + (m_dir / "mirror").string() + "\n")
       << "no commit, no hook";
 }
 

@@ -51,23 +51,26 @@ protected:
   }
   std::string configured() const {
     std::string yaml = "tasks:\n";
-    for (const auto &id : m_ids) yaml += "  - " + id + "\n";
+    for (const auto &id : m_ids)
+      yaml += "  - " + id + "\n";
     return yaml;
   }
 
   int latest_requests() const {
     int total = 0;
-    for (const auto &id : m_ids) total += m_api.requests(id);
+    for (const auto &id : m_ids)
+      total += m_api.requests(id);
     return total;
   }
   int name_requests() const {
     int total = 0;
-    for (const auto &id : m_ids) total += m_api.metadata_requests(id);
+    for (const auto &id : m_ids)
+      total += m_api.metadata_requests(id);
     return total;
   }
   std::size_t logged(const std::string &text) const {
-    return static_cast<std::size_t>(
-        std::count_if(m_log.begin(), m_log.end(), [&](const auto &line) { return line.find(text) != std::string::npos; }));
+    return static_cast<std::size_t>(std::count_if(
+        m_log.begin(), m_log.end(), [&](const auto &line) { return line.find(text) != std::string::npos; }));
   }
   std::string git_out(const std::vector<std::string> &args) { return test::git((m_dir / "mirror").string(), args).out; }
 
@@ -111,7 +114,8 @@ TEST_F(ListPassTest, AChangeSeenInTheListIsFetchedFromLatestAndCommitted) {
   EXPECT_EQ(report.list_contradictions, 0u);
   // In config order, the skipped tasks around the fetched one included.
   ASSERT_EQ(report.outcomes.size(), 5u);
-  for (std::size_t i = 0; i < 5; ++i) EXPECT_EQ(report.outcomes[i].task.id, m_ids[i]);
+  for (std::size_t i = 0; i < 5; ++i)
+    EXPECT_EQ(report.outcomes[i].task.id, m_ids[i]);
   EXPECT_TRUE(test::repository_consistent(m_dir / "mirror"));
 }
 
@@ -155,8 +159,8 @@ TEST_F(ListPassTest, AListThatAnswers404FallsBackToOneRequestPerTaskAndSaysSoOnc
   EXPECT_EQ(report.failures(), 0u);
   EXPECT_TRUE(report.problems.empty());
   EXPECT_EQ(latest_requests(), before + 5);
-  EXPECT_EQ(logged("listing the team's tasks (page 1): HTTP 404: Not found; fetching every task from /latest this pass"),
-            1u);
+  EXPECT_EQ(
+      logged("listing the team's tasks (page 1): HTTP 404: Not found; fetching every task from /latest this pass"), 1u);
 }
 
 TEST_F(ListPassTest, WithTasksAllAFailedListSyncsTheMirroredTasksAndReportsIt) {

@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include "fake_api.hpp"
 #include "base/log.hpp"
+#include "fake_api.hpp"
 #include "process.hpp"
 #include "repository_checks.hpp"
 #include "temp_dir.hpp"
@@ -23,7 +23,8 @@ protected:
     m_settings.base_url = *parse_base_url(m_api.base_url());
     m_settings.timeout = std::chrono::seconds(5);
     m_repo.path = m_dir / "mirror";
-    for (const auto &task : kTasks) serve(task.id, "1");
+    for (const auto &task : kTasks)
+      serve(task.id, "1");
     log::set_sink([this](std::string_view line) { m_log.emplace_back(line); });
   }
   ~PollerTest() override { log::set_sink({}); }
@@ -42,7 +43,8 @@ protected:
     auto pool = FetchPool::create(m_settings, key, 2, m_names);
     EXPECT_TRUE(pool.ok());
     Poller poller(**pool, m_names);
-    auto mirror = Mirror::open(m_repo, mode == PassMode::apply ? Mirror::Access::read_write : Mirror::Access::read_only);
+    auto mirror =
+        Mirror::open(m_repo, mode == PassMode::apply ? Mirror::Access::read_write : Mirror::Access::read_only);
     EXPECT_TRUE(mirror.ok());
     PassReport report = poller.run_pass(kTasks, *mirror, mode);
     if (mode == PassMode::apply) {
@@ -54,7 +56,8 @@ protected:
   std::string git_out(const std::vector<std::string> &args) { return test::git(m_repo.path.string(), args).out; }
 
   bool logged(const std::string &text) const {
-    return std::any_of(m_log.begin(), m_log.end(), [&](const auto &line) { return line.find(text) != std::string::npos; });
+    return std::any_of(m_log.begin(), m_log.end(),
+                       [&](const auto &line) { return line.find(text) != std::string::npos; });
   }
 
   test::TempDir m_dir;
@@ -153,7 +156,9 @@ TEST_F(PollerTest, ARejectedKeyStopsThePassAfterOneRequest) {
   // Without the stop all 20 would go out. Each of the 2 workers may have had one request in
   // flight, and a request whose connection broke is sent again (seen once under CI load).
   EXPECT_LE(m_api.rejected_keys(), 4);
-  EXPECT_EQ(std::count_if(m_log.begin(), m_log.end(), [](const auto &line) { return line.find("API key rejected") != std::string::npos; }), 1);
+  EXPECT_EQ(std::count_if(m_log.begin(), m_log.end(),
+                          [](const auto &line) { return line.find("API key rejected") != std::string::npos; }),
+            1);
   EXPECT_FALSE(logged("wrong-key"));
 }
 
@@ -188,8 +193,9 @@ TEST_F(PollerTest, UnknownLanguageIsMirroredAsTextWithAWarning) {
 
 TEST_F(PollerTest, AHugeRetryAfterInAPassFailsThatTaskAndTheRestIsCommittedBeforeTheNextPass) {
   m_settings.retries = 3;
-  m_api.set_reply(kTasks[1].id, {429, R"({"error":{"code":429,"message":"Slow down"}})", {},
-                                 {{"Retry-After", "9223372036854775807"}}});
+  m_api.set_reply(
+      kTasks[1].id,
+      {429, R"({"error":{"code":429,"message":"Slow down"}})", {}, {{"Retry-After", "9223372036854775807"}}});
   auto pool = FetchPool::create(m_settings, kKey, 2, m_names);
   ASSERT_TRUE(pool.ok());
   Poller poller(**pool, m_names);
@@ -203,7 +209,8 @@ TEST_F(PollerTest, AHugeRetryAfterInAPassFailsThatTaskAndTheRestIsCommittedBefor
   ASSERT_TRUE(report.outcomes[1].failed());
   EXPECT_NE(report.outcomes[1].error.find("the API asked to wait 31622400 s, longer than the "), std::string::npos)
       << report.outcomes[1].error;
-  EXPECT_NE(report.outcomes[1].error.find(" s left before the next pass"), std::string::npos) << report.outcomes[1].error;
+  EXPECT_NE(report.outcomes[1].error.find(" s left before the next pass"), std::string::npos)
+      << report.outcomes[1].error;
   EXPECT_EQ(m_api.requests(kTasks[1].id), 1) << "a wait that overflowed into none would retry at once";
   EXPECT_TRUE(logged("task " + kTasks[1].id + " (checkout-flow): HTTP 429: Slow down (gave up after 1 attempt"));
 }

@@ -45,7 +45,8 @@ TEST_F(TaskListTest, AllReadsEveryPageSortsAndExcludes) {
   ASSERT_TRUE(tasks.ok()) << tasks.error().message;
   ASSERT_EQ(tasks->size(), 249u);
   EXPECT_TRUE(std::is_sorted(tasks->begin(), tasks->end(), [](const auto &a, const auto &b) { return a.id < b.id; }));
-  EXPECT_EQ(std::count_if(tasks->begin(), tasks->end(), [](const auto &t) { return t.id == test::numbered_task_id(7); }), 0);
+  EXPECT_EQ(
+      std::count_if(tasks->begin(), tasks->end(), [](const auto &t) { return t.id == test::numbered_task_id(7); }), 0);
   EXPECT_EQ(tasks->front().name, "task number 1");
   EXPECT_EQ(tasks->back().id, test::numbered_task_id(250));
 }
@@ -71,7 +72,9 @@ protected:
       m_api.set_version(version);
     }
   }
-  std::unique_ptr<FetchPool> pool() { return std::move(FetchPool::create(m_config.api, "list-key", 4, m_names)).value(); }
+  std::unique_ptr<FetchPool> pool() {
+    return std::move(FetchPool::create(m_config.api, "list-key", 4, m_names)).value();
+  }
 
   TaskNames m_names;
 };

@@ -5,8 +5,8 @@
 #include <chrono>
 #include <mutex>
 
-#include "fake_api.hpp"
 #include "base/log.hpp"
+#include "fake_api.hpp"
 #include "process.hpp"
 #include "temp_dir.hpp"
 
@@ -67,7 +67,8 @@ protected:
   void write_config(const std::vector<std::string> &tasks) {
     std::string yaml = "api: {base_url: '" + m_api.base_url() + "'}\npoll: {interval_seconds: 1}\nrepo: {path: '" +
                        (m_dir / "mirror").string() + "'}\ntasks:\n";
-    for (const auto &id : tasks) yaml += "  - " + id + "\n";
+    for (const auto &id : tasks)
+      yaml += "  - " + id + "\n";
     test::write_text(m_dir / "config.yaml", yaml);
   }
 
@@ -101,9 +102,11 @@ TEST_F(ServiceTest, NotifiesAndReportsHealth) {
     // after run() started: at most the whole seconds since then, however slow this machine.
     // Not std::regex: GCC 12 warns inside <regex> under the sanitizers, and warnings are errors.
     const std::string before_age = R"({"status":"ok","reasons":[],"last_pass_age_seconds":)";
-    const std::string after_age = R"(,"interval_seconds":1,"tasks":1,"failed_tasks":0,"repository_writable":true})" "\n";
+    const std::string after_age = R"(,"interval_seconds":1,"tasks":1,"failed_tasks":0,"repository_writable":true})"
+                                  "\n";
     ASSERT_TRUE(health.json.starts_with(before_age) && health.json.ends_with(after_age)) << health.json;
-    const std::string age = health.json.substr(before_age.size(), health.json.size() - before_age.size() - after_age.size());
+    const std::string age =
+        health.json.substr(before_age.size(), health.json.size() - before_age.size() - after_age.size());
     ASSERT_TRUE(!age.empty() && std::all_of(age.begin(), age.end(), [](unsigned char c) { return std::isdigit(c); }))
         << health.json;
     EXPECT_LE(std::stoll(age), since_start.count()) << health.json;
@@ -112,7 +115,8 @@ TEST_F(ServiceTest, NotifiesAndReportsHealth) {
   const auto events = m_supervisor.events();
   EXPECT_EQ(events.front(), "READY");
   EXPECT_EQ(events.back(), "STOPPING");
-  const auto status = std::find_if(events.begin(), events.end(), [](const auto &e) { return e.rfind("STATUS", 0) == 0; });
+  const auto status =
+      std::find_if(events.begin(), events.end(), [](const auto &e) { return e.rfind("STATUS", 0) == 0; });
   ASSERT_NE(status, events.end());
   EXPECT_EQ(status->rfind("STATUS 1 tasks ok, 0 failed, 1 commits; next pass at ", 0), 0u) << *status;
 }

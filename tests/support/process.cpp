@@ -2,9 +2,9 @@
 
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <sys/socket.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,17 +30,21 @@ std::vector<std::string> merged_environment(const EnvChanges &env) {
     if (equals != std::string::npos) merged[text.substr(0, equals)] = text.substr(equals + 1);
   }
   for (const auto &[name, value] : env) {
-    if (value) merged[name] = *value;
-    else merged.erase(name);
+    if (value)
+      merged[name] = *value;
+    else
+      merged.erase(name);
   }
   std::vector<std::string> result;
-  for (const auto &[name, value] : merged) result.push_back(name + "=" + value);
+  for (const auto &[name, value] : merged)
+    result.push_back(name + "=" + value);
   return result;
 }
 
 std::vector<char *> pointers(std::vector<std::string> &strings) {
   std::vector<char *> result;
-  for (auto &text : strings) result.push_back(text.data());
+  for (auto &text : strings)
+    result.push_back(text.data());
   result.push_back(nullptr);
   return result;
 }

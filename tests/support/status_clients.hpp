@@ -39,7 +39,8 @@ inline bool send_raw(const FileDescriptor &socket, std::string_view bytes) {
 }
 
 // What arrives on `socket` until it holds `end` or `timeout` passes (whatever came by then).
-inline std::string receive_until(const FileDescriptor &socket, std::string_view end, std::chrono::milliseconds timeout) {
+inline std::string receive_until(const FileDescriptor &socket, std::string_view end,
+                                 std::chrono::milliseconds timeout) {
   std::string received;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (received.find(end) == std::string::npos && std::chrono::steady_clock::now() < deadline) {
@@ -66,7 +67,8 @@ inline bool closed_by_peer(const FileDescriptor &socket) {
 // How many file descriptors process `pid` ("self": this one) has open.
 inline int open_descriptors(const std::string &pid = "self") {
   int count = 0;
-  for ([[maybe_unused]] const auto &entry : std::filesystem::directory_iterator("/proc/" + pid + "/fd")) ++count;
+  for ([[maybe_unused]] const auto &entry : std::filesystem::directory_iterator("/proc/" + pid + "/fd"))
+    ++count;
   return count;
 }
 

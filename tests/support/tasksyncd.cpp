@@ -44,7 +44,8 @@ namespace {
 // `text` as one word for sh.
 std::string shell_quoted(const std::string &text) {
   std::string quoted = "'";
-  for (const char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  for (const char c : text)
+    quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return quoted + "'";
 }
 
@@ -53,7 +54,8 @@ std::string shell_quoted(const std::string &text) {
 TasksyncdRun run_tasksyncd_on_terminal(const std::vector<std::string> &args, const EnvChanges &env,
                                        std::chrono::milliseconds bound) {
   std::string command;
-  for (const std::string &word : tasksyncd_argv(args)) command += (command.empty() ? "" : " ") + shell_quoted(word);
+  for (const std::string &word : tasksyncd_argv(args))
+    command += (command.empty() ? "" : " ") + shell_quoted(word);
   EnvChanges with_shell = env;
   with_shell.insert_or_assign("SHELL", "/bin/sh"); // what script(1) runs the command with
   // -q: no "Script started" lines; -e: script's exit code is the command's; -f: flush at once.

@@ -114,7 +114,8 @@ struct Connection {
   std::string output;
   std::size_t sent = 0;
   std::size_t head_size = 0;       // once the head has arrived
-  std::optional<BodyFraming> body; // POST /webhooks/anchorbrowser: where its body ends
+  std::optional<BodyFraming> body; // a request that announces a body: where it ends
+  bool webhook = false;            // POST /webhooks/anchorbrowser to a server that takes webhooks
   bool sent_continue = false;      // "100 Continue" went out before the body
   bool answering = false;
   bool drain_after_answer = false; // answered before the body was read: read and drop the rest
@@ -360,7 +361,7 @@ private:
       } else {
         connection.head_size = head_end + 4;
         start_body(connection);
-        if (connection.body && bodies_being_read() > kMostWebhookBodiesAtOnce) {
+        if (connection.webhook && bodies_being_read() > kMostWebhookBodiesAtOnce) {
           return answer_early(connection, 503, "Service Unavailable",
                               "{\"error\":\"too many deliveries at once; try again\"}\n", WebhookOutcome::busy,
                               "more than " + std::to_string(kMostWebhookBodiesAtOnce) +
@@ -373,9 +374,13 @@ private:
       switch (connection.body->scan(body)) {
       case BodyFraming::Status::incomplete: return true;
       case BodyFraming::Status::too_large:
+        if (!connection.webhook)
+          return answer_before_body(connection, 413, "Payload Too Large", "{\"error\":\"the request is too large\"}\n");
         return answer_early(connection, 413, "Payload Too Large", "{\"error\":\"the body is larger than 1 MiB\"}\n",
                             WebhookOutcome::too_large, "the body is larger than 1 MiB (1048576 bytes)");
       case BodyFraming::Status::malformed:
+        if (!connection.webhook)
+          return answer_before_body(connection, 400, "Bad Request", "{\"error\":\"the body's length is not clear\"}\n");
         return answer_early(connection, 400, "Bad Request", "{\"error\":\"the body's length is not clear\"}\n",
                             WebhookOutcome::bad_request,
                             "the body's framing is broken (Content-Length not a number or twice, "
@@ -397,12 +402,19 @@ private:
     return send_answer(connection);
   }
 
-  // POST /webhooks/anchorbrowser is the one request whose body is waited for (the others have
-  // none): how long it may take, and a "100 Continue" for a client that waits for one.
+  // A request is handed on whole, its body included (httplib would answer 400 for a body that has
+  // not arrived yet). A webhook's body may take 1 MiB and its own time, and gets a "100 Continue"
+  // when the client waits for one; any other request fits in max_request_bytes with its head.
   void start_body(Connection &connection) {
-    if (!m_webhook) return;
     const RequestHead head = read_request_head(std::string_view(connection.input).substr(0, connection.head_size));
-    if (head.method != "POST" || head.path != kWebhookPath) return;
+    connection.webhook = m_webhook && head.method == "POST" && head.path == kWebhookPath;
+    if (!connection.webhook) {
+      if (head.content_length || head.transfer_encoding) {
+        connection.body.emplace(head, m_limits.max_request_bytes -
+                                          std::min(m_limits.max_request_bytes, connection.head_size));
+      }
+      return;
+    }
     connection.body.emplace(head, kMaxWebhookBody);
     connection.deadline = Clock::now() + m_limits.body_timeout;
     if (head.expects_continue &&
@@ -416,12 +428,11 @@ private:
   // Connections whose webhook body is being received (buffered), this one included.
   std::size_t bodies_being_read() const {
     return static_cast<std::size_t>(std::count_if(m_connections.begin(), m_connections.end(), [](const Connection &c) {
-      return c.body && !c.answering && !c.draining;
+      return c.webhook && !c.answering && !c.draining;
     }));
   }
 
-  // A webhook refused before its body is read: answered at once, and what the client still sends
-  // is read and dropped, so that it sees the answer rather than a reset.
+  // A webhook refused before its body is read: counted, logged and answered at once.
   bool answer_early(Connection &connection, int status, std::string_view reason, std::string_view json,
                     WebhookOutcome outcome, const std::string &why) {
     int port = 0;
@@ -430,6 +441,12 @@ private:
         {status, std::string(json), outcome,
          "POST " + std::string(kWebhookPath) + " from " + from + ": refused (" + std::to_string(status) + "): " + why,
          true});
+    return answer_before_body(connection, status, reason, json);
+  }
+
+  // Answers a request whose body will not be read, then reads and drops what the client still
+  // sends, so that it sees the answer rather than a reset.
+  bool answer_before_body(Connection &connection, int status, std::string_view reason, std::string_view json) {
     connection.output = plain_answer(status, reason, json);
     connection.input = std::string();
     connection.answering = true;

@@ -322,6 +322,15 @@ TEST_F(WebhookRouteTest, WithoutASecretThereIsNoRouteAndNoMetric) {
   EXPECT_EQ(answer->status, 404);
   EXPECT_TRUE(requested().empty());
   EXPECT_EQ(metric("accepted"), "absent");
+
+  // A body that arrives after its head is still waited for: the answer is the route's, not 400.
+  const FileDescriptor client = test::connect_raw(m_port);
+  ASSERT_TRUE(test::send_raw(client, "POST /webhooks/anchorbrowser HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n"));
+  // The server reads connections in the order they come: once it has answered a later one, it
+  // has read the head before it.
+  EXPECT_EQ(test::get_health(m_port).status, 200);
+  ASSERT_TRUE(test::send_raw(client, "{}"));
+  EXPECT_EQ(test::receive_until(client, "\r\n\r\n", 2s).rfind("HTTP/1.1 404 ", 0), 0u);
 }
 
 TEST_F(WebhookRouteTest, EveryOutcomeIsShownFromZero) {

@@ -133,6 +133,12 @@ void print_dry_run(const PassReport &report) {
   const bool colour = tasksyncd::colour_wanted(STDOUT_FILENO);
   for (const TaskOutcome &outcome : report.outcomes) {
     const std::string label = outcome.task.name.empty() ? "" : " (" + outcome.task.name + ")";
+    for (const TaskOutcome::Filled &filled : outcome.filled) {
+      std::cout << escape_controls(log::mask_secrets("updated   " + outcome.task.id + label + " version " +
+                                                     filled.version + " (published before version " + outcome.version +
+                                                     ")"))
+                << "\n";
+    }
     std::string header;
     if (outcome.failed()) {
       header = "failed    " + outcome.task.id + label + ": " + outcome.error;
@@ -140,6 +146,14 @@ void print_dry_run(const PassReport &report) {
       std::string kind = to_string(outcome.change);
       kind.resize(10, ' ');
       header = kind + outcome.task.id + label + " version " + outcome.version;
+      if (!outcome.rollback_from.empty()) header += " (rolled back from version " + outcome.rollback_from + ")";
+      if (outcome.rewritten) header += " (changed upstream without a new version number)";
+      if (!outcome.unavailable.empty()) {
+        header += " (unavailable:";
+        for (const std::string &version : outcome.unavailable)
+          header += " " + version;
+        header += ")";
+      }
     }
     std::cout << escape_controls(log::mask_secrets(header)) << "\n";
     if (outcome.failed()) continue;
@@ -172,6 +186,9 @@ int import_versions(Runtime &runtime, std::stop_token stop) {
   log::end_progress();
   log::info("backfill: " + std::to_string(report.commits) + " commits for " + std::to_string(report.tasks_imported) +
             " tasks, " + std::to_string(report.failures.size()) + " failed");
+  for (const std::string &id : report.failed_tasks)
+    log::warning("task " + id + ": not synced by this run's pass either, so that a later --backfill imports it whole");
+  hold_back(runtime.config, report.failed_tasks);
   return report.failures.empty() ? kOk : kTasksFailed;
 }
 

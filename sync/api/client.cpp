@@ -12,6 +12,7 @@
 
 #include "api/request_watchdog.hpp"
 #include "base/log.hpp"
+#include "base/text.hpp"
 #include "base/url_userinfo.hpp"
 
 namespace tasksync {
@@ -133,12 +134,17 @@ ApiClient::fetch_version(const std::string &task_id, const std::string &version,
   TRY_ASSIGN(auto body, get("/v1/task/" + task_id + "/" + version, stop, give_up_at));
   auto parsed = parse_task_version(body, task_id);
   if (!parsed) return invalid_response("invalid response: " + parsed.error().message);
+  if (is_decimal(version) && parsed->version != version) {
+    return invalid_response("invalid response: asked for version " + version + ", the answer is version " +
+                            parsed->version);
+  }
   return std::move(*parsed);
 }
 
-Result<std::vector<VersionInfo>, FetchError> ApiClient::fetch_versions(const std::string &task_id,
-                                                                       std::stop_token stop) {
-  TRY_ASSIGN(auto body, get("/v1/task/" + task_id + "/versions", stop, std::nullopt));
+Result<std::vector<VersionInfo>, FetchError>
+ApiClient::fetch_versions(const std::string &task_id, std::stop_token stop,
+                          std::optional<std::chrono::steady_clock::time_point> give_up_at) {
+  TRY_ASSIGN(auto body, get("/v1/task/" + task_id + "/versions", stop, give_up_at));
   auto parsed = parse_version_list(body, task_id);
   if (!parsed) return invalid_response("invalid response: " + parsed.error().message);
   return std::move(*parsed);

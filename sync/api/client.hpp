@@ -63,12 +63,15 @@ public:
                                                std::optional<std::chrono::steady_clock::time_point> give_up_at = {});
 
   // GET /v1/task/{task_id}/{version}: one version ("7", "draft", "latest"), validated and decoded.
+  // An answer for another number than the one asked for is an invalid response.
   Result<TaskVersion, FetchError> fetch_version(const std::string &task_id, const std::string &version,
                                                 std::stop_token stop = {},
                                                 std::optional<std::chrono::steady_clock::time_point> give_up_at = {});
 
   // GET /v1/task/{task_id}/versions: every version's number and dates, without code.
-  Result<std::vector<VersionInfo>, FetchError> fetch_versions(const std::string &task_id, std::stop_token stop = {});
+  Result<std::vector<VersionInfo>, FetchError>
+  fetch_versions(const std::string &task_id, std::stop_token stop = {},
+                 std::optional<std::chrono::steady_clock::time_point> give_up_at = {});
 
   // GET /v1/task/{task_id}: the task's metadata (its name, for commit subjects).
   Result<TaskInfo, FetchError> fetch_task(const std::string &task_id, std::stop_token stop = {});

@@ -15,6 +15,7 @@
 #include "base/result.hpp"
 #include "config/config.hpp"
 #include "git/commit_replay.hpp"
+#include "git/head_reader.hpp"
 #include "git/instance_lock.hpp"
 #include "git/work_tree.hpp"
 #include "pack/object_batch.hpp"
@@ -80,8 +81,8 @@ public:
   // Packs above which the small ones are merged.
   static constexpr std::size_t pack_limit = 32;
 
-  // Pack bytes a pass writes before apply() records the commits so far: a long import becomes
-  // visible (and survives a crash) in steps.
+  // Pack bytes a pass writes before checkpoint() records the commits so far: a long import
+  // becomes visible (and survives a crash) in steps.
   static constexpr std::size_t batch_limit = std::size_t{64} << 20;
 
   // What apply() would do: compares blob ids of `desired` (nullopt: deleted upstream) with
@@ -95,8 +96,13 @@ public:
   // Makes `tasks/<task_id>/` hold exactly `desired` (nullopt: removes it) in the work tree, the
   // index and a new commit on top of the pass's last one, when anything differs; touches nothing
   // otherwise, nor when info.task_id is not a task ID (an error). The branch moves to the commit
-  // in finish_pass(), or here once the pass has written batch_limit bytes of objects.
+  // in finish_pass(), or in checkpoint() once the pass has written batch_limit bytes of objects.
   Result<Applied> apply(const std::optional<Snapshot> &desired, const CommitInfo &info);
+
+  // Between two tasks: records the pass's commits so far on the branch once they hold
+  // batch_limit bytes of objects; nothing otherwise. Called between tasks only, a step never
+  // splits one task's versions, so a task on the branch always has all its versions of the pass.
+  Result<void> checkpoint();
 
   // The task IDs that HEAD has a directory for under tasks/ (directories named otherwise are
   // not tasks: see is_task_id()).
@@ -114,6 +120,9 @@ public:
   // edit, a deleted or added file: each logged) and writes the index if anything changed it (once
   // per pass, not once per commit); then keeps loose objects and packs bounded.
   Result<void> finish_pass();
+
+  // A reader of HEAD's task directories for other threads (null: no repository yet).
+  std::shared_ptr<HeadReader> head_reader() const { return m_head_reader; }
 
   // The repository's work tree.
   const std::filesystem::path &work_tree() const { return m_work_tree; }
@@ -201,6 +210,7 @@ private:
   std::shared_ptr<const SigningKey> m_signer; // null: commits are not signed
   std::optional<InstanceLock> m_lock;         // held for read_write
   RepositoryPtr m_repo;                       // null: read-only view of a repository that does not exist yet
+  std::shared_ptr<HeadReader> m_head_reader;  // null with m_repo
   std::filesystem::path m_work_tree;
   std::optional<WorkTree> m_files;    // the work tree, reached without following links; read_write
   std::optional<bool> m_on_branch;    // checkout_on_branch() of this pass, once asked

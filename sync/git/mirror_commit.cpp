@@ -63,11 +63,13 @@ Result<Mirror::Applied> Mirror::apply(const std::optional<Snapshot> &desired, co
     return Error{"committed " + std::string(git_oid_tostr_s(&commit_id)) +
                  " but could not update the index: " + indexed.error().message};
   }
-  // A long pass (an import) records as it goes, so its memory stays bounded.
-  if (m_batch->bytes() >= batch_limit) {
-    TRY(record_commits());
-  }
   return Applied{state.kind, git_oid_tostr_s(&commit_id)};
+}
+
+Result<void> Mirror::checkpoint() {
+  // A long pass (an import) records as it goes, so its memory stays bounded.
+  if (m_batch && m_batch->bytes() >= batch_limit) return record_commits();
+  return {};
 }
 
 Result<git_oid> Mirror::write_tree(const TaskState &state, const std::string &task_id,

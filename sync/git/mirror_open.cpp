@@ -69,6 +69,9 @@ Result<Mirror> Mirror::open(const RepoSettings &settings, Access access) {
     }
   }
   Mirror mirror(settings, std::move(repo), std::move(work_tree));
+  auto reader = HeadReader::open(git_repository_path(mirror.m_repo.get()));
+  if (!reader) return Error{"repository " + path + ": " + reader.error().message};
+  mirror.m_head_reader = std::move(*reader);
   if (access == Access::read_write) {
     TRY_ASSIGN(auto lock, InstanceLock::acquire(git_repository_path(mirror.m_repo.get()), settings.path));
     mirror.m_lock.emplace(std::move(lock));

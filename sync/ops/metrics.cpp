@@ -94,6 +94,11 @@ Metrics::Metrics()
                            .Help("Tasks whose /latest disagreed with what the task list showed of them")
                            .Register(*m_registry)
                            .Add({})),
+      m_history_events(prometheus::BuildCounter()
+                           .Name("tasksync_history_events_total")
+                           .Help("Odd moves of a task's latest version recorded: gap_filled and versions_unavailable "
+                                 "(per version), rollback, version_rewritten")
+                           .Register(*m_registry)),
       m_deprecated(prometheus::BuildGauge()
                        .Name("tasksync_api_endpoint_deprecated")
                        .Help("1 for each API endpoint tasksyncd uses that the API marked deprecated or to be retired "
@@ -119,6 +124,8 @@ Metrics::Metrics()
       .Register(*m_registry)
       .Add({{"version", TASKSYNC_VERSION}})
       .Set(1);
+  for (const char *kind : {"gap_filled", "versions_unavailable", "rollback", "version_rewritten"})
+    m_history_events.Add({{"kind", kind}});
 }
 
 void Metrics::record_pass(const PassReport &report, double seconds, double finished_at) {
@@ -159,6 +166,7 @@ void Metrics::record_tasks_and_push(const PassReport &report, double finished_at
       series.last_success->Set(finished_at);
     }
     if (!outcome.commit_id.empty()) m_commits.Add({{"change", to_string(outcome.change)}}).Increment();
+    record_history_events(outcome);
   }
   if (report.unpushed) m_unpushed.Set(static_cast<double>(*report.unpushed));
   if (report.push) {
@@ -169,6 +177,23 @@ void Metrics::record_tasks_and_push(const PassReport &report, double finished_at
     m_pushes.Add({{"outcome", to_string(*report.push)}}).Increment();
     if (*report.push != PushOutcome::failed) m_last_push_success.Add({}).Set(finished_at); // absent until then
   }
+}
+
+void Metrics::record_history_events(const TaskOutcome &outcome) {
+  const auto count = [this](const char *kind, std::size_t times) {
+    if (times > 0) m_history_events.Add({{"kind", kind}}).Increment(static_cast<double>(times));
+  };
+  std::size_t filled = 0;
+  for (const TaskOutcome::Filled &version : outcome.filled) {
+    if (version.commit_id.empty()) continue;
+    ++filled;
+    m_commits.Add({{"change", to_string(ChangeKind::updated)}}).Increment();
+  }
+  count("gap_filled", filled);
+  if (outcome.commit_id.empty()) return;
+  count("versions_unavailable", outcome.unavailable.size());
+  count("rollback", outcome.rollback_from.empty() ? 0 : 1);
+  count("version_rewritten", outcome.rewritten ? 1 : 0);
 }
 
 void Metrics::keep_only_tasks(const std::set<std::string> &tasks) {

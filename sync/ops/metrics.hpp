@@ -47,6 +47,7 @@ public:
 
 private:
   void record_tasks_and_push(const PassReport &report, double finished_at);
+  void record_history_events(const TaskOutcome &outcome);
 
   /// The series kept for one task.
   struct TaskSeries {
@@ -69,6 +70,7 @@ private:
   prometheus::Family<prometheus::Counter> &m_pushes;
   prometheus::Family<prometheus::Gauge> &m_last_push_success;
   prometheus::Counter &m_contradictions;
+  prometheus::Family<prometheus::Counter> &m_history_events;
   prometheus::Family<prometheus::Gauge> &m_deprecated;
   prometheus::Family<prometheus::Gauge> &m_sunset;
   prometheus::Family<prometheus::Counter> &m_webhooks;

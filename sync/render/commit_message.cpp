@@ -31,11 +31,27 @@ std::string commit_message(ChangeKind kind, const CommitInfo &info) {
     subject += info.unlisted ? "delete (no longer listed by the API)" : "delete (deleted upstream)";
     break;
   case ChangeKind::updated:
-  case ChangeKind::unchanged: subject += "update to version " + one_line(info.version); break;
+  case ChangeKind::unchanged:
+    if (!info.rollback_from.empty())
+      subject += "roll back to version " + one_line(info.version) + " (was " + one_line(info.rollback_from) + ")";
+    else if (info.rewritten)
+      subject += "version " + one_line(info.version) + " changed upstream without a new version number";
+    else
+      subject += "update to version " + one_line(info.version);
+    break;
   }
   std::string message = subject + "\n\nTask-Id: " + one_line(info.task_id) + "\n";
   if (!info.version.empty()) message += "Task-Version: " + one_line(info.version) + "\n";
   if (!info.updated_at.empty()) message += "Task-Updated-At: " + one_line(info.updated_at) + "\n";
+  if (kind == ChangeKind::deleted) return message;
+  if (!info.rollback_from.empty()) message += "Task-Rollback-From: " + one_line(info.rollback_from) + "\n";
+  if (info.rewritten) message += "Task-Anomaly: version-rewritten\n";
+  if (!info.unavailable.empty()) {
+    std::string versions;
+    for (const std::string &version : info.unavailable)
+      versions += (versions.empty() ? "" : " ") + one_line(version);
+    message += "Task-Versions-Unavailable: " + versions + "\n";
+  }
   return message;
 }
 

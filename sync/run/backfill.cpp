@@ -47,6 +47,7 @@ BackfillReport backfill(const std::vector<TaskEntry> &tasks, ApiClient &api, Mir
     auto history = fetch_history(task, api, stop);
     if (!history) {
       report.failures.push_back("task " + task.id + ": backfill: " + history.error().message);
+      report.failed_tasks.push_back(task.id);
       log::error(report.failures.back());
       continue;
     }
@@ -69,9 +70,20 @@ BackfillReport backfill(const std::vector<TaskEntry> &tasks, ApiClient &api, Mir
     report.commits += made;
     if (made > 0) ++report.tasks_imported;
     log::info("task " + task.id + ": imported " + std::to_string(made) + " versions");
+    if (auto recorded = mirror.checkpoint(); !recorded) {
+      report.failures.push_back(recorded.error().message);
+      log::error(report.failures.back());
+    }
   }
   if (auto flushed = mirror.finish_pass(); !flushed) report.failures.push_back(flushed.error().message);
   return report;
+}
+
+void hold_back(Config &config, const std::vector<std::string> &task_ids) {
+  for (const std::string &id : task_ids) {
+    std::erase_if(config.tasks, [&](const TaskEntry &task) { return task.id == id; });
+    config.tasks_exclude.push_back(id);
+  }
 }
 
 } // namespace tasksync

@@ -16,7 +16,8 @@ namespace tasksync {
 struct BackfillReport {
   std::size_t tasks_imported = 0;
   std::size_t commits = 0;
-  std::vector<std::string> failures; // one line per task that could not be imported
+  std::vector<std::string> failures;     // one line per task that could not be imported
+  std::vector<std::string> failed_tasks; // their IDs
 };
 
 // Called before each version is committed: task n of N, version k of K (1-based).
@@ -31,5 +32,10 @@ using BackfillProgress = std::function<void(std::size_t task, std::size_t tasks,
 // their names from `names`; the pass's recording (finish_pass) is done here, once.
 BackfillReport backfill(const std::vector<TaskEntry> &tasks, ApiClient &api, Mirror &mirror, TaskNames &names,
                         std::stop_token stop = {}, const BackfillProgress &progress = {});
+
+// Leaves `task_ids` out of the passes `config` drives (out of `tasks`, into `tasks_exclude`): a task
+// whose backfill failed is not mirrored by the pass after it either, so that it stays a task a
+// later --backfill imports whole.
+void hold_back(Config &config, const std::vector<std::string> &task_ids);
 
 } // namespace tasksync

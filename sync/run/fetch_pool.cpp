@@ -39,6 +39,7 @@ struct FetchPool::Shared {
   // held but a pass of 10,000 tasks has as many slots.
   std::vector<std::unique_ptr<Fetched>> results;
   std::shared_ptr<const TasksTree> head; // HEAD's tasks/ when the pass started
+  std::shared_ptr<HeadReader> reader;    // what HEAD holds for a task; null without a repository
   std::size_t next = 0;                  // next index to fetch
   std::size_t limit = 0;                 // fetch only below this, to bound memory
   std::size_t window = 0;                // answers fetched ahead of take()
@@ -85,14 +86,30 @@ void FetchPool::cancel() {
   m_shared->wake.notify_all();
 }
 
-Fetched FetchPool::fetch(const TaskEntry &task, ApiClient &client, const TasksTree &head, std::stop_token stop,
-                         std::optional<std::chrono::steady_clock::time_point> give_up_at) {
+Fetched FetchPool::fetch(const TaskEntry &task, ApiClient &client, const TasksTree &head, HeadReader *reader,
+                         std::stop_token stop, std::optional<std::chrono::steady_clock::time_point> give_up_at) {
   const auto started = std::chrono::steady_clock::now();
   Fetched fetched{client.fetch_latest(task.id, stop, give_up_at), std::nullopt, 0};
   fetched.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (!fetched.result) return fetched;
   if (!fetched.result->deleted) fetched.snapshot = render(*fetched.result);
-  if (m_names.unknown(task) && commit_due(head, task.id, fetched.snapshot)) m_names.look_up(task, client, stop);
+  if (!commit_due(head, task.id, fetched.snapshot)) return fetched;
+  if (m_names.unknown(task)) m_names.look_up(task, client, stop);
+  const auto directory = head.find(task.id);
+  if (!reader || !fetched.snapshot || !directory || directory->mode != GIT_FILEMODE_TREE) return fetched;
+  // What HEAD holds decides how the version moved; unreadable, it is taken as no number at all.
+  if (auto in_head = reader->read(directory->id, task.id)) fetched.head = std::move(*in_head);
+  if (!fetched.head) return fetched;
+  const auto was = version_number(fetched.head->version());
+  const auto now = version_number(fetched.result->version);
+  if (!was || !now || *now <= *was + 1) return fetched;
+  auto gap = fetch_gap(client, task.id, *was, *now, stop, give_up_at);
+  if (!gap) {
+    fetched.result = gap.error();
+    fetched.snapshot.reset();
+    return fetched;
+  }
+  fetched.gap = std::move(*gap);
   return fetched;
 }
 
@@ -130,8 +147,9 @@ void FetchPool::work(std::size_t worker) {
     const std::stop_token stop = shared.pass_stop;
     const auto give_up_at = shared.give_up_at;
     const std::shared_ptr<const TasksTree> head = shared.head; // a fetch may outlive its pass
+    const std::shared_ptr<HeadReader> reader = shared.reader;
     lock.unlock();
-    Fetched fetched = fetch(task, *shared.clients[worker], *head, stop, give_up_at);
+    Fetched fetched = fetch(task, *shared.clients[worker], *head, reader.get(), stop, give_up_at);
     lock.lock();
     if (generation == shared.generation) {
       // A refused key would be refused for every other task too: fetch no more this pass.
@@ -142,8 +160,8 @@ void FetchPool::work(std::size_t worker) {
   }
 }
 
-void FetchPool::start(std::vector<TaskEntry> tasks, TasksTree head, std::stop_token stop,
-                      std::optional<std::chrono::steady_clock::time_point> give_up_at) {
+void FetchPool::start(std::vector<TaskEntry> tasks, TasksTree head, std::shared_ptr<HeadReader> reader,
+                      std::stop_token stop, std::optional<std::chrono::steady_clock::time_point> give_up_at) {
   Shared &shared = *m_shared;
   {
     std::lock_guard lock(shared.mutex);
@@ -151,6 +169,7 @@ void FetchPool::start(std::vector<TaskEntry> tasks, TasksTree head, std::stop_to
     shared.results.resize(tasks.size());
     shared.tasks = std::move(tasks);
     shared.head = std::make_shared<const TasksTree>(std::move(head));
+    shared.reader = std::move(reader);
     shared.next = 0;
     shared.limit = shared.window;
     ++shared.generation;

@@ -11,10 +11,12 @@
 
 #include "api/client.hpp"
 #include "config/config.hpp"
+#include "git/head_reader.hpp"
 #include "pack/tasks_tree.hpp"
 #include "render/render.hpp"
 #include "run/list_entry.hpp"
 #include "run/task_names.hpp"
+#include "run/version_history.hpp"
 
 namespace tasksync {
 
@@ -23,6 +25,8 @@ struct Fetched {
   Result<TaskVersion, FetchError> result;
   std::optional<Snapshot> snapshot; // the rendered directory; none when deleted or failed
   double seconds = 0;               // how long the API took to answer
+  std::optional<HeadTask> head{};   // what HEAD holds for the task, read when a commit is due
+  VersionGap gap{};                 // versions to commit before this one (HEAD's number + 1 skipped)
 };
 
 // The network side of a pass: workers with one keep-alive API client each fetch and render the
@@ -44,9 +48,11 @@ public:
   FetchPool &operator=(const FetchPool &) = delete;
 
   // Starts fetching `tasks` (at most a window of answers ahead of take()). `head` is HEAD's
-  // tasks/ tree, against which workers tell which tasks will be committed. Retries stop at
-  // `give_up_at`, and everything once `stop` is requested.
-  void start(std::vector<TaskEntry> tasks, TasksTree head, std::stop_token stop,
+  // tasks/ tree, against which workers tell which tasks will be committed; for those, `reader`
+  // (when there is a repository) gives what HEAD holds, and a latest version more than one above
+  // HEAD's has the versions between fetched too (fetch_gap). Retries stop at `give_up_at`, and
+  // everything once `stop` is requested.
+  void start(std::vector<TaskEntry> tasks, TasksTree head, std::shared_ptr<HeadReader> reader, std::stop_token stop,
              std::optional<std::chrono::steady_clock::time_point> give_up_at);
 
   // The answer for the task at `index`, taken in order from 0; waits for it. nullopt when
@@ -77,8 +83,8 @@ private:
   struct PageBatch;
   explicit FetchPool(TaskNames &names);
   void work(std::size_t worker);
-  Fetched fetch(const TaskEntry &task, ApiClient &client, const TasksTree &head, std::stop_token stop,
-                std::optional<std::chrono::steady_clock::time_point> give_up_at);
+  Fetched fetch(const TaskEntry &task, ApiClient &client, const TasksTree &head, HeadReader *reader,
+                std::stop_token stop, std::optional<std::chrono::steady_clock::time_point> give_up_at);
 
   TaskNames &m_names;
   std::unique_ptr<Shared> m_shared;

@@ -10,8 +10,13 @@ std::size_t PassReport::failures() const {
 }
 
 std::size_t PassReport::commits() const {
-  return static_cast<std::size_t>(
-      std::count_if(outcomes.begin(), outcomes.end(), [](const auto &o) { return !o.commit_id.empty(); }));
+  std::size_t made = 0;
+  for (const TaskOutcome &outcome : outcomes) {
+    made += (outcome.commit_id.empty() ? 0 : 1) +
+            static_cast<std::size_t>(std::count_if(outcome.filled.begin(), outcome.filled.end(),
+                                                   [](const auto &filled) { return !filled.commit_id.empty(); }));
+  }
+  return made;
 }
 
 std::string PassReport::counts() const {

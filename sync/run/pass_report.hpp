@@ -25,6 +25,15 @@ struct TaskOutcome {
   std::optional<FetchError> fetch_error; // set when the failure was the fetch's
   double fetch_seconds = 0;              // time the API took to answer
   std::vector<FileChange> changes;       // dry runs: what the commit would change
+  /// A version committed before `version` to fill a gap (in a dry run, one that would be).
+  struct Filled {
+    std::string version;
+    std::string commit_id; // empty in a dry run
+  };
+  std::vector<Filled> filled;           // ascending
+  std::vector<std::string> unavailable; // versions of the gap that could not be had
+  std::string rollback_from;            // set: `version` rolled back from this one
+  bool rewritten = false;               // `version` is HEAD's number with other content
 
   // True when the task could not be synced.
   bool failed() const { return !error.empty(); }
@@ -48,7 +57,7 @@ struct PassReport {
 
   // Number of tasks that failed.
   std::size_t failures() const;
-  // Number of commits made.
+  // Number of commits made, those that filled gaps included.
   std::size_t commits() const;
   // True when the cycle's push was tried and failed.
   bool push_failed() const { return push == PushOutcome::failed; }

@@ -10,11 +10,21 @@ std::string task_name(const TaskEntry &task) {
 }
 
 void log_outcome(const TaskOutcome &outcome) {
+  for (const TaskOutcome::Filled &filled : outcome.filled) {
+    if (filled.commit_id.empty()) continue;
+    log::info(task_name(outcome.task) + ": updated version " + filled.version +
+              " (published since the last pass, before version " + outcome.version + "), commit " +
+              filled.commit_id.substr(0, 12));
+  }
   if (outcome.failed()) {
     log::error(task_name(outcome.task) + ": " + outcome.error);
   } else if (!outcome.commit_id.empty()) {
-    log::info(task_name(outcome.task) + ": " + to_string(outcome.change) + " version " + outcome.version + ", commit " +
-              outcome.commit_id.substr(0, 12));
+    const std::string move = !outcome.rollback_from.empty()
+                                 ? " (rolled back from version " + outcome.rollback_from + ")"
+                             : outcome.rewritten ? " (rewritten without a new number)"
+                                                 : "";
+    log::info(task_name(outcome.task) + ": " + to_string(outcome.change) + " version " + outcome.version + move +
+              ", commit " + outcome.commit_id.substr(0, 12));
   } else {
     log::debug(task_name(outcome.task) + ": " + to_string(outcome.change) + " at version " + outcome.version);
   }
@@ -31,6 +41,30 @@ void Poller::apply(const TaskEntry &task, const Fetched &fetched, Mirror &mirror
     log::warning(task_name(task) + ": unknown language \"" + version.language.value_or("") + "\", mirrored as " +
                  code_file_name(version.language));
   }
+  const std::string label = m_names.label(task);
+  // The versions published between HEAD's and the latest ran too: each is its own commit first.
+  for (const GapVersion &gap : fetched.gap.versions) {
+    if (mode == PassMode::dry_run) {
+      outcome.filled.push_back({gap.version.version, ""});
+      continue;
+    }
+    const TaskVersion &filled = gap.version;
+    auto applied = mirror.apply(gap.snapshot, {task.id, label, filled.version, filled.updated_at, filled.updated});
+    if (!applied) {
+      outcome.error = "version " + filled.version + ": " + applied.error().message;
+      return;
+    }
+    outcome.filled.push_back({filled.version, applied->commit_id});
+  }
+  outcome.unavailable = fetched.gap.unavailable;
+  if (!outcome.unavailable.empty()) {
+    std::string versions;
+    for (const std::string &number : outcome.unavailable)
+      versions += (versions.empty() ? "" : ", ") + number;
+    log::warning(task_name(task) + ": version" + (outcome.unavailable.size() > 1 ? "s " : " ") + versions +
+                 " listed by the API but no longer available (404 or deleted); recording version " + version.version +
+                 " without " + (outcome.unavailable.size() > 1 ? "them" : "it"));
+  }
   auto planned = mirror.plan(task.id, fetched.snapshot);
   if (!planned) {
     outcome.error = planned.error().message;
@@ -38,6 +72,18 @@ void Poller::apply(const TaskEntry &task, const Fetched &fetched, Mirror &mirror
   }
   outcome.change = *planned;
   if (*planned == ChangeKind::unchanged) return;
+  if (*planned == ChangeKind::updated && fetched.head && fetched.snapshot && outcome.filled.empty()) {
+    switch (version_move(*fetched.head, version, *fetched.snapshot)) {
+    case VersionMove::forward: break;
+    case VersionMove::rollback: outcome.rollback_from = fetched.head->version(); break;
+    case VersionMove::rewritten:
+      outcome.rewritten = true;
+      log::warning(task_name(task) + ": version " + version.version +
+                   " changed upstream without a new version number (its code, language, description or "
+                   "browserConfiguration differ from what was recorded)");
+      break;
+    }
+  }
   if (mode == PassMode::dry_run) {
     auto changes = mirror.changes(task.id, fetched.snapshot);
     if (!changes)
@@ -46,7 +92,10 @@ void Poller::apply(const TaskEntry &task, const Fetched &fetched, Mirror &mirror
       outcome.changes = std::move(*changes);
     return;
   }
-  const CommitInfo info{task.id, m_names.label(task), version.version, version.updated_at, version.updated};
+  CommitInfo info{task.id, label, version.version, version.updated_at, version.updated};
+  info.rollback_from = outcome.rollback_from;
+  info.rewritten = outcome.rewritten;
+  info.unavailable = outcome.unavailable;
   auto applied = mirror.apply(fetched.snapshot, info);
   if (!applied) {
     outcome.error = applied.error().message;
@@ -65,7 +114,7 @@ PassReport Poller::run_pass(const std::vector<TaskEntry> &tasks, Mirror &mirror,
     log::error(report.problems.back());
     return report;
   }
-  m_pool.start(tasks, std::move(*head), stop, give_up_at);
+  m_pool.start(tasks, std::move(*head), mirror.head_reader(), stop, give_up_at);
   report.outcomes.reserve(tasks.size());
   const std::stop_callback abandon_requests(stop, [this] { m_pool.cancel(); });
 
@@ -90,6 +139,13 @@ PassReport Poller::run_pass(const std::vector<TaskEntry> &tasks, Mirror &mirror,
       outcome.error = outcome.fetch_error->message;
     } else {
       apply(tasks[i], *fetched, mirror, mode, outcome);
+      if (mode == PassMode::apply) {
+        if (auto recorded = mirror.checkpoint(); !recorded) {
+          report.record_error = "repository " + mirror.work_tree().string() + ": " + recorded.error().message;
+          report.problems.push_back(report.record_error);
+          log::error(report.problems.back());
+        }
+      }
     }
     if (outcome.fetch_error && outcome.fetch_error->is_auth_failure()) {
       report.api_key_rejected = true;

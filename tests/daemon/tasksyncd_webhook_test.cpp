@@ -132,6 +132,28 @@ TEST_F(WebhookTest, ASignedTaskEventSyncsThatTaskAloneWithinASecond) {
   EXPECT_EQ(checked.out + checked.err, "") << text;
 }
 
+// A webhook's pass is a pass like any other: versions published since the last one are filled in.
+TEST_F(WebhookTest, AWebhooksPassFillsTheVersionsPublishedSinceTheLastPass) {
+  write_config();
+  auto daemon = start_after_first_pass();
+  ASSERT_EQ(test::count_commits(m_repo), 2) << daemon->err();
+  m_api.add_version(test::task_version(kTaskA, "2"));
+  m_api.add_version(test::task_version(kTaskA, "3"));
+  m_api.set_version(test::task_version(kTaskA, "4"));
+
+  auto answer = deliver_signed(test::task_event("evt_gap_1", "task.healed", kTaskA));
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->status, 200) << answer->body << daemon->err();
+  ASSERT_TRUE(test::wait_for_commits(m_repo, 5, 10s)) << daemon->err();
+  EXPECT_EQ(test::git(m_repo.string(), {"log", "--reverse", "--format=%s", "HEAD~3.."}).out,
+            kTaskA + ": update to version 2\n" + kTaskA + ": update to version 3\n" + kTaskA +
+                ": update to version 4\n");
+  ASSERT_TRUE(test::wait_until([&] { return metrics_say("tasksync_history_events_total{kind=\"gap_filled\"} 2"); }, 5s))
+      << metrics();
+  EXPECT_TRUE(metrics_say("tasksync_commits_total{change=\"updated\"} 3")) << metrics();
+  stop(*daemon);
+}
+
 TEST_F(WebhookTest, RefusedDuplicateAndOtherDeliveriesSyncNothing) {
   write_config();
   auto daemon = start_after_first_pass();

@@ -205,6 +205,17 @@ void FakeApi::add_version(const FakeVersion &version) {
     history.push_back(version);
 }
 
+void FakeApi::set_version_reply(const std::string &task_id, const std::string &version, Reply reply) {
+  std::lock_guard lock(m_mutex);
+  m_version_replies[{task_id, version}] = std::move(reply);
+}
+
+int FakeApi::history_requests(const std::string &task_id) const {
+  std::lock_guard lock(m_mutex);
+  const auto it = m_history_requests.find(task_id);
+  return it == m_history_requests.end() ? 0 : it->second;
+}
+
 void FakeApi::set_name(const std::string &task_id, std::string name) {
   std::lock_guard lock(m_mutex);
   m_names[task_id] = std::move(name);
@@ -240,6 +251,7 @@ void FakeApi::serve_catalogue() {
                                                           httplib::Response &response) {
     if (!key_ok(request, response)) return;
     std::lock_guard lock(m_mutex);
+    ++m_history_requests[request.matches[1]];
     const auto it = m_history.find(request.matches[1]);
     if (it == m_history.end()) return not_found(response);
     std::string versions;
@@ -253,6 +265,12 @@ void FakeApi::serve_catalogue() {
   m_server->Get(R"(/v1/task/([^/]+)/([^/]+))", [=, this](const httplib::Request &request, httplib::Response &response) {
     if (!key_ok(request, response)) return;
     std::lock_guard lock(m_mutex);
+    ++m_history_requests[request.matches[1]];
+    if (const auto replaced = m_version_replies.find({request.matches[1], request.matches[2]});
+        replaced != m_version_replies.end()) {
+      response.status = replaced->second.status;
+      return response.set_content(replaced->second.body, "application/json");
+    }
     const auto it = m_history.find(request.matches[1]);
     if (it == m_history.end()) return not_found(response);
     for (const FakeVersion &v : it->second) {

@@ -87,6 +87,11 @@ public:
   void set_version(const FakeVersion &version);
   // Records a version in the task's history only (e.g. an older one, or a draft).
   void add_version(const FakeVersion &version);
+  // Serves `reply` for GET /v1/task/{id}/{version} instead of the recorded version (which
+  // /versions still lists): a 404, a version that answers for another one.
+  void set_version_reply(const std::string &task_id, const std::string &version, Reply reply);
+  // Requests seen for GET /v1/task/{id}/versions and GET /v1/task/{id}/{number}, together.
+  int history_requests(const std::string &task_id) const;
   // The task's name in GET /v1/task/{id} and in the task list.
   void set_name(const std::string &task_id, std::string name);
   // Drops the task from GET /v1/task/{id} and the task list (its replies stay).
@@ -137,8 +142,10 @@ private:
   std::map<std::string, std::deque<Reply>> m_replies; // the front is served next; the last one stays
   std::map<std::string, int> m_requests;
   std::map<std::string, int> m_metadata_requests;
-  std::map<std::string, std::vector<FakeVersion>> m_history; // by task, in the order recorded
-  std::map<std::string, FakeVersion> m_listed;               // set_listed()
+  std::map<std::string, std::vector<FakeVersion>> m_history;              // by task, in the order recorded
+  std::map<std::string, FakeVersion> m_listed;                            // set_listed()
+  std::map<std::pair<std::string, std::string>, Reply> m_version_replies; // set_version_reply()
+  std::map<std::string, int> m_history_requests;
   std::set<std::string> m_overridden; // tasks whose /latest set_reply() replaced: listed without their version
   std::optional<Reply> m_list_reply;  // set_list_reply()
   int m_list_requests = 0;

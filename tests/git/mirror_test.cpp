@@ -407,7 +407,7 @@ TEST_F(MirrorTest, ABranchMovedByAnotherProcessDuringAPassGetsThePassOnTop) {
   EXPECT_TRUE(test::repository_consistent(m_settings.path));
 }
 
-TEST_F(MirrorTest, ALongPassRecordsItsCommitsBeforeItsMemoryOutgrowsTheLimit) {
+TEST_F(MirrorTest, ALongPassRecordsItsCommitsBetweenTasksOnceTheyOutgrowTheLimit) {
   Mirror mirror = open();
   // Twice in each snapshot, and incompressible: the limit counts bytes of the pack.
   std::string big(Mirror::batch_limit / 4 + 1, '\0');
@@ -417,13 +417,19 @@ TEST_F(MirrorTest, ALongPassRecordsItsCommitsBeforeItsMemoryOutgrowsTheLimit) {
     c = static_cast<char>(state >> 56);
   }
   ASSERT_TRUE(mirror.apply(snapshot(big + "1"), info(kTask, "1")).ok());
+  ASSERT_TRUE(mirror.checkpoint().ok());
   EXPECT_EQ(test::git(repo(), {"rev-parse", "--verify", "-q", "HEAD"}).exit_code, 1) << "nothing recorded yet";
   ASSERT_TRUE(mirror.apply(snapshot(big + "2"), info(kOther, "1")).ok());
-  EXPECT_EQ(git_out({"rev-list", "--count", "HEAD"}), "2\n") << "the limit was reached: both recorded";
+  ASSERT_TRUE(mirror.apply(snapshot(big + "3"), info(kOther, "2")).ok());
+  EXPECT_EQ(test::git(repo(), {"rev-parse", "--verify", "-q", "HEAD"}).exit_code, 1)
+      << "past the limit, but only a checkpoint between tasks records";
+  ASSERT_TRUE(mirror.checkpoint().ok());
+  EXPECT_EQ(git_out({"rev-list", "--count", "HEAD"}), "3\n") << "the limit was reached: all recorded";
   ASSERT_TRUE(mirror.apply(snapshot("a3"), info(kTask, "3")).ok());
-  EXPECT_EQ(git_out({"rev-list", "--count", "HEAD"}), "2\n");
-  ASSERT_TRUE(mirror.finish_pass().ok());
+  ASSERT_TRUE(mirror.checkpoint().ok());
   EXPECT_EQ(git_out({"rev-list", "--count", "HEAD"}), "3\n");
+  ASSERT_TRUE(mirror.finish_pass().ok());
+  EXPECT_EQ(git_out({"rev-list", "--count", "HEAD"}), "4\n");
   EXPECT_TRUE(test::repository_consistent(m_settings.path));
 }
 

@@ -110,3 +110,36 @@ TEST(Metrics, ExposesTheApisRetirementNotices) {
       << text;
   EXPECT_EQ(text.find("tasksync_api_endpoint_sunset_timestamp_seconds{endpoint=\"GET /v1/task\"}"), std::string::npos);
 }
+
+TEST(Metrics, CountsHistoryEventsFromZeroAndGapVersionsOneByOne) {
+  Metrics metrics;
+  std::string text = metrics.serialize();
+  for (const char *kind : {"gap_filled", "versions_unavailable", "rollback", "version_rewritten"}) {
+    EXPECT_NE(text.find("tasksync_history_events_total{kind=\"" + std::string(kind) + "\"} 0"), std::string::npos)
+        << kind << "\n"
+        << text;
+  }
+  PassReport report;
+  report.outcomes.push_back(outcome("a", 0.02));
+  report.outcomes.back().change = ChangeKind::updated;
+  report.outcomes.back().commit_id = "abc";
+  report.outcomes.back().filled = {{"6", "def"}, {"7", "123"}};
+  report.outcomes.back().unavailable = {"8", "9", "10"};
+  report.outcomes.push_back(outcome("b", 0.02));
+  report.outcomes.back().change = ChangeKind::updated;
+  report.outcomes.back().commit_id = "456";
+  report.outcomes.back().rollback_from = "9";
+  report.outcomes.push_back(outcome("c", 0.02));
+  report.outcomes.back().change = ChangeKind::updated;
+  report.outcomes.back().commit_id = "789";
+  report.outcomes.back().rewritten = true;
+  metrics.record_pass(report, 1, 1795185067);
+  text = metrics.serialize();
+  for (const char *expected : {"tasksync_history_events_total{kind=\"gap_filled\"} 2",
+                               "tasksync_history_events_total{kind=\"versions_unavailable\"} 3",
+                               "tasksync_history_events_total{kind=\"rollback\"} 1",
+                               "tasksync_history_events_total{kind=\"version_rewritten\"} 1",
+                               "tasksync_commits_total{change=\"updated\"} 5"}) {
+    EXPECT_NE(text.find(expected), std::string::npos) << expected << "\n" << text;
+  }
+}

@@ -48,3 +48,21 @@ TEST(CommitMessage, AUrlInALabelLosesItsUserinfo) {
       commit_message(ChangeKind::added, example_info("deploy via https://bot:SECRET@git.example/x.git")).substr(0, 64),
       "deploy via https://bot:<redacted>@git.example/x.git: add version");
 }
+
+TEST(CommitMessage, ARollbackARewriteAndUnavailableVersionsSayWhatHappenedInSubjectAndTrailers) {
+  const std::string trailers = "\n\nTask-Id: 3c90c3cc-0d44-4b50-8888-8dd25736052a\nTask-Version: 7\n"
+                               "Task-Updated-At: 2026-11-20T14:31:07Z\n";
+  CommitInfo rollback = example_info("checkout-flow");
+  rollback.rollback_from = "9";
+  EXPECT_EQ(commit_message(ChangeKind::updated, rollback),
+            "checkout-flow: roll back to version 7 (was 9)" + trailers + "Task-Rollback-From: 9\n");
+  CommitInfo rewritten = example_info("checkout-flow");
+  rewritten.rewritten = true;
+  EXPECT_EQ(commit_message(ChangeKind::updated, rewritten),
+            "checkout-flow: version 7 changed upstream without a new version number" + trailers +
+                "Task-Anomaly: version-rewritten\n");
+  CommitInfo gap = example_info("checkout-flow");
+  gap.unavailable = {"5", "6\nTask-Id: x"};
+  EXPECT_EQ(commit_message(ChangeKind::updated, gap),
+            "checkout-flow: update to version 7" + trailers + "Task-Versions-Unavailable: 5 6\\x0aTask-Id: x\n");
+}

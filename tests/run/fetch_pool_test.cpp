@@ -44,7 +44,7 @@ TEST_F(FetchPoolTest, HandsAnswersOverInConfigOrderWhateverAnswersFirst) {
   // The first task answers last: the others are fetched meanwhile, and still come after it.
   m_api.set_reply(m_tasks[0].id, {503, R"({"error":{"code":503,"message":"busy"}})", 300ms});
   auto fetching = pool(3);
-  fetching->start(m_tasks, empty_tree(), {}, {});
+  fetching->start(m_tasks, empty_tree(), nullptr, {}, {});
   const auto first = fetching->take(0, {});
   ASSERT_TRUE(first.has_value());
   EXPECT_FALSE(first->result.ok());
@@ -61,7 +61,7 @@ TEST_F(FetchPoolTest, HandsAnswersOverInConfigOrderWhateverAnswersFirst) {
 
 TEST_F(FetchPoolTest, FetchesAtMostAWindowAhead) {
   auto fetching = pool(1); // a window of 2 answers
-  fetching->start(m_tasks, empty_tree(), {}, {});
+  fetching->start(m_tasks, empty_tree(), nullptr, {}, {});
   ASSERT_TRUE(fetching->take(0, {}).has_value());
   ASSERT_TRUE(test::wait_until([&] { return m_api.requests(m_tasks[2].id) == 1; }, 5s));
   const auto fetched = fetching->take(1, {});
@@ -76,7 +76,7 @@ TEST_F(FetchPoolTest, AStopRequestEndsTheWaitForAnAnswer) {
   m_api.set_reply(m_tasks[0].id, {200, "", 10s});
   auto fetching = pool(1);
   std::stop_source stop;
-  fetching->start(m_tasks, empty_tree(), stop.get_token(), {});
+  fetching->start(m_tasks, empty_tree(), nullptr, stop.get_token(), {});
   std::jthread stopper([&] {
     test::wait_until([&] { return m_api.requests(m_tasks[0].id) == 1; }, 5s);
     stop.request_stop(); // the request goes on; the pool's destructor cancels it

@@ -90,6 +90,30 @@ TEST_F(TasksyncdTest, ReproducesTheWorkedExampleExactly) {
   EXPECT_TRUE(test::repository_consistent(m_repo));
 }
 
+// Python is one of the languages the API documents (tools.md's enum): its code goes to task.py, not
+// to task.txt with an "unknown language" warning, and the list hint (which compares the code
+// file's name) agrees, so a second run costs no request for it.
+TEST_F(TasksyncdTest, PythonCodeIsWrittenToTaskPy) {
+  test::FakeVersion python = test::task_version(kExampleTask, "6");
+  python.language = "python";
+  python.code = "print('hi')\n";
+  m_api.set_version(python);
+  auto first = once();
+  EXPECT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_EQ(first.err.find("unknown language"), std::string::npos) << first.err;
+  const auto dir = m_repo / "tasks" / kExampleTask;
+  EXPECT_EQ(test::read_text(dir / "task.py"), "print('hi')\n");
+  EXPECT_FALSE(std::filesystem::exists(dir / "task.txt"));
+  EXPECT_EQ(git_out({"ls-tree", "--name-only", "HEAD", "tasks/" + kExampleTask + "/"}),
+            "tasks/" + kExampleTask + "/task.json\ntasks/" + kExampleTask + "/task.py\n");
+  const int fetched = m_api.requests(kExampleTask);
+  auto second = once();
+  EXPECT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_EQ(git_out({"rev-list", "--count", "HEAD"}), "2\n");
+  EXPECT_EQ(m_api.requests(kExampleTask), fetched);
+  EXPECT_TRUE(test::repository_consistent(m_repo));
+}
+
 // The vendor's write schemas accept base64 without its '=' padding, so /latest may serve code that
 // way: it is decoded (both a missing "=" and a missing "=="), not failed on every pass.
 TEST_F(TasksyncdTest, CodeServedAsUnpaddedBase64IsCommittedWithTheRightBytes) {

@@ -114,6 +114,30 @@ TEST_F(TasksyncdTest, PythonCodeIsWrittenToTaskPy) {
   EXPECT_TRUE(test::repository_consistent(m_repo));
 }
 
+// An older release mirrored python code as task.txt: the next pass moves it to task.py in one
+// commit, and nothing is left at the old name.
+TEST_F(TasksyncdTest, PythonCodeMirroredAsTaskTxtMovesToTaskPy) {
+  test::FakeVersion python = test::task_version(kExampleTask, "6");
+  python.language = "python";
+  python.code = "print('hi')\n";
+  m_api.set_version(python);
+  ASSERT_EQ(once().exit_code, 0);
+  const std::string dir = "tasks/" + kExampleTask + "/";
+  ASSERT_EQ(test::git(m_repo.string(), {"mv", dir + "task.py", dir + "task.txt"}).exit_code, 0);
+  ASSERT_EQ(test::git(m_repo.string(), {"-c", "user.name=Old", "-c", "user.email=old@example.com", "commit", "-q", "-m",
+                                        "as an older release mirrored it"})
+                .exit_code,
+            0);
+  auto result = once();
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(git_out({"ls-tree", "--name-only", "HEAD", dir}), dir + "task.json\n" + dir + "task.py\n");
+  EXPECT_EQ(git_out({"diff", "--name-status", "-M", "HEAD~", "HEAD"}),
+            "R100\t" + dir + "task.txt\t" + dir + "task.py\n");
+  EXPECT_EQ(git_out({"log", "-1", "--format=%s"}), kExampleTask + ": update to version 6\n");
+  EXPECT_FALSE(std::filesystem::exists(m_repo / dir / "task.txt"));
+  EXPECT_TRUE(test::repository_consistent(m_repo));
+}
+
 // The vendor's write schemas accept base64 without its '=' padding, so /latest may serve code that
 // way: it is decoded (both a missing "=" and a missing "=="), not failed on every pass.
 TEST_F(TasksyncdTest, CodeServedAsUnpaddedBase64IsCommittedWithTheRightBytes) {

@@ -11,13 +11,19 @@ namespace {
 
 using DecodeContext = std::unique_ptr<EVP_ENCODE_CTX, decltype(&EVP_ENCODE_CTX_free)>;
 
-// The standard alphabet, padding and whitespace (a table: this runs over every byte of code).
-constexpr std::array<bool, 256> kAllowed = [] {
-  std::array<bool, 256> allowed{};
-  for (const char *c = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/= \t\n\r\v\f"; *c; ++c) {
-    allowed[static_cast<unsigned char>(*c)] = true;
+// What each byte is to the decoder (a table: this runs over every byte of code).
+enum class Kind : unsigned char { invalid, alphabet, padding, whitespace };
+
+constexpr std::array<Kind, 256> kKinds = [] {
+  std::array<Kind, 256> kinds{};
+  for (const char *c = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"; *c; ++c) {
+    kinds[static_cast<unsigned char>(*c)] = Kind::alphabet;
   }
-  return allowed;
+  kinds['='] = Kind::padding;
+  for (const char *c = " \t\n\r\v\f"; *c; ++c) {
+    kinds[static_cast<unsigned char>(*c)] = Kind::whitespace;
+  }
+  return kinds;
 }();
 
 } // namespace
@@ -25,10 +31,29 @@ constexpr std::array<bool, 256> kAllowed = [] {
 Result<std::string> decode_base64(std::string_view text) {
   // EVP's decoder treats '-' as end of data and would silently drop what follows it;
   // the API sends the standard alphabet, so anything else is an error.
-  const auto bad = std::find_if(text.begin(), text.end(), [](unsigned char c) { return !kAllowed[c]; });
-  if (bad != text.end()) {
-    return Error{"invalid base64: unexpected character at offset " + std::to_string(bad - text.begin())};
+  std::size_t characters = 0;
+  std::size_t pads = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    switch (kKinds[static_cast<unsigned char>(text[i])]) {
+    case Kind::invalid: return Error{"invalid base64: unexpected character at offset " + std::to_string(i)};
+    case Kind::alphabet: ++characters; break;
+    case Kind::padding: ++pads; break;
+    case Kind::whitespace: break;
+    }
   }
+  // Each 4 characters hold 3 bytes; a last group of 2 or 3 holds 1 or 2, and the '=' that round it
+  // up to 4 are optional (the vendor's write schemas accept base64 without them). A last group of
+  // 1 holds no whole byte: the text was cut.
+  if (characters % 4 == 1) {
+    return Error{"invalid base64: truncated input (" + std::to_string(characters) +
+                 " characters: a last group of 1 holds no whole byte)"};
+  }
+  const std::size_t needed = (4 - characters % 4) % 4;
+  if (pads > needed) {
+    return Error{"invalid base64: " + std::to_string(pads) + " '=' of padding where " + std::to_string(needed) +
+                 " fit"};
+  }
+  const std::string_view missing = std::string_view("==").substr(0, needed - pads);
   DecodeContext ctx(EVP_ENCODE_CTX_new(), &EVP_ENCODE_CTX_free);
   if (!ctx) return Error{"out of memory while decoding base64"};
   EVP_DecodeInit(ctx.get());
@@ -46,6 +71,14 @@ Result<std::string> decode_base64(std::string_view text) {
     written += static_cast<std::size_t>(produced);
   }
   int produced = 0;
+  if (!missing.empty()) {
+    const auto *in = reinterpret_cast<const unsigned char *>(missing.data());
+    if (EVP_DecodeUpdate(ctx.get(), reinterpret_cast<unsigned char *>(out.data() + written), &produced, in,
+                         static_cast<int>(missing.size())) < 0) {
+      return Error{"invalid base64"};
+    }
+    written += static_cast<std::size_t>(produced);
+  }
   if (EVP_DecodeFinal(ctx.get(), reinterpret_cast<unsigned char *>(out.data() + written), &produced) < 0) {
     return Error{"invalid base64: truncated input"};
   }

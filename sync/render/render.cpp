@@ -20,6 +20,26 @@ constexpr std::array<std::string_view, 11> kCredentialWords{"password",   "passw
                                                             "token",      "apikey",        "accesskey",  "privatekey",
                                                             "credential", "authorization", "cookie"};
 
+// Every `language` the vendor documents (the Tools reference's enum), and its code file. The code of
+// a `predefined` task is not described anywhere, so it is kept as plain text, without a warning.
+struct CodeFile {
+  std::string_view language;
+  std::string_view file_name;
+};
+constexpr std::array<CodeFile, 5> kCodeFiles{{{"typescript", "task.ts"},
+                                              {"javascript", "task.js"},
+                                              {"python", "task.py"},
+                                              {"workflow", "task.workflow.json"},
+                                              {"predefined", "task.txt"}}};
+// Where the code of any other language goes, with a warning.
+constexpr std::string_view kFallbackCodeFile = "task.txt";
+
+// The entry for `language` (absent counts as typescript), or null for a language not documented.
+const CodeFile *code_file_of(const std::optional<std::string> &language) {
+  const auto known = std::ranges::find(kCodeFiles, language.value_or("typescript"), &CodeFile::language);
+  return known != kCodeFiles.end() ? &*known : nullptr;
+}
+
 std::string_view text_of(const rapidjson::Value &value) { return {value.GetString(), value.GetStringLength()}; }
 
 // An object member as written: its key with URL userinfo redacted, and its value.
@@ -88,13 +108,11 @@ bool is_credential_key(std::string_view key) {
 }
 
 std::string code_file_name(const std::optional<std::string> &language) {
-  if (!language || *language == "typescript") return "task.ts";
-  if (*language == "javascript") return "task.js";
-  if (*language == "workflow") return "task.workflow.json";
-  return "task.txt";
+  const CodeFile *known = code_file_of(language);
+  return std::string(known ? known->file_name : kFallbackCodeFile);
 }
 
-bool is_known_language(const std::optional<std::string> &language) { return code_file_name(language) != "task.txt"; }
+bool is_known_language(const std::optional<std::string> &language) { return code_file_of(language) != nullptr; }
 
 std::string canonical_configuration(const rapidjson::Value &configuration) {
   rapidjson::StringBuffer buffer;

@@ -20,10 +20,11 @@ struct Snapshot {
   std::vector<RenderedFile> files;
 };
 
-// The code file's name for a `language`: task.ts, task.js, task.workflow.json, else task.txt.
+// The code file's name for a `language`: typescript (or none) task.ts, javascript task.js, python
+// task.py, workflow task.workflow.json, predefined and anything else task.txt.
 std::string code_file_name(const std::optional<std::string> &language);
 
-// True when `language` has a file name of its own (absent counts as typescript).
+// True when `language` is one the API documents (absent counts as typescript): no warning.
 bool is_known_language(const std::optional<std::string> &language);
 
 // True when an object key names a credential: lower-cased, with every character that is not an

@@ -1,6 +1,10 @@
 // Integration tests: the real tasksyncd binary against the in-process fake API.
 #include <gtest/gtest.h>
 
+#include <map>
+#include <set>
+#include <string>
+
 #include "fake_api.hpp"
 #include "process.hpp"
 #include "repository_checks.hpp"
@@ -83,6 +87,84 @@ TEST_F(TasksyncdTest, ReproducesTheWorkedExampleExactly) {
   EXPECT_EQ(git_out({"log", "-1", "--format=%aI %an <%ae>"}),
             "2026-11-20T14:31:07+00:00 tasksync <tasksync@localhost>\n");
   EXPECT_EQ(git_out({"log", "-p"}).find("s3cr3t"), std::string::npos) << "the proxy password reached git";
+  EXPECT_TRUE(test::repository_consistent(m_repo));
+}
+
+// Python is one of the languages the API documents (tools.md's enum): its code goes to task.py, not
+// to task.txt with an "unknown language" warning, and the list hint (which compares the code
+// file's name) agrees, so a second run costs no request for it.
+TEST_F(TasksyncdTest, PythonCodeIsWrittenToTaskPy) {
+  test::FakeVersion python = test::task_version(kExampleTask, "6");
+  python.language = "python";
+  python.code = "print('hi')\n";
+  m_api.set_version(python);
+  auto first = once();
+  EXPECT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_EQ(first.err.find("unknown language"), std::string::npos) << first.err;
+  const auto dir = m_repo / "tasks" / kExampleTask;
+  EXPECT_EQ(test::read_text(dir / "task.py"), "print('hi')\n");
+  EXPECT_FALSE(std::filesystem::exists(dir / "task.txt"));
+  EXPECT_EQ(git_out({"ls-tree", "--name-only", "HEAD", "tasks/" + kExampleTask + "/"}),
+            "tasks/" + kExampleTask + "/task.json\ntasks/" + kExampleTask + "/task.py\n");
+  const int fetched = m_api.requests(kExampleTask);
+  auto second = once();
+  EXPECT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_EQ(git_out({"rev-list", "--count", "HEAD"}), "2\n");
+  EXPECT_EQ(m_api.requests(kExampleTask), fetched);
+  EXPECT_TRUE(test::repository_consistent(m_repo));
+}
+
+// An older release mirrored python code as task.txt: the next pass moves it to task.py in one
+// commit, and nothing is left at the old name.
+TEST_F(TasksyncdTest, PythonCodeMirroredAsTaskTxtMovesToTaskPy) {
+  test::FakeVersion python = test::task_version(kExampleTask, "6");
+  python.language = "python";
+  python.code = "print('hi')\n";
+  m_api.set_version(python);
+  ASSERT_EQ(once().exit_code, 0);
+  const std::string dir = "tasks/" + kExampleTask + "/";
+  ASSERT_EQ(test::git(m_repo.string(), {"mv", dir + "task.py", dir + "task.txt"}).exit_code, 0);
+  ASSERT_EQ(test::git(m_repo.string(), {"-c", "user.name=Old", "-c", "user.email=old@example.com", "commit", "-q", "-m",
+                                        "as an older release mirrored it"})
+                .exit_code,
+            0);
+  auto result = once();
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(git_out({"ls-tree", "--name-only", "HEAD", dir}), dir + "task.json\n" + dir + "task.py\n");
+  EXPECT_EQ(git_out({"diff", "--name-status", "-M", "HEAD~", "HEAD"}),
+            "R100\t" + dir + "task.txt\t" + dir + "task.py\n");
+  EXPECT_EQ(git_out({"log", "-1", "--format=%s"}), kExampleTask + ": update to version 6\n");
+  EXPECT_FALSE(std::filesystem::exists(m_repo / dir / "task.txt"));
+  EXPECT_TRUE(test::repository_consistent(m_repo));
+}
+
+// The vendor's write schemas accept base64 without its '=' padding, so /latest may serve code that
+// way: it is decoded (both a missing "=" and a missing "=="), not failed on every pass.
+TEST_F(TasksyncdTest, CodeServedAsUnpaddedBase64IsCommittedWithTheRightBytes) {
+  using namespace std::string_literals;
+  const std::map<std::string, std::string> codes{{kExampleTask, "print(1)\n\xff"s},             // 10 bytes: "=="
+                                                 {kOtherTask, "export default 2;\n\x00\x01"s}}; // 20 bytes: "="
+  std::set<std::size_t> padding;
+  for (const auto &[id, code] : codes) {
+    test::FakeVersion version = test::task_version(id, "3");
+    version.code = code;
+    const std::string padded = test::encode_base64(code);
+    const std::string unpadded = padded.substr(0, padded.find('='));
+    padding.insert(padded.size() - unpadded.size());
+    std::string body = version.to_json();
+    body.replace(body.find(padded), padded.size(), unpadded);
+    m_api.set_reply(id, {200, body, {}});
+  }
+  ASSERT_EQ(padding, (std::set<std::size_t>{1, 2}));
+  auto result = once();
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.err.find("base64"), std::string::npos) << result.err;
+  for (const auto &[id, code] : codes) {
+    EXPECT_EQ(git_out({"show", "HEAD:tasks/" + id + "/task.ts"}), code) << id;
+    EXPECT_EQ(test::read_text(m_repo / "tasks" / id / "task.ts"), code) << id;
+  }
+  EXPECT_EQ(git_out({"log", "--reverse", "--format=%s"}),
+            kExampleTask + ": add version 3\ncheckout-flow: add version 3\n");
   EXPECT_TRUE(test::repository_consistent(m_repo));
 }
 

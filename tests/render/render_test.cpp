@@ -36,9 +36,16 @@ TEST(Render, CodeFileFollowsTheLanguage) {
   EXPECT_EQ(code_file_name("typescript"), "task.ts");
   EXPECT_EQ(code_file_name("javascript"), "task.js");
   EXPECT_EQ(code_file_name("workflow"), "task.workflow.json");
-  EXPECT_EQ(code_file_name("python"), "task.txt");
+  EXPECT_EQ(code_file_name("python"), "task.py");
+  EXPECT_EQ(code_file_name("predefined"), "task.txt");
+  EXPECT_EQ(code_file_name("cobol"), "task.txt");
+  EXPECT_EQ(code_file_name("Python"), "task.txt"); // the API's values are lower case; nothing is guessed
+  EXPECT_EQ(code_file_name(""), "task.txt");
+  for (const char *language : {"typescript", "javascript", "python", "workflow", "predefined"})
+    EXPECT_TRUE(is_known_language(language)) << language;
   EXPECT_TRUE(is_known_language(std::nullopt));
-  EXPECT_FALSE(is_known_language("python"));
+  EXPECT_FALSE(is_known_language("cobol"));
+  EXPECT_FALSE(is_known_language("Python"));
 
   test::FakeVersion fake;
   fake.task_id = kTaskId;

@@ -182,13 +182,13 @@ TEST_F(PollerTest, DryRunReportsWithoutWriting) {
 TEST_F(PollerTest, UnknownLanguageIsMirroredAsTextWithAWarning) {
   test::FakeVersion fake;
   fake.task_id = kTasks[0].id;
-  fake.language = "python";
-  fake.code = "print('hi')\n";
+  fake.language = "cobol";
+  fake.code = "DISPLAY 'HI'.\n";
   m_api.set_version(fake);
   PassReport report = pass();
   EXPECT_EQ(report.failures(), 0u);
-  EXPECT_EQ(test::read_text(m_repo.path / "tasks" / kTasks[0].id / "task.txt"), "print('hi')\n");
-  EXPECT_TRUE(logged("warning: task " + kTasks[0].id + ": unknown language \"python\", mirrored as task.txt"));
+  EXPECT_EQ(test::read_text(m_repo.path / "tasks" / kTasks[0].id / "task.txt"), "DISPLAY 'HI'.\n");
+  EXPECT_TRUE(logged("warning: task " + kTasks[0].id + ": unknown language \"cobol\", mirrored as task.txt"));
 }
 
 TEST_F(PollerTest, AHugeRetryAfterInAPassFailsThatTaskAndTheRestIsCommittedBeforeTheNextPass) {

@@ -234,8 +234,8 @@ TEST_F(HistoryTest, AnInterruptedBackfillLeavesNoTaskHalfImported) {
   std::mt19937_64 random(42);
   std::string megabyte(1 << 20, '\0');
   for (int number = 1; number <= kVersions; ++number) {
-    for (char &c : megabyte)
-      c = static_cast<char>('a' + random() % 26);
+    for (char &c : megabyte) // incompressible: 72 versions make more than 64 MiB of pack
+      c = static_cast<char>(random());
     test::FakeVersion v = version(std::to_string(number), megabyte);
     number == kVersions ? m_api.set_version(v) : m_api.add_version(v);
   }

@@ -99,6 +99,12 @@ Metrics::Metrics()
                            .Help("Odd moves of a task's latest version recorded: gap_filled and versions_unavailable "
                                  "(per version), rollback, version_rewritten")
                            .Register(*m_registry)),
+      m_list_incomplete(prometheus::BuildCounter()
+                            .Name("tasksync_list_incomplete_total")
+                            .Help("Passes (tasks: all) whose read of the task list may have lacked tasks, so that "
+                                  "none was taken as no longer listed")
+                            .Register(*m_registry)
+                            .Add({})),
       m_deprecated(prometheus::BuildGauge()
                        .Name("tasksync_api_endpoint_deprecated")
                        .Help("1 for each API endpoint tasksyncd uses that the API marked deprecated or to be retired "
@@ -135,6 +141,7 @@ void Metrics::record_pass(const PassReport &report, double seconds, double finis
   m_cycle_failures.Set(static_cast<double>(report.failures()));
   m_cycles.Increment();
   m_contradictions.Increment(static_cast<double>(report.list_contradictions));
+  if (report.list_incomplete) m_list_incomplete.Increment();
 }
 
 void Metrics::record_task_pass(const PassReport &report, double finished_at) {

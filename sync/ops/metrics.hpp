@@ -71,6 +71,7 @@ private:
   prometheus::Family<prometheus::Gauge> &m_last_push_success;
   prometheus::Counter &m_contradictions;
   prometheus::Family<prometheus::Counter> &m_history_events;
+  prometheus::Counter &m_list_incomplete;
   prometheus::Family<prometheus::Gauge> &m_deprecated;
   prometheus::Family<prometheus::Gauge> &m_sunset;
   prometheus::Family<prometheus::Counter> &m_webhooks;

@@ -108,6 +108,38 @@ bool fall_back_without_list(Runtime &runtime, const FetchError &error, std::vect
   return true;
 }
 
+// With `tasks: all`, a read of the task list that may lack tasks (TaskListing::complete()): no
+// task counts as no longer listed this pass, and the tasks HEAD mirrors that the read lacks
+// (less tasks_exclude) join `tasks`, sorted by ID, to be fetched from /latest so that no change to
+// them is missed. Says so in one warning, not as a problem of the pass: nothing is lost, and a
+// list incomplete pass after pass shows in tasksync_list_incomplete_total.
+void cover_incomplete_list(Runtime &runtime, const TaskListing &listing, std::vector<TaskEntry> &tasks,
+                           PassReport &report) {
+  std::string warning =
+      "task list incomplete: " + shortfall(listing) + "; not treating any task as no longer listed this pass";
+  auto mirrored = runtime.mirror.mirrored_tasks();
+  if (!mirrored) {
+    report.problems.push_back(mirrored.error().message);
+    log::error(report.problems.back());
+    log::warning(warning);
+    return;
+  }
+  std::unordered_set<std::string> listed;
+  for (const ListEntry &task : listing.tasks)
+    listed.insert(task.id);
+  const auto &excluded = runtime.config.tasks_exclude;
+  std::size_t lacking = 0;
+  for (const std::string &id : *mirrored) {
+    if (listed.contains(id) || std::find(excluded.begin(), excluded.end(), id) != excluded.end()) continue;
+    tasks.push_back({id, ""});
+    ++lacking;
+  }
+  std::sort(tasks.begin(), tasks.end(), [](const TaskEntry &a, const TaskEntry &b) { return a.id < b.id; });
+  if (lacking > 0)
+    warning += ", and fetching the " + std::to_string(lacking) + " tasks mirrored that it lacks from /latest";
+  log::warning(warning);
+}
+
 // Records the pass's commits on the branch and writes the index: the one place a pass ends.
 void finish_pass(Mirror &mirror, PassReport &report) {
   if (auto finished = mirror.finish_pass(); !finished) {
@@ -196,6 +228,7 @@ PassReport run_cycle(Runtime &runtime, PassMode mode, std::stop_token stop, cons
       listing = std::move(*read);
       remember_listing(runtime, *listing);
       if (config.all_tasks) tasks = listed_tasks(config, *listing);
+      if (config.all_tasks && !listing->complete()) cover_incomplete_list(runtime, *listing, tasks, early);
     } else if (!rejected_quietly && !fall_back_without_list(runtime, read.error(), tasks, early)) {
       return early;
     }
@@ -217,7 +250,8 @@ PassReport run_cycle(Runtime &runtime, PassMode mode, std::stop_token stop, cons
     report.outcomes = in_config_order(tasks, skipped, std::move(report.outcomes), *listing);
     report.list_contradictions = list_contradictions(report.outcomes, shown_unchanged, *listing);
   }
-  if (config.all_tasks && listing && !report.interrupted && !report.api_key_rejected) {
+  report.list_incomplete = config.all_tasks && listing && !listing->complete();
+  if (config.all_tasks && listing && listing->complete() && !report.interrupted && !report.api_key_rejected) {
     handle_unlisted(runtime, tasks, mode, report);
   }
   if (mode == PassMode::apply) record_and_publish(runtime, report, stop);

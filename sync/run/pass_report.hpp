@@ -54,6 +54,7 @@ struct PassReport {
   std::string push_error;              // with PushOutcome::failed: why (also one of `problems`)
   std::string record_error;            // the pass's commits could not be recorded (also one of `problems`)
   std::size_t list_contradictions = 0; // tasks whose /latest disagreed with the task list
+  bool list_incomplete = false;        // with `tasks: all`, the read of the task list may have lacked tasks
 
   // Number of tasks that failed.
   std::size_t failures() const;

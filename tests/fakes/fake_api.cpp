@@ -293,7 +293,7 @@ void FakeApi::serve_catalogue() {
   m_server->Get("/v1/task", [=, this](const httplib::Request &request, httplib::Response &response) {
     if (!key_ok(request, response)) return;
     const int page = request.has_param("page") ? std::stoi(request.get_param_value("page")) : 1;
-    const int limit = request.has_param("limit") ? std::stoi(request.get_param_value("limit")) : 10;
+    int limit = request.has_param("limit") ? std::stoi(request.get_param_value("limit")) : 10;
     if (page < 1 || limit < 1 || limit > 100) {
       response.status = 400;
       return response.set_content(error_body(400, "Invalid page or limit"), "application/json");
@@ -310,11 +310,13 @@ void FakeApi::serve_catalogue() {
       response.status = m_list_reply->status;
       return response.set_content(m_list_reply->body, "application/json");
     }
+    if (m_most_per_page > 0) limit = std::min(limit, m_most_per_page);
+    const bool emptied = m_empty_once.erase(page) > 0;
     std::string tasks;
     std::size_t index = 0;
     for (const auto &[id, history] : m_history) {
-      const bool on_page =
-          index >= static_cast<std::size_t>((page - 1) * limit) && index < static_cast<std::size_t>(page * limit);
+      const bool on_page = !emptied && index >= static_cast<std::size_t>((page - 1) * limit) &&
+                           index < static_cast<std::size_t>(page * limit);
       ++index;
       if (!on_page) continue;
       const auto name = m_names.find(id);
@@ -342,6 +344,16 @@ void FakeApi::set_listed(const std::string &task_id, std::optional<FakeVersion> 
 void FakeApi::set_list_reply(std::optional<Reply> reply) {
   std::lock_guard lock(m_mutex);
   m_list_reply = std::move(reply);
+}
+
+void FakeApi::serve_at_most_per_page(int tasks) {
+  std::lock_guard lock(m_mutex);
+  m_most_per_page = tasks;
+}
+
+void FakeApi::empty_page_once(int page) {
+  std::lock_guard lock(m_mutex);
+  m_empty_once.insert(page);
 }
 
 void FakeApi::hold_list_until_in_flight(int pages) {

@@ -109,6 +109,11 @@ public:
   // Serves `reply` for every GET /v1/task (e.g. a 404 once the endpoint is retired); nullopt
   // serves the list again.
   void set_list_reply(std::optional<Reply> reply);
+  // Serves at most `tasks` tasks a page of GET /v1/task whatever `limit` asks, as a server with a
+  // smaller page size does (data.limit says `tasks`); 0 serves `limit` tasks again.
+  void serve_at_most_per_page(int tasks);
+  // Answers the next GET /v1/task for `page` with no tasks (data.total unchanged), once.
+  void empty_page_once(int page);
   // Holds GET /v1/task requests until `pages` of them are in flight at once (at most 5 s), then
   // answers them and every later one at once: a test sees whether a client asks pages side by side.
   void hold_list_until_in_flight(int pages);
@@ -148,6 +153,8 @@ private:
   std::map<std::string, int> m_history_requests;
   std::set<std::string> m_overridden; // tasks whose /latest set_reply() replaced: listed without their version
   std::optional<Reply> m_list_reply;  // set_list_reply()
+  int m_most_per_page = 0;            // serve_at_most_per_page(); 0: as `limit` asks
+  std::set<int> m_empty_once;         // empty_page_once(): pages answered empty next time
   int m_list_requests = 0;
   int m_list_hold = 0; // hold_list_until_in_flight()
   int m_list_in_flight = 0;

@@ -55,6 +55,16 @@ TEST(Metrics, RecordsFetchesCommitsAndTimes) {
   EXPECT_EQ(text.find("tasksync_last_push_success_timestamp_seconds "), std::string::npos) << text;
 }
 
+TEST(Metrics, CountsThePassesWhoseTaskListWasIncomplete) {
+  Metrics metrics;
+  EXPECT_NE(metrics.serialize().find("tasksync_list_incomplete_total 0"), std::string::npos) << "shown from 0";
+  PassReport report;
+  report.list_incomplete = true;
+  metrics.record_pass(report, 1, 1795185067);
+  metrics.record_pass(PassReport{}, 1, 1795185068);
+  EXPECT_NE(metrics.serialize().find("tasksync_list_incomplete_total 1"), std::string::npos) << metrics.serialize();
+}
+
 TEST(Metrics, CountsPushesByOutcomeAndWhenTheRemoteLastHadEverything) {
   Metrics metrics;
   PassReport report;

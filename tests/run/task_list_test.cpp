@@ -76,6 +76,13 @@ protected:
     return std::move(FetchPool::create(m_config.api, "list-key", 4, m_names)).value();
   }
 
+  // A list entry for task `number`.
+  static std::string entry(int number) {
+    return R"({"id":")" + test::numbered_task_id(number) +
+           R"(","name":"","teamId":"t","latestVersion":"1","code":"","language":"typescript","deleted":false,)"
+           R"("createdAt":"2026-10-01T08:00:00Z","updatedAt":"2026-10-01T08:00:00Z"})";
+  }
+
   TaskNames m_names;
 };
 
@@ -88,6 +95,7 @@ TEST_F(TaskListWaveTest, TheExpectedPagesAreAskedWithThePageThatGivesTheTotal) {
   auto listing = read_task_list(api, workers.get(), {}, {}, std::numeric_limits<std::size_t>::max(), 250);
   ASSERT_TRUE(listing.ok()) << listing.error().message;
   EXPECT_EQ(listing->tasks.size(), 250u);
+  EXPECT_TRUE(listing->complete()) << listing->incomplete_because;
   EXPECT_EQ(m_api.list_requests(), 3);
   EXPECT_EQ(m_api.most_list_requests_in_flight(), 3) << "pages 2 and 3 did not wait for page 1's total";
 }
@@ -98,5 +106,55 @@ TEST_F(TaskListWaveTest, AnExpectedTotalPastTheListCostsAtMostTheRestOfOneWave) 
   auto listing = read_task_list(api, workers.get(), {}, {}, std::numeric_limits<std::size_t>::max(), 10000);
   ASSERT_TRUE(listing.ok()) << listing.error().message;
   EXPECT_EQ(listing->tasks.size(), 250u);
+  EXPECT_TRUE(listing->complete()) << "the empty page past the end is no shortfall: " << listing->incomplete_because;
   EXPECT_EQ(m_api.list_requests(), 4) << "one wave as wide as the pool: pages 1-4, the 4th empty";
+}
+
+TEST_F(TaskListWaveTest, AThousandTasksCostTenPages) {
+  for (int i = 251; i <= 1000; ++i) {
+    test::FakeVersion version;
+    version.task_id = test::numbered_task_id(i);
+    m_api.set_version(version);
+  }
+  auto api = client();
+  auto workers = pool();
+  auto listing = read_task_list(api, workers.get(), {}, {}, std::numeric_limits<std::size_t>::max(), 1000);
+  ASSERT_TRUE(listing.ok()) << listing.error().message;
+  EXPECT_EQ(listing->tasks.size(), 1000u);
+  EXPECT_TRUE(listing->complete()) << listing->incomplete_because;
+  EXPECT_EQ(m_api.list_requests(), 10);
+}
+
+TEST_F(TaskListWaveTest, AServerThatServesFewerTasksAPageThanAskedIsReadToTheEnd) {
+  m_api.serve_at_most_per_page(50);
+  auto api = client();
+  auto workers = pool();
+  auto listing = read_task_list(api, workers.get(), {}, {}, std::numeric_limits<std::size_t>::max(), 250);
+  ASSERT_TRUE(listing.ok()) << listing.error().message;
+  EXPECT_EQ(listing->tasks.size(), 250u);
+  EXPECT_TRUE(listing->complete()) << listing->incomplete_because;
+  EXPECT_EQ(m_api.list_requests(), 5) << "pages 1-3 as expected, then 4 and 5 for the 100 tasks left at 50 a page";
+}
+
+TEST_F(TaskListWaveTest, AnEmptyPageLeavesTheReadIncompleteAndSaysWhich) {
+  m_api.empty_page_once(2);
+  auto api = client();
+  auto workers = pool();
+  auto listing = read_task_list(api, workers.get(), {}, {}, std::numeric_limits<std::size_t>::max(), 250);
+  ASSERT_TRUE(listing.ok()) << listing.error().message;
+  EXPECT_FALSE(listing->complete());
+  EXPECT_EQ(shortfall(*listing), "read 150 distinct tasks of 250 (page 2 was empty)");
+  EXPECT_EQ(m_api.list_requests(), 3);
+}
+
+TEST_F(TaskListWaveTest, AServerThatRepeatsItsPagesEndsTheReadIncomplete) {
+  // Every page is the same two tasks of five.
+  m_api.set_list_reply(test::FakeApi::Reply{
+      200, R"({"data":{"total":5,"page":1,"limit":100,"tasks":[)" + entry(1) + "," + entry(2) + "]}}", {}});
+  auto api = client();
+  auto workers = pool();
+  auto listing = read_task_list(api, workers.get(), {}, {}, std::numeric_limits<std::size_t>::max(), 0);
+  ASSERT_TRUE(listing.ok()) << listing.error().message;
+  EXPECT_EQ(shortfall(*listing), "read 2 distinct tasks of 5 (page 2 repeated tasks already read)");
+  EXPECT_EQ(m_api.list_requests(), 3) << "page 1, then pages 2 and 3 for three tasks at two a page";
 }

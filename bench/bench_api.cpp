@@ -1,11 +1,13 @@
 // bench-api: N generated tasks served from memory for bench/run.sh, over HTTP or, with --tls-dir,
 // over HTTPS with a certificate from a CA made at start-up. It answers what tasksyncd and the
-// shell baseline ask: the task list, each task's latest version, and each task's metadata.
+// shell baseline ask: the task list, each task's latest version, and each task's metadata; and
+// each task's history, as tasksyncd reads it to fill a gap (issue 21): the list of its versions,
+// 1 to the latest, and each of those versions.
 //
-// Prints its base URL on stdout. SIGUSR1 changes 1% of the tasks and SIGUSR2 one task (each
-// prints "changed K" when done, so the driver knows the change is live); SIGHUP prints the
-// requests received so far ("requests TOTAL list=L latest=X task=M other=O"); SIGTERM or SIGINT
-// stops it.
+// Prints its base URL on stdout. SIGUSR1 changes 1% of the tasks and SIGUSR2 one task, each by
+// one version; SIGALRM moves one task by 4 versions, so that it skips 3 (each prints "changed K"
+// when done, so the driver knows the change is live); SIGHUP prints the requests received so far
+// ("requests TOTAL list=L latest=X task=M other=O history=H"); SIGTERM or SIGINT stops it.
 //
 // Everything is deterministic (task i is the same on every run), so runs and tools compare.
 #include <CLI/CLI.hpp>
@@ -165,6 +167,12 @@ std::string browser_configuration(std::size_t index) {
                 random.below(2) == 0 ? "true" : "false");
 }
 
+std::string created_at(std::size_t index) {
+  return format("2026-%02zu-%02zuT08:00:00Z", 1 + index % 9, 1 + index % 28);
+}
+
+std::string updated_at(int version) { return format("2026-10-%02dT%02d:00:00Z", 1 + version % 28, version % 24); }
+
 FakeVersion version_of(std::size_t index, int version) {
   FakeVersion v;
   v.task_id = task_id(index);
@@ -172,9 +180,20 @@ FakeVersion version_of(std::size_t index, int version) {
   v.code = code(index, version);
   v.description = format("%s flow for shop %zu (team %zu)", kWords[index % std::size(kWords)], index % 97, index % 13);
   v.browser_configuration = browser_configuration(index);
-  v.created_at = format("2026-%02zu-%02zuT08:00:00Z", 1 + index % 9, 1 + index % 28);
-  v.updated_at = format("2026-10-%02dT%02d:00:00Z", 1 + version % 28, version % 24);
+  v.created_at = created_at(index);
+  v.updated_at = updated_at(version);
   return v;
+}
+
+// GET /v1/task/{id}/versions: every version from 1 to `latest`, in the shape of the tests' FakeApi.
+std::string versions_of(std::size_t index, int latest) {
+  std::string body = R"({"data":{"taskId":")" + task_id(index) + R"(","versions":[)";
+  for (int version = 1; version <= latest; ++version) {
+    if (version > 1) body += ',';
+    body += R"({"version":")" + std::to_string(version) + R"(","description":"","createdAt":")" + created_at(index) +
+            R"(","updatedAt":")" + updated_at(version) + R"("})";
+  }
+  return body + "]}}";
 }
 
 std::string task_name(std::size_t index) {
@@ -185,6 +204,7 @@ std::string team_id(std::size_t index) { return format("%08zx-0000-4000-9000-%01
 
 // What the server answers about one task, built once per version.
 struct Served {
+  int version = 1;    // the latest version's number
   std::string latest; // GET /v1/task/{id}/latest: the version, in the tests' FakeApi format
   std::string info;   // GET /v1/task/{id}: the task's metadata, without code
   std::string listed; // the task's object in a GET /v1/task page, with code, as the real list has
@@ -192,7 +212,7 @@ struct Served {
 
 Served serve(std::size_t index, int version) {
   const FakeVersion v = version_of(index, version);
-  Served served{v.to_json(), {}, {}};
+  Served served{version, v.to_json(), {}, {}};
   // The list's and the metadata's timestamps are the task's: created with version 1, updated now.
   const std::string name = task_name(index);
   const auto object = [&](bool listed) {
@@ -252,27 +272,34 @@ std::string error_body(int code, const std::string &message) {
   return R"({"error":{"code":)" + std::to_string(code) + R"(,"message":")" + message + R"("}})";
 }
 
-// A query parameter as the API takes it: a decimal string matching ^[1-9]\d*$, else nullopt.
-std::optional<long> positive(const httplib::Request &request, const char *name, long otherwise) {
-  if (!request.has_param(name)) return otherwise;
-  const std::string text = request.get_param_value(name);
+// A decimal string matching ^[1-9]\d*$, as the API takes a page, a limit or a version; else nullopt.
+std::optional<long> positive(std::string_view text) {
   long value = 0;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (error != std::errc() || end != text.data() + text.size() || text[0] == '0' || value < 1) return std::nullopt;
   return value;
 }
 
+// A query parameter as the API takes it (see positive()), `otherwise` when absent.
+std::optional<long> positive(const httplib::Request &request, const char *name, long otherwise) {
+  if (!request.has_param(name)) return otherwise;
+  return positive(request.get_param_value(name));
+}
+
 // Requests received, by what they asked for.
 struct Counts {
-  std::atomic<long long> list{0};   // GET /v1/task?page=P&limit=L
-  std::atomic<long long> latest{0}; // GET /v1/task/{id}/latest
-  std::atomic<long long> task{0};   // GET /v1/task/{id}
-  std::atomic<long long> other{0};  // anything else: a wrong key, an unknown path or method
+  std::atomic<long long> list{0};    // GET /v1/task?page=P&limit=L
+  std::atomic<long long> latest{0};  // GET /v1/task/{id}/latest
+  std::atomic<long long> task{0};    // GET /v1/task/{id}
+  std::atomic<long long> other{0};   // anything else: a wrong key, an unknown path, task, version or method
+  std::atomic<long long> history{0}; // GET /v1/task/{id}/versions and GET /v1/task/{id}/{version}
 
+  // Added last, so that the fields before it keep their places.
   std::string line() const {
-    const long long l = list, x = latest, t = task, o = other;
-    return "requests " + std::to_string(l + x + t + o) + " list=" + std::to_string(l) + " latest=" + std::to_string(x) +
-           " task=" + std::to_string(t) + " other=" + std::to_string(o);
+    const long long l = list, x = latest, t = task, o = other, h = history;
+    return "requests " + std::to_string(l + x + t + o + h) + " list=" + std::to_string(l) +
+           " latest=" + std::to_string(x) + " task=" + std::to_string(t) + " other=" + std::to_string(o) +
+           " history=" + std::to_string(h);
   }
 };
 
@@ -322,7 +349,7 @@ public:
   std::string base_url() const { return m_origin + ":" + std::to_string(m_port); }
   const Counts &counts() const { return m_counts; }
 
-  // Serves `version` of task `index` from now on.
+  // Serves `version` of task `index` as its latest from now on, and every version below it.
   void set_version(std::size_t index, int version) {
     Served served = serve(index, version);
     std::unique_lock lock(m_mutex);
@@ -344,14 +371,31 @@ private:
     if (!path.starts_with(prefix) || path[prefix.size()] != '/') return refuse(404, "Not found");
     std::string_view rest = path.substr(prefix.size() + 1);
     const auto slash = rest.find('/');
-    const bool latest = slash != std::string_view::npos && rest.substr(slash) == "/latest";
-    if (slash != std::string_view::npos && !latest) return refuse(404, "Not found");
+    const std::string_view what = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
+    const long number = what.empty() ? 0 : positive(what).value_or(0); // 0: not a version number
+    if (slash != std::string_view::npos && what != "latest" && what != "versions" && number == 0)
+      return refuse(404, "Not found");
     const auto found = m_index.find(std::string(rest.substr(0, slash)));
     if (found == m_index.end()) return refuse(404, "Task or version not found");
-    ++(latest ? m_counts.latest : m_counts.task);
+    const std::size_t index = found->second;
     std::shared_lock lock(m_mutex);
-    const Served &served = m_tasks[found->second];
-    response.set_content(latest ? served.latest : R"({"data":)" + served.info + "}", "application/json");
+    const Served &served = m_tasks[index];
+    if (slash == std::string_view::npos) {
+      ++m_counts.task;
+      return response.set_content(R"({"data":)" + served.info + "}", "application/json");
+    }
+    if (what == "latest") {
+      ++m_counts.latest;
+      return response.set_content(served.latest, "application/json");
+    }
+    const int latest = served.version;
+    lock.unlock();
+    if (number > latest) return refuse(404, "Task or version not found");
+    ++m_counts.history;
+    // Built on demand: the benchmark asks for few of them, and keeping them all would cost memory.
+    response.set_content(number > 0 ? version_of(index, static_cast<int>(number)).to_json()
+                                    : versions_of(index, latest),
+                         "application/json");
   }
 
   void list(const httplib::Request &request, httplib::Response &response) {
@@ -415,7 +459,7 @@ int main(int argc, char **argv) try {
   // Blocked before the server threads start, which inherit the mask: only sigwait sees them.
   sigset_t signals;
   sigemptyset(&signals);
-  for (const int signal : {SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGHUP})
+  for (const int signal : {SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGALRM, SIGHUP})
     sigaddset(&signals, signal);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
@@ -438,7 +482,9 @@ int main(int argc, char **argv) try {
   std::cout << server.base_url() << std::endl;
 
   // Round r of SIGUSR1 changes tasks offset, offset + stride, ...: 1% of them, a different 1%
-  // each round. SIGUSR2 changes one task, also a different one each round.
+  // each round. SIGUSR2 changes one task, also a different one each round; SIGALRM too, but moves
+  // it by kSkipped + 1 versions.
+  constexpr int kSkipped = 3;
   const std::size_t changed_per_round = std::max<std::size_t>(1, count / 100);
   const std::size_t stride = count / changed_per_round;
   std::size_t round = 0;
@@ -449,7 +495,7 @@ int main(int argc, char **argv) try {
       std::cout << server.counts().line() << std::endl;
       continue;
     }
-    if (received != SIGUSR1 && received != SIGUSR2) return 0;
+    if (received != SIGUSR1 && received != SIGUSR2 && received != SIGALRM) return 0;
     std::vector<std::size_t> changed;
     if (received == SIGUSR1) {
       for (std::size_t j = 0; j < changed_per_round; ++j)
@@ -458,8 +504,9 @@ int main(int argc, char **argv) try {
       changed.push_back((round * 7919 + count / 2) % count);
     }
     ++round;
+    const int step = received == SIGALRM ? kSkipped + 1 : 1;
     for (const std::size_t i : changed)
-      server.set_version(i, ++versions[i]);
+      server.set_version(i, versions[i] += step);
     std::cout << "changed " << changed.size() << std::endl;
   }
 } catch (const std::exception &error) { // no PKI, no port, no memory: said once, not by std::terminate

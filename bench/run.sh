@@ -2,7 +2,8 @@
 # The benchmark of issue 6 in one command. On one fake API (bench-api) serving N generated tasks,
 # side by side:
 #   - tasksyncd --once: initial import, a no-change pass, a pass after 1% of the tasks changed,
-#     and a pass after one task changed;
+#     a pass after one task changed, and one after a task skipped 3 versions (issue 21: the gap
+#     is filled from the task's history);
 #   - bench/baseline.sh, the curl | jq | base64 + git cron script, for the initial import;
 #   - wrk with tasksyncd's concurrency, as the HTTP ceiling of the fake API.
 # Each run starts from fresh temp dirs and a fresh fake API. Prints a table of medians and
@@ -90,6 +91,14 @@ if [ -z "${BENCH_BUILD_DIR:-}" ]; then
   cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTASKSYNC_TESTS=ON >/dev/null
 fi
 cmake --build "$build" --target tasksyncd bench-api bench-io bench-delay-proxy >&2
+# How it was built, for the results: BENCH_BUILD_DIR may be another build type than Release.
+build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build/CMakeCache.txt")
+if [ "$build_type" = Release ]; then
+  build_kind="Release build"
+else
+  optimisation=$(sed -n 's/^CMAKE_CXX_FLAGS:[A-Z]*=//p' "$build/CMakeCache.txt" | grep -oE -- '-O[0-9sg]?' | tail -n1 || true)
+  build_kind="CMAKE_BUILD_TYPE=${build_type:-(empty)} build${optimisation:+ ($optimisation)}"
+fi
 # What was built: others commit to the measured code while a long run goes on.
 measured="$(git -C "$root" rev-parse --short HEAD)$(git -C "$root" status --porcelain -- sync daemon CMakeLists.txt |
   awk '{print $2}' | paste -sd, | sed 's/,/, /g; s/^./ with uncommitted changes to &/')"
@@ -170,7 +179,7 @@ count_begin() {
   read -ra connections_before <<<"$line"
 }
 count_end() {
-  local line after i kinds=(requests req_list req_latest req_task req_other)
+  local line after i kinds=(requests req_list req_latest req_task req_other req_history)
   line=$(counters "$dir/api.out" "$api_pid" requests)
   read -ra after <<<"$line"
   for i in "${!kinds[@]}"; do put "$1.${kinds[$i]}" $((after[i] - requests_before[i])); done
@@ -180,7 +189,8 @@ count_end() {
   put "$1.connections" $((after[0] - connections_before[0]))
 }
 
-# change SIGNAL: has bench-api change tasks (USR1: 1%, USR2: one), and waits until it has.
+# change SIGNAL: has bench-api change tasks (USR1: 1%, USR2: one; ALRM: one, skipping 3
+# versions), and waits until it has.
 change() {
   local before
   before=$(grep -c '^changed' "$dir/api.out" || true)
@@ -323,6 +333,9 @@ for run in $(seq "$runs"); do
     say "$at: tasksyncd after one task changed"
     change USR2
     sync_pass one_task 1
+    say "$at: tasksyncd after one task skipped 3 versions"
+    change ALRM
+    sync_pass gap 4 # the 3 versions skipped, then the latest
     git -C "$dir/mirror" count-objects -v >"$work/$wire.count-objects.end"
     if [ "$run" -eq 1 ]; then
       say "$at: the daemon for $daemon_passes passes, one task changed before each"
@@ -360,7 +373,7 @@ fi
 # requests WIRE PHASE [FACTOR]: the phase's API requests, by kind ("2000: 1000 latest, 1000 task").
 requests() {
   local kind value parts=()
-  for kind in list latest task other; do
+  for kind in list latest task history other; do
     value=$(calc %.0f "$(median "$1.$2.req_$kind") * ${3:-1}")
     [ "$value" -eq 0 ] || parts+=("$value $kind")
   done
@@ -424,7 +437,7 @@ wrk_row() {
 peak_rss=0
 no_change_written=0
 for w in "${wires[@]}"; do
-  for phase in import no_change one_percent one_task; do
+  for phase in import no_change one_percent one_task gap; do
     rss=$(high "$w.$phase.rss_kib")
     [ "$rss" -gt "$peak_rss" ] && peak_rss=$rss
   done
@@ -498,6 +511,21 @@ targets_latency() {
   for w in "${wires[@]}"; do common_targets "$w" " (RTT $(rtt_of "$w") ms)"; done
 }
 
+# Issue 21's targets on every wire: a move by one version reads no history; a gap of 3 costs
+# /versions and the 3 versions on top of a one-task pass.
+targets_history() {
+  local w at pct
+  echo "| target (issue 21) | measured | |"
+  echo "|---|---|---|"
+  for w in "${wires[@]}"; do
+    at=""
+    ! $latency || at=" (RTT $(rtt_of "$w") ms)"
+    pct=$(median "$w.one_percent.requests")
+    echo "| every task moved by one version: 1% changed ≤ ceil(N/100) + $changed_1pct + 1 = $((pages + changed_1pct + 1)) requests, none of the history$at | $(requests "$w" one_percent); 1 task changed: $(requests "$w" one_task) | $(verdict "$pct <= $pages + $changed_1pct + 1 && $(median "$w.one_percent.req_history") == 0 && $(median "$w.one_task.req_history") == 0") |"
+    echo "| one task skipped 3 versions: requests = one-task pass + 1 + 3 = $(calc %.0f "$(median "$w.one_task.requests") + 4")$at | $(requests "$w" gap) | $(verdict "$(median "$w.gap.requests") == $(median "$w.one_task.requests") + 4") |"
+  done
+}
+
 section=$work/section.md
 if $latency; then
   marker="bench N=$n latency"
@@ -514,10 +542,10 @@ fi
     echo "## N = $n tasks"
   fi
   echo
-  echo "\`$command_line\`, $(date -u '+%Y-%m-%d %H:%M UTC'), tasksync $measured (as built at the start), Release build."
+  echo "\`$command_line\`, $(date -u '+%Y-%m-%d %H:%M UTC'), tasksync $measured (as built at the start), $build_kind."
   echo "Machine: $(nproc) CPUs ($(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)), $(awk '/^MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo) RAM, Linux $(uname -r), $(. /etc/os-release && echo "$PRETTY_NAME"); load average $load_before before, $load_after after (other jobs shared the CPU)."
   echo
-  echo "Medians of $runs run(s)$([ "$runs" -gt 1 ] && echo ', [min–max] after the wall time'). Wall time is the whole process (start to exit). RSS is the peak of the worst run (/usr/bin/time -v \"Maximum resident set size\"); written = write_bytes from /proc (bytes the process dirtied for the disk, 4 KiB pages), worst run. API requests: as counted by bench-api (list = GET /v1/task pages, latest = GET /v1/task/{id}/latest, task = GET /v1/task/{id})."
+  echo "Medians of $runs run(s)$([ "$runs" -gt 1 ] && echo ', [min–max] after the wall time'). Wall time is the whole process (start to exit). RSS is the peak of the worst run (/usr/bin/time -v \"Maximum resident set size\"); written = write_bytes from /proc (bytes the process dirtied for the disk, 4 KiB pages), worst run. API requests: as counted by bench-api (list = GET /v1/task pages, latest = GET /v1/task/{id}/latest, task = GET /v1/task/{id}, history = GET /v1/task/{id}/versions and GET /v1/task/{id}/{version})."
   if $latency; then
     echo "Over HTTPS (a CA made per run, trusted through \`api.ca_file\` and \`CURL_CA_BUNDLE\`); at an RTT above 0 through bench-delay-proxy, which delays a new connection by one RTT and every chunk by RTT/2 each way. Connections: opened through the proxy. Floor: requests × RTT / concurrency (tasksyncd and wrk $concurrency, baseline.sh 1), the least time the wire allows; handshakes (one RTT for TCP, one for TLS per connection) are not in it."
   fi
@@ -533,10 +561,13 @@ fi
   for w in "${wires[@]}"; do row "tasksyncd --once, no change" "$w" no_change "$n" "$(median "$w.no_change.objects")" "$concurrency"; done
   for w in "${wires[@]}"; do row "tasksyncd --once, 1% changed ($changed_1pct tasks)" "$w" one_percent "$n" "$(median "$w.one_percent.objects") ($(objects_per_commit "$w") per commit)" "$concurrency"; done
   for w in "${wires[@]}"; do row "tasksyncd --once, 1 task changed" "$w" one_task "$n" "$(median "$w.one_task.objects")" "$concurrency"; done
+  for w in "${wires[@]}"; do row "tasksyncd --once, 1 task skipped 3 versions (4 commits)" "$w" gap "$n" "$(median "$w.gap.objects")" "$concurrency"; done
   for w in "${wires[@]}"; do row "$baseline_label" "$w" baseline "$n" – 1; done
   for w in "${wires[@]}"; do wrk_row "$w"; done
   echo
   if $latency; then targets_latency; else targets_plain; fi
+  echo
+  targets_history
   echo
   for w in "${wires[@]}"; do
     echo "baseline.sh wrote byte-identical task directories (same git tree ids as tasksyncd's) for $(median "$w.baseline.identical") of $baseline_tasks tasks$($latency && echo " at RTT $(rtt_of "$w") ms")."

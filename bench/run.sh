@@ -301,7 +301,9 @@ for run in $(seq "$runs"); do
       ca_line="  ca_file: $dir/pki/ca.pem"$'\n'
       curl_ca=(env "CURL_CA_BUNDLE=$dir/pki/ca.pem")
     fi
-    { printf 'api:\n  base_url: %s\n%spoll:\n  concurrency: %d\nrepo:\n  path: mirror\ntasks:\n' "$base_url" "$ca_line" "$concurrency"
+    # repo.drafts: false: every --once pass is a run's first, which reads each task's draft (one
+    # request per task, issue 22); the passes measured here are the ones that read none.
+    { printf 'api:\n  base_url: %s\n%spoll:\n  concurrency: %d\nrepo:\n  path: mirror\n  drafts: false\ntasks:\n' "$base_url" "$ca_line" "$concurrency"
       sed 's/^/  - /' "$dir/ids.txt"; } >"$dir/config.yaml"
 
     say "$at: tasksyncd import"

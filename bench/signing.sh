@@ -38,7 +38,7 @@ ssh-keygen -q -t ed25519 -N '' -C bench -f "$work/signing-key"
 import() {
   local mode=$1 dir=$work/$1-$2
   mkdir -p "$dir"
-  { printf 'api:\n  base_url: %s\nrepo:\n  path: %s/mirror\n' "$base_url" "$dir"
+  { printf 'api:\n  base_url: %s\nrepo:\n  path: %s/mirror\n  drafts: false\n' "$base_url" "$dir"
     [ "$mode" = unsigned ] || printf '  signing_key_file: %s\n' "$work/signing-key"
     printf 'tasks:\n'; sed 's/^/  - /' "$work/ids.txt"; } >"$dir/config.yaml"
   /usr/bin/time -f '%e %U %S' -o "$dir/time" "$tasksyncd" --config "$dir/config.yaml" --once 2>"$dir/log" ||

@@ -106,6 +106,7 @@ api: {base_url: '$(cat "$dir/api.url")', retries: 0}
 poll: {interval_seconds: 1}
 repo:
   path: $dir/mirror
+  drafts: false
   push:
     remote: ssh://$user@127.0.0.1:$port$dir/remote.git
     ssh_key_file: $dir/client_key

@@ -162,6 +162,15 @@ void print_dry_run(const PassReport &report) {
     else
       log::error("task " + outcome.task.id + ": " + diff.error().message);
   }
+  for (const DraftChange &change : report.drafts.changes) {
+    std::string kind = to_string(change.kind);
+    kind.resize(14, ' ');
+    std::cout << escape_controls(log::mask_secrets(kind + change.task_id + " " + change.ref)) << "\n";
+    if (auto diff = unified_diff(change.changes, colour))
+      std::cout << log::mask_secrets(*diff);
+    else
+      log::error("task " + change.task_id + ": " + diff.error().message);
+  }
 }
 
 // --backfill: the history of tasks not mirrored yet, with progress on a terminal.

@@ -141,6 +141,15 @@ ApiClient::fetch_version(const std::string &task_id, const std::string &version,
   return std::move(*parsed);
 }
 
+Result<std::optional<TaskVersion>, FetchError>
+ApiClient::fetch_draft(const std::string &task_id, std::stop_token stop,
+                       std::optional<std::chrono::steady_clock::time_point> give_up_at) {
+  auto draft = fetch_version(task_id, "draft", stop, give_up_at);
+  if (!draft && draft.error().http_status == 404) return std::optional<TaskVersion>();
+  if (!draft) return draft.error();
+  return std::optional<TaskVersion>(std::move(*draft));
+}
+
 Result<std::vector<VersionInfo>, FetchError>
 ApiClient::fetch_versions(const std::string &task_id, std::stop_token stop,
                           std::optional<std::chrono::steady_clock::time_point> give_up_at) {

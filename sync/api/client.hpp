@@ -68,6 +68,12 @@ public:
                                                 std::stop_token stop = {},
                                                 std::optional<std::chrono::steady_clock::time_point> give_up_at = {});
 
+  // GET /v1/task/{task_id}/draft: the task's pending draft, or none (404: no draft, or no such
+  // task; the API does not tell them apart).
+  Result<std::optional<TaskVersion>, FetchError>
+  fetch_draft(const std::string &task_id, std::stop_token stop = {},
+              std::optional<std::chrono::steady_clock::time_point> give_up_at = {});
+
   // GET /v1/task/{task_id}/versions: every version's number and dates, without code.
   Result<std::vector<VersionInfo>, FetchError>
   fetch_versions(const std::string &task_id, std::stop_token stop = {},

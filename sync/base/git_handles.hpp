@@ -34,6 +34,11 @@ using OdbPtr = std::unique_ptr<git_odb, GitFree<git_odb, git_odb_free>>;
 using OdbObjectPtr = std::unique_ptr<git_odb_object, GitFree<git_odb_object, git_odb_object_free>>;
 using PatchPtr = std::unique_ptr<git_patch, GitFree<git_patch, git_patch_free>>;
 using BufPtr = std::unique_ptr<git_buf, GitFree<git_buf, git_buf_dispose>>;
+using ReferenceIteratorPtr =
+    std::unique_ptr<git_reference_iterator, GitFree<git_reference_iterator, git_reference_iterator_free>>;
+// Frees what a git_message_trailer_array holds (not the array struct, which its caller owns).
+using TrailersPtr =
+    std::unique_ptr<git_message_trailer_array, GitFree<git_message_trailer_array, git_message_trailer_array_free>>;
 // A pack being written into an object database frees itself through its own function pointer.
 inline void free_odb_writepack(git_odb_writepack *writepack) { writepack->free(writepack); }
 using OdbWritepackPtr = std::unique_ptr<git_odb_writepack, GitFree<git_odb_writepack, free_odb_writepack>>;

@@ -229,9 +229,11 @@ private:
 
   void parse_repo(const YAML::Node &node, RepoSettings &repo) const {
     expect_map(node, "repo");
-    check_keys(node, "repo", {"path", "branch", "author", "push", "prune", "signing_key_file"});
+    check_keys(node, "repo",
+               {"path", "branch", "author", "push", "prune", "drafts", "drafts_prefix", "signing_key_file"});
     ensure_libgit2(); // branch names are checked by libgit2
     if (node["prune"]) repo.prune = boolean(node["prune"], "repo.prune");
+    if (node["drafts"]) repo.drafts = boolean(node["drafts"], "repo.drafts");
     if (node["path"]) repo.path = path(node["path"], "repo.path");
     if (node["signing_key_file"]) repo.signing_key_file = path(node["signing_key_file"], "repo.signing_key_file");
     if (node["branch"]) {
@@ -240,6 +242,22 @@ private:
       if (git_reference_name_is_valid(&valid, ("refs/heads/" + repo.branch).c_str()) != 0 || !valid) {
         fail(node["branch"], "repo.branch", "\"" + repo.branch + "\" is not a valid git branch name");
       }
+    }
+    if (node["drafts_prefix"]) {
+      repo.drafts_prefix = non_empty_line(node["drafts_prefix"], "repo.drafts_prefix");
+      int valid = 0;
+      const std::string example = "refs/heads/" + repo.drafts_prefix + "3c90c3cc-0d44-4b50-8888-8dd25736052a";
+      if (git_reference_name_is_valid(&valid, example.c_str()) != 0 || !valid) {
+        fail(node["drafts_prefix"], "repo.drafts_prefix",
+             "\"" + repo.drafts_prefix + "\" followed by a task ID is not a valid git branch name");
+      }
+    }
+    // refs/heads/x and refs/heads/x/y cannot both exist, and a draft must never be the branch.
+    const std::string branch_dir = repo.branch + "/";
+    if (branch_dir.starts_with(repo.drafts_prefix) || repo.drafts_prefix.starts_with(branch_dir)) {
+      fail(node["drafts_prefix"] ? node["drafts_prefix"] : node, "repo.drafts_prefix",
+           "\"" + repo.drafts_prefix + "\" clashes with repo.branch \"" + repo.branch +
+               "\": draft branches would be the branch or inside it");
     }
     if (const YAML::Node author = node["author"]) {
       expect_map(author, "repo.author");

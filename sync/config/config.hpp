@@ -83,6 +83,8 @@ struct RepoSettings {
   std::string author_email = "tasksync@localhost";
   std::optional<PushSettings> push;
   bool prune = false;                                      // with `tasks: all`, remove tasks that left the team's list
+  bool drafts = true;                                      // each task's pending draft as a branch
+  std::string drafts_prefix = "drafts/";                   // draft branches are <prefix><task ID>
   std::optional<std::filesystem::path> signing_key_file{}; // an OpenSSH ed25519 key: every commit is signed
   std::string signing_key_source{};                        // where signing_key_file came from when not the config
 

@@ -141,6 +141,16 @@ public:
   Result<void> adopt_replayed_commits(const git_oid &from, const std::vector<git_oid> &commits,
                                       const ReplayedCommits &replayed, const std::string &reason);
 
+  // A ref other than the branch (a draft branch) to point at `target`, or to delete (none).
+  struct SideRef {
+    std::string name;
+    std::optional<git_oid> target;
+  };
+
+  // Between passes: makes the objects written through repository() durable, then moves or
+  // deletes each of `refs` (never repo.branch), with `reason` in the reflog.
+  Result<void> set_side_refs(const std::vector<SideRef> &refs, const std::string &reason);
+
   // The commits the branch no longer holds because a replay rebuilt them (on a branch that moved
   // while a pass was recorded, or for the pusher), since the last call; for telling hooks the ids
   // that are on the branch.

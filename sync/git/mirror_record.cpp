@@ -9,6 +9,7 @@
 #include "base/log.hpp"
 #include "git/branch_update.hpp"
 #include "git/commit_replay.hpp"
+#include "git/git_dir_files.hpp"
 #include "git/mirror_helpers.hpp"
 #include "pack/object_packer.hpp"
 
@@ -134,6 +135,32 @@ Result<void> Mirror::adopt_replayed_commits(const git_oid &from, const std::vect
   // the new tip is read again when a pass first needs it.
   m_tasks.reset();
   m_tasks_id.reset();
+  return {};
+}
+
+Result<void> Mirror::set_side_refs(const std::vector<SideRef> &refs, const std::string &reason) {
+  if (!m_batch) return Error{"the repository is open read-only"};
+  if (!m_pending.empty()) return Error{"a pass is still being recorded; refs wait for finish_pass()"};
+  if (refs.empty()) return {};
+  if (auto packed = m_batch->write_pack(); !packed) {
+    m_batch->discard();
+    return packed.error();
+  }
+  m_batch->release_packs();
+  for (const SideRef &ref : refs) {
+    if (ref.name == branch_ref(m_settings)) return Error{"refusing to move " + ref.name + " as a side ref"};
+    clear_reflog_paths(m_repo.get(), ref.name);
+    if (ref.target) {
+      git_reference *raw = nullptr;
+      if (const int rc = git_reference_create(&raw, m_repo.get(), ref.name.c_str(), &*ref.target, 1, reason.c_str());
+          rc < 0) {
+        return git_error("cannot move " + ref.name, rc);
+      }
+      const ReferencePtr moved(raw);
+    } else if (const int rc = git_reference_remove(m_repo.get(), ref.name.c_str()); rc < 0 && rc != GIT_ENOTFOUND) {
+      return git_error("cannot delete " + ref.name, rc);
+    }
+  }
   return {};
 }
 

@@ -105,6 +105,14 @@ Metrics::Metrics()
                                   "none was taken as no longer listed")
                             .Register(*m_registry)
                             .Add({})),
+      m_drafts_pending(prometheus::BuildGauge()
+                           .Name("tasksync_drafts_pending")
+                           .Help("Draft branches: tasks whose pending draft differs from what the branch holds")
+                           .Register(*m_registry)),
+      m_draft_oldest_age(prometheus::BuildGauge()
+                             .Name("tasksync_draft_oldest_age_seconds")
+                             .Help("Age of the oldest pending draft, from its updatedAt; 0 without drafts")
+                             .Register(*m_registry)),
       m_deprecated(prometheus::BuildGauge()
                        .Name("tasksync_api_endpoint_deprecated")
                        .Help("1 for each API endpoint tasksyncd uses that the API marked deprecated or to be retired "
@@ -175,6 +183,7 @@ void Metrics::record_tasks_and_push(const PassReport &report, double finished_at
     if (!outcome.commit_id.empty()) m_commits.Add({{"change", to_string(outcome.change)}}).Increment();
     record_history_events(outcome);
   }
+  record_drafts(report.drafts, finished_at);
   if (report.unpushed) m_unpushed.Set(static_cast<double>(*report.unpushed));
   if (report.push) {
     // Every outcome from the first push on, so that rate() over each is defined.
@@ -201,6 +210,13 @@ void Metrics::record_history_events(const TaskOutcome &outcome) {
   count("versions_unavailable", outcome.unavailable.size());
   count("rollback", outcome.rollback_from.empty() ? 0 : 1);
   count("version_rewritten", outcome.rewritten ? 1 : 0);
+}
+
+void Metrics::record_drafts(const DraftReport &drafts, double finished_at) {
+  if (!drafts.known) return;
+  m_drafts_pending.Add({}).Set(static_cast<double>(drafts.pending));
+  const double oldest = drafts.oldest_updated ? static_cast<double>(*drafts.oldest_updated) : finished_at;
+  m_draft_oldest_age.Add({}).Set(std::max(0.0, finished_at - oldest));
 }
 
 void Metrics::keep_only_tasks(const std::set<std::string> &tasks) {

@@ -48,6 +48,7 @@ public:
 private:
   void record_tasks_and_push(const PassReport &report, double finished_at);
   void record_history_events(const TaskOutcome &outcome);
+  void record_drafts(const DraftReport &drafts, double finished_at);
 
   /// The series kept for one task.
   struct TaskSeries {
@@ -72,6 +73,8 @@ private:
   prometheus::Counter &m_contradictions;
   prometheus::Family<prometheus::Counter> &m_history_events;
   prometheus::Counter &m_list_incomplete;
+  prometheus::Family<prometheus::Gauge> &m_drafts_pending;
+  prometheus::Family<prometheus::Gauge> &m_draft_oldest_age;
   prometheus::Family<prometheus::Gauge> &m_deprecated;
   prometheus::Family<prometheus::Gauge> &m_sunset;
   prometheus::Family<prometheus::Counter> &m_webhooks;

@@ -55,4 +55,15 @@ std::string commit_message(ChangeKind kind, const CommitInfo &info) {
   return message;
 }
 
+std::string draft_commit_message(const DraftInfo &info) {
+  std::string message =
+      one_line(info.label) + ": " +
+      (info.base_version.empty() ? "draft of a new task" : "draft based on version " + one_line(info.base_version)) +
+      "\n\nTask-Id: " + one_line(info.task_id) + "\nTask-Draft-Id: " + one_line(info.draft_id) + "\n";
+  if (!info.base_version.empty()) message += "Task-Draft-Base: " + one_line(info.base_version) + "\n";
+  if (!info.updated_at.empty()) message += "Task-Updated-At: " + one_line(info.updated_at) + "\n";
+  if (info.healed) message += "Task-Healed: true\n";
+  return message;
+}
+
 } // namespace tasksync

@@ -36,4 +36,19 @@ struct CommitInfo {
 // (redact_url_userinfo), so no name can forge a trailer or put a secret in the history.
 std::string commit_message(ChangeKind kind, const CommitInfo &info);
 
+// What a draft branch's commit says about the draft it holds.
+struct DraftInfo {
+  std::string task_id;
+  std::string label;        // as for CommitInfo
+  std::string draft_id;     // the draft's own `id`
+  std::string base_version; // the version HEAD holds for the task; empty: none (a new task)
+  std::string updated_at;   // the draft's updatedAt, verbatim
+  bool healed = false;      // a verified task.healed event named this draft
+};
+
+// "<label>: draft based on version <v>" (or "<label>: draft of a new task" without a base), a
+// blank line, then the Task-Id, Task-Draft-Id, Task-Draft-Base (with a base), Task-Updated-At and,
+// for a healed draft, Task-Healed: true trailers; one line each, as commit_message() writes them.
+std::string draft_commit_message(const DraftInfo &info);
+
 } // namespace tasksync

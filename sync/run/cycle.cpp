@@ -7,6 +7,7 @@
 #include "base/log.hpp"
 #include "publish/hook_queue.hpp"
 #include "publish/pusher.hpp"
+#include "run/drafts.hpp"
 #include "run/list_pass.hpp"
 #include "run/task_list.hpp"
 
@@ -185,12 +186,40 @@ void start_hooks(Runtime &runtime, const PassReport &report) {
   queue.start_due(config.hooks, runtime.mirror, "refs/heads/" + config.repo.branch, remote_ref);
 }
 
+// GET /v1/task/{id}/draft for each of `tasks` (a draft-reading pass).
+std::vector<DraftRead> read_drafts(Runtime &runtime, const std::vector<TaskEntry> &tasks, std::stop_token stop,
+                                   std::optional<std::chrono::steady_clock::time_point> give_up_at) {
+  std::vector<std::string> ids;
+  for (const TaskEntry &task : tasks)
+    ids.push_back(task.id);
+  auto answers = runtime.clients.pool->fetch_drafts(ids, stop, give_up_at);
+  std::vector<DraftRead> reads;
+  for (std::size_t i = 0; i < tasks.size(); ++i)
+    reads.push_back({tasks[i], std::move(answers[i])});
+  return reads;
+}
+
+// With repo.drafts, the draft branches after the pass: the drafts it read, and the others moved
+// to a new tip; a pass that read none and committed nothing costs nothing.
+void update_drafts(Runtime &runtime, const std::vector<DraftRead> &drafts, PassMode mode, PassReport &report) {
+  if (!runtime.config.repo.drafts || (drafts.empty() && report.commits() == 0)) return;
+  report.drafts = update_draft_branches(runtime.mirror, runtime.config.repo, runtime.memory->names, drafts,
+                                        runtime.memory->healed_drafts, mode);
+  if (mode == PassMode::dry_run) return;
+  for (const DraftChange &change : report.drafts.changes) {
+    const std::string line = "task " + change.task_id + ": " + to_string(change.kind) + " " + change.ref;
+    log::info(change.commit_id.empty() ? line : line + ", commit " + change.commit_id.substr(0, 12));
+  }
+}
+
 // The end of an applying pass: its commits recorded on the branch (always, an interrupted pass's
-// too), then, unless it was interrupted, the push and the start of the hooks; a stop during
-// the push ends it and interrupts the pass.
-void record_and_publish(Runtime &runtime, PassReport &report, std::stop_token stop) {
+// too), then, unless it was interrupted, the draft branches, the push and the start of the hooks;
+// a stop during the push ends it and interrupts the pass.
+void record_and_publish(Runtime &runtime, PassReport &report, std::stop_token stop,
+                        const std::vector<DraftRead> &drafts = {}) {
   finish_pass(runtime.mirror, report);
   if (report.interrupted) return;
+  if (report.record_error.empty()) update_drafts(runtime, drafts, PassMode::apply, report);
   push(runtime, report, stop);
   report.interrupted = stop.stop_requested();
   if (report.interrupted) return;
@@ -204,6 +233,8 @@ PassReport run_cycle(Runtime &runtime, PassMode mode, std::stop_token stop, cons
   const Config &config = runtime.config;
   RunMemory &memory = *runtime.memory;
   const bool full_check = ++memory.passes % config.poll.full_check_every == 0;
+  // Drafts are read on a run's first pass and on full checks only: other passes cost what they did.
+  const bool drafts_due = config.repo.drafts && (memory.passes == 1 || full_check);
   std::vector<TaskEntry> tasks = config.tasks;
   std::optional<TaskListing> listing;
   PassReport early;
@@ -254,7 +285,13 @@ PassReport run_cycle(Runtime &runtime, PassMode mode, std::stop_token stop, cons
   if (config.all_tasks && listing && listing->complete() && !report.interrupted && !report.api_key_rejected) {
     handle_unlisted(runtime, tasks, mode, report);
   }
-  if (mode == PassMode::apply) record_and_publish(runtime, report, stop);
+  std::vector<DraftRead> drafts;
+  if (drafts_due && !report.interrupted && !report.api_key_rejected)
+    drafts = read_drafts(runtime, tasks, stop, give_up_at);
+  if (mode == PassMode::apply)
+    record_and_publish(runtime, report, stop, drafts);
+  else
+    update_drafts(runtime, drafts, mode, report);
   return report;
 }
 

@@ -20,14 +20,12 @@ bool commit_due(const TasksTree &head, const std::string &task_id, const std::op
 
 } // namespace
 
-struct FetchPool::PageBatch {
-  std::uint64_t id = 0;
-  std::vector<int> pages;
-  int limit = 0;
-  std::size_t next = 0; // next index of `pages` to fetch
-  std::vector<std::optional<Result<ListedPage, FetchError>>> results;
-  std::stop_token stop;
-  std::optional<std::chrono::steady_clock::time_point> give_up_at;
+// Jobs run on the workers between passes (see run_each()).
+struct FetchPool::Batch {
+  std::size_t count = 0;
+  std::size_t next = 0;    // next job to start
+  std::size_t running = 0; // started and not finished
+  const std::function<void(std::size_t, ApiClient &)> *job = nullptr;
 };
 
 struct FetchPool::Shared {
@@ -47,8 +45,7 @@ struct FetchPool::Shared {
   std::stop_token pass_stop;
   std::optional<std::chrono::steady_clock::time_point> give_up_at;
   bool shutting_down = false;
-  std::optional<PageBatch> pages; // list_pages() in progress
-  std::uint64_t page_batches = 0; // ids of page batches
+  std::optional<Batch> batch; // run_each() in progress
 };
 
 FetchPool::FetchPool(TaskNames &names) : m_names(names), m_shared(std::make_unique<Shared>()) {}
@@ -118,27 +115,20 @@ void FetchPool::work(std::size_t worker) {
   std::unique_lock lock(shared.mutex);
   for (;;) {
     shared.wake.wait(lock, [&] {
-      return shared.shutting_down || (shared.pages && shared.pages->next < shared.pages->pages.size()) ||
+      return shared.shutting_down || (shared.batch && shared.batch->next < shared.batch->count) ||
              shared.next < std::min(shared.tasks.size(), shared.limit);
     });
     if (shared.shutting_down) return;
-    if (shared.pages && shared.pages->next < shared.pages->pages.size()) {
-      PageBatch &batch = *shared.pages;
+    if (shared.batch && shared.batch->next < shared.batch->count) {
+      Batch &batch = *shared.batch;
       const std::size_t index = batch.next++;
-      const std::uint64_t id = batch.id;
-      const int page = batch.pages[index];
-      const int limit = batch.limit;
-      const std::stop_token stop = batch.stop;
-      const auto give_up_at = batch.give_up_at;
+      ++batch.running;
+      const auto *job = batch.job;
       lock.unlock();
-      auto listed = shared.clients[worker]->list_tasks(page, limit, stop, give_up_at);
-      Result<ListedPage, FetchError> digested = listed ? Result<ListedPage, FetchError>(digest_page(std::move(*listed)))
-                                                       : Result<ListedPage, FetchError>(listed.error());
+      (*job)(index, *shared.clients[worker]);
       lock.lock();
-      if (shared.pages && shared.pages->id == id) {
-        shared.pages->results[index].emplace(std::move(digested));
-        shared.wake.notify_all();
-      }
+      --shared.batch->running;
+      shared.wake.notify_all();
       continue;
     }
     const std::size_t index = shared.next++;
@@ -194,27 +184,60 @@ std::optional<Fetched> FetchPool::take(std::size_t index, std::stop_token stop) 
   return fetched;
 }
 
+void FetchPool::run_each(std::size_t count, const std::function<void(std::size_t, ApiClient &)> &job,
+                         std::stop_token stop) {
+  Shared &shared = *m_shared;
+  std::unique_lock lock(shared.mutex);
+  shared.batch.emplace(Batch{count, 0, 0, &job});
+  shared.wake.notify_all();
+  const auto done = [&] { return shared.batch->next == shared.batch->count && shared.batch->running == 0; };
+  if (!shared.wake.wait(lock, stop, done)) {
+    // The jobs write into the caller's memory: none may outlive this call.
+    shared.batch->next = shared.batch->count;
+    lock.unlock();
+    cancel();
+    lock.lock();
+    shared.wake.wait(lock, [&] { return shared.batch->running == 0; });
+  }
+  shared.batch.reset();
+}
+
+namespace {
+
+const FetchError kCanceled{FetchError::Kind::transport, 0, "canceled: shutting down", false, std::nullopt};
+
+} // namespace
+
 std::vector<Result<ListedPage, FetchError>>
 FetchPool::list_pages(const std::vector<int> &pages, int limit, std::stop_token stop,
                       std::optional<std::chrono::steady_clock::time_point> give_up_at) {
-  Shared &shared = *m_shared;
-  std::unique_lock lock(shared.mutex);
-  shared.pages.emplace(PageBatch{++shared.page_batches, pages, limit, 0, {}, stop, give_up_at});
-  shared.pages->results.resize(pages.size());
-  shared.wake.notify_all();
-  const auto all_answered = [&] {
-    return std::all_of(shared.pages->results.begin(), shared.pages->results.end(),
-                       [](const auto &result) { return result.has_value(); });
-  };
-  shared.wake.wait(lock, stop, all_answered);
+  std::vector<std::optional<Result<ListedPage, FetchError>>> results(pages.size());
+  run_each(
+      pages.size(),
+      [&](std::size_t i, ApiClient &client) {
+        auto listed = client.list_tasks(pages[i], limit, stop, give_up_at);
+        results[i].emplace(listed ? Result<ListedPage, FetchError>(digest_page(std::move(*listed)))
+                                  : Result<ListedPage, FetchError>(listed.error()));
+      },
+      stop);
   std::vector<Result<ListedPage, FetchError>> answers;
-  for (auto &result : shared.pages->results) {
-    if (result)
-      answers.push_back(std::move(*result));
-    else
-      answers.push_back(FetchError{FetchError::Kind::transport, 0, "canceled: shutting down", false, std::nullopt});
-  }
-  shared.pages.reset();
+  for (auto &result : results)
+    answers.push_back(result ? std::move(*result) : Result<ListedPage, FetchError>(kCanceled));
+  return answers;
+}
+
+std::vector<Result<std::optional<TaskVersion>, FetchError>>
+FetchPool::fetch_drafts(const std::vector<std::string> &task_ids, std::stop_token stop,
+                        std::optional<std::chrono::steady_clock::time_point> give_up_at) {
+  using Answer = Result<std::optional<TaskVersion>, FetchError>;
+  std::vector<std::optional<Answer>> results(task_ids.size());
+  run_each(
+      task_ids.size(),
+      [&](std::size_t i, ApiClient &client) { results[i].emplace(client.fetch_draft(task_ids[i], stop, give_up_at)); },
+      stop);
+  std::vector<Answer> answers;
+  for (auto &result : results)
+    answers.push_back(result ? std::move(*result) : Answer(kCanceled));
   return answers;
 }
 

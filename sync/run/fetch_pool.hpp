@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stop_token>
@@ -78,9 +79,18 @@ public:
   list_pages(const std::vector<int> &pages, int limit, std::stop_token stop,
              std::optional<std::chrono::steady_clock::time_point> give_up_at);
 
+  // GET /v1/task/{id}/draft for each of `task_ids`, spread over the workers (between passes, as
+  // list_pages); the answers in the order of `task_ids`.
+  std::vector<Result<std::optional<TaskVersion>, FetchError>>
+  fetch_drafts(const std::vector<std::string> &task_ids, std::stop_token stop,
+               std::optional<std::chrono::steady_clock::time_point> give_up_at);
+
 private:
   struct Shared;
-  struct PageBatch;
+  struct Batch;
+  // Runs job(i, client) for each i below `count` on the workers, and waits until all have run;
+  // once `stop` is requested, starts no more and cancels those running (their slots stay unset).
+  void run_each(std::size_t count, const std::function<void(std::size_t, ApiClient &)> &job, std::stop_token stop);
   explicit FetchPool(TaskNames &names);
   void work(std::size_t worker);
   Fetched fetch(const TaskEntry &task, ApiClient &client, const TasksTree &head, HeadReader *reader,

@@ -4,6 +4,15 @@
 
 namespace tasksync {
 
+const char *to_string(DraftChange::Kind kind) {
+  switch (kind) {
+  case DraftChange::Kind::added: return "draft-added";
+  case DraftChange::Kind::updated: return "draft-updated";
+  case DraftChange::Kind::removed: return "draft-removed";
+  }
+  return "draft-added";
+}
+
 std::size_t PassReport::failures() const {
   return static_cast<std::size_t>(
       std::count_if(outcomes.begin(), outcomes.end(), [](const auto &o) { return o.failed(); }));

@@ -39,6 +39,28 @@ struct TaskOutcome {
   bool failed() const { return !error.empty(); }
 };
 
+// What the end of a pass did, or would do, to one task's draft branch.
+struct DraftChange {
+  enum class Kind { added, updated, removed };
+  Kind kind = Kind::added;
+  std::string task_id;
+  std::string ref;                 // the draft branch's full name
+  std::string commit_id;           // its new commit; empty when removed, and in dry runs
+  std::vector<FileChange> changes; // dry runs: the draft against HEAD
+};
+
+// "draft-added", "draft-updated" or "draft-removed".
+const char *to_string(DraftChange::Kind kind);
+
+// What a pass found of drafts (repo.drafts).
+struct DraftReport {
+  bool known = false;                      // the draft branches were looked at this pass
+  std::vector<DraftChange> changes;        // in task order
+  std::size_t pending = 0;                 // draft branches after the pass
+  std::optional<long long> oldest_updated; // the oldest pending draft's updatedAt, in Unix seconds
+  std::size_t failures = 0;                // drafts that could not be read or recorded (each logged)
+};
+
 // What a cycle's push (repo.push) did: there was nothing the remote lacked, it published the
 // branch, or it failed.
 enum class PushOutcome { nothing, ok, failed };
@@ -54,6 +76,7 @@ struct PassReport {
   std::string push_error;              // with PushOutcome::failed: why (also one of `problems`)
   std::string record_error;            // the pass's commits could not be recorded (also one of `problems`)
   std::size_t list_contradictions = 0; // tasks whose /latest disagreed with the task list
+  DraftReport drafts;                  // with repo.drafts: the draft branches
   bool list_incomplete = false;        // with `tasks: all`, the read of the task list may have lacked tasks
 
   // Number of tasks that failed.

@@ -48,6 +48,7 @@ struct RunMemory {
   std::optional<long long> listed_total; // the task list's size when last read
   HeadDigests head_digests;              // what HEAD's task directories say, for the list
   HookQueue hooks;                       // commits whose hook waits for the branch (and the remote)
+  std::set<std::string> healed_drafts;   // draft IDs verified task.healed events named (Task-Healed)
 };
 
 // Loads the config file, the API key and the signing key, and prepares the API clients (nothing is

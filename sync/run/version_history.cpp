@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include "pack/object_id.hpp"
+
 namespace tasksync {
 namespace {
 
@@ -30,26 +32,14 @@ bool same_content_members(const std::string &a, const std::string &b) {
 }
 
 // The one file of a task directory that is not task.json, or null when there is not exactly one.
-template <typename Files> const auto *code_file(const Files &files) {
-  const typename Files::value_type *code = nullptr;
-  for (const auto &file : files) {
+const HeadFile *code_file(const HeadTask &task) {
+  const HeadFile *code = nullptr;
+  for (const HeadFile &file : task.files) {
     if (file.name == "task.json") continue;
-    if (code) return static_cast<decltype(code)>(nullptr);
+    if (code) return nullptr;
     code = &file;
   }
   return code;
-}
-
-// True when `head` and `snapshot` hold the same code (whatever its file is called: a release that
-// names a language's file anew only renames it) and the same content members.
-bool same_content(const HeadTask &head, const Snapshot &snapshot) {
-  const HeadFile *head_sidecar = head.find("task.json");
-  const HeadFile *head_code = code_file(head.files);
-  const RenderedFile *code = code_file(snapshot.files);
-  const auto sidecar = std::find_if(snapshot.files.begin(), snapshot.files.end(),
-                                    [](const RenderedFile &file) { return file.name == "task.json"; });
-  if (!head_sidecar || !head_code || !code || sidecar == snapshot.files.end()) return false;
-  return head_code->content == code->content && same_content_members(head_sidecar->content, sidecar->content);
 }
 
 } // namespace
@@ -102,12 +92,28 @@ Result<VersionGap, FetchError> fetch_gap(ApiClient &client, const std::string &t
   return gap;
 }
 
+HeadTask files_of(const Snapshot &snapshot) {
+  HeadTask task;
+  for (const RenderedFile &file : snapshot.files)
+    task.files.push_back({file.name, object_id(GIT_OBJECT_BLOB, file.content), file.content});
+  return task;
+}
+
+bool same_content(const HeadTask &a, const HeadTask &b) {
+  const HeadFile *a_sidecar = a.find("task.json");
+  const HeadFile *b_sidecar = b.find("task.json");
+  const HeadFile *a_code = code_file(a);
+  const HeadFile *b_code = code_file(b);
+  if (!a_sidecar || !b_sidecar || !a_code || !b_code) return false;
+  return a_code->content == b_code->content && same_content_members(a_sidecar->content, b_sidecar->content);
+}
+
 VersionMove version_move(const HeadTask &head, const TaskVersion &latest, const Snapshot &snapshot) {
   const auto was = version_number(head.version());
   const auto now = version_number(latest.version);
   if (!was || !now) return VersionMove::forward;
   if (*now < *was) return VersionMove::rollback;
-  if (*now == *was && !same_content(head, snapshot)) return VersionMove::rewritten;
+  if (*now == *was && !same_content(head, files_of(snapshot))) return VersionMove::rewritten;
   return VersionMove::forward;
 }
 

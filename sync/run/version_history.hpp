@@ -43,6 +43,14 @@ enum class VersionMove {
   rewritten, // HEAD's number, with other code, language, description or browserConfiguration
 };
 
+// `snapshot`'s files as HEAD would hold them.
+HeadTask files_of(const Snapshot &snapshot);
+
+// True when two task directories hold the same content: the same code (whatever its file is
+// called: a release that names a language's file anew only renames it) and the same language,
+// description and browserConfiguration in task.json; version numbers and dates do not count.
+bool same_content(const HeadTask &a, const HeadTask &b);
+
 // How `latest` (rendered as `snapshot`) moved from `head`; only numbers are compared.
 VersionMove version_move(const HeadTask &head, const TaskVersion &latest, const Snapshot &snapshot);
 

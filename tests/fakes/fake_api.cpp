@@ -81,7 +81,7 @@ std::string FakeVersion::to_json() const {
   writer.StartObject();
   writer.Key("data");
   writer.StartObject();
-  string_member("id", "9b2f6c1e-4d3a-4f5b-8c7d-1e2f3a4b5c6d");
+  string_member("id", id);
   string_member("taskId", task_id);
   string_member("version", version);
   string_member("code", encode_base64(code));
@@ -129,6 +129,14 @@ std::string list_entry(const FakeVersion &latest, const std::string &name, bool 
   string_member("updatedAt", "2026-09-02T00:00:00Z");
   writer.EndObject();
   return buffer.GetString();
+}
+
+// The task's last version recorded other than its draft (the draft when it has nothing else).
+const FakeVersion &published(const std::vector<FakeVersion> &history) {
+  for (auto it = history.rbegin(); it != history.rend(); ++it) {
+    if (it->version != "draft") return *it;
+  }
+  return history.back();
 }
 
 } // namespace
@@ -210,6 +218,22 @@ void FakeApi::set_version_reply(const std::string &task_id, const std::string &v
   m_version_replies[{task_id, version}] = std::move(reply);
 }
 
+void FakeApi::set_draft(const std::string &task_id, std::optional<FakeVersion> draft) {
+  std::lock_guard lock(m_mutex);
+  auto &history = m_history[task_id];
+  std::erase_if(history, [](const FakeVersion &v) { return v.version == "draft"; });
+  if (!draft) return;
+  draft->task_id = task_id;
+  draft->version = "draft";
+  history.push_back(std::move(*draft));
+}
+
+int FakeApi::draft_requests(const std::string &task_id) const {
+  std::lock_guard lock(m_mutex);
+  const auto it = m_draft_requests.find(task_id);
+  return it == m_draft_requests.end() ? 0 : it->second;
+}
+
 int FakeApi::history_requests(const std::string &task_id) const {
   std::lock_guard lock(m_mutex);
   const auto it = m_history_requests.find(task_id);
@@ -265,7 +289,10 @@ void FakeApi::serve_catalogue() {
   m_server->Get(R"(/v1/task/([^/]+)/([^/]+))", [=, this](const httplib::Request &request, httplib::Response &response) {
     if (!key_ok(request, response)) return;
     std::lock_guard lock(m_mutex);
-    ++m_history_requests[request.matches[1]];
+    if (request.matches[2] == "draft")
+      ++m_draft_requests[request.matches[1]];
+    else
+      ++m_history_requests[request.matches[1]];
     if (const auto replaced = m_version_replies.find({request.matches[1], request.matches[2]});
         replaced != m_version_replies.end()) {
       response.status = replaced->second.status;
@@ -287,7 +314,7 @@ void FakeApi::serve_catalogue() {
     if (it == m_history.end()) return not_found(response);
     const auto name = m_names.find(id);
     response.set_content(R"({"data":{"id":")" + id + R"(","name":")" + (name == m_names.end() ? "" : name->second) +
-                             R"(","deleted":)" + (it->second.back().deleted ? "true" : "false") + "}}",
+                             R"(","deleted":)" + (published(it->second).deleted ? "true" : "false") + "}}",
                          "application/json");
   });
   m_server->Get("/v1/task", [=, this](const httplib::Request &request, httplib::Response &response) {
@@ -322,9 +349,9 @@ void FakeApi::serve_catalogue() {
       const auto name = m_names.find(id);
       const auto listed = m_listed.find(id);
       const bool knows_latest = listed != m_listed.end() || !m_overridden.contains(id);
-      tasks +=
-          std::string(tasks.empty() ? "" : ",") + list_entry(listed == m_listed.end() ? history.back() : listed->second,
-                                                             name == m_names.end() ? "" : name->second, knows_latest);
+      tasks += std::string(tasks.empty() ? "" : ",") +
+               list_entry(listed == m_listed.end() ? published(history) : listed->second,
+                          name == m_names.end() ? "" : name->second, knows_latest);
     }
     response.set_content(R"({"data":{"tasks":[)" + tasks + R"(],"total":)" + std::to_string(m_history.size()) +
                              R"(,"page":")" + std::to_string(page) + R"(","limit":")" + std::to_string(limit) +

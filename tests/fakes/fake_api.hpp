@@ -23,6 +23,7 @@ namespace tasksync::test {
 
 // One task version as the fake API serves it; to_json() builds the real response body.
 struct FakeVersion {
+  std::string id = "9b2f6c1e-4d3a-4f5b-8c7d-1e2f3a4b5c6d"; // the version's own ID (a draft's is its Task-Draft-Id)
   std::string task_id;
   std::string version = "1";
   std::string code = "export default async function run() {}\n"; // plain text; served base64-encoded
@@ -87,6 +88,11 @@ public:
   void set_version(const FakeVersion &version);
   // Records a version in the task's history only (e.g. an older one, or a draft).
   void add_version(const FakeVersion &version);
+  // Serves `draft` (its version is made "draft") as the task's draft: GET /v1/task/{id}/draft and
+  // the "draft" entry of /versions. nullopt: the task has no draft (404).
+  void set_draft(const std::string &task_id, std::optional<FakeVersion> draft);
+  // Requests seen for GET /v1/task/{id}/draft.
+  int draft_requests(const std::string &task_id) const;
   // Serves `reply` for GET /v1/task/{id}/{version} instead of the recorded version (which
   // /versions still lists): a 404, a version that answers for another one.
   void set_version_reply(const std::string &task_id, const std::string &version, Reply reply);
@@ -151,6 +157,7 @@ private:
   std::map<std::string, FakeVersion> m_listed;                            // set_listed()
   std::map<std::pair<std::string, std::string>, Reply> m_version_replies; // set_version_reply()
   std::map<std::string, int> m_history_requests;
+  std::map<std::string, int> m_draft_requests;
   std::set<std::string> m_overridden; // tasks whose /latest set_reply() replaced: listed without their version
   std::optional<Reply> m_list_reply;  // set_list_reply()
   int m_most_per_page = 0;            // serve_at_most_per_page(); 0: as `limit` asks

@@ -66,3 +66,17 @@ TEST(CommitMessage, ARollbackARewriteAndUnavailableVersionsSayWhatHappenedInSubj
   EXPECT_EQ(commit_message(ChangeKind::updated, gap),
             "checkout-flow: update to version 7" + trailers + "Task-Versions-Unavailable: 5 6\\x0aTask-Id: x\n");
 }
+
+TEST(CommitMessage, ADraftSaysWhatItIsBasedOnAndWhetherTheAgentWroteIt) {
+  DraftInfo info{"3c90c3cc-0d44-4b50-8888-8dd25736052a", "checkout-flow", "d1", "7", "2026-11-25T09:00:00Z", false};
+  EXPECT_EQ(draft_commit_message(info), "checkout-flow: draft based on version 7\n\nTask-Id: "
+                                        "3c90c3cc-0d44-4b50-8888-8dd25736052a\nTask-Draft-Id: d1\nTask-Draft-Base: 7\n"
+                                        "Task-Updated-At: 2026-11-25T09:00:00Z\n");
+  info.base_version.clear();
+  info.healed = true;
+  info.draft_id = "d1\nTask-Healed: true";
+  EXPECT_EQ(draft_commit_message(info),
+            "checkout-flow: draft of a new task\n\nTask-Id: "
+            "3c90c3cc-0d44-4b50-8888-8dd25736052a\nTask-Draft-Id: d1\\x0aTask-Healed: true\n"
+            "Task-Updated-At: 2026-11-25T09:00:00Z\nTask-Healed: true\n");
+}

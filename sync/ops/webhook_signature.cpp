@@ -5,6 +5,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "base/text.hpp"
@@ -97,12 +98,12 @@ std::optional<Mac> anchor_signature_mac(std::string_view secret, std::string_vie
   return out;
 }
 
-WebhookSignatureCheck::WebhookSignatureCheck(std::string secret, std::chrono::seconds window)
-    : m_secret(std::move(secret)), m_window(window) {}
+WebhookSignatureCheck::WebhookSignatureCheck(std::vector<std::string> secrets, std::chrono::seconds window)
+    : m_secrets(std::move(secrets)), m_window(window) {}
 
-void WebhookSignatureCheck::set_secret(std::string secret) {
+void WebhookSignatureCheck::set_secrets(std::vector<std::string> secrets) {
   std::lock_guard lock(m_mutex);
-  m_secret = std::move(secret);
+  m_secrets = std::move(secrets);
 }
 
 void WebhookSignatureCheck::forget_before(long long oldest) {
@@ -117,30 +118,44 @@ Result<void, SignatureProblem> WebhookSignatureCheck::verify(std::optional<std::
   if (!header) return SignatureProblem::missing_header;
   const auto signature = parse_anchor_signature(*header);
   if (!signature) return SignatureProblem::malformed_header;
-  std::string secret;
+  std::vector<std::string> secrets;
   {
     std::lock_guard lock(m_mutex);
-    secret = m_secret;
+    secrets = m_secrets;
   }
-  const std::optional<Mac> expected = anchor_signature_mac(secret, signature->timestamp_text, body);
-  if (!expected) return SignatureProblem::bad_signature; // OpenSSL could not compute it (no memory)
-  // Every candidate is compared, matched or not, so the time taken says nothing of which matched.
-  const Mac *matched = nullptr;
+  std::vector<Mac> expected;
+  for (const std::string &secret : secrets) {
+    const std::optional<Mac> mac = anchor_signature_mac(secret, signature->timestamp_text, body);
+    if (!mac) return SignatureProblem::bad_signature; // OpenSSL could not compute it (no memory)
+    expected.push_back(*mac);
+  }
+  // Every candidate is compared with every secret's, matched or not, so the time taken says
+  // nothing of which matched.
+  std::vector<Mac> matched;
   for (const Mac &candidate : signature->candidates) {
-    if (CRYPTO_memcmp(candidate.data(), expected->data(), expected->size()) == 0) matched = &candidate;
+    bool matches = false;
+    for (const Mac &mac : expected) {
+      if (CRYPTO_memcmp(candidate.data(), mac.data(), mac.size()) == 0) matches = true;
+    }
+    if (matches) matched.push_back(candidate);
   }
-  if (!matched) return SignatureProblem::bad_signature;
+  if (matched.empty()) return SignatureProblem::bad_signature;
   // Checked once the signature is the platform's, so "stale" is never said of a forgery.
   const long long window = m_window.count();
   if (signature->timestamp < now - window || signature->timestamp > now + window) {
     return SignatureProblem::stale_timestamp;
   }
   forget_before(now - window);
-  if (m_seen.count(*matched) > 0) return SignatureProblem::replay;
-  while (m_seen.size() >= kMaxRemembered)
-    forget_before(m_seen_by_time.begin()->first + 1);
-  m_seen.insert(*matched);
-  m_seen_by_time.emplace(signature->timestamp, *matched);
+  // Every matching v1= is remembered: the delivery again with one of its two v1= dropped, or
+  // after a reload dropped one of the secrets, is still a replay.
+  if (std::ranges::any_of(matched, [&](const Mac &mac) { return m_seen.count(mac) > 0; })) {
+    return SignatureProblem::replay;
+  }
+  for (const Mac &mac : matched) {
+    while (m_seen.size() >= kMaxRemembered)
+      forget_before(m_seen_by_time.begin()->first + 1);
+    if (m_seen.insert(mac).second) m_seen_by_time.emplace(signature->timestamp, mac);
+  }
   return {};
 }
 

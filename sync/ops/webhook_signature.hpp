@@ -42,20 +42,22 @@ std::optional<AnchorSignature> parse_anchor_signature(std::string_view header);
 std::optional<Mac> anchor_signature_mac(std::string_view secret, std::string_view timestamp_text,
                                         std::string_view body);
 
-// The checks of POST /webhooks/anchorbrowser's signature: an HMAC-SHA256 with the webhook's
-// secret (compared in constant time), a timestamp within `window` of now either way, and a
-// signature not delivered before within that window (kept for as long as its timestamp is in
-// the window, and at most kMaxRemembered of them). set_secret() may be called from any thread;
-// verify() from one thread at a time.
+// The checks of POST /webhooks/anchorbrowser's signature: an HMAC-SHA256 with one of the
+// webhook's secrets (one, or two while it is rotated; every v1= compared with every secret, in
+// constant time), a timestamp within `window` of now either way, and a signature not delivered
+// before within that window (kept for as long as its timestamp is in the window, and at most
+// kMaxRemembered of them). set_secrets() may be called from any thread; verify() from one thread
+// at a time.
 class WebhookSignatureCheck {
 public:
   // The most signatures remembered for replay detection; the oldest go first beyond it.
   static constexpr std::size_t kMaxRemembered = 65536;
 
-  explicit WebhookSignatureCheck(std::string secret, std::chrono::seconds window = std::chrono::seconds(120));
+  explicit WebhookSignatureCheck(std::vector<std::string> secrets,
+                                 std::chrono::seconds window = std::chrono::seconds(120));
 
-  // Replaces the secret (a reload read the file again).
-  void set_secret(std::string secret);
+  // Replaces the secrets (a reload read the file again).
+  void set_secrets(std::vector<std::string> secrets);
   // Checks a delivery; `header` is nullopt when it carried no Anchor-Signature. `now` in Unix
   // seconds. On success the signature is remembered, so the same delivery again is a replay.
   Result<void, SignatureProblem> verify(std::optional<std::string_view> header, std::string_view body, long long now);
@@ -63,8 +65,8 @@ public:
 private:
   void forget_before(long long oldest);
 
-  mutable std::mutex m_mutex; // guards m_secret
-  std::string m_secret;
+  mutable std::mutex m_mutex; // guards m_secrets
+  std::vector<std::string> m_secrets;
   std::chrono::seconds m_window;
   std::set<Mac> m_seen;                         // signatures accepted within the window
   std::multimap<long long, Mac> m_seen_by_time; // the same, by their timestamp

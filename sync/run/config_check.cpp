@@ -91,9 +91,14 @@ CheckedPart check_http_secrets(const HttpSettings &http) {
     }
   }
   if (http.webhook_secret_file) {
-    part.summary.push_back("POST /webhooks/anchorbrowser: secret in " + http.webhook_secret_file->string());
-    if (auto secret = load_webhook_secret(*http.webhook_secret_file); !secret) {
-      part.problems.push_back(secret.error().message);
+    const auto secrets = load_webhook_secrets(*http.webhook_secret_file);
+    const std::string file = http.webhook_secret_file->string();
+    part.summary.push_back("POST /webhooks/anchorbrowser: " +
+                           (!secrets               ? "secret in " + file + " (unusable)"
+                            : secrets->size() == 1 ? "1 secret in " + file
+                                                   : "2 secrets in " + file + " (new and old, while rotating)"));
+    if (!secrets) {
+      part.problems.push_back(secrets.error().message);
       part.config_error = true;
     }
   }

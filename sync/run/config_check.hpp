@@ -18,7 +18,8 @@ CheckedPart check_repository_path(const std::filesystem::path &path);
 CheckedPart check_signing_key(const RepoSettings &repo);
 
 // The files of http.sync_token_file and http.webhook_secret_file, read as the daemon reads them
-// at its start (nothing in the summary when neither is set).
+// at its start, with how many secrets the webhook's holds (never them; nothing in the summary
+// when neither is set).
 CheckedPart check_http_secrets(const HttpSettings &http);
 
 // What --check-config checks beyond the file itself: the repository path, the signing key,

@@ -94,8 +94,8 @@ Result<void> Service::start_status_server() {
   }
   WebhookRoute webhook;
   if (http.webhook_secret_file) {
-    TRY_ASSIGN(auto secret, load_webhook_secret(*http.webhook_secret_file));
-    m_webhook_check = std::make_shared<WebhookSignatureCheck>(std::move(secret));
+    TRY_ASSIGN(auto secrets, load_webhook_secrets(*http.webhook_secret_file));
+    m_webhook_check = std::make_shared<WebhookSignatureCheck>(std::move(secrets));
     webhook = {m_webhook_check, [this](const std::string &task) { return request_task_pass(task); }};
   }
   TRY_ASSIGN(m_status_server, StatusServer::start(
@@ -210,14 +210,14 @@ void Service::reload() {
     }
     sync_token = std::move(*token);
   }
-  std::optional<std::string> webhook_secret;
+  std::optional<std::vector<std::string>> webhook_secrets;
   if (m_webhook_check && m_runtime.config.http.webhook_secret_file) {
-    auto secret = load_webhook_secret(*m_runtime.config.http.webhook_secret_file);
-    if (!secret) {
-      log::error("config reload failed, keeping the previous config: " + secret.error().message);
+    auto secrets = load_webhook_secrets(*m_runtime.config.http.webhook_secret_file);
+    if (!secrets) {
+      log::error("config reload failed, keeping the previous config: " + secrets.error().message);
       return;
     }
-    webhook_secret = std::move(*secret);
+    webhook_secrets = std::move(*secrets);
   }
   std::optional<Mirror> mirror;
   const RepoSettings &before = m_runtime.config.repo;
@@ -250,7 +250,7 @@ void Service::reload() {
   m_runtime.config = std::move(config);
   m_runtime.key = std::move(settings->key);
   if (sync_token) m_sync_token->set(std::move(*sync_token));
-  if (webhook_secret) m_webhook_check->set_secret(std::move(*webhook_secret));
+  if (webhook_secrets) m_webhook_check->set_secrets(std::move(*webhook_secrets));
   {
     std::lock_guard lock(m_mutex);
     m_health.set_interval(m_runtime.config.poll.interval);

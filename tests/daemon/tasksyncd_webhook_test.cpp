@@ -74,6 +74,39 @@ protected:
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - since);
   }
 
+  // Sends SIGHUP (and SIGUSR1: the reload applies before the next pass) and waits for the
+  // reload's outcome, the `count`th line holding `outcome`, and for that pass to finish (so it
+  // cannot take up what a webhook's pass is meant to).
+  void reload(test::ChildProcess &daemon, const std::string &outcome, std::size_t count) {
+    const std::size_t passes = occurrences(daemon.err(), "pass finished in");
+    daemon.signal(SIGHUP);
+    daemon.signal(SIGUSR1);
+    ASSERT_TRUE(test::wait_until(
+        [&] {
+          const std::string err = daemon.err();
+          return occurrences(err, outcome) >= count && occurrences(err, "pass finished in") > passes;
+        },
+        15s))
+        << daemon.err();
+  }
+  static std::size_t occurrences(const std::string &text, const std::string &part) {
+    std::size_t count = 0;
+    for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + part.size()))
+      ++count;
+    return count;
+  }
+
+  // Publishes version `version` of task A, delivers its task.healed event signed now with
+  // `secret`, and expects it accepted (200) and synced: the branch then has `commits` commits.
+  void expect_synced(test::ChildProcess &daemon, const std::string &version, const std::string &event,
+                     const std::string &secret, int commits) {
+    m_api.set_version(test::task_version(kTaskA, version));
+    auto answer = deliver_signed(test::task_event(event, "task.healed", kTaskA), test::unix_now(), secret);
+    ASSERT_TRUE(answer);
+    EXPECT_EQ(answer->status, 200) << event << "\n" << answer->body << daemon.err();
+    EXPECT_TRUE(test::wait_for_commits(m_repo, commits, 10s)) << event << "\n" << daemon.err();
+  }
+
   void stop(test::ChildProcess &daemon) {
     EXPECT_TRUE(test::stop_tasksyncd(daemon));
     EXPECT_EQ(daemon.err().find(kSecret), std::string::npos) << "the webhook secret leaked";
@@ -254,6 +287,68 @@ TEST_F(WebhookTest, SighupReadsTheSecretAgain) {
   EXPECT_EQ(new_secret->status, 200);
   stop(*daemon);
   EXPECT_EQ(daemon->err().find(rotated), std::string::npos) << daemon->err();
+}
+
+// The platform's rotation: a new secret, the old one valid 24 hours more. The file gets the new
+// secret as its first line (SIGHUP), deliveries signed with either are accepted meanwhile, and
+// once the old line is removed (SIGHUP) the old secret is refused.
+TEST_F(WebhookTest, RotatingTheSecretAcceptsBothWhileTheFileHoldsBoth) {
+  write_config();
+  auto daemon = start_after_first_pass();
+  ASSERT_EQ(test::count_commits(m_repo), 2) << daemon->err();
+  const std::string new_secret = "whsec_rotated_a1b2c3d4e5";
+  expect_synced(*daemon, "2", "evt_before", kSecret, 3);
+
+  test::write_text(m_dir / "webhook-secret", new_secret + "\n" + kSecret + "\n");
+  reload(*daemon, "config reloaded", 1);
+  expect_synced(*daemon, "3", "evt_new", new_secret, 4);
+  expect_synced(*daemon, "4", "evt_old", kSecret, 5);
+
+  test::write_text(m_dir / "webhook-secret", new_secret + "\n");
+  reload(*daemon, "config reloaded", 2);
+  const std::string late = test::task_event("evt_old_late", "task.healed", kTaskA);
+  auto refused = deliver_signed(late);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 401) << "the old secret is still accepted";
+  expect_synced(*daemon, "5", "evt_after", new_secret, 6);
+  EXPECT_NE(test::read_text(m_repo / "tasks" / kTaskA / "task.ts").find("version 5"), std::string::npos);
+  stop(*daemon);
+  EXPECT_EQ(daemon->err().find(new_secret), std::string::npos) << "the new secret leaked";
+}
+
+TEST_F(WebhookTest, CheckConfigCountsTheSecretsAndABlankOrThirdLineIsRefusedAtStartAndOnReload) {
+  write_config();
+  const std::string where = "http.webhook_secret_file " + (m_dir / "webhook-secret").string() + ": ";
+  const std::string new_secret = "whsec_rotated_f6e5d4c3b2";
+  test::write_text(m_dir / "webhook-secret", new_secret + "\n" + kSecret + "\nwhsec_third_0918\n");
+  auto refused = test::start_tasksyncd({"--config", m_config.string()}, test::tasksyncd_environment(kKey));
+  EXPECT_EQ(refused->wait_for_exit(15s).value_or(-1), 2) << refused->err();
+  EXPECT_NE(refused->err().find(where + "it holds 3 lines; it must hold one secret, or two while the secret is "
+                                        "rotated (the new one first)"),
+            std::string::npos)
+      << refused->err();
+  const auto check = [&] {
+    return test::run_tasksyncd({"--check-config", "--config", m_config.string()}, test::tasksyncd_environment(kKey));
+  };
+  const auto three = check();
+  EXPECT_EQ(three.exit_code.value_or(0), 2) << three.out << three.err;
+  EXPECT_NE(three.err.find(where + "it holds 3 lines"), std::string::npos) << three.out << three.err;
+
+  test::write_text(m_dir / "webhook-secret", new_secret + "\n" + kSecret + "\n");
+  const auto two = check();
+  EXPECT_EQ(two.exit_code.value_or(-1), 0) << two.out << two.err;
+  EXPECT_NE(two.out.find("POST /webhooks/anchorbrowser: 2 secrets in " + (m_dir / "webhook-secret").string()),
+            std::string::npos)
+      << two.out << two.err;
+  EXPECT_EQ((two.out + two.err).find(new_secret), std::string::npos) << "--check-config showed a secret";
+
+  auto daemon = start_after_first_pass();
+  test::write_text(m_dir / "webhook-secret", new_secret + "\n\n" + kSecret + "\n");
+  reload(*daemon, "config reload failed, keeping the previous config: " + where + "line 2 is empty", 1);
+  expect_synced(*daemon, "2", "evt_new", new_secret, 3);
+  expect_synced(*daemon, "3", "evt_old", kSecret, 4);
+  stop(*daemon);
+  EXPECT_EQ(daemon->err().find(new_secret), std::string::npos) << "the new secret leaked";
 }
 
 TEST_F(WebhookTest, AnUnreadableOrEmptySecretFileStopsTheStartAndCheckConfigSaysWhy) {

@@ -20,7 +20,7 @@ const std::string kFrom = "192.0.2.7";
 class WebhookReceiverTest : public ::testing::Test {
 protected:
   WebhookReceiverTest()
-      : m_receiver({std::make_shared<WebhookSignatureCheck>(kSecret), [this](const std::string &task) {
+      : m_receiver({std::make_shared<WebhookSignatureCheck>(std::vector{kSecret}), [this](const std::string &task) {
                       m_asked.push_back(task);
                       return m_mirrored ? m_answer : TaskPassRequest::not_mirrored;
                     }}) {}

@@ -39,7 +39,7 @@ protected:
   void start(bool with_webhook = true, StatusServerLimits limits = {}) {
     WebhookRoute route;
     if (with_webhook) {
-      route = {std::make_shared<WebhookSignatureCheck>(kSecret), [this](const std::string &task) {
+      route = {std::make_shared<WebhookSignatureCheck>(std::vector{kSecret}), [this](const std::string &task) {
                  std::lock_guard lock(m_mutex);
                  if (task != kMirrored) return TaskPassRequest::not_mirrored;
                  m_requested.push_back(task);

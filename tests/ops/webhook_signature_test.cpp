@@ -58,7 +58,7 @@ TEST(WebhookSignature, MalformedHeadersAreRefusedAsSuch) {
            std::string("garbage"),
        }) {
     EXPECT_FALSE(parse_anchor_signature(header)) << header.substr(0, 120);
-    WebhookSignatureCheck check(kSecret);
+    WebhookSignatureCheck check({kSecret});
     const auto verified = check.verify(header, kBody, kNow);
     ASSERT_FALSE(verified) << header.substr(0, 120);
     EXPECT_EQ(verified.error(), SignatureProblem::malformed_header) << header.substr(0, 120);
@@ -66,7 +66,7 @@ TEST(WebhookSignature, MalformedHeadersAreRefusedAsSuch) {
 }
 
 TEST(WebhookSignature, AcceptsTheRightSignatureAmongSeveral) {
-  WebhookSignatureCheck check(kSecret);
+  WebhookSignatureCheck check({kSecret});
   const std::string wrong(64, '0');
   EXPECT_TRUE(check.verify("t=" + std::to_string(kNow) + ",v1=" + wrong + ",v1=" + valid_v1(), kBody, kNow));
   // Upper-case hex is the same signature.
@@ -77,7 +77,7 @@ TEST(WebhookSignature, AcceptsTheRightSignatureAmongSeveral) {
 }
 
 TEST(WebhookSignature, RefusesAMissingHeaderAWrongSecretAndAnAlteredBody) {
-  WebhookSignatureCheck check(kSecret);
+  WebhookSignatureCheck check({kSecret});
   EXPECT_EQ(check.verify(std::nullopt, kBody, kNow).error(), SignatureProblem::missing_header);
   const std::string t = std::to_string(kNow);
   const std::string other = test::hex(*anchor_signature_mac("another secret", t, kBody));
@@ -89,7 +89,7 @@ TEST(WebhookSignature, RefusesAMissingHeaderAWrongSecretAndAnAlteredBody) {
 }
 
 TEST(WebhookSignature, RefusesTimestampsMoreThanTwoMinutesAwayEitherWay) {
-  WebhookSignatureCheck check(kSecret);
+  WebhookSignatureCheck check({kSecret});
   const auto header = [](long long t) { return "t=" + std::to_string(t) + ",v1=" + valid_v1(t); };
   EXPECT_EQ(check.verify(header(kNow - 121), kBody, kNow).error(), SignatureProblem::stale_timestamp);
   EXPECT_EQ(check.verify(header(kNow + 121), kBody, kNow).error(), SignatureProblem::stale_timestamp);
@@ -100,7 +100,7 @@ TEST(WebhookSignature, RefusesTimestampsMoreThanTwoMinutesAwayEitherWay) {
 }
 
 TEST(WebhookSignature, TheSameDeliveryTwiceIsAReplayUntilItsTimestampLeavesTheWindow) {
-  WebhookSignatureCheck check(kSecret);
+  WebhookSignatureCheck check({kSecret});
   const std::string header = "t=" + std::to_string(kNow) + ",v1=" + valid_v1();
   EXPECT_TRUE(check.verify(header, kBody, kNow));
   EXPECT_EQ(check.verify(header, kBody, kNow).error(), SignatureProblem::replay);
@@ -111,7 +111,7 @@ TEST(WebhookSignature, TheSameDeliveryTwiceIsAReplayUntilItsTimestampLeavesTheWi
 }
 
 TEST(WebhookSignature, RemembersABoundedNumberOfSignatures) {
-  WebhookSignatureCheck check(kSecret);
+  WebhookSignatureCheck check({kSecret});
   for (std::size_t i = 0; i < WebhookSignatureCheck::kMaxRemembered + 10; ++i) {
     const std::string body = std::to_string(i);
     ASSERT_TRUE(check.verify("t=" + std::to_string(kNow) + ",v1=" + valid_v1(kNow, body), body, kNow)) << i;
@@ -123,7 +123,43 @@ TEST(WebhookSignature, RemembersABoundedNumberOfSignatures) {
 }
 
 TEST(WebhookSignature, ANewSecretReplacesTheOld) {
-  WebhookSignatureCheck check("old secret");
-  check.set_secret(kSecret);
+  WebhookSignatureCheck check({"old secret"});
+  check.set_secrets({kSecret});
   EXPECT_TRUE(check.verify("t=" + std::to_string(kNow) + ",v1=" + valid_v1(), kBody, kNow));
+  const std::string t = std::to_string(kNow + 1);
+  EXPECT_EQ(
+      check.verify("t=" + t + ",v1=" + test::hex(*anchor_signature_mac("old secret", t, kBody)), kBody, kNow).error(),
+      SignatureProblem::bad_signature);
+}
+
+// While the webhook's secret is rotated the platform may sign with the new secret, the old one,
+// or both (two v1=): each is accepted, and a third secret is not.
+TEST(WebhookSignature, AcceptsADeliverySignedWithEitherOfTwoSecrets) {
+  WebhookSignatureCheck check({"whsec_new", kSecret});
+  const auto v1 = [](const std::string &secret, long long t) {
+    return test::hex(*anchor_signature_mac(secret, std::to_string(t), kBody));
+  };
+  const auto header = [](long long t, const std::string &v1s) { return "t=" + std::to_string(t) + v1s; };
+  EXPECT_TRUE(check.verify(header(kNow, ",v1=" + v1("whsec_new", kNow)), kBody, kNow));
+  EXPECT_TRUE(check.verify(header(kNow + 1, ",v1=" + v1(kSecret, kNow + 1)), kBody, kNow));
+  EXPECT_TRUE(
+      check.verify(header(kNow + 2, ",v1=" + v1("whsec_new", kNow + 2) + ",v1=" + v1(kSecret, kNow + 2)), kBody, kNow));
+  EXPECT_TRUE(check.verify(header(kNow + 3, ",v1=" + v1("whsec_other", kNow + 3) + ",v1=" + v1(kSecret, kNow + 3)),
+                           kBody, kNow));
+  EXPECT_EQ(check.verify(header(kNow + 4, ",v1=" + v1("whsec_other", kNow + 4)), kBody, kNow).error(),
+            SignatureProblem::bad_signature);
+}
+
+// A delivery signed with both secrets, delivered again with only one of its v1=, or after the
+// old secret was dropped, is still the same delivery.
+TEST(WebhookSignature, ADeliverySignedWithBothSecretsIsAReplayUnderEitherOfThem) {
+  WebhookSignatureCheck check({"whsec_new", kSecret});
+  const std::string t = std::to_string(kNow);
+  const std::string signed_new = "v1=" + test::hex(*anchor_signature_mac("whsec_new", t, kBody));
+  const std::string signed_old = "v1=" + valid_v1();
+  EXPECT_TRUE(check.verify("t=" + t + "," + signed_new + "," + signed_old, kBody, kNow));
+  EXPECT_EQ(check.verify("t=" + t + "," + signed_old, kBody, kNow).error(), SignatureProblem::replay);
+  check.set_secrets({"whsec_new"});
+  EXPECT_EQ(check.verify("t=" + t + "," + signed_new, kBody, kNow).error(), SignatureProblem::replay);
+  EXPECT_EQ(check.verify("t=" + t + "," + signed_old, kBody, kNow).error(), SignatureProblem::bad_signature);
 }

@@ -293,6 +293,14 @@ void FakeApi::serve_catalogue() {
       ++m_draft_requests[request.matches[1]];
     else
       ++m_history_requests[request.matches[1]];
+    if (request.matches[2] == "draft" && m_tasks_dir) {
+      std::ifstream in(*m_tasks_dir / (std::string(request.matches[1]) + ".draft.json"), std::ios::binary);
+      if (in) {
+        std::ostringstream body;
+        body << in.rdbuf();
+        return response.set_content(body.str(), "application/json");
+      }
+    }
     if (const auto replaced = m_version_replies.find({request.matches[1], request.matches[2]});
         replaced != m_version_replies.end()) {
       response.status = replaced->second.status;

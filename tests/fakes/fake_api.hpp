@@ -107,7 +107,8 @@ public:
   void set_reply(const std::string &task_id, Reply reply);
   // Serves `replies` in order, one per request, repeating the last; an empty list drops the override.
   void set_replies(const std::string &task_id, std::vector<Reply> replies);
-  // Serves `<dir>/<taskId>.json` for tasks without a version or reply (re-read on every request).
+  // Serves `<dir>/<taskId>.json` for tasks without a version or reply (re-read on every request),
+  // and `<dir>/<taskId>.draft.json`, when there is one, as the task's draft.
   void set_tasks_dir(std::filesystem::path dir);
   // What the task list shows as the task's latest version instead of the real one (a list that
   // is stale or wrong); nullopt drops the override.

@@ -1,5 +1,6 @@
 // fake-anchor-api: the tests' fake AnchorBrowser API as a program, for the demo and benchmarks.
-// Serves <tasks-dir>/<taskId>.json as each task's latest version and prints its base URL.
+// Serves <tasks-dir>/<taskId>.json as each task's latest version (and <taskId>.draft.json as its
+// draft) and prints its base URL.
 #include <CLI/CLI.hpp>
 
 #include <csignal>

@@ -199,13 +199,30 @@ std::vector<DraftRead> read_drafts(Runtime &runtime, const std::vector<TaskEntry
   return reads;
 }
 
+// The branch tip, if the repository and the branch exist.
+std::optional<git_oid> branch_tip(const Runtime &runtime) {
+  git_oid tip;
+  git_repository *repo = runtime.mirror.repository();
+  const std::string ref = "refs/heads/" + runtime.config.repo.branch;
+  if (!repo || git_reference_name_to_id(&tip, repo, ref.c_str()) != 0) return std::nullopt;
+  return tip;
+}
+
+bool same_tip(const std::optional<git_oid> &a, const std::optional<git_oid> &b) {
+  return a.has_value() == b.has_value() && (!a || git_oid_equal(&*a, &*b));
+}
+
 // With repo.drafts, the draft branches after the pass: the drafts it read, and the others moved
-// to a new tip; a pass that read none and committed nothing costs nothing.
+// to a new tip (this pass's commits, or a push's replay since); a pass that read no draft on an
+// unmoved tip costs nothing.
 void update_drafts(Runtime &runtime, const std::vector<DraftRead> &drafts, PassMode mode, PassReport &report) {
-  if (!runtime.config.repo.drafts || (drafts.empty() && report.commits() == 0)) return;
+  if (!runtime.config.repo.drafts) return;
+  const std::optional<git_oid> tip = branch_tip(runtime);
+  if (drafts.empty() && same_tip(tip, runtime.memory->drafts_tip)) return;
   report.drafts = update_draft_branches(runtime.mirror, runtime.config.repo, runtime.memory->names, drafts,
                                         runtime.memory->healed_drafts, mode);
   if (mode == PassMode::dry_run) return;
+  if (report.drafts.known) runtime.memory->drafts_tip = tip;
   for (const DraftChange &change : report.drafts.changes) {
     const std::string line = "task " + change.task_id + ": " + to_string(change.kind) + " " + change.ref;
     log::info(change.commit_id.empty() ? line : line + ", commit " + change.commit_id.substr(0, 12));

@@ -108,9 +108,8 @@ public:
     if (m_mode == PassMode::apply) {
       if (auto moved = m_mirror.set_side_refs(m_refs, "tasksync: draft branches"); !moved) {
         log::error("repository " + m_mirror.work_tree().string() +
-                   ": cannot record the draft branches: " + moved.error().message);
-        ++m_report.failures;
-        m_report.changes.clear();
+                   ": cannot record the draft branches (the next pass tries again): " + moved.error().message);
+        return DraftReport{false, {}, 0, std::nullopt, m_report.failures + 1};
       }
     }
     m_report.known = true;
@@ -193,13 +192,13 @@ DraftReport update_draft_branches(Mirror &mirror, const RepoSettings &settings, 
     by_task[branch.task_id] = &branch;
   std::set<std::string> read_now;
   for (const DraftRead &read : reads) {
-    read_now.insert(read.task.id);
     const auto existing = by_task.find(read.task.id);
     const DraftBranch *branch = existing == by_task.end() ? nullptr : existing->second;
-    if (!read.draft) {
+    if (!read.draft) { // its branch stays what it was, on the current tip
       update.fail(read.task.id, "cannot read it: " + read.draft.error().message);
       continue;
     }
+    read_now.insert(read.task.id);
     if (!*read.draft) {
       update.remove(read.task.id, branch);
       continue;

@@ -49,6 +49,7 @@ struct RunMemory {
   HeadDigests head_digests;              // what HEAD's task directories say, for the list
   HookQueue hooks;                       // commits whose hook waits for the branch (and the remote)
   std::set<std::string> healed_drafts;   // draft IDs verified task.healed events named (Task-Healed)
+  std::optional<git_oid> drafts_tip;     // the branch tip the draft branches were last built on
 };
 
 // Loads the config file, the API key and the signing key, and prepares the API clients (nothing is

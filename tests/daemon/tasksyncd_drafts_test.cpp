@@ -222,3 +222,31 @@ TEST_F(DraftsTest, DryRunShowsADraftWithItsDiffAndWritesNothing) {
   EXPECT_NE(result.out.find("+// pending\n"), std::string::npos) << result.out;
   EXPECT_FALSE(has_ref(kDraftRef));
 }
+
+// The tip moves without a commit of the pass (a person's commit, a push's replay): the next pass
+// rebuilds the draft branches on it, reading no draft.
+TEST_F(DraftsTest, ADraftBranchFollowsATipThatMovedBetweenPasses) {
+  write_config("", "poll:\n  interval_seconds: 300\n");
+  m_api.set_draft(kTask, draft("// pending\n"));
+  auto daemon = test::start_tasksyncd({"--config", m_config.string()}, test::tasksyncd_environment(kKey));
+  const auto passes = [&] {
+    const std::string err = daemon->err();
+    int count = 0;
+    for (auto at = err.find("pass finished in"); at != std::string::npos; at = err.find("pass finished in", at + 1))
+      ++count;
+    return count;
+  };
+  ASSERT_TRUE(test::wait_until([&] { return passes() == 1; }, 15s)) << daemon->err();
+  ASSERT_TRUE(has_ref(kDraftRef)) << daemon->err();
+  test::write_text(m_repo / "README.md", "a person's note\n");
+  ASSERT_EQ(git({"add", "README.md"}).exit_code, 0);
+  ASSERT_EQ(git({"-c", "user.name=P", "-c", "user.email=p@x", "commit", "-qm", "readme"}).exit_code, 0);
+  daemon->signal(SIGUSR1);
+  ASSERT_TRUE(test::wait_until([&] { return passes() == 2; }, 15s)) << daemon->err();
+  EXPECT_EQ(m_api.draft_requests(kTask), 1) << "no draft read";
+  EXPECT_EQ(git_out({"rev-parse", kDraftRef + "^"}), git_out({"rev-parse", "main"}));
+  EXPECT_EQ(git_out({"show", kDraftRef + ":README.md"}), "a person's note\n");
+  EXPECT_EQ(git_out({"show", kDraftRef + ":tasks/" + kTask + "/task.ts"}), "// pending\n");
+  EXPECT_TRUE(test::stop_tasksyncd(*daemon));
+  EXPECT_TRUE(test::repository_consistent(m_repo));
+}

@@ -2,12 +2,13 @@
 // over HTTPS with a certificate from a CA made at start-up. It answers what tasksyncd and the
 // shell baseline ask: the task list, each task's latest version, and each task's metadata; and
 // each task's history, as tasksyncd reads it to fill a gap (issue 21): the list of its versions,
-// 1 to the latest, and each of those versions.
+// 1 to the latest, and each of those versions; and each task's draft (issue 22): 404 for most
+// tasks, a pending draft for 1% of them (has_draft()).
 //
 // Prints its base URL on stdout. SIGUSR1 changes 1% of the tasks and SIGUSR2 one task, each by
 // one version; SIGALRM moves one task by 4 versions, so that it skips 3 (each prints "changed K"
 // when done, so the driver knows the change is live); SIGHUP prints the requests received so far
-// ("requests TOTAL list=L latest=X task=M other=O history=H"); SIGTERM or SIGINT stops it.
+// ("requests TOTAL list=L latest=X task=M other=O history=H draft=D"); SIGTERM or SIGINT stops it.
 //
 // Everything is deterministic (task i is the same on every run), so runs and tools compare.
 #include <CLI/CLI.hpp>
@@ -185,13 +186,41 @@ FakeVersion version_of(std::size_t index, int version) {
   return v;
 }
 
-// GET /v1/task/{id}/versions: every version from 1 to `latest`, in the shape of the tests' FakeApi.
+// Whether task `index` has a pending draft: every hundredth task (0, 100, ...), so ceil(N/100).
+bool has_draft(std::size_t index) { return index % 100 == 0; }
+
+const char *const kDraftUpdatedAt = "2026-11-30T09:15:00Z";
+
+// GET /v1/task/{id}/draft of a task that has one, built on its latest version `latest`: its own
+// `id`, version "draft", and the latest's code with one edit, as the self-healing agent makes.
+FakeVersion draft_of(std::size_t index, int latest) {
+  FakeVersion draft = version_of(index, latest);
+  draft.id = format("%08zx-0000-4000-a000-%012zx", index, index);
+  draft.version = "draft";
+  const std::string waited = "export default async function run() {\n";
+  const auto at = draft.code.find(waited);
+  if (at == std::string::npos) throw std::logic_error("generated code without run()");
+  draft.code.insert(at + waited.size(), "  // Healed: wait for the page to settle before the first step.\n"
+                                        "  await new Promise((resolve) => setTimeout(resolve, 500));\n");
+  draft.updated_at = kDraftUpdatedAt;
+  return draft;
+}
+
+// GET /v1/task/{id}/versions: every version from 1 to `latest`, then the draft when the task has
+// one, in the shape of the tests' FakeApi.
 std::string versions_of(std::size_t index, int latest) {
   std::string body = R"({"data":{"taskId":")" + task_id(index) + R"(","versions":[)";
+  const auto entry = [&](const std::string &version, const std::string &updated) {
+    body += R"({"version":")" + version + R"(","description":"","createdAt":")" + created_at(index) +
+            R"(","updatedAt":")" + updated + R"("})";
+  };
   for (int version = 1; version <= latest; ++version) {
     if (version > 1) body += ',';
-    body += R"({"version":")" + std::to_string(version) + R"(","description":"","createdAt":")" + created_at(index) +
-            R"(","updatedAt":")" + updated_at(version) + R"("})";
+    entry(std::to_string(version), updated_at(version));
+  }
+  if (has_draft(index)) {
+    body += ',';
+    entry("draft", kDraftUpdatedAt);
   }
   return body + "]}}";
 }
@@ -208,11 +237,12 @@ struct Served {
   std::string latest; // GET /v1/task/{id}/latest: the version, in the tests' FakeApi format
   std::string info;   // GET /v1/task/{id}: the task's metadata, without code
   std::string listed; // the task's object in a GET /v1/task page, with code, as the real list has
+  std::string draft;  // GET /v1/task/{id}/draft: the draft, or empty when the task has none (404)
 };
 
 Served serve(std::size_t index, int version) {
   const FakeVersion v = version_of(index, version);
-  Served served{version, v.to_json(), {}, {}};
+  Served served{version, v.to_json(), {}, {}, has_draft(index) ? draft_of(index, version).to_json() : ""};
   // The list's and the metadata's timestamps are the task's: created with version 1, updated now.
   const std::string name = task_name(index);
   const auto object = [&](bool listed) {
@@ -293,13 +323,14 @@ struct Counts {
   std::atomic<long long> task{0};    // GET /v1/task/{id}
   std::atomic<long long> other{0};   // anything else: a wrong key, an unknown path, task, version or method
   std::atomic<long long> history{0}; // GET /v1/task/{id}/versions and GET /v1/task/{id}/{version}
+  std::atomic<long long> draft{0};   // GET /v1/task/{id}/draft of a known task, draft or 404
 
-  // Added last, so that the fields before it keep their places.
+  // Each kind added last, so that the fields before it keep their places.
   std::string line() const {
-    const long long l = list, x = latest, t = task, o = other, h = history;
-    return "requests " + std::to_string(l + x + t + o + h) + " list=" + std::to_string(l) +
+    const long long l = list, x = latest, t = task, o = other, h = history, d = draft;
+    return "requests " + std::to_string(l + x + t + o + h + d) + " list=" + std::to_string(l) +
            " latest=" + std::to_string(x) + " task=" + std::to_string(t) + " other=" + std::to_string(o) +
-           " history=" + std::to_string(h);
+           " history=" + std::to_string(h) + " draft=" + std::to_string(d);
   }
 };
 
@@ -373,7 +404,7 @@ private:
     const auto slash = rest.find('/');
     const std::string_view what = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
     const long number = what.empty() ? 0 : positive(what).value_or(0); // 0: not a version number
-    if (slash != std::string_view::npos && what != "latest" && what != "versions" && number == 0)
+    if (slash != std::string_view::npos && what != "latest" && what != "versions" && what != "draft" && number == 0)
       return refuse(404, "Not found");
     const auto found = m_index.find(std::string(rest.substr(0, slash)));
     if (found == m_index.end()) return refuse(404, "Task or version not found");
@@ -387,6 +418,12 @@ private:
     if (what == "latest") {
       ++m_counts.latest;
       return response.set_content(served.latest, "application/json");
+    }
+    if (what == "draft") {
+      ++m_counts.draft;
+      if (!served.draft.empty()) return response.set_content(served.draft, "application/json");
+      response.status = 404;
+      return response.set_content(error_body(404, "Task or draft not found"), "application/json");
     }
     const int latest = served.version;
     lock.unlock();

@@ -2,8 +2,9 @@
 # The benchmark of issue 6 in one command. On one fake API (bench-api) serving N generated tasks,
 # side by side:
 #   - tasksyncd --once: initial import, a no-change pass, a pass after 1% of the tasks changed,
-#     a pass after one task changed, and one after a task skipped 3 versions (issue 21: the gap
-#     is filled from the task's history);
+#     a pass after one task changed, one after a task skipped 3 versions (issue 21: the gap is
+#     filled from the task's history), and a draft-reading pass with nothing changed (issue 22:
+#     repo.drafts on, every task's draft read, 1% of them pending and made branches drafts/<id>);
 #   - bench/baseline.sh, the curl | jq | base64 + git cron script, for the initial import;
 #   - wrk with tasksyncd's concurrency, as the HTTP ceiling of the fake API.
 # Each run starts from fresh temp dirs and a fresh fake API. Prints a table of medians and
@@ -179,7 +180,7 @@ count_begin() {
   read -ra connections_before <<<"$line"
 }
 count_end() {
-  local line after i kinds=(requests req_list req_latest req_task req_other req_history)
+  local line after i kinds=(requests req_list req_latest req_task req_other req_history req_draft)
   line=$(counters "$dir/api.out" "$api_pid" requests)
   read -ra after <<<"$line"
   for i in "${!kinds[@]}"; do put "$1.${kinds[$i]}" $((after[i] - requests_before[i])); done
@@ -227,12 +228,13 @@ objects() {
 }
 commits() { git -C "$dir/mirror" rev-list --count HEAD 2>/dev/null || echo 0; }
 
-# tasksyncd --once, measured as NAME; checks the pass made exactly EXPECTED commits.
+# tasksyncd --once with CONFIG (default config.yaml), measured as NAME; checks the pass made
+# exactly EXPECTED commits on the branch.
 sync_pass() {
-  local name=$1 expected=$2 before_commits before_objects
+  local name=$1 expected=$2 config=${3:-$dir/config.yaml} before_commits before_objects
   before_commits=$(commits)
   before_objects=$(objects)
-  measure "$name" "$tasksyncd" --config "$dir/config.yaml" --once
+  measure "$name" "$tasksyncd" --config "$config" --once
   local made=$(($(commits) - before_commits))
   [ "$made" -eq "$expected" ] || die "$name made $made commits, expected $expected (run $run, $wire)"
   [ -z "$(git -C "$dir/mirror" status --porcelain)" ] || die "$name left the work tree dirty (run $run, $wire)"
@@ -338,6 +340,20 @@ for run in $(seq "$runs"); do
     say "$at: tasksyncd after one task skipped 3 versions"
     change ALRM
     sync_pass gap 4 # the 3 versions skipped, then the latest
+    say "$at: tasksyncd draft-reading pass (repo.drafts: true), nothing changed"
+    # The same mirror and config with drafts on: a --once is a run's first pass, which reads
+    # every task's draft. bench-api has one for every hundredth task (ids.txt lines 1, 101, ...).
+    grep -vx '  drafts: false' "$dir/config.yaml" >"$dir/drafts.yaml"
+    sync_pass drafts 0 "$dir/drafts.yaml"
+    sed -n '1~100p' "$dir/ids.txt" | sort >"$dir/drafts.expected"
+    git -C "$dir/mirror" for-each-ref --format='%(refname:strip=3)' refs/heads/drafts/ | sort >"$dir/drafts.made"
+    put drafts.branches "$(wc -l <"$dir/drafts.made")"
+    cmp -s "$dir/drafts.expected" "$dir/drafts.made" ||
+      die "draft branches: expected drafts/<id> for $(wc -l <"$dir/drafts.expected") task(s), got $(wc -l <"$dir/drafts.made"): $(diff "$dir/drafts.expected" "$dir/drafts.made" | head -n 5 | paste -sd' ') (run $run, $wire)"
+    while read -r id; do
+      [ "$(git -C "$dir/mirror" rev-parse "refs/heads/drafts/$id^")" = "$(git -C "$dir/mirror" rev-parse HEAD)" ] ||
+        die "drafts/$id is not one commit on the branch tip (run $run, $wire)"
+    done <"$dir/drafts.made"
     git -C "$dir/mirror" count-objects -v >"$work/$wire.count-objects.end"
     if [ "$run" -eq 1 ]; then
       say "$at: the daemon for $daemon_passes passes, one task changed before each"
@@ -362,6 +378,7 @@ verdict() { if [ "$(calc %d "$1")" -eq 1 ]; then echo "**met**"; else echo "**no
 
 changed_1pct=$((n / 100 > 0 ? n / 100 : 1))
 pages=$(((n + 99) / 100)) # list pages of 100 that hold every task
+drafts_expected=$(((n + 99) / 100)) # bench-api's tasks with a draft: every hundredth, from the first
 scale=$(calc %.6f "$n / $baseline_tasks")
 objects_per_commit() { calc %.1f "$(median "$1.one_percent.objects") / $changed_1pct"; }
 baseline_wall() { calc %.3f "$(median "$1.baseline.wall") * $scale"; }
@@ -375,7 +392,7 @@ fi
 # requests WIRE PHASE [FACTOR]: the phase's API requests, by kind ("2000: 1000 latest, 1000 task").
 requests() {
   local kind value parts=()
-  for kind in list latest task history other; do
+  for kind in list latest task history draft other; do
     value=$(calc %.0f "$(median "$1.$2.req_$kind") * ${3:-1}")
     [ "$value" -eq 0 ] || parts+=("$value $kind")
   done
@@ -439,7 +456,7 @@ wrk_row() {
 peak_rss=0
 no_change_written=0
 for w in "${wires[@]}"; do
-  for phase in import no_change one_percent one_task gap; do
+  for phase in import no_change one_percent one_task gap drafts; do
     rss=$(high "$w.$phase.rss_kib")
     [ "$rss" -gt "$peak_rss" ] && peak_rss=$rss
   done
@@ -528,6 +545,22 @@ targets_history() {
   done
 }
 
+# Issue 22's targets on every wire: a pass that reads no draft costs what it did; one that reads
+# them costs one request per task more, and makes the pending drafts branches.
+targets_drafts() {
+  local w at nc
+  echo "| target (issue 22) | measured | |"
+  echo "|---|---|---|"
+  for w in "${wires[@]}"; do
+    at=""
+    ! $latency || at=" (RTT $(rtt_of "$w") ms)"
+    nc=$(median "$w.no_change.requests")
+    echo "| no-change pass, drafts off: requests = ceil(N/100) = $pages (as today)$at | $(requests "$w" no_change) | $(verdict "$nc == $pages && $(median "$w.no_change.req_list") == $pages") |"
+    echo "| draft-reading pass: requests = no-change + N = $(calc %.0f "$nc + $n")$at | $(requests "$w" drafts) | $(verdict "$(median "$w.drafts.requests") == $nc + $n && $(median "$w.drafts.req_draft") == $n") |"
+    echo "| 1% of the tasks got a branch drafts/<id>, one commit on the branch tip$at | $(median "$w.drafts.branches") of $n tasks ($drafts_expected expected), $(median "$w.drafts.objects") objects added | $(verdict "$(median "$w.drafts.branches") == $drafts_expected") |"
+  done
+}
+
 section=$work/section.md
 if $latency; then
   marker="bench N=$n latency"
@@ -547,7 +580,7 @@ fi
   echo "\`$command_line\`, $(date -u '+%Y-%m-%d %H:%M UTC'), tasksync $measured (as built at the start), $build_kind."
   echo "Machine: $(nproc) CPUs ($(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)), $(awk '/^MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo) RAM, Linux $(uname -r), $(. /etc/os-release && echo "$PRETTY_NAME"); load average $load_before before, $load_after after (other jobs shared the CPU)."
   echo
-  echo "Medians of $runs run(s)$([ "$runs" -gt 1 ] && echo ', [min–max] after the wall time'). Wall time is the whole process (start to exit). RSS is the peak of the worst run (/usr/bin/time -v \"Maximum resident set size\"); written = write_bytes from /proc (bytes the process dirtied for the disk, 4 KiB pages), worst run. API requests: as counted by bench-api (list = GET /v1/task pages, latest = GET /v1/task/{id}/latest, task = GET /v1/task/{id}, history = GET /v1/task/{id}/versions and GET /v1/task/{id}/{version})."
+  echo "Medians of $runs run(s)$([ "$runs" -gt 1 ] && echo ', [min–max] after the wall time'). Wall time is the whole process (start to exit). RSS is the peak of the worst run (/usr/bin/time -v \"Maximum resident set size\"); written = write_bytes from /proc (bytes the process dirtied for the disk, 4 KiB pages), worst run. API requests: as counted by bench-api (list = GET /v1/task pages, latest = GET /v1/task/{id}/latest, task = GET /v1/task/{id}, history = GET /v1/task/{id}/versions and GET /v1/task/{id}/{version}, draft = GET /v1/task/{id}/draft)."
   if $latency; then
     echo "Over HTTPS (a CA made per run, trusted through \`api.ca_file\` and \`CURL_CA_BUNDLE\`); at an RTT above 0 through bench-delay-proxy, which delays a new connection by one RTT and every chunk by RTT/2 each way. Connections: opened through the proxy. Floor: requests × RTT / concurrency (tasksyncd and wrk $concurrency, baseline.sh 1), the least time the wire allows; handshakes (one RTT for TCP, one for TLS per connection) are not in it."
   fi
@@ -564,12 +597,15 @@ fi
   for w in "${wires[@]}"; do row "tasksyncd --once, 1% changed ($changed_1pct tasks)" "$w" one_percent "$n" "$(median "$w.one_percent.objects") ($(objects_per_commit "$w") per commit)" "$concurrency"; done
   for w in "${wires[@]}"; do row "tasksyncd --once, 1 task changed" "$w" one_task "$n" "$(median "$w.one_task.objects")" "$concurrency"; done
   for w in "${wires[@]}"; do row "tasksyncd --once, 1 task skipped 3 versions (4 commits)" "$w" gap "$n" "$(median "$w.gap.objects")" "$concurrency"; done
+  for w in "${wires[@]}"; do row "tasksyncd --once, no change, drafts on: every draft read ($drafts_expected pending)" "$w" drafts "$n" "$(median "$w.drafts.objects") ($(median "$w.drafts.branches") drafts/ branches)" "$concurrency"; done
   for w in "${wires[@]}"; do row "$baseline_label" "$w" baseline "$n" – 1; done
   for w in "${wires[@]}"; do wrk_row "$w"; done
   echo
   if $latency; then targets_latency; else targets_plain; fi
   echo
   targets_history
+  echo
+  targets_drafts
   echo
   for w in "${wires[@]}"; do
     echo "baseline.sh wrote byte-identical task directories (same git tree ids as tasksyncd's) for $(median "$w.baseline.identical") of $baseline_tasks tasks$($latency && echo " at RTT $(rtt_of "$w") ms")."

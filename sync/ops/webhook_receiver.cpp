@@ -43,13 +43,7 @@ WebhookReceiver::WebhookReceiver(WebhookRoute route) : m_route(std::move(route))
 bool WebhookReceiver::first_delivery(const std::string &id) {
   Mac digest{};
   SHA256(reinterpret_cast<const unsigned char *>(id.data()), id.size(), digest.data());
-  if (!m_event_ids.insert(digest).second) return false;
-  m_event_order.push_back(digest);
-  if (m_event_order.size() > kMaxEventIds) {
-    m_event_ids.erase(m_event_order.front());
-    m_event_order.pop_front();
-  }
-  return true;
+  return m_event_ids.add(digest);
 }
 
 WebhookAnswer WebhookReceiver::receive(std::optional<std::string_view> signature, std::string_view body, long long now,

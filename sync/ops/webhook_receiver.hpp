@@ -2,14 +2,13 @@
 
 #include <array>
 #include <cstddef>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 
+#include "base/recent_set.hpp"
 #include "ops/webhook_signature.hpp"
 
 namespace tasksync {
@@ -76,8 +75,7 @@ private:
   bool first_delivery(const std::string &id);
 
   WebhookRoute m_route;
-  std::set<Mac> m_event_ids;
-  std::deque<Mac> m_event_order; // oldest first
+  RecentSet<Mac> m_event_ids{kMaxEventIds};
 };
 
 } // namespace tasksync

@@ -170,20 +170,29 @@ void push(Runtime &runtime, PassReport &report, std::stop_token stop) {
   if (auto left = pusher.pending(runtime.mirror)) report.unpushed = *left;
 }
 
-// hooks.on_change for the cycle's commits (and those of earlier cycles still waiting), once they
-// are on the branch and, with repo.push, on the remote, under the ids they have there: started
-// on the hook worker, which runs them beside the next passes.
+// hooks.on_change for the cycle's commits and draft branch changes (and those of earlier cycles
+// still waiting), once they are on the branch and, with repo.push, on the remote, under the ids
+// they have there: started on the hook worker, which runs them beside the next passes.
 void start_hooks(Runtime &runtime, const PassReport &report) {
   const Config &config = runtime.config;
   if (config.hooks.on_change.empty()) return;
   HookQueue &queue = runtime.memory->hooks;
+  const std::string branch_ref = "refs/heads/" + config.repo.branch;
   for (const TaskOutcome &outcome : report.outcomes) {
     if (!outcome.commit_id.empty())
-      queue.add({outcome.task.id, outcome.version, outcome.commit_id, runtime.mirror.work_tree()});
+      queue.add({outcome.task.id, outcome.version, outcome.commit_id, runtime.mirror.work_tree(), branch_ref});
+  }
+  for (const DraftChange &change : report.drafts.changes) {
+    const bool removed = change.kind == DraftChange::Kind::removed;
+    queue.add({change.task_id, removed ? "" : "draft", change.commit_id, runtime.mirror.work_tree(), change.ref});
   }
   std::optional<std::string> remote_ref;
   if (config.repo.push) remote_ref = Pusher(config.repo).tracking_ref();
-  queue.start_due(config.hooks, runtime.mirror, "refs/heads/" + config.repo.branch, remote_ref);
+  // The push publishes the draft branches with the branch: when it succeeded (or found nothing
+  // to send), the remote's draft branches are the mirror's.
+  const bool drafts_published =
+      !config.repo.push || report.push == PushOutcome::ok || report.push == PushOutcome::nothing;
+  queue.start_due(config.hooks, runtime.mirror, branch_ref, remote_ref, drafts_published);
 }
 
 // GET /v1/task/{id}/draft for each of `tasks` (a draft-reading pass).

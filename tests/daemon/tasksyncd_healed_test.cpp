@@ -1,7 +1,8 @@
 // Integration tests of self-heals under review: a verified task.healed event brings its task's
 // draft to drafts/<taskId> marked Task-Healed within a second (the poll interval is an hour, so
-// nothing else could), and an event naming no mirrored task makes the next pass read every
-// draft (at most once per interval); the real tasksyncd against the fake API.
+// nothing else could), an event naming no mirrored task makes the next pass read every draft
+// (at most once per interval), and hooks run for draft branches too and are told the ref of each
+// commit; the real tasksyncd against the fake API.
 #include <gtest/gtest.h>
 #include <httplib.h>
 
@@ -37,14 +38,29 @@ protected:
     write_config();
   }
 
-  // Polls every hour, with full checks far apart: only a webhook (or a signal) starts a pass
-  // after the first, and only the first reads drafts by schedule.
-  void write_config(const std::string &extra = "", const std::string &tasks = kTasks) {
+  // Polls every hour, with full checks far apart (unless `full_check_every` says otherwise): only
+  // a webhook (or a signal) starts a pass after the first, and only the first reads drafts by
+  // schedule. `repo_extra` goes in `repo:`, `extra` at the top.
+  void write_config(const std::string &extra = "", const std::string &tasks = kTasks,
+                    const std::string &repo_extra = "", int full_check_every = 100) {
     test::write_text(m_config, "api:\n  base_url: " + m_api.base_url() +
                                    "\n  timeout_seconds: 5\n  retries: 0\npoll:\n  interval_seconds: 3600\n"
-                                   "  full_check_every: 100\nrepo:\n  path: " +
-                                   m_repo.string() + "\nhttp:\n  listen: 127.0.0.1:" + std::to_string(m_port) +
+                                   "  full_check_every: " +
+                                   std::to_string(full_check_every) + "\nrepo:\n  path: " + m_repo.string() + "\n" +
+                                   repo_extra + "http:\n  listen: 127.0.0.1:" + std::to_string(m_port) +
                                    "\n  webhook_secret_file: webhook-secret\n" + extra + tasks);
+  }
+
+  // hooks.on_change appending "REF|COMMIT|VERSION|TASK" to `log`.
+  static std::string hook_logging_to(const std::filesystem::path &log) {
+    return "hooks:\n  on_change: [/bin/sh, -c, 'echo \"$TASKSYNC_REF|$TASKSYNC_COMMIT|$TASKSYNC_VERSION|"
+           "$TASKSYNC_TASK_ID\" >> " +
+           log.string() + "']\n";
+  }
+  // The line hook_logging_to() writes.
+  static std::string hook_line(const std::string &ref, const std::string &commit, const std::string &version,
+                               const std::string &task) {
+    return ref + "|" + commit.substr(0, commit.find('\n')) + "|" + version + "|" + task + "\n";
   }
 
   // A draft of `task`: `code`, draft ID `id`.
@@ -235,5 +251,53 @@ TEST_F(HealedTest, WithTasksAllAnExcludedTasksHealIsIgnoredAndAnUnlistedOnesRead
   EXPECT_EQ(m_api.draft_requests(kTaskB), 2) << daemon->err();
   EXPECT_EQ(m_api.draft_requests(kUnmirrored), 0);
   EXPECT_EQ(m_api.draft_requests(unlisted), 0);
+  stop(*daemon);
+}
+
+TEST_F(HealedTest, HooksAreToldTheRefOfABranchCommitADraftCommitAndARemovedDraft) {
+  const auto log = m_dir / "hook.log";
+  write_config(hook_logging_to(log));
+  m_api.set_draft(kTaskA, draft(kTaskA, "// pending\n", kPersonsDraft));
+  auto once = test::run_tasksyncd({"--config", m_config.string(), "--once"}, test::tasksyncd_environment(kKey));
+  ASSERT_EQ(once.exit_code, 0) << once.err;
+  const std::string first =
+      hook_line("refs/heads/main", git_out({"rev-list", "-1", "main", "--", "tasks/" + kTaskA}), "1", kTaskA) +
+      hook_line("refs/heads/main", git_out({"rev-list", "-1", "main", "--", "tasks/" + kTaskB}), "1", kTaskB) +
+      hook_line("refs/heads/drafts/" + kTaskA, git_out({"rev-parse", "drafts/" + kTaskA}), "draft", kTaskA);
+  EXPECT_EQ(test::read_text(log), first) << once.err;
+
+  m_api.set_draft(kTaskA, std::nullopt);
+  once = test::run_tasksyncd({"--config", m_config.string(), "--once"}, test::tasksyncd_environment(kKey));
+  ASSERT_EQ(once.exit_code, 0) << once.err;
+  EXPECT_FALSE(has_ref("drafts/" + kTaskA));
+  EXPECT_EQ(test::read_text(log), first + hook_line("refs/heads/drafts/" + kTaskA, "", "", kTaskA)) << once.err;
+}
+
+// As a commit's hook, a draft's waits for the push; a draft branch that changed again meanwhile
+// gets a hook for what it is, not for what it was.
+TEST_F(HealedTest, ADraftsHookWaitsForAPushAndOneTheBranchOutgrewNeverRuns) {
+  const auto log = m_dir / "hook.log";
+  const auto remote = m_dir / "remote.git"; // not there yet: pushes fail
+  write_config(hook_logging_to(log), kTasks, "  push:\n    remote: " + remote.string() + "\n", 1);
+  m_api.set_draft(kTaskA, draft(kTaskA, "// first draft\n", kPersonsDraft));
+  auto daemon = start_after_first_pass();
+  ASSERT_TRUE(has_ref("drafts/" + kTaskA)) << daemon->err();
+  const std::string outgrown = git_out({"rev-parse", "drafts/" + kTaskA});
+
+  m_api.set_draft(kTaskA, draft(kTaskA, "// second draft\n", kPersonsDraft));
+  ASSERT_EQ(test::run_process({"git", "init", "-q", "--bare", "-b", "main", remote.string()}).exit_code, 0);
+  run_pass(*daemon);
+  const std::string draft_now = git_out({"rev-parse", "drafts/" + kTaskA});
+  ASSERT_NE(draft_now, outgrown) << daemon->err();
+  const std::string expected =
+      hook_line("refs/heads/main", git_out({"rev-list", "-1", "main", "--", "tasks/" + kTaskA}), "1", kTaskA) +
+      hook_line("refs/heads/main", git_out({"rev-list", "-1", "main", "--", "tasks/" + kTaskB}), "1", kTaskB) +
+      hook_line("refs/heads/drafts/" + kTaskA, draft_now, "draft", kTaskA);
+  EXPECT_TRUE(test::wait_until([&] { return test::read_text(log) == expected; }, 10s))
+      << test::read_text(log) << daemon->err();
+  EXPECT_NE(daemon->err().find("refs/heads/drafts/" + kTaskA +
+                               " moved on before its hook ran; no hook runs for commit " + outgrown.substr(0, 12)),
+            std::string::npos)
+      << daemon->err();
   stop(*daemon);
 }

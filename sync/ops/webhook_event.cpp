@@ -40,6 +40,7 @@ Result<WebhookEvent> parse_webhook_event(std::string_view body) {
   if (const auto data = document.FindMember("data"); data != document.MemberEnd() && data->value.IsObject()) {
     event.task_id = text_of(data->value, "task_id");
     if (!event.task_id) event.task_id = text_of(data->value, "taskId");
+    event.healed_version_id = text_of(data->value, "healed_task_version_id");
   }
   return event;
 }

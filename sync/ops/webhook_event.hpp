@@ -10,9 +10,10 @@ namespace tasksync {
 
 /// What tasksyncd reads of a webhook delivery's envelope `{id, type, created, project_id, text, data}`.
 struct WebhookEvent {
-  std::optional<std::string> id;      // the event's id (a string, or a number as its text)
-  std::string type;                   // e.g. "task.healed"; empty when absent or not a string
-  std::optional<std::string> task_id; // data.task_id, else data.taskId (undocumented: both are read), as sent
+  std::optional<std::string> id;                // the event's id (a string, or a number as its text)
+  std::string type;                             // e.g. "task.healed"; empty when absent or not a string
+  std::optional<std::string> task_id;           // data.task_id, else data.taskId (undocumented: both are read), as sent
+  std::optional<std::string> healed_version_id; // data.healed_task_version_id (task.healed), as sent
 };
 
 // Parses a delivery's body: a JSON object (valid UTF-8, parsed without recursion, so nesting

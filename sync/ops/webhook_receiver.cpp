@@ -43,13 +43,7 @@ WebhookReceiver::WebhookReceiver(WebhookRoute route) : m_route(std::move(route))
 bool WebhookReceiver::first_delivery(const std::string &id) {
   Mac digest{};
   SHA256(reinterpret_cast<const unsigned char *>(id.data()), id.size(), digest.data());
-  if (!m_event_ids.insert(digest).second) return false;
-  m_event_order.push_back(digest);
-  if (m_event_order.size() > kMaxEventIds) {
-    m_event_ids.erase(m_event_order.front());
-    m_event_order.pop_front();
-  }
-  return true;
+  return m_event_ids.add(digest);
 }
 
 WebhookAnswer WebhookReceiver::receive(std::optional<std::string_view> signature, std::string_view body, long long now,
@@ -74,19 +68,34 @@ WebhookAnswer WebhookReceiver::receive(std::optional<std::string_view> signature
     return answer(200, WebhookOutcome::ignored, "{\"event\":\"ignored\"}\n",
                   prefix + what + ": not a task event, ignored");
   }
+  TaskEventRequest request;
+  request.healed = event->type == "task.healed";
+  if (event->healed_version_id && event->healed_version_id->size() <= kLongestHealedVersionId)
+    request.healed_version_id = event->healed_version_id;
+  // Which task an event names is not documented (the example shows no UUID): task.healed is
+  // handed over without one, for its draft to be looked for among all.
+  std::string unnamed;
   if (!event->task_id) {
-    return answer(200, WebhookOutcome::ignored, "{\"event\":\"ignored\"}\n",
-                  prefix + what + ": names no task, ignored");
+    unnamed = "names no task";
+  } else if (!is_uuid(*event->task_id)) {
+    unnamed = "task " + shown(*event->task_id) + " is not a task ID";
+  } else {
+    request.task_id = ascii_lower(*event->task_id);
   }
-  if (!is_uuid(*event->task_id)) {
+  if (!request.task_id && !request.healed) {
     return answer(200, WebhookOutcome::ignored, "{\"event\":\"ignored\"}\n",
-                  prefix + what + ": task " + shown(*event->task_id) + " is not a task ID, ignored");
+                  prefix + what + ": " + unnamed + ", ignored");
   }
-  const std::string task = ascii_lower(*event->task_id);
-  switch (m_route.request_task_pass(task)) {
+  const std::string task = request.task_id.value_or("");
+  switch (m_route.request_task_pass(request)) {
   case TaskPassRequest::not_mirrored:
     return answer(200, WebhookOutcome::ignored, "{\"event\":\"ignored\"}\n",
-                  prefix + what + ": task " + task + " is not mirrored, ignored");
+                  prefix + what + ": " + (request.task_id ? "task " + task + " is not mirrored" : unnamed) +
+                      ", ignored");
+  case TaskPassRequest::every_draft:
+    return answer(200, WebhookOutcome::accepted, "{\"event\":\"accepted\",\"drafts\":\"next pass\"}\n",
+                  prefix + what + ": " + (request.task_id ? "task " + task + " is not mirrored" : unnamed) +
+                      "; the next pass reads every task's draft (at most once per poll.interval_seconds)");
   case TaskPassRequest::started:
     return answer(200, WebhookOutcome::accepted, "{\"event\":\"accepted\",\"pass\":\"started\"}\n",
                   prefix + what + ": starting a pass of task " + task);

@@ -2,14 +2,13 @@
 
 #include <array>
 #include <cstddef>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 
+#include "base/recent_set.hpp"
 #include "ops/webhook_signature.hpp"
 
 namespace tasksync {
@@ -32,18 +31,31 @@ inline constexpr std::array kWebhookOutcomes{
 // "accepted", "ignored", "duplicate", "unauthorized", "too_large", "bad_request" or "busy".
 std::string_view to_string(WebhookOutcome outcome);
 
-// What the service did when a delivery named a task.
+// The longest healed_task_version_id kept (a version ID is a 36-byte UUID); a longer one is not
+// a draft's, and is dropped.
+inline constexpr std::size_t kLongestHealedVersionId = 128;
+
+/// What a verified task event asks of the service.
+struct TaskEventRequest {
+  std::optional<std::string> task_id;           // a lower-case UUID; none when the event names no task that is one
+  bool healed = false;                          // a task.healed event: its task's draft is read too
+  std::optional<std::string> healed_version_id; // its data.healed_task_version_id, when short enough
+};
+
+// What the service did with a task event.
 enum class TaskPassRequest {
-  not_mirrored, // the task is not one tasksyncd mirrors: nothing to do
+  not_mirrored, // the task is not one tasksyncd mirrors (and the event is no task.healed to look for): nothing to do
   started,      // a pass for it starts now
   queued,       // a pass is running; one for the task follows it
+  every_draft,  // a task.healed whose task matched none mirrored: the next pass reads every task's draft
 };
 
 /// POST /webhooks/anchorbrowser: how deliveries are checked, and what an accepted one asks for.
 struct WebhookRoute {
   std::shared_ptr<WebhookSignatureCheck> check; // without it the route does not exist (404)
-  // Asks for a pass of `task_id` (a lower-case UUID) alone; says whether it is mirrored.
-  std::function<TaskPassRequest(const std::string &task_id)> request_task_pass;
+  // Asks for what a task event calls for: a pass of its task alone when it is mirrored (with its
+  // draft for task.healed), or for task.healed, every draft read by the next pass.
+  std::function<TaskPassRequest(const TaskEventRequest &request)> request_task_pass;
 };
 
 /// The answer to one delivery, and the one line the log gets for it.
@@ -58,7 +70,8 @@ struct WebhookAnswer {
 // Decides what a delivery that arrived whole (at most kMaxWebhookBody) gets: its signature
 // checked first, then its JSON; an event whose id was seen before is acknowledged and not acted
 // on (the last kMaxEventIds ids are remembered); an accepted task.* event naming a task asks for
-// a pass of that task. Used from one thread at a time.
+// a pass of that task, and a task.healed event is handed over whatever task it names (its draft
+// must be found). Used from one thread at a time.
 class WebhookReceiver {
 public:
   // Event ids remembered for duplicate deliveries (their SHA-256, so long ids cost no more).
@@ -76,8 +89,7 @@ private:
   bool first_delivery(const std::string &id);
 
   WebhookRoute m_route;
-  std::set<Mac> m_event_ids;
-  std::deque<Mac> m_event_order; // oldest first
+  RecentSet<Mac> m_event_ids{kMaxEventIds};
 };
 
 } // namespace tasksync

@@ -17,12 +17,20 @@ Result<bool> reachable(git_repository *repo, const std::optional<git_oid> &tip, 
 
 std::string short_id(const std::string &id) { return id.substr(0, 12); }
 
+// Whether a draft branch's hook still tells what the branch is: the branch at its commit, or, for
+// a removal, no branch.
+Result<bool> still_current(git_repository *repo, const HookEvent &event) {
+  TRY_ASSIGN(const auto tip, read_ref(repo, event.ref));
+  if (event.commit_id.empty()) return !tip;
+  return tip && event.commit_id == git_oid_tostr_s(&*tip);
+}
+
 } // namespace
 
 void HookQueue::add(HookEvent event) { m_waiting.push_back(std::move(event)); }
 
 void HookQueue::start_due(const HookSettings &hooks, Mirror &mirror, const std::string &branch_ref,
-                          const std::optional<std::string> &remote_ref) {
+                          const std::optional<std::string> &remote_ref, bool drafts_published) {
   const ReplacedCommits replaced = mirror.take_replaced_commits();
   git_repository *repo = mirror.repository();
   if (m_waiting.empty() || !repo) return;
@@ -35,6 +43,21 @@ void HookQueue::start_due(const HookSettings &hooks, Mirror &mirror, const std::
   }
   std::vector<HookEvent> still_waiting;
   for (HookEvent &event : m_waiting) {
+    if (event.ref != branch_ref) {
+      auto current = still_current(repo, event);
+      if (!current) {
+        log::warning("task " + event.task_id + ": hook waits: " + current.error().message);
+        still_waiting.push_back(std::move(event));
+      } else if (!*current) {
+        log::info("task " + event.task_id + ": " + event.ref + " moved on before its hook ran; no hook runs for " +
+                  (event.commit_id.empty() ? "its removal" : "commit " + short_id(event.commit_id)));
+      } else if (!drafts_published) {
+        still_waiting.push_back(std::move(event));
+      } else {
+        m_worker.submit({hooks, std::move(event)});
+      }
+      continue;
+    }
     const std::string made = event.commit_id;
     const std::optional<std::string> now = current_id(replaced, made);
     if (!now) {

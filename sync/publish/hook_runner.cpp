@@ -120,6 +120,7 @@ std::vector<std::string> hook_environment(const HookSettings &hook, const HookEv
   result.push_back("TASKSYNC_VERSION=" + event.version);
   result.push_back("TASKSYNC_COMMIT=" + event.commit_id);
   result.push_back("TASKSYNC_REPO=" + event.repo.string());
+  result.push_back("TASKSYNC_REF=" + event.ref);
   return result;
 }
 

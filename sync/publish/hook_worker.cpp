@@ -24,7 +24,8 @@ void HookWorker::submit(HookRun run) {
     const HookEvent &oldest = m_waiting.front().event;
     if (m_dropped++ == 0) {
       log::warning("hooks: " + std::to_string(m_capacity) + " hook runs already wait; dropping the oldest, task " +
-                   oldest.task_id + " commit " + short_id(oldest.commit_id) +
+                   oldest.task_id +
+                   (oldest.commit_id.empty() ? " removal of " + oldest.ref : " commit " + short_id(oldest.commit_id)) +
                    ", and each oldest one after it until the hooks have caught up");
     }
     m_waiting.pop_front();

@@ -170,20 +170,29 @@ void push(Runtime &runtime, PassReport &report, std::stop_token stop) {
   if (auto left = pusher.pending(runtime.mirror)) report.unpushed = *left;
 }
 
-// hooks.on_change for the cycle's commits (and those of earlier cycles still waiting), once they
-// are on the branch and, with repo.push, on the remote, under the ids they have there: started
-// on the hook worker, which runs them beside the next passes.
+// hooks.on_change for the cycle's commits and draft branch changes (and those of earlier cycles
+// still waiting), once they are on the branch and, with repo.push, on the remote, under the ids
+// they have there: started on the hook worker, which runs them beside the next passes.
 void start_hooks(Runtime &runtime, const PassReport &report) {
   const Config &config = runtime.config;
   if (config.hooks.on_change.empty()) return;
   HookQueue &queue = runtime.memory->hooks;
+  const std::string branch_ref = "refs/heads/" + config.repo.branch;
   for (const TaskOutcome &outcome : report.outcomes) {
     if (!outcome.commit_id.empty())
-      queue.add({outcome.task.id, outcome.version, outcome.commit_id, runtime.mirror.work_tree()});
+      queue.add({outcome.task.id, outcome.version, outcome.commit_id, runtime.mirror.work_tree(), branch_ref});
+  }
+  for (const DraftChange &change : report.drafts.changes) {
+    const bool removed = change.kind == DraftChange::Kind::removed;
+    queue.add({change.task_id, removed ? "" : "draft", change.commit_id, runtime.mirror.work_tree(), change.ref});
   }
   std::optional<std::string> remote_ref;
   if (config.repo.push) remote_ref = Pusher(config.repo).tracking_ref();
-  queue.start_due(config.hooks, runtime.mirror, "refs/heads/" + config.repo.branch, remote_ref);
+  // The push publishes the draft branches with the branch: when it succeeded (or found nothing
+  // to send), the remote's draft branches are the mirror's.
+  const bool drafts_published =
+      !config.repo.push || report.push == PushOutcome::ok || report.push == PushOutcome::nothing;
+  queue.start_due(config.hooks, runtime.mirror, branch_ref, remote_ref, drafts_published);
 }
 
 // GET /v1/task/{id}/draft for each of `tasks` (a draft-reading pass).
@@ -220,7 +229,7 @@ void update_drafts(Runtime &runtime, const std::vector<DraftRead> &drafts, PassM
   const std::optional<git_oid> tip = branch_tip(runtime);
   if (drafts.empty() && same_tip(tip, runtime.memory->drafts_tip)) return;
   report.drafts = update_draft_branches(runtime.mirror, runtime.config.repo, runtime.memory->names, drafts,
-                                        runtime.memory->healed_drafts, mode);
+                                        runtime.memory->healed_drafts.values(), mode);
   if (mode == PassMode::dry_run) return;
   if (report.drafts.known) runtime.memory->drafts_tip = tip;
   for (const DraftChange &change : report.drafts.changes) {
@@ -250,8 +259,13 @@ PassReport run_cycle(Runtime &runtime, PassMode mode, std::stop_token stop, cons
   const Config &config = runtime.config;
   RunMemory &memory = *runtime.memory;
   const bool full_check = ++memory.passes % config.poll.full_check_every == 0;
-  // Drafts are read on a run's first pass and on full checks only: other passes cost what they did.
-  const bool drafts_due = config.repo.drafts && (memory.passes == 1 || full_check);
+  // Drafts are read on a run's first pass and on full checks, and for a task.healed that named no
+  // mirrored task at most once per interval: other passes cost what they did.
+  const bool scheduled_drafts = memory.passes == 1 || full_check;
+  const auto started = std::chrono::steady_clock::now();
+  const bool sweep = memory.every_draft_wanted &&
+                     (!memory.every_draft_read || started - *memory.every_draft_read >= config.poll.interval);
+  const bool drafts_due = config.repo.drafts && (scheduled_drafts || sweep);
   std::vector<TaskEntry> tasks = config.tasks;
   std::optional<TaskListing> listing;
   PassReport early;
@@ -303,8 +317,11 @@ PassReport run_cycle(Runtime &runtime, PassMode mode, std::stop_token stop, cons
     handle_unlisted(runtime, tasks, mode, report);
   }
   std::vector<DraftRead> drafts;
-  if (drafts_due && !report.interrupted && !report.api_key_rejected)
+  if (drafts_due && !report.interrupted && !report.api_key_rejected) {
     drafts = read_drafts(runtime, tasks, stop, give_up_at);
+    memory.every_draft_wanted = false;
+    if (!scheduled_drafts) memory.every_draft_read = started;
+  }
   if (mode == PassMode::apply)
     record_and_publish(runtime, report, stop, drafts);
   else
@@ -312,12 +329,15 @@ PassReport run_cycle(Runtime &runtime, PassMode mode, std::stop_token stop, cons
   return report;
 }
 
-PassReport run_task_pass(Runtime &runtime, const std::vector<TaskEntry> &tasks, std::stop_token stop,
-                         const Poller::Progress &progress,
+PassReport run_task_pass(Runtime &runtime, const std::vector<TaskEntry> &tasks, const std::vector<TaskEntry> &drafts_of,
+                         std::stop_token stop, const Poller::Progress &progress,
                          std::optional<std::chrono::steady_clock::time_point> give_up_at) {
   PassReport report =
       runtime.clients.poller->run_pass(tasks, runtime.mirror, PassMode::apply, stop, progress, give_up_at);
-  record_and_publish(runtime, report, stop);
+  std::vector<DraftRead> drafts;
+  if (runtime.config.repo.drafts && !drafts_of.empty() && !report.interrupted && !report.api_key_rejected)
+    drafts = read_drafts(runtime, drafts_of, stop, give_up_at);
+  record_and_publish(runtime, report, stop, drafts);
   return report;
 }
 

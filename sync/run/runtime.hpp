@@ -1,12 +1,15 @@
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 
 #include "api/client.hpp"
 #include "api/deprecation.hpp"
+#include "base/recent_set.hpp"
 #include "config/api_key.hpp"
 #include "config/config.hpp"
 #include "git/mirror.hpp"
@@ -40,16 +43,21 @@ struct RuntimeSettings {
   std::shared_ptr<const SigningKey> signer; // repo.signing_key_file, loaded; null without it
 };
 
+// The draft IDs of task.healed events a run remembers: the last 1000.
+inline constexpr std::size_t kMostHealedDrafts = 1000;
+
 // What a run keeps across reloads and shares between its API clients.
 struct RunMemory {
   TaskNames names;                                                                      // names for commit subjects
   std::shared_ptr<DeprecationNotices> notices = std::make_shared<DeprecationNotices>(); // the API's retirement notices
-  std::uint64_t passes = 0;              // passes run, for poll.full_check_every
-  std::optional<long long> listed_total; // the task list's size when last read
-  HeadDigests head_digests;              // what HEAD's task directories say, for the list
-  HookQueue hooks;                       // commits whose hook waits for the branch (and the remote)
-  std::set<std::string> healed_drafts;   // draft IDs verified task.healed events named (Task-Healed)
-  std::optional<git_oid> drafts_tip;     // the branch tip the draft branches were last built on
+  std::uint64_t passes = 0;                                // passes run, for poll.full_check_every
+  std::optional<long long> listed_total;                   // the task list's size when last read
+  HeadDigests head_digests;                                // what HEAD's task directories say, for the list
+  HookQueue hooks;                                         // commits whose hook waits for the branch (and the remote)
+  RecentSet<std::string> healed_drafts{kMostHealedDrafts}; // draft IDs verified task.healed events named (Task-Healed)
+  std::optional<git_oid> drafts_tip;                       // the branch tip the draft branches were last built on
+  bool every_draft_wanted = false; // a task.healed matched no mirrored task: a pass reads every task's draft
+  std::optional<std::chrono::steady_clock::time_point> every_draft_read; // when a pass last did, for that alone
 };
 
 // Loads the config file, the API key and the signing key, and prepares the API clients (nothing is

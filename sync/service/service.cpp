@@ -76,6 +76,8 @@ Service::Service(std::filesystem::path config_file, Runtime runtime, Supervisor 
       m_log_override(log_override), m_health(m_runtime.config.poll.interval),
       m_work_tree(m_runtime.mirror.work_tree()) {
   if (m_runtime.config.http.webhook_secret_file) m_mirrored = mirrored_before_a_list(m_runtime);
+  m_excluded = {m_runtime.config.tasks_exclude.begin(), m_runtime.config.tasks_exclude.end()};
+  m_drafts = m_runtime.config.repo.drafts;
 }
 
 Service::~Service() {
@@ -96,7 +98,7 @@ Result<void> Service::start_status_server() {
   if (http.webhook_secret_file) {
     TRY_ASSIGN(auto secrets, load_webhook_secrets(*http.webhook_secret_file));
     m_webhook_check = std::make_shared<WebhookSignatureCheck>(std::move(secrets));
-    webhook = {m_webhook_check, [this](const std::string &task) { return request_task_pass(task); }};
+    webhook = {m_webhook_check, [this](const TaskEventRequest &request) { return request_task_pass(request); }};
   }
   TRY_ASSIGN(m_status_server, StatusServer::start(
                                   http, m_metrics, [this] { return health(); }, StatusServerLimits{}, std::move(sync),
@@ -119,12 +121,40 @@ bool Service::request_pass() {
   return m_pass_running;
 }
 
-TaskPassRequest Service::request_task_pass(const std::string &task_id) {
+TaskPassRequest Service::request_task_pass(const TaskEventRequest &request) {
   std::lock_guard lock(m_mutex);
-  if (m_mirrored.count(task_id) == 0) return TaskPassRequest::not_mirrored;
-  m_tasks_requested.insert(task_id);
-  m_wake.notify_all();
-  return m_pass_running ? TaskPassRequest::queued : TaskPassRequest::started;
+  const bool healed = request.healed && m_drafts;
+  if (healed && request.healed_version_id) {
+    m_healed_ids.push_back(*request.healed_version_id);
+    if (m_healed_ids.size() > kMostHealedDrafts) m_healed_ids.pop_front();
+  }
+  if (request.task_id && m_mirrored.count(*request.task_id) > 0) {
+    m_tasks_requested.insert(*request.task_id);
+    if (healed) m_drafts_requested.insert(*request.task_id);
+    m_wake.notify_all();
+    return m_pass_running ? TaskPassRequest::queued : TaskPassRequest::started;
+  }
+  // A task excluded on purpose is known not to be mirrored; any other may be one under an ID
+  // tasksyncd does not know (the docs do not say which ID events carry).
+  if (!healed || (request.task_id && m_excluded.count(*request.task_id) > 0)) return TaskPassRequest::not_mirrored;
+  m_every_draft_wanted = true;
+  return TaskPassRequest::every_draft;
+}
+
+// On the loop's thread, before a pass of either kind: what task.healed events asked of drafts
+// since the last one joins what the run remembers.
+void Service::hand_over_draft_requests() {
+  std::deque<std::string> healed;
+  bool every = false;
+  {
+    std::lock_guard lock(m_mutex);
+    std::swap(healed, m_healed_ids);
+    std::swap(every, m_every_draft_wanted);
+  }
+  RunMemory &memory = *m_runtime.memory;
+  for (const std::string &id : healed)
+    memory.healed_drafts.add(id);
+  if (every) memory.every_draft_wanted = true;
 }
 
 void Service::remember_mirrored(const PassReport *report) {
@@ -249,6 +279,11 @@ void Service::reload() {
   m_runtime.mirror.sign_with(std::move(settings->signer));
   m_runtime.config = std::move(config);
   m_runtime.key = std::move(settings->key);
+  {
+    std::lock_guard lock(m_mutex);
+    m_drafts = m_runtime.config.repo.drafts;
+    m_excluded = {m_runtime.config.tasks_exclude.begin(), m_runtime.config.tasks_exclude.end()};
+  }
   if (sync_token) m_sync_token->set(std::move(*sync_token));
   if (webhook_secrets) m_webhook_check->set_secrets(std::move(*webhook_secrets));
   {
@@ -329,12 +364,12 @@ void Service::run_full_pass(std::chrono::steady_clock::time_point &next, std::st
   ::malloc_trim(0);
 }
 
-void Service::run_requested_tasks(std::vector<TaskEntry> tasks, std::chrono::steady_clock::time_point next,
-                                  std::stop_token stop, bool &interrupted) {
+void Service::run_requested_tasks(std::vector<TaskEntry> tasks, std::vector<TaskEntry> drafts_of,
+                                  std::chrono::steady_clock::time_point next, std::stop_token stop, bool &interrupted) {
   const auto started = std::chrono::steady_clock::now();
   // Retries stop when the next pass is due, so that a webhook's task never delays it.
   const PassReport report = run_task_pass(
-      m_runtime, tasks, stop, [this](const TaskOutcome &) { ping_watchdog_if_due(); }, next);
+      m_runtime, tasks, drafts_of, stop, [this](const TaskOutcome &) { ping_watchdog_if_due(); }, next);
   if (report.interrupted) {
     interrupted = true;
     return;
@@ -369,6 +404,7 @@ void Service::run(std::stop_token stop) {
 
     // A pass that is due or asked for goes first; tasks webhooks asked for meanwhile wait for it.
     std::set<std::string> requested;
+    std::set<std::string> drafts_requested;
     bool full = false;
     {
       std::lock_guard lock(m_mutex);
@@ -377,20 +413,24 @@ void Service::run(std::stop_token stop) {
         for (const std::string &id : m_tasks_requested) {
           if (m_mirrored.count(id) > 0) requested.insert(id); // a reload may have dropped it
         }
+        std::swap(drafts_requested, m_drafts_requested);
         m_tasks_requested.clear();
         m_pass_running = !requested.empty();
       }
     }
+    if (full || !requested.empty()) hand_over_draft_requests();
     if (full) {
       run_full_pass(next, stop, interrupted);
     } else if (!requested.empty()) {
       std::vector<TaskEntry> tasks;
+      std::vector<TaskEntry> drafts_of;
       for (const std::string &id : requested) {
         const auto configured = std::find_if(m_runtime.config.tasks.begin(), m_runtime.config.tasks.end(),
                                              [&](const TaskEntry &task) { return task.id == id; });
         tasks.push_back(configured != m_runtime.config.tasks.end() ? *configured : TaskEntry{id, ""});
+        if (drafts_requested.count(id) > 0) drafts_of.push_back(tasks.back());
       }
-      run_requested_tasks(std::move(tasks), next, stop, interrupted);
+      run_requested_tasks(std::move(tasks), std::move(drafts_of), next, stop, interrupted);
     }
     if (!interrupted) wait_for_next_pass(next, stop);
   }

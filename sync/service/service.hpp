@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -62,12 +63,15 @@ public:
   // asks for one more right after it, however often it is called: true then, false when the
   // loop was waiting. The next scheduled pass is poll.interval after the one it starts.
   bool request_pass();
-  // Starts a pass of task `task_id` (a lower-case UUID) alone, when it is one this daemon
-  // mirrors (safe from any thread: a webhook). Tasks asked for while a pass runs are synced
-  // together right after it. With `tasks: all` a task is mirrored when the last pass's list
-  // showed it (or, before the first pass and when the list could not be read, when HEAD has it),
-  // tasks_exclude less.
-  TaskPassRequest request_task_pass(const std::string &task_id);
+  // Starts a pass of the event's task alone, when it is one this daemon mirrors (safe from any
+  // thread: a webhook); for task.healed (with repo.drafts) the pass reads the task's draft too,
+  // and the draft whose id is the event's healed_task_version_id is marked Task-Healed. Tasks
+  // asked for while a pass runs are synced together right after it. A task.healed that names no
+  // mirrored task (nor one in tasks_exclude) makes the next pass (not a task pass) read every
+  // task's draft, at most once per poll.interval. With `tasks: all` a task is mirrored when the
+  // last pass's list showed it (or, before the first pass and when the list could not be read,
+  // when HEAD has it), tasks_exclude less.
+  TaskPassRequest request_task_pass(const TaskEventRequest &request);
   // What GET /healthz answers.
   HealthReport health() const;
 
@@ -78,9 +82,10 @@ private:
   std::chrono::seconds jitter();
   void forget_metrics_of_unconfigured_tasks(const PassReport *report);
   void run_full_pass(std::chrono::steady_clock::time_point &next, std::stop_token stop, bool &interrupted);
-  void run_requested_tasks(std::vector<TaskEntry> tasks, std::chrono::steady_clock::time_point next,
-                           std::stop_token stop, bool &interrupted);
+  void run_requested_tasks(std::vector<TaskEntry> tasks, std::vector<TaskEntry> drafts_of,
+                           std::chrono::steady_clock::time_point next, std::stop_token stop, bool &interrupted);
   void remember_mirrored(const PassReport *report);
+  void hand_over_draft_requests();
 
   std::filesystem::path m_config_file;
   Runtime m_runtime;
@@ -96,8 +101,13 @@ private:
   std::condition_variable_any m_wake; // a pass was requested
   bool m_reload_requested = false;
   bool m_pass_requested = false;
-  std::set<std::string> m_tasks_requested; // by webhooks, for the next task pass
-  std::set<std::string> m_mirrored;        // the tasks a webhook may ask for
+  std::set<std::string> m_tasks_requested;  // by webhooks, for the next task pass
+  std::set<std::string> m_drafts_requested; // by task.healed, of those: their draft is read too
+  std::deque<std::string> m_healed_ids;     // task.healed's draft IDs, for RunMemory::healed_drafts (the last 1000)
+  bool m_every_draft_wanted = false;        // a task.healed named no mirrored task
+  bool m_drafts = false;                    // repo.drafts, as in force
+  std::set<std::string> m_excluded;         // tasks_exclude, as in force
+  std::set<std::string> m_mirrored;         // the tasks a webhook may ask for
   bool m_pass_running = false;
   HealthTracker m_health;
   std::filesystem::path m_work_tree;

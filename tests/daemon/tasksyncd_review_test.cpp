@@ -119,7 +119,7 @@ TEST_F(ReviewTest, AHookRunsWithTheCommitsEnvironment) {
                         "hooks:\n  on_change: [/bin/sh, -c, 'env | grep ^TASKSYNC_ | sort > " + out.string() + "']\n");
   ASSERT_EQ(once(a).exit_code, 0);
   EXPECT_EQ(test::read_text(out), "TASKSYNC_COMMIT=" + git_out(m_dir / "a", {"rev-parse", "HEAD"}) +
-                                      "TASKSYNC_REPO=" + (m_dir / "a").string() +
+                                      "TASKSYNC_REF=refs/heads/main\nTASKSYNC_REPO=" + (m_dir / "a").string() +
                                       "\nTASKSYNC_TASK_ID=" + test::numbered_task_id(1) + "\nTASKSYNC_VERSION=5\n");
 }
 

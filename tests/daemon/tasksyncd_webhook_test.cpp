@@ -222,7 +222,7 @@ TEST_F(WebhookTest, RefusedDuplicateAndOtherDeliveriesSyncNothing) {
   auto unrelated = deliver_signed(test::task_event("evt_project", "project.updated", kTaskA));
   EXPECT_EQ(status_of(unrelated), 200);
   EXPECT_EQ(unrelated ? unrelated->body : "", "{\"event\":\"ignored\"}\n");
-  auto unmirrored = deliver_signed(test::task_event("evt_elsewhere", "task.healed", kUnmirrored));
+  auto unmirrored = deliver_signed(test::task_event("evt_elsewhere", "task.completed", kUnmirrored));
   EXPECT_EQ(unmirrored ? unmirrored->body : "", "{\"event\":\"ignored\"}\n");
   EXPECT_EQ(status_of(deliver_signed("{not json")), 400);
 

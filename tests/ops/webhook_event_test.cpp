@@ -35,6 +35,13 @@ TEST(WebhookEvent, ReadsIdTypeAndTaskOfAnEnvelope) {
   EXPECT_EQ(event.task_id, kTask);
 }
 
+TEST(WebhookEvent, ReadsTheHealedVersionOfATaskHealedEvent) {
+  EXPECT_EQ(event_of(test::task_event("evt_1", "task.healed", kTask, "task_id", "d1d1")).healed_version_id, "d1d1");
+  EXPECT_FALSE(event_of(R"({"type":"task.healed","data":{"healed_task_version_id":7}})").healed_version_id);
+  EXPECT_FALSE(event_of(R"({"type":"task.healed","healed_task_version_id":"d1d1"})").healed_version_id)
+      << "outside data";
+}
+
 TEST(WebhookEvent, ReadsTheTaskFromTaskIdInCamelCaseToo) {
   EXPECT_EQ(event_of(test::task_event("evt_1", "task.healed", kTask, "taskId")).task_id, kTask);
 }

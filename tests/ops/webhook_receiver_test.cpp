@@ -20,10 +20,13 @@ const std::string kFrom = "192.0.2.7";
 class WebhookReceiverTest : public ::testing::Test {
 protected:
   WebhookReceiverTest()
-      : m_receiver({std::make_shared<WebhookSignatureCheck>(std::vector{kSecret}), [this](const std::string &task) {
-                      m_asked.push_back(task);
-                      return m_mirrored ? m_answer : TaskPassRequest::not_mirrored;
-                    }}) {}
+      : m_receiver(
+            {std::make_shared<WebhookSignatureCheck>(std::vector{kSecret}), [this](const TaskEventRequest &request) {
+               m_requests.push_back(request);
+               if (request.task_id) m_asked.push_back(*request.task_id);
+               if (request.task_id && m_mirrored) return m_answer;
+               return request.healed ? TaskPassRequest::every_draft : TaskPassRequest::not_mirrored;
+             }}) {}
 
   // `body` delivered signed with the secret, at a timestamp of its own (so that no two
   // deliveries share a signature, which would be a replay).
@@ -39,7 +42,8 @@ protected:
   }
 
   WebhookReceiver m_receiver;
-  std::vector<std::string> m_asked; // the tasks request_task_pass was called with
+  std::vector<TaskEventRequest> m_requests; // what request_task_pass was called with
+  std::vector<std::string> m_asked;         // the tasks it named
   bool m_mirrored = true;
   TaskPassRequest m_answer = TaskPassRequest::started;
   long long m_now = 1795185067;
@@ -87,7 +91,7 @@ TEST_F(WebhookReceiverTest, AnUpperCaseTaskIdAsksForThePassInLowerCase) {
 
 TEST_F(WebhookReceiverTest, ATaskThatIsNotMirroredIsIgnored) {
   m_mirrored = false;
-  const WebhookAnswer answer = deliver(test::task_event("evt_1", "task.healed", kTask));
+  const WebhookAnswer answer = deliver(test::task_event("evt_1", "task.completed", kTask));
   EXPECT_EQ(answer.status, 200);
   EXPECT_EQ(answer.outcome, WebhookOutcome::ignored);
   EXPECT_EQ(answer.body, "{\"event\":\"ignored\"}\n");
@@ -107,10 +111,10 @@ TEST_F(WebhookReceiverTest, AnEventThatIsNotATaskEventIsIgnoredWithoutAskingForA
 }
 
 TEST_F(WebhookReceiverTest, ATaskEventThatNamesNoTaskIsIgnored) {
-  const WebhookAnswer answer = deliver(R"({"id":"evt_1","type":"task.healed","data":{"task":"x"}})");
+  const WebhookAnswer answer = deliver(R"({"id":"evt_1","type":"task.failed","data":{"task":"x"}})");
   EXPECT_EQ(answer.outcome, WebhookOutcome::ignored);
   EXPECT_NE(answer.log_line.find("names no task"), std::string::npos) << answer.log_line;
-  EXPECT_TRUE(m_asked.empty());
+  EXPECT_TRUE(m_requests.empty());
 }
 
 TEST_F(WebhookReceiverTest, ATaskThatIsNotAUuidIsIgnoredAndNeverAskedFor) {
@@ -118,11 +122,55 @@ TEST_F(WebhookReceiverTest, ATaskThatIsNotAUuidIsIgnoredAndNeverAskedFor) {
   for (const std::string &task : std::initializer_list<std::string>{
            std::string("../../etc"), std::string(""), std::string("..\\\\..\\\\etc"), kTask + "/../x", " " + kTask,
            kTask.substr(1) + "g", "\\n" + kTask.substr(1), std::string("0b5e6c1e-7d7a-4a43-9a52_3f0f6d1c2b9a")}) {
-    const WebhookAnswer answer = deliver(test::task_event("evt_" + std::to_string(n++), "task.healed", task));
+    const WebhookAnswer answer = deliver(test::task_event("evt_" + std::to_string(n++), "task.completed", task));
     EXPECT_EQ(answer.outcome, WebhookOutcome::ignored) << task;
     EXPECT_NE(answer.log_line.find("is not a task ID"), std::string::npos) << answer.log_line;
   }
-  EXPECT_TRUE(m_asked.empty());
+  EXPECT_TRUE(m_requests.empty());
+}
+
+TEST_F(WebhookReceiverTest, AHealedEventHandsOverItsHealedVersionIdAndOthersAreNotHealed) {
+  EXPECT_EQ(deliver(test::task_event("evt_1", "task.healed", kTask, "task_id", "d1-healed")).outcome,
+            WebhookOutcome::accepted);
+  EXPECT_EQ(deliver(test::task_event("evt_2", "task.completed", kTask)).outcome, WebhookOutcome::accepted);
+  ASSERT_EQ(m_requests.size(), 2u);
+  EXPECT_TRUE(m_requests[0].healed);
+  EXPECT_EQ(m_requests[0].task_id, kTask);
+  EXPECT_EQ(m_requests[0].healed_version_id, "d1-healed");
+  EXPECT_FALSE(m_requests[1].healed);
+}
+
+TEST_F(WebhookReceiverTest, AHealedEventThatMatchesNoMirroredTaskAsksForEveryDraft) {
+  m_mirrored = false;
+  int n = 0;
+  for (const std::string &body : std::initializer_list<std::string>{
+           test::task_event("evt_h" + std::to_string(n++), "task.healed", kTask),
+           test::task_event("evt_h" + std::to_string(n++), "task.healed", "tsk_4f8w9n2b"),
+           R"({"id":"evt_h2","type":"task.healed","data":{"healed_task_version_id":"v-2"}})"}) {
+    const WebhookAnswer answer = deliver(body);
+    EXPECT_EQ(answer.status, 200) << body;
+    EXPECT_EQ(answer.outcome, WebhookOutcome::accepted) << body;
+    EXPECT_EQ(answer.body, "{\"event\":\"accepted\",\"drafts\":\"next pass\"}\n") << body;
+    EXPECT_NE(answer.log_line.find("; the next pass reads every task's draft"), std::string::npos) << answer.log_line;
+  }
+  ASSERT_EQ(m_requests.size(), 3u);
+  EXPECT_EQ(m_requests[0].task_id, kTask);
+  EXPECT_FALSE(m_requests[1].task_id) << "a task that is no UUID is never handed over";
+  EXPECT_FALSE(m_requests[2].task_id);
+  for (const TaskEventRequest &request : m_requests) {
+    EXPECT_TRUE(request.healed);
+    EXPECT_EQ(request.healed_version_id, "v-2");
+  }
+}
+
+TEST_F(WebhookReceiverTest, AHealedVersionIdLongerThanAnyDraftsIsDropped) {
+  const std::string longest(kLongestHealedVersionId, 'v');
+  deliver(test::task_event("evt_1", "task.healed", kTask, "task_id", longest));
+  deliver(test::task_event("evt_2", "task.healed", kTask, "task_id", longest + "v"));
+  ASSERT_EQ(m_requests.size(), 2u);
+  EXPECT_EQ(m_requests[0].healed_version_id, longest);
+  EXPECT_FALSE(m_requests[1].healed_version_id);
+  EXPECT_TRUE(m_requests[1].healed) << "the pass still reads the task's draft";
 }
 
 TEST_F(WebhookReceiverTest, AMissingOrWrongSignatureIsUnauthorizedAndActsOnNothing) {
@@ -229,7 +277,7 @@ TEST_F(WebhookReceiverTest, TheLogLineNeverHoldsTheBodyTheSecretOrTheSignature) 
   const std::string forged = test::anchor_signature(kSecret, event + " ", m_now);
   answers.emplace_back(forged, m_receiver.receive(forged, event, m_now, kFrom)); // unauthorized
   m_mirrored = false;
-  const std::string other = test::task_event("evt_3", "task.healed", kTask) + "\n";
+  const std::string other = test::task_event("evt_3", "task.failed", kTask) + "\n";
   signed_with(other); // not mirrored
   ASSERT_EQ(answers.size(), 6u);
   EXPECT_EQ(answers[0].second.outcome, WebhookOutcome::accepted);

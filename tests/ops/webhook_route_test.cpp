@@ -39,10 +39,10 @@ protected:
   void start(bool with_webhook = true, StatusServerLimits limits = {}) {
     WebhookRoute route;
     if (with_webhook) {
-      route = {std::make_shared<WebhookSignatureCheck>(std::vector{kSecret}), [this](const std::string &task) {
+      route = {std::make_shared<WebhookSignatureCheck>(std::vector{kSecret}), [this](const TaskEventRequest &request) {
                  std::lock_guard lock(m_mutex);
-                 if (task != kMirrored) return TaskPassRequest::not_mirrored;
-                 m_requested.push_back(task);
+                 if (request.task_id != kMirrored) return TaskPassRequest::not_mirrored;
+                 m_requested.push_back(*request.task_id);
                  return TaskPassRequest::started;
                }};
     }
@@ -180,8 +180,8 @@ TEST_F(WebhookRouteTest, OtherEventsAreAcknowledgedAndIgnored) {
   start();
   for (const std::string &body : {
            test::task_event("evt_a", "project.updated", kMirrored),         // not a task event
-           test::task_event("evt_b", "task.healed", kOther),                // not mirrored
-           test::task_event("evt_c", "task.healed", "../../etc/passwd"),    // not a task ID
+           test::task_event("evt_b", "task.completed", kOther),             // not mirrored
+           test::task_event("evt_c", "task.completed", "../../etc/passwd"), // not a task ID
            std::string(R"({"id":"evt_d","type":"task.failed","data":{}})"), // no task
            std::string(R"({"id":"evt_e","type":"task.failed","data":"x"})"),
            std::string(R"({"id":"evt_f"})"),

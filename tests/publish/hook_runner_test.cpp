@@ -55,7 +55,7 @@ protected:
     return run_hook(HookSettings{{"/bin/sh", "-c", script}, timeout}, m_event, std::move(stop));
   }
 
-  HookEvent m_event{task_id, "7", "5d41402abc4b2a76b9719d911017c592", "/var/lib/tasksync/mirror"};
+  HookEvent m_event{task_id, "7", "5d41402abc4b2a76b9719d911017c592", "/var/lib/tasksync/mirror", "refs/heads/main"};
   std::vector<std::string> m_lines;
 };
 
@@ -69,15 +69,16 @@ TEST_F(HookRunnerTest, NoHookConfiguredRunsNothing) {
 TEST_F(HookRunnerTest, TheCommitArrivesInTheEnvironment) {
   ::setenv("TASKSYNC_VERSION", "stale", 1);
   const Result<void> result =
-      run_script("echo \"$TASKSYNC_TASK_ID|$TASKSYNC_VERSION|$TASKSYNC_COMMIT|$TASKSYNC_REPO\"; "
+      run_script("echo \"$TASKSYNC_TASK_ID|$TASKSYNC_VERSION|$TASKSYNC_COMMIT|$TASKSYNC_REPO|$TASKSYNC_REF\"; "
                  "env | grep -c '^TASKSYNC_VERSION='; echo \"$PATH\"");
   ::unsetenv("TASKSYNC_VERSION");
   ASSERT_TRUE(result.ok()) << result.error().message;
-  EXPECT_EQ(m_lines, (std::vector<std::string>{
-                         prefix + task_id + "|7|5d41402abc4b2a76b9719d911017c592|/var/lib/tasksync/mirror",
-                         prefix + "1",
-                         prefix + std::getenv("PATH"),
-                     }));
+  EXPECT_EQ(m_lines,
+            (std::vector<std::string>{
+                prefix + task_id + "|7|5d41402abc4b2a76b9719d911017c592|/var/lib/tasksync/mirror|refs/heads/main",
+                prefix + "1",
+                prefix + std::getenv("PATH"),
+            }));
 }
 
 TEST_F(HookRunnerTest, TheHookGetsOnlyTheEnvironmentBuiltForIt) {
@@ -111,6 +112,7 @@ TEST_F(HookRunnerTest, TheHookGetsOnlyTheEnvironmentBuiltForIt) {
   expected.push_back(env_prefix + "TASKSYNC_VERSION=7");
   expected.push_back(env_prefix + "TASKSYNC_COMMIT=5d41402abc4b2a76b9719d911017c592");
   expected.push_back(env_prefix + "TASKSYNC_REPO=/var/lib/tasksync/mirror");
+  expected.push_back(env_prefix + "TASKSYNC_REF=refs/heads/main");
   std::vector<std::string> lines = m_lines;
   std::sort(lines.begin(), lines.end());
   std::sort(expected.begin(), expected.end());

@@ -39,7 +39,8 @@ public:
 protected:
   // A run of `script` (with /bin/sh) for commit `commit`.
   HookRun run(const std::string &script, const std::string &commit) {
-    return {HookSettings{{"/bin/sh", "-c", script}, 30s}, HookEvent{task_id, "1", commit, m_dir.path()}};
+    return {HookSettings{{"/bin/sh", "-c", script}, 30s},
+            HookEvent{task_id, "1", commit, m_dir.path(), "refs/heads/main"}};
   }
 
   // Log lines (the worker's thread writes them) that hold `text`.

@@ -31,12 +31,13 @@ inline std::string anchor_signature(const std::string &secret, const std::string
   return "t=" + t + ",v1=" + hex(*anchor_signature_mac(secret, t, body));
 }
 
-// A task event's body: {"id": ID, "type": TYPE, ..., "data": {"task_id": TASK}}.
+// A task event's body: {"id": ID, "type": TYPE, ..., "data": {"task_id": TASK,
+// "healed_task_version_id": HEALED}}.
 inline std::string task_event(const std::string &id, const std::string &type, const std::string &task,
-                              const std::string &task_field = "task_id") {
+                              const std::string &task_field = "task_id", const std::string &healed = "v-2") {
   return "{\"id\":\"" + id + "\",\"type\":\"" + type +
          "\",\"created\":\"2026-11-20T14:31:07Z\",\"project_id\":\"p-1\",\"text\":\"Task " + type + "\",\"data\":{\"" +
-         task_field + "\":\"" + task + "\",\"healed_task_version_id\":\"v-2\"}}";
+         task_field + "\":\"" + task + "\",\"healed_task_version_id\":\"" + healed + "\"}}";
 }
 
 } // namespace tasksync::test

@@ -203,8 +203,8 @@ std::vector<DraftRead> read_drafts(Runtime &runtime, const std::vector<TaskEntry
 // to a new tip; a pass that read none and committed nothing costs nothing.
 void update_drafts(Runtime &runtime, const std::vector<DraftRead> &drafts, PassMode mode, PassReport &report) {
   if (!runtime.config.repo.drafts || (drafts.empty() && report.commits() == 0)) return;
-  report.drafts = update_draft_branches(runtime.mirror, runtime.config.repo, runtime.memory->names, drafts,
-                                        runtime.memory->healed_drafts, mode);
+  report.drafts = update_draft_branches(runtime.mirror, runtime.config.repo, runtime.memory->names,
+                                        runtime.config.tasks, drafts, runtime.memory->healed_drafts, mode);
   if (mode == PassMode::dry_run) return;
   for (const DraftChange &change : report.drafts.changes) {
     const std::string line = "task " + change.task_id + ": " + to_string(change.kind) + " " + change.ref;

@@ -1,5 +1,6 @@
 #include "run/drafts.hpp"
 
+#include <algorithm>
 #include <map>
 
 #include "base/log.hpp"
@@ -217,6 +218,30 @@ DraftReport update_draft_branches(Mirror &mirror, const RepoSettings &settings, 
     }
   }
   return update.finish(branches);
+}
+
+void merge_draft_reports(DraftReport &into, DraftReport later) {
+  if (!into.known) {
+    later.failures += into.failures;
+    into = std::move(later);
+    return;
+  }
+  into.failures += later.failures;
+  if (!later.known) return;
+  into.pending = later.pending;
+  into.oldest_updated = later.oldest_updated;
+  for (DraftChange &change : later.changes) {
+    const auto earlier = std::find_if(into.changes.begin(), into.changes.end(),
+                                      [&](const DraftChange &seen) { return seen.task_id == change.task_id; });
+    if (earlier == into.changes.end()) {
+      into.changes.push_back(std::move(change));
+    } else if (change.kind == DraftChange::Kind::removed && earlier->kind == DraftChange::Kind::added) {
+      into.changes.erase(earlier);
+    } else {
+      if (earlier->kind == DraftChange::Kind::added) change.kind = DraftChange::Kind::added;
+      *earlier = std::move(change);
+    }
+  }
 }
 
 } // namespace tasksync

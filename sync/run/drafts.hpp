@@ -30,4 +30,9 @@ DraftReport update_draft_branches(Mirror &mirror, const RepoSettings &settings, 
                                   const std::vector<TaskEntry> &configured, const std::vector<DraftRead> &reads,
                                   const std::set<std::string> &healed, PassMode mode);
 
+// Adds to `into` (a pass's draft report) what a later update of the same pass did: the later
+// state (pending, oldest) and each task's last change (added then rebuilt stays added; added
+// then removed is no change).
+void merge_draft_reports(DraftReport &into, DraftReport later);
+
 } // namespace tasksync

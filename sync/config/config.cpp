@@ -227,6 +227,12 @@ private:
     http.port = static_cast<int>(integer_text(listen.substr(colon + 1), node["listen"], "http.listen port", 1, 65535));
   }
 
+  // True when refs/heads/<branch> and refs/heads/<prefix><task ID> could not both exist, or be the same.
+  static bool clashes_with_drafts(const std::string &branch, const std::string &prefix) {
+    const std::string branch_dir = branch + "/";
+    return branch_dir.starts_with(prefix) || prefix.starts_with(branch_dir);
+  }
+
   void parse_repo(const YAML::Node &node, RepoSettings &repo) const {
     expect_map(node, "repo");
     check_keys(node, "repo",
@@ -253,8 +259,7 @@ private:
       }
     }
     // refs/heads/x and refs/heads/x/y cannot both exist, and a draft must never be the branch.
-    const std::string branch_dir = repo.branch + "/";
-    if (branch_dir.starts_with(repo.drafts_prefix) || repo.drafts_prefix.starts_with(branch_dir)) {
+    if (clashes_with_drafts(repo.branch, repo.drafts_prefix)) {
       fail(node["drafts_prefix"] ? node["drafts_prefix"] : node, "repo.drafts_prefix",
            "\"" + repo.drafts_prefix + "\" clashes with repo.branch \"" + repo.branch +
                "\": draft branches would be the branch or inside it");
@@ -298,6 +303,12 @@ private:
         int valid = 0;
         if (git_reference_name_is_valid(&valid, ("refs/heads/" + settings.branch).c_str()) != 0 || !valid) {
           fail(push["branch"], "repo.push.branch", "\"" + settings.branch + "\" is not a valid git branch name");
+        }
+        // The draft branches are pushed under their own names, beside this one.
+        if (clashes_with_drafts(settings.branch, repo.drafts_prefix)) {
+          fail(push["branch"], "repo.push.branch",
+               "\"" + settings.branch + "\" clashes with repo.drafts_prefix \"" + repo.drafts_prefix +
+                   "\": draft branches would be the branch or inside it on the remote");
         }
       }
       if (push["ssh_key_file"]) settings.ssh_key_file = path(push["ssh_key_file"], "repo.push.ssh_key_file");

@@ -19,7 +19,8 @@ int append_to_pack(void *data, size_t size, void *payload) {
   return sink->writer->append(sink->writer, data, size, sink->progress);
 }
 
-Result<void> copy_objects(git_repository *repo, git_repository *remote, const git_oid &tip,
+// Copies to `remote` what is reachable from `tips` and not from `before`, as one pack.
+Result<void> copy_objects(git_repository *repo, git_repository *remote, const std::vector<git_oid> &tips,
                           const std::optional<git_oid> &before) {
   git_packbuilder *builder_raw = nullptr;
   if (const int rc = git_packbuilder_new(&builder_raw, repo); rc < 0) return git_error("cannot pack", rc);
@@ -27,7 +28,9 @@ Result<void> copy_objects(git_repository *repo, git_repository *remote, const gi
   git_revwalk *walk_raw = nullptr;
   if (const int rc = git_revwalk_new(&walk_raw, repo); rc < 0) return git_error("cannot walk history", rc);
   const RevwalkPtr walk(walk_raw);
-  if (const int rc = git_revwalk_push(walk_raw, &tip); rc < 0) return git_error("cannot walk history", rc);
+  for (const git_oid &tip : tips) {
+    if (const int rc = git_revwalk_push(walk_raw, &tip); rc < 0) return git_error("cannot walk history", rc);
+  }
   if (before) {
     if (const int rc = git_revwalk_hide(walk_raw, &*before); rc < 0) return git_error("cannot walk history", rc);
   }
@@ -52,22 +55,43 @@ Result<void> copy_objects(git_repository *repo, git_repository *remote, const gi
   return {};
 }
 
-Result<void> refuse_checked_out_branch(git_repository *remote, const PushSession &session) {
-  if (git_repository_is_bare(remote)) return {};
+// The branch a non-bare `remote` has checked out ("": none, or a bare repository).
+std::string checked_out(git_repository *remote) {
+  if (git_repository_is_bare(remote)) return "";
   git_reference *head_raw = nullptr;
-  if (git_reference_lookup(&head_raw, remote, "HEAD") < 0) return {};
+  if (git_reference_lookup(&head_raw, remote, "HEAD") < 0) return "";
   const ReferencePtr head(head_raw);
   const char *target = git_reference_symbolic_target(head_raw);
-  if (target && session.remote_ref() == target) {
-    return session.failure("it has " + session.remote_ref() +
-                           " checked out; push to a bare repository (git init --bare)");
+  return target ? target : "";
+}
+
+// Sets or deletes each of `drafts` in `remote`, into attempt.drafts_done or drafts_refused.
+void update_drafts(git_repository *remote, const std::vector<DraftRefUpdate> &drafts, PushAttempt &attempt) {
+  const std::string head = checked_out(remote);
+  for (const DraftRefUpdate &draft : drafts) {
+    if (draft.ref == head) {
+      attempt.drafts_refused.push_back({draft.ref, "checked out in a repository that is not bare"});
+      continue;
+    }
+    int rc = 0;
+    if (draft.target) {
+      git_reference *raw = nullptr;
+      rc = git_reference_create(&raw, remote, draft.ref.c_str(), &*draft.target, 1, "tasksync: push");
+      const ReferencePtr moved(raw);
+    } else if (rc = git_reference_remove(remote, draft.ref.c_str()); rc == GIT_ENOTFOUND) {
+      rc = 0; // gone already
+    }
+    if (rc < 0)
+      attempt.drafts_refused.push_back({draft.ref, git_error_text(rc)});
+    else
+      attempt.drafts_done.push_back(draft);
   }
-  return {};
 }
 
 } // namespace
 
-Result<PushAttempt> push_to_local_remote(git_repository *repo, PushSession &session, const git_oid &tip) {
+Result<PushAttempt> push_to_local_remote(git_repository *repo, PushSession &session, const git_oid &tip,
+                                         const std::vector<DraftRefUpdate> &drafts) {
   const std::filesystem::path &path = session.remote().path;
   git_repository *remote_raw = nullptr;
   if (const int rc = git_repository_open_ext(&remote_raw, path.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr);
@@ -77,32 +101,44 @@ Result<PushAttempt> push_to_local_remote(git_repository *repo, PushSession &sess
     return session.git_failure("cannot open " + path.string() + ": ", rc);
   }
   const RepositoryPtr remote(remote_raw);
-  TRY(refuse_checked_out_branch(remote_raw, session));
+  if (checked_out(remote_raw) == session.remote_ref()) {
+    return session.failure("it has " + session.remote_ref() +
+                           " checked out; push to a bare repository (git init --bare)");
+  }
   auto before = read_ref(remote_raw, session.remote_ref());
   if (!before) return session.failure(before.error().message);
-  PushAttempt attempt{false, *before, tip};
-  if (*before && git_oid_equal(&**before, &tip)) {
-    attempt.accepted = true;
-    return attempt;
+  PushAttempt attempt{false, *before, tip, {}, {}};
+  const bool current = *before && git_oid_equal(&**before, &tip);
+  std::vector<git_oid> tips;
+  if (!current) tips.push_back(tip);
+  for (const DraftRefUpdate &draft : drafts) {
+    if (draft.target) tips.push_back(*draft.target);
   }
-  git_odb *odb_raw = nullptr;
-  if (const int rc = git_repository_odb(&odb_raw, repo); rc < 0) return session.git_failure("", rc);
-  const OdbPtr local_odb(odb_raw);
-  if (*before && (!git_odb_exists(odb_raw, &**before) || git_graph_descendant_of(repo, &tip, &**before) != 1)) {
-    return attempt; // not a fast-forward
+  if (!current) {
+    git_odb *odb_raw = nullptr;
+    if (const int rc = git_repository_odb(&odb_raw, repo); rc < 0) return session.git_failure("", rc);
+    const OdbPtr local_odb(odb_raw);
+    if (*before && (!git_odb_exists(odb_raw, &**before) || git_graph_descendant_of(repo, &tip, &**before) != 1)) {
+      return attempt; // not a fast-forward
+    }
   }
-  remove_abandoned_packs(std::filesystem::path(git_repository_path(remote_raw)) / "objects/pack");
-  if (auto copied = copy_objects(repo, remote_raw, tip, *before); !copied) {
-    return session.failure(copied.error().message);
+  if (!tips.empty()) {
+    remove_abandoned_packs(std::filesystem::path(git_repository_path(remote_raw)) / "objects/pack");
+    if (auto copied = copy_objects(repo, remote_raw, tips, *before); !copied) {
+      return session.failure(copied.error().message);
+    }
   }
-  git_reference *moved_raw = nullptr;
-  const int rc = git_reference_create_matching(&moved_raw, remote_raw, session.remote_ref().c_str(), &tip,
-                                               *before ? 1 : 0, *before ? &**before : nullptr, "tasksync: push");
-  const ReferencePtr moved(moved_raw);
-  // Someone else moved (or created, or holds) the remote branch: the caller fetches and replays.
-  if (rc == GIT_EMODIFIED || rc == GIT_EEXISTS || rc == GIT_ELOCKED || rc == GIT_ENOTFOUND) return attempt;
-  if (rc < 0) return session.git_failure("cannot update " + session.remote_ref() + ": ", rc);
+  if (!current) {
+    git_reference *moved_raw = nullptr;
+    const int rc = git_reference_create_matching(&moved_raw, remote_raw, session.remote_ref().c_str(), &tip,
+                                                 *before ? 1 : 0, *before ? &**before : nullptr, "tasksync: push");
+    const ReferencePtr moved(moved_raw);
+    // Someone else moved (or created, or holds) the remote branch: the caller fetches and replays.
+    if (rc == GIT_EMODIFIED || rc == GIT_EEXISTS || rc == GIT_ELOCKED || rc == GIT_ENOTFOUND) return attempt;
+    if (rc < 0) return session.git_failure("cannot update " + session.remote_ref() + ": ", rc);
+  }
   attempt.accepted = true;
+  update_drafts(remote_raw, drafts, attempt);
   return attempt;
 }
 

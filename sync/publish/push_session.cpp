@@ -114,9 +114,9 @@ int PushSession::on_negotiation(const git_push_update **updates, size_t count, v
   });
 }
 
-int PushSession::on_update_status(const char *, const char *status, void *payload) {
+int PushSession::on_update_status(const char *refname, const char *status, void *payload) {
   return guarded(payload, GIT_EUSER, "push status", [&](PushSession &session) {
-    if (status) session.m_rejections.emplace_back(status);
+    if (status) session.m_rejections.push_back({refname ? refname : "", status});
     return 0;
   });
 }

@@ -9,15 +9,24 @@
 
 #include "base/result.hpp"
 #include "config/config.hpp"
+#include "publish/draft_refs.hpp"
 #include "publish/remote_url.hpp"
 
 namespace tasksync::publish_detail {
 
-/// How one attempt to update the remote branch ended.
+/// A remote ref the remote refused to update, and its reason.
+struct RefRefusal {
+  std::string ref;
+  std::string why;
+};
+
+/// How one attempt to update the remote branch (and the draft branches with it) ended.
 struct PushAttempt {
-  bool accepted = false;         // the remote branch is now `tip`
-  std::optional<git_oid> before; // the remote branch before, when it existed
-  git_oid tip{};                 // what was offered
+  bool accepted = false;                   // the remote branch is now `tip`
+  std::optional<git_oid> before;           // the remote branch before, when it existed
+  git_oid tip{};                           // what was offered
+  std::vector<DraftRefUpdate> drafts_done; // the draft branches the remote now has as offered
+  std::vector<RefRefusal> drafts_refused;  // the draft branches it refused
 };
 
 // The token in repo.push.token_file (one line; a final line break is dropped), registered as a
@@ -47,8 +56,8 @@ public:
   // failure(what + why): why a callback refused when one did, else libgit2's message for `code`.
   Error git_failure(const std::string &what, int code) const;
 
-  // The status texts of the references the remote refused, from the last push.
-  const std::vector<std::string> &rejections() const { return m_rejections; }
+  // The references the remote refused in the last push, with its status texts.
+  const std::vector<RefRefusal> &rejections() const { return m_rejections; }
   // The remote branch as the last push found it (nullopt: it did not exist, or nothing was negotiated).
   const std::optional<git_oid> &before() const { return m_before; }
   // What the last push offered for the remote branch (nullopt: no update was negotiated).
@@ -78,7 +87,7 @@ private:
   std::string m_remote_ref;
   unsigned int m_tried = 0; // credential types already offered
   std::string m_refusal;    // why a callback said no
-  std::vector<std::string> m_rejections;
+  std::vector<RefRefusal> m_rejections;
   std::optional<git_oid> m_before; // the remote branch as the push found it
   std::optional<git_oid> m_sent;   // what the push offered
 };

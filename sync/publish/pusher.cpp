@@ -1,5 +1,6 @@
 #include "publish/pusher.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -12,6 +13,7 @@
 #include "git/branch_update.hpp"
 #include "git/commit_replay.hpp"
 #include "git/git_dir_files.hpp"
+#include "publish/draft_refs.hpp"
 #include "publish/local_transport.hpp"
 #include "publish/network_bound.hpp"
 #include "publish/push_session.hpp"
@@ -28,7 +30,6 @@ namespace {
 constexpr int kRounds = 5;
 constexpr std::chrono::milliseconds kBackoffBase{100};
 constexpr std::chrono::milliseconds kBackoffCap{2000};
-constexpr const char *kTrackingPrefix = "refs/remotes/tasksync/";
 
 std::string commits_text(std::size_t count) { return std::to_string(count) + (count == 1 ? " commit" : " commits"); }
 
@@ -96,28 +97,45 @@ Error network_failure(const PushSession &session, const NetworkBound &bound, con
   return session.git_failure(what, code);
 }
 
-// ssh and https: libgit2's smart protocol, where the server compares and swaps the branch.
+// ssh and https: libgit2's smart protocol, where the server compares and swaps the branch. The
+// draft branches go in the same push, forced (+) or deleted (:), each accepted or refused alone.
 Result<PushAttempt> push_with_libgit2(git_repository *repo, PushSession &session, const NetworkBound &bound,
-                                      const std::string &branch_ref, const git_oid &tip) {
+                                      const std::string &branch_ref, const git_oid &tip,
+                                      const std::vector<DraftRefUpdate> &drafts) {
   TRY_ASSIGN(const RemotePtr remote, anonymous_remote(repo, session));
   git_push_options options = GIT_PUSH_OPTIONS_INIT;
   options.callbacks = session.callbacks();
-  std::string refspec = branch_ref + ":" + session.remote_ref();
-  char *specs[] = {refspec.data()};
-  const git_strarray refspecs = {specs, 1};
+  std::vector<std::string> refspecs_text{branch_ref + ":" + session.remote_ref()};
+  for (const DraftRefUpdate &draft : drafts)
+    refspecs_text.push_back(draft.target ? "+" + draft.ref + ":" + draft.ref : ":" + draft.ref);
+  std::vector<char *> specs;
+  for (std::string &refspec : refspecs_text)
+    specs.push_back(refspec.data());
+  const git_strarray refspecs = {specs.data(), specs.size()};
   const int rc = [&] {
     const SshHomeBypass no_known_hosts_leak(session.remote().transport == Transport::ssh);
     return git_remote_push(remote.get(), &refspecs, &options);
   }();
-  PushAttempt attempt{false, session.before(), session.sent().value_or(tip)};
-  if (!session.sent()) attempt.before = tip; // no update was negotiated: nothing went out
-  if (rc == GIT_ENONFASTFORWARD) return attempt;
+  PushAttempt attempt{false, session.before(), session.sent().value_or(tip), {}, {}};
+  if (!session.sent()) attempt.before = tip;     // no update was negotiated: nothing went out
+  if (rc == GIT_ENONFASTFORWARD) return attempt; // refused before sending anything, drafts included
   if (rc < 0) return network_failure(session, bound, "", rc);
-  for (const std::string &status : session.rejections()) {
-    if (!means_remote_moved(status))
-      return session.failure("the remote refused " + session.remote_ref() + ": " + status);
+  bool branch_refused = false;
+  for (const RefRefusal &refusal : session.rejections()) {
+    if (refusal.ref != session.remote_ref()) {
+      attempt.drafts_refused.push_back(refusal);
+    } else if (means_remote_moved(refusal.why)) {
+      branch_refused = true;
+    } else {
+      return session.failure("the remote refused " + session.remote_ref() + ": " + refusal.why);
+    }
   }
-  attempt.accepted = session.rejections().empty();
+  for (const DraftRefUpdate &draft : drafts) {
+    const bool refused = std::any_of(attempt.drafts_refused.begin(), attempt.drafts_refused.end(),
+                                     [&](const RefRefusal &refusal) { return refusal.ref == draft.ref; });
+    if (!refused) attempt.drafts_done.push_back(draft);
+  }
+  attempt.accepted = !branch_refused;
   return attempt;
 }
 
@@ -160,6 +178,34 @@ Result<std::size_t> record_push(git_repository *repo, const PushSession &session
   return commits->size();
 }
 
+// Remembers the draft branches `attempt` left on the remote, and says how many.
+void record_drafts(git_repository *repo, const PushSession &session, const PushAttempt &attempt) {
+  std::size_t set = 0;
+  for (const DraftRefUpdate &draft : attempt.drafts_done) {
+    if (draft.target) ++set;
+    if (auto recorded = record_draft_push(repo, draft); !recorded) {
+      // Pushed all the same; the next push offers it again, which changes nothing there.
+      log::warning("push to " + session.remote().display + ": pushed " + draft.ref +
+                   ", but cannot record it: " + recorded.error().message);
+    }
+  }
+  const std::size_t deleted = attempt.drafts_done.size() - set;
+  if (!attempt.drafts_done.empty()) {
+    log::info("pushed draft branches to " + session.remote().display + ": " + std::to_string(set) +
+              " created or moved, " + std::to_string(deleted) + " deleted");
+  }
+}
+
+// The failure for draft branches the remote refused, the branch itself pushed.
+Error drafts_refused(const PushSession &session, const std::vector<RefRefusal> &refused,
+                     const std::string &remote_branch, const std::string &prefix) {
+  std::string reason = "the remote refused the draft branch " + refused.front().ref + ": " + refused.front().why;
+  if (refused.size() > 1) reason += " (and " + std::to_string(refused.size() - 1) + " more draft branches)";
+  return session.failure(reason + "; " + remote_branch + " itself is pushed. Draft branches are created, moved " +
+                         "by force and deleted under refs/heads/" + prefix + ": let the remote allow that there, " +
+                         "or set repo.drafts: false");
+}
+
 } // namespace
 
 Pusher::Pusher(RepoSettings settings) : m_settings(std::move(settings)) {}
@@ -183,7 +229,7 @@ Result<PushReport> Pusher::push(Mirror &mirror, std::stop_token stop) {
   const std::string remote_branch = remote_branch_of(m_settings);
   session.set_remote_ref("refs/heads/" + remote_branch);
   const std::string branch_ref = "refs/heads/" + m_settings.branch;
-  const std::string tracking_ref = kTrackingPrefix + remote_branch;
+  const std::string tracking_ref = tracking_ref_of(remote_branch);
   const std::string &shown = session.remote().display;
 
   PushReport report;
@@ -198,14 +244,26 @@ Result<PushReport> Pusher::push(Mirror &mirror, std::stop_token stop) {
     auto tip = read_ref(repo, branch_ref);
     if (!tip) return session.failure(tip.error().message);
     if (!*tip) return report; // an unborn branch: nothing to publish yet
+    // Draft branches are built on the branch tip: once a replay moved it they wait for the caller
+    // to rebuild them (PushReport::branch_moved), rather than publish commits the branch left.
+    std::vector<DraftRefUpdate> drafts;
+    if (!report.branch_moved) {
+      auto updates = draft_updates(mirror);
+      if (!updates) return session.failure(updates.error().message);
+      drafts = std::move(*updates);
+    }
     TRY_ASSIGN(const PushAttempt attempt, session.remote().transport == Transport::local
-                                              ? push_to_local_remote(repo, session, **tip)
-                                              : push_with_libgit2(repo, session, **bound, branch_ref, **tip));
+                                              ? push_to_local_remote(repo, session, **tip, drafts)
+                                              : push_with_libgit2(repo, session, **bound, branch_ref, **tip, drafts));
+    record_drafts(repo, session, attempt);
     if (attempt.accepted) {
       TRY_ASSIGN(report.pushed, record_push(repo, session, attempt, tracking_ref));
       if (report.pushed > 0) {
         log::info("pushed " + commits_text(report.pushed) + " to " + shown + " (" + remote_branch + " at " +
                   short_id(attempt.tip) + ")");
+      }
+      if (!attempt.drafts_refused.empty()) {
+        return drafts_refused(session, attempt.drafts_refused, remote_branch, m_settings.drafts_prefix);
       }
       return report;
     }
@@ -224,6 +282,7 @@ Result<PushReport> Pusher::push(Mirror &mirror, std::stop_token stop) {
     auto replayed = replay(mirror, **tip, *remote_tip, shown);
     if (!replayed) return session.failure(replayed.error().message);
     report.replayed += *replayed;
+    report.branch_moved = true;
   }
   return session.failure(remote_branch + " kept moving: still rejected after " + std::to_string(kRounds) +
                          " rounds; the local commits are kept for the next push");
@@ -240,6 +299,18 @@ Result<std::size_t> Pusher::pending(const Mirror &mirror) const {
   return commits.size();
 }
 
-std::string Pusher::tracking_ref() const { return kTrackingPrefix + remote_branch_of(m_settings); }
+Result<std::size_t> Pusher::pending_drafts(const Mirror &mirror) const {
+  TRY_ASSIGN(const auto updates, draft_updates(mirror));
+  return updates.size();
+}
+
+Result<std::vector<DraftRefUpdate>> Pusher::draft_updates(const Mirror &mirror) const {
+  if (!m_settings.drafts || !mirror.repository()) return std::vector<DraftRefUpdate>{};
+  auto updates = draft_ref_updates(mirror.repository(), m_settings.drafts_prefix);
+  if (!updates) return Error{"repository " + mirror.work_tree().string() + ": " + updates.error().message};
+  return updates;
+}
+
+std::string Pusher::tracking_ref() const { return tracking_ref_of(remote_branch_of(m_settings)); }
 
 } // namespace tasksync

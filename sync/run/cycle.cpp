@@ -150,15 +150,18 @@ void finish_pass(Mirror &mirror, PassReport &report) {
   }
 }
 
-// With repo.push: publish what this cycle (or an earlier one whose push failed) committed.
-void push(Runtime &runtime, PassReport &report, std::stop_token stop) {
-  if (!runtime.config.repo.push) return;
+// With repo.push: publish what this cycle (or an earlier one whose push failed) committed, and
+// the draft branches that differ from what was last pushed of them. True when a replay moved the
+// branch under the draft branches.
+bool push(Runtime &runtime, PassReport &report, std::stop_token stop) {
+  if (!runtime.config.repo.push) return false;
   Pusher pusher(runtime.config.repo);
   auto pending = pusher.pending(runtime.mirror);
-  if (pending && *pending == 0 && report.commits() == 0) {
+  auto drafts = pusher.pending_drafts(runtime.mirror);
+  if (pending && *pending == 0 && drafts && *drafts == 0 && report.commits() == 0) {
     report.unpushed = 0;
     report.push = PushOutcome::nothing;
-    return;
+    return false;
   }
   auto pushed = pusher.push(runtime.mirror, std::move(stop));
   report.push = pushed ? PushOutcome::ok : PushOutcome::failed;
@@ -168,6 +171,7 @@ void push(Runtime &runtime, PassReport &report, std::stop_token stop) {
     log::error(report.problems.back() + "; the commits stay here and the next cycle pushes them");
   }
   if (auto left = pusher.pending(runtime.mirror)) report.unpushed = *left;
+  return pushed && pushed->branch_moved;
 }
 
 // hooks.on_change for the cycle's commits and draft branch changes (and those of earlier cycles
@@ -222,31 +226,41 @@ bool same_tip(const std::optional<git_oid> &a, const std::optional<git_oid> &b) 
 }
 
 // With repo.drafts, the draft branches after the pass: the drafts it read, and the others moved
-// to a new tip (this pass's commits, or a push's replay since); a pass that read no draft on an
-// unmoved tip costs nothing.
+// to a new tip (this pass's commits, a push's replay, a person's commit since the last pass: the
+// run remembers the tip they were built on); a pass that read no draft on an unmoved tip costs
+// nothing.
 void update_drafts(Runtime &runtime, const std::vector<DraftRead> &drafts, PassMode mode, PassReport &report) {
   if (!runtime.config.repo.drafts) return;
   const std::optional<git_oid> tip = branch_tip(runtime);
   if (drafts.empty() && same_tip(tip, runtime.memory->drafts_tip)) return;
-  report.drafts = update_draft_branches(runtime.mirror, runtime.config.repo, runtime.memory->names, drafts,
-                                        runtime.memory->healed_drafts.values(), mode);
-  if (mode == PassMode::dry_run) return;
-  if (report.drafts.known) runtime.memory->drafts_tip = tip;
-  for (const DraftChange &change : report.drafts.changes) {
-    const std::string line = "task " + change.task_id + ": " + to_string(change.kind) + " " + change.ref;
-    log::info(change.commit_id.empty() ? line : line + ", commit " + change.commit_id.substr(0, 12));
+  DraftReport update =
+      update_draft_branches(runtime.mirror, runtime.config.repo, runtime.memory->names, runtime.config.tasks, drafts,
+                            runtime.memory->healed_drafts.values(), mode);
+  if (mode == PassMode::apply) {
+    if (update.known) runtime.memory->drafts_tip = tip;
+    for (const DraftChange &change : update.changes) {
+      const std::string line = "task " + change.task_id + ": " + to_string(change.kind) + " " + change.ref;
+      log::info(change.commit_id.empty() ? line : line + ", commit " + change.commit_id.substr(0, 12));
+    }
   }
+  merge_draft_reports(report.drafts, std::move(update));
 }
 
 // The end of an applying pass: its commits recorded on the branch (always, an interrupted pass's
 // too), then, unless it was interrupted, the draft branches, the push and the start of the hooks;
-// a stop during the push ends it and interrupts the pass.
+// a stop during the push ends it and interrupts the pass. A push whose replay moved the branch
+// is followed by the draft branches rebuilt on the new tip and a second push of them, so that a
+// published draft is always one commit on the published branch.
 void record_and_publish(Runtime &runtime, PassReport &report, std::stop_token stop,
                         const std::vector<DraftRead> &drafts = {}) {
   finish_pass(runtime.mirror, report);
   if (report.interrupted) return;
   if (report.record_error.empty()) update_drafts(runtime, drafts, PassMode::apply, report);
-  push(runtime, report, stop);
+  if (push(runtime, report, stop) && report.record_error.empty() && !stop.stop_requested()) {
+    update_drafts(runtime, {}, PassMode::apply, report);
+    if (auto rebuilt = Pusher(runtime.config.repo).pending_drafts(runtime.mirror); rebuilt && *rebuilt > 0)
+      push(runtime, report, stop);
+  }
   report.interrupted = stop.stop_requested();
   if (report.interrupted) return;
   start_hooks(runtime, report);

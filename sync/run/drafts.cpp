@@ -1,5 +1,6 @@
 #include "run/drafts.hpp"
 
+#include <algorithm>
 #include <map>
 
 #include "base/log.hpp"
@@ -86,8 +87,8 @@ public:
     commit(std::move(change), *written, message, draft.updated);
   }
 
-  // A draft branch no pass read: rebuilt on the tip when the tip moved.
-  void follow_tip(const DraftBranch &branch) {
+  // A draft branch no pass read (of `task`): rebuilt on the tip when the tip moved.
+  void follow_tip(const DraftBranch &branch, const TaskEntry &task) {
     if (same_base(branch, m_tip)) return;
     HeadReader *reader = m_mirror.head_reader().get();
     auto draft = reader->read(branch.directory, branch.task_id);
@@ -95,8 +96,7 @@ public:
     const std::optional<HeadTask> head = at_tip(m_tip, reader, branch.task_id);
     if (head && same_content(*head, *draft)) return remove(branch.task_id, &branch);
     if (m_mode == PassMode::dry_run) return; // a dry run reads no draft it would rebuild
-    const DraftInfo info{branch.task_id,    m_names.label({branch.task_id, ""}),
-                         branch.draft_id,   head ? head->version() : "",
+    const DraftInfo info{branch.task_id,    m_names.label(task), branch.draft_id, head ? head->version() : "",
                          branch.updated_at, branch.healed};
     const Timestamp updated = parse_rfc3339(branch.updated_at).value_or(Timestamp{});
     commit({DraftChange::Kind::updated, branch.task_id, branch.ref, "", {}}, branch.directory,
@@ -172,8 +172,8 @@ private:
 } // namespace
 
 DraftReport update_draft_branches(Mirror &mirror, const RepoSettings &settings, const TaskNames &names,
-                                  const std::vector<DraftRead> &reads, const std::set<std::string> &healed,
-                                  PassMode mode) {
+                                  const std::vector<TaskEntry> &configured, const std::vector<DraftRead> &reads,
+                                  const std::set<std::string> &healed, PassMode mode) {
   git_repository *repo = mirror.repository();
   auto tip = read_tip(repo, settings);
   std::vector<DraftBranch> branches;
@@ -206,13 +206,41 @@ DraftReport update_draft_branches(Mirror &mirror, const RepoSettings &settings, 
     update.note_updated(read.task.id, (*read.draft)->updated_at);
     update.place(read.task, **read.draft, branch, healed.count((*read.draft)->id) > 0);
   }
+  std::map<std::string, TaskEntry> named; // the configured tasks, for the names they are given
+  for (const TaskEntry &task : configured)
+    named[task.id] = task;
   for (const DraftBranch &branch : branches) {
     if (!read_now.count(branch.task_id)) {
       update.note_updated(branch.task_id, branch.updated_at);
-      update.follow_tip(branch);
+      const auto task = named.find(branch.task_id);
+      update.follow_tip(branch, task == named.end() ? TaskEntry{branch.task_id, ""} : task->second);
     }
   }
   return update.finish(branches);
+}
+
+void merge_draft_reports(DraftReport &into, DraftReport later) {
+  if (!into.known) {
+    later.failures += into.failures;
+    into = std::move(later);
+    return;
+  }
+  into.failures += later.failures;
+  if (!later.known) return;
+  into.pending = later.pending;
+  into.oldest_updated = later.oldest_updated;
+  for (DraftChange &change : later.changes) {
+    const auto earlier = std::find_if(into.changes.begin(), into.changes.end(),
+                                      [&](const DraftChange &seen) { return seen.task_id == change.task_id; });
+    if (earlier == into.changes.end()) {
+      into.changes.push_back(std::move(change));
+    } else if (change.kind == DraftChange::Kind::removed && earlier->kind == DraftChange::Kind::added) {
+      into.changes.erase(earlier);
+    } else {
+      if (earlier->kind == DraftChange::Kind::added) change.kind = DraftChange::Kind::added;
+      *earlier = std::move(change);
+    }
+  }
 }
 
 } // namespace tasksync

@@ -250,3 +250,21 @@ TEST_F(DraftsTest, ADraftBranchFollowsATipThatMovedBetweenPasses) {
   EXPECT_TRUE(test::stop_tasksyncd(*daemon));
   EXPECT_TRUE(test::repository_consistent(m_repo));
 }
+
+TEST_F(DraftsTest, ADraftRebuiltOnANewVersionByAPassThatReadsNoDraftKeepsTheTasksName) {
+  write_config("", "poll:\n  interval_seconds: 300\n  full_check_every: 100\n");
+  m_api.set_draft(kTask, draft("// pending\n"));
+  auto daemon = test::start_tasksyncd({"--config", m_config.string()}, test::tasksyncd_environment(kKey));
+  ASSERT_TRUE(test::wait_until([&] { return has_ref(kDraftRef); }, 15s)) << daemon->err();
+  m_api.set_version(version("6"));
+  daemon->signal(SIGUSR1);
+  ASSERT_TRUE(test::wait_until(
+      [&] {
+        return git({"log", "-1", "--format=%s", kDraftRef}).out.find("version 6") != std::string::npos;
+      },
+      15s))
+      << daemon->err();
+  EXPECT_EQ(m_api.draft_requests(kTask), 1) << "the second pass read no draft";
+  EXPECT_EQ(git_out({"log", "-1", "--format=%s", kDraftRef}), "checkout: draft based on version 6\n");
+  EXPECT_TRUE(test::stop_tasksyncd(*daemon));
+}

@@ -37,4 +37,26 @@ Result<git_oid> write_commit(git_repository *repo, const NewCommit &commit, cons
   return id;
 }
 
+Result<git_oid> write_mirror_commit(git_repository *repo, const RepoSettings &settings, const Timestamp &author_time,
+                                    const std::string &message, const git_tree *tree, const git_commit *parent,
+                                    const SigningKey *signer, const std::string &what) {
+  git_signature *raw_author = nullptr;
+  if (const int rc = git_signature_new(&raw_author, settings.author_name.c_str(), settings.author_email.c_str(),
+                                       author_time.unix_seconds, author_time.offset_minutes);
+      rc < 0) {
+    return git_error("cannot make the author signature", rc);
+  }
+  const SignaturePtr author(raw_author);
+  git_signature *raw_committer = nullptr;
+  if (const int rc = git_signature_now(&raw_committer, settings.author_name.c_str(), settings.author_email.c_str());
+      rc < 0) {
+    return git_error("cannot make the committer signature", rc);
+  }
+  const SignaturePtr committer(raw_committer);
+  const git_commit *parents[1] = {parent};
+  return write_commit(
+      repo, {author.get(), committer.get(), nullptr, message.c_str(), tree, std::span(parents, parent ? 1 : 0)}, signer,
+      what);
+}
+
 } // namespace tasksync

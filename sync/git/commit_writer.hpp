@@ -6,6 +6,8 @@
 #include <string>
 
 #include "base/result.hpp"
+#include "base/timestamp.hpp"
+#include "config/config.hpp"
 #include "config/signing_key.hpp"
 
 namespace tasksync {
@@ -26,5 +28,12 @@ struct NewCommit {
 // commit for <task>").
 Result<git_oid> write_commit(git_repository *repo, const NewCommit &commit, const SigningKey *signer,
                              const std::string &what);
+
+// A commit by the mirror's identity (repo.author): authored at `author_time` (whose seconds a
+// commit must be able to hold: 1970 to 2106), committed now, with `parents` (none or one), written
+// by write_commit() (no ref moves).
+Result<git_oid> write_mirror_commit(git_repository *repo, const RepoSettings &settings, const Timestamp &author_time,
+                                    const std::string &message, const git_tree *tree, const git_commit *parent,
+                                    const SigningKey *signer, const std::string &what);
 
 } // namespace tasksync

@@ -132,25 +132,11 @@ Result<git_oid> write_draft_commit(git_repository *repo, const git_commit *base,
   if (const int rc = git_tree_lookup(&raw_tree, repo, &tree_id); rc < 0) return git_error("cannot read a tree", rc);
   const TreePtr tree(raw_tree);
   // A commit date is unsigned 32-bit seconds: a draft dated outside it is clamped.
-  const std::int64_t seconds =
-      std::clamp<std::int64_t>(author_time.unix_seconds, 0, std::numeric_limits<std::uint32_t>::max());
-  git_signature *raw_author = nullptr;
-  if (const int rc = git_signature_new(&raw_author, settings.author_name.c_str(), settings.author_email.c_str(),
-                                       seconds, author_time.offset_minutes);
-      rc < 0) {
-    return git_error("cannot make the author signature", rc);
-  }
-  const SignaturePtr author(raw_author);
-  git_signature *raw_committer = nullptr;
-  if (const int rc = git_signature_now(&raw_committer, settings.author_name.c_str(), settings.author_email.c_str());
-      rc < 0) {
-    return git_error("cannot make the committer signature", rc);
-  }
-  const SignaturePtr committer(raw_committer);
-  const git_commit *parents[1] = {base};
-  return write_commit(
-      repo, {author.get(), committer.get(), nullptr, message.c_str(), tree.get(), std::span(parents, base ? 1 : 0)},
-      signer, "the draft commit for " + task_id);
+  const Timestamp author{
+      std::clamp<std::int64_t>(author_time.unix_seconds, 0, std::numeric_limits<std::uint32_t>::max()),
+      author_time.offset_minutes};
+  return write_mirror_commit(repo, settings, author, message, tree.get(), base, signer,
+                             "the draft commit for " + task_id);
 }
 
 } // namespace tasksync

@@ -111,26 +111,10 @@ Result<git_oid> Mirror::write_commit(const TaskState &state, const git_oid &tree
     return git_error("cannot read the new tree", rc);
   }
   const TreePtr tree(tree_raw);
-  git_signature *author_raw = nullptr;
-  if (const int rc = git_signature_new(&author_raw, m_settings.author_name.c_str(), m_settings.author_email.c_str(),
-                                       author_seconds(info), info.author_time.offset_minutes);
-      rc < 0) {
-    return git_error("cannot make the author signature", rc);
-  }
-  const SignaturePtr author(author_raw);
-  git_signature *committer_raw = nullptr;
-  if (const int rc = git_signature_now(&committer_raw, m_settings.author_name.c_str(), m_settings.author_email.c_str());
-      rc < 0) {
-    return git_error("cannot make the committer signature", rc);
-  }
-  const SignaturePtr committer(committer_raw);
-  const git_commit *parents[1] = {state.head ? state.head->get() : nullptr};
-  const std::string message = commit_message(state.kind, info);
   // No ref moves here: record_commits() moves the branch once for the whole pass.
-  return tasksync::write_commit(
-      m_repo.get(),
-      {author.get(), committer.get(), nullptr, message.c_str(), tree.get(), std::span(parents, state.head ? 1 : 0)},
-      m_signer.get(), "the commit for " + info.task_id);
+  return write_mirror_commit(m_repo.get(), m_settings, {author_seconds(info), info.author_time.offset_minutes},
+                             commit_message(state.kind, info), tree.get(), state.head ? state.head->get() : nullptr,
+                             m_signer.get(), "the commit for " + info.task_id);
 }
 
 Result<void> Mirror::update_work_tree(const std::string &task_dir, const std::optional<Snapshot> &desired,

@@ -169,13 +169,7 @@ TEST_F(DraftsTest, DraftsAreReadOnTheFirstPassAndOnFullChecksOnly) {
   write_config("", "poll:\n  interval_seconds: 300\n  full_check_every: 3\n");
   m_api.set_draft(kTask, draft("// pending\n"));
   auto daemon = test::start_tasksyncd({"--config", m_config.string()}, test::tasksyncd_environment(kKey));
-  const auto passes = [&] {
-    const std::string err = daemon->err();
-    int count = 0;
-    for (auto at = err.find("pass finished in"); at != std::string::npos; at = err.find("pass finished in", at + 1))
-      ++count;
-    return count;
-  };
+  const auto passes = [&] { return test::passes_finished(*daemon); };
   ASSERT_TRUE(test::wait_until([&] { return passes() == 1; }, 15s)) << daemon->err();
   EXPECT_EQ(m_api.draft_requests(kTask), 1) << "the first pass reads drafts";
   EXPECT_TRUE(has_ref(kDraftRef));
@@ -229,13 +223,7 @@ TEST_F(DraftsTest, ADraftBranchFollowsATipThatMovedBetweenPasses) {
   write_config("", "poll:\n  interval_seconds: 300\n");
   m_api.set_draft(kTask, draft("// pending\n"));
   auto daemon = test::start_tasksyncd({"--config", m_config.string()}, test::tasksyncd_environment(kKey));
-  const auto passes = [&] {
-    const std::string err = daemon->err();
-    int count = 0;
-    for (auto at = err.find("pass finished in"); at != std::string::npos; at = err.find("pass finished in", at + 1))
-      ++count;
-    return count;
-  };
+  const auto passes = [&] { return test::passes_finished(*daemon); };
   ASSERT_TRUE(test::wait_until([&] { return passes() == 1; }, 15s)) << daemon->err();
   ASSERT_TRUE(has_ref(kDraftRef)) << daemon->err();
   test::write_text(m_repo / "README.md", "a person's note\n");

@@ -74,23 +74,15 @@ protected:
 
   std::unique_ptr<test::ChildProcess> start_after_first_pass() {
     auto daemon = test::start_tasksyncd({"--config", m_config.string()}, test::tasksyncd_environment(kKey));
-    EXPECT_TRUE(test::wait_until([&] { return passes(*daemon) == 1; }, 15s)) << daemon->err();
+    EXPECT_TRUE(test::wait_until([&] { return test::passes_finished(*daemon) == 1; }, 15s)) << daemon->err();
     return daemon;
-  }
-
-  static std::size_t passes(test::ChildProcess &daemon) {
-    const std::string err = daemon.err();
-    std::size_t count = 0;
-    for (auto at = err.find("pass finished in"); at != std::string::npos; at = err.find("pass finished in", at + 1))
-      ++count;
-    return count;
   }
 
   // SIGUSR1, and waits for that pass to finish.
   void run_pass(test::ChildProcess &daemon) {
-    const std::size_t before = passes(daemon);
+    const std::size_t before = test::passes_finished(daemon);
     daemon.signal(SIGUSR1);
-    ASSERT_TRUE(test::wait_until([&] { return passes(daemon) > before; }, 15s)) << daemon.err();
+    ASSERT_TRUE(test::wait_until([&] { return test::passes_finished(daemon) > before; }, 15s)) << daemon.err();
   }
 
   // `body` delivered signed now; its answer's body ("" when there was none).

@@ -87,14 +87,6 @@ protected:
   }
 
   // Passes the daemon has finished, from its log.
-  static int passes(const test::ChildProcess &daemon) {
-    const std::string err = daemon.err();
-    int count = 0;
-    for (auto at = err.find("pass finished in"); at != std::string::npos; at = err.find("pass finished in", at + 1)) {
-      ++count;
-    }
-    return count;
-  }
 
   void stop(test::ChildProcess &daemon) {
     EXPECT_TRUE(test::stop_tasksyncd(daemon));
@@ -179,7 +171,7 @@ TEST_F(HealthTest, SigusrOneStartsAPassNow) {
   auto daemon = start();
   // The first pass has ended, not only moved the branch: a signal during it asks for one more
   // pass after it, which the test below is not about.
-  ASSERT_TRUE(test::wait_until([&] { return passes(*daemon) == 1; }, 15s)) << daemon->err();
+  ASSERT_TRUE(test::wait_until([&] { return test::passes_finished(*daemon) == 1; }, 15s)) << daemon->err();
   ASSERT_EQ(test::count_commits(m_repo), 2) << daemon->err();
   m_api.set_version(test::task_version(kTaskA, "2"));
   daemon->signal(SIGUSR1);
@@ -192,15 +184,15 @@ TEST_F(HealthTest, SigusrOneStartsAPassNow) {
 TEST_F(HealthTest, SignalsDuringAPassGiveOneMorePassNotOneEach) {
   write_config({kTaskA, kTaskB});
   auto daemon = start();
-  ASSERT_TRUE(test::wait_until([&] { return passes(*daemon) == 1; }, 15s)) << daemon->err();
+  ASSERT_TRUE(test::wait_until([&] { return test::passes_finished(*daemon) == 1; }, 15s)) << daemon->err();
   // A pass that takes 2 s, and five requests while it runs.
   m_api.set_reply(kTaskA, {200, test::task_version(kTaskA, "2").to_json(), 2000ms});
   daemon->signal(SIGUSR1);
   ASSERT_TRUE(test::wait_until([&] { return m_api.requests(kTaskA) >= 2; }, 10s)) << daemon->err();
   for (int i = 0; i < 4; ++i)
     daemon->signal(SIGUSR1);
-  ASSERT_TRUE(test::wait_until([&] { return passes(*daemon) == 3; }, 20s)) << daemon->err();
-  EXPECT_FALSE(test::wait_until([&] { return passes(*daemon) > 3; }, 3s)) << daemon->err();
+  ASSERT_TRUE(test::wait_until([&] { return test::passes_finished(*daemon) == 3; }, 20s)) << daemon->err();
+  EXPECT_FALSE(test::wait_until([&] { return test::passes_finished(*daemon) > 3; }, 3s)) << daemon->err();
   EXPECT_NE(daemon->err().find("SIGUSR1: a pass follows the one running"), std::string::npos) << daemon->err();
   stop(*daemon);
 }
@@ -210,7 +202,7 @@ TEST_F(HealthTest, PostSyncWithTheTokenStartsAPassAndAnyOtherIsRefused) {
   write_config({kTaskA, kTaskB}, 300, "", "  sync_token_file: sync-token\n");
   auto daemon = start();
   ASSERT_TRUE(test::wait_for_commits(m_repo, 2, 15s)) << daemon->err();
-  ASSERT_TRUE(test::wait_until([&] { return passes(*daemon) == 1; }, 10s)) << daemon->err();
+  ASSERT_TRUE(test::wait_until([&] { return test::passes_finished(*daemon) == 1; }, 10s)) << daemon->err();
   m_api.set_version(test::task_version(kTaskA, "2"));
   for (const httplib::Headers &refused : std::vector<httplib::Headers>{
            {}, {{"Authorization", "Bearer not-the-token-at-all"}}, {{"Authorization", "Bearer " + kSyncToken + "0"}}}) {
@@ -232,12 +224,12 @@ TEST_F(HealthTest, SighupReadsTheSyncTokenAgain) {
   test::write_text(m_dir / "sync-token", kSyncToken + "\n");
   write_config({kTaskA, kTaskB}, 300, "", "  sync_token_file: sync-token\n");
   auto daemon = start();
-  ASSERT_TRUE(test::wait_until([&] { return passes(*daemon) == 1; }, 15s)) << daemon->err();
+  ASSERT_TRUE(test::wait_until([&] { return test::passes_finished(*daemon) == 1; }, 15s)) << daemon->err();
   const std::string rotated = kSyncToken + "-rotated";
   test::write_text(m_dir / "sync-token", rotated + "\n");
   daemon->signal(SIGHUP);
   daemon->signal(SIGUSR1); // the reload applies at the start of the next pass
-  ASSERT_TRUE(test::wait_until([&] { return passes(*daemon) == 2; }, 15s)) << daemon->err();
+  ASSERT_TRUE(test::wait_until([&] { return test::passes_finished(*daemon) == 2; }, 15s)) << daemon->err();
   auto old_token = post_sync({{"Authorization", "Bearer " + kSyncToken}});
   ASSERT_TRUE(old_token);
   EXPECT_EQ(old_token->status, 401);

@@ -95,13 +95,7 @@ TEST_F(HostileHooksTest, HooksHangingUntilTheirTimeoutNeitherDelayCommitsNorFail
   m_api.set_version(test::task_version(m_tasks[0], "2"));
   EXPECT_TRUE(test::wait_for_commits(m_repo, 11, 10s)) << "the change waited for the hooks:\n" << daemon->err();
   // The commit is on the branch before its pass hands its hook over: the pass's end says it has.
-  EXPECT_TRUE(test::wait_until(
-      [&] {
-        const std::string err = daemon->err();
-        return err.find("pass finished in", err.find("pass finished in") + 1) != std::string::npos;
-      },
-      10s))
-      << daemon->err();
+  EXPECT_TRUE(test::wait_until([&] { return test::passes_finished(*daemon) >= 2; }, 10s)) << daemon->err();
   EXPECT_TRUE(test::wait_until([&] { return test::get_health(m_port).status == 200; }, 10s))
       << "/healthz is not ok while hooks hang:\n"
       << daemon->err();

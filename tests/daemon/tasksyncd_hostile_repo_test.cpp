@@ -213,13 +213,7 @@ TEST_F(HostileRepoTest, AnotherBranchCheckedOutKeepsItsWorkTreeAndIndex) {
 
 TEST_F(HostileRepoTest, ATaskWhoseFilesCannotAllBeWrittenChangesNothing) {
   auto daemon = start();
-  const auto finished_passes = [&] {
-    std::size_t count = 0;
-    const std::string err = daemon->err();
-    for (auto at = err.find("pass finished in"); at != std::string::npos; at = err.find("pass finished in", at + 1))
-      ++count;
-    return count;
-  };
+  const auto finished_passes = [&] { return test::passes_finished(*daemon); };
   ASSERT_TRUE(test::wait_until([&] { return finished_passes() >= 1; }, 20s)) << daemon->err();
   ASSERT_EQ(commits(), 2);
   std::filesystem::remove(task_dir(kTaskA) / "task.ts");

@@ -85,6 +85,14 @@ std::unique_ptr<ChildProcess> start_tasksyncd(const std::vector<std::string> &ar
   return ::testing::AssertionSuccess();
 }
 
+std::size_t passes_finished(const ChildProcess &daemon) {
+  const std::string err = daemon.err();
+  std::size_t count = 0;
+  for (auto at = err.find("pass finished in"); at != std::string::npos; at = err.find("pass finished in", at + 1))
+    ++count;
+  return count;
+}
+
 int count_commits(const std::filesystem::path &repo, const std::string &rev) {
   const ProcessResult result = git(repo.string(), {"rev-list", "--count", rev});
   return result.exit_code == 0 ? std::stoi(result.out) : 0;

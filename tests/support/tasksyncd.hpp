@@ -51,6 +51,9 @@ std::unique_ptr<ChildProcess> start_tasksyncd(const std::vector<std::string> &ar
 // Use as EXPECT_TRUE(test::stop_tasksyncd(*daemon)).
 ::testing::AssertionResult stop_tasksyncd(ChildProcess &daemon);
 
+// Passes `daemon` has finished so far: its "pass finished in" log lines.
+std::size_t passes_finished(const ChildProcess &daemon);
+
 // Commits reachable from `rev` in `repo`; 0 when there are none (or no repository yet).
 int count_commits(const std::filesystem::path &repo, const std::string &rev = "HEAD");
 // Waits until `rev` in `repo` has at least `count` commits; false when `timeout` passes first.

@@ -13,10 +13,10 @@
 
 #include "base/fd_limit.hpp"
 #include "base/log.hpp"
-#include "config/api_key.hpp"
+#include "secrets/api_key.hpp"
 #include "config/config.hpp"
-#include "config/credentials.hpp"
-#include "config/signing_key.hpp"
+#include "secrets/credentials.hpp"
+#include "secrets/signing_key.hpp"
 #include "core_dumps.hpp"
 #include "git/ssh_signature.hpp"
 #include "render/unified_diff.hpp"

@@ -13,7 +13,7 @@
 #include "base/git_handles.hpp"
 #include "base/small_file.hpp"
 #include "base/text.hpp"
-#include "config/credentials.hpp"
+#include "secrets/credentials.hpp"
 
 namespace tasksync {
 namespace {

@@ -9,7 +9,7 @@
 #include "base/result.hpp"
 #include "base/timestamp.hpp"
 #include "config/config.hpp"
-#include "config/signing_key.hpp"
+#include "secrets/signing_key.hpp"
 #include "render/render.hpp"
 
 namespace tasksync {

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "config/base_url.hpp"
-#include "config/credentials.hpp"
+#include "secrets/credentials.hpp"
 #include "publish/known_hosts.hpp"
 #include "publish/push_session.hpp"
 #include "publish/remote_url.hpp"

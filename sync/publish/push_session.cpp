@@ -4,7 +4,7 @@
 #include <exception>
 
 #include "base/git_handles.hpp"
-#include "config/credentials.hpp"
+#include "secrets/credentials.hpp"
 #include "publish/known_hosts.hpp"
 #include "publish/tls_trust.hpp"
 

@@ -7,8 +7,8 @@
 #include <iterator>
 #include <memory>
 
-#include "base/openssh_key.hpp"
-#include "config/credentials.hpp"
+#include "secrets/openssh_key.hpp"
+#include "secrets/credentials.hpp"
 
 namespace tasksync {
 namespace {

@@ -7,9 +7,9 @@
 #include <unistd.h>
 
 #include "base/git_handles.hpp"
-#include "config/signing_key.hpp"
-#include "config/sync_token.hpp"
-#include "config/webhook_secret.hpp"
+#include "secrets/signing_key.hpp"
+#include "secrets/sync_token.hpp"
+#include "secrets/webhook_secret.hpp"
 #include "git/mirror.hpp"
 
 namespace tasksync {

@@ -10,7 +10,7 @@
 #include "api/client.hpp"
 #include "api/deprecation.hpp"
 #include "base/recent_set.hpp"
-#include "config/api_key.hpp"
+#include "secrets/api_key.hpp"
 #include "config/config.hpp"
 #include "git/mirror.hpp"
 #include "publish/hook_queue.hpp"

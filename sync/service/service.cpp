@@ -7,8 +7,8 @@
 #include <set>
 
 #include "base/log.hpp"
-#include "config/sync_token.hpp"
-#include "config/webhook_secret.hpp"
+#include "secrets/sync_token.hpp"
+#include "secrets/webhook_secret.hpp"
 
 namespace tasksync {
 namespace {

@@ -1,8 +1,8 @@
-#include "config/api_key.hpp"
+#include "secrets/api_key.hpp"
 
 #include <cstdlib>
 
-#include "base/secret_text.hpp"
+#include "secrets/secret_text.hpp"
 
 namespace tasksync {
 namespace {

@@ -1,4 +1,4 @@
-#include "base/openssh_key.hpp"
+#include "secrets/openssh_key.hpp"
 
 #include "base/base64.hpp"
 #include "base/ssh_wire.hpp"

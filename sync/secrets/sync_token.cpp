@@ -1,6 +1,6 @@
-#include "config/sync_token.hpp"
+#include "secrets/sync_token.hpp"
 
-#include "base/secret_text.hpp"
+#include "secrets/secret_text.hpp"
 #include "base/small_file.hpp"
 
 namespace tasksync {

@@ -1,4 +1,4 @@
-#include "config/signing_key.hpp"
+#include "secrets/signing_key.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -7,9 +7,9 @@
 #include <algorithm>
 
 #include "base/base64.hpp"
-#include "base/openssh_key.hpp"
+#include "secrets/openssh_key.hpp"
 #include "base/ssh_wire.hpp"
-#include "config/credentials.hpp"
+#include "secrets/credentials.hpp"
 
 namespace tasksync {
 namespace {

@@ -1,4 +1,4 @@
-#include "config/credentials.hpp"
+#include "secrets/credentials.hpp"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <optional>
 
-#include "config/api_key.hpp"
+#include "secrets/api_key.hpp"
 #include "config/config.hpp"
 #include "temp_dir.hpp"
 

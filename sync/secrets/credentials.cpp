@@ -1,9 +1,9 @@
-#include "config/credentials.hpp"
+#include "secrets/credentials.hpp"
 
 #include <algorithm>
 #include <cstdlib>
 
-#include "base/secret_text.hpp"
+#include "secrets/secret_text.hpp"
 #include "base/small_file.hpp"
 #include "config/config.hpp"
 

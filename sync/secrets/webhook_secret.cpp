@@ -1,6 +1,6 @@
-#include "config/webhook_secret.hpp"
+#include "secrets/webhook_secret.hpp"
 
-#include "base/secret_text.hpp"
+#include "secrets/secret_text.hpp"
 #include "base/small_file.hpp"
 
 namespace tasksync {

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "base/result.hpp"
-#include "config/credentials.hpp"
+#include "secrets/credentials.hpp"
 
 namespace tasksync {
 

@@ -7,9 +7,10 @@
 #include <algorithm>
 
 #include "base/base64.hpp"
-#include "secrets/openssh_key.hpp"
 #include "base/ssh_wire.hpp"
-#include "secrets/credentials.hpp"
+#include "secrets/credential_sources.hpp"
+#include "secrets/openssh_key.hpp"
+#include "secrets/secret_file.hpp"
 
 namespace tasksync {
 namespace {

@@ -3,7 +3,7 @@
 # only from its own folder and the folders before it, always naming the folder. Prints every
 # include that breaks the rule and fails; usage: layering_test.sh SOURCE_DIR
 set -euo pipefail
-layers=(base config api render pack git publish run ops service)
+layers=(base config secrets api render pack git publish run ops service)
 cd "$1/sync"
 failures=0
 for index in "${!layers[@]}"; do

@@ -9,17 +9,13 @@
 
 namespace tasksync {
 
-// The most a secret's file may hold (a token, the webhook secret, the API key), and a private key's.
-inline constexpr std::size_t kSecretFileLimit = 4 * 1024;
-inline constexpr std::size_t kKeyFileLimit = 64 * 1024;
-
 /// How one small file (a secret, a key, the config) is opened and read, and how errors name it.
 struct SmallFile {
-  std::string named;                    // starts each error, before ": reason" ("cannot read repo.push.token_file /t")
-  std::size_t limit = kSecretFileLimit; // the most bytes the file may hold
-  std::string holds = "a secret";       // ends the size error: "..., too large for a secret"
-  bool follow_symlink = true;           // false (O_NOFOLLOW): a symlink is refused, for a path that is ours
-  std::string when_denied{};            // added to "Permission denied": how else the file may be handed over
+  std::string named;          // starts each error, before ": reason" ("cannot read repo.push.token_file /t")
+  std::size_t limit{};        // the most bytes the file may hold (read_small_file)
+  std::string holds{};        // ends the size error: "..., too large for a secret"
+  bool follow_symlink = true; // false (O_NOFOLLOW): a symlink is refused, for a path that is ours
+  std::string when_denied{};  // added to "Permission denied": how else the file may be handed over
 };
 
 // `file` opened read-only, close-on-exec and non-blocking (a FIFO without a writer is refused,

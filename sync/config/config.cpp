@@ -13,7 +13,6 @@
 #include "base/git_handles.hpp"
 #include "base/small_file.hpp"
 #include "base/text.hpp"
-#include "config/credentials.hpp"
 
 namespace tasksync {
 namespace {
@@ -139,7 +138,7 @@ private:
   // A path that must name a file this process can read now (not a secret: those are read when used).
   std::filesystem::path readable_path(const YAML::Node &node, const std::string &key) const {
     std::filesystem::path value = path(node, key);
-    if (auto readable = check_readable(value, "the file", {}); !readable) {
+    if (auto readable = open_regular_file(value, {"cannot read the file " + value.string()}); !readable) {
       fail(node, key, readable.error().message);
     }
     return value;
@@ -456,9 +455,7 @@ Result<Config> load_config(const std::filesystem::path &file) {
     // systemd may list several directories separated by ':'; ours is the first.
     default_repo_path = std::filesystem::path(std::string(state).substr(0, std::string(state).find(':'))) / "mirror";
   }
-  auto config = parse_config(text, file.string(), base_dir, default_repo_path);
-  if (config) resolve_file_credentials(*config, credential_sources_from_environment());
-  return config;
+  return parse_config(text, file.string(), base_dir, default_repo_path);
 }
 
 } // namespace tasksync

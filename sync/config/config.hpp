@@ -120,9 +120,9 @@ struct Config {
 };
 
 // Reads and validates a config file. Errors read "file:line: key: problem". Under systemd
-// ($STATE_DIRECTORY set) repo.path defaults to $STATE_DIRECTORY/mirror, and repo.push's key and
-// token files and repo.signing_key_file default to the credentials push-ssh-key, push-token and
-// signing-key ($CREDENTIALS_DIRECTORY).
+// ($STATE_DIRECTORY set) repo.path defaults to $STATE_DIRECTORY/mirror. The files of secrets and
+// keys are only named here; what the config leaves unset is filled from the systemd credentials
+// afterwards, by secrets/' resolve_file_credentials().
 Result<Config> load_config(const std::filesystem::path &file);
 
 // Validates config text; relative paths in it are resolved against `base_dir`, and

@@ -9,7 +9,7 @@
 
 #include "base/git_handles.hpp"
 #include "base/result.hpp"
-#include "config/signing_key.hpp"
+#include "secrets/signing_key.hpp"
 
 namespace tasksync {
 

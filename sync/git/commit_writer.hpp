@@ -8,7 +8,7 @@
 #include "base/result.hpp"
 #include "base/timestamp.hpp"
 #include "config/config.hpp"
-#include "config/signing_key.hpp"
+#include "secrets/signing_key.hpp"
 
 namespace tasksync {
 

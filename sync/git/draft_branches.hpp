@@ -9,8 +9,8 @@
 #include "base/result.hpp"
 #include "base/timestamp.hpp"
 #include "config/config.hpp"
-#include "config/signing_key.hpp"
 #include "render/render.hpp"
+#include "secrets/signing_key.hpp"
 
 namespace tasksync {
 

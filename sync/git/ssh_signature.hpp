@@ -4,7 +4,7 @@
 #include <string_view>
 
 #include "base/result.hpp"
-#include "config/signing_key.hpp"
+#include "secrets/signing_key.hpp"
 
 namespace tasksync {
 

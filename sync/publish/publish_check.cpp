@@ -10,11 +10,11 @@
 #include <unistd.h>
 
 #include "config/base_url.hpp"
-#include "config/credentials.hpp"
 #include "publish/known_hosts.hpp"
 #include "publish/push_session.hpp"
 #include "publish/remote_url.hpp"
 #include "publish/ssh_key.hpp"
+#include "secrets/credential_sources.hpp"
 
 namespace tasksync {
 

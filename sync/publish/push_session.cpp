@@ -4,9 +4,10 @@
 #include <exception>
 
 #include "base/git_handles.hpp"
-#include "config/credentials.hpp"
 #include "publish/known_hosts.hpp"
 #include "publish/tls_trust.hpp"
+#include "secrets/credential_sources.hpp"
+#include "secrets/secret_file.hpp"
 
 namespace tasksync::publish_detail {
 namespace {

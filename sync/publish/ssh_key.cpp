@@ -7,8 +7,9 @@
 #include <iterator>
 #include <memory>
 
-#include "base/openssh_key.hpp"
-#include "config/credentials.hpp"
+#include "secrets/credential_sources.hpp"
+#include "secrets/openssh_key.hpp"
+#include "secrets/secret_file.hpp"
 
 namespace tasksync {
 namespace {

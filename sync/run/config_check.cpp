@@ -7,10 +7,9 @@
 #include <unistd.h>
 
 #include "base/git_handles.hpp"
-#include "config/signing_key.hpp"
-#include "config/sync_token.hpp"
-#include "config/webhook_secret.hpp"
 #include "git/mirror.hpp"
+#include "secrets/http_secrets.hpp"
+#include "secrets/signing_key.hpp"
 
 namespace tasksync {
 
@@ -83,15 +82,16 @@ CheckedPart check_signing_key(const RepoSettings &repo) {
 
 CheckedPart check_http_secrets(const HttpSettings &http) {
   CheckedPart part;
-  if (http.sync_token_file) {
+  const HttpSecretFiles files = read_http_secret_files(http);
+  if (files.sync_token) {
     part.summary.push_back("POST /sync: token in " + http.sync_token_file->string());
-    if (auto token = load_sync_token(*http.sync_token_file); !token) {
+    if (const auto &token = *files.sync_token; !token) {
       part.problems.push_back(token.error().message);
       part.config_error = true;
     }
   }
-  if (http.webhook_secret_file) {
-    const auto secrets = load_webhook_secrets(*http.webhook_secret_file);
+  if (files.webhook_secrets) {
+    const auto &secrets = *files.webhook_secrets;
     const std::string file = http.webhook_secret_file->string();
     part.summary.push_back("POST /webhooks/anchorbrowser: " +
                            (!secrets               ? "secret in " + file + " (unusable)"

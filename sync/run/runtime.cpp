@@ -1,10 +1,13 @@
 #include "run/runtime.hpp"
 
+#include "secrets/credentials.hpp"
+
 namespace tasksync {
 
 Result<RuntimeSettings, StartError> load_runtime_settings(const std::filesystem::path &config_file, RunMemory &memory) {
   auto config = load_config(config_file);
   if (!config) return StartError{StartError::Kind::config, config.error().message};
+  resolve_file_credentials(*config, credential_sources_from_environment());
   auto key = load_api_key(api_key_sources_from_environment(config->api.api_key_file));
   if (!key) return StartError{StartError::Kind::credentials, key.error().message};
   const auto config_error = [&](const Error &error) {

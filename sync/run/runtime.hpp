@@ -10,13 +10,13 @@
 #include "api/client.hpp"
 #include "api/deprecation.hpp"
 #include "base/recent_set.hpp"
-#include "config/api_key.hpp"
 #include "config/config.hpp"
 #include "git/mirror.hpp"
 #include "publish/hook_queue.hpp"
 #include "run/list_hint.hpp"
 #include "run/poller.hpp"
 #include "run/task_names.hpp"
+#include "secrets/api_key.hpp"
 
 namespace tasksync {
 

@@ -7,8 +7,7 @@
 #include <set>
 
 #include "base/log.hpp"
-#include "config/sync_token.hpp"
-#include "config/webhook_secret.hpp"
+#include "secrets/http_secrets.hpp"
 
 namespace tasksync {
 namespace {
@@ -88,16 +87,15 @@ Service::~Service() {
 Result<void> Service::start_status_server() {
   const HttpSettings &http = m_runtime.config.http;
   if (!http.host) return {};
+  TRY_ASSIGN(HttpSecrets secrets, load_http_secrets(http));
   SyncRoute sync;
-  if (http.sync_token_file) {
-    TRY_ASSIGN(auto token, load_sync_token(*http.sync_token_file));
-    m_sync_token = std::make_shared<BearerToken>(std::move(token));
+  if (secrets.sync_token) {
+    m_sync_token = std::make_shared<BearerToken>(std::move(*secrets.sync_token));
     sync = {m_sync_token, [this] { return request_pass(); }};
   }
   WebhookRoute webhook;
-  if (http.webhook_secret_file) {
-    TRY_ASSIGN(auto secrets, load_webhook_secrets(*http.webhook_secret_file));
-    m_webhook_check = std::make_shared<WebhookSignatureCheck>(std::move(secrets));
+  if (secrets.webhook_secrets) {
+    m_webhook_check = std::make_shared<WebhookSignatureCheck>(std::move(*secrets.webhook_secrets));
     webhook = {m_webhook_check, [this](const TaskEventRequest &request) { return request_task_pass(request); }};
   }
   TRY_ASSIGN(m_status_server, StatusServer::start(
@@ -229,25 +227,16 @@ void Service::reload() {
     return;
   }
   Config &config = settings->config;
-  // The token is read again like the key, so that replacing the file's content needs no restart
+  // The HTTP secrets are read again like the key, so that replacing a file's content needs no restart
   // (from the file in force: http.* changes wait for a restart).
-  std::optional<std::string> sync_token;
-  if (m_sync_token && m_runtime.config.http.sync_token_file) {
-    auto token = load_sync_token(*m_runtime.config.http.sync_token_file);
-    if (!token) {
-      log::error("config reload failed, keeping the previous config: " + token.error().message);
+  HttpSecrets http_secrets;
+  if (m_sync_token || m_webhook_check) {
+    auto loaded = load_http_secrets(m_runtime.config.http);
+    if (!loaded) {
+      log::error("config reload failed, keeping the previous config: " + loaded.error().message);
       return;
     }
-    sync_token = std::move(*token);
-  }
-  std::optional<std::vector<std::string>> webhook_secrets;
-  if (m_webhook_check && m_runtime.config.http.webhook_secret_file) {
-    auto secrets = load_webhook_secrets(*m_runtime.config.http.webhook_secret_file);
-    if (!secrets) {
-      log::error("config reload failed, keeping the previous config: " + secrets.error().message);
-      return;
-    }
-    webhook_secrets = std::move(*secrets);
+    http_secrets = std::move(*loaded);
   }
   std::optional<Mirror> mirror;
   const RepoSettings &before = m_runtime.config.repo;
@@ -284,8 +273,10 @@ void Service::reload() {
     m_drafts = m_runtime.config.repo.drafts;
     m_excluded = {m_runtime.config.tasks_exclude.begin(), m_runtime.config.tasks_exclude.end()};
   }
-  if (sync_token) m_sync_token->set(std::move(*sync_token));
-  if (webhook_secrets) m_webhook_check->set_secrets(std::move(*webhook_secrets));
+  if (m_sync_token && http_secrets.sync_token) m_sync_token->set(std::move(*http_secrets.sync_token));
+  if (m_webhook_check && http_secrets.webhook_secrets) {
+    m_webhook_check->set_secrets(std::move(*http_secrets.webhook_secrets));
+  }
   {
     std::lock_guard lock(m_mutex);
     m_health.set_interval(m_runtime.config.poll.interval);

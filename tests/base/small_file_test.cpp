@@ -16,6 +16,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
+constexpr std::size_t kFourKiB = 4 * 1024; // a size the error shows in KiB
+
 // How the tests name and bound a file: a token of at most 16 bytes.
 SmallFile token_file(bool follow_symlink = true) { return {"cannot read t.token_file", 16, "a token", follow_symlink}; }
 
@@ -38,9 +40,9 @@ TEST(SmallFile, ALargerFileIsRefusedNamingTheLimit) {
   test::TempDir dir;
   test::write_text(dir / "token", "0123456789abcdef!");
   EXPECT_EQ(refusal(dir / "token"), "cannot read t.token_file: it is larger than 16 bytes, too large for a token");
-  EXPECT_EQ(refusal(dir / "token", {"cannot read k", kSecretFileLimit, "a secret"}), "read: 0123456789abcdef!");
-  test::write_text(dir / "big", std::string(kSecretFileLimit + 1, 'x'));
-  EXPECT_EQ(refusal(dir / "big", {"cannot read k", kSecretFileLimit, "a secret"}),
+  EXPECT_EQ(refusal(dir / "token", {"cannot read k", kFourKiB, "a secret"}), "read: 0123456789abcdef!");
+  test::write_text(dir / "big", std::string(kFourKiB + 1, 'x'));
+  EXPECT_EQ(refusal(dir / "big", {"cannot read k", kFourKiB, "a secret"}),
             "cannot read k: it is larger than 4 KiB (4096 bytes), too large for a secret");
   // A file whose size says 0 is bounded while it is read.
   EXPECT_EQ(refusal("/proc/self/status"),

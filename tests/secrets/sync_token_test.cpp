@@ -1,4 +1,4 @@
-#include "config/sync_token.hpp"
+#include "secrets/sync_token.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>

@@ -1,7 +1,7 @@
-#include "config/sync_token.hpp"
+#include "secrets/sync_token.hpp"
 
-#include "base/secret_text.hpp"
-#include "base/small_file.hpp"
+#include "secrets/secret_file.hpp"
+#include "secrets/secret_text.hpp"
 
 namespace tasksync {
 namespace {
@@ -12,7 +12,7 @@ constexpr std::size_t kShortestToken = 16;
 
 Result<std::string> load_sync_token(const std::filesystem::path &file) {
   const std::string where = "http.sync_token_file " + file.string() + ": ";
-  TRY_ASSIGN(std::string text, read_small_file(file, {where + "cannot read"}));
+  TRY_ASSIGN(std::string text, read_secret_text(file, where + "cannot read"));
   TRY_ASSIGN(std::string token, accept_secret(std::move(text), where + "the token"));
   for (const char c : token) {
     if (c == ' ') return Error{where + "the token must be one line without spaces or control characters"};

@@ -1,4 +1,4 @@
-#include "config/signing_key.hpp"
+#include "secrets/signing_key.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,8 +1,10 @@
-#include "config/api_key.hpp"
+#include "secrets/api_key.hpp"
 
 #include <cstdlib>
 
-#include "base/secret_text.hpp"
+#include "secrets/credentials.hpp"
+#include "secrets/secret_file.hpp"
+#include "secrets/secret_text.hpp"
 
 namespace tasksync {
 namespace {
@@ -11,7 +13,7 @@ constexpr const char *kEnvironmentVariable = "ANCHORBROWSER_API_KEY";
 
 // The key in `file`, found as `where` ("file /k", "systemd credential anchor-api-key /k"): a
 // FIFO or /dev/zero there is refused at once by what it is, never waited on or read.
-Result<ApiKey> read_key_file(const std::filesystem::path &file, const std::string &where) {
+Result<ApiKey> key_from_file(const std::filesystem::path &file, const std::string &where) {
   const std::string source = where + " " + file.string();
   TRY_ASSIGN(std::string value, read_secret(file, "the API key from " + where));
   return ApiKey{std::move(value), source};
@@ -21,33 +23,30 @@ Result<ApiKey> read_key_file(const std::filesystem::path &file, const std::strin
 
 ApiKeySources api_key_sources_from_environment(const std::optional<std::filesystem::path> &key_file,
                                                const CredentialSources &credentials) {
-  ApiKeySources sources;
-  sources.key_file = key_file;
+  ApiKeySources sources{key_file, std::nullopt, credentials};
   if (const char *value = std::getenv(kEnvironmentVariable)) sources.environment_value = value;
-  if (const char *dir = std::getenv("CREDENTIALS_DIRECTORY"); dir && *dir) sources.credentials_dir = dir;
-  if (!sources.credentials_dir) sources.unit_sources = credentials.unit_sources;
   return sources;
 }
 
 Result<ApiKey> load_api_key(const ApiKeySources &sources) {
-  if (sources.key_file) return read_key_file(*sources.key_file, "file");
+  if (sources.key_file) return key_from_file(*sources.key_file, "file");
   if (sources.environment_value) {
     const std::string source = std::string("environment variable ") + kEnvironmentVariable;
     TRY_ASSIGN(std::string value, accept_secret(*sources.environment_value, "the API key from " + source));
     return ApiKey{std::move(value), source};
   }
-  const CredentialSources credentials{sources.credentials_dir, sources.unit_sources};
-  if (auto found = find_credential(credentials, kApiKeyCredential)) {
-    return read_key_file(found->file, found->source);
+  if (auto found = find_credential(sources.credentials, kApiKeyCredential)) {
+    return key_from_file(found->file, found->source);
   }
   const std::string name(kApiKeyCredential);
   std::string looked = "api.api_key_file is not set, " + std::string(kEnvironmentVariable) + " is not set, ";
-  if (sources.credentials_dir) {
-    looked +=
-        "and " + (*sources.credentials_dir / name).string() + " (the systemd credential) does not exist or is empty";
-  } else if (sources.unit_sources) {
+  if (sources.credentials.directory) {
+    looked += "and " + (*sources.credentials.directory / name).string() +
+              " (the systemd credential) does not exist or is empty";
+  } else if (sources.credentials.unit_sources) {
     looked += "$CREDENTIALS_DIRECTORY is not set (not run by the unit), and " +
-              (*sources.unit_sources / name).string() + ", which the unit loads, does not exist or is empty";
+              (*sources.credentials.unit_sources / name).string() +
+              ", which the unit loads, does not exist or is empty";
   } else {
     looked += "and $CREDENTIALS_DIRECTORY is not set (not run by the unit)";
   }

@@ -1,4 +1,4 @@
-#include "config/webhook_secret.hpp"
+#include "secrets/webhook_secret.hpp"
 
 #include <gtest/gtest.h>
 

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "base/result.hpp"
-#include "config/credentials.hpp"
+#include "secrets/credential_sources.hpp"
 
 namespace tasksync {
 
@@ -17,16 +17,16 @@ struct ApiKey {
 
 // Where the key may come from, in order of precedence.
 struct ApiKeySources {
-  std::optional<std::filesystem::path> key_file;        // api.api_key_file
-  std::optional<std::string> environment_value;         // $ANCHORBROWSER_API_KEY
-  std::optional<std::filesystem::path> credentials_dir; // $CREDENTIALS_DIRECTORY (systemd)
-  std::optional<std::filesystem::path> unit_sources{};  // without credentials_dir: where the unit loads them from
+  std::optional<std::filesystem::path> key_file; // api.api_key_file
+  std::optional<std::string> environment_value;  // $ANCHORBROWSER_API_KEY
+  CredentialSources credentials{};               // the credential anchor-api-key
 };
 
-// The sources as this process sees them: `key_file` plus the two environment variables, and
-// `credentials`' unit sources (--check-config outside the unit).
-ApiKeySources api_key_sources_from_environment(const std::optional<std::filesystem::path> &key_file,
-                                               const CredentialSources &credentials = {});
+// The sources as this process sees them: `key_file`, $ANCHORBROWSER_API_KEY and `credentials`
+// (credential_sources_for_check() for --check-config outside the unit).
+ApiKeySources
+api_key_sources_from_environment(const std::optional<std::filesystem::path> &key_file,
+                                 const CredentialSources &credentials = credential_sources_from_environment());
 
 // Finds and checks the key (accept_secret): a final newline is trimmed; an empty key or one with
 // control characters (it goes into a request header as is) is refused. A file is read as

@@ -1,4 +1,4 @@
-#include "config/credentials.hpp"
+#include "secrets/credentials.hpp"
 
 #include <gtest/gtest.h>
 
@@ -6,8 +6,9 @@
 #include <filesystem>
 #include <optional>
 
-#include "config/api_key.hpp"
 #include "config/config.hpp"
+#include "secrets/api_key.hpp"
+#include "secrets/secret_file.hpp"
 #include "temp_dir.hpp"
 
 using namespace tasksync;
@@ -71,14 +72,14 @@ TEST(Credentials, TheApiKeyAtTheUnitsSourceCountsOutsideTheUnit) {
   test::TempDir sources;
   test::write_text(sources / "anchor-api-key", "the-key\n");
   ApiKeySources key_sources;
-  key_sources.unit_sources = sources.path();
+  key_sources.credentials.unit_sources = sources.path();
   auto key = load_api_key(key_sources);
   ASSERT_TRUE(key.ok()) << key.error().message;
   EXPECT_EQ(key->value, "the-key");
   EXPECT_EQ(key->source, "the unit's credential anchor-api-key " + (sources / "anchor-api-key").string());
 
   test::TempDir empty;
-  key_sources.unit_sources = empty.path();
+  key_sources.credentials.unit_sources = empty.path();
   auto missing = load_api_key(key_sources);
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.error().message.find("$CREDENTIALS_DIRECTORY is not set (not run by the unit), and " +

@@ -1,4 +1,4 @@
-#include "base/openssh_key.hpp"
+#include "secrets/openssh_key.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
-#include "config/webhook_secret.hpp"
+#include "secrets/webhook_secret.hpp"
 
-#include "base/secret_text.hpp"
-#include "base/small_file.hpp"
+#include "secrets/secret_file.hpp"
+#include "secrets/secret_text.hpp"
 
 namespace tasksync {
 namespace {
@@ -13,7 +13,7 @@ constexpr std::size_t kMostSecrets = 2;
 
 Result<std::vector<std::string>> load_webhook_secrets(const std::filesystem::path &file) {
   const std::string where = "http.webhook_secret_file " + file.string() + ": ";
-  TRY_ASSIGN(std::string text, read_small_file(file, {where + "cannot read"}));
+  TRY_ASSIGN(std::string text, read_secret_text(file, where + "cannot read"));
   if (text.ends_with('\n')) text.pop_back();
   std::vector<std::string> lines;
   for (std::size_t at = 0;;) {

@@ -1,9 +1,13 @@
 #pragma once
 
+#include <array>
+#include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "base/result.hpp"
+#include "base/ssh_wire.hpp"
 
 namespace tasksync {
 
@@ -22,5 +26,17 @@ bool is_openssh_private_key(std::string_view text);
 // Reads the OpenSSH private key block in `text`. Errors describe what the text is ("an OpenSSH
 // private key that is not valid base64"), for "<what> <file> is ...".
 Result<OpensshKey> parse_openssh_private_key(std::string_view text);
+
+// The next N strings of `in`, or nullopt when the buffer ends first: an OpenSSH key's fields come
+// in runs of strings, and a run cut short anywhere is "a truncated OpenSSH private key".
+template <std::size_t N> std::optional<std::array<std::string_view, N>> read_wire_strings(WireReader &in) {
+  std::array<std::string_view, N> strings;
+  for (std::string_view &string : strings) {
+    const auto next = in.string();
+    if (!next) return std::nullopt;
+    string = *next;
+  }
+  return strings;
+}
 
 } // namespace tasksync

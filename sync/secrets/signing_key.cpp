@@ -1,4 +1,4 @@
-#include "config/signing_key.hpp"
+#include "secrets/signing_key.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -7,9 +7,10 @@
 #include <algorithm>
 
 #include "base/base64.hpp"
-#include "base/openssh_key.hpp"
 #include "base/ssh_wire.hpp"
-#include "config/credentials.hpp"
+#include "secrets/credential_sources.hpp"
+#include "secrets/openssh_key.hpp"
+#include "secrets/secret_file.hpp"
 
 namespace tasksync {
 namespace {
@@ -31,19 +32,15 @@ Result<Ed25519Private> read_private_section(std::string_view section, std::strin
   WireReader in(section);
   const auto check1 = in.u32();
   const auto check2 = in.u32();
-  const auto type = in.string();
-  const auto public_half = in.string();
-  const auto private_half = in.string();
-  const auto comment = in.string();
-  if (!check1 || !check2 || !type || !public_half || !private_half || !comment) {
-    return Error{"a truncated OpenSSH private key"};
-  }
+  const auto fields = read_wire_strings<4>(in); // type, public key, seed + public key, comment
+  if (!check1 || !check2 || !fields) return Error{"a truncated OpenSSH private key"};
   if (*check1 != *check2) return Error{"a damaged OpenSSH private key (its check integers differ)"};
-  if (*type != kEd25519 || public_half->size() != kPublicBytes || private_half->size() != kPrivateBytes ||
-      *public_half != public_key || private_half->substr(kPublicBytes) != public_key) {
+  const auto &[type, public_half, private_half, comment] = *fields;
+  if (type != kEd25519 || public_half.size() != kPublicBytes || private_half.size() != kPrivateBytes ||
+      public_half != public_key || private_half.substr(kPublicBytes) != public_key) {
     return Error{"a damaged OpenSSH private key (its private half does not match its public key)"};
   }
-  return Ed25519Private{std::string(private_half->substr(0, kPublicBytes)), std::string(*comment)};
+  return Ed25519Private{std::string(private_half.substr(0, kPublicBytes)), std::string(comment)};
 }
 
 } // namespace

@@ -1,4 +1,4 @@
-#include "config/api_key.hpp"
+#include "secrets/api_key.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "base/secret_text.hpp"
+#include "secrets/secret_text.hpp"
 
 #include <algorithm>
 

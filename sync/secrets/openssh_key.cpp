@@ -1,7 +1,6 @@
-#include "base/openssh_key.hpp"
+#include "secrets/openssh_key.hpp"
 
 #include "base/base64.hpp"
-#include "base/ssh_wire.hpp"
 
 namespace tasksync {
 namespace {
@@ -26,20 +25,17 @@ Result<OpensshKey> parse_openssh_private_key(std::string_view text) {
   constexpr std::string_view kMagic("openssh-key-v1\0", 15);
   WireReader in(*decoded);
   if (in.bytes(kMagic.size()) != kMagic) return Error{"an OpenSSH private key of an unknown version"};
-  const auto cipher = in.string();
-  const auto kdf = in.string();
-  const auto kdf_options = in.string();
+  const auto ciphering = read_wire_strings<3>(in); // cipher, kdf, kdf options
   const auto count = in.u32();
-  const auto public_blob = in.string();
-  const auto private_section = in.string();
-  if (!cipher || !kdf || !kdf_options || !count || !public_blob || !private_section) {
-    return Error{"a truncated OpenSSH private key"};
-  }
+  const auto keys = read_wire_strings<2>(in); // the public key, the private list
+  if (!ciphering || !count || !keys) return Error{"a truncated OpenSSH private key"};
   if (*count != 1) return Error{"an OpenSSH private key file holding " + std::to_string(*count) + " keys, not one"};
-  const auto algorithm = WireReader(*public_blob).string();
+  const auto &[public_blob, private_section] = *keys;
+  const auto algorithm = WireReader(public_blob).string();
   if (!algorithm) return Error{"a truncated OpenSSH private key"};
-  OpensshKey key{std::string(*algorithm), *cipher != "none", std::string(*public_blob), {}};
-  if (!key.encrypted) key.private_section = std::string(*private_section);
+  const std::string_view cipher = (*ciphering)[0];
+  OpensshKey key{std::string(*algorithm), cipher != "none", std::string(public_blob), {}};
+  if (!key.encrypted) key.private_section = std::string(private_section);
   return key;
 }
 

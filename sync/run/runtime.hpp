@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "api/client.hpp"
 #include "api/deprecation.hpp"
@@ -35,14 +36,6 @@ struct ApiClients {
   std::unique_ptr<ApiClient> api;
 };
 
-// What a config file names, loaded, checked and ready to send: a runtime but for its repository.
-struct RuntimeSettings {
-  Config config;
-  ApiKey key;
-  ApiClients clients;
-  std::shared_ptr<const SigningKey> signer; // repo.signing_key_file, loaded; null without it
-};
-
 // The draft IDs of task.healed events a run remembers: the last 1000.
 inline constexpr std::size_t kMostHealedDrafts = 1000;
 
@@ -60,11 +53,6 @@ struct RunMemory {
   std::optional<std::chrono::steady_clock::time_point> every_draft_read; // when a pass last did, for that alone
 };
 
-// Loads the config file, the API key and the signing key, and prepares the API clients (nothing is
-// sent yet); a signing key that cannot be used is a config error naming its file and the reason;
-// start-up and SIGHUP reload both begin here. The clients use and feed `memory`.
-Result<RuntimeSettings, StartError> load_runtime_settings(const std::filesystem::path &config_file, RunMemory &memory);
-
 // Everything one config file opens, and what a run remembers from one cycle to the next.
 struct Runtime {
   Config config;
@@ -75,7 +63,30 @@ struct Runtime {
   std::set<std::string> reported_unlisted; // tasks already reported as no longer listed
 };
 
-// load_runtime_settings(), then opens the repository.
+// Loads the config file, the API key and the signing key, prepares the API clients (nothing is
+// sent yet) and opens the repository; a signing key that cannot be used is a config error naming
+// its file and the reason. Start-up begins here, and SIGHUP's reload_runtime() builds the same way.
 Result<Runtime, StartError> open_runtime(const std::filesystem::path &config_file, Mirror::Access access);
+
+/// The secrets the status server's routes check, as their files hold them now.
+struct HttpSecrets {
+  std::optional<std::string> sync_token;                   // POST /sync's, with http.sync_token_file
+  std::optional<std::vector<std::string>> webhook_secrets; // the webhook's, with http.webhook_secret_file
+};
+
+/// What a reload loaded: the runtime to take the old one's place whole, and the secrets read again.
+struct ReloadedRuntime {
+  Runtime runtime;
+  HttpSecrets http_secrets;
+};
+
+// SIGHUP: the runtime `config_file` describes now, built as open_runtime() builds one, to replace
+// `current` whole. It takes over current's run memory and reported tasks, and its repository
+// unless repo.path names another one (opened, or created, as at start; a new branch or author
+// for the same repository waits for a restart and fails the reload). http.* stays as in force
+// (a warning says when the file changed it), and the secret files of the routes it serves (with
+// http.listen) are read again, so that replacing their content needs no restart. Fails, with the
+// line to log and `current` untouched, when any of that cannot be loaded.
+Result<ReloadedRuntime> reload_runtime(const std::filesystem::path &config_file, Runtime &current);
 
 } // namespace tasksync

@@ -4,7 +4,6 @@
 
 #include <ctime>
 #include <random>
-#include <set>
 
 #include "base/log.hpp"
 #include "config/sync_token.hpp"

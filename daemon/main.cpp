@@ -19,7 +19,7 @@
 #include "render/unified_diff.hpp"
 #include "run/backfill.hpp"
 #include "run/config_check.hpp"
-#include "run/task_list.hpp"
+#include "run/task_selection.hpp"
 #include "secrets/api_key.hpp"
 #include "secrets/credentials.hpp"
 #include "secrets/signing_key.hpp"
@@ -62,14 +62,8 @@ void print_summary(const Config &config, const std::string &key_line, const std:
       std::cout << escape_controls(log::mask_secrets(line)) << "\n";
   }
   if (config.http.host) std::cout << "http: " << *config.http.host << ":" << config.http.port << "\n";
-  if (config.all_tasks) {
-    std::cout << "tasks: all (listed from the API each pass), " << config.tasks_exclude.size() << " excluded\n";
-  } else {
-    std::cout << "tasks: " << config.tasks.size() << "\n";
-  }
-  for (const TaskEntry &task : config.tasks) {
-    std::cout << "  " << task.id << (task.name.empty() ? "" : "  " + task.name) << "\n";
-  }
+  for (const std::string &line : tasks_summary(config))
+    std::cout << line << "\n";
 }
 
 // --check-config: the file, then what a run of it needs (key, repository, push, hooks), as the

@@ -113,6 +113,12 @@ Result<std::shared_ptr<rapidjson::Document>> parse_api_response(std::string_view
   return document;
 }
 
+std::optional<std::string> string_member(const rapidjson::Value &object, const char *name) {
+  const auto member = object.FindMember(name);
+  if (member == object.MemberEnd() || !member->value.IsString()) return std::nullopt;
+  return std::string(member->value.GetString(), member->value.GetStringLength());
+}
+
 Error JsonFields::problem(const char *name, const std::string &what) const {
   return Error{m_prefix + name + ": " + what};
 }

@@ -19,6 +19,10 @@ inline constexpr int kMaxJsonDepth = 64;
 // object under "data". Returns the document; its "data" member is what callers read.
 Result<std::shared_ptr<rapidjson::Document>> parse_api_response(std::string_view body);
 
+// A string member of `object` as it stands (nothing redacted or checked), if it is one: for
+// what tasksyncd reads loosely (a webhook's envelope, HEAD's task.json).
+std::optional<std::string> string_member(const rapidjson::Value &object, const char *name);
+
 // Reads typed members of one JSON object; errors name the member with `prefix`
 // ("data.code: expected a string"). Every string field the parsers keep (TaskVersion's, a list
 // entry's, a task's name) is read here, and comes back with its URL userinfo redacted (redact_url_userinfo): a task's

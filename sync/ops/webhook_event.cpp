@@ -5,16 +5,9 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "api/json_fields.hpp"
+
 namespace tasksync {
-namespace {
-
-std::optional<std::string> text_of(const rapidjson::Value &object, const char *name) {
-  const auto member = object.FindMember(name);
-  if (member == object.MemberEnd() || !member->value.IsString()) return std::nullopt;
-  return std::string(member->value.GetString(), member->value.GetStringLength());
-}
-
-} // namespace
 
 Result<WebhookEvent> parse_webhook_event(std::string_view body) {
   rapidjson::Document document;
@@ -36,11 +29,11 @@ Result<WebhookEvent> parse_webhook_event(std::string_view body) {
       if (id->value.Accept(writer)) event.id = text.GetString();
     }
   }
-  event.type = text_of(document, "type").value_or("");
+  event.type = string_member(document, "type").value_or("");
   if (const auto data = document.FindMember("data"); data != document.MemberEnd() && data->value.IsObject()) {
-    event.task_id = text_of(data->value, "task_id");
-    if (!event.task_id) event.task_id = text_of(data->value, "taskId");
-    event.healed_version_id = text_of(data->value, "healed_task_version_id");
+    event.task_id = string_member(data->value, "task_id");
+    if (!event.task_id) event.task_id = string_member(data->value, "taskId");
+    event.healed_version_id = string_member(data->value, "healed_task_version_id");
   }
   return event;
 }

@@ -10,6 +10,7 @@
 #include "run/drafts.hpp"
 #include "run/list_pass.hpp"
 #include "run/task_list.hpp"
+#include "run/task_selection.hpp"
 
 namespace tasksync {
 namespace {
@@ -19,25 +20,20 @@ Timestamp now() {
           0};
 }
 
-// With `tasks: all`, a task directory whose task the API stopped listing.
-void handle_unlisted(Runtime &runtime, const std::vector<TaskEntry> &listed, PassMode mode, PassReport &report) {
-  auto mirrored = runtime.mirror.mirrored_tasks();
-  if (!mirrored) {
-    report.problems.push_back(mirrored.error().message);
+// With `tasks: all` and a complete `listing`, the task directories whose task the API stopped
+// listing: reported once each, or with repo.prune deleted.
+void handle_unlisted(Runtime &runtime, const TaskListing &listing, PassMode mode, PassReport &report) {
+  auto unlisted = mirrored_unlisted(runtime.config, runtime.mirror, listing);
+  if (!unlisted) {
+    report.problems.push_back(unlisted.error().message);
     log::error(report.problems.back());
     return;
   }
-  std::unordered_set<std::string> listed_ids;
-  for (const TaskEntry &task : listed)
-    listed_ids.insert(task.id);
-  for (const std::string &id : *mirrored) {
-    const bool still_listed = listed_ids.count(id) > 0;
-    const bool excluded = std::find(runtime.config.tasks_exclude.begin(), runtime.config.tasks_exclude.end(), id) !=
-                          runtime.config.tasks_exclude.end();
-    if (still_listed || excluded) {
-      runtime.reported_unlisted.erase(id);
-      continue;
-    }
+  // Only tasks still unlisted stay reported: one listed again, excluded or gone from HEAD is
+  // reported again should it be mirrored unlisted later.
+  const std::unordered_set<std::string> still_unlisted(unlisted->begin(), unlisted->end());
+  std::erase_if(runtime.reported_unlisted, [&](const std::string &id) { return !still_unlisted.contains(id); });
+  for (const std::string &id : *unlisted) {
     if (!runtime.config.repo.prune || mode == PassMode::dry_run) {
       if (runtime.reported_unlisted.insert(id).second) {
         log::warning("task " + id + ": no longer listed by the API; keeping its files (repo.prune: true removes them)");
@@ -80,65 +76,6 @@ void remember_listing(Runtime &runtime, const TaskListing &listing) {
   runtime.memory->listed_total = listing.total;
   for (const ListEntry &task : listing.tasks)
     runtime.memory->names.remember(task.id, task.name);
-}
-
-// A task list that could not be read (an error, or a 404 once the endpoint is retired): the
-// pass fetches each task from /latest instead, and says so once. With `tasks: all` those are the
-// tasks HEAD mirrors (less tasks_exclude), and the pass reports the list as a problem, since a
-// new task cannot be seen; false when there is nothing to fall back on.
-bool fall_back_without_list(Runtime &runtime, const FetchError &error, std::vector<TaskEntry> &tasks,
-                            PassReport &report) {
-  if (!runtime.config.all_tasks) {
-    log::warning(error.message + "; fetching every task from /latest this pass");
-    return true;
-  }
-  report.problems.push_back(error.message);
-  auto mirrored = runtime.mirror.mirrored_tasks();
-  if (!mirrored) {
-    log::error(report.problems.back());
-    report.problems.push_back(mirrored.error().message);
-    log::error(report.problems.back());
-    return false;
-  }
-  const auto &excluded = runtime.config.tasks_exclude;
-  for (const std::string &id : *mirrored) {
-    if (std::find(excluded.begin(), excluded.end(), id) == excluded.end()) tasks.push_back({id, ""});
-  }
-  log::error(error.message + "; fetching the " + std::to_string(tasks.size()) +
-             " tasks already mirrored from /latest this pass, so new tasks are not seen");
-  return true;
-}
-
-// With `tasks: all`, a read of the task list that may lack tasks (TaskListing::complete()): no
-// task counts as no longer listed this pass, and the tasks HEAD mirrors that the read lacks
-// (less tasks_exclude) join `tasks`, sorted by ID, to be fetched from /latest so that no change to
-// them is missed. Says so in one warning, not as a problem of the pass: nothing is lost, and a
-// list incomplete pass after pass shows in tasksync_list_incomplete_total.
-void cover_incomplete_list(Runtime &runtime, const TaskListing &listing, std::vector<TaskEntry> &tasks,
-                           PassReport &report) {
-  std::string warning =
-      "task list incomplete: " + shortfall(listing) + "; not treating any task as no longer listed this pass";
-  auto mirrored = runtime.mirror.mirrored_tasks();
-  if (!mirrored) {
-    report.problems.push_back(mirrored.error().message);
-    log::error(report.problems.back());
-    log::warning(warning);
-    return;
-  }
-  std::unordered_set<std::string> listed;
-  for (const ListEntry &task : listing.tasks)
-    listed.insert(task.id);
-  const auto &excluded = runtime.config.tasks_exclude;
-  std::size_t lacking = 0;
-  for (const std::string &id : *mirrored) {
-    if (listed.contains(id) || std::find(excluded.begin(), excluded.end(), id) != excluded.end()) continue;
-    tasks.push_back({id, ""});
-    ++lacking;
-  }
-  std::sort(tasks.begin(), tasks.end(), [](const TaskEntry &a, const TaskEntry &b) { return a.id < b.id; });
-  if (lacking > 0)
-    warning += ", and fetching the " + std::to_string(lacking) + " tasks mirrored that it lacks from /latest";
-  log::warning(warning);
 }
 
 // Records the pass's commits on the branch and writes the index: the one place a pass ends.
@@ -303,10 +240,11 @@ PassReport run_cycle(Runtime &runtime, PassMode mode, std::stop_token stop, cons
     if (read) {
       listing = std::move(*read);
       remember_listing(runtime, *listing);
-      if (config.all_tasks) tasks = listed_tasks(config, *listing);
-      if (config.all_tasks && !listing->complete()) cover_incomplete_list(runtime, *listing, tasks, early);
-    } else if (!rejected_quietly && !fall_back_without_list(runtime, read.error(), tasks, early)) {
-      return early;
+      tasks = tasks_of_listing(config, runtime.mirror, *listing, early.problems);
+    } else if (!rejected_quietly) {
+      auto fallen_back = tasks_without_list(config, runtime.mirror, read.error(), early.problems);
+      if (!fallen_back) return early;
+      tasks = std::move(*fallen_back);
     }
   }
   std::vector<bool> shown_unchanged(tasks.size(), false); // what the list shows
@@ -328,7 +266,7 @@ PassReport run_cycle(Runtime &runtime, PassMode mode, std::stop_token stop, cons
   }
   report.list_incomplete = config.all_tasks && listing && !listing->complete();
   if (config.all_tasks && listing && listing->complete() && !report.interrupted && !report.api_key_rejected) {
-    handle_unlisted(runtime, tasks, mode, report);
+    handle_unlisted(runtime, *listing, mode, report);
   }
   std::vector<DraftRead> drafts;
   if (drafts_due && !report.interrupted && !report.api_key_rejected) {

@@ -2,18 +2,12 @@
 
 #include <rapidjson/document.h>
 
+#include "api/json_fields.hpp"
 #include "pack/object_id.hpp"
 #include "render/render.hpp"
 
 namespace tasksync {
 namespace {
-
-// A string member of `object`, if it is one.
-std::optional<std::string> string_member(const rapidjson::Value &object, const char *name) {
-  const auto member = object.FindMember(name);
-  if (member == object.MemberEnd() || !member->value.IsString()) return std::nullopt;
-  return std::string(member->value.GetString(), member->value.GetStringLength());
-}
 
 // The digest of a task directory: its task.json's version, language and browserConfiguration,
 // and the id of the code file that language names.

@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "api/client.hpp"
 #include "api/deprecation.hpp"
@@ -17,6 +18,7 @@
 #include "run/poller.hpp"
 #include "run/task_names.hpp"
 #include "secrets/api_key.hpp"
+#include "secrets/http_secrets.hpp"
 
 namespace tasksync {
 
@@ -33,14 +35,6 @@ struct ApiClients {
   std::unique_ptr<FetchPool> pool;
   std::unique_ptr<Poller> poller; // applies what `pool` fetches
   std::unique_ptr<ApiClient> api;
-};
-
-// What a config file names, loaded, checked and ready to send: a runtime but for its repository.
-struct RuntimeSettings {
-  Config config;
-  ApiKey key;
-  ApiClients clients;
-  std::shared_ptr<const SigningKey> signer; // repo.signing_key_file, loaded; null without it
 };
 
 // The draft IDs of task.healed events a run remembers: the last 1000.
@@ -60,11 +54,6 @@ struct RunMemory {
   std::optional<std::chrono::steady_clock::time_point> every_draft_read; // when a pass last did, for that alone
 };
 
-// Loads the config file, the API key and the signing key, and prepares the API clients (nothing is
-// sent yet); a signing key that cannot be used is a config error naming its file and the reason;
-// start-up and SIGHUP reload both begin here. The clients use and feed `memory`.
-Result<RuntimeSettings, StartError> load_runtime_settings(const std::filesystem::path &config_file, RunMemory &memory);
-
 // Everything one config file opens, and what a run remembers from one cycle to the next.
 struct Runtime {
   Config config;
@@ -75,7 +64,24 @@ struct Runtime {
   std::set<std::string> reported_unlisted; // tasks already reported as no longer listed
 };
 
-// load_runtime_settings(), then opens the repository.
+// Loads the config file, the API key and the signing key, prepares the API clients (nothing is
+// sent yet) and opens the repository; a signing key that cannot be used is a config error naming
+// its file and the reason. Start-up begins here, and SIGHUP's reload_runtime() builds the same way.
 Result<Runtime, StartError> open_runtime(const std::filesystem::path &config_file, Mirror::Access access);
+
+/// What a reload loaded: the runtime to take the old one's place whole, and the secrets read again.
+struct ReloadedRuntime {
+  Runtime runtime;
+  HttpSecrets http_secrets;
+};
+
+// SIGHUP: the runtime `config_file` describes now, built as open_runtime() builds one, to replace
+// `current` whole. It takes over current's run memory and reported tasks, and its repository
+// unless repo.path names another one (opened, or created, as at start; a new branch or author
+// for the same repository waits for a restart and fails the reload). http.* stays as in force
+// (a warning says when the file changed it), and the secret files of the routes it serves (with
+// http.listen) are read again, so that replacing their content needs no restart. Fails, with the
+// line to log and `current` untouched, when any of that cannot be loaded.
+Result<ReloadedRuntime> reload_runtime(const std::filesystem::path &config_file, Runtime &current);
 
 } // namespace tasksync

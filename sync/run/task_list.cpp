@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <set>
 
-#include "base/log.hpp"
-
 namespace tasksync {
 namespace {
 
@@ -98,26 +96,6 @@ Result<TaskListing, FetchError> read_task_list(ApiClient &api, FetchPool *pool, 
   if (listing.complete() && static_cast<long long>(seen.size()) > listing.total)
     listing.incomplete_because = "the pages hold more tasks than their total";
   return listing;
-}
-
-std::vector<TaskEntry> listed_tasks(const Config &config, const TaskListing &listing) {
-  const std::set<std::string> excluded(config.tasks_exclude.begin(), config.tasks_exclude.end());
-  std::vector<TaskEntry> tasks;
-  for (const ListEntry &task : listing.tasks) {
-    if (!excluded.contains(task.id)) tasks.push_back({task.id, task.name});
-  }
-  std::sort(tasks.begin(), tasks.end(), [](const TaskEntry &a, const TaskEntry &b) { return a.id < b.id; });
-  return tasks;
-}
-
-Result<std::vector<TaskEntry>, FetchError>
-resolve_tasks(const Config &config, ApiClient &api, std::stop_token stop,
-              std::optional<std::chrono::steady_clock::time_point> give_up_at) {
-  if (!config.all_tasks) return config.tasks;
-  TRY_ASSIGN(const TaskListing listing, read_task_list(api, nullptr, stop, give_up_at));
-  if (!listing.complete())
-    log::warning("task list incomplete: " + shortfall(listing) + "; a task it lacks is left out");
-  return listed_tasks(config, listing);
 }
 
 } // namespace tasksync

@@ -9,7 +9,6 @@
 #include <vector>
 
 #include "api/client.hpp"
-#include "config/config.hpp"
 #include "run/fetch_pool.hpp"
 #include "run/list_entry.hpp"
 
@@ -46,15 +45,5 @@ Result<TaskListing, FetchError> read_task_list(ApiClient &api, FetchPool *pool, 
                                                std::optional<std::chrono::steady_clock::time_point> give_up_at = {},
                                                std::size_t max_pages = std::numeric_limits<std::size_t>::max(),
                                                long long expected_total = 0);
-
-// The tasks a pass covers with `tasks: all`: every listed task less `tasks_exclude`, named as
-// listed, sorted by ID so the order of commits does not depend on the API's paging.
-std::vector<TaskEntry> listed_tasks(const Config &config, const TaskListing &listing);
-
-// The tasks a pass covers: the configured list; or, with `tasks: all`, listed_tasks() of the
-// whole list read on `api` (a warning says when the read was incomplete).
-Result<std::vector<TaskEntry>, FetchError>
-resolve_tasks(const Config &config, ApiClient &api, std::stop_token stop = {},
-              std::optional<std::chrono::steady_clock::time_point> give_up_at = {});
 
 } // namespace tasksync

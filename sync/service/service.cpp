@@ -4,9 +4,9 @@
 
 #include <ctime>
 #include <random>
-#include <set>
 
 #include "base/log.hpp"
+#include "run/task_selection.hpp"
 #include "secrets/http_secrets.hpp"
 
 namespace tasksync {
@@ -26,45 +26,8 @@ std::string clock_time(std::chrono::system_clock::time_point when) {
   return buffer;
 }
 
-std::string describe_tasks(const Config &config) {
-  return config.all_tasks ? "all the team's tasks" : std::to_string(config.tasks.size()) + " tasks";
-}
-
 double unix_seconds(std::chrono::system_clock::time_point when) {
   return std::chrono::duration<double>(when.time_since_epoch()).count();
-}
-
-// How many tasks a pass will go through, when it is known before the list is read.
-std::optional<std::size_t> expected_tasks(const Runtime &runtime) {
-  if (!runtime.config.all_tasks) return runtime.config.tasks.size();
-  if (const auto total = runtime.memory->listed_total) return static_cast<std::size_t>(std::max(*total, 0LL));
-  return std::nullopt;
-}
-
-bool excluded(const Config &config, const std::string &id) {
-  return std::find(config.tasks_exclude.begin(), config.tasks_exclude.end(), id) != config.tasks_exclude.end();
-}
-
-// The tasks a webhook may ask for before a pass has shown the team's list: the configured ones,
-// or with `tasks: all` those HEAD has (less tasks_exclude).
-std::set<std::string> mirrored_before_a_list(const Runtime &runtime) {
-  std::set<std::string> mirrored;
-  const Config &config = runtime.config;
-  if (!config.all_tasks) {
-    for (const TaskEntry &task : config.tasks)
-      mirrored.insert(task.id);
-    return mirrored;
-  }
-  auto at_head = runtime.mirror.mirrored_tasks();
-  if (!at_head) {
-    log::warning("webhooks: cannot read the tasks HEAD mirrors (" + at_head.error().message +
-                 "); webhooks are ignored until a pass has read the team's list");
-    return mirrored;
-  }
-  for (const std::string &id : *at_head) {
-    if (!excluded(config, id)) mirrored.insert(id);
-  }
-  return mirrored;
 }
 
 } // namespace
@@ -74,9 +37,9 @@ Service::Service(std::filesystem::path config_file, Runtime runtime, Supervisor 
     : m_config_file(std::move(config_file)), m_runtime(std::move(runtime)), m_supervisor(supervisor),
       m_log_override(log_override), m_health(m_runtime.config.poll.interval),
       m_work_tree(m_runtime.mirror.work_tree()) {
-  if (m_runtime.config.http.webhook_secret_file) m_mirrored = mirrored_before_a_list(m_runtime);
-  m_excluded = {m_runtime.config.tasks_exclude.begin(), m_runtime.config.tasks_exclude.end()};
-  m_drafts = m_runtime.config.repo.drafts;
+  if (m_runtime.config.http.webhook_secret_file)
+    m_webhooks.set_mirrored(mirrored_before_a_list(m_runtime.config, m_runtime.mirror));
+  m_webhooks.follow(m_runtime.config);
 }
 
 Service::~Service() {
@@ -121,55 +84,18 @@ bool Service::request_pass() {
 
 TaskPassRequest Service::request_task_pass(const TaskEventRequest &request) {
   std::lock_guard lock(m_mutex);
-  const bool healed = request.healed && m_drafts;
-  if (healed && request.healed_version_id) {
-    m_healed_ids.push_back(*request.healed_version_id);
-    if (m_healed_ids.size() > kMostHealedDrafts) m_healed_ids.pop_front();
-  }
-  if (request.task_id && m_mirrored.count(*request.task_id) > 0) {
-    m_tasks_requested.insert(*request.task_id);
-    if (healed) m_drafts_requested.insert(*request.task_id);
-    m_wake.notify_all();
-    return m_pass_running ? TaskPassRequest::queued : TaskPassRequest::started;
-  }
-  // A task excluded on purpose is known not to be mirrored; any other may be one under an ID
-  // tasksyncd does not know (the docs do not say which ID events carry).
-  if (!healed || (request.task_id && m_excluded.count(*request.task_id) > 0)) return TaskPassRequest::not_mirrored;
-  m_every_draft_wanted = true;
-  return TaskPassRequest::every_draft;
-}
-
-// On the loop's thread, before a pass of either kind: what task.healed events asked of drafts
-// since the last one joins what the run remembers.
-void Service::hand_over_draft_requests() {
-  std::deque<std::string> healed;
-  bool every = false;
-  {
-    std::lock_guard lock(m_mutex);
-    std::swap(healed, m_healed_ids);
-    std::swap(every, m_every_draft_wanted);
-  }
-  RunMemory &memory = *m_runtime.memory;
-  for (const std::string &id : healed)
-    memory.healed_drafts.add(id);
-  if (every) memory.every_draft_wanted = true;
+  const TaskPassRequest asked = m_webhooks.add(request, m_pass_running);
+  if (asked == TaskPassRequest::started || asked == TaskPassRequest::queued) m_wake.notify_all();
+  return asked;
 }
 
 void Service::remember_mirrored(const PassReport *report) {
   if (!m_webhook_check) return;
-  std::set<std::string> mirrored;
-  if (!report || !m_runtime.config.all_tasks) {
-    mirrored = mirrored_before_a_list(m_runtime);
-  } else {
-    // As for the metrics: a pass that saw the list (or fell back on HEAD) names every task
-    // synced now; one whose key was refused has seen nothing.
-    if (report->api_key_rejected || (report->outcomes.empty() && !report->problems.empty())) return;
-    for (const TaskOutcome &outcome : report->outcomes) {
-      if (outcome.change != ChangeKind::deleted) mirrored.insert(outcome.task.id);
-    }
-  }
+  auto mirrored = report ? tasks_after_pass(m_runtime.config, *report, Deleted::left_out)
+                         : mirrored_before_a_list(m_runtime.config, m_runtime.mirror);
+  if (!mirrored) return;
   std::lock_guard lock(m_mutex);
-  m_mirrored = std::move(mirrored);
+  m_webhooks.set_mirrored(std::move(*mirrored));
 }
 
 HealthReport Service::health() const {
@@ -185,21 +111,9 @@ HealthReport Service::health() const {
 }
 
 void Service::forget_metrics_of_unconfigured_tasks(const PassReport *report) {
-  const Config &config = m_runtime.config;
-  std::set<std::string> kept;
-  if (!config.all_tasks) {
-    for (const TaskEntry &task : config.tasks)
-      kept.insert(task.id);
-  } else if (report) {
-    // A pass that saw the team's list (or fell back on what HEAD mirrors) names every task
-    // synced now; one whose key was refused has seen nothing, and forgets nothing.
-    if (report->api_key_rejected || (report->outcomes.empty() && !report->problems.empty())) return;
-    for (const TaskOutcome &outcome : report->outcomes)
-      kept.insert(outcome.task.id);
-  } else {
-    return;
-  }
-  m_metrics.keep_only_tasks(kept);
+  const auto kept =
+      report ? tasks_after_pass(m_runtime.config, *report, Deleted::counted) : configured_ids(m_runtime.config);
+  if (kept) m_metrics.keep_only_tasks(*kept);
 }
 
 void Service::ping_watchdog_if_due() {
@@ -221,64 +135,19 @@ std::chrono::seconds Service::jitter() {
 
 void Service::reload() {
   log::info("reloading " + m_config_file.string());
-  auto settings = load_runtime_settings(m_config_file, *m_runtime.memory);
-  if (!settings) {
-    log::error("config reload failed, keeping the previous config: " + settings.error().message);
+  auto reloaded = reload_runtime(m_config_file, m_runtime);
+  if (!reloaded) {
+    log::error(reloaded.error().message);
     return;
   }
-  Config &config = settings->config;
-  // The HTTP secrets are read again like the key, so that replacing a file's content needs no restart
-  // (from the file in force: http.* changes wait for a restart).
-  HttpSecrets http_secrets;
-  if (m_sync_token || m_webhook_check) {
-    auto loaded = load_http_secrets(m_runtime.config.http);
-    if (!loaded) {
-      log::error("config reload failed, keeping the previous config: " + loaded.error().message);
-      return;
-    }
-    http_secrets = std::move(*loaded);
-  }
-  std::optional<Mirror> mirror;
-  const RepoSettings &before = m_runtime.config.repo;
-  if (config.repo.path != before.path || config.repo.branch != before.branch ||
-      config.repo.author_name != before.author_name || config.repo.author_email != before.author_email) {
-    // A path that is gone or not there yet is another repository (the error_code overload: a
-    // missing path must not throw out of the reload).
-    std::error_code missing;
-    if (std::filesystem::equivalent(config.repo.path, before.path, missing)) {
-      log::error("config reload: a new branch or author for the same repository takes effect at the next restart; "
-                 "keeping the previous config");
-      return;
-    }
-    auto opened = Mirror::open(config.repo, Mirror::Access::read_write);
-    if (!opened) {
-      log::error("config reload failed, keeping the previous config: " + opened.error().message);
-      return;
-    }
-    mirror.emplace(std::move(*opened));
-  }
-  if (config.http != m_runtime.config.http) {
-    log::warning(
-        "http.listen, http.sync_token_file and http.webhook_secret_file changes take effect at the next restart");
-    config.http = m_runtime.config.http;
-  }
-  log::set_level(m_log_override.value_or(config.log_level));
-  m_runtime.clients = std::move(settings->clients);
-  if (mirror) m_runtime.mirror = std::move(*mirror);
-  m_runtime.mirror.sign_with(std::move(settings->signer));
-  m_runtime.config = std::move(config);
-  m_runtime.key = std::move(settings->key);
+  log::set_level(m_log_override.value_or(reloaded->runtime.config.log_level));
+  m_runtime = std::move(reloaded->runtime);
+  HttpSecrets &secrets = reloaded->http_secrets;
+  if (m_sync_token && secrets.sync_token) m_sync_token->set(std::move(*secrets.sync_token));
+  if (m_webhook_check && secrets.webhook_secrets) m_webhook_check->set_secrets(std::move(*secrets.webhook_secrets));
   {
     std::lock_guard lock(m_mutex);
-    m_drafts = m_runtime.config.repo.drafts;
-    m_excluded = {m_runtime.config.tasks_exclude.begin(), m_runtime.config.tasks_exclude.end()};
-  }
-  if (m_sync_token && http_secrets.sync_token) m_sync_token->set(std::move(*http_secrets.sync_token));
-  if (m_webhook_check && http_secrets.webhook_secrets) {
-    m_webhook_check->set_secrets(std::move(*http_secrets.webhook_secrets));
-  }
-  {
-    std::lock_guard lock(m_mutex);
+    m_webhooks.follow(m_runtime.config);
     m_health.set_interval(m_runtime.config.poll.interval);
     m_work_tree = m_runtime.mirror.work_tree();
   }
@@ -290,7 +159,7 @@ void Service::reload() {
 
 void Service::wait_for_next_pass(std::chrono::steady_clock::time_point next, std::stop_token stop) {
   std::unique_lock lock(m_mutex);
-  while (!stop.stop_requested() && !m_pass_requested && m_tasks_requested.empty() &&
+  while (!stop.stop_requested() && !m_pass_requested && !m_webhooks.tasks_asked() &&
          std::chrono::steady_clock::now() < next) {
     auto until = next;
     if (const auto interval = m_supervisor.watchdog_interval()) {
@@ -298,7 +167,7 @@ void Service::wait_for_next_pass(std::chrono::steady_clock::time_point next, std
           std::min(until, std::chrono::steady_clock::now() +
                               std::chrono::duration_cast<std::chrono::steady_clock::duration>(ping_period(*interval)));
     }
-    m_wake.wait_until(lock, stop, until, [this] { return m_pass_requested || !m_tasks_requested.empty(); });
+    m_wake.wait_until(lock, stop, until, [this] { return m_pass_requested || m_webhooks.tasks_asked(); });
     lock.unlock();
     ping_watchdog_if_due();
     lock.lock();
@@ -312,7 +181,8 @@ void Service::run_full_pass(std::chrono::steady_clock::time_point &next, std::st
     std::lock_guard lock(m_mutex);
     m_pass_requested = false;
     m_pass_running = true;
-    m_health.pass_started(std::chrono::system_clock::now(), expected_tasks(m_runtime));
+    m_health.pass_started(std::chrono::system_clock::now(),
+                          tasks_expected(m_runtime.config, m_runtime.memory->listed_total));
   }
   const PassReport report = run_cycle(
       m_runtime, PassMode::apply, stop,
@@ -394,34 +264,22 @@ void Service::run(std::stop_token stop) {
     if (reload_now) reload();
 
     // A pass that is due or asked for goes first; tasks webhooks asked for meanwhile wait for it.
-    std::set<std::string> requested;
-    std::set<std::string> drafts_requested;
+    WebhookRequests::Tasks asked;
     bool full = false;
     {
       std::lock_guard lock(m_mutex);
       full = m_pass_requested || std::chrono::steady_clock::now() >= next;
-      if (!full && !m_tasks_requested.empty()) {
-        for (const std::string &id : m_tasks_requested) {
-          if (m_mirrored.count(id) > 0) requested.insert(id); // a reload may have dropped it
-        }
-        std::swap(drafts_requested, m_drafts_requested);
-        m_tasks_requested.clear();
-        m_pass_running = !requested.empty();
+      if (!full && m_webhooks.tasks_asked()) {
+        asked = m_webhooks.take_tasks();
+        m_pass_running = !asked.tasks.empty();
       }
+      if (full || !asked.tasks.empty()) m_webhooks.hand_over_drafts(*m_runtime.memory);
     }
-    if (full || !requested.empty()) hand_over_draft_requests();
     if (full) {
       run_full_pass(next, stop, interrupted);
-    } else if (!requested.empty()) {
-      std::vector<TaskEntry> tasks;
-      std::vector<TaskEntry> drafts_of;
-      for (const std::string &id : requested) {
-        const auto configured = std::find_if(m_runtime.config.tasks.begin(), m_runtime.config.tasks.end(),
-                                             [&](const TaskEntry &task) { return task.id == id; });
-        tasks.push_back(configured != m_runtime.config.tasks.end() ? *configured : TaskEntry{id, ""});
-        if (drafts_requested.count(id) > 0) drafts_of.push_back(tasks.back());
-      }
-      run_requested_tasks(std::move(tasks), std::move(drafts_of), next, stop, interrupted);
+    } else if (!asked.tasks.empty()) {
+      run_requested_tasks(named_tasks(m_runtime.config, asked.tasks), named_tasks(m_runtime.config, asked.drafts_of),
+                          next, stop, interrupted);
     }
     if (!interrupted) wait_for_next_pass(next, stop);
   }

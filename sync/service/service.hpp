@@ -2,12 +2,10 @@
 
 #include <chrono>
 #include <condition_variable>
-#include <deque>
 #include <filesystem>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <stop_token>
 #include <string>
 #include <vector>
@@ -19,6 +17,7 @@
 #include "run/cycle.hpp"
 #include "run/runtime.hpp"
 #include "service/health.hpp"
+#include "service/webhook_requests.hpp"
 
 namespace tasksync {
 
@@ -85,7 +84,6 @@ private:
   void run_requested_tasks(std::vector<TaskEntry> tasks, std::vector<TaskEntry> drafts_of,
                            std::chrono::steady_clock::time_point next, std::stop_token stop, bool &interrupted);
   void remember_mirrored(const PassReport *report);
-  void hand_over_draft_requests();
 
   std::filesystem::path m_config_file;
   Runtime m_runtime;
@@ -101,13 +99,7 @@ private:
   std::condition_variable_any m_wake; // a pass was requested
   bool m_reload_requested = false;
   bool m_pass_requested = false;
-  std::set<std::string> m_tasks_requested;  // by webhooks, for the next task pass
-  std::set<std::string> m_drafts_requested; // by task.healed, of those: their draft is read too
-  std::deque<std::string> m_healed_ids;     // task.healed's draft IDs, for RunMemory::healed_drafts (the last 1000)
-  bool m_every_draft_wanted = false;        // a task.healed named no mirrored task
-  bool m_drafts = false;                    // repo.drafts, as in force
-  std::set<std::string> m_excluded;         // tasks_exclude, as in force
-  std::set<std::string> m_mirrored;         // the tasks a webhook may ask for
+  WebhookRequests m_webhooks; // what webhooks asked for, and which tasks they may name
   bool m_pass_running = false;
   HealthTracker m_health;
   std::filesystem::path m_work_tree;

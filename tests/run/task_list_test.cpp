@@ -1,4 +1,5 @@
 #include "run/task_list.hpp"
+#include "run/task_selection.hpp"
 
 #include <gtest/gtest.h>
 
@@ -72,8 +73,11 @@ protected:
       m_api.set_version(version);
     }
   }
-  std::unique_ptr<FetchPool> pool() {
-    return std::move(FetchPool::create(m_config.api, "list-key", 4, m_names)).value();
+  // The whole list read on a pool of four workers, as a pass expecting `expected_total` tasks reads it.
+  Result<TaskListing, FetchError> read(long long expected_total) {
+    auto api = client();
+    auto workers = std::move(FetchPool::create(m_config.api, "list-key", 4, m_names)).value();
+    return read_task_list(api, workers.get(), {}, {}, std::numeric_limits<std::size_t>::max(), expected_total);
   }
 
   // A list entry for task `number`.
@@ -90,9 +94,7 @@ protected:
 
 TEST_F(TaskListWaveTest, TheExpectedPagesAreAskedWithThePageThatGivesTheTotal) {
   m_api.hold_list_until_in_flight(3);
-  auto api = client();
-  auto workers = pool();
-  auto listing = read_task_list(api, workers.get(), {}, {}, std::numeric_limits<std::size_t>::max(), 250);
+  auto listing = read(250);
   ASSERT_TRUE(listing.ok()) << listing.error().message;
   EXPECT_EQ(listing->tasks.size(), 250u);
   EXPECT_TRUE(listing->complete()) << listing->incomplete_because;
@@ -101,9 +103,7 @@ TEST_F(TaskListWaveTest, TheExpectedPagesAreAskedWithThePageThatGivesTheTotal) {
 }
 
 TEST_F(TaskListWaveTest, AnExpectedTotalPastTheListCostsAtMostTheRestOfOneWave) {
-  auto api = client();
-  auto workers = pool();
-  auto listing = read_task_list(api, workers.get(), {}, {}, std::numeric_limits<std::size_t>::max(), 10000);
+  auto listing = read(10000);
   ASSERT_TRUE(listing.ok()) << listing.error().message;
   EXPECT_EQ(listing->tasks.size(), 250u);
   EXPECT_TRUE(listing->complete()) << "the empty page past the end is no shortfall: " << listing->incomplete_because;
@@ -116,9 +116,7 @@ TEST_F(TaskListWaveTest, AThousandTasksCostTenPages) {
     version.task_id = test::numbered_task_id(i);
     m_api.set_version(version);
   }
-  auto api = client();
-  auto workers = pool();
-  auto listing = read_task_list(api, workers.get(), {}, {}, std::numeric_limits<std::size_t>::max(), 1000);
+  auto listing = read(1000);
   ASSERT_TRUE(listing.ok()) << listing.error().message;
   EXPECT_EQ(listing->tasks.size(), 1000u);
   EXPECT_TRUE(listing->complete()) << listing->incomplete_because;
@@ -127,9 +125,7 @@ TEST_F(TaskListWaveTest, AThousandTasksCostTenPages) {
 
 TEST_F(TaskListWaveTest, AServerThatServesFewerTasksAPageThanAskedIsReadToTheEnd) {
   m_api.serve_at_most_per_page(50);
-  auto api = client();
-  auto workers = pool();
-  auto listing = read_task_list(api, workers.get(), {}, {}, std::numeric_limits<std::size_t>::max(), 250);
+  auto listing = read(250);
   ASSERT_TRUE(listing.ok()) << listing.error().message;
   EXPECT_EQ(listing->tasks.size(), 250u);
   EXPECT_TRUE(listing->complete()) << listing->incomplete_because;
@@ -138,9 +134,7 @@ TEST_F(TaskListWaveTest, AServerThatServesFewerTasksAPageThanAskedIsReadToTheEnd
 
 TEST_F(TaskListWaveTest, AnEmptyPageLeavesTheReadIncompleteAndSaysWhich) {
   m_api.empty_page_once(2);
-  auto api = client();
-  auto workers = pool();
-  auto listing = read_task_list(api, workers.get(), {}, {}, std::numeric_limits<std::size_t>::max(), 250);
+  auto listing = read(250);
   ASSERT_TRUE(listing.ok()) << listing.error().message;
   EXPECT_FALSE(listing->complete());
   EXPECT_EQ(shortfall(*listing), "read 150 distinct tasks of 250 (page 2 was empty)");
@@ -151,9 +145,7 @@ TEST_F(TaskListWaveTest, AServerThatRepeatsItsPagesEndsTheReadIncomplete) {
   // Every page is the same two tasks of five.
   m_api.set_list_reply(test::FakeApi::Reply{
       200, R"({"data":{"total":5,"page":1,"limit":100,"tasks":[)" + entry(1) + "," + entry(2) + "]}}", {}});
-  auto api = client();
-  auto workers = pool();
-  auto listing = read_task_list(api, workers.get(), {}, {}, std::numeric_limits<std::size_t>::max(), 0);
+  auto listing = read(0);
   ASSERT_TRUE(listing.ok()) << listing.error().message;
   EXPECT_EQ(shortfall(*listing), "read 2 distinct tasks of 5 (page 2 repeated tasks already read)");
   EXPECT_EQ(m_api.list_requests(), 3) << "page 1, then pages 2 and 3 for three tasks at two a page";

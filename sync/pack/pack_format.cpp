@@ -89,7 +89,7 @@ EncodedEntryHeader entry_header(git_object_t type, std::uint64_t size) {
 }
 
 // The base distance is big-endian base 128 in which each continued byte also adds one, so
-// that no distance has two encodings (git's encode_in_pack_object_header's companion).
+// that no distance has two encodings.
 EncodedEntryHeader ofs_delta_header(std::uint64_t size, std::uint64_t base_distance) {
   EncodedEntryHeader header;
   header.m_length = put_type_and_size(header.m_bytes.data(), GIT_OBJECT_OFS_DELTA, size);

@@ -13,7 +13,7 @@
 
 // The git pack and pack index (version 2) formats, each piece written and read here and nowhere
 // else (git's Documentation/gitformat-pack.txt): the pack header, entry headers, OFS_DELTA base
-// distances, delta instructions and the index. Pure: no I/O, no allocation beyond the output.
+// distances, delta instructions and the index. Pure: no I/O.
 namespace tasksync::pack_format {
 
 // A SHA-1 as the formats store it: a pack's trailer, an index's trailer.

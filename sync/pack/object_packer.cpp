@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
-#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <memory>
@@ -16,6 +15,7 @@
 #include <vector>
 
 #include "base/git_handles.hpp"
+#include "pack/pack_format.hpp"
 #include "pack/pack_writer.hpp"
 
 namespace tasksync {
@@ -74,20 +74,13 @@ struct Pack {
   std::filesystem::file_time_type written; // of the .pack, read for the packs to merge
 };
 
-// A big-endian 32-bit number, as pack files and their indexes store them.
-std::uint32_t read_be32(const void *at) {
-  const auto *bytes = static_cast<const unsigned char *>(at);
-  return std::uint32_t{bytes[0]} << 24 | std::uint32_t{bytes[1]} << 16 | std::uint32_t{bytes[2]} << 8 | bytes[3];
-}
-
-// The object count in a pack's header ("PACK", version, count, big-endian), without reading on.
+// The object count in a pack's header, without reading on.
 std::optional<std::uint32_t> pack_object_count(const std::filesystem::path &pack) {
-  unsigned char header[12];
+  char header[pack_format::kPackHeaderSize];
   std::ifstream in(pack, std::ios::binary);
-  if (!in.read(reinterpret_cast<char *>(header), sizeof header) || std::memcmp(header, "PACK", 4) != 0) {
-    return std::nullopt;
-  }
-  return read_be32(header + 8);
+  if (!in.read(header, sizeof header)) return std::nullopt;
+  const auto objects = pack_format::read_pack_header(std::string_view(header, sizeof header));
+  return objects ? std::optional(*objects) : std::nullopt;
 }
 
 // The packs that may be merged, smallest first: each pack-*.idx with its .pack and no .keep.
@@ -133,35 +126,19 @@ void remove_pack(const std::filesystem::path &index) {
   }
 }
 
-// The objects of a pack in the order they are in the file, from its index (version 2: the
-// only one git and libgit2 have written for a decade).
+// The objects of a pack in the order they are in the file, from its index.
 Result<std::vector<git_oid>> objects_in_write_order(const std::filesystem::path &index) {
   std::ifstream in(index, std::ios::binary);
   const std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const auto be32 = [&](std::size_t at) { return read_be32(data.data() + at); };
-  constexpr std::size_t kFanout = 8;
-  if (data.size() < kFanout + 256 * 4 || data.compare(0, 4, "\377tOc") != 0 || be32(4) != 2) {
-    return Error{index.string() + ": not a version 2 pack index"};
-  }
-  const std::size_t count = be32(kFanout + 255 * 4);
-  const std::size_t ids = kFanout + 256 * 4;
-  const std::size_t offsets = ids + count * (GIT_OID_RAWSZ + 4);
-  const std::size_t large = offsets + count * 4;
-  if (data.size() < large + 2 * GIT_OID_RAWSZ) return Error{index.string() + ": truncated"};
-  std::vector<std::pair<std::uint64_t, git_oid>> objects(count);
-  for (std::size_t i = 0; i < count; ++i) {
-    std::uint64_t offset = be32(offsets + i * 4);
-    if (offset & 0x80000000u) {
-      const std::size_t at = large + (offset & 0x7fffffffu) * 8;
-      if (data.size() < at + 8) return Error{index.string() + ": truncated"};
-      offset = std::uint64_t{be32(at)} << 32 | be32(at + 4);
-    }
-    objects[i].first = offset;
-    std::memcpy(objects[i].second.id, data.data() + ids + i * GIT_OID_RAWSZ, GIT_OID_RAWSZ);
-  }
+  const auto read = pack_format::IndexView::read(data);
+  if (!read) return Error{index.string() + ": " + read.error().message};
+  const pack_format::IndexView &view = *read;
+  std::vector<std::pair<std::uint64_t, git_oid>> objects(view.objects());
+  for (std::uint32_t i = 0; i < view.objects(); ++i)
+    objects[i] = {view.offset(i), view.id(i)};
   std::sort(objects.begin(), objects.end(), [](const auto &a, const auto &b) { return a.first < b.first; });
   std::vector<git_oid> ordered;
-  ordered.reserve(count);
+  ordered.reserve(objects.size());
   for (const auto &[offset, id] : objects)
     ordered.push_back(id);
   return ordered;

@@ -21,6 +21,7 @@
 #include "base/atomic_file.hpp"
 #include "base/file_descriptor.hpp"
 #include "pack/object_id.hpp"
+#include "pack/pack_format.hpp"
 
 namespace tasksync {
 namespace {
@@ -39,74 +40,6 @@ constexpr std::size_t kBufferBytes = std::size_t{1} << 20;
 constexpr std::string_view kTempPrefix = ".tasksync-incoming-";
 // What a .keep file of ours says, so that only ours are removed after a crash.
 constexpr std::string_view kKeepMessage = "tasksync: a pass being recorded\n";
-constexpr int kOfsDelta = 6; // pack entry type of a delta against an earlier entry
-
-void put_be32(std::string &out, std::uint32_t value) {
-  for (int shift = 24; shift >= 0; shift -= 8)
-    out.push_back(static_cast<char>((value >> shift) & 0xff));
-}
-
-void put_be64(std::string &out, std::uint64_t value) {
-  put_be32(out, static_cast<std::uint32_t>(value >> 32));
-  put_be32(out, static_cast<std::uint32_t>(value));
-}
-
-// A delta's size fields: little-endian base 128.
-void put_varint(std::string &out, std::size_t value) {
-  do {
-    const auto byte = static_cast<unsigned char>(value & 0x7f);
-    value >>= 7;
-    out.push_back(static_cast<char>(byte | (value ? 0x80 : 0)));
-  } while (value);
-}
-
-// The entry header of a pack: type and inflated size.
-void put_entry_header(std::string &out, int type, std::size_t size) {
-  auto byte = static_cast<unsigned char>((type << 4) | static_cast<int>(size & 0x0f));
-  size >>= 4;
-  while (size) {
-    out.push_back(static_cast<char>(byte | 0x80));
-    byte = static_cast<unsigned char>(size & 0x7f);
-    size >>= 7;
-  }
-  out.push_back(static_cast<char>(byte));
-}
-
-// How far back an OFS_DELTA's base is, in git's offset encoding.
-void put_base_distance(std::string &out, std::uint64_t distance) {
-  std::array<char, 16> bytes{};
-  std::size_t at = bytes.size() - 1;
-  bytes[at] = static_cast<char>(distance & 0x7f);
-  while (distance >>= 7)
-    bytes[--at] = static_cast<char>(0x80 | (--distance & 0x7f));
-  out.append(bytes.data() + at, bytes.size() - at);
-}
-
-// A delta instruction copying base[offset, offset + size).
-void put_copy(std::string &out, std::size_t offset, std::size_t size) {
-  while (size > 0) {
-    const std::size_t chunk = std::min<std::size_t>(size, 0xffff);
-    std::string operands;
-    unsigned char command = 0x80;
-    for (int i = 0; i < 4; ++i) {
-      if (const auto byte = static_cast<unsigned char>((offset >> (8 * i)) & 0xff)) {
-        command |= static_cast<unsigned char>(1 << i);
-        operands.push_back(static_cast<char>(byte));
-      }
-    }
-    for (int i = 0; i < 2; ++i) {
-      if (const auto byte = static_cast<unsigned char>((chunk >> (8 * i)) & 0xff)) {
-        command |= static_cast<unsigned char>(0x10 << i);
-        operands.push_back(static_cast<char>(byte));
-      }
-    }
-    out.push_back(static_cast<char>(command));
-    out += operands;
-    offset += chunk;
-    size -= chunk;
-  }
-}
-
 Error os_error(const std::string &what, const std::string &path) {
   return Error{what + " " + path + ": " + std::strerror(errno)};
 }
@@ -118,6 +51,27 @@ bool holds(const std::filesystem::path &file, std::string_view content) {
   std::string got(content.size() + 1, '\0');
   const ssize_t size = ::read(fd.get(), got.data(), got.size());
   return size == static_cast<ssize_t>(content.size()) && got.compare(0, content.size(), content) == 0;
+}
+
+// Where `raw` agrees with `base`: the bytes of their common start, then of their common end
+// after it (the two never overlap).
+std::pair<std::size_t, std::size_t> common_ends(std::string_view base, std::string_view raw) {
+  const std::size_t limit = std::min(base.size(), raw.size());
+  constexpr std::size_t kBlock = 64; // memcmp a block at a time: these trees are big
+  std::size_t prefix = 0;
+  while (prefix + kBlock <= limit && std::memcmp(base.data() + prefix, raw.data() + prefix, kBlock) == 0) {
+    prefix += kBlock;
+  }
+  while (prefix < limit && base[prefix] == raw[prefix])
+    ++prefix;
+  std::size_t suffix = 0;
+  while (suffix + kBlock <= limit - prefix && std::memcmp(base.data() + base.size() - suffix - kBlock,
+                                                          raw.data() + raw.size() - suffix - kBlock, kBlock) == 0) {
+    suffix += kBlock;
+  }
+  while (suffix < limit - prefix && base[base.size() - 1 - suffix] == raw[raw.size() - 1 - suffix])
+    ++suffix;
+  return {prefix, suffix};
 }
 
 Result<std::string> deflate_all(std::string_view raw) {
@@ -143,12 +97,10 @@ struct PackWriter::State {
     std::uint8_t header = 0;  // bytes before the zlib stream
     git_object_t type = GIT_OBJECT_INVALID;
   };
-  // How a delta entry's object is rebuilt: base[0, prefix) + middle + the last `suffix` bytes of base.
+  // A delta entry's object: `instructions` (as the entry holds them, inflated) applied to `base`.
   struct Delta {
     git_oid base;
-    std::size_t prefix = 0;
-    std::size_t suffix = 0;
-    std::string middle;
+    std::string instructions;
     int depth = 0;
   };
   struct Hash {
@@ -174,6 +126,7 @@ struct PackWriter::State {
   std::size_t recent_bytes = 0;
   std::optional<git_oid> last_big_tree; // the base for the next big tree's delta
   std::string last_big_tree_data;
+  std::string scratch;           // a delta being made: its room is reused from one big tree to the next
   std::optional<Error> failure;  // a write failed: only drop() makes the writer usable again
   std::vector<std::string> kept; // .keep files of finished packs, until release_kept()
 
@@ -230,9 +183,8 @@ struct PackWriter::State {
       temp_path.clear();
       return error;
     }
-    buffer = std::string("PACK", 4);
-    put_be32(buffer, 2);
-    put_be32(buffer, 0); // the count, filled in at the end
+    const auto header = pack_format::pack_header(0); // the count is filled in at the end
+    buffer.assign(header.data(), header.size());
     size = buffer.size();
     return {};
   }
@@ -258,8 +210,7 @@ struct PackWriter::State {
     entry.size = static_cast<std::uint32_t>(raw.size());
     entry.offset = size;
     std::optional<Delta> delta;
-    std::string payload;
-    std::string header;
+    pack_format::EncodedEntryHeader header;
     const bool big_tree = type == GIT_OBJECT_TREE && raw.size() >= kDeltaMinimum;
     const auto base_delta = last_big_tree ? deltas.find(*last_big_tree) : deltas.end();
     const int base_depth = base_delta == deltas.end() ? 0 : base_delta->second.depth;
@@ -267,48 +218,27 @@ struct PackWriter::State {
       // The tasks/ tree of one commit differs from the previous one in one entry: a delta of
       // "copy the start, insert the new entry, copy the end" is a few dozen bytes.
       const std::string_view base = last_big_tree_data;
-      const std::size_t limit = std::min(base.size(), raw.size());
-      constexpr std::size_t kBlock = 64; // memcmp a block at a time: these trees are big
-      std::size_t prefix = 0;
-      while (prefix + kBlock <= limit && std::memcmp(base.data() + prefix, raw.data() + prefix, kBlock) == 0) {
-        prefix += kBlock;
-      }
-      while (prefix < limit && base[prefix] == raw[prefix])
-        ++prefix;
-      std::size_t suffix = 0;
-      while (suffix + kBlock <= limit - prefix && std::memcmp(base.data() + base.size() - suffix - kBlock,
-                                                              raw.data() + raw.size() - suffix - kBlock, kBlock) == 0) {
-        suffix += kBlock;
-      }
-      while (suffix < limit - prefix && base[base.size() - 1 - suffix] == raw[raw.size() - 1 - suffix])
-        ++suffix;
+      const auto [prefix, suffix] = common_ends(base, raw);
       if (prefix + suffix >= raw.size() / 2) {
-        delta = Delta{*last_big_tree, prefix, suffix, std::string(raw.substr(prefix, raw.size() - prefix - suffix)),
-                      base_depth + 1};
-        put_varint(payload, base.size());
-        put_varint(payload, raw.size());
-        put_copy(payload, 0, prefix);
-        for (std::size_t at = 0; at < delta->middle.size(); at += 0x7f) {
-          const std::size_t chunk = std::min<std::size_t>(0x7f, delta->middle.size() - at);
-          payload.push_back(static_cast<char>(chunk));
-          payload.append(delta->middle, at, chunk);
-        }
-        put_copy(payload, base.size() - suffix, suffix);
-        put_entry_header(header, kOfsDelta, payload.size());
-        put_base_distance(header, entry.offset - entries.at(*last_big_tree).offset);
+        const std::string_view middle = raw.substr(prefix, raw.size() - prefix - suffix);
+        scratch.clear();
+        pack_format::append_delta_sizes(scratch, base.size(), raw.size());
+        pack_format::append_delta_copy(scratch, 0, prefix);
+        pack_format::append_delta_insert(scratch, middle);
+        pack_format::append_delta_copy(scratch, base.size() - suffix, suffix);
+        header = pack_format::ofs_delta_header(scratch.size(), entry.offset - entries.at(*last_big_tree).offset);
+        delta = Delta{*last_big_tree, scratch, base_depth + 1}; // kept for reads, without the slack
       }
     }
-    if (!delta) put_entry_header(header, static_cast<int>(type), raw.size());
-    TRY_ASSIGN(auto compressed, deflate_all(delta ? std::string_view(payload) : raw));
+    if (!delta) header = pack_format::entry_header(type, raw.size());
+    TRY_ASSIGN(auto compressed, deflate_all(delta ? std::string_view(delta->instructions) : raw));
     if (compressed.size() > UINT32_MAX) return Error{"object too large for a pack entry"};
-    uLong crc = crc32(0, reinterpret_cast<const Bytef *>(header.data()), static_cast<uInt>(header.size()));
-    crc = crc32(crc, reinterpret_cast<const Bytef *>(compressed.data()), static_cast<uInt>(compressed.size()));
-    entry.header = static_cast<std::uint8_t>(header.size());
+    entry.header = static_cast<std::uint8_t>(header.bytes().size());
     entry.stored = static_cast<std::uint32_t>(compressed.size());
-    entry.crc = static_cast<std::uint32_t>(crc);
-    buffer += header;
+    entry.crc = pack_format::entry_crc32(header.bytes(), compressed);
+    buffer += header.bytes();
     buffer += compressed;
-    size += header.size() + compressed.size();
+    size += header.bytes().size() + compressed.size();
     entries.emplace(id, entry);
     if (delta) deltas.emplace(id, std::move(*delta));
     order.push_back(id);
@@ -328,72 +258,47 @@ struct PackWriter::State {
     if (last_big_tree && git_oid_equal(&*last_big_tree, &id)) return last_big_tree_data;
     const Entry &entry = entries.at(id);
     if (const auto found = deltas.find(id); found != deltas.end()) {
-      const Delta &delta = found->second;
-      auto base = read(delta.base);
-      if (!base) return base;
-      return base->substr(0, delta.prefix) + delta.middle + base->substr(base->size() - delta.suffix);
+      TRY_ASSIGN(const std::string base, read(found->second.base));
+      auto rebuilt = pack_format::apply_delta(base, found->second.instructions);
+      if (!rebuilt) return Error{"cannot rebuild an object of " + temp_path + ": " + rebuilt.error().message};
+      return rebuilt;
     }
     TRY(flush());
-    std::string stored(entry.stored, '\0');
-    if (::pread(fd.get(), stored.data(), stored.size(), static_cast<off_t>(entry.offset + entry.header)) !=
+    std::string stored(std::size_t{entry.header} + entry.stored, '\0');
+    if (::pread(fd.get(), stored.data(), stored.size(), static_cast<off_t>(entry.offset)) !=
         static_cast<ssize_t>(stored.size())) {
       return os_error("cannot read back", temp_path);
     }
+    // The header read back must be the one written: a mismatch means the offset or file is wrong.
+    const auto header = pack_format::read_entry_header(stored);
+    if (!header || header->type != entry.type || header->size != entry.size || header->length != entry.header) {
+      return Error{"a corrupt entry in " + temp_path};
+    }
     std::string raw(entry.size, '\0');
     uLongf size_out = static_cast<uLongf>(raw.size());
-    if (uncompress(reinterpret_cast<Bytef *>(raw.data()), &size_out, reinterpret_cast<const Bytef *>(stored.data()),
-                   static_cast<uLong>(stored.size())) != Z_OK ||
+    if (uncompress(reinterpret_cast<Bytef *>(raw.data()), &size_out,
+                   reinterpret_cast<const Bytef *>(stored.data() + entry.header),
+                   static_cast<uLong>(entry.stored)) != Z_OK ||
         size_out != raw.size()) {
       return Error{"cannot inflate an object of " + temp_path};
     }
     return raw;
   }
 
-  // The pack's index (version 2), for a pack whose trailer is `checksum`.
-  std::string index(const std::array<unsigned char, 20> &checksum) const {
-    std::vector<const std::pair<const git_oid, Entry> *> sorted;
-    sorted.reserve(entries.size());
-    for (const auto &item : entries)
-      sorted.push_back(&item);
-    std::sort(sorted.begin(), sorted.end(), [](auto *a, auto *b) { return git_oid_cmp(&a->first, &b->first) < 0; });
-    std::string out("\377tOc", 4);
-    put_be32(out, 2);
-    std::array<std::uint32_t, 256> fanout{};
-    for (const auto *item : sorted)
-      ++fanout[item->first.id[0]];
-    for (std::size_t i = 1; i < fanout.size(); ++i)
-      fanout[i] += fanout[i - 1];
-    for (const std::uint32_t count : fanout)
-      put_be32(out, count);
-    for (const auto *item : sorted)
-      out.append(reinterpret_cast<const char *>(item->first.id), GIT_OID_RAWSZ);
-    for (const auto *item : sorted)
-      put_be32(out, item->second.crc);
-    std::vector<std::uint64_t> large;
-    for (const auto *item : sorted) {
-      if (item->second.offset < 0x80000000u) {
-        put_be32(out, static_cast<std::uint32_t>(item->second.offset));
-      } else {
-        put_be32(out, 0x80000000u | static_cast<std::uint32_t>(large.size()));
-        large.push_back(item->second.offset);
-      }
-    }
-    for (const std::uint64_t offset : large)
-      put_be64(out, offset);
-    out.append(reinterpret_cast<const char *>(checksum.data()), checksum.size());
-    Sha1 sha;
-    sha.update(out);
-    const auto own = sha.finish();
-    out.append(reinterpret_cast<const char *>(own.data()), own.size());
-    return out;
+  // The pack's index, for a pack whose trailer is `checksum`.
+  std::string index(const pack_format::Checksum &checksum) const {
+    std::vector<pack_format::IndexEntry> listed;
+    listed.reserve(entries.size());
+    for (const auto &[id, entry] : entries)
+      listed.push_back({id, entry.offset, entry.crc});
+    return pack_format::index(listed, checksum);
   }
 
   // Completes the pack (count, trailer), writes its index, and puts both in place, durably.
   Result<std::filesystem::path> finish() {
     TRY(flush());
-    std::string count;
-    put_be32(count, static_cast<std::uint32_t>(order.size()));
-    if (::pwrite(fd.get(), count.data(), count.size(), 8) != static_cast<ssize_t>(count.size())) {
+    const auto header = pack_format::pack_header(static_cast<std::uint32_t>(order.size()));
+    if (::pwrite(fd.get(), header.data(), header.size(), 0) != static_cast<ssize_t>(header.size())) {
       return os_error("cannot write", temp_path);
     }
     Sha1 sha;

@@ -76,7 +76,9 @@ Request to_request(const httplib::Request &request) {
 }
 
 void fill(httplib::Response &response, const Response &value) {
-  response.status = value.status;
+  // A 200 is left for httplib to choose, as a handler that sets no status does: 206 for a
+  // request with a Range header (whose range it applies), else 200.
+  if (value.status != 200) response.status = value.status;
   for (const auto &[name, content] : value.headers)
     response.set_header(name, content);
   response.set_content(value.body, value.content_type);

@@ -113,6 +113,16 @@ TEST_F(ListenerTest, HandsARouteTheRequestAndWritesItsResponse) {
   EXPECT_EQ(client.Get("/p.ng")->status, 404) << "a path is matched as written, not as a pattern";
 }
 
+TEST_F(ListenerTest, A200IsHttplibsToChooseAndARangeMakesIt206) {
+  start();
+  httplib::Client client("127.0.0.1", m_port);
+  auto ranged = client.Get("/ping", {{"Range", "bytes=0-1"}});
+  ASSERT_TRUE(ranged);
+  EXPECT_EQ(ranged->status, 206);
+  EXPECT_EQ(ranged->body, "po");
+  EXPECT_EQ(client.Get("/ping")->status, 200);
+}
+
 TEST_F(ListenerTest, AConnectionPastTheBudgetClosesTheOldest) {
   m_limits.max_connections = 2;
   start();
@@ -155,7 +165,7 @@ TEST_F(ListenerTest, ABodyThatArrivesAfterItsHeadIsWaitedForAndRouted) {
 TEST_F(ListenerTest, AChunkedBodyIsReadWholeAndHandedOnDecoded) {
   start();
   const std::string reply = round_trip(m_port, "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-                                             "3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n");
+                                               "3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n");
   EXPECT_EQ(reply.rfind("HTTP/1.1 200 ", 0), 0u) << reply;
   ASSERT_EQ(seen().size(), 1u);
   EXPECT_EQ(seen()[0].body, "abcde");

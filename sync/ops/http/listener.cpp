@@ -61,28 +61,25 @@ struct Connection {
   std::size_t drained = 0;
 };
 
-std::string_view reason_phrase(Refusal refusal) {
-  switch (refusal) {
-  case Refusal::malformed: return "Bad Request";
-  case Refusal::too_large: return "Payload Too Large";
-  case Refusal::busy: return "Service Unavailable";
-  }
-  return "Bad Request";
-}
+/// How the listener words a refusal: its status line's reason, and the JSON it answers for a route
+/// without words of its own.
+struct RefusalWords {
+  std::string_view reason{};
+  std::string_view json{};
+};
 
-// The JSON of a refusal whose route has no words of its own for it.
-std::string_view plain_refusal(Refusal refusal) {
+RefusalWords words_for(Refusal refusal) {
   switch (refusal) {
-  case Refusal::malformed: return "{\"error\":\"the body's length is not clear\"}\n";
-  case Refusal::too_large: return "{\"error\":\"the request is too large\"}\n";
-  case Refusal::busy: return "{\"error\":\"too many requests at once; try again\"}\n";
+  case Refusal::malformed: return {"Bad Request", "{\"error\":\"the body's length is not clear\"}\n"};
+  case Refusal::too_large: return {"Payload Too Large", "{\"error\":\"the request is too large\"}\n"};
+  case Refusal::busy: return {"Service Unavailable", "{\"error\":\"too many requests at once; try again\"}\n"};
   }
-  return "";
+  return {"Bad Request", "{\"error\":\"the body's length is not clear\"}\n"};
 }
 
 // The whole answer to a request refused before its body was read, which httplib never sees.
 std::string refusal_answer(Refusal refusal, std::string_view json) {
-  return "HTTP/1.1 " + std::to_string(status_of(refusal)) + " " + std::string(reason_phrase(refusal)) +
+  return "HTTP/1.1 " + std::to_string(status_of(refusal)) + " " + std::string(words_for(refusal).reason) +
          "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(json.size()) +
          "\r\nConnection: close\r\n\r\n" + std::string(json);
 }
@@ -271,7 +268,7 @@ private:
       int port = 0;
       json = connection.route->body->refused(why, numeric_host(connection.peer, connection.peer_length, port));
     } else {
-      json = plain_refusal(why);
+      json = words_for(why).json;
     }
     connection.output = refusal_answer(why, json);
     connection.input = std::string();

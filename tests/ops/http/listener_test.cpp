@@ -63,6 +63,15 @@ protected:
     ASSERT_EQ(ping->body, "pong");
   }
 
+  // How long the listener took to close a new connection on which `bytes` were sent (or 5 s).
+  std::chrono::steady_clock::duration time_to_cut_off(std::string_view bytes) {
+    const FileDescriptor client = test::connect_raw(m_port);
+    const auto start_time = std::chrono::steady_clock::now();
+    EXPECT_TRUE(test::send_raw(client, bytes));
+    EXPECT_TRUE(test::wait_until([&] { return test::closed_by_peer(client); }, 5s));
+    return std::chrono::steady_clock::now() - start_time;
+  }
+
   std::vector<Request> seen() {
     std::lock_guard lock(m_mutex);
     return m_seen;
@@ -141,11 +150,7 @@ TEST_F(ListenerTest, AConnectionPastTheBudgetClosesTheOldest) {
 TEST_F(ListenerTest, ARequestNotWholeWithinItsTimeIsCutOff) {
   m_limits.request_timeout = 300ms;
   start();
-  const FileDescriptor client = test::connect_raw(m_port);
-  const auto start_time = std::chrono::steady_clock::now();
-  ASSERT_TRUE(test::send_raw(client, "GET /ping HTTP/1.1\r\nHost: x\r\n"));
-  ASSERT_TRUE(test::wait_until([&] { return test::closed_by_peer(client); }, 5s));
-  const auto took = std::chrono::steady_clock::now() - start_time;
+  const auto took = time_to_cut_off("GET /ping HTTP/1.1\r\nHost: x\r\n");
   EXPECT_GE(took, m_limits.request_timeout - 50ms);
   EXPECT_LT(took, m_limits.request_timeout + 2s);
 }
@@ -250,11 +255,7 @@ TEST_F(ListenerTest, WithoutWordsOfItsOwnARouteIsRefusedInTheListeners) {
 TEST_F(ListenerTest, ABodyWithAnAllowanceHasItsOwnTimeFromItsHead) {
   m_limits.body_timeout = 300ms;
   start();
-  const FileDescriptor client = test::connect_raw(m_port);
-  const auto start_time = std::chrono::steady_clock::now();
-  ASSERT_TRUE(test::send_raw(client, "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n12345"));
-  ASSERT_TRUE(test::wait_until([&] { return test::closed_by_peer(client); }, 5s));
-  const auto took = std::chrono::steady_clock::now() - start_time;
+  const auto took = time_to_cut_off("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n12345");
   EXPECT_GE(took, m_limits.body_timeout - 50ms);
   EXPECT_LT(took, 2s) << "the request's 60 s do not apply to its body";
   EXPECT_TRUE(seen().empty());

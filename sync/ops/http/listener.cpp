@@ -39,7 +39,7 @@ using namespace std::chrono_literals;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 // What is read and thrown away of a body refused before it was read, so that the client reads
 // the answer instead of a reset: at most this much (4 MiB), within the connection's deadline.
-constexpr std::size_t kMostDrained = 4 * 1024 * 1024;
+constexpr std::size_t kMostDrained = std::size_t{4} * 1024 * 1024;
 
 // A client connection: reading its request head (and its body) until `deadline`, then sending the
 // answer.

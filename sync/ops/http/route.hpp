@@ -32,7 +32,7 @@ struct BodyAllowance {
   std::size_t max_bytes = 0;    // the largest body read; a larger one is refused as too_large
   std::size_t most_at_once = 1; // bodies of the route read at once; one more is refused as busy
   // The JSON body of the answer to a request refused before its body was read, from the client
-  // at `peer`; also where the route counts and logs the refusal.
+  // at `peer`; also where the route counts and logs the refusal. None: the listener's words.
   std::function<std::string(Refusal why, const std::string &peer)> refused{};
 };
 

@@ -22,6 +22,12 @@ for index in "${!layers[@]}"; do
     fi
   done < <(grep -rn '#include "' "$layer" || true)
 done
+# Within ops/: http/ (the listener: connections, deadlines, framing) is below the routes, and
+# includes nothing of ops/ outside ops/http/.
+while IFS= read -r line; do
+  echo "${line%%:*}: ops/http may not include \"$(sed -E 's/.*#include "([^"]*)".*/\1/' <<<"$line")\" (only ops/http/ of ops/)"
+  failures=$((failures + 1))
+done < <(grep -rn '#include "ops/' ops/http | grep -v '#include "ops/http/' || true)
 stray=$(find . -maxdepth 1 -name '*.[ch]pp')
 if [ -n "$stray" ]; then
   echo "outside every layer: $stray"

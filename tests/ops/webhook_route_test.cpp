@@ -1,5 +1,6 @@
-// POST /webhooks/anchorbrowser served by the real status server over real HTTP, with the
-// service's side (which tasks are mirrored, the task passes asked for) replaced by a recorder.
+// POST /webhooks/anchorbrowser served by the real status server over real HTTP, and the route
+// alone as values in and out, with the service's side (which tasks are mirrored, the task passes
+// asked for) replaced by a recorder.
 #include <gtest/gtest.h>
 #include <httplib.h>
 
@@ -8,8 +9,9 @@
 #include <set>
 #include <vector>
 
-#include "base/log.hpp"
+#include "log_lines.hpp"
 #include "ops/status_server.hpp"
+#include "ops/webhook_route.hpp"
 #include "process.hpp"
 #include "status_clients.hpp"
 #include "webhook_signing.hpp"
@@ -25,27 +27,19 @@ const std::string kOther = "5f0e2a51-8a3b-4c1d-9e2f-0123456789ab";
 
 class WebhookRouteTest : public ::testing::Test {
 protected:
-  WebhookRouteTest() {
-    log::set_sink([this](std::string_view line) {
-      std::lock_guard lock(m_mutex);
-      m_log.emplace_back(line);
-    });
-  }
-  ~WebhookRouteTest() override {
-    m_server.reset();
-    log::set_sink({});
+  // The webhook with kSecret, which records the passes asked for of kMirrored.
+  WebhookRoute recording_route() {
+    return {std::make_shared<WebhookSignatureCheck>(std::vector{kSecret}), [this](const TaskEventRequest &request) {
+              std::lock_guard lock(m_mutex);
+              if (request.task_id != kMirrored) return TaskPassRequest::not_mirrored;
+              m_requested.push_back(*request.task_id);
+              return TaskPassRequest::started;
+            }};
   }
 
   void start(bool with_webhook = true, StatusServerLimits limits = {}) {
     WebhookRoute route;
-    if (with_webhook) {
-      route = {std::make_shared<WebhookSignatureCheck>(std::vector{kSecret}), [this](const TaskEventRequest &request) {
-                 std::lock_guard lock(m_mutex);
-                 if (request.task_id != kMirrored) return TaskPassRequest::not_mirrored;
-                 m_requested.push_back(*request.task_id);
-                 return TaskPassRequest::started;
-               }};
-    }
+    if (with_webhook) route = recording_route();
     auto server = StatusServer::start(
         {"127.0.0.1", m_port}, m_metrics,
         [] {
@@ -71,13 +65,6 @@ protected:
     std::lock_guard lock(m_mutex);
     return m_requested;
   }
-  std::vector<std::string> log_lines_with(const std::string &text) {
-    std::lock_guard lock(m_mutex);
-    std::vector<std::string> lines;
-    std::copy_if(m_log.begin(), m_log.end(), std::back_inserter(lines),
-                 [&](const std::string &line) { return line.find(text) != std::string::npos; });
-    return lines;
-  }
   std::string metric(const std::string &outcome) {
     const std::string text = m_metrics.serialize();
     const std::string name = "tasksync_webhook_requests_total{outcome=\"" + outcome + "\"} ";
@@ -85,12 +72,12 @@ protected:
     return at == std::string::npos ? "absent" : text.substr(at + name.size(), text.find('\n', at) - at - name.size());
   }
 
+  test::LogLines m_log;
   Metrics m_metrics;
   int m_port = test::free_port();
-  std::unique_ptr<StatusServer> m_server;
   std::mutex m_mutex;
   std::vector<std::string> m_requested;
-  std::vector<std::string> m_log;
+  std::unique_ptr<StatusServer> m_server; // last, so destroyed first: its thread uses the members above
 };
 
 } // namespace
@@ -110,7 +97,7 @@ TEST_F(WebhookRouteTest, ASignedTaskEventAsksForAPassOfItsTask) {
   EXPECT_EQ(answer->status, 200) << answer->body;
   EXPECT_EQ(requested(), (std::vector<std::string>{kMirrored, kMirrored}));
   EXPECT_EQ(metric("accepted"), "2");
-  const auto lines = log_lines_with("POST /webhooks/anchorbrowser from 127.0.0.1: event \"evt_1\" \"task.healed\"");
+  const auto lines = m_log.with("POST /webhooks/anchorbrowser from 127.0.0.1: event \"evt_1\" \"task.healed\"");
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_NE(lines[0].find("starting a pass of task " + kMirrored), std::string::npos) << lines[0];
 }
@@ -134,11 +121,11 @@ TEST_F(WebhookRouteTest, EachRefusalIs401WithOneLogLineNamingItsReasonAndNothing
       {test::anchor_signature(kSecret, body, now + 600), "stale timestamp"},
   };
   for (const Case &refused : cases) {
-    const std::size_t before = log_lines_with("POST /webhooks/anchorbrowser").size();
+    const std::size_t before = m_log.with("POST /webhooks/anchorbrowser").size();
     auto answer = post(body, refused.header);
     ASSERT_TRUE(answer) << refused.reason;
     EXPECT_EQ(answer->status, 401) << refused.reason;
-    const auto lines = log_lines_with("POST /webhooks/anchorbrowser");
+    const auto lines = m_log.with("POST /webhooks/anchorbrowser");
     ASSERT_EQ(lines.size(), before + 1) << refused.reason;
     EXPECT_NE(lines.back().find("refused (401): " + refused.reason), std::string::npos) << lines.back();
   }
@@ -149,10 +136,10 @@ TEST_F(WebhookRouteTest, EachRefusalIs401WithOneLogLineNamingItsReasonAndNothing
   auto replayed = post(body, signature);
   ASSERT_TRUE(replayed);
   EXPECT_EQ(replayed->status, 401);
-  EXPECT_NE(log_lines_with("POST /webhooks/anchorbrowser").back().find("refused (401): replay"), std::string::npos);
+  EXPECT_NE(m_log.with("POST /webhooks/anchorbrowser").back().find("refused (401): replay"), std::string::npos);
   EXPECT_EQ(requested().size(), 1u) << "only the genuine delivery asks for a pass";
   EXPECT_EQ(metric("unauthorized"), "7");
-  for (const std::string &line : log_lines_with("")) {
+  for (const std::string &line : m_log.with("")) {
     EXPECT_EQ(line.find(kSecret), std::string::npos) << line;
     EXPECT_EQ(line.find(v1.substr(0, 16)), std::string::npos) << line;
     EXPECT_EQ(line.find("healed_task_version_id"), std::string::npos) << line;
@@ -241,7 +228,7 @@ TEST_F(WebhookRouteTest, BodiesOverOneMebibyteAre413WithoutBeingRead) {
   EXPECT_EQ(chunk_reply.rfind("HTTP/1.1 413 ", 0), 0u) << chunk_reply;
   EXPECT_TRUE(requested().empty());
   EXPECT_EQ(metric("too_large"), "3");
-  EXPECT_EQ(log_lines_with("refused (413)").size(), 3u);
+  EXPECT_EQ(m_log.with("refused (413)").size(), 3u);
 }
 
 TEST_F(WebhookRouteTest, ABodyOfExactlyOneMebibyteAndAChunkedOneAreRead) {
@@ -342,4 +329,75 @@ TEST_F(WebhookRouteTest, EveryOutcomeIsShownFromZero) {
   auto get = client.Get(std::string(kWebhookPath));
   ASSERT_TRUE(get);
   EXPECT_EQ(get->status, 405);
+}
+
+// The route alone: a request value in, a response value out, and the refusals the listener makes
+// before a body is read told in the route's words.
+
+namespace {
+
+// The route of `table` for `method` and `path`; fails the test when there is none.
+const http::Route &route_of(const std::vector<http::Route> &table, http::Method method) {
+  const auto found = std::find_if(table.begin(), table.end(), [&](const http::Route &route) {
+    return route.method == method && route.path == kWebhookPath;
+  });
+  EXPECT_NE(found, table.end());
+  return *found;
+}
+
+} // namespace
+
+TEST_F(WebhookRouteTest, AloneWithoutASignatureCheckThereIsNoneAndNoMetric) {
+  EXPECT_TRUE(webhook_routes({}, m_metrics).empty());
+  EXPECT_EQ(metric("accepted"), "absent");
+}
+
+TEST_F(WebhookRouteTest, AloneASignedDeliveryIsAnsweredCountedAndLogged) {
+  const auto table = webhook_routes(recording_route(), m_metrics);
+  EXPECT_EQ(metric("accepted"), "0");
+  const std::string body = test::task_event("evt_1", "task.completed", kMirrored);
+  const http::Response response =
+      route_of(table, http::Method::post)
+          .handle({"POST",
+                   std::string(kWebhookPath),
+                   {{"anchor-signature", test::anchor_signature(kSecret, body, test::unix_now())}},
+                   body,
+                   "192.0.2.7"});
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.content_type, "application/json");
+  EXPECT_EQ(response.body, "{\"event\":\"accepted\",\"pass\":\"started\"}\n");
+  EXPECT_EQ(requested(), std::vector<std::string>{kMirrored});
+  EXPECT_EQ(metric("accepted"), "1");
+  EXPECT_EQ(m_log.with("POST /webhooks/anchorbrowser from 192.0.2.7: event \"evt_1\"").size(), 1u);
+  const http::Response get = route_of(table, http::Method::get).handle({"GET", std::string(kWebhookPath)});
+  EXPECT_EQ(get.status, 405);
+  EXPECT_EQ(get.headers, (std::vector<std::pair<std::string, std::string>>{{"Allow", "POST"}}));
+}
+
+TEST_F(WebhookRouteTest, AloneItTakesABodyOfOneMebibyteEightAtOnceAndCountsAndLogsEachRefusalBeforeIt) {
+  const auto table = webhook_routes(recording_route(), m_metrics);
+  const http::Route &post = route_of(table, http::Method::post);
+  ASSERT_TRUE(post.body);
+  EXPECT_EQ(post.body->max_bytes, 1024u * 1024u);
+  EXPECT_EQ(post.body->most_at_once, 8u);
+  struct Case {
+    http::Refusal why;
+    std::string json;
+    std::string outcome;
+    std::string line;
+  };
+  for (const Case &refused : std::vector<Case>{
+           {http::Refusal::too_large, "{\"error\":\"the body is larger than 1 MiB\"}\n", "too_large",
+            "refused (413): the body is larger than 1 MiB (1048576 bytes)"},
+           {http::Refusal::busy, "{\"error\":\"too many deliveries at once; try again\"}\n", "busy",
+            "refused (503): more than 8 deliveries' bodies are being received at once"},
+           {http::Refusal::malformed, "{\"error\":\"the body's length is not clear\"}\n", "bad_request",
+            "refused (400): the body's framing is broken (Content-Length not a number or twice, "
+            "Transfer-Encoding other than chunked or with Content-Length)"},
+       }) {
+    EXPECT_EQ(post.body->refused(refused.why, "192.0.2.9"), refused.json);
+    EXPECT_EQ(metric(refused.outcome), "1") << refused.outcome;
+    EXPECT_EQ(m_log.with("POST /webhooks/anchorbrowser from 192.0.2.9: " + refused.line).size(), 1u) << refused.line;
+  }
+  EXPECT_TRUE(requested().empty());
 }

@@ -1,11 +1,11 @@
-#include "ops/request_framing.hpp"
+#include "ops/http/request_framing.hpp"
 
 #include <algorithm>
 #include <cctype>
 
 #include "base/text.hpp"
 
-namespace tasksync {
+namespace tasksync::http {
 namespace {
 
 // Chunk-size lines, extensions and trailers: room allowed beyond the data itself.
@@ -74,7 +74,7 @@ BodyFraming::BodyFraming(const RequestHead &head, std::size_t max_bytes) : m_max
       m_length = static_cast<std::size_t>(std::stoull(length));
     }
   }
-  // Neither: no body (HTTP/1.1), which the signature check then refuses.
+  // Neither: no body (HTTP/1.1).
 }
 
 std::size_t BodyFraming::read_limit() const { return m_chunked ? m_max_bytes + kFramingAllowance : m_length; }
@@ -126,4 +126,4 @@ BodyFraming::Status BodyFraming::scan_chunks(std::string_view body) {
   }
 }
 
-} // namespace tasksync
+} // namespace tasksync::http

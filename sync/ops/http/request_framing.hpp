@@ -5,9 +5,9 @@
 #include <string>
 #include <string_view>
 
-namespace tasksync {
+namespace tasksync::http {
 
-/// What the status server reads of a request head before handing the request on: enough to know
+/// What the listener reads of a request head before handing the request on: enough to know
 /// which route it is for and where its body ends.
 struct RequestHead {
   std::string method;
@@ -55,4 +55,4 @@ private:
   bool m_trailer = false;    // chunked: the last chunk was seen, trailer lines follow
 };
 
-} // namespace tasksync
+} // namespace tasksync::http

@@ -1,4 +1,4 @@
-#include "ops/request_framing.hpp"
+#include "ops/http/request_framing.hpp"
 
 #include <gtest/gtest.h>
 
@@ -6,15 +6,16 @@
 #include <string>
 #include <vector>
 
-#include "ops/webhook_receiver.hpp"
-
-using namespace tasksync;
+using namespace tasksync::http;
 
 namespace {
 
 using Status = BodyFraming::Status;
 
-// The head of a POST to the webhook with `headers` (each "Name: value"), without its empty line.
+// The body limit the framing is read under (a webhook's, 1 MiB).
+constexpr std::size_t kLimit = 1024 * 1024;
+
+// The head of a POST with `headers` (each "Name: value"), without its empty line.
 RequestHead head_with(const std::vector<std::string> &headers) {
   std::string head = "POST /webhooks/anchorbrowser HTTP/1.1\r\nHost: localhost";
   for (const auto &header : headers)
@@ -24,14 +25,14 @@ RequestHead head_with(const std::vector<std::string> &headers) {
 
 // What one scan of `body` whole says, for a request with `headers`.
 Status status_of(const std::vector<std::string> &headers, std::string_view body = "") {
-  BodyFraming framing(head_with(headers), kMaxWebhookBody);
+  BodyFraming framing(head_with(headers), kLimit);
   return framing.scan(body);
 }
 
 // What scanning `body` as it arrives a byte at a time says at the first answer that is not
 // incomplete, with the body's end then; scan() is called with every prefix in turn.
 std::pair<Status, std::size_t> byte_by_byte(const std::vector<std::string> &headers, std::string_view body) {
-  BodyFraming framing(head_with(headers), kMaxWebhookBody);
+  BodyFraming framing(head_with(headers), kLimit);
   for (std::size_t size = 0; size <= body.size(); ++size) {
     const Status status = framing.scan(body.substr(0, size));
     if (status != Status::incomplete) return {status, framing.end()};
@@ -72,7 +73,7 @@ TEST(RequestHead, AHeadWithoutHeadersOrARequestLineReadsAsNoFraming) {
 }
 
 TEST(BodyFraming, ContentLengthEndsTheBodyAfterThatManyBytes) {
-  BodyFraming framing(head_with({"Content-Length: 5"}), kMaxWebhookBody);
+  BodyFraming framing(head_with({"Content-Length: 5"}), kLimit);
   EXPECT_EQ(framing.read_limit(), 5u);
   EXPECT_EQ(framing.scan("hell"), Status::incomplete);
   EXPECT_EQ(framing.scan("hello, the next request"), Status::complete);
@@ -80,7 +81,7 @@ TEST(BodyFraming, ContentLengthEndsTheBodyAfterThatManyBytes) {
 }
 
 TEST(BodyFraming, NoFramingHeaderIsAnEmptyBody) {
-  BodyFraming framing(head_with({}), kMaxWebhookBody);
+  BodyFraming framing(head_with({}), kLimit);
   EXPECT_EQ(framing.scan("ignored"), Status::complete);
   EXPECT_EQ(framing.end(), 0u);
 }
@@ -93,7 +94,7 @@ TEST(BodyFraming, ContentLengthThatIsNotPlainDigitsIsMalformed) {
 }
 
 TEST(BodyFraming, SpacesAroundContentLengthAndLeadingZerosAreTheSameLength) {
-  BodyFraming framing(head_with({"Content-Length:   005\t"}), kMaxWebhookBody);
+  BodyFraming framing(head_with({"Content-Length:   005\t"}), kLimit);
   EXPECT_EQ(framing.scan("hello"), Status::complete);
   EXPECT_EQ(framing.end(), 5u);
 }
@@ -107,17 +108,17 @@ TEST(BodyFraming, ContentLengthOfTwentyDigitsIsTooLargeNotWrappedAround) {
 }
 
 TEST(BodyFraming, ContentLengthOfExactlyTheLimitIsReadAndOneMoreIsTooLarge) {
-  const std::string body(kMaxWebhookBody, 'x');
-  BodyFraming framing(head_with({"Content-Length: " + std::to_string(kMaxWebhookBody)}), kMaxWebhookBody);
-  EXPECT_EQ(framing.read_limit(), kMaxWebhookBody);
+  const std::string body(kLimit, 'x');
+  BodyFraming framing(head_with({"Content-Length: " + std::to_string(kLimit)}), kLimit);
+  EXPECT_EQ(framing.read_limit(), kLimit);
   EXPECT_EQ(framing.scan(body), Status::complete);
-  EXPECT_EQ(framing.end(), kMaxWebhookBody);
+  EXPECT_EQ(framing.end(), kLimit);
   // Refused by the header alone, before any byte of the body.
-  EXPECT_EQ(status_of({"Content-Length: " + std::to_string(kMaxWebhookBody + 1)}), Status::too_large);
+  EXPECT_EQ(status_of({"Content-Length: " + std::to_string(kLimit + 1)}), Status::too_large);
 }
 
 TEST(BodyFraming, ContentLengthTwiceWithTheSameValueIsThatLength) {
-  BodyFraming framing(head_with({"Content-Length: 5", "content-length: 5"}), kMaxWebhookBody);
+  BodyFraming framing(head_with({"Content-Length: 5", "content-length: 5"}), kLimit);
   EXPECT_EQ(framing.scan("hello"), Status::complete);
   EXPECT_EQ(framing.end(), 5u);
 }
@@ -154,7 +155,7 @@ TEST(BodyFraming, TransferEncodingOnTwoLinesIsOneListAndSoMalformed) {
 
 TEST(BodyFraming, ChunkedBodyEndsAfterTheLastChunkAndItsEmptyLine) {
   const std::string body = "5\r\nhello\r\n1\r\n!\r\n0\r\n\r\n";
-  BodyFraming framing(head_with(kChunked), kMaxWebhookBody);
+  BodyFraming framing(head_with(kChunked), kLimit);
   EXPECT_EQ(framing.scan(body + "POST / HTTP/1.1\r\n\r\n"), Status::complete);
   EXPECT_EQ(framing.end(), body.size());
 }
@@ -162,7 +163,7 @@ TEST(BodyFraming, ChunkedBodyEndsAfterTheLastChunkAndItsEmptyLine) {
 TEST(BodyFraming, ChunkExtensionsAndTrailersAreFollowed) {
   const std::string body =
       "5;name=value;x\r\nhello\r\n5 ; q=\"a;b\"\r\nworld\r\n0;last\r\nX-Trailer: 1\r\nY: 2\r\n\r\n";
-  BodyFraming framing(head_with(kChunked), kMaxWebhookBody);
+  BodyFraming framing(head_with(kChunked), kLimit);
   EXPECT_EQ(framing.scan(body + "trailing"), Status::complete);
   EXPECT_EQ(framing.end(), body.size());
 }
@@ -188,13 +189,13 @@ TEST(BodyFraming, AChunkLargerThanTheLimitIsTooLargeBeforeItsData) {
 }
 
 TEST(BodyFraming, ChunkedDataOfExactlyTheLimitIsReadAndOneMoreByteIsTooLarge) {
-  const std::string whole = one_chunk(kMaxWebhookBody);
-  BodyFraming framing(head_with(kChunked), kMaxWebhookBody);
+  const std::string whole = one_chunk(kLimit);
+  BodyFraming framing(head_with(kChunked), kLimit);
   EXPECT_EQ(framing.scan(whole), Status::complete);
   EXPECT_EQ(framing.end(), whole.size());
   // The limit is on the data, however it is split into chunks.
-  const std::string split = "80000\r\n" + std::string(kMaxWebhookBody / 2, 'x') + "\r\n80000\r\n" +
-                            std::string(kMaxWebhookBody / 2, 'x') + "\r\n1\r\nx\r\n0\r\n\r\n";
+  const std::string split = "80000\r\n" + std::string(kLimit / 2, 'x') + "\r\n80000\r\n" +
+                            std::string(kLimit / 2, 'x') + "\r\n1\r\nx\r\n0\r\n\r\n";
   EXPECT_EQ(status_of(kChunked, split), Status::too_large);
   EXPECT_EQ(byte_by_byte(kChunked, split).first, Status::too_large);
 }
@@ -226,8 +227,8 @@ TEST(BodyFraming, FramingLinesLongerThanAKibibyteAreMalformed) {
 
 TEST(BodyFraming, FramingBeyondItsAllowanceIsTooLargeAsItArrives) {
   // Tiny chunks with long extensions: 1 KiB of framing per byte of data, far beyond 64 KiB.
-  BodyFraming framing(head_with(kChunked), kMaxWebhookBody);
-  EXPECT_EQ(framing.read_limit(), kMaxWebhookBody + 64 * 1024);
+  BodyFraming framing(head_with(kChunked), kLimit);
+  EXPECT_EQ(framing.read_limit(), kLimit + 64 * 1024);
   std::string body;
   while (body.size() < framing.read_limit() + 2048)
     body += "1;" + std::string(1000, 'e') + "\r\nx\r\n";
@@ -247,11 +248,11 @@ TEST(BodyFraming, AnswersTheSameWhetherTheBodyArrivesWholeOrAByteAtATime) {
       {kChunked, "zz\r\n"},
       {kChunked, "100001\r\n"},
       {kChunked, "5;" + std::string(1100, 'e')},
-      {kChunked, one_chunk(kMaxWebhookBody)},
-      {kChunked, one_chunk(kMaxWebhookBody + 1)},
+      {kChunked, one_chunk(kLimit)},
+      {kChunked, one_chunk(kLimit + 1)},
   };
   for (const auto &[headers, body] : cases) {
-    BodyFraming whole(head_with(headers), kMaxWebhookBody);
+    BodyFraming whole(head_with(headers), kLimit);
     const Status at_once = whole.scan(body);
     const auto [arriving, end] = byte_by_byte(headers, body);
     EXPECT_EQ(arriving, at_once) << body.substr(0, 40);
@@ -262,7 +263,7 @@ TEST(BodyFraming, AnswersTheSameWhetherTheBodyArrivesWholeOrAByteAtATime) {
 }
 
 TEST(BodyFraming, AFinalAnswerStaysFinal) {
-  BodyFraming framing(head_with(kChunked), kMaxWebhookBody);
+  BodyFraming framing(head_with(kChunked), kLimit);
   EXPECT_EQ(framing.scan("zz\r\n"), Status::malformed);
   EXPECT_EQ(framing.scan("5\r\nhello\r\n0\r\n\r\n"), Status::malformed);
 }

@@ -17,6 +17,7 @@
 
 #include "base/file_descriptor.hpp"
 #include "base/log.hpp"
+#include "base/timestamp.hpp"
 #include "ops/request_framing.hpp"
 
 // Why not httplib::Server::listen: in cpp-httplib 0.11.4 its accept loop takes every connection
@@ -128,10 +129,6 @@ std::string plain_answer(int status, std::string_view reason, std::string_view j
   return "HTTP/1.1 " + std::to_string(status) + " " + std::string(reason) +
          "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(json.size()) +
          "\r\nConnection: close\r\n\r\n" + std::string(json);
-}
-
-long long unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 Result<FileDescriptor> listen_on(const std::string &host, int port, const std::string &where) {

@@ -5,6 +5,7 @@
 #include <unordered_set>
 
 #include "base/log.hpp"
+#include "base/timestamp.hpp"
 #include "publish/hook_queue.hpp"
 #include "publish/pusher.hpp"
 #include "run/drafts.hpp"
@@ -13,11 +14,6 @@
 
 namespace tasksync {
 namespace {
-
-Timestamp now() {
-  return {std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count(),
-          0};
-}
 
 // With `tasks: all`, a task directory whose task the API stopped listing.
 void handle_unlisted(Runtime &runtime, const std::vector<TaskEntry> &listed, PassMode mode, PassReport &report) {
@@ -46,7 +42,7 @@ void handle_unlisted(Runtime &runtime, const std::vector<TaskEntry> &listed, Pas
     }
     TaskOutcome &outcome = report.outcomes.emplace_back();
     outcome.task = {id, ""};
-    CommitInfo info{id, id, "", "", now(), true};
+    CommitInfo info{id, id, "", "", Timestamp{unix_now(), 0}, true};
     auto applied = runtime.mirror.apply(std::nullopt, info);
     if (!applied) {
       outcome.error = applied.error().message;

@@ -76,7 +76,8 @@ TEST(TaskVersion, AnsweredTaskIdIsLowerCaseOrNamesTheOtherTask) {
   EXPECT_EQ(*answered_task_id(fields, "id", kTaskId, "answer"), kTaskId);
   EXPECT_EQ(answered_task_id(fields, "id", "5f0e2a51-8a3b-4c1d-9e2f-0123456789ab", "list").error().message,
             "data.id: the list is for task \"3C90C3CC-0D44-4B50-8888-8DD25736052A\"");
-  EXPECT_EQ(answered_task_id(fields, "taskId", kTaskId, "answer").error().message, "data.taskId: missing required field");
+  EXPECT_EQ(answered_task_id(fields, "taskId", kTaskId, "answer").error().message,
+            "data.taskId: missing required field");
 }
 
 TEST(TaskVersion, RejectsMalformedAndTruncatedJson) {

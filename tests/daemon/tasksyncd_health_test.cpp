@@ -72,12 +72,6 @@ protected:
     return last;
   }
 
-  std::string metrics() {
-    httplib::Client client("127.0.0.1", m_port);
-    auto answer = client.Get("/metrics");
-    return answer && answer->status == 200 ? answer->body : "";
-  }
-
   httplib::Result post_sync(const httplib::Headers &headers) {
     httplib::Client client("127.0.0.1", m_port);
     return client.Post("/sync", headers, "", "text/plain");

@@ -104,15 +104,7 @@ TEST_F(TasksyncdSigningTest, EveryCommitOfABackfillImportUpdateReplayAndDeletion
   ASSERT_EQ(git({"-c", "user.name=Person", "-c", "user.email=person@example.com", "commit", "-q", "-m", "Add notes"})
                 .exit_code,
             0);
-  const auto clone = m_dir / "clone";
-  ASSERT_EQ(test::run_process({"git", "clone", "-q", m_remote.string(), clone.string()}).exit_code, 0);
-  test::write_text(clone / "README.md", "Reviewed here.\n");
-  ASSERT_EQ(test::git(clone.string(), {"add", "README.md"}).exit_code, 0);
-  ASSERT_EQ(test::git(clone.string(), {"-c", "user.name=Person", "-c", "user.email=person@example.com", "commit", "-q",
-                                       "-m", "Add a README"})
-                .exit_code,
-            0);
-  ASSERT_EQ(test::git(clone.string(), {"push", "-q", "origin", "main"}).exit_code, 0);
+  ASSERT_NO_FATAL_FAILURE(push_as_someone_else(m_remote));
   m_api.set_version(version_of(kTaskA, "4"));
   result = run("--once");
   ASSERT_EQ(result.exit_code, 0) << result.err;

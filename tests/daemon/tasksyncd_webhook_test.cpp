@@ -50,11 +50,6 @@ protected:
     return deliver(body, test::anchor_signature(secret, body, at));
   }
 
-  std::string metrics() {
-    httplib::Client client("127.0.0.1", m_port);
-    auto answer = client.Get("/metrics");
-    return answer ? answer->body : "";
-  }
   bool metrics_say(const std::string &line) { return metrics().find(line + "\n") != std::string::npos; }
 
   // Waits for the branch to have `count` commits; how long it took from `since`.

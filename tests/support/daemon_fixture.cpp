@@ -1,5 +1,7 @@
 #include "daemon_fixture.hpp"
 
+#include <httplib.h>
+
 #include <utility>
 
 namespace tasksync::test {
@@ -68,6 +70,12 @@ void DaemonFixture::stop(ChildProcess &daemon, const std::string &secret) {
   }
 }
 
+std::string DaemonFixture::metrics() {
+  httplib::Client client("127.0.0.1", m_port);
+  auto answer = client.Get("/metrics");
+  return answer && answer->status == 200 ? answer->body : "";
+}
+
 ProcessResult DaemonFixture::git(const std::vector<std::string> &args) { return test::git(m_repo.string(), args); }
 
 std::string DaemonFixture::git_out(const std::vector<std::string> &args) {
@@ -78,6 +86,18 @@ std::string DaemonFixture::git_out(const std::vector<std::string> &args) {
 
 bool DaemonFixture::has_ref(const std::string &name) {
   return git({"rev-parse", "--verify", "-q", "refs/heads/" + name}).exit_code == 0;
+}
+
+void DaemonFixture::push_as_someone_else(const std::filesystem::path &remote) {
+  const auto clone = m_dir / "clone";
+  ASSERT_EQ(run_process({"git", "clone", "-q", remote.string(), clone.string()}).exit_code, 0);
+  write_text(clone / "README.md", "Reviewed here.\n");
+  ASSERT_EQ(test::git(clone.string(), {"add", "README.md"}).exit_code, 0);
+  ASSERT_EQ(test::git(clone.string(), {"-c", "user.name=Person", "-c", "user.email=person@example.com", "commit", "-q",
+                                       "-m", "Add a README"})
+                .exit_code,
+            0);
+  ASSERT_EQ(test::git(clone.string(), {"push", "-q", "origin", "main"}).exit_code, 0);
 }
 
 int DaemonFixture::commits(const std::string &rev) { return count_commits(m_repo, rev); }

@@ -73,6 +73,9 @@ protected:
   // `secret` (when given) in its log.
   void stop(ChildProcess &daemon, const std::string &secret = "");
 
+  // The body of GET /metrics from the daemon's http.listen on m_port; "" without a 200 answer.
+  std::string metrics();
+
   // `git ARGS...` in the repository.
   ProcessResult git(const std::vector<std::string> &args);
 
@@ -81,6 +84,10 @@ protected:
 
   // True when branch `name` exists in the repository.
   bool has_ref(const std::string &name);
+
+  // Someone else's commit (a README) pushed to main of the bare repository `remote`, from a clone
+  // of it in the test's directory: the mirror's next push is rejected and replayed onto it.
+  void push_as_someone_else(const std::filesystem::path &remote);
 
   // Commits reachable from `rev` in the repository.
   int commits(const std::string &rev = "HEAD");

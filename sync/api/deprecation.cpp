@@ -3,6 +3,7 @@
 #include "api/http_date.hpp"
 #include "base/log.hpp"
 #include "base/text.hpp"
+#include "base/timestamp.hpp"
 
 namespace tasksync {
 namespace {

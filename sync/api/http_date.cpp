@@ -1,6 +1,7 @@
 #include "api/http_date.hpp"
 
 #include <ctime>
+#include <string>
 
 namespace tasksync {
 
@@ -10,15 +11,6 @@ std::optional<std::int64_t> parse_http_date(std::string_view text) {
   const char *end = strptime(value.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
   if (!end || *end != '\0') return std::nullopt;
   return static_cast<std::int64_t>(timegm(&tm));
-}
-
-std::string utc_date_time(std::int64_t unix_seconds) {
-  const std::time_t time = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&time, &tm);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buffer;
 }
 
 } // namespace tasksync

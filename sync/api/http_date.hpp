@@ -2,7 +2,6 @@
 
 #include <cstdint>
 #include <optional>
-#include <string>
 #include <string_view>
 
 namespace tasksync {
@@ -10,8 +9,5 @@ namespace tasksync {
 // An HTTP-date in its preferred form ("Wed, 21 Oct 2026 07:28:00 GMT", RFC 9110) as Unix
 // seconds; nullopt when it is not one. Any year up to 9999 is read without overflow.
 std::optional<std::int64_t> parse_http_date(std::string_view text);
-
-// Unix seconds as an RFC 3339 UTC date-time ("2026-10-21T07:28:00Z").
-std::string utc_date_time(std::int64_t unix_seconds);
 
 } // namespace tasksync

@@ -7,6 +7,7 @@
 #include <cctype>
 
 #include "api/json_fields.hpp"
+#include "api/task_version.hpp"
 #include "base/base64.hpp"
 #include "base/text.hpp"
 
@@ -57,8 +58,7 @@ std::optional<ListedVersion> listed_version(const rapidjson::Value &entry) {
 Result<std::vector<VersionInfo>> parse_version_list(std::string_view body, std::string_view task_id) {
   TRY_ASSIGN(auto document, parse_api_response(body));
   const rapidjson::Value &data = (*document)["data"];
-  TRY_ASSIGN(auto id, JsonFields(data, "data.").required_string("taskId"));
-  if (ascii_lower(id) != ascii_lower(task_id)) return Error{"data.taskId: the list is for task \"" + id + "\""};
+  TRY(answered_task_id(JsonFields(data, "data."), "taskId", task_id, "list"));
   const auto versions = data.FindMember("versions");
   if (versions == data.MemberEnd() || !versions->value.IsArray()) return Error{"data.versions: expected a list"};
   std::vector<VersionInfo> result;
@@ -84,9 +84,7 @@ Result<TaskInfo> parse_task_info(std::string_view body, std::string_view task_id
   const rapidjson::Value &data = (*document)["data"];
   const JsonFields fields(data, "data.");
   TaskInfo info;
-  TRY_ASSIGN(auto id, fields.required_string("id"));
-  if (ascii_lower(id) != ascii_lower(task_id)) return Error{"data.id: the answer is for task \"" + id + "\""};
-  info.id = ascii_lower(id);
+  TRY_ASSIGN(info.id, answered_task_id(fields, "id", task_id, "answer"));
   TRY_ASSIGN(auto name, fields.optional_string("name"));
   info.name = single_line(name.value_or(""));
   const auto deleted = data.FindMember("deleted");

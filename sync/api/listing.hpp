@@ -34,19 +34,26 @@ struct ListedVersion {
   std::optional<std::string> browser_configuration; // its JSON text (no Document per entry: a page holds 100)
 };
 
-// One task of a GET /v1/task page.
-struct ListedTask {
+// One task of a GET /v1/task page, with what it says of the latest version as `Latest`: the
+// entry as parsed here (ListedVersion), or reduced further by whoever keeps the page.
+template <class Latest> struct ListedTaskOf {
   std::string id; // lower-case UUID
   std::string name;
   bool deleted = false;
-  std::optional<ListedVersion> latest; // none when the entry lacks or garbles these fields
+  std::optional<Latest> latest{}; // none when the entry lacks or garbles these fields
 };
 
-// One page of GET /v1/task?page=P&limit=L.
-struct TaskPage {
-  std::vector<ListedTask> tasks;
+// One page of GET /v1/task?page=P&limit=L, its tasks' latest versions as `Latest`.
+template <class Latest> struct TaskPageOf {
+  std::vector<ListedTaskOf<Latest>> tasks{};
   long long total = 0;
 };
+
+// A task of the list as parsed.
+using ListedTask = ListedTaskOf<ListedVersion>;
+
+// A page of the list as parsed.
+using TaskPage = TaskPageOf<ListedVersion>;
 
 // Parses a versions list for `task_id`; versions must be "draft", "latest" or digits, since
 // each one goes into a request path.

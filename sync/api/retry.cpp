@@ -7,6 +7,7 @@
 
 #include "api/http_date.hpp"
 #include "base/text.hpp"
+#include "base/timestamp.hpp"
 
 namespace tasksync {
 namespace {
@@ -83,7 +84,7 @@ std::optional<std::chrono::seconds> parse_retry_after(std::string_view value,
   // year 9999 would wrap round to a wait in the past.
   const auto when = parse_http_date(value);
   if (!when) return std::nullopt;
-  const long long from = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+  const long long from = unix_seconds_of(now);
   return std::chrono::seconds(std::clamp(*when - from, 0LL, static_cast<long long>(kLongestServerWait.count())));
 }
 

@@ -27,11 +27,8 @@ Result<TaskVersion> parse_task_version(std::string_view body, std::string_view e
   TRY_ASSIGN(auto id, fields.required_string("id"));
   version.id = std::move(id);
 
-  TRY_ASSIGN(auto task_id, fields.required_string("taskId"));
-  version.task_id = ascii_lower(task_id);
-  if (version.task_id != ascii_lower(expected_task_id)) {
-    return Error{"data.taskId: the response is for task \"" + task_id + "\", not the one requested"};
-  }
+  TRY_ASSIGN(version.task_id,
+             answered_task_id(fields, "taskId", expected_task_id, "response", ", not the one requested"));
 
   TRY_ASSIGN(auto number, fields.required_string("version"));
   if (!is_safe_version(number)) return Error{"data.version: \"" + number + "\" is not a version identifier"};
@@ -62,6 +59,16 @@ Result<TaskVersion> parse_task_version(std::string_view body, std::string_view e
     version.browser_configuration = std::move(config);
   }
   return version;
+}
+
+Result<std::string> answered_task_id(const JsonFields &data, const char *key, std::string_view asked,
+                                     std::string_view answer, std::string_view tail) {
+  TRY_ASSIGN(auto id, data.required_string(key));
+  if (ascii_lower(id) != ascii_lower(asked)) {
+    return Error{"data." + std::string(key) + ": the " + std::string(answer) + " is for task \"" + id + "\"" +
+                 std::string(tail)};
+  }
+  return ascii_lower(id);
 }
 
 } // namespace tasksync

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "api/json_fields.hpp"
 #include "base/result.hpp"
 #include "base/timestamp.hpp"
 
@@ -30,5 +31,11 @@ struct TaskVersion {
 // Parses and validates a `GET /v1/task/{id}/latest` body for the task `expected_task_id`.
 // Errors name the field and the problem, e.g. "data.code: invalid base64".
 Result<TaskVersion> parse_task_version(std::string_view body, std::string_view expected_task_id);
+
+// The task ID in member `key` of an answer's data, in lower case, when it is `asked` (either
+// case); else the error "data.<key>: the <answer> is for task "<ID>"<tail>". Every answer about one
+// task is checked so: an answer for another task is never kept as the one asked for.
+Result<std::string> answered_task_id(const JsonFields &data, const char *key, std::string_view asked,
+                                     std::string_view answer, std::string_view tail = "");
 
 } // namespace tasksync

@@ -2,11 +2,12 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <cstdio>
-#include <ctime>
 #include <mutex>
 #include <vector>
+
+#include "base/hex.hpp"
+#include "base/timestamp.hpp"
 
 namespace tasksync {
 
@@ -50,10 +51,8 @@ std::size_t utf8_sequence_length(std::string_view text, std::size_t at) {
 }
 
 void append_escaped(std::string &out, unsigned char byte) {
-  constexpr std::string_view hex = "0123456789abcdef";
   out += "\\x";
-  out += hex[byte >> 4];
-  out += hex[byte & 0x0f];
+  append_hex(out, {&byte, 1});
 }
 
 } // namespace
@@ -135,15 +134,6 @@ std::string_view level_name(LogLevel level) {
   return "info";
 }
 
-std::string utc_now() {
-  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buffer;
-}
-
 } // namespace
 
 void set_level(LogLevel level) {
@@ -213,7 +203,7 @@ void write(LogLevel level, std::string_view message) {
   if (s.journal) {
     line = "<" + std::to_string(static_cast<int>(level)) + ">";
   } else {
-    line = utc_now() + " " + std::string(level_name(level)) + ": ";
+    line = utc_date_time(unix_now()) + " " + std::string(level_name(level)) + ": ";
   }
   // One event, one line: a line break would let a message forge further lines, and an escape
   // sequence could retitle, clear or repaint the terminal that shows the log.

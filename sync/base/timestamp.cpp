@@ -1,7 +1,7 @@
 #include "base/timestamp.hpp"
 
 #include <cctype>
-#include <chrono>
+#include <ctime>
 
 namespace tasksync {
 namespace {
@@ -18,6 +18,17 @@ std::optional<int> number(std::string_view text, std::size_t pos, std::size_t di
 }
 
 bool expect(std::string_view text, std::size_t pos, char c) { return pos < text.size() && text[pos] == c; }
+
+// Every date the daemon writes goes through here, so all of them are UTC and none reads the
+// time zone (gmtime_r, not localtime_r).
+std::string format_utc(std::int64_t unix_seconds, const char *format) {
+  const std::time_t time = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&time, &tm);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, format, &tm);
+  return buffer;
+}
 
 } // namespace
 
@@ -61,5 +72,15 @@ std::optional<Timestamp> parse_rfc3339(std::string_view text) {
   const std::int64_t local = static_cast<std::int64_t>(days) * 86400 + *hour * 3600 + *minute * 60 + *second;
   return Timestamp{local - static_cast<std::int64_t>(offset) * 60, offset};
 }
+
+std::int64_t unix_seconds_of(std::chrono::system_clock::time_point when) {
+  return std::chrono::duration_cast<std::chrono::seconds>(when.time_since_epoch()).count();
+}
+
+std::int64_t unix_now() { return unix_seconds_of(std::chrono::system_clock::now()); }
+
+std::string utc_date_time(std::int64_t unix_seconds) { return format_utc(unix_seconds, "%Y-%m-%dT%H:%M:%SZ"); }
+
+std::string utc_time_of_day(std::int64_t unix_seconds) { return format_utc(unix_seconds, "%H:%M:%S UTC"); }
 
 } // namespace tasksync

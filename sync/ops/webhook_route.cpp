@@ -1,20 +1,16 @@
 #include "ops/webhook_route.hpp"
 
-#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "base/log.hpp"
+#include "base/timestamp.hpp"
 
 namespace tasksync {
 
 namespace {
-
-long long unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 // The deliveries to POST /webhooks/anchorbrowser: one log line and one count each.
 class WebhookDeliveries {

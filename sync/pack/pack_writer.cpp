@@ -20,6 +20,7 @@
 
 #include "base/atomic_file.hpp"
 #include "base/file_descriptor.hpp"
+#include "base/hex.hpp"
 #include "pack/object_id.hpp"
 #include "pack/pack_format.hpp"
 
@@ -314,11 +315,7 @@ struct PackWriter::State {
     TRY(flush());
     if (::fchmod(fd.get(), 0444) != 0 || ::fsync(fd.get()) != 0) return os_error("cannot complete", temp_path);
     std::string name;
-    for (const unsigned char byte : checksum) {
-      constexpr char kHex[] = "0123456789abcdef";
-      name += kHex[byte >> 4];
-      name += kHex[byte & 0x0f];
-    }
+    append_hex(name, checksum);
     const std::string base = pack_dir + "/pack-" + name;
     // Until the branch names its objects, a `git gc` or `git repack -a -d` beside us would see
     // them as unreachable and delete the pack: a .keep file, there before the pack is, stops it.

@@ -5,6 +5,7 @@
 #include <unordered_set>
 
 #include "base/log.hpp"
+#include "base/timestamp.hpp"
 #include "publish/hook_queue.hpp"
 #include "publish/pusher.hpp"
 #include "run/drafts.hpp"
@@ -14,11 +15,6 @@
 
 namespace tasksync {
 namespace {
-
-Timestamp now() {
-  return {std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count(),
-          0};
-}
 
 // With `tasks: all` and a complete `listing`, the task directories whose task the API stopped
 // listing: reported once each, or with repo.prune deleted.
@@ -42,7 +38,7 @@ void handle_unlisted(Runtime &runtime, const TaskListing &listing, PassMode mode
     }
     TaskOutcome &outcome = report.outcomes.emplace_back();
     outcome.task = {id, ""};
-    CommitInfo info{id, id, "", "", now(), true};
+    CommitInfo info{id, id, "", "", Timestamp{unix_now(), 0}, true};
     auto applied = runtime.mirror.apply(std::nullopt, info);
     if (!applied) {
       outcome.error = applied.error().message;

@@ -19,19 +19,11 @@ struct ListedDigest {
   std::optional<git_oid> configuration_id; // the blob id of canonical_configuration(); none when absent
 };
 
-// One task of the list.
-struct ListEntry {
-  std::string id;
-  std::string name;
-  bool deleted = false;
-  std::optional<ListedDigest> latest; // none when the entry lacks or garbles these fields
-};
+// One task of the list, its latest version reduced to a digest.
+using ListEntry = ListedTaskOf<ListedDigest>;
 
 // One page of the list, its tasks reduced to digests.
-struct ListedPage {
-  std::vector<ListEntry> tasks;
-  long long total = 0;
-};
+using ListedPage = TaskPageOf<ListedDigest>;
 
 // `page` reduced to digests (done where the page was fetched, so a wave of pages in flight
 // holds no code).

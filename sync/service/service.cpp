@@ -2,10 +2,10 @@
 
 #include <malloc.h>
 
-#include <ctime>
 #include <random>
 
 #include "base/log.hpp"
+#include "base/timestamp.hpp"
 #include "run/task_selection.hpp"
 #include "secrets/http_secrets.hpp"
 
@@ -16,15 +16,6 @@ namespace {
 // the stretch of a pass that makes none (recording, then a push of up to
 // repo.push.timeout_seconds, 60 s by default) fits in the rest of the unit's WatchdogSec=120s.
 std::chrono::microseconds ping_period(std::chrono::microseconds interval) { return interval / 4; }
-
-std::string clock_time(std::chrono::system_clock::time_point when) {
-  const std::time_t time = std::chrono::system_clock::to_time_t(when);
-  std::tm tm{};
-  gmtime_r(&time, &tm);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%H:%M:%S UTC", &tm);
-  return buffer;
-}
 
 double unix_seconds(std::chrono::system_clock::time_point when) {
   return std::chrono::duration<double>(when.time_since_epoch()).count();
@@ -215,7 +206,7 @@ void Service::run_full_pass(std::chrono::steady_clock::time_point &next, std::st
   const auto next_wall = finished + std::chrono::duration_cast<std::chrono::system_clock::duration>(next - steady_now);
   // A pass that outlasted the interval is followed at once: its start time is already past.
   const std::string next_pass = next <= steady_now ? "next pass now (this one took longer than the interval)"
-                                                   : "next pass at " + clock_time(next_wall);
+                                                   : "next pass at " + utc_time_of_day(unix_seconds_of(next_wall));
   const std::string summary = report.counts() + "; " + next_pass;
   log::info("pass finished in " + std::to_string(static_cast<long>(took.count() * 1000)) + " ms: " + summary);
   m_supervisor.status(summary);

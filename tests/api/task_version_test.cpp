@@ -69,6 +69,17 @@ TEST(TaskVersion, RejectsAResponseForAnotherTask) {
             "data.taskId: the response is for task \"5f0e2a51-8a3b-4c1d-9e2f-0123456789ab\", not the one requested");
 }
 
+TEST(TaskVersion, AnsweredTaskIdIsLowerCaseOrNamesTheOtherTask) {
+  rapidjson::Document data;
+  data.Parse(R"({"id": "3C90C3CC-0D44-4B50-8888-8DD25736052A"})");
+  const JsonFields fields(data, "data.");
+  EXPECT_EQ(*answered_task_id(fields, "id", kTaskId, "answer"), kTaskId);
+  EXPECT_EQ(answered_task_id(fields, "id", "5f0e2a51-8a3b-4c1d-9e2f-0123456789ab", "list").error().message,
+            "data.id: the list is for task \"3C90C3CC-0D44-4B50-8888-8DD25736052A\"");
+  EXPECT_EQ(answered_task_id(fields, "taskId", kTaskId, "answer").error().message,
+            "data.taskId: missing required field");
+}
+
 TEST(TaskVersion, RejectsMalformedAndTruncatedJson) {
   const std::string body = example_response();
   EXPECT_NE(error_of(body.substr(0, body.size() / 2)).find("malformed JSON"), std::string::npos);

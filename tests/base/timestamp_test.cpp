@@ -29,3 +29,18 @@ TEST(Timestamp, RejectsMalformedDates) {
     EXPECT_FALSE(parse_rfc3339(bad)) << bad;
   }
 }
+
+TEST(Timestamp, FormatsUtcDatesAndTimesOfDay) {
+  EXPECT_EQ(utc_date_time(1795185067), "2026-11-20T14:31:07Z");
+  EXPECT_EQ(utc_date_time(0), "1970-01-01T00:00:00Z");
+  EXPECT_EQ(utc_time_of_day(1795185067), "14:31:07 UTC");
+}
+
+TEST(Timestamp, ReadsTheSystemClockInWholeSeconds) {
+  const auto when = std::chrono::system_clock::time_point(std::chrono::milliseconds(1795185067999));
+  EXPECT_EQ(unix_seconds_of(when), 1795185067);
+  const std::int64_t before = unix_seconds_of(std::chrono::system_clock::now());
+  const std::int64_t now = unix_now();
+  EXPECT_GE(now, before);
+  EXPECT_LE(now, unix_seconds_of(std::chrono::system_clock::now()));
+}

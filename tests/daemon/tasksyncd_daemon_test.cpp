@@ -10,11 +10,8 @@
 #include <set>
 #include <sstream>
 
-#include "fake_api.hpp"
-#include "process.hpp"
+#include "daemon_fixture.hpp"
 #include "repository_checks.hpp"
-#include "tasksyncd.hpp"
-#include "temp_dir.hpp"
 
 using namespace tasksync;
 using namespace std::chrono_literals;
@@ -26,51 +23,23 @@ const std::string kTaskA = "3c90c3cc-0d44-4b50-8888-8dd25736052a";
 const std::string kTaskB = "5f0e2a51-8a3b-4c1d-9e2f-0123456789ab";
 const std::string kTaskC = "0b8f1e2d-3c4a-4b5c-8d6e-7f8091a2b3c4";
 
-class DaemonTest : public ::testing::Test {
+class DaemonTest : public test::DaemonFixture {
 protected:
-  DaemonTest() {
+  DaemonTest() : DaemonFixture(kKey) {
     serve(kTaskA, "1");
     serve(kTaskB, "1");
     serve(kTaskC, "1");
     write_config({kTaskA, kTaskB});
   }
 
-  void serve(const std::string &id, const std::string &version) { m_api.set_version(test::task_version(id, version)); }
-
-  // A config of `tasks` with the repository at `repo` (m_repo unless given).
+  // A config of `tasks` polling every second, with the repository at `repo` (m_repo unless given).
   void write_config(const std::vector<std::string> &tasks, const std::string &extra = "",
-                    const std::optional<std::filesystem::path> &repo = std::nullopt) {
-    std::string yaml = "api:\n  base_url: " + m_api.base_url() +
-                       "\n  timeout_seconds: 30\npoll:\n  interval_seconds: 1\n" +
-                       "repo:\n  path: " + repo.value_or(m_repo).string() + "\n" + extra + "tasks:\n";
-    for (const auto &id : tasks)
-      yaml += "  - " + id + "\n";
-    test::write_text(m_config, yaml);
+                    const std::filesystem::path &repo = {}) {
+    DaemonFixture::write_config({.timeout_seconds = 30,
+                                 .top = "poll:\n  interval_seconds: 1\n",
+                                 .repo = repo,
+                                 .rest = extra + test::tasks_yaml(tasks)});
   }
-
-  // `tasksyncd --config FILE ARGS...`; `env` changes the test environment.
-  std::unique_ptr<test::ChildProcess> start(std::vector<std::string> args = {}, const test::EnvChanges &env = {}) {
-    args.insert(args.begin(), {"--config", m_config.string()});
-    return test::start_tasksyncd(args, test::tasksyncd_environment(kKey, env));
-  }
-
-  int commits() { return test::count_commits(m_repo); }
-
-  bool wait_for_commits(int count, std::chrono::milliseconds timeout = 15s) {
-    return test::wait_for_commits(m_repo, count, timeout);
-  }
-
-  // Stops the daemon with SIGTERM and expects a clean stop: exit 0 within 5 seconds, by the normal
-  // path (the service's "stopping" line; a stop that hangs past its bound exits 4 instead).
-  void stop(test::ChildProcess &daemon) {
-    EXPECT_TRUE(test::stop_tasksyncd(daemon));
-    EXPECT_EQ(daemon.err().find(kKey), std::string::npos) << "the API key leaked";
-  }
-
-  test::TempDir m_dir;
-  test::FakeApi m_api{kKey};
-  std::filesystem::path m_config = m_dir / "config.yaml";
-  std::filesystem::path m_repo = m_dir / "mirror";
 };
 
 // Receives sd_notify datagrams on a socket of its own.
@@ -114,7 +83,7 @@ TEST_F(DaemonTest, MirrorsOnTheFirstCycleAndPicksUpAChangeOnTheNext) {
   ASSERT_TRUE(wait_for_commits(2)) << daemon->err();
   serve(kTaskB, "2");
   ASSERT_TRUE(wait_for_commits(3)) << daemon->err();
-  EXPECT_EQ(test::git(m_repo.string(), {"log", "-1", "--format=%s"}).out, kTaskB + ": update to version 2\n");
+  EXPECT_EQ(git({"log", "-1", "--format=%s"}).out, kTaskB + ": update to version 2\n");
   stop(*daemon);
   EXPECT_NE(daemon->err().find("pass finished"), std::string::npos);
   EXPECT_TRUE(test::repository_consistent(m_repo));
@@ -126,7 +95,7 @@ TEST_F(DaemonTest, SighupAddsATask) {
   write_config({kTaskA, kTaskB, kTaskC});
   daemon->signal(SIGHUP);
   ASSERT_TRUE(wait_for_commits(3)) << daemon->err();
-  EXPECT_EQ(test::git(m_repo.string(), {"log", "-1", "--format=%s"}).out, kTaskC + ": add version 1\n");
+  EXPECT_EQ(git({"log", "-1", "--format=%s"}).out, kTaskC + ": add version 1\n");
   EXPECT_NE(daemon->err().find("config reloaded: 3 tasks"), std::string::npos);
   stop(*daemon);
   EXPECT_TRUE(test::repository_consistent(m_repo));
@@ -218,11 +187,9 @@ TEST_F(DaemonTest, KillDuringALargeFirstSyncThenRestartCommitsEveryTaskOnce) {
   ASSERT_LT(commits(), 300) << "the sync finished before the kill; the test proves nothing";
   serve(hanging, "1");
 
-  const test::TasksyncdRun restarted =
-      test::run_tasksyncd({"--config", m_config.string(), "--once"}, test::tasksyncd_environment(kKey));
+  const test::TasksyncdRun restarted = run_mode("--once");
   EXPECT_EQ(restarted.exit_code, 0) << restarted.err;
-  std::istringstream ids(
-      test::git(m_repo.string(), {"log", "--format=%(trailers:key=Task-Id,valueonly,separator=)"}).out);
+  std::istringstream ids(git({"log", "--format=%(trailers:key=Task-Id,valueonly,separator=)"}).out);
   std::multiset<std::string> committed;
   for (std::string line; std::getline(ids, line);) {
     if (!line.empty()) committed.insert(line);

@@ -5,12 +5,9 @@
 // against the fake API's drafts.
 #include <gtest/gtest.h>
 
-#include "fake_api.hpp"
-#include "process.hpp"
+#include "daemon_fixture.hpp"
 #include "repository_checks.hpp"
 #include "ssh_server.hpp"
-#include "tasksyncd.hpp"
-#include "temp_dir.hpp"
 
 using namespace tasksync;
 
@@ -22,18 +19,17 @@ const std::string kOther = "7d1e5b2a-1c3f-4e8a-9b6d-2f4a8c0e1b3d"; // another mi
 const std::string kDraftRef = "refs/heads/drafts/" + kTask;
 const std::string kOtherRef = "refs/heads/drafts/" + kOther;
 
-class DraftsPushTest : public ::testing::Test {
+class DraftsPushTest : public test::DaemonFixture {
 protected:
-  DraftsPushTest() {
+  DraftsPushTest() : DaemonFixture(kKey) {
     EXPECT_EQ(test::run_process({"git", "init", "-q", "--bare", "-b", "main", m_remote.string()}).exit_code, 0);
     m_api.set_version(version("5"));
   }
 
   // A config pushing to `remote` (a path or URL), with `push_extra` in repo.push and `repo_extra` in repo.
   void write_config(const std::string &remote, const std::string &push_extra = "", const std::string &repo_extra = "") {
-    test::write_text(m_config, "api:\n  base_url: " + m_api.base_url() + "\n  timeout_seconds: 5\nrepo:\n  path: " +
-                                   m_repo.string() + "\n" + repo_extra + "  push:\n    remote: " + remote + "\n" +
-                                   push_extra + "tasks:\n  - id: " + kTask + "\n    name: checkout\n");
+    DaemonFixture::write_config({.repo_keys = repo_extra + "  push:\n    remote: " + remote + "\n" + push_extra,
+                                 .rest = "tasks:\n  - id: " + kTask + "\n    name: checkout\n"});
   }
 
   static test::FakeVersion version(const std::string &number, const std::string &code = "") {
@@ -44,17 +40,7 @@ protected:
 
   // A draft of the task holding `code`, updated at `updated`.
   static test::FakeVersion draft(const std::string &code, const std::string &updated = "2026-11-25T09:00:00Z") {
-    test::FakeVersion v = test::task_version(kTask, "draft");
-    v.id = "d1d1d1d1-0000-4000-8000-000000000001";
-    v.code = code;
-    v.updated_at = updated;
-    return v;
-  }
-
-  test::TasksyncdRun run(const std::string &mode, const test::EnvChanges &env = {}) {
-    auto result = test::run_tasksyncd({"--config", m_config.string(), mode}, test::tasksyncd_environment(kKey, env));
-    EXPECT_EQ(result.err.find(kKey), std::string::npos) << "the API key leaked to stderr";
-    return result;
+    return test::draft_version(kTask, code, "d1d1d1d1-0000-4000-8000-000000000001", updated);
   }
 
   // The commit `ref` names in `repo`; "" when there is no such ref.
@@ -72,7 +58,7 @@ protected:
   // changes, and deleted when it is gone, other refs under drafts/ untouched; `env` for each run.
   void publish_move_and_delete(const test::EnvChanges &env = {}) {
     m_api.set_draft(kTask, draft("// the AI's fix\n"));
-    auto result = run("--once", env);
+    auto result = run_mode("--once", env);
     ASSERT_EQ(result.exit_code, 0) << result.err;
     EXPECT_NE(result.err.find("pushed 1 commit to "), std::string::npos) << result.err;
     EXPECT_NE(result.err.find("pushed draft branches to "), std::string::npos) << result.err;
@@ -89,14 +75,14 @@ protected:
     const std::string other = tip(m_remote, kOtherRef);
 
     // Nothing changed: nothing to push.
-    result = run("--once", env);
+    result = run_mode("--once", env);
     ASSERT_EQ(result.exit_code, 0) << result.err;
     EXPECT_EQ(result.err.find("pushed"), std::string::npos) << result.err;
 
     // A changed draft: its branch is rebuilt beside the old one, and moved there by force.
     const std::string first = tip(m_remote, kDraftRef);
     m_api.set_draft(kTask, draft("// the AI's second fix\n", "2026-11-26T09:00:00Z"));
-    result = run("--once", env);
+    result = run_mode("--once", env);
     ASSERT_EQ(result.exit_code, 0) << result.err;
     EXPECT_EQ(result.err.find("pushed 1 commit"), std::string::npos) << "the branch did not change\n" << result.err;
     const std::string second = tip(m_remote, kDraftRef);
@@ -111,7 +97,7 @@ protected:
 
     // A new version: the branch and the draft rebuilt on it go in one push.
     m_api.set_version(version("6"));
-    result = run("--once", env);
+    result = run_mode("--once", env);
     ASSERT_EQ(result.exit_code, 0) << result.err;
     EXPECT_NE(result.err.find("pushed 1 commit to "), std::string::npos) << result.err;
     EXPECT_EQ(tip(m_remote, kDraftRef), tip(m_repo, kDraftRef));
@@ -119,7 +105,7 @@ protected:
 
     // The draft is gone: deleted here and there; the other refs under drafts/ stay.
     m_api.set_draft(kTask, std::nullopt);
-    result = run("--once", env);
+    result = run_mode("--once", env);
     ASSERT_EQ(result.exit_code, 0) << result.err;
     EXPECT_NE(result.err.find(": 0 created or moved, 1 deleted"), std::string::npos) << result.err;
     EXPECT_EQ(tip(m_repo, kDraftRef), "");
@@ -132,10 +118,6 @@ protected:
     EXPECT_TRUE(test::fsck_clean(m_remote));
   }
 
-  test::TempDir m_dir;
-  test::FakeApi m_api{kKey};
-  std::filesystem::path m_config = m_dir / "config.yaml";
-  std::filesystem::path m_repo = m_dir / "mirror";
   std::filesystem::path m_remote = m_dir / "remote.git";
 };
 
@@ -163,7 +145,7 @@ TEST_F(DraftsPushTest, AfterAReplayTheDraftIsRebuiltOnThePublishedTipAndEveryDra
           .exit_code,
       0);
   write_config(m_remote.string(), "", "  signing_key_file: " + signing_key.string() + "\n");
-  const auto printed = run("--print-allowed-signers");
+  const auto printed = run_mode("--print-allowed-signers");
   ASSERT_EQ(printed.exit_code, 0) << printed.err;
   const auto allowed_signers = m_dir / "allowed_signers";
   test::write_text(allowed_signers, printed.out);
@@ -177,24 +159,16 @@ TEST_F(DraftsPushTest, AfterAReplayTheDraftIsRebuiltOnThePublishedTipAndEveryDra
   };
 
   m_api.set_draft(kTask, draft("// pending\n"));
-  auto result = run("--once");
+  auto result = run_mode("--once");
   ASSERT_EQ(result.exit_code, 0) << result.err;
   ASSERT_NE(tip(m_remote, kDraftRef), "") << result.err;
   draft_commits.push_back(tip(m_remote, kDraftRef).substr(0, 40));
 
   // Someone pushes to the shared branch first: the next push is rejected, the mirror's new
   // version replayed on top of theirs, and the draft rebuilt on the replayed tip before it goes.
-  const auto clone = m_dir / "clone";
-  ASSERT_EQ(test::run_process({"git", "clone", "-q", m_remote.string(), clone.string()}).exit_code, 0);
-  test::write_text(clone / "README.md", "Reviewed here.\n");
-  ASSERT_EQ(test::git(clone.string(), {"add", "README.md"}).exit_code, 0);
-  ASSERT_EQ(test::git(clone.string(), {"-c", "user.name=Person", "-c", "user.email=person@example.com", "commit", "-q",
-                                       "-m", "Add a README"})
-                .exit_code,
-            0);
-  ASSERT_EQ(test::git(clone.string(), {"push", "-q", "origin", "main"}).exit_code, 0);
+  ASSERT_NO_FATAL_FAILURE(push_as_someone_else(m_remote));
   m_api.set_version(version("6"));
-  result = run("--once");
+  result = run_mode("--once");
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_NE(result.err.find("replayed 1 commit"), std::string::npos) << result.err;
   EXPECT_EQ(tip(m_remote, "main"), tip(m_repo, "main"));
@@ -208,7 +182,7 @@ TEST_F(DraftsPushTest, AfterAReplayTheDraftIsRebuiltOnThePublishedTipAndEveryDra
   draft_commits.push_back(tip(m_remote, kDraftRef).substr(0, 40));
 
   m_api.set_draft(kTask, draft("// pending, again\n", "2026-11-27T09:00:00Z"));
-  result = run("--once");
+  result = run_mode("--once");
   ASSERT_EQ(result.exit_code, 0) << result.err;
   draft_commits.push_back(tip(m_remote, kDraftRef).substr(0, 40));
 
@@ -230,7 +204,7 @@ TEST_F(DraftsPushTest, ADraftTheRemoteRefusesFailsThePushNamingItAndTheBranchIsS
   write_config(server.url(m_remote), "    known_hosts_file: " + (m_dir / "known_hosts").string() +
                                          "\n    ssh_key_file: " + (m_dir / "deploy").string() + "\n");
   m_api.set_draft(kTask, draft("// pending\n"));
-  const auto result = run("--once", {{"SSH_AUTH_SOCK", std::nullopt}});
+  const auto result = run_mode("--once", {{"SSH_AUTH_SOCK", std::nullopt}});
   EXPECT_EQ(result.exit_code, 1) << result.err;
   EXPECT_NE(result.err.find("failed: the remote refused the draft branch " + kDraftRef + ": "), std::string::npos)
       << result.err;
@@ -243,7 +217,7 @@ TEST_F(DraftsPushTest, ADraftTheRemoteRefusesFailsThePushNamingItAndTheBranchIsS
 
 TEST_F(DraftsPushTest, APushBranchThatClashesWithTheDraftPrefixIsAConfigError) {
   write_config(m_remote.string(), "    branch: drafts\n");
-  const auto result = run("--once");
+  const auto result = run_mode("--once");
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_NE(result.err.find("repo.push.branch: \"drafts\" clashes with repo.drafts_prefix \"drafts/\""),
             std::string::npos)

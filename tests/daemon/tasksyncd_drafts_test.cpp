@@ -5,11 +5,8 @@
 
 #include <csignal>
 
-#include "fake_api.hpp"
-#include "process.hpp"
+#include "daemon_fixture.hpp"
 #include "repository_checks.hpp"
-#include "tasksyncd.hpp"
-#include "temp_dir.hpp"
 
 using namespace tasksync;
 using namespace std::chrono_literals;
@@ -21,17 +18,16 @@ const std::string kTask = "3c90c3cc-0d44-4b50-8888-8dd25736052a";
 const std::string kNew = "5f0e2a51-8a3b-4c1d-9e2f-0123456789ab";
 const std::string kDraftRef = "drafts/" + kTask;
 
-class DraftsTest : public ::testing::Test {
+class DraftsTest : public test::DaemonFixture {
 protected:
-  DraftsTest() {
+  DraftsTest() : DaemonFixture(kKey) {
     write_config();
     m_api.set_version(version("5"));
   }
 
   void write_config(const std::string &repo_extra = "", const std::string &poll = "") {
-    test::write_text(m_config, "api:\n  base_url: " + m_api.base_url() + "\n  timeout_seconds: 5\n" + poll +
-                                   "repo:\n  path: " + m_repo.string() + "\n" + repo_extra +
-                                   "tasks:\n  - id: " + kTask + "\n    name: checkout\n");
+    DaemonFixture::write_config(
+        {.top = poll, .repo_keys = repo_extra, .rest = "tasks:\n  - id: " + kTask + "\n    name: checkout\n"});
   }
 
   static test::FakeVersion version(const std::string &number, const std::string &code = "") {
@@ -39,48 +35,12 @@ protected:
     if (!code.empty()) v.code = code;
     return v;
   }
-
-  // A draft of the task: `code`, draft ID `id`, updated at `updated`.
-  static test::FakeVersion draft(const std::string &code,
-                                 const std::string &id = "d1d1d1d1-0000-4000-8000-000000000001",
-                                 const std::string &updated = "2026-11-25T09:00:00Z") {
-    test::FakeVersion v = test::task_version(kTask, "draft");
-    v.id = id;
-    v.code = code;
-    v.updated_at = updated;
-    return v;
-  }
-
-  test::TasksyncdRun run(const std::string &mode) {
-    auto result = test::run_tasksyncd({"--config", m_config.string(), mode}, test::tasksyncd_environment(kKey));
-    EXPECT_EQ(result.err.find(kKey), std::string::npos) << "the API key leaked to stderr";
-    return result;
-  }
-
-  test::TasksyncdRun once() { return run("--once"); }
-
-  test::ProcessResult git(const std::vector<std::string> &args) { return test::git(m_repo.string(), args); }
-
-  std::string git_out(const std::vector<std::string> &args) {
-    auto result = git(args);
-    EXPECT_EQ(result.exit_code, 0) << result.err;
-    return result.out;
-  }
-
-  bool has_ref(const std::string &ref) {
-    return git({"rev-parse", "--verify", "-q", "refs/heads/" + ref}).exit_code == 0;
-  }
-
-  test::TempDir m_dir;
-  test::FakeApi m_api{kKey};
-  std::filesystem::path m_config = m_dir / "config.yaml";
-  std::filesystem::path m_repo = m_dir / "mirror";
 };
 
 } // namespace
 
 TEST_F(DraftsTest, APendingDraftIsABranchOfOneCommitWithItsTrailersAndTheExactDiff) {
-  m_api.set_draft(kTask, draft("// the AI's fix\n"));
+  m_api.set_draft(kTask, test::draft_version(kTask, "// the AI's fix\n"));
   const auto result = once();
   EXPECT_EQ(result.exit_code, 0) << result.err;
   ASSERT_TRUE(has_ref(kDraftRef)) << result.err;
@@ -105,13 +65,14 @@ TEST_F(DraftsTest, APendingDraftIsABranchOfOneCommitWithItsTrailersAndTheExactDi
 }
 
 TEST_F(DraftsTest, AnUnchangedDraftMovesNothingAndAChangedOneOrANewVersionRebuildsTheBranch) {
-  m_api.set_draft(kTask, draft("// draft one\n"));
+  m_api.set_draft(kTask, test::draft_version(kTask, "// draft one\n"));
   ASSERT_EQ(once().exit_code, 0);
   const std::string first = git_out({"rev-parse", kDraftRef});
   ASSERT_EQ(once().exit_code, 0);
   EXPECT_EQ(git_out({"rev-parse", kDraftRef}), first) << "an unchanged draft moved";
 
-  m_api.set_draft(kTask, draft("// draft two\n", "d1d1d1d1-0000-4000-8000-000000000001", "2026-11-26T09:00:00Z"));
+  m_api.set_draft(kTask, test::draft_version(kTask, "// draft two\n", "d1d1d1d1-0000-4000-8000-000000000001",
+                                             "2026-11-26T09:00:00Z"));
   ASSERT_EQ(once().exit_code, 0);
   const std::string second = git_out({"rev-parse", kDraftRef});
   EXPECT_NE(second, first);
@@ -128,11 +89,11 @@ TEST_F(DraftsTest, AnUnchangedDraftMovesNothingAndAChangedOneOrANewVersionRebuil
 }
 
 TEST_F(DraftsTest, ADraftThatHoldsWhatTheBranchHoldsHasNoBranchAndAGoneDraftLosesIt) {
-  m_api.set_draft(kTask, draft(version("5").code)); // only its number and dates differ
+  m_api.set_draft(kTask, test::draft_version(kTask, version("5").code)); // only its number and dates differ
   ASSERT_EQ(once().exit_code, 0);
   EXPECT_FALSE(has_ref(kDraftRef));
 
-  m_api.set_draft(kTask, draft("// pending\n"));
+  m_api.set_draft(kTask, test::draft_version(kTask, "// pending\n"));
   ASSERT_EQ(once().exit_code, 0);
   ASSERT_TRUE(has_ref(kDraftRef));
 
@@ -143,7 +104,7 @@ TEST_F(DraftsTest, ADraftThatHoldsWhatTheBranchHoldsHasNoBranchAndAGoneDraftLose
   EXPECT_NE(result.err.find("draft-removed refs/heads/" + kDraftRef), std::string::npos) << result.err;
 
   // Published as the next version: the draft is what the branch holds now.
-  m_api.set_draft(kTask, draft("// pending\n"));
+  m_api.set_draft(kTask, test::draft_version(kTask, "// pending\n"));
   ASSERT_EQ(once().exit_code, 0);
   ASSERT_TRUE(has_ref(kDraftRef));
   m_api.set_version(version("6", "// pending\n"));
@@ -155,7 +116,7 @@ TEST_F(DraftsTest, ADraftThatHoldsWhatTheBranchHoldsHasNoBranchAndAGoneDraftLose
 TEST_F(DraftsTest, ADraftOfATaskWithNoVersionYetIsADraftOfANewTask) {
   test::write_text(m_config, "api:\n  base_url: " + m_api.base_url() + "\n  timeout_seconds: 5\nrepo:\n  path: " +
                                  m_repo.string() + "\ntasks:\n  - " + kTask + "\n  - " + kNew + "\n");
-  test::FakeVersion fresh = draft("// first draft\n");
+  test::FakeVersion fresh = test::draft_version(kTask, "// first draft\n");
   m_api.set_draft(kNew, fresh);
   const auto result = once();
   EXPECT_EQ(result.exit_code, 1) << "the new task has no version to fetch\n" << result.err;
@@ -167,8 +128,8 @@ TEST_F(DraftsTest, ADraftOfATaskWithNoVersionYetIsADraftOfANewTask) {
 
 TEST_F(DraftsTest, DraftsAreReadOnTheFirstPassAndOnFullChecksOnly) {
   write_config("", "poll:\n  interval_seconds: 300\n  full_check_every: 3\n");
-  m_api.set_draft(kTask, draft("// pending\n"));
-  auto daemon = test::start_tasksyncd({"--config", m_config.string()}, test::tasksyncd_environment(kKey));
+  m_api.set_draft(kTask, test::draft_version(kTask, "// pending\n"));
+  auto daemon = start();
   const auto passes = [&] { return test::passes_finished(*daemon); };
   ASSERT_TRUE(test::wait_until([&] { return passes() == 1; }, 15s)) << daemon->err();
   EXPECT_EQ(m_api.draft_requests(kTask), 1) << "the first pass reads drafts";
@@ -186,7 +147,7 @@ TEST_F(DraftsTest, DraftsAreReadOnTheFirstPassAndOnFullChecksOnly) {
 
 TEST_F(DraftsTest, DraftsFalseSendsNoDraftRequestAndMakesNoBranch) {
   write_config("  drafts: false\n");
-  m_api.set_draft(kTask, draft("// pending\n"));
+  m_api.set_draft(kTask, test::draft_version(kTask, "// pending\n"));
   ASSERT_EQ(once().exit_code, 0);
   EXPECT_EQ(m_api.draft_requests(kTask), 0);
   EXPECT_EQ(git_out({"for-each-ref", "--format=%(refname)"}), "refs/heads/main\n");
@@ -194,7 +155,7 @@ TEST_F(DraftsTest, DraftsFalseSendsNoDraftRequestAndMakesNoBranch) {
 
 TEST_F(DraftsTest, AnotherPrefixIsUsedAndOneThatClashesWithTheBranchIsAConfigError) {
   write_config("  drafts_prefix: review/\n");
-  m_api.set_draft(kTask, draft("// pending\n"));
+  m_api.set_draft(kTask, test::draft_version(kTask, "// pending\n"));
   ASSERT_EQ(once().exit_code, 0);
   EXPECT_TRUE(has_ref("review/" + kTask));
   EXPECT_FALSE(has_ref(kDraftRef));
@@ -208,8 +169,8 @@ TEST_F(DraftsTest, AnotherPrefixIsUsedAndOneThatClashesWithTheBranchIsAConfigErr
 
 TEST_F(DraftsTest, DryRunShowsADraftWithItsDiffAndWritesNothing) {
   ASSERT_EQ(once().exit_code, 0);
-  m_api.set_draft(kTask, draft("// pending\n"));
-  const auto result = run("--dry-run");
+  m_api.set_draft(kTask, test::draft_version(kTask, "// pending\n"));
+  const auto result = run_mode("--dry-run");
   EXPECT_EQ(result.exit_code, 0) << result.err;
   EXPECT_NE(result.out.find("draft-added   " + kTask + " refs/heads/" + kDraftRef + "\n"), std::string::npos)
       << result.out;
@@ -221,8 +182,8 @@ TEST_F(DraftsTest, DryRunShowsADraftWithItsDiffAndWritesNothing) {
 // rebuilds the draft branches on it, reading no draft.
 TEST_F(DraftsTest, ADraftBranchFollowsATipThatMovedBetweenPasses) {
   write_config("", "poll:\n  interval_seconds: 300\n");
-  m_api.set_draft(kTask, draft("// pending\n"));
-  auto daemon = test::start_tasksyncd({"--config", m_config.string()}, test::tasksyncd_environment(kKey));
+  m_api.set_draft(kTask, test::draft_version(kTask, "// pending\n"));
+  auto daemon = start();
   const auto passes = [&] { return test::passes_finished(*daemon); };
   ASSERT_TRUE(test::wait_until([&] { return passes() == 1; }, 15s)) << daemon->err();
   ASSERT_TRUE(has_ref(kDraftRef)) << daemon->err();
@@ -241,8 +202,8 @@ TEST_F(DraftsTest, ADraftBranchFollowsATipThatMovedBetweenPasses) {
 
 TEST_F(DraftsTest, ADraftRebuiltOnANewVersionByAPassThatReadsNoDraftKeepsTheTasksName) {
   write_config("", "poll:\n  interval_seconds: 300\n  full_check_every: 100\n");
-  m_api.set_draft(kTask, draft("// pending\n"));
-  auto daemon = test::start_tasksyncd({"--config", m_config.string()}, test::tasksyncd_environment(kKey));
+  m_api.set_draft(kTask, test::draft_version(kTask, "// pending\n"));
+  auto daemon = start();
   ASSERT_TRUE(test::wait_until([&] { return has_ref(kDraftRef); }, 15s)) << daemon->err();
   m_api.set_version(version("6"));
   daemon->signal(SIGUSR1);

@@ -7,11 +7,8 @@
 #include <cstring>
 #include <fstream>
 
-#include "fake_api.hpp"
-#include "process.hpp"
+#include "daemon_fixture.hpp"
 #include "repository_checks.hpp"
-#include "tasksyncd.hpp"
-#include "temp_dir.hpp"
 #include "test_pki.hpp"
 
 using namespace tasksync;
@@ -81,42 +78,35 @@ std::vector<Fault> response_faults() {
   };
 }
 
-class FaultTest : public ::testing::Test {
+class FaultTest : public test::DaemonFixture {
 protected:
-  FaultTest() {
+  FaultTest() : DaemonFixture(kKey) {
     for (const auto &id : {kGood1, kFaulty, kGood2})
-      m_api.set_version(test::task_version(id));
+      serve(id);
   }
 
   void write_config(const std::string &base_url, const std::string &api_extra = "") {
-    test::write_text(m_config, "api:\n  base_url: " + base_url +
-                                   "\n  timeout_seconds: 1\n  retries: 1\n  max_response_bytes: 4096\n" + api_extra +
-                                   "repo:\n  path: " + m_repo.string() + "\ntasks:\n  - " + kGood1 + "\n  - " +
-                                   kFaulty + "\n  - " + kGood2 + "\n");
+    DaemonFixture::write_config({.base_url = base_url,
+                                 .timeout_seconds = 1,
+                                 .api = "  retries: 1\n  max_response_bytes: 4096\n" + api_extra,
+                                 .rest = test::tasks_yaml({kGood1, kFaulty, kGood2})});
   }
 
+  // A run with `key` as the API key.
   test::TasksyncdRun once(const std::string &key = kKey) {
-    auto result = test::run_tasksyncd({"--config", m_config.string(), "--once"}, test::tasksyncd_environment(key));
-    EXPECT_EQ(result.out.find(kKey), std::string::npos) << "the API key leaked to stdout";
-    EXPECT_EQ(result.err.find(kKey), std::string::npos) << "the API key leaked to stderr";
-    return result;
+    return DaemonFixture::once({{"ANCHORBROWSER_API_KEY", key}});
   }
 
   // Points the repository at `disk` and mirrors the tasks there once (defined after SmallFilesystem).
   void mirror_onto(const SmallFilesystem &disk);
 
-  std::string tasks_in_head() { return test::git(m_repo.string(), {"ls-tree", "--name-only", "HEAD:tasks"}).out; }
+  std::string tasks_in_head() { return git({"ls-tree", "--name-only", "HEAD:tasks"}).out; }
 
   // The repository is consistent and no commit holds the API key.
   void expect_consistent() {
     EXPECT_TRUE(test::repository_consistent(m_repo));
-    EXPECT_EQ(test::git(m_repo.string(), {"log", "-p"}).out.find(kKey), std::string::npos);
+    EXPECT_EQ(git({"log", "-p"}).out.find(kKey), std::string::npos);
   }
-
-  test::TempDir m_dir;
-  test::FakeApi m_api{kKey};
-  std::filesystem::path m_config = m_dir / "config.yaml";
-  std::filesystem::path m_repo = m_dir / "mirror";
 };
 
 class ResponseFaultTest : public FaultTest, public ::testing::WithParamInterface<Fault> {};
@@ -145,7 +135,7 @@ TEST_F(FaultTest, AFailureKeepsWhatWasMirroredBefore) {
   m_api.set_reply(kFaulty, {200, edited("\"code\":\"", "\"code\":\"%%"), {}});
   EXPECT_EQ(once().exit_code, 1);
   EXPECT_EQ(test::read_text(m_repo / "tasks" / kFaulty / "task.ts"), before);
-  EXPECT_EQ(test::git(m_repo.string(), {"rev-list", "--count", "HEAD"}).out, "3\n");
+  EXPECT_EQ(git({"rev-list", "--count", "HEAD"}).out, "3\n");
   expect_consistent();
 }
 
@@ -264,9 +254,8 @@ TEST_F(FaultTest, ADiskFullFailsTheTasksAndTheNextRunRecovers) {
 
   auto recovered = once();
   EXPECT_EQ(recovered.exit_code, 0) << recovered.err;
-  EXPECT_EQ(test::git(m_repo.string(), {"log", "-3", "--format=%s"}).out, kGood2 + ": update to version 2\n" + kFaulty +
-                                                                              ": update to version 2\n" + kGood1 +
-                                                                              ": update to version 2\n");
+  EXPECT_EQ(git({"log", "-3", "--format=%s"}).out, kGood2 + ": update to version 2\n" + kFaulty +
+                                                       ": update to version 2\n" + kGood1 + ": update to version 2\n");
   expect_consistent();
 }
 
@@ -287,6 +276,6 @@ TEST_F(FaultTest, AReadOnlyRepositoryIsReportedAndRecoveredFrom) {
 
   auto recovered = once();
   EXPECT_EQ(recovered.exit_code, 0) << recovered.err;
-  EXPECT_EQ(test::git(m_repo.string(), {"log", "-1", "--format=%s"}).out, kFaulty + ": update to version 2\n");
+  EXPECT_EQ(git({"log", "-1", "--format=%s"}).out, kFaulty + ": update to version 2\n");
   expect_consistent();
 }

@@ -8,11 +8,8 @@
 
 #include <csignal>
 
-#include "fake_api.hpp"
-#include "process.hpp"
+#include "daemon_fixture.hpp"
 #include "repository_checks.hpp"
-#include "tasksyncd.hpp"
-#include "temp_dir.hpp"
 #include "webhook_signing.hpp"
 
 using namespace tasksync;
@@ -29,11 +26,11 @@ const std::string kHealedDraft = "4e1a0f3b-9c2d-4e5f-8a6b-7c8d9e0f1a2b";
 const std::string kPersonsDraft = "d1d1d1d1-0000-4000-8000-000000000001";
 const std::string kTasks = "tasks:\n  - id: " + kTaskA + "\n    name: checkout\n  - " + kTaskB + "\n";
 
-class HealedTest : public ::testing::Test {
+class HealedTest : public test::DaemonFixture {
 protected:
-  HealedTest() {
-    m_api.set_version(test::task_version(kTaskA, "1"));
-    m_api.set_version(test::task_version(kTaskB, "1"));
+  HealedTest() : DaemonFixture(kKey) {
+    serve(kTaskA);
+    serve(kTaskB);
     test::write_text(m_dir / "webhook-secret", kSecret + "\n");
     write_config();
   }
@@ -43,12 +40,12 @@ protected:
   // schedule. `repo_extra` goes in `repo:`, `extra` at the top.
   void write_config(const std::string &extra = "", const std::string &tasks = kTasks,
                     const std::string &repo_extra = "", int full_check_every = 100) {
-    test::write_text(m_config, "api:\n  base_url: " + m_api.base_url() +
-                                   "\n  timeout_seconds: 5\n  retries: 0\npoll:\n  interval_seconds: 3600\n"
-                                   "  full_check_every: " +
-                                   std::to_string(full_check_every) + "\nrepo:\n  path: " + m_repo.string() + "\n" +
-                                   repo_extra + "http:\n  listen: 127.0.0.1:" + std::to_string(m_port) +
-                                   "\n  webhook_secret_file: webhook-secret\n" + extra + tasks);
+    DaemonFixture::write_config(
+        {.api = "  retries: 0\n",
+         .top = "poll:\n  interval_seconds: 3600\n  full_check_every: " + std::to_string(full_check_every) + "\n",
+         .repo_keys = repo_extra,
+         .rest = "http:\n  listen: 127.0.0.1:" + std::to_string(m_port) + "\n  webhook_secret_file: webhook-secret\n" +
+                 extra + tasks});
   }
 
   // hooks.on_change appending "REF|COMMIT|VERSION|TASK" to `log`.
@@ -61,21 +58,6 @@ protected:
   static std::string hook_line(const std::string &ref, const std::string &commit, const std::string &version,
                                const std::string &task) {
     return ref + "|" + commit.substr(0, commit.find('\n')) + "|" + version + "|" + task + "\n";
-  }
-
-  // A draft of `task`: `code`, draft ID `id`.
-  static test::FakeVersion draft(const std::string &task, const std::string &code, const std::string &id) {
-    test::FakeVersion v = test::task_version(task, "draft");
-    v.id = id;
-    v.code = code;
-    v.updated_at = "2026-11-25T09:00:00Z";
-    return v;
-  }
-
-  std::unique_ptr<test::ChildProcess> start_after_first_pass() {
-    auto daemon = test::start_tasksyncd({"--config", m_config.string()}, test::tasksyncd_environment(kKey));
-    EXPECT_TRUE(test::wait_until([&] { return test::passes_finished(*daemon) == 1; }, 15s)) << daemon->err();
-    return daemon;
   }
 
   // SIGUSR1, and waits for that pass to finish.
@@ -97,30 +79,14 @@ protected:
     return answer->body;
   }
 
-  test::ProcessResult git(const std::vector<std::string> &args) { return test::git(m_repo.string(), args); }
-  std::string git_out(const std::vector<std::string> &args) {
-    auto result = git(args);
-    EXPECT_EQ(result.exit_code, 0) << result.err;
-    return result.out;
-  }
-  bool has_ref(const std::string &ref) {
-    return git({"rev-parse", "--verify", "-q", "refs/heads/" + ref}).exit_code == 0;
-  }
   bool marked_healed(const std::string &ref) {
     return git_out({"log", "-1", "--format=%B", ref}).find("\nTask-Healed: true\n") != std::string::npos;
   }
 
   void stop(test::ChildProcess &daemon) {
-    EXPECT_TRUE(test::stop_tasksyncd(daemon));
-    EXPECT_EQ(daemon.err().find(kSecret), std::string::npos) << "the webhook secret leaked";
+    DaemonFixture::stop(daemon, kSecret);
     EXPECT_TRUE(test::repository_consistent(m_repo));
   }
-
-  test::TempDir m_dir;
-  test::FakeApi m_api{kKey};
-  int m_port = test::free_port();
-  std::filesystem::path m_config = m_dir / "config.yaml";
-  std::filesystem::path m_repo = m_dir / "mirror";
 };
 
 } // namespace
@@ -132,8 +98,8 @@ TEST_F(HealedTest, AHealedEventsDraftArrivesAsItsDraftBranchMarkedHealedWithinAS
   const int drafts_a = m_api.draft_requests(kTaskA);
   const int drafts_b = m_api.draft_requests(kTaskB);
   // The heal is held for review: the draft holds it, /latest does not.
-  m_api.set_draft(kTaskA, draft(kTaskA, "// the AI's fix\n", kHealedDraft));
-  m_api.set_draft(kTaskB, draft(kTaskB, "// someone's draft\n", kPersonsDraft));
+  m_api.set_draft(kTaskA, test::draft_version(kTaskA, "// the AI's fix\n", kHealedDraft));
+  m_api.set_draft(kTaskB, test::draft_version(kTaskB, "// someone's draft\n", kPersonsDraft));
 
   const auto posted = std::chrono::steady_clock::now();
   EXPECT_EQ(deliver(test::task_event("evt_heal_1", "task.healed", kTaskA, "task_id", kHealedDraft)),
@@ -153,21 +119,21 @@ TEST_F(HealedTest, AHealedEventsDraftArrivesAsItsDraftBranchMarkedHealedWithinAS
   EXPECT_EQ(m_api.draft_requests(kTaskA), drafts_a + 1);
   EXPECT_EQ(m_api.draft_requests(kTaskB), drafts_b) << "a draft no event named was read";
   EXPECT_FALSE(has_ref("drafts/" + kTaskB));
-  EXPECT_EQ(test::count_commits(m_repo), 2) << "the branch's history is not touched";
+  EXPECT_EQ(commits(), 2) << "the branch's history is not touched";
 
   // Any other task event starts a pass of /latest alone.
   const int drafts_after = m_api.draft_requests(kTaskA);
   m_api.set_version(test::task_version(kTaskA, "2"));
   EXPECT_EQ(deliver(test::task_event("evt_done_1", "task.completed", kTaskA)),
             "{\"event\":\"accepted\",\"pass\":\"started\"}\n");
-  ASSERT_TRUE(test::wait_for_commits(m_repo, 3, 10s)) << daemon->err();
+  ASSERT_TRUE(wait_for_commits(3, 10s)) << daemon->err();
   EXPECT_EQ(m_api.draft_requests(kTaskA), drafts_after);
   stop(*daemon);
 }
 
 TEST_F(HealedTest, TheHealedMarkSurvivesARestartWhileTheSameDraftIsRebuiltAndGoesWithIt) {
   auto daemon = start_after_first_pass();
-  m_api.set_draft(kTaskA, draft(kTaskA, "// the AI's fix\n", kHealedDraft));
+  m_api.set_draft(kTaskA, test::draft_version(kTaskA, "// the AI's fix\n", kHealedDraft));
   deliver(test::task_event("evt_heal_2", "task.healed", kTaskA, "task_id", kHealedDraft));
   ASSERT_TRUE(test::wait_until([&] { return has_ref("drafts/" + kTaskA); }, 10s)) << daemon->err();
   EXPECT_TRUE(marked_healed("drafts/" + kTaskA));
@@ -176,15 +142,15 @@ TEST_F(HealedTest, TheHealedMarkSurvivesARestartWhileTheSameDraftIsRebuiltAndGoe
   // A new version published while tasksyncd was down: the same draft is rebuilt on it by a run
   // that never saw the event.
   m_api.set_version(test::task_version(kTaskA, "2"));
-  auto once = test::run_tasksyncd({"--config", m_config.string(), "--once"}, test::tasksyncd_environment(kKey));
+  auto once = run_mode("--once");
   ASSERT_EQ(once.exit_code, 0) << once.err;
   EXPECT_EQ(git_out({"rev-parse", "drafts/" + kTaskA + "^"}), git_out({"rev-parse", "main"})) << once.err;
   EXPECT_EQ(git_out({"log", "-1", "--format=%s", "drafts/" + kTaskA}), "checkout: draft based on version 2\n");
   EXPECT_TRUE(marked_healed("drafts/" + kTaskA)) << "the mark was lost when the draft was rebuilt";
 
   // Another draft (a person's edit after the heal) is not the healed one.
-  m_api.set_draft(kTaskA, draft(kTaskA, "// a person's edit\n", kPersonsDraft));
-  once = test::run_tasksyncd({"--config", m_config.string(), "--once"}, test::tasksyncd_environment(kKey));
+  m_api.set_draft(kTaskA, test::draft_version(kTaskA, "// a person's edit\n", kPersonsDraft));
+  once = run_mode("--once");
   ASSERT_EQ(once.exit_code, 0) << once.err;
   EXPECT_EQ(git_out({"show", "drafts/" + kTaskA + ":tasks/" + kTaskA + "/task.ts"}), "// a person's edit\n");
   EXPECT_FALSE(marked_healed("drafts/" + kTaskA));
@@ -197,8 +163,8 @@ TEST_F(HealedTest, AnUnmatchedHealedEventMakesTheNextPassReadEveryDraftAtMostOnc
   ASSERT_EQ(m_api.draft_requests(kTaskB), 1);
   run_pass(*daemon);
   ASSERT_EQ(m_api.draft_requests(kTaskA), 1) << "an ordinary pass reads no draft";
-  m_api.set_draft(kTaskA, draft(kTaskA, "// someone's draft\n", kPersonsDraft));
-  m_api.set_draft(kTaskB, draft(kTaskB, "// the AI's fix\n", kHealedDraft));
+  m_api.set_draft(kTaskA, test::draft_version(kTaskA, "// someone's draft\n", kPersonsDraft));
+  m_api.set_draft(kTaskB, test::draft_version(kTaskB, "// the AI's fix\n", kHealedDraft));
 
   // The platform's own task ID, which is not the legacy UUID tasksyncd mirrors by.
   EXPECT_EQ(deliver(test::task_event("evt_heal_3", "task.healed", "tsk_4f8w9n2b", "task_id", kHealedDraft)),
@@ -249,8 +215,8 @@ TEST_F(HealedTest, WithTasksAllAnExcludedTasksHealIsIgnoredAndAnUnlistedOnesRead
 TEST_F(HealedTest, HooksAreToldTheRefOfABranchCommitADraftCommitAndARemovedDraft) {
   const auto log = m_dir / "hook.log";
   write_config(hook_logging_to(log));
-  m_api.set_draft(kTaskA, draft(kTaskA, "// pending\n", kPersonsDraft));
-  auto once = test::run_tasksyncd({"--config", m_config.string(), "--once"}, test::tasksyncd_environment(kKey));
+  m_api.set_draft(kTaskA, test::draft_version(kTaskA, "// pending\n", kPersonsDraft));
+  auto once = run_mode("--once");
   ASSERT_EQ(once.exit_code, 0) << once.err;
   const std::string first =
       hook_line("refs/heads/main", git_out({"rev-list", "-1", "main", "--", "tasks/" + kTaskA}), "1", kTaskA) +
@@ -259,7 +225,7 @@ TEST_F(HealedTest, HooksAreToldTheRefOfABranchCommitADraftCommitAndARemovedDraft
   EXPECT_EQ(test::read_text(log), first) << once.err;
 
   m_api.set_draft(kTaskA, std::nullopt);
-  once = test::run_tasksyncd({"--config", m_config.string(), "--once"}, test::tasksyncd_environment(kKey));
+  once = run_mode("--once");
   ASSERT_EQ(once.exit_code, 0) << once.err;
   EXPECT_FALSE(has_ref("drafts/" + kTaskA));
   EXPECT_EQ(test::read_text(log), first + hook_line("refs/heads/drafts/" + kTaskA, "", "", kTaskA)) << once.err;
@@ -271,12 +237,12 @@ TEST_F(HealedTest, ADraftsHookWaitsForAPushAndOneTheBranchOutgrewNeverRuns) {
   const auto log = m_dir / "hook.log";
   const auto remote = m_dir / "remote.git"; // not there yet: pushes fail
   write_config(hook_logging_to(log), kTasks, "  push:\n    remote: " + remote.string() + "\n", 1);
-  m_api.set_draft(kTaskA, draft(kTaskA, "// first draft\n", kPersonsDraft));
+  m_api.set_draft(kTaskA, test::draft_version(kTaskA, "// first draft\n", kPersonsDraft));
   auto daemon = start_after_first_pass();
   ASSERT_TRUE(has_ref("drafts/" + kTaskA)) << daemon->err();
   const std::string outgrown = git_out({"rev-parse", "drafts/" + kTaskA});
 
-  m_api.set_draft(kTaskA, draft(kTaskA, "// second draft\n", kPersonsDraft));
+  m_api.set_draft(kTaskA, test::draft_version(kTaskA, "// second draft\n", kPersonsDraft));
   ASSERT_EQ(test::run_process({"git", "init", "-q", "--bare", "-b", "main", remote.string()}).exit_code, 0);
   run_pass(*daemon);
   const std::string draft_now = git_out({"rev-parse", "drafts/" + kTaskA});

@@ -8,11 +8,8 @@
 #include <set>
 #include <sstream>
 
-#include "fake_api.hpp"
-#include "process.hpp"
+#include "daemon_fixture.hpp"
 #include "repository_checks.hpp"
-#include "tasksyncd.hpp"
-#include "temp_dir.hpp"
 
 using namespace tasksync;
 using namespace std::chrono_literals;
@@ -32,28 +29,28 @@ struct Health {
   bool says(const std::string &text) const { return body.find(text) != std::string::npos; }
 };
 
-class HealthTest : public ::testing::Test {
+class HealthTest : public test::DaemonFixture {
 protected:
-  HealthTest() {
-    m_api.set_version(test::task_version(kTaskA, "1"));
-    m_api.set_version(test::task_version(kTaskB, "1"));
+  HealthTest() : DaemonFixture(kKey) {
+    serve(kTaskA);
+    serve(kTaskB);
   }
 
   // A config polling every `interval` seconds (long: the tests start passes themselves), serving
   // http.listen, with `extra` lines under repo: and at the top level.
   void write_config(const std::vector<std::string> &tasks, int interval = 300, const std::string &repo_extra = "",
                     const std::string &http_extra = "", const std::string &base_url = "") {
-    std::string yaml = "api:\n  base_url: " + (base_url.empty() ? m_api.base_url() : base_url) +
-                       "\n  timeout_seconds: 5\n  retries: 0\npoll:\n  interval_seconds: " + std::to_string(interval) +
-                       "\nrepo:\n  path: " + m_repo.string() + "\n" + repo_extra +
-                       "http:\n  listen: 127.0.0.1:" + std::to_string(m_port) + "\n" + http_extra + "tasks:\n";
-    for (const auto &id : tasks)
-      yaml += "  - " + id + "\n";
-    test::write_text(m_config, yaml);
+    DaemonFixture::write_config(
+        {.base_url = base_url,
+         .api = "  retries: 0\n",
+         .top = "poll:\n  interval_seconds: " + std::to_string(interval) + "\n",
+         .repo_keys = repo_extra,
+         .rest = "http:\n  listen: 127.0.0.1:" + std::to_string(m_port) + "\n" + http_extra + test::tasks_yaml(tasks)});
   }
 
+  // The daemon, with `key` as its API key.
   std::unique_ptr<test::ChildProcess> start(const std::string &key = kKey) {
-    return test::start_tasksyncd({"--config", m_config.string()}, test::tasksyncd_environment(key));
+    return DaemonFixture::start({}, {{"ANCHORBROWSER_API_KEY", key}});
   }
 
   Health health() {
@@ -75,30 +72,12 @@ protected:
     return last;
   }
 
-  std::string metrics() {
-    httplib::Client client("127.0.0.1", m_port);
-    auto answer = client.Get("/metrics");
-    return answer && answer->status == 200 ? answer->body : "";
-  }
-
   httplib::Result post_sync(const httplib::Headers &headers) {
     httplib::Client client("127.0.0.1", m_port);
     return client.Post("/sync", headers, "", "text/plain");
   }
 
-  // Passes the daemon has finished, from its log.
-
-  void stop(test::ChildProcess &daemon) {
-    EXPECT_TRUE(test::stop_tasksyncd(daemon));
-    EXPECT_EQ(daemon.err().find(kKey), std::string::npos) << "the API key leaked";
-    EXPECT_EQ(daemon.err().find(kSyncToken), std::string::npos) << "the sync token leaked";
-  }
-
-  test::TempDir m_dir;
-  test::FakeApi m_api{kKey};
-  int m_port = test::free_port();
-  std::filesystem::path m_config = m_dir / "config.yaml";
-  std::filesystem::path m_repo = m_dir / "mirror";
+  void stop(test::ChildProcess &daemon) { DaemonFixture::stop(daemon, kSyncToken); }
 };
 
 } // namespace
@@ -172,10 +151,10 @@ TEST_F(HealthTest, SigusrOneStartsAPassNow) {
   // The first pass has ended, not only moved the branch: a signal during it asks for one more
   // pass after it, which the test below is not about.
   ASSERT_TRUE(test::wait_until([&] { return test::passes_finished(*daemon) == 1; }, 15s)) << daemon->err();
-  ASSERT_EQ(test::count_commits(m_repo), 2) << daemon->err();
+  ASSERT_EQ(commits(), 2) << daemon->err();
   m_api.set_version(test::task_version(kTaskA, "2"));
   daemon->signal(SIGUSR1);
-  EXPECT_TRUE(test::wait_for_commits(m_repo, 3, 15s)) << "poll.interval is 300 s\n" << daemon->err();
+  EXPECT_TRUE(wait_for_commits(3, 15s)) << "poll.interval is 300 s\n" << daemon->err();
   EXPECT_NE(daemon->err().find("SIGUSR1: starting a pass"), std::string::npos) << daemon->err();
   stop(*daemon);
   EXPECT_TRUE(test::repository_consistent(m_repo));
@@ -201,7 +180,7 @@ TEST_F(HealthTest, PostSyncWithTheTokenStartsAPassAndAnyOtherIsRefused) {
   test::write_text(m_dir / "sync-token", kSyncToken + "\n");
   write_config({kTaskA, kTaskB}, 300, "", "  sync_token_file: sync-token\n");
   auto daemon = start();
-  ASSERT_TRUE(test::wait_for_commits(m_repo, 2, 15s)) << daemon->err();
+  ASSERT_TRUE(wait_for_commits(2, 15s)) << daemon->err();
   ASSERT_TRUE(test::wait_until([&] { return test::passes_finished(*daemon) == 1; }, 10s)) << daemon->err();
   m_api.set_version(test::task_version(kTaskA, "2"));
   for (const httplib::Headers &refused : std::vector<httplib::Headers>{
@@ -210,11 +189,11 @@ TEST_F(HealthTest, PostSyncWithTheTokenStartsAPassAndAnyOtherIsRefused) {
     ASSERT_TRUE(answer);
     EXPECT_EQ(answer->status, 401) << answer->body;
   }
-  EXPECT_FALSE(test::wait_for_commits(m_repo, 3, 2s)) << "a refused request started a pass\n" << daemon->err();
+  EXPECT_FALSE(wait_for_commits(3, 2s)) << "a refused request started a pass\n" << daemon->err();
   auto accepted = post_sync({{"Authorization", "Bearer " + kSyncToken}});
   ASSERT_TRUE(accepted);
   EXPECT_EQ(accepted->status, 202) << accepted->body;
-  EXPECT_TRUE(test::wait_for_commits(m_repo, 3, 15s)) << "poll.interval is 300 s\n" << daemon->err();
+  EXPECT_TRUE(wait_for_commits(3, 15s)) << "poll.interval is 300 s\n" << daemon->err();
   EXPECT_NE(daemon->err().find("POST /sync from 127.0.0.1: refused, missing or wrong bearer token"), std::string::npos)
       << daemon->err();
   stop(*daemon);

@@ -7,11 +7,8 @@
 #include <cstdio>
 #include <random>
 
-#include "fake_api.hpp"
-#include "process.hpp"
+#include "daemon_fixture.hpp"
 #include "repository_checks.hpp"
-#include "tasksyncd.hpp"
-#include "temp_dir.hpp"
 
 using namespace tasksync;
 
@@ -21,12 +18,9 @@ const std::string kKey = "sk-history-secret-0123456789abcdef";
 const std::string kTask = "3c90c3cc-0d44-4b50-8888-8dd25736052a";
 const std::string kOther = "5f0e2a51-8a3b-4c1d-9e2f-0123456789ab";
 
-class HistoryTest : public ::testing::Test {
+class HistoryTest : public test::DaemonFixture {
 protected:
-  HistoryTest() {
-    test::write_text(m_config, "api:\n  base_url: " + m_api.base_url() + "\n  timeout_seconds: 5\nrepo:\n  path: " +
-                                   m_repo.string() + "\ntasks:\n  - id: " + kTask + "\n    name: checkout\n");
-  }
+  HistoryTest() : DaemonFixture(kKey) { write_config({.rest = "tasks:\n  - id: " + kTask + "\n    name: checkout\n"}); }
 
   // Version `number` of the task, updated on day `number` of November 2026 (from 29 on, minutes
   // into 1 December).
@@ -46,30 +40,11 @@ protected:
   // Records `number` in the task's history only (published, but not the latest).
   void publish(const std::string &number) { m_api.add_version(version(number)); }
 
-  test::TasksyncdRun run(const std::string &mode) {
-    auto result = test::run_tasksyncd({"--config", m_config.string(), mode}, test::tasksyncd_environment(kKey));
-    EXPECT_EQ(result.err.find(kKey), std::string::npos) << "the API key leaked to stderr";
-    return result;
-  }
-
-  test::TasksyncdRun once() { return run("--once"); }
-
-  std::string git_out(const std::vector<std::string> &args) {
-    auto result = test::git(m_repo.string(), args);
-    EXPECT_EQ(result.exit_code, 0) << result.err;
-    return result.out;
-  }
-
   // The task's commits, oldest first: "subject|author date" each.
   std::string subjects() { return git_out({"log", "--reverse", "--format=%s|%aI", "--", "tasks/" + kTask}); }
 
   // HEAD's commit message after its subject line.
   std::string head_body() { return git_out({"log", "-1", "--format=%b"}); }
-
-  test::TempDir m_dir;
-  test::FakeApi m_api{kKey};
-  std::filesystem::path m_config = m_dir / "config.yaml";
-  std::filesystem::path m_repo = m_dir / "mirror";
 };
 
 } // namespace
@@ -100,7 +75,7 @@ TEST_F(HistoryTest, VersionsPublishedBetweenTwoPassesAreCommittedInOrderWithThei
   EXPECT_TRUE(test::repository_consistent(m_repo));
 
   ASSERT_EQ(once().exit_code, 0);
-  EXPECT_EQ(test::count_commits(m_repo), 5) << "nothing twice";
+  EXPECT_EQ(commits(), 5) << "nothing twice";
 }
 
 TEST_F(HistoryTest, ADeletedAndAMissingVersionOfTheGapAreNamedAndASkippedNumberIsNot) {
@@ -186,7 +161,7 @@ TEST_F(HistoryTest, AnAnswerForAnotherVersionFailsTheTaskAndCommitsNothingForIt)
                             "invalid response: asked for version 6, the answer is version 7"),
             std::string::npos)
       << result.err;
-  EXPECT_EQ(test::count_commits(m_repo), 1) << "neither 7 nor 8 without 6";
+  EXPECT_EQ(commits(), 1) << "neither 7 nor 8 without 6";
 
   m_api.set_version_reply(kTask, "6", {404, R"({"error":{"code":404,"message":"gone"}})", {}});
   ASSERT_EQ(once().exit_code, 0);
@@ -200,7 +175,7 @@ TEST_F(HistoryTest, DryRunShowsTheVersionsItWouldFillAndWritesNothing) {
   publish("6");
   m_api.set_version(version("7"));
 
-  const auto result = run("--dry-run");
+  const auto result = run_mode("--dry-run");
   EXPECT_EQ(result.exit_code, 0) << result.err;
   EXPECT_NE(result.out.find("updated   " + kTask +
                             " (checkout) version 6 (published before version 7)\n"
@@ -208,7 +183,7 @@ TEST_F(HistoryTest, DryRunShowsTheVersionsItWouldFillAndWritesNothing) {
                             kTask + " (checkout) version 7\n"),
             std::string::npos)
       << result.out;
-  EXPECT_EQ(test::count_commits(m_repo), 1);
+  EXPECT_EQ(commits(), 1);
 }
 
 TEST_F(HistoryTest, ABackfillAnswerForAnotherVersionImportsNothingOfThatTask) {
@@ -217,14 +192,14 @@ TEST_F(HistoryTest, ABackfillAnswerForAnotherVersionImportsNothingOfThatTask) {
   m_api.set_version(version("3"));
   m_api.set_version_reply(kTask, "2", {200, version("3").to_json(), {}});
 
-  const auto result = run("--backfill");
+  const auto result = run_mode("--backfill");
   EXPECT_NE(result.exit_code, 0);
   EXPECT_NE(result.err.find("task " + kTask +
                             ": backfill: version 2: invalid response: asked for version 2, the "
                             "answer is version 3"),
             std::string::npos)
       << result.err;
-  EXPECT_EQ(test::count_commits(m_repo), 0) << "not 1, 3, 3";
+  EXPECT_EQ(commits(), 0) << "not 1, 3, 3";
 }
 
 // A kill right after the first time the branch moves during a backfill of more than 64 MiB
@@ -239,17 +214,16 @@ TEST_F(HistoryTest, AnInterruptedBackfillLeavesNoTaskHalfImported) {
     test::FakeVersion v = version(std::to_string(number), megabyte);
     number == kVersions ? m_api.set_version(v) : m_api.add_version(v);
   }
-  auto backfill =
-      test::start_tasksyncd({"--config", m_config.string(), "--backfill"}, test::tasksyncd_environment(kKey));
-  ASSERT_TRUE(test::wait_for_commits(m_repo, 1, std::chrono::seconds(120))) << backfill->err();
+  auto backfill = start({"--backfill"});
+  ASSERT_TRUE(wait_for_commits(1, std::chrono::seconds(120))) << backfill->err();
   backfill->signal(SIGKILL);
   backfill->wait();
-  const int recorded = test::count_commits(m_repo);
+  const int recorded = commits();
   EXPECT_TRUE(recorded == 0 || recorded == kVersions) << recorded << " of the task's versions on the branch";
 
-  const auto again = run("--backfill");
+  const auto again = run_mode("--backfill");
   EXPECT_EQ(again.exit_code, 0) << again.err;
-  EXPECT_EQ(test::count_commits(m_repo), kVersions);
+  EXPECT_EQ(commits(), kVersions);
   std::string every_version = "checkout: add version 1\n";
   for (int number = 2; number <= kVersions; ++number)
     every_version += "checkout: update to version " + std::to_string(number) + "\n";

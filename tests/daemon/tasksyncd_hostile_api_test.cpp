@@ -6,11 +6,8 @@
 #include <chrono>
 #include <filesystem>
 
-#include "fake_api.hpp"
-#include "process.hpp"
+#include "daemon_fixture.hpp"
 #include "repository_checks.hpp"
-#include "tasksyncd.hpp"
-#include "temp_dir.hpp"
 
 using namespace tasksync;
 using namespace std::chrono_literals;
@@ -38,23 +35,22 @@ struct Attack {
 // Names the attack in test output instead of dumping its bytes.
 void PrintTo(const Attack &attack, std::ostream *out) { *out << attack.name; }
 
-class HostileApiTest : public ::testing::Test {
+class HostileApiTest : public test::DaemonFixture {
 protected:
-  HostileApiTest() {
+  HostileApiTest() : DaemonFixture(kKey) {
     for (const auto &id : {kGood1, kHostile, kGood2})
-      m_api.set_version(test::task_version(id));
+      serve(id);
   }
 
   void write_config(const std::string &extra = "") {
-    test::write_text(m_config, "api:\n  base_url: " + m_api.base_url() +
-                                   "\n  timeout_seconds: " + std::to_string(kTimeout.count()) + "\n" + extra +
-                                   "repo:\n  path: " + m_repo.string() + "\ntasks:\n  - " + kGood1 + "\n  - " +
-                                   kHostile + "\n  - " + kGood2 + "\n");
+    DaemonFixture::write_config({.timeout_seconds = static_cast<int>(kTimeout.count()),
+                                 .api = extra,
+                                 .rest = test::tasks_yaml({kGood1, kHostile, kGood2})});
   }
 
   // tasksyncd --config FILE --once, killed if it has not ended within `bound`.
   test::TasksyncdRun once(const std::filesystem::path &config, std::chrono::milliseconds bound) {
-    return test::run_tasksyncd({"--config", config.string(), "--once"}, test::tasksyncd_environment(kKey), bound);
+    return run({"--config", config.string(), "--once"}, {}, bound);
   }
 
   // --once with `attack` on the hostile task and `api_extra` in the config: it must end within
@@ -71,7 +67,7 @@ protected:
     expect_the_others_committed();
   }
 
-  std::string tasks_in_head() { return test::git(m_repo.string(), {"ls-tree", "--name-only", "HEAD:tasks"}).out; }
+  std::string tasks_in_head() { return git({"ls-tree", "--name-only", "HEAD:tasks"}).out; }
 
   // The healthy tasks were committed, nothing of the hostile one was written, the repository is clean.
   void expect_the_others_committed() {
@@ -79,11 +75,6 @@ protected:
     EXPECT_FALSE(std::filesystem::exists(m_repo / "tasks" / kHostile));
     EXPECT_TRUE(test::repository_consistent(m_repo));
   }
-
-  test::TempDir m_dir;
-  test::FakeApi m_api{kKey};
-  std::filesystem::path m_config = m_dir / "config.yaml";
-  std::filesystem::path m_repo = m_dir / "mirror";
 };
 
 class TricklingServerTest : public HostileApiTest, public ::testing::WithParamInterface<Attack> {};

@@ -8,11 +8,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "fake_api.hpp"
-#include "process.hpp"
+#include "daemon_fixture.hpp"
 #include "status_clients.hpp"
-#include "tasksyncd.hpp"
-#include "temp_dir.hpp"
 
 using namespace tasksync;
 using namespace std::chrono_literals;
@@ -29,8 +26,9 @@ std::size_t count_lines(const std::string &log, const std::string &text) {
   return count;
 }
 
-class HostileHooksTest : public ::testing::Test {
+class HostileHooksTest : public test::DaemonFixture {
 protected:
+  HostileHooksTest() : DaemonFixture(kKey) {}
   ~HostileHooksTest() override {
     for (const pid_t pid : m_leftovers)
       ::kill(pid, SIGKILL);
@@ -44,22 +42,16 @@ protected:
   // `count` tasks at version 1, synced every second, with /healthz served and the hook
   // `/bin/sh hook.sh` (whose text is `script`) allowed `timeout_seconds`.
   void configure(int count, const std::string &script, int timeout_seconds) {
-    std::string yaml = "api:\n  base_url: " + m_api.base_url() +
-                       "\n  timeout_seconds: 10\npoll:\n  interval_seconds: 1\n" + "repo:\n  path: " + m_repo.string() +
-                       "\nhttp:\n  listen: 127.0.0.1:" + std::to_string(m_port) + "\nhooks:\n  on_change: [/bin/sh, " +
-                       (m_dir / "hook.sh").string() + "]\n  timeout_seconds: " + std::to_string(timeout_seconds) +
-                       "\ntasks:\n";
     for (int i = 1; i <= count; ++i) {
       m_tasks.push_back(test::numbered_task_id(i));
-      m_api.set_version(test::task_version(m_tasks.back(), "1"));
-      yaml += "  - " + m_tasks.back() + "\n";
+      serve(m_tasks.back());
     }
-    test::write_text(m_config, yaml);
+    write_config({.timeout_seconds = 10,
+                  .top = "poll:\n  interval_seconds: 1\n",
+                  .rest = "http:\n  listen: 127.0.0.1:" + std::to_string(m_port) + "\nhooks:\n  on_change: [/bin/sh, " +
+                          (m_dir / "hook.sh").string() + "]\n  timeout_seconds: " + std::to_string(timeout_seconds) +
+                          "\n" + test::tasks_yaml(m_tasks)});
     test::write_text(m_dir / "hook.sh", script);
-  }
-
-  std::unique_ptr<test::ChildProcess> start() {
-    return test::start_tasksyncd({"--config", m_config.string()}, test::tasksyncd_environment(kKey));
   }
 
   // The pid a hook wrote to `name` in the test's directory, once it has (0 when none came).
@@ -74,11 +66,6 @@ protected:
     return text.empty() ? 0 : std::stoi(text);
   }
 
-  test::TempDir m_dir;
-  test::FakeApi m_api{kKey};
-  int m_port = test::free_port();
-  std::filesystem::path m_config = m_dir / "config.yaml";
-  std::filesystem::path m_repo = m_dir / "mirror";
   std::vector<std::string> m_tasks;
   std::vector<pid_t> m_leftovers; // processes a test leaves running on purpose, killed at its end
 };
@@ -88,12 +75,12 @@ protected:
 TEST_F(HostileHooksTest, HooksHangingUntilTheirTimeoutNeitherDelayCommitsNorFailHealth) {
   configure(10, "echo $$ >> " + (m_dir / "hook.pids").string() + "\nexec sleep 100\n", 30);
   const auto daemon = start();
-  ASSERT_TRUE(test::wait_for_commits(m_repo, 10, 20s)) << daemon->err();
+  ASSERT_TRUE(wait_for_commits(10, 20s)) << daemon->err();
   ASSERT_NE(wait_for_pid("hook.pids"), 0) << "no hook started:\n" << daemon->err();
 
   // The first hook hangs, nine wait behind it: the next change is still committed at once.
   m_api.set_version(test::task_version(m_tasks[0], "2"));
-  EXPECT_TRUE(test::wait_for_commits(m_repo, 11, 10s)) << "the change waited for the hooks:\n" << daemon->err();
+  EXPECT_TRUE(wait_for_commits(11, 10s)) << "the change waited for the hooks:\n" << daemon->err();
   // The commit is on the branch before its pass hands its hook over: the pass's end says it has.
   EXPECT_TRUE(test::wait_until([&] { return test::passes_finished(*daemon) >= 2; }, 10s)) << daemon->err();
   EXPECT_TRUE(test::wait_until([&] { return test::get_health(m_port).status == 200; }, 10s))
@@ -130,8 +117,7 @@ TEST_F(HostileHooksTest, AStopKillsAHangingHookWithItsWholeProcessGroup) {
 TEST_F(HostileHooksTest, AHookEndsWhenItExitsAndTheChildItLeftBehindRunsOn) {
   // The background sleep holds the hook's output open for 30 s after the hook exits.
   configure(1, "echo ok\nsleep 30 &\necho $! > " + (m_dir / "child.pid").string() + "\n", 20);
-  const test::TasksyncdRun run =
-      test::run_tasksyncd({"--config", m_config.string(), "--once"}, test::tasksyncd_environment(kKey));
+  const test::TasksyncdRun run = run_mode("--once");
   const pid_t child = wait_for_pid("child.pid");
   ASSERT_NE(child, 0) << run.err;
   m_leftovers.push_back(child);
@@ -163,7 +149,7 @@ TEST_F(HostileHooksTest, AReloadWhileHooksWaitNeitherLosesNorRepeatsThem) {
       << daemon->err();
   test::write_text(m_dir / "released", "");
   std::ofstream(gate) << "go\n";
-  const std::string commits = test::git(m_repo.string(), {"log", "--reverse", "--format=%H", "main"}).out;
+  const std::string commits = git({"log", "--reverse", "--format=%H", "main"}).out;
   ASSERT_TRUE(test::wait_until([&] { return test::read_text(m_dir / "ran") == commits; }, 10s))
       << "hooks run: " << test::read_text(m_dir / "ran") << "commits: " << commits << daemon->err();
   // Two more passes, and no hook runs again.

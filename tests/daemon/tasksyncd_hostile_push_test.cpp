@@ -9,11 +9,8 @@
 #include <thread>
 #include <vector>
 
-#include "fake_api.hpp"
-#include "process.hpp"
+#include "daemon_fixture.hpp"
 #include "silent_listener.hpp"
-#include "tasksyncd.hpp"
-#include "temp_dir.hpp"
 
 using namespace tasksync;
 using namespace std::chrono_literals;
@@ -61,24 +58,24 @@ private:
   std::vector<std::string> m_authorizations;
 };
 
-class HostilePushTest : public ::testing::Test {
+class HostilePushTest : public test::DaemonFixture {
 protected:
-  HostilePushTest() {
-    m_api.set_version(test::task_version(kTask, "1"));
+  HostilePushTest() : DaemonFixture(kKey) {
+    serve(kTask);
     test::write_text(m_token, kToken + "\n");
   }
 
   // A config that pushes to `remote`, with `push_extra` (further repo.push keys, each line
   // indented by four spaces).
   void write_config(const std::string &remote, const std::string &push_extra = "") {
-    test::write_text(m_config, "api:\n  base_url: " + m_api.base_url() + "\n  timeout_seconds: 10\nrepo:\n  path: " +
-                                   m_repo.string() + "\n  push:\n    remote: " + remote + "\n" + push_extra +
-                                   "tasks:\n  - " + kTask + "\n");
+    DaemonFixture::write_config({.timeout_seconds = 10,
+                                 .repo_keys = "  push:\n    remote: " + remote + "\n" + push_extra,
+                                 .rest = test::tasks_yaml({kTask})});
   }
 
   // `tasksyncd --once`, which must end by itself within 30 s.
   test::TasksyncdRun once() {
-    auto run = test::run_tasksyncd({"--config", m_config.string(), "--once"}, test::tasksyncd_environment(kKey), 30s);
+    auto run = DaemonFixture::once({}, 30s);
     EXPECT_TRUE(run.exit_code.has_value()) << "tasksyncd --once did not end within 30 s:\n" << run.err;
     EXPECT_EQ(run.err.find(kToken), std::string::npos) << "the push token was logged";
     return run;
@@ -86,15 +83,11 @@ protected:
 
   // The commit is on the local branch and not on any remote: the next pass pushes it.
   void expect_commit_kept_for_the_next_push() {
-    EXPECT_EQ(test::count_commits(m_repo, "main"), 1);
-    EXPECT_NE(test::git(m_repo.string(), {"rev-parse", "--verify", "-q", "refs/remotes/tasksync/main"}).exit_code, 0)
+    EXPECT_EQ(commits("main"), 1);
+    EXPECT_NE(git({"rev-parse", "--verify", "-q", "refs/remotes/tasksync/main"}).exit_code, 0)
         << "the commit is recorded as pushed";
   }
 
-  test::TempDir m_dir;
-  test::FakeApi m_api{kKey};
-  std::filesystem::path m_config = m_dir / "config.yaml";
-  std::filesystem::path m_repo = m_dir / "mirror";
   std::filesystem::path m_token = m_dir / "push-token";
 };
 
@@ -120,7 +113,7 @@ TEST_F(HostilePushTest, ARemoteThatNeverAnswersFailsThePushAtItsBound) {
 TEST_F(HostilePushTest, SigtermWhileAPushWaitsOnASilentRemoteExitsPromptly) {
   test::SilentListener remote;
   write_config(remote_url(remote.port())); // the default bound, 60 s: far beyond the stop's 5 s
-  auto daemon = test::start_tasksyncd({"--config", m_config.string()}, test::tasksyncd_environment(kKey));
+  auto daemon = start();
   ASSERT_TRUE(test::wait_until([&] { return remote.connected_to(); }, 30s)) << daemon->err();
   EXPECT_TRUE(test::stop_tasksyncd(*daemon));
   EXPECT_NE(daemon->err().find("push to " + remote_url(remote.port()) + " failed: stopped: tasksyncd is stopping"),

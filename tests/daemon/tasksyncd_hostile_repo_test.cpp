@@ -10,11 +10,8 @@
 #include <map>
 #include <thread>
 
-#include "fake_api.hpp"
-#include "process.hpp"
+#include "daemon_fixture.hpp"
 #include "repository_checks.hpp"
-#include "tasksyncd.hpp"
-#include "temp_dir.hpp"
 
 using namespace tasksync;
 using namespace std::chrono_literals;
@@ -35,9 +32,9 @@ std::map<std::string, std::string> contents_of(const std::filesystem::path &dir)
   return files;
 }
 
-class HostileRepoTest : public ::testing::Test {
+class HostileRepoTest : public test::DaemonFixture {
 protected:
-  HostileRepoTest() {
+  HostileRepoTest() : DaemonFixture(kKey) {
     serve(kTaskA, "1");
     serve(kTaskB, "1");
     write_config({kTaskA, kTaskB});
@@ -62,49 +59,40 @@ protected:
 
   // `repo_extra`: more keys of the repo: section, each line indented by two spaces.
   void write_config(const std::vector<std::string> &tasks, const std::string &repo_extra = "") {
-    std::string yaml = "tasks:\n";
-    for (const auto &id : tasks)
-      yaml += "  - " + id + "\n";
-    write_config_with(yaml, repo_extra);
+    write_config_with(test::tasks_yaml(tasks), repo_extra);
   }
 
   // `tasks: all` (every task the API lists), with `repo_extra` as in write_config().
   void write_config_for_all(const std::string &repo_extra) { write_config_with("tasks: all\n", repo_extra); }
 
   void write_config_with(const std::string &tasks_yaml, const std::string &repo_extra) {
-    test::write_text(m_config, "api:\n  base_url: " + m_api.base_url() +
-                                   "\n  timeout_seconds: 10\npoll:\n  interval_seconds: 1\n" +
-                                   "repo:\n  path: " + m_repo.string() + "\n" + repo_extra + tasks_yaml);
+    DaemonFixture::write_config(
+        {.timeout_seconds = 10, .top = "poll:\n  interval_seconds: 1\n", .repo_keys = repo_extra, .rest = tasks_yaml});
   }
 
   // `tasksyncd --once`, which must end by itself within 30 s.
   test::TasksyncdRun once() {
-    auto run = test::run_tasksyncd({"--config", m_config.string(), "--once"}, test::tasksyncd_environment(kKey), 30s);
+    auto run = DaemonFixture::once({}, 30s);
     EXPECT_TRUE(run.exit_code.has_value()) << "tasksyncd --once did not end within 30 s";
     return run;
   }
 
-  std::unique_ptr<test::ChildProcess> start() {
-    return test::start_tasksyncd({"--config", m_config.string()}, test::tasksyncd_environment(kKey));
-  }
+  // Commits on `rev`: main, where HEAD is, unless an attack moved it.
+  int commits(const std::string &rev = "main") { return DaemonFixture::commits(rev); }
 
-  int commits(const std::string &rev = "main") { return test::count_commits(m_repo, rev); }
+  bool wait_for_commits(int count) { return DaemonFixture::wait_for_commits(count, 20s, "main"); }
 
-  bool wait_for_commits(int count, std::chrono::milliseconds timeout = 20s) {
-    return test::wait_for_commits(m_repo, count, timeout, "main");
-  }
-
-  std::string in_branch(const std::string &path) { return test::git(m_repo.string(), {"show", "main:" + path}).out; }
+  std::string in_branch(const std::string &path) { return git({"show", "main:" + path}).out; }
 
   std::filesystem::path task_dir(const std::string &id) const { return m_repo / "tasks" / id; }
 
   // `git status --porcelain` of the mirror: empty when the work tree and index match HEAD.
-  std::string status() { return test::git(m_repo.string(), {"status", "--porcelain"}).out; }
+  std::string status() { return git({"status", "--porcelain"}).out; }
 
   // Commits what is staged as a person would, with `git commit`.
   void commit_as_a_person(const std::string &message) {
-    const auto run = test::git(m_repo.string(), {"-c", "user.name=A Person", "-c", "user.email=person@example.com",
-                                                 "commit", "-q", "-m", message});
+    const auto run =
+        git({"-c", "user.name=A Person", "-c", "user.email=person@example.com", "commit", "-q", "-m", message});
     ASSERT_EQ(run.exit_code, 0) << run.err;
   }
 
@@ -114,10 +102,6 @@ protected:
     std::filesystem::create_directory_symlink(m_outside, path);
   }
 
-  test::TempDir m_dir;
-  test::FakeApi m_api{kKey};
-  std::filesystem::path m_config = m_dir / "config.yaml";
-  std::filesystem::path m_repo = m_dir / "mirror";
   std::filesystem::path m_outside = m_dir / "another-owner";
 };
 
@@ -196,7 +180,7 @@ TEST_F(HostileRepoTest, AFifoInPlaceOfACodeFileNeitherBlocksStartUpNorIsOpened) 
 
 TEST_F(HostileRepoTest, AnotherBranchCheckedOutKeepsItsWorkTreeAndIndex) {
   ASSERT_EQ(once().exit_code, 0);
-  ASSERT_EQ(test::git(m_repo.string(), {"checkout", "-q", "-b", "other"}).exit_code, 0);
+  ASSERT_EQ(git({"checkout", "-q", "-b", "other"}).exit_code, 0);
   const std::string index = test::read_text(m_repo / ".git/index");
   serve(kTaskA, "2");
 
@@ -205,7 +189,7 @@ TEST_F(HostileRepoTest, AnotherBranchCheckedOutKeepsItsWorkTreeAndIndex) {
   EXPECT_EQ(in_branch("tasks/" + kTaskA + "/task.ts"), "// " + kTaskA + " version 2\n");
   EXPECT_EQ(test::read_text(task_dir(kTaskA) / "task.ts"), "// " + kTaskA + " version 1\n");
   EXPECT_EQ(test::read_text(m_repo / ".git/index"), index);
-  EXPECT_EQ(test::git(m_repo.string(), {"symbolic-ref", "HEAD"}).out, "refs/heads/other\n");
+  EXPECT_EQ(git({"symbolic-ref", "HEAD"}).out, "refs/heads/other\n");
   EXPECT_EQ(commits("other"), 2);
   EXPECT_NE(run.err.find("refs/heads/other is checked out, not refs/heads/main"), std::string::npos) << run.err;
   EXPECT_TRUE(test::repository_consistent(m_repo));
@@ -232,10 +216,8 @@ TEST_F(HostileRepoTest, ATaskWhoseFilesCannotAllBeWrittenChangesNothing) {
   EXPECT_NE(daemon->err().find("replacing tasks/" + kTaskA + "/task.ts (a directory) with a regular file"),
             std::string::npos)
       << daemon->err();
-  EXPECT_NE(test::git(m_repo.string(), {"log", "-1", "--skip=1", "--format=%B", "main"}).out.find("Task-Id: " + kTaskB),
-            std::string::npos);
-  EXPECT_NE(test::git(m_repo.string(), {"log", "-1", "--format=%B", "main"}).out.find("Task-Id: " + kTaskA),
-            std::string::npos);
+  EXPECT_NE(git({"log", "-1", "--skip=1", "--format=%B", "main"}).out.find("Task-Id: " + kTaskB), std::string::npos);
+  EXPECT_NE(git({"log", "-1", "--format=%B", "main"}).out.find("Task-Id: " + kTaskA), std::string::npos);
   EXPECT_EQ(in_branch("tasks/" + kTaskA + "/task.ts"), "// " + kTaskA + " version 2\n");
   EXPECT_TRUE(test::repository_consistent(m_repo));
 }
@@ -258,7 +240,7 @@ TEST_F(HostileRepoTest, GitGcPruneNowBesideThePassesLosesNothing) {
     // gc over and over while the pass fetches, writes its pack and moves the branch.
     const bool done = test::wait_until(
         [&] {
-          test::git(m_repo.string(), {"gc", "-q", "--prune=now"});
+          git({"gc", "-q", "--prune=now"});
           return commits() >= expected;
         },
         60s);
@@ -337,9 +319,9 @@ TEST_F(HostileRepoTest, PruneLeavesWhatIsNotATaskDirectoryAlone) {
   const std::string forged = "x\nTask-Id: 00000000-0000-0000-0000-000000000000\nTask-Version: 999";
   test::write_text(m_repo / "tasks/docs/README.md", "how we review tasks\n");
   test::write_text(m_repo / "tasks" / forged / "task.ts", "a person's code\n");
-  ASSERT_EQ(test::git(m_repo.string(), {"add", "tasks/docs", "tasks/" + forged}).exit_code, 0);
+  ASSERT_EQ(git({"add", "tasks/docs", "tasks/" + forged}).exit_code, 0);
   commit_as_a_person("notes beside the tasks");
-  const std::string before_prune = test::git(m_repo.string(), {"rev-parse", "main"}).out;
+  const std::string before_prune = git({"rev-parse", "main"}).out;
   test::write_text(m_repo / "tasks/docs/draft.md", "not committed yet\n");
   m_api.unlist(kTaskB);
 
@@ -351,8 +333,7 @@ TEST_F(HostileRepoTest, PruneLeavesWhatIsNotATaskDirectoryAlone) {
   EXPECT_EQ(test::read_text(m_repo / "tasks/docs/draft.md"), "not committed yet\n");
   EXPECT_EQ(test::read_text(m_repo / "tasks" / forged / "task.ts"), "a person's code\n");
   EXPECT_EQ(in_branch("tasks/docs/README.md"), "how we review tasks\n");
-  const std::string messages =
-      test::git(m_repo.string(), {"log", "--format=%B", before_prune.substr(0, 40) + "..main"}).out;
+  const std::string messages = git({"log", "--format=%B", before_prune.substr(0, 40) + "..main"}).out;
   EXPECT_EQ(messages.find("docs"), std::string::npos) << messages;
   EXPECT_EQ(messages.find("Task-Version: 999"), std::string::npos) << messages;
   EXPECT_NE(messages.find("Task-Id: " + kTaskB), std::string::npos) << messages;
@@ -396,8 +377,8 @@ TEST_F(HostileRepoTest, AGitattributesThatConvertsTaskFilesNeverLeavesThemModifi
   ASSERT_EQ(once().exit_code, 0);
   // A person's .gitattributes that converts line endings of code and filters the sidecars.
   test::write_text(m_repo / ".gitattributes", "*.ts text eol=lf\n*.json filter=shout\n");
-  ASSERT_EQ(test::git(m_repo.string(), {"config", "filter.shout.clean", "tr a-z A-Z"}).exit_code, 0);
-  ASSERT_EQ(test::git(m_repo.string(), {"add", ".gitattributes"}).exit_code, 0);
+  ASSERT_EQ(git({"config", "filter.shout.clean", "tr a-z A-Z"}).exit_code, 0);
+  ASSERT_EQ(git({"add", ".gitattributes"}).exit_code, 0);
   commit_as_a_person("line endings");
   // New mtimes, same bytes: git compares the files' content again, through the attributes.
   for (const auto &id : {kTaskA, kTaskB}) {
@@ -431,8 +412,7 @@ TEST_F(HostileRepoTest, AShallowCloneIsRefusedAtStartAndByCheckConfig) {
   serve(kTaskB, "2");
   const std::string advice = "git -C " + m_repo.string() + " fetch --unshallow";
 
-  const auto checked =
-      test::run_tasksyncd({"--config", m_config.string(), "--check-config"}, test::tasksyncd_environment(kKey), 30s);
+  const auto checked = run_mode("--check-config", {}, 30s);
   EXPECT_EQ(checked.exit_code, 3) << checked.out << checked.err;
   EXPECT_NE(checked.err.find("is a shallow clone"), std::string::npos) << checked.err;
   EXPECT_NE(checked.err.find(advice), std::string::npos) << checked.err;

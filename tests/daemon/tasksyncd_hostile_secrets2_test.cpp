@@ -12,10 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "fake_api.hpp"
-#include "process.hpp"
-#include "tasksyncd.hpp"
-#include "temp_dir.hpp"
+#include "daemon_fixture.hpp"
 
 using namespace tasksync;
 using namespace std::chrono_literals;
@@ -29,18 +26,15 @@ const std::string kNameSecret = "name-secret-marker-5511";
 const std::string kLanguageSecret = "language-secret-marker-5512";
 const std::string kDescriptionSecret = "description-secret-marker-5513";
 
-class HostileSecrets2Test : public ::testing::Test {
+class HostileSecrets2Test : public test::DaemonFixture {
 protected:
-  void write_config(const std::string &api_extra, const std::string &rest, const std::string &tasks) {
-    test::write_text(m_config, "api:\n  base_url: " + m_api.base_url() + "\n  timeout_seconds: 5\n  retries: 0\n" +
-                                   api_extra + "poll:\n  interval_seconds: 1\nrepo:\n  path: " + m_repo.string() +
-                                   "\n" + rest + "tasks:" + tasks + "\n");
-  }
+  HostileSecrets2Test() : DaemonFixture(kKey) {}
 
-  test::TempDir m_dir;
-  test::FakeApi m_api{kKey};
-  std::filesystem::path m_config = m_dir / "config.yaml";
-  std::filesystem::path m_repo = m_dir / "mirror";
+  void write_config(const std::string &api_extra, const std::string &rest, const std::string &tasks) {
+    DaemonFixture::write_config({.api = "  retries: 0\n" + api_extra,
+                                 .top = "poll:\n  interval_seconds: 1\n",
+                                 .rest = rest + "tasks:" + tasks + "\n"});
+  }
 };
 
 // One field of the line of /proc/PID/status or /proc/PID/limits that starts with `label`.
@@ -81,8 +75,7 @@ TEST_P(ApiKeyFileTest, IsTheKeysErrorNamingTheFileAndWhyAtOnce) {
   const auto [key_file, reason] = make(GetParam());
   write_config("  api_key_file: " + key_file.string() + "\n", "", "\n  - " + kTask);
   for (const std::string mode : {"--once", "--check-config"}) {
-    const test::TasksyncdRun run =
-        test::run_tasksyncd({"--config", m_config.string(), mode}, test::tasksyncd_environment(kKey), 20s);
+    const test::TasksyncdRun run = run_mode(mode, {}, 20s);
     ASSERT_TRUE(run.exit_code) << mode << " still running after 20 s\n" << run.err;
     EXPECT_EQ(*run.exit_code, 3) << mode << "\n" << run.err;
     EXPECT_NE(run.err.find("cannot read the API key from file " + key_file.string() + ": " + reason), std::string::npos)
@@ -118,12 +111,10 @@ TEST_P(UrlInNameTest, ReachesNoCommitFileLogHookOrMetrics) {
                    "]\nhttp:\n  listen: 127.0.0.1:" + std::to_string(port) + "\n",
                GetParam() == "All" ? " all" : "\n  - " + kTask);
 
-  const test::TasksyncdRun dry =
-      test::run_tasksyncd({"--config", m_config.string(), "--dry-run"}, test::tasksyncd_environment(kKey));
+  const test::TasksyncdRun dry = run_mode("--dry-run");
   EXPECT_EQ(dry.exit_code, 0) << dry.err;
-  const auto daemon =
-      test::start_tasksyncd({"--config", m_config.string(), "--log-level", "debug"}, test::tasksyncd_environment(kKey));
-  ASSERT_TRUE(test::wait_for_commits(m_repo, 1, 20s)) << daemon->err();
+  const auto daemon = start({"--log-level", "debug"});
+  ASSERT_TRUE(wait_for_commits(1, 20s)) << daemon->err();
   ASSERT_TRUE(test::wait_until([&] { return !test::read_text(hook_file).empty(); }, 20s)) << daemon->err();
   httplib::Client client("127.0.0.1", port);
   std::string metrics;
@@ -139,13 +130,13 @@ TEST_P(UrlInNameTest, ReachesNoCommitFileLogHookOrMetrics) {
   if (const httplib::Result answer = client.Get("/healthz")) health = answer->body;
   EXPECT_TRUE(test::stop_tasksyncd(*daemon));
 
-  std::string repository = test::git(m_repo.string(), {"log", "--all", "-p", "--format=%H%n%B"}).out;
+  std::string repository = git({"log", "--all", "-p", "--format=%H%n%B"}).out;
   for (const auto &entry : std::filesystem::recursive_directory_iterator(m_repo)) {
     if (entry.path().string().find("/.git") == std::string::npos && entry.is_regular_file()) {
       repository += test::read_text(entry.path());
     }
   }
-  const std::string subject = test::git(m_repo.string(), {"log", "-1", "--format=%s"}).out;
+  const std::string subject = git({"log", "-1", "--format=%s"}).out;
   EXPECT_EQ(subject, "deploy via https://bot:<redacted>@git.example/x.git: add version 1\n");
   const std::string sidecar = test::read_text(m_repo / "tasks" / kTask / "task.json");
   EXPECT_NE(sidecar.find(R"("language": "https://lang:<redacted>@git.example/x.git")"), std::string::npos) << sidecar;
@@ -190,7 +181,7 @@ TEST_F(HostileSecrets2Test, TheDaemonCannotDumpCoreNorBeReadByItsOwnUser) {
   std::vector<std::string> argv{"prlimit", "--core=" + hard + ":" + hard};
   if (::geteuid() == 0) argv.insert(argv.end(), {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"});
   argv.insert(argv.end(), {test::tasksyncd_binary(), "--config", m_config.string()});
-  test::ChildProcess daemon(argv, test::tasksyncd_environment(kKey, {{"HOME", state.string()}}));
+  test::ChildProcess daemon(argv, test::tasksyncd_environment(m_key, {{"HOME", state.string()}}));
   httplib::Client client("127.0.0.1", port);
   ASSERT_TRUE(test::wait_until(
       [&] {

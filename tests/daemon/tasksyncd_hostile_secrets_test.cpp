@@ -8,10 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "fake_api.hpp"
-#include "process.hpp"
-#include "tasksyncd.hpp"
-#include "temp_dir.hpp"
+#include "daemon_fixture.hpp"
 
 using namespace tasksync;
 using namespace std::chrono_literals;
@@ -49,31 +46,32 @@ std::string hostile_configuration() {
   return json;
 }
 
-class HostileSecretsTest : public ::testing::Test {
+class HostileSecretsTest : public test::DaemonFixture {
 protected:
+  HostileSecretsTest() : DaemonFixture(kKey) {}
+
   test::TasksyncdRun run(const std::string &mode) {
-    auto result = test::run_tasksyncd({"--config", m_config.string(), mode}, environment());
+    auto result = run_mode(mode, environment());
     m_logs += result.err;
     return result;
   }
 
   test::EnvChanges environment() const {
-    return test::tasksyncd_environment(kKey, {{"CREDENTIALS_DIRECTORY", (m_dir / "credentials").string()},
-                                              {"AWS_SECRET_ACCESS_KEY", kEnvSecret},
-                                              {"HOOK_PASSED", "passed-through"}});
+    return {{"CREDENTIALS_DIRECTORY", (m_dir / "credentials").string()},
+            {"AWS_SECRET_ACCESS_KEY", kEnvSecret},
+            {"HOOK_PASSED", "passed-through"}};
   }
 
   void write_config(const std::vector<std::string> &tasks, const std::string &extra = "") {
-    std::string yaml = "api:\n  base_url: " + m_api.base_url() + "\n  timeout_seconds: 5\n  retries: 0\n" +
-                       "poll:\n  interval_seconds: 1\nrepo:\n  path: " + m_repo.string() + "\n" + extra + "tasks:\n";
-    for (const std::string &id : tasks)
-      yaml += "  - " + id + "\n";
-    test::write_text(m_config, yaml);
+    DaemonFixture::write_config({.api = "  retries: 0\n",
+                                 .top = "poll:\n  interval_seconds: 1\n",
+                                 .repo_keys = extra,
+                                 .rest = test::tasks_yaml(tasks)});
   }
 
   // Every byte of the work tree outside .git, and every commit's patch.
   std::string repository_text() {
-    std::string text = test::git(m_repo.string(), {"log", "-p", "--all", "--format=%H%n%B"}).out;
+    std::string text = git({"log", "-p", "--all", "--format=%H%n%B"}).out;
     for (const auto &entry : std::filesystem::recursive_directory_iterator(m_repo)) {
       if (entry.path().string().find("/.git") != std::string::npos || !entry.is_regular_file()) continue;
       text += test::read_text(entry.path());
@@ -90,10 +88,6 @@ protected:
     EXPECT_EQ(text.find(kEnvSecret), std::string::npos) << "the daemon's environment leaked into " << where;
   }
 
-  test::TempDir m_dir;
-  test::FakeApi m_api{kKey};
-  std::filesystem::path m_config = m_dir / "config.yaml";
-  std::filesystem::path m_repo = m_dir / "mirror";
   std::string m_logs;
 };
 
@@ -129,8 +123,8 @@ TEST_F(HostileSecretsTest, NoCredentialReachesTheRepositoryLogDryRunHookOrMetric
   // The daemon, with the status server, commits version 2 and runs the hook again.
   version.version = "2";
   m_api.set_version(version);
-  const auto daemon = test::start_tasksyncd({"--config", m_config.string()}, environment());
-  ASSERT_TRUE(test::wait_for_commits(m_repo, 2, 20s)) << daemon->err();
+  const auto daemon = start({}, environment());
+  ASSERT_TRUE(wait_for_commits(2, 20s)) << daemon->err();
   httplib::Client client("127.0.0.1", port);
   std::string metrics;
   ASSERT_TRUE(test::wait_until(
@@ -203,8 +197,8 @@ TEST_F(HostileSecretsTest, TerminalEscapesAreShownEscapedAndKeptInTheRepository)
   EXPECT_NE(once.err.find(kFailing + ": HTTP 400: bad "), std::string::npos) << once.err;
 
   // The repository holds the bytes themselves.
-  EXPECT_EQ(test::git(m_repo.string(), {"cat-file", "blob", "HEAD:tasks/" + kTask + "/task.ts"}).out, version.code);
-  EXPECT_NE(test::git(m_repo.string(), {"cat-file", "blob", "HEAD:tasks/" + kTask + "/task.json"})
+  EXPECT_EQ(git({"cat-file", "blob", "HEAD:tasks/" + kTask + "/task.ts"}).out, version.code);
+  EXPECT_NE(git({"cat-file", "blob", "HEAD:tasks/" + kTask + "/task.json"})
                 .out.find(R"("description": "described \u001B]0;pwned\u0007\u001B[2J")"),
             std::string::npos);
 }

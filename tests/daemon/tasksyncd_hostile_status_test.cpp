@@ -8,11 +8,8 @@
 #include <sstream>
 #include <vector>
 
-#include "fake_api.hpp"
-#include "process.hpp"
+#include "daemon_fixture.hpp"
 #include "status_clients.hpp"
-#include "tasksyncd.hpp"
-#include "temp_dir.hpp"
 
 using namespace tasksync;
 using namespace std::chrono_literals;
@@ -23,33 +20,23 @@ const std::string kKey = "sk-hostile-status-7";
 const std::string kTaskA = "3c90c3cc-0d44-4b50-8888-8dd25736052a";
 const std::string kTaskB = "5f0e2a51-8a3b-4c1d-9e2f-0123456789ab";
 
-class HostileStatusTest : public ::testing::Test {
+class HostileStatusTest : public test::DaemonFixture {
 protected:
-  HostileStatusTest() {
-    serve(kTaskA, "1");
-    serve(kTaskB, "1");
-    test::write_text(m_config, "api:\n  base_url: " + m_api.base_url() +
-                                   "\n  timeout_seconds: 30\npoll:\n  interval_seconds: 1\nrepo:\n  path: " +
-                                   m_repo.string() + "\nhttp:\n  listen: 127.0.0.1:" + std::to_string(m_port) +
-                                   "\ntasks:\n  - " + kTaskA + "\n  - " + kTaskB + "\n");
+  HostileStatusTest() : DaemonFixture(kKey) {
+    serve(kTaskA);
+    serve(kTaskB);
+    write_config(
+        {.timeout_seconds = 30,
+         .top = "poll:\n  interval_seconds: 1\n",
+         .rest = "http:\n  listen: 127.0.0.1:" + std::to_string(m_port) + "\n" + test::tasks_yaml({kTaskA, kTaskB})});
   }
-
-  void serve(const std::string &id, const std::string &version) { m_api.set_version(test::task_version(id, version)); }
 
   // tasksyncd in daemon mode, run through prlimit with the given open-file limits.
   std::unique_ptr<test::ChildProcess> start(const std::string &nofile) {
     return std::make_unique<test::ChildProcess>(
         std::vector<std::string>{"prlimit", "--nofile=" + nofile, TASKSYNCD_PATH, "--config", m_config.string()},
-        test::tasksyncd_environment(kKey));
+        test::tasksyncd_environment(m_key));
   }
-
-  int commits() { return test::count_commits(m_repo); }
-
-  test::TempDir m_dir;
-  test::FakeApi m_api{kKey};
-  int m_port = test::free_port();
-  std::filesystem::path m_config = m_dir / "config.yaml";
-  std::filesystem::path m_repo = m_dir / "mirror";
 };
 
 // Keeps up to `count` connections to the status server open: those the server has closed are
@@ -96,7 +83,7 @@ std::pair<std::string, std::string> open_file_limits(pid_t pid) {
 
 TEST_F(HostileStatusTest, MoreIdleConnectionsThanItsDescriptorLimitDoNotStopSyncing) {
   auto daemon = start("256:256");
-  ASSERT_TRUE(test::wait_for_commits(m_repo, 2, 15s)) << daemon->err();
+  ASSERT_TRUE(wait_for_commits(2, 15s)) << daemon->err();
 
   IdleFlood flood(m_port, 400);
   serve(kTaskB, "2");
@@ -108,7 +95,7 @@ TEST_F(HostileStatusTest, MoreIdleConnectionsThanItsDescriptorLimitDoNotStopSync
       },
       20s))
       << daemon->err();
-  EXPECT_EQ(test::git(m_repo.string(), {"log", "-1", "--format=%s"}).out, kTaskB + ": update to version 2\n");
+  EXPECT_EQ(git({"log", "-1", "--format=%s"}).out, kTaskB + ": update to version 2\n");
 
   flood.top_up();
   const test::TimedAnswer health = test::get_health(m_port);
@@ -120,7 +107,7 @@ TEST_F(HostileStatusTest, MoreIdleConnectionsThanItsDescriptorLimitDoNotStopSync
 
 TEST_F(HostileStatusTest, RaisesItsSoftOpenFileLimitToTheHardLimit) {
   auto daemon = start("200:300");
-  ASSERT_TRUE(test::wait_for_commits(m_repo, 2, 15s)) << daemon->err();
+  ASSERT_TRUE(wait_for_commits(2, 15s)) << daemon->err();
   EXPECT_EQ(open_file_limits(daemon->pid()), std::make_pair(std::string("300"), std::string("300")));
   EXPECT_TRUE(test::stop_tasksyncd(*daemon));
 }

@@ -6,10 +6,7 @@
 #include <sys/stat.h>
 
 #include "base/log.hpp"
-#include "fake_api.hpp"
-#include "process.hpp"
-#include "tasksyncd.hpp"
-#include "temp_dir.hpp"
+#include "daemon_fixture.hpp"
 
 using namespace tasksync;
 
@@ -17,32 +14,17 @@ namespace {
 
 const std::string kKey = "sk-output-secret-4242";
 
-class OutputTest : public ::testing::Test {
+class OutputTest : public test::DaemonFixture {
 protected:
-  OutputTest() { write_config({test::numbered_task_id(1), test::numbered_task_id(2)}); }
+  OutputTest() : DaemonFixture(kKey) { write_config({test::numbered_task_id(1), test::numbered_task_id(2)}); }
 
   void write_config(const std::vector<std::string> &tasks) {
-    std::string yaml =
-        "api: {base_url: '" + m_api.base_url() + "', retries: 0}\nrepo: {path: '" + m_repo.string() + "'}\ntasks:\n";
-    for (const std::string &id : tasks)
-      yaml += "  - " + id + "\n";
-    test::write_text(m_config, yaml);
+    DaemonFixture::write_config({.api = "  retries: 0\n", .rest = test::tasks_yaml(tasks)});
   }
-
-  void serve(const std::string &id, const std::string &version) { m_api.set_version(test::task_version(id, version)); }
 
   test::TasksyncdRun on_terminal(const std::vector<std::string> &args, const test::EnvChanges &env = {}) {
-    return test::run_tasksyncd_on_terminal(args, test::tasksyncd_environment(kKey, env));
+    return test::run_tasksyncd_on_terminal(args, test::tasksyncd_environment(m_key, env));
   }
-
-  test::TasksyncdRun run(const std::vector<std::string> &args, const test::EnvChanges &env = {}) {
-    return test::run_tasksyncd(args, test::tasksyncd_environment(kKey, env));
-  }
-
-  test::TempDir m_dir;
-  test::FakeApi m_api{kKey};
-  std::filesystem::path m_config = m_dir / "config.yaml";
-  std::filesystem::path m_repo = m_dir / "mirror";
 };
 
 // The positions of the log lines ("2026-11-28T20:18:05Z info: ...") in `output`.
@@ -130,7 +112,7 @@ TEST_F(OutputTest, JournalStreamIsTrustedOnlyWhenStderrIsThatStream) {
     test::write_text(log_file, "");
     const auto result = test::run_process({"/bin/sh", "-c", "exec \"$0\" \"$@\" 2>>" + log_file.string(),
                                            TASKSYNCD_PATH, "--config", m_config.string(), "--once"},
-                                          test::tasksyncd_environment(kKey, {{"JOURNAL_STREAM", journal_stream}}));
+                                          test::tasksyncd_environment(m_key, {{"JOURNAL_STREAM", journal_stream}}));
     EXPECT_EQ(result.exit_code, 0) << test::read_text(log_file);
     return test::read_text(log_file);
   };
@@ -160,13 +142,13 @@ TEST_F(OutputTest, AnUpdatedAtBefore1970IsClampedTo1970) {
                             "the author date is 1970-01-01T00:00:00Z"),
             std::string::npos)
       << result.err;
-  const auto log = test::git(m_repo.string(), {"log", "--format=%at %(trailers:key=Task-Updated-At,valueonly)", "--",
-                                               "tasks/" + test::numbered_task_id(1)});
+  const auto log = git(
+      {"log", "--format=%at %(trailers:key=Task-Updated-At,valueonly)", "--", "tasks/" + test::numbered_task_id(1)});
   EXPECT_EQ(log.out, "0 1960-06-15T12:00:00Z\n\n") << log.err;
   EXPECT_NE(test::read_text(m_repo / "tasks" / test::numbered_task_id(1) / "task.json")
                 .find("\"updatedAt\": \"1960-06-15T12:00:00Z\""),
             std::string::npos);
-  EXPECT_EQ(test::git(m_repo.string(), {"fsck", "--strict"}).exit_code, 0);
+  EXPECT_EQ(git({"fsck", "--strict"}).exit_code, 0);
 }
 
 // README: `--config` naming a directory is a config error saying so, for --check-config too.

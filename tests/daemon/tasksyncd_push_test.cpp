@@ -5,11 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fake_api.hpp"
-#include "process.hpp"
+#include "daemon_fixture.hpp"
 #include "ssh_server.hpp"
-#include "tasksyncd.hpp"
-#include "temp_dir.hpp"
 
 using namespace tasksync;
 
@@ -18,37 +15,22 @@ namespace {
 const std::string kKey = "sk-integration-secret-0123456789";
 const std::string kTask = "3c90c3cc-0d44-4b50-8888-8dd25736052a";
 
-class TasksyncdPushTest : public ::testing::Test {
+class TasksyncdPushTest : public test::DaemonFixture {
 protected:
-  TasksyncdPushTest() { m_api.set_version(test::task_version(kTask, "1")); }
+  TasksyncdPushTest() : DaemonFixture(kKey) { serve(kTask); }
 
   // A config whose repo: section ends with `repo_tail` (indented two spaces) and then `rest`.
   void write_config(const std::string &repo_tail, const std::string &rest = "") {
-    test::write_text(m_config, "api:\n  base_url: " + m_api.base_url() + "\n  timeout_seconds: 5\nrepo:\n  path: " +
-                                   m_repo.string() + "\n" + repo_tail + rest + "tasks:\n  - " + kTask + "\n");
+    DaemonFixture::write_config({.repo_keys = repo_tail, .rest = rest + test::tasks_yaml({kTask})});
   }
 
-  test::TasksyncdRun run(const std::vector<std::string> &args, const test::EnvChanges &env = {}) {
-    auto result = test::run_tasksyncd(args, test::tasksyncd_environment(kKey, env));
-    EXPECT_EQ(result.out.find(kKey), std::string::npos) << "the API key leaked to stdout";
-    EXPECT_EQ(result.err.find(kKey), std::string::npos) << "the API key leaked to stderr";
-    return result;
-  }
-
-  test::TasksyncdRun check(const test::EnvChanges &env = {}) {
-    return run({"--config", m_config.string(), "--check-config"}, env);
-  }
+  test::TasksyncdRun check(const test::EnvChanges &env = {}) { return run_mode("--check-config", env); }
 
   std::filesystem::path ed25519_key(const std::string &name) {
     const auto file = m_dir / name;
     EXPECT_EQ(test::run_process({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", file.string()}).exit_code, 0);
     return file;
   }
-
-  test::TempDir m_dir;
-  test::FakeApi m_api{kKey};
-  std::filesystem::path m_config = m_dir / "config.yaml";
-  std::filesystem::path m_repo = m_dir / "mirror";
 };
 
 } // namespace
@@ -191,7 +173,7 @@ TEST_F(TasksyncdPushTest, AKeyTheServiceUserCannotReadIsNamedWithPermissionDenie
   // As the unit's dynamic user would: another user than root, who owns the key (mode 0600).
   auto result = test::run_process({"setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
                                    test::tasksyncd_binary(), "--config", m_config.string(), "--check-config"},
-                                  test::tasksyncd_environment(kKey, {}));
+                                  test::tasksyncd_environment(m_key, {}));
   EXPECT_EQ(result.exit_code, 3) << result.err;
   EXPECT_NE(result.err.find("cannot read repo.push.ssh_key_file " + key.string() +
                             ": Permission denied (the service's dynamic user cannot read root's files: put it at "

@@ -4,11 +4,8 @@
 
 #include <sstream>
 
-#include "fake_api.hpp"
-#include "process.hpp"
+#include "daemon_fixture.hpp"
 #include "repository_checks.hpp"
-#include "tasksyncd.hpp"
-#include "temp_dir.hpp"
 
 using namespace tasksync;
 
@@ -16,9 +13,9 @@ namespace {
 
 const std::string kKey = "sk-review-secret-99";
 
-class ReviewTest : public ::testing::Test {
+class ReviewTest : public test::DaemonFixture {
 protected:
-  void serve(const std::string &id, const std::string &version) { m_api.set_version(test::task_version(id, version)); }
+  ReviewTest() : DaemonFixture(kKey) {}
 
   // A config for the mirror `name` (a directory under the test's), pushing to `remote` if set.
   std::filesystem::path config(const std::string &name, const std::string &tasks_yaml, const std::string &remote = "",
@@ -32,17 +29,12 @@ protected:
   }
 
   test::TasksyncdRun once(const std::filesystem::path &config_file) {
-    auto result = test::run_tasksyncd({"--config", config_file.string(), "--once"}, test::tasksyncd_environment(kKey));
-    EXPECT_EQ(result.err.find(kKey), std::string::npos);
-    return result;
+    return run({"--config", config_file.string(), "--once"});
   }
 
   std::string git_out(const std::filesystem::path &repo, const std::vector<std::string> &args) {
     return test::git(repo.string(), args).out;
   }
-
-  test::TempDir m_dir;
-  test::FakeApi m_api{kKey};
 };
 
 } // namespace

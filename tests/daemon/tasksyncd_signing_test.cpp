@@ -4,11 +4,8 @@
 
 #include <sstream>
 
-#include "fake_api.hpp"
-#include "process.hpp"
+#include "daemon_fixture.hpp"
 #include "repository_checks.hpp"
-#include "tasksyncd.hpp"
-#include "temp_dir.hpp"
 
 using namespace tasksync;
 
@@ -18,9 +15,9 @@ const std::string kKey = "sk-integration-secret-0123456789";
 const std::string kTaskA = "3c90c3cc-0d44-4b50-8888-8dd25736052a";
 const std::string kTaskB = "7d1e5b2a-1c3f-4e8a-9b6d-2f4a8c0e1b3d";
 
-class TasksyncdSigningTest : public ::testing::Test {
+class TasksyncdSigningTest : public test::DaemonFixture {
 protected:
-  TasksyncdSigningTest() {
+  TasksyncdSigningTest() : DaemonFixture(kKey) {
     EXPECT_EQ(
         test::run_process({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "mirror", "-f", m_signing_key.string()})
             .exit_code,
@@ -30,18 +27,14 @@ protected:
 
   // A config for `tasks`, pushing to m_remote, signing with `signing_key` (none: not signed).
   void write_config(const std::vector<std::string> &tasks, const std::optional<std::filesystem::path> &signing_key) {
-    std::string text = "api:\n  base_url: " + m_api.base_url() +
-                       "\n  timeout_seconds: 5\nrepo:\n  path: " + m_repo.string() +
-                       "\n  push:\n    remote: " + m_remote.string() + "\n";
-    if (signing_key) text += "  signing_key_file: " + signing_key->string() + "\n";
-    text += "tasks:\n";
-    for (const std::string &task : tasks)
-      text += "  - " + task + "\n";
-    test::write_text(m_config, text);
+    DaemonFixture::write_config(
+        {.repo_keys = "  push:\n    remote: " + m_remote.string() + "\n" +
+                      (signing_key ? "  signing_key_file: " + signing_key->string() + "\n" : ""),
+         .rest = test::tasks_yaml(tasks)});
   }
 
   test::TasksyncdRun run(const std::string &mode) {
-    auto result = test::run_tasksyncd({"--config", m_config.string(), mode}, test::tasksyncd_environment(kKey));
+    auto result = run_mode(mode);
     EXPECT_EQ(result.err.find("BEGIN OPENSSH PRIVATE KEY"), std::string::npos) << "the signing key leaked";
     return result;
   }
@@ -71,10 +64,6 @@ protected:
     return commits;
   }
 
-  test::TempDir m_dir;
-  test::FakeApi m_api{kKey};
-  std::filesystem::path m_config = m_dir / "config.yaml";
-  std::filesystem::path m_repo = m_dir / "mirror";
   std::filesystem::path m_remote = m_dir / "remote.git";
   std::filesystem::path m_signing_key = m_dir / "signing-key";
   std::filesystem::path m_allowed_signers = m_dir / "allowed_signers";
@@ -111,20 +100,11 @@ TEST_F(TasksyncdSigningTest, EveryCommitOfABackfillImportUpdateReplayAndDeletion
   // theirs to sign), and someone pushes to the shared remote, so the next push is rejected and
   // replayed onto theirs.
   test::write_text(m_repo / "NOTES.md", "Notes.\n");
-  ASSERT_EQ(test::git(m_repo.string(), {"add", "NOTES.md"}).exit_code, 0);
-  ASSERT_EQ(test::git(m_repo.string(), {"-c", "user.name=Person", "-c", "user.email=person@example.com", "commit", "-q",
-                                        "-m", "Add notes"})
+  ASSERT_EQ(git({"add", "NOTES.md"}).exit_code, 0);
+  ASSERT_EQ(git({"-c", "user.name=Person", "-c", "user.email=person@example.com", "commit", "-q", "-m", "Add notes"})
                 .exit_code,
             0);
-  const auto clone = m_dir / "clone";
-  ASSERT_EQ(test::run_process({"git", "clone", "-q", m_remote.string(), clone.string()}).exit_code, 0);
-  test::write_text(clone / "README.md", "Reviewed here.\n");
-  ASSERT_EQ(test::git(clone.string(), {"add", "README.md"}).exit_code, 0);
-  ASSERT_EQ(test::git(clone.string(), {"-c", "user.name=Person", "-c", "user.email=person@example.com", "commit", "-q",
-                                       "-m", "Add a README"})
-                .exit_code,
-            0);
-  ASSERT_EQ(test::git(clone.string(), {"push", "-q", "origin", "main"}).exit_code, 0);
+  ASSERT_NO_FATAL_FAILURE(push_as_someone_else(m_remote));
   m_api.set_version(version_of(kTaskA, "4"));
   result = run("--once");
   ASSERT_EQ(result.exit_code, 0) << result.err;
@@ -142,8 +122,7 @@ TEST_F(TasksyncdSigningTest, EveryCommitOfABackfillImportUpdateReplayAndDeletion
                               ": update to version 3\n" + kTaskB + ": add version 1\nAdd a README\nAdd notes\n" +
                               kTaskA + ": update to version 4\n" + kTaskB + ": delete (deleted upstream)\n")
       << subjects.out;
-  EXPECT_EQ(test::git(m_repo.string(), {"rev-parse", "main"}).out,
-            test::git(m_remote.string(), {"rev-parse", "main"}).out);
+  EXPECT_EQ(git({"rev-parse", "main"}).out, test::git(m_remote.string(), {"rev-parse", "main"}).out);
   const auto signed_commits = commits_by(m_remote, "tasksync@localhost");
   ASSERT_EQ(signed_commits.size(), 6u);
   for (const std::string &commit : signed_commits) {
@@ -182,7 +161,7 @@ TEST_F(TasksyncdSigningTest, ACommitAlteredByHandFailsVerification) {
   ASSERT_EQ(verify(m_repo, "HEAD").exit_code, 0);
 
   // The same commit, signature and all, with one word of its message changed.
-  const std::string text = test::git(m_repo.string(), {"cat-file", "commit", "HEAD"}).out;
+  const std::string text = git({"cat-file", "commit", "HEAD"}).out;
   const std::size_t subject = text.find(": add version 1");
   ASSERT_NE(subject, std::string::npos) << text;
   std::string altered = text;
@@ -192,8 +171,7 @@ TEST_F(TasksyncdSigningTest, ACommitAlteredByHandFailsVerification) {
                                          m_repo.string(), (m_dir / "altered").string()});
   ASSERT_EQ(stored.exit_code, 0) << stored.err;
   const std::string forged = stored.out.substr(0, 40);
-  ASSERT_NE(test::git(m_repo.string(), {"cat-file", "commit", forged}).out.find("gpgsig -----BEGIN SSH SIGNATURE-----"),
-            std::string::npos);
+  ASSERT_NE(git({"cat-file", "commit", forged}).out.find("gpgsig -----BEGIN SSH SIGNATURE-----"), std::string::npos);
   const auto verified = verify(m_repo, forged);
   EXPECT_NE(verified.exit_code, 0);
   EXPECT_EQ(verified.err.find("Good \"git\" signature"), std::string::npos) << verified.err;
@@ -204,7 +182,7 @@ TEST_F(TasksyncdSigningTest, WithoutAKeyNothingIsSignedAndNoSignerIsPrinted) {
   m_api.set_version(version_of(kTaskA, "1"));
   const auto result = run("--once");
   ASSERT_EQ(result.exit_code, 0) << result.err;
-  EXPECT_EQ(test::git(m_repo.string(), {"cat-file", "commit", "HEAD"}).out.find("gpgsig"), std::string::npos);
+  EXPECT_EQ(git({"cat-file", "commit", "HEAD"}).out.find("gpgsig"), std::string::npos);
   const auto printed = run("--print-allowed-signers");
   EXPECT_EQ(printed.exit_code, 2);
   EXPECT_EQ(printed.out, "");

@@ -7,11 +7,8 @@
 #include <algorithm>
 #include <string>
 
-#include "fake_api.hpp"
-#include "process.hpp"
+#include "daemon_fixture.hpp"
 #include "repository_checks.hpp"
-#include "tasksyncd.hpp"
-#include "temp_dir.hpp"
 
 using namespace tasksync;
 using namespace std::chrono_literals;
@@ -22,34 +19,28 @@ const std::string kKey = "sk-task-list-7d3a";
 // Two pages of the list at the most it asks for (100 a page), three at 50.
 constexpr int kTasks = 120;
 
-class ShortTaskListTest : public ::testing::Test {
+class ShortTaskListTest : public test::DaemonFixture {
 protected:
-  ShortTaskListTest() {
+  ShortTaskListTest() : DaemonFixture(kKey) {
     for (int i = 1; i <= kTasks; ++i)
-      m_api.set_version(test::task_version(test::numbered_task_id(i)));
-    test::write_text(m_config, "api:\n  base_url: " + m_api.base_url() + "\n  timeout_seconds: 10\nrepo:\n  path: " +
-                                   m_repo.string() + "\n  prune: true\ntasks: all\n");
+      serve(test::numbered_task_id(i));
+    write_config({.timeout_seconds = 10, .repo_keys = "  prune: true\n", .rest = "tasks: all\n"});
   }
 
   // `tasksyncd --once`, which must end by itself within 60 s.
   test::TasksyncdRun once() {
-    auto run = test::run_tasksyncd({"--config", m_config.string(), "--once"}, test::tasksyncd_environment(kKey), 60s);
+    auto run = DaemonFixture::once({}, 60s);
     EXPECT_TRUE(run.exit_code.has_value()) << "tasksyncd --once did not end within 60 s";
     return run;
   }
 
-  int commits() { return test::count_commits(m_repo, "main"); }
+  int commits() { return DaemonFixture::commits("main"); }
 
   // The task directories in HEAD.
   int tasks_in_head() {
-    const std::string names = test::git(m_repo.string(), {"ls-tree", "--name-only", "main:tasks"}).out;
+    const std::string names = git({"ls-tree", "--name-only", "main:tasks"}).out;
     return static_cast<int>(std::count(names.begin(), names.end(), '\n'));
   }
-
-  test::TempDir m_dir;
-  test::FakeApi m_api{kKey};
-  std::filesystem::path m_config = m_dir / "config.yaml";
-  std::filesystem::path m_repo = m_dir / "mirror";
 };
 
 } // namespace
@@ -74,7 +65,7 @@ TEST_F(ShortTaskListTest, APageThatComesBackEmptyOnceDeletesNothingAndTheNextPas
   EXPECT_EQ(short_pass.err.find("no longer listed by the API"), std::string::npos) << short_pass.err;
   EXPECT_EQ(tasks_in_head(), kTasks) << "no task deleted";
   EXPECT_EQ(commits(), kTasks + 1) << "only task 120's update: the tasks the short list lacks are fetched from /latest";
-  EXPECT_EQ(test::git(m_repo.string(), {"log", "-1", "--format=%s", "main"}).out, changed + ": update to version 2\n");
+  EXPECT_EQ(git({"log", "-1", "--format=%s", "main"}).out, changed + ": update to version 2\n");
 
   const auto next = once();
   EXPECT_EQ(next.exit_code, 0) << next.err;
@@ -99,7 +90,7 @@ TEST_F(ShortTaskListTest, AServerThatServesFewerTasksAPageThanAskedIsReadToTheEn
   EXPECT_EQ(pruned.exit_code, 0) << pruned.err;
   EXPECT_EQ(commits(), kTasks + 1);
   EXPECT_EQ(tasks_in_head(), kTasks - 1);
-  EXPECT_EQ(test::git(m_repo.string(), {"log", "-1", "--format=%B", "main"}).out,
+  EXPECT_EQ(git({"log", "-1", "--format=%B", "main"}).out,
             removed + ": delete (no longer listed by the API)\n\nTask-Id: " + removed + "\n\n");
   EXPECT_EQ(m_api.list_requests(), 6) << "pages 1 to 3 again";
 

@@ -5,11 +5,8 @@
 #include <set>
 #include <string>
 
-#include "fake_api.hpp"
-#include "process.hpp"
+#include "daemon_fixture.hpp"
 #include "repository_checks.hpp"
-#include "tasksyncd.hpp"
-#include "temp_dir.hpp"
 
 using namespace tasksync;
 
@@ -19,41 +16,15 @@ const std::string kKey = "sk-integration-secret-0123456789";
 const std::string kExampleTask = "3c90c3cc-0d44-4b50-8888-8dd25736052a";
 const std::string kOtherTask = "5f0e2a51-8a3b-4c1d-9e2f-0123456789ab";
 
-class TasksyncdTest : public ::testing::Test {
+class TasksyncdTest : public test::DaemonFixture {
 protected:
-  TasksyncdTest() {
+  TasksyncdTest() : DaemonFixture(kKey) {
     write_config("tasks:\n  - " + kExampleTask + "\n  - id: " + kOtherTask + "\n    name: checkout-flow\n");
     serve(kExampleTask, "6");
     serve(kOtherTask, "1");
   }
 
-  void serve(const std::string &id, const std::string &version) { m_api.set_version(test::task_version(id, version)); }
-
-  void write_config(const std::string &tasks_yaml) {
-    test::write_text(m_config, "api:\n  base_url: " + m_api.base_url() +
-                                   "\n  timeout_seconds: 5\nrepo:\n  path: " + m_repo.string() + "\n" + tasks_yaml);
-  }
-
-  // `tasksyncd ARGS...`; `env` changes the test environment.
-  test::TasksyncdRun run(const std::vector<std::string> &args, const test::EnvChanges &env = {}) {
-    auto result = test::run_tasksyncd(args, test::tasksyncd_environment(kKey, env));
-    EXPECT_EQ(result.out.find(kKey), std::string::npos) << "the API key leaked to stdout";
-    EXPECT_EQ(result.err.find(kKey), std::string::npos) << "the API key leaked to stderr";
-    return result;
-  }
-
-  test::TasksyncdRun once() { return run({"--config", m_config.string(), "--once"}); }
-
-  std::string git_out(const std::vector<std::string> &args) {
-    auto result = test::git(m_repo.string(), args);
-    EXPECT_EQ(result.exit_code, 0) << result.err;
-    return result.out;
-  }
-
-  test::TempDir m_dir;
-  test::FakeApi m_api{kKey};
-  std::filesystem::path m_config = m_dir / "config.yaml";
-  std::filesystem::path m_repo = m_dir / "mirror";
+  void write_config(const std::string &tasks_yaml) { DaemonFixture::write_config({.rest = tasks_yaml}); }
 };
 
 } // namespace

@@ -6,11 +6,8 @@
 
 #include <csignal>
 
-#include "fake_api.hpp"
-#include "process.hpp"
+#include "daemon_fixture.hpp"
 #include "repository_checks.hpp"
-#include "tasksyncd.hpp"
-#include "temp_dir.hpp"
 #include "webhook_signing.hpp"
 
 using namespace tasksync;
@@ -24,29 +21,21 @@ const std::string kTaskA = "3c90c3cc-0d44-4b50-8888-8dd25736052a";
 const std::string kTaskB = "5f0e2a51-8a3b-4c1d-9e2f-0123456789ab";
 const std::string kUnmirrored = "0badc0de-0000-4000-8000-000000000000";
 
-class WebhookTest : public ::testing::Test {
+class WebhookTest : public test::DaemonFixture {
 protected:
-  WebhookTest() {
-    m_api.set_version(test::task_version(kTaskA, "1"));
-    m_api.set_version(test::task_version(kTaskB, "1"));
-    m_api.set_version(test::task_version(kUnmirrored, "1"));
+  WebhookTest() : DaemonFixture(kKey) {
+    serve(kTaskA);
+    serve(kTaskB);
+    serve(kUnmirrored);
     test::write_text(m_dir / "webhook-secret", kSecret + "\n");
   }
 
   // Polls every hour: only a webhook (or a signal) starts a pass after the first.
-  void write_config(const std::string &tasks_yaml = "tasks:\n  - " + kTaskA + "\n  - " + kTaskB + "\n") {
-    test::write_text(m_config,
-                     "api:\n  base_url: " + m_api.base_url() +
-                         "\n  timeout_seconds: 5\n  retries: 0\npoll:\n  interval_seconds: 3600\nrepo:\n  path: " +
-                         m_repo.string() + "\nhttp:\n  listen: 127.0.0.1:" + std::to_string(m_port) +
-                         "\n  webhook_secret_file: webhook-secret\n" + tasks_yaml);
-  }
-
-  std::unique_ptr<test::ChildProcess> start_after_first_pass() {
-    auto daemon = test::start_tasksyncd({"--config", m_config.string()}, test::tasksyncd_environment(kKey));
-    EXPECT_TRUE(test::wait_until([&] { return daemon->err().find("pass finished in") != std::string::npos; }, 15s))
-        << daemon->err();
-    return daemon;
+  void write_config(const std::string &tasks_yaml = test::tasks_yaml({kTaskA, kTaskB})) {
+    DaemonFixture::write_config({.api = "  retries: 0\n",
+                                 .top = "poll:\n  interval_seconds: 3600\n",
+                                 .rest = "http:\n  listen: 127.0.0.1:" + std::to_string(m_port) +
+                                         "\n  webhook_secret_file: webhook-secret\n" + tasks_yaml});
   }
 
   httplib::Result deliver(const std::string &body, const std::optional<std::string> &signature) {
@@ -61,16 +50,11 @@ protected:
     return deliver(body, test::anchor_signature(secret, body, at));
   }
 
-  std::string metrics() {
-    httplib::Client client("127.0.0.1", m_port);
-    auto answer = client.Get("/metrics");
-    return answer ? answer->body : "";
-  }
   bool metrics_say(const std::string &line) { return metrics().find(line + "\n") != std::string::npos; }
 
   // Waits for the branch to have `count` commits; how long it took from `since`.
   std::optional<std::chrono::milliseconds> commit_latency(int count, std::chrono::steady_clock::time_point since) {
-    if (!test::wait_for_commits(m_repo, count, 10s)) return std::nullopt;
+    if (!wait_for_commits(count, 10s)) return std::nullopt;
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - since);
   }
 
@@ -104,20 +88,13 @@ protected:
     auto answer = deliver_signed(test::task_event(event, "task.healed", kTaskA), test::unix_now(), secret);
     ASSERT_TRUE(answer);
     EXPECT_EQ(answer->status, 200) << event << "\n" << answer->body << daemon.err();
-    EXPECT_TRUE(test::wait_for_commits(m_repo, commits, 10s)) << event << "\n" << daemon.err();
+    EXPECT_TRUE(wait_for_commits(commits, 10s)) << event << "\n" << daemon.err();
   }
 
   void stop(test::ChildProcess &daemon) {
-    EXPECT_TRUE(test::stop_tasksyncd(daemon));
-    EXPECT_EQ(daemon.err().find(kSecret), std::string::npos) << "the webhook secret leaked";
+    DaemonFixture::stop(daemon, kSecret);
     EXPECT_TRUE(test::repository_consistent(m_repo));
   }
-
-  test::TempDir m_dir;
-  test::FakeApi m_api{kKey};
-  int m_port = test::free_port();
-  std::filesystem::path m_config = m_dir / "config.yaml";
-  std::filesystem::path m_repo = m_dir / "mirror";
 };
 
 } // namespace
@@ -125,7 +102,7 @@ protected:
 TEST_F(WebhookTest, ASignedTaskEventSyncsThatTaskAloneWithinASecond) {
   write_config();
   auto daemon = start_after_first_pass();
-  ASSERT_EQ(test::count_commits(m_repo), 2) << daemon->err();
+  ASSERT_EQ(commits(), 2) << daemon->err();
   const int fetched_a = m_api.requests(kTaskA);
   const int fetched_b = m_api.requests(kTaskB);
   const int listed = m_api.list_requests();
@@ -141,13 +118,13 @@ TEST_F(WebhookTest, ASignedTaskEventSyncsThatTaskAloneWithinASecond) {
   std::cout << "POST to commit on the branch: " << latency->count() << " ms\n";
   EXPECT_LT(*latency, 1000ms) << daemon->err();
   EXPECT_NE(test::read_text(m_repo / "tasks" / kTaskA / "task.ts").find("version 2"), std::string::npos);
-  EXPECT_NE(test::git(m_repo.string(), {"log", "-1", "--format=%s"}).out.find(kTaskA), std::string::npos);
+  EXPECT_NE(git({"log", "-1", "--format=%s"}).out.find(kTaskA), std::string::npos);
 
   ASSERT_TRUE(test::wait_until([&] { return metrics_say("tasksync_task_passes_total 1"); }, 5s)) << metrics();
   EXPECT_EQ(m_api.requests(kTaskA), fetched_a + 1);
   EXPECT_EQ(m_api.requests(kTaskB), fetched_b) << "a task no webhook named was fetched";
   EXPECT_EQ(m_api.list_requests(), listed) << "the task pass read the list";
-  EXPECT_FALSE(test::wait_for_commits(m_repo, 4, 1500ms)) << daemon->err();
+  EXPECT_FALSE(wait_for_commits(4, 1500ms)) << daemon->err();
   // Counted as a webhook's pass, not as a pass.
   const std::string text = metrics();
   EXPECT_NE(text.find("tasksync_webhook_requests_total{outcome=\"accepted\"} 1\n"), std::string::npos) << text;
@@ -169,7 +146,7 @@ TEST_F(WebhookTest, ASignedTaskEventSyncsThatTaskAloneWithinASecond) {
 TEST_F(WebhookTest, AWebhooksPassFillsTheVersionsPublishedSinceTheLastPass) {
   write_config();
   auto daemon = start_after_first_pass();
-  ASSERT_EQ(test::count_commits(m_repo), 2) << daemon->err();
+  ASSERT_EQ(commits(), 2) << daemon->err();
   m_api.add_version(test::task_version(kTaskA, "2"));
   m_api.add_version(test::task_version(kTaskA, "3"));
   m_api.set_version(test::task_version(kTaskA, "4"));
@@ -177,10 +154,10 @@ TEST_F(WebhookTest, AWebhooksPassFillsTheVersionsPublishedSinceTheLastPass) {
   auto answer = deliver_signed(test::task_event("evt_gap_1", "task.healed", kTaskA));
   ASSERT_TRUE(answer);
   EXPECT_EQ(answer->status, 200) << answer->body << daemon->err();
-  ASSERT_TRUE(test::wait_for_commits(m_repo, 5, 10s)) << daemon->err();
-  EXPECT_EQ(test::git(m_repo.string(), {"log", "--reverse", "--format=%s", "HEAD~3.."}).out,
-            kTaskA + ": update to version 2\n" + kTaskA + ": update to version 3\n" + kTaskA +
-                ": update to version 4\n");
+  ASSERT_TRUE(wait_for_commits(5, 10s)) << daemon->err();
+  EXPECT_EQ(git({"log", "--reverse", "--format=%s", "HEAD~3.."}).out, kTaskA + ": update to version 2\n" + kTaskA +
+                                                                          ": update to version 3\n" + kTaskA +
+                                                                          ": update to version 4\n");
   ASSERT_TRUE(test::wait_until([&] { return metrics_say("tasksync_history_events_total{kind=\"gap_filled\"} 2"); }, 5s))
       << metrics();
   EXPECT_TRUE(metrics_say("tasksync_commits_total{change=\"updated\"} 3")) << metrics();
@@ -197,7 +174,7 @@ TEST_F(WebhookTest, RefusedDuplicateAndOtherDeliveriesSyncNothing) {
   auto first = deliver(event, genuine);
   ASSERT_TRUE(first);
   ASSERT_EQ(first->status, 200) << first->body;
-  ASSERT_TRUE(test::wait_for_commits(m_repo, 3, 5s)) << daemon->err();
+  ASSERT_TRUE(wait_for_commits(3, 5s)) << daemon->err();
   ASSERT_TRUE(test::wait_until([&] { return metrics_say("tasksync_task_passes_total 1"); }, 5s)) << metrics();
   const int fetched = m_api.requests(kTaskA);
   m_api.set_version(test::task_version(kTaskA, "3"));
@@ -226,7 +203,7 @@ TEST_F(WebhookTest, RefusedDuplicateAndOtherDeliveriesSyncNothing) {
   EXPECT_EQ(unmirrored ? unmirrored->body : "", "{\"event\":\"ignored\"}\n");
   EXPECT_EQ(status_of(deliver_signed("{not json")), 400);
 
-  EXPECT_FALSE(test::wait_for_commits(m_repo, 4, 2s)) << "a refused or ignored delivery synced\n" << daemon->err();
+  EXPECT_FALSE(wait_for_commits(4, 2s)) << "a refused or ignored delivery synced\n" << daemon->err();
   EXPECT_EQ(m_api.requests(kTaskA), fetched);
   EXPECT_EQ(m_api.requests(kUnmirrored), 0);
   const std::string text = metrics();
@@ -250,7 +227,7 @@ TEST_F(WebhookTest, RefusedDuplicateAndOtherDeliveriesSyncNothing) {
 TEST_F(WebhookTest, WithTasksAllATaskTheListShowedIsSyncedAndAnExcludedOneIsNot) {
   write_config("tasks: all\ntasks_exclude:\n  - " + kUnmirrored + "\n");
   auto daemon = start_after_first_pass();
-  ASSERT_EQ(test::count_commits(m_repo), 2) << daemon->err();
+  ASSERT_EQ(commits(), 2) << daemon->err();
   m_api.set_version(test::task_version(kTaskB, "2"));
   m_api.set_version(test::task_version(kUnmirrored, "2"));
   const int fetched_a = m_api.requests(kTaskA);
@@ -264,7 +241,7 @@ TEST_F(WebhookTest, WithTasksAllATaskTheListShowedIsSyncedAndAnExcludedOneIsNot)
   const auto latency = commit_latency(3, posted);
   ASSERT_TRUE(latency) << daemon->err();
   EXPECT_LT(*latency, 1000ms);
-  EXPECT_FALSE(test::wait_for_commits(m_repo, 4, 1s)) << daemon->err();
+  EXPECT_FALSE(wait_for_commits(4, 1s)) << daemon->err();
   EXPECT_EQ(m_api.requests(kTaskA), fetched_a);
   stop(*daemon);
 }
@@ -295,7 +272,7 @@ TEST_F(WebhookTest, SighupReadsTheSecretAgain) {
 TEST_F(WebhookTest, RotatingTheSecretAcceptsBothWhileTheFileHoldsBoth) {
   write_config();
   auto daemon = start_after_first_pass();
-  ASSERT_EQ(test::count_commits(m_repo), 2) << daemon->err();
+  ASSERT_EQ(commits(), 2) << daemon->err();
   const std::string new_secret = "whsec_rotated_a1b2c3d4e5";
   expect_synced(*daemon, "2", "evt_before", kSecret, 3);
 
@@ -321,15 +298,13 @@ TEST_F(WebhookTest, CheckConfigCountsTheSecretsAndABlankOrThirdLineIsRefusedAtSt
   const std::string where = "http.webhook_secret_file " + (m_dir / "webhook-secret").string() + ": ";
   const std::string new_secret = "whsec_rotated_f6e5d4c3b2";
   test::write_text(m_dir / "webhook-secret", new_secret + "\n" + kSecret + "\nwhsec_third_0918\n");
-  auto refused = test::start_tasksyncd({"--config", m_config.string()}, test::tasksyncd_environment(kKey));
+  auto refused = start();
   EXPECT_EQ(refused->wait_for_exit(15s).value_or(-1), 2) << refused->err();
   EXPECT_NE(refused->err().find(where + "it holds 3 lines; it must hold one secret, or two while the secret is "
                                         "rotated (the new one first)"),
             std::string::npos)
       << refused->err();
-  const auto check = [&] {
-    return test::run_tasksyncd({"--check-config", "--config", m_config.string()}, test::tasksyncd_environment(kKey));
-  };
+  const auto check = [&] { return run_mode("--check-config"); };
   const auto three = check();
   EXPECT_EQ(three.exit_code.value_or(0), 2) << three.out << three.err;
   EXPECT_NE(three.err.find(where + "it holds 3 lines"), std::string::npos) << three.out << three.err;
@@ -354,15 +329,14 @@ TEST_F(WebhookTest, CheckConfigCountsTheSecretsAndABlankOrThirdLineIsRefusedAtSt
 TEST_F(WebhookTest, AnUnreadableOrEmptySecretFileStopsTheStartAndCheckConfigSaysWhy) {
   write_config();
   test::write_text(m_dir / "webhook-secret", "\n");
-  auto daemon = test::start_tasksyncd({"--config", m_config.string()}, test::tasksyncd_environment(kKey));
+  auto daemon = start();
   EXPECT_EQ(daemon->wait_for_exit(15s).value_or(-1), 2) << daemon->err();
   EXPECT_NE(
       daemon->err().find("http.webhook_secret_file " + (m_dir / "webhook-secret").string() + ": the file is empty"),
       std::string::npos)
       << daemon->err();
   std::filesystem::remove(m_dir / "webhook-secret");
-  const auto checked =
-      test::run_tasksyncd({"--check-config", "--config", m_config.string()}, test::tasksyncd_environment(kKey));
+  const auto checked = run_mode("--check-config");
   EXPECT_EQ(checked.exit_code.value_or(0), 2) << "a secret the start refuses is a config error here too";
   EXPECT_NE(checked.err.find("http.webhook_secret_file " + (m_dir / "webhook-secret").string() +
                              ": cannot read: No such file or directory"),

@@ -1,29 +1,23 @@
 #pragma once
 
 // Webhook deliveries signed as AnchorBrowser signs them, for tests of POST /webhooks/anchorbrowser.
-#include <chrono>
-#include <cstdio>
 #include <string>
 
+#include "base/hex.hpp"
+#include "base/timestamp.hpp"
 #include "ops/webhook_signature.hpp"
 
 namespace tasksync::test {
 
-// Lower-case hex of `mac`.
+// Lower-case hex of `mac`, as the v1= value carries it.
 inline std::string hex(const Mac &mac) {
   std::string out;
-  char byte[3];
-  for (const unsigned char c : mac) {
-    std::snprintf(byte, sizeof byte, "%02x", c);
-    out += byte;
-  }
+  append_hex(out, mac);
   return out;
 }
 
-// The current time in Unix seconds.
-inline long long unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
+// The current time in Unix seconds (the daemon's own clock helper, so a test signs with its time).
+inline long long unix_now() { return tasksync::unix_now(); }
 
 // The Anchor-Signature value for `body` signed with `secret` at `timestamp`.
 inline std::string anchor_signature(const std::string &secret, const std::string &body, long long timestamp) {

@@ -465,6 +465,14 @@ for w in "${wires[@]}"; do
 done
 strace_calls=$(wc -l <"$work/strace.writes")
 
+# table_head ISSUE: the head of a table of an issue's targets.
+table_head() {
+  echo "| target (issue $1) | measured | |"
+  echo "|---|---|---|"
+}
+# at_rtt WIRE: " (RTT N ms)" after a target in the latency mode, where one row stands per wire.
+at_rtt() { if $latency; then echo " (RTT $(rtt_of "$1") ms)"; fi; }
+
 # Targets that hold on every wire: issue 6's, kept by issue 12.
 common_targets() {
   local w=$1 at=$2
@@ -482,8 +490,7 @@ targets_plain() {
   local pct_ratio one_ratio
   pct_ratio=$(calc %.2f "$(median "$w.one_percent.wall") / $no_change_wall")
   one_ratio=$(calc %.2f "$(median "$w.one_task.wall") / $no_change_wall")
-  echo "| target (issue 6) | measured | |"
-  echo "|---|---|---|"
+  table_head 6
   echo "| import ≥ 50× faster than baseline.sh | $(import_ratio "$w")× (baseline $(calc %.1f "$(baseline_wall "$w")") s / tasksyncd $(calc %.2f "$(median "$w.import.wall")") s) | $(verdict "$(import_ratio "$w") >= 50") |"
   echo "| no-change pass ≥ 50% of wrk's request rate | $(calc %.0f "$rate_ratio * 100")% ($no_change_rps of $(calc %.0f "$(median "$w.wrk.rps")") req/s) | $(verdict "$rate_ratio >= 0.5") |"
   echo "| no-change pass writes nothing to disk | write_bytes $no_change_written; $strace_calls system call(s) that could change a file (strace, below) | $(verdict "$no_change_written == 0") |"
@@ -501,8 +508,7 @@ targets_latency() {
     [ "$(rtt_of "$w")" -ne 0 ] || loopback=$w
     if [ "$(rtt_of "$w")" -gt 0 ] && { [ -z "$slow" ] || [ "$(rtt_of "$w")" -gt "$(rtt_of "$slow")" ]; }; then slow=$w; fi
   done
-  echo "| target (issue 12) | measured | |"
-  echo "|---|---|---|"
+  table_head 12
   local any=${slow:-$loopback}
   local nc pct
   nc=$(median "$any.no_change.requests")
@@ -527,38 +533,34 @@ targets_latency() {
   fi
   echo "| no-change pass writes nothing to disk (every RTT) | write_bytes $no_change_written at most; $strace_calls system call(s) that could change a file (strace, below) | $(verdict "$no_change_written == 0") |"
   echo "| peak RSS < 64 MiB (target at N = 10,000; every RTT) | $(mib "$peak_rss") MiB | $(verdict "$peak_rss < 65536") |"
-  for w in "${wires[@]}"; do common_targets "$w" " (RTT $(rtt_of "$w") ms)"; done
+  for w in "${wires[@]}"; do common_targets "$w" "$(at_rtt "$w")"; done
 }
 
-# Issue 21's targets on every wire: a move by one version reads no history; a gap of 3 costs
-# /versions and the 3 versions on top of a one-task pass.
-targets_history() {
-  local w at pct
-  echo "| target (issue 21) | measured | |"
-  echo "|---|---|---|"
-  for w in "${wires[@]}"; do
-    at=""
-    ! $latency || at=" (RTT $(rtt_of "$w") ms)"
-    pct=$(median "$w.one_percent.requests")
-    echo "| every task moved by one version: 1% changed ≤ ceil(N/100) + $changed_1pct + 1 = $((pages + changed_1pct + 1)) requests, none of the history$at | $(requests "$w" one_percent); 1 task changed: $(requests "$w" one_task) | $(verdict "$pct <= $pages + $changed_1pct + 1 && $(median "$w.one_percent.req_history") == 0 && $(median "$w.one_task.req_history") == 0") |"
-    echo "| one task skipped 3 versions: requests = one-task pass + 1 + 3 = $(calc %.0f "$(median "$w.one_task.requests") + 4")$at | $(requests "$w" gap) | $(verdict "$(median "$w.gap.requests") == $(median "$w.one_task.requests") + 4") |"
-  done
+# wire_targets ISSUE ROWS: the table of an issue's targets that hold on every wire, the rows of
+# each from `ROWS WIRE AT`.
+wire_targets() {
+  local w
+  table_head "$1"
+  for w in "${wires[@]}"; do "$2" "$w" "$(at_rtt "$w")"; done
 }
 
-# Issue 22's targets on every wire: a pass that reads no draft costs what it did; one that reads
-# them costs one request per task more, and makes the pending drafts branches.
-targets_drafts() {
-  local w at nc
-  echo "| target (issue 22) | measured | |"
-  echo "|---|---|---|"
-  for w in "${wires[@]}"; do
-    at=""
-    ! $latency || at=" (RTT $(rtt_of "$w") ms)"
-    nc=$(median "$w.no_change.requests")
-    echo "| no-change pass, drafts off: requests = ceil(N/100) = $pages (as today)$at | $(requests "$w" no_change) | $(verdict "$nc == $pages && $(median "$w.no_change.req_list") == $pages") |"
-    echo "| draft-reading pass: requests = no-change + N = $(calc %.0f "$nc + $n")$at | $(requests "$w" drafts) | $(verdict "$(median "$w.drafts.requests") == $nc + $n && $(median "$w.drafts.req_draft") == $n") |"
-    echo "| 1% of the tasks got a branch drafts/<id>, one commit on the branch tip$at | $(median "$w.drafts.branches") of $n tasks ($drafts_expected expected), $(median "$w.drafts.objects") objects added | $(verdict "$(median "$w.drafts.branches") == $drafts_expected") |"
-  done
+# Issue 21's targets: a move by one version reads no history; a gap of 3 costs /versions and the
+# 3 versions on top of a one-task pass.
+history_rows() {
+  local w=$1 at=$2 pct
+  pct=$(median "$w.one_percent.requests")
+  echo "| every task moved by one version: 1% changed ≤ ceil(N/100) + $changed_1pct + 1 = $((pages + changed_1pct + 1)) requests, none of the history$at | $(requests "$w" one_percent); 1 task changed: $(requests "$w" one_task) | $(verdict "$pct <= $pages + $changed_1pct + 1 && $(median "$w.one_percent.req_history") == 0 && $(median "$w.one_task.req_history") == 0") |"
+  echo "| one task skipped 3 versions: requests = one-task pass + 1 + 3 = $(calc %.0f "$(median "$w.one_task.requests") + 4")$at | $(requests "$w" gap) | $(verdict "$(median "$w.gap.requests") == $(median "$w.one_task.requests") + 4") |"
+}
+
+# Issue 22's targets: a pass that reads no draft costs what it did; one that reads them costs one
+# request per task more, and makes the pending drafts branches.
+drafts_rows() {
+  local w=$1 at=$2 nc
+  nc=$(median "$w.no_change.requests")
+  echo "| no-change pass, drafts off: requests = ceil(N/100) = $pages (as today)$at | $(requests "$w" no_change) | $(verdict "$nc == $pages && $(median "$w.no_change.req_list") == $pages") |"
+  echo "| draft-reading pass: requests = no-change + N = $(calc %.0f "$nc + $n")$at | $(requests "$w" drafts) | $(verdict "$(median "$w.drafts.requests") == $nc + $n && $(median "$w.drafts.req_draft") == $n") |"
+  echo "| 1% of the tasks got a branch drafts/<id>, one commit on the branch tip$at | $(median "$w.drafts.branches") of $n tasks ($drafts_expected expected), $(median "$w.drafts.objects") objects added | $(verdict "$(median "$w.drafts.branches") == $drafts_expected") |"
 }
 
 section=$work/section.md
@@ -603,9 +605,9 @@ fi
   echo
   if $latency; then targets_latency; else targets_plain; fi
   echo
-  targets_history
+  wire_targets 21 history_rows
   echo
-  targets_drafts
+  wire_targets 22 drafts_rows
   echo
   for w in "${wires[@]}"; do
     echo "baseline.sh wrote byte-identical task directories (same git tree ids as tasksyncd's) for $(median "$w.baseline.identical") of $baseline_tasks tasks$($latency && echo " at RTT $(rtt_of "$w") ms")."

@@ -32,110 +32,73 @@ std::string fetch_outcome(const TaskOutcome &outcome) {
   return "transport_error";
 }
 
+// A family named and explained once; the builder's remaining steps are the same for each.
+prometheus::Family<prometheus::Gauge> &gauges(prometheus::Registry &registry, const char *name, const char *help) {
+  return prometheus::BuildGauge().Name(name).Help(help).Register(registry);
+}
+
+// As gauges(), for counters.
+prometheus::Family<prometheus::Counter> &counters(prometheus::Registry &registry, const char *name, const char *help) {
+  return prometheus::BuildCounter().Name(name).Help(help).Register(registry);
+}
+
 } // namespace
 
 Metrics::Metrics()
     : m_registry(std::make_shared<prometheus::Registry>()),
-      m_last_success(prometheus::BuildGauge()
-                         .Name("tasksync_task_last_success_timestamp_seconds")
-                         .Help("When each task was last synced (or found unchanged), in Unix seconds")
-                         .Register(*m_registry)),
-      m_task_failing(prometheus::BuildGauge()
-                         .Name("tasksync_task_failing")
-                         .Help("1 when the task's last attempt failed, else 0")
-                         .Register(*m_registry)),
-      m_fetches(prometheus::BuildCounter()
-                    .Name("tasksync_fetches_total")
-                    .Help("Task fetches from the API by outcome")
-                    .Register(*m_registry)),
-      m_commits(prometheus::BuildCounter()
-                    .Name("tasksync_commits_total")
-                    .Help("Commits made, by kind of change")
-                    .Register(*m_registry)),
+      m_last_success(gauges(*m_registry, "tasksync_task_last_success_timestamp_seconds",
+                            "When each task was last synced (or found unchanged), in Unix seconds")),
+      m_task_failing(gauges(*m_registry, "tasksync_task_failing", "1 when the task's last attempt failed, else 0")),
+      m_fetches(counters(*m_registry, "tasksync_fetches_total", "Task fetches from the API by outcome")),
+      m_commits(counters(*m_registry, "tasksync_commits_total", "Commits made, by kind of change")),
       m_api_latency(
           prometheus::BuildHistogram()
               .Name("tasksync_api_request_duration_seconds")
               .Help("Time the API took to answer one task fetch")
               .Register(*m_registry)
               .Add({}, prometheus::Histogram::BucketBoundaries{0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30})),
-      m_cycle_duration(prometheus::BuildGauge()
-                           .Name("tasksync_cycle_duration_seconds")
-                           .Help("Duration of the last pass")
-                           .Register(*m_registry)
-                           .Add({})),
-      m_cycle_end(prometheus::BuildGauge()
-                      .Name("tasksync_last_cycle_end_timestamp_seconds")
-                      .Help("When the last pass finished, in Unix seconds")
-                      .Register(*m_registry)
+      m_cycle_duration(gauges(*m_registry, "tasksync_cycle_duration_seconds", "Duration of the last pass").Add({})),
+      m_cycle_end(gauges(*m_registry, "tasksync_last_cycle_end_timestamp_seconds",
+                         "When the last pass finished, in Unix seconds")
                       .Add({})),
-      m_cycle_failures(prometheus::BuildGauge()
-                           .Name("tasksync_last_cycle_failed_tasks")
-                           .Help("Tasks that failed in the last pass")
-                           .Register(*m_registry)
+      m_cycle_failures(
+          gauges(*m_registry, "tasksync_last_cycle_failed_tasks", "Tasks that failed in the last pass").Add({})),
+      m_cycles(counters(*m_registry, "tasksync_cycles_total", "Passes run").Add({})),
+      m_interval(gauges(*m_registry, "tasksync_poll_interval_seconds",
+                        "poll.interval_seconds: the time from the start of one pass to the next, as configured")),
+      m_unpushed(
+          gauges(*m_registry, "tasksync_push_pending_commits", "Commits the remote (repo.push) does not have yet")
+              .Add({})),
+      m_pushes(counters(*m_registry, "tasksync_pushes_total",
+                        "Pushes to repo.push.remote by outcome: ok, failed, or nothing (the remote had every commit)")),
+      m_last_push_success(gauges(*m_registry, "tasksync_last_push_success_timestamp_seconds",
+                                 "When the remote (repo.push) last had every commit: a push succeeded or there was "
+                                 "nothing to push, in Unix seconds")),
+      m_contradictions(counters(*m_registry, "tasksync_list_contradictions_total",
+                                "Tasks whose /latest disagreed with what the task list showed of them")
                            .Add({})),
-      m_cycles(
-          prometheus::BuildCounter().Name("tasksync_cycles_total").Help("Passes run").Register(*m_registry).Add({})),
-      m_unpushed(prometheus::BuildGauge()
-                     .Name("tasksync_push_pending_commits")
-                     .Help("Commits the remote (repo.push) does not have yet")
-                     .Register(*m_registry)
-                     .Add({})),
-      m_pushes(prometheus::BuildCounter()
-                   .Name("tasksync_pushes_total")
-                   .Help("Pushes to repo.push.remote by outcome: ok, failed, or nothing (the remote had every commit)")
-                   .Register(*m_registry)),
-      m_last_push_success(prometheus::BuildGauge()
-                              .Name("tasksync_last_push_success_timestamp_seconds")
-                              .Help("When the remote (repo.push) last had every commit: a push succeeded or there "
-                                    "was nothing to push, in Unix seconds")
-                              .Register(*m_registry)),
-      m_contradictions(prometheus::BuildCounter()
-                           .Name("tasksync_list_contradictions_total")
-                           .Help("Tasks whose /latest disagreed with what the task list showed of them")
-                           .Register(*m_registry)
-                           .Add({})),
-      m_history_events(prometheus::BuildCounter()
-                           .Name("tasksync_history_events_total")
-                           .Help("Odd moves of a task's latest version recorded: gap_filled and versions_unavailable "
-                                 "(per version), rollback, version_rewritten")
-                           .Register(*m_registry)),
-      m_list_incomplete(prometheus::BuildCounter()
-                            .Name("tasksync_list_incomplete_total")
-                            .Help("Passes (tasks: all) whose read of the task list may have lacked tasks, so that "
-                                  "none was taken as no longer listed")
-                            .Register(*m_registry)
+      m_history_events(counters(*m_registry, "tasksync_history_events_total",
+                                "Odd moves of a task's latest version recorded: gap_filled and versions_unavailable "
+                                "(per version), rollback, version_rewritten")),
+      m_list_incomplete(counters(*m_registry, "tasksync_list_incomplete_total",
+                                 "Passes (tasks: all) whose read of the task list may have lacked tasks, so that none "
+                                 "was taken as no longer listed")
                             .Add({})),
-      m_drafts_pending(prometheus::BuildGauge()
-                           .Name("tasksync_drafts_pending")
-                           .Help("Draft branches: tasks whose pending draft differs from what the branch holds")
-                           .Register(*m_registry)),
-      m_draft_oldest_age(prometheus::BuildGauge()
-                             .Name("tasksync_draft_oldest_age_seconds")
-                             .Help("Age of the oldest pending draft, from its updatedAt; 0 without drafts")
-                             .Register(*m_registry)),
-      m_deprecated(prometheus::BuildGauge()
-                       .Name("tasksync_api_endpoint_deprecated")
-                       .Help("1 for each API endpoint tasksyncd uses that the API marked deprecated or to be retired "
-                             "(Deprecation, Sunset headers)")
-                       .Register(*m_registry)),
-      m_sunset(
-          prometheus::BuildGauge()
-              .Name("tasksync_api_endpoint_sunset_timestamp_seconds")
-              .Help("When the API said an endpoint tasksyncd uses stops answering (Sunset header), in Unix seconds")
-              .Register(*m_registry)),
-      m_webhooks(prometheus::BuildCounter()
-                     .Name("tasksync_webhook_requests_total")
-                     .Help("Requests to POST /webhooks/anchorbrowser by outcome: accepted, ignored, duplicate, "
-                           "unauthorized, too_large, bad_request, busy")
-                     .Register(*m_registry)),
-      m_task_passes(prometheus::BuildCounter()
-                        .Name("tasksync_task_passes_total")
-                        .Help("Passes of the few tasks webhooks named (not counted in tasksync_cycles_total)")
-                        .Register(*m_registry)) {
-  prometheus::BuildGauge()
-      .Name("tasksync_build_info")
-      .Help("Always 1; the version label says which tasksyncd runs")
-      .Register(*m_registry)
+      m_drafts_pending(gauges(*m_registry, "tasksync_drafts_pending",
+                              "Draft branches: tasks whose pending draft differs from what the branch holds")),
+      m_draft_oldest_age(gauges(*m_registry, "tasksync_draft_oldest_age_seconds",
+                                "Age of the oldest pending draft, from its updatedAt; 0 without drafts")),
+      m_deprecated(gauges(*m_registry, "tasksync_api_endpoint_deprecated",
+                          "1 for each API endpoint tasksyncd uses that the API marked deprecated or to be retired "
+                          "(Deprecation, Sunset headers)")),
+      m_sunset(gauges(*m_registry, "tasksync_api_endpoint_sunset_timestamp_seconds",
+                      "When the API said an endpoint tasksyncd uses stops answering (Sunset header), in Unix seconds")),
+      m_webhooks(counters(*m_registry, "tasksync_webhook_requests_total",
+                          "Requests to POST /webhooks/anchorbrowser by outcome: accepted, ignored, duplicate, "
+                          "unauthorized, too_large, bad_request, busy")),
+      m_task_passes(counters(*m_registry, "tasksync_task_passes_total",
+                             "Passes of the few tasks webhooks named (not counted in tasksync_cycles_total)")) {
+  gauges(*m_registry, "tasksync_build_info", "Always 1; the version label says which tasksyncd runs")
       .Add({{"version", TASKSYNC_VERSION}})
       .Set(1);
   for (const char *kind : {"gap_filled", "versions_unavailable", "rollback", "version_rewritten"})
@@ -155,6 +118,10 @@ void Metrics::record_pass(const PassReport &report, double seconds, double finis
 void Metrics::record_task_pass(const PassReport &report, double finished_at) {
   record_tasks_and_push(report, finished_at);
   m_task_passes.Add({}).Increment();
+}
+
+void Metrics::set_interval(std::chrono::seconds interval) {
+  m_interval.Add({}).Set(static_cast<double>(interval.count()));
 }
 
 void Metrics::enable_webhooks() {

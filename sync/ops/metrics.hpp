@@ -6,6 +6,7 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <set>
@@ -28,6 +29,10 @@ public:
   // Records what a pass of a few tasks (a webhook's) did: its tasks, commits and push, but not
   // as a pass (tasksync_cycles_total and the last cycle's gauges stay the full passes').
   void record_task_pass(const PassReport &report, double finished_at);
+
+  // Shows poll.interval_seconds as tasksync_poll_interval_seconds (absent until then), so that
+  // alerts can say "for three intervals" as /healthz does: at the start and after each reload.
+  void set_interval(std::chrono::seconds interval);
 
   // Shows tasksync_webhook_requests_total (every outcome from 0) and tasksync_task_passes_total:
   // http.webhook_secret_file is set.
@@ -67,6 +72,7 @@ private:
   prometheus::Gauge &m_cycle_end;
   prometheus::Gauge &m_cycle_failures;
   prometheus::Counter &m_cycles;
+  prometheus::Family<prometheus::Gauge> &m_interval;
   prometheus::Gauge &m_unpushed;
   prometheus::Family<prometheus::Counter> &m_pushes;
   prometheus::Family<prometheus::Gauge> &m_last_push_success;

@@ -31,6 +31,7 @@ Service::Service(std::filesystem::path config_file, Runtime runtime, Supervisor 
   if (m_runtime.config.http.webhook_secret_file)
     m_webhooks.set_mirrored(mirrored_before_a_list(m_runtime.config, m_runtime.mirror));
   m_webhooks.follow(m_runtime.config);
+  m_metrics.set_interval(m_runtime.config.poll.interval);
 }
 
 Service::~Service() {
@@ -142,6 +143,7 @@ void Service::reload() {
     m_health.set_interval(m_runtime.config.poll.interval);
     m_work_tree = m_runtime.mirror.work_tree();
   }
+  m_metrics.set_interval(m_runtime.config.poll.interval);
   forget_metrics_of_unconfigured_tasks(nullptr);
   remember_mirrored(nullptr);
   log::info("config reloaded: " + describe_tasks(m_runtime.config) + " every " +

@@ -153,3 +153,14 @@ TEST(Metrics, CountsHistoryEventsFromZeroAndGapVersionsOneByOne) {
     EXPECT_NE(text.find(expected), std::string::npos) << expected << "\n" << text;
   }
 }
+
+// The alerts count "three intervals" as /healthz does, from the interval the daemon has now.
+TEST(Metrics, ShowsThePollIntervalOnceSetAndItsChange) {
+  Metrics metrics;
+  EXPECT_EQ(metrics.serialize().find("tasksync_poll_interval_seconds "), std::string::npos)
+      << "absent until set: 0 would make every pass three intervals late";
+  metrics.set_interval(std::chrono::seconds(300));
+  EXPECT_NE(metrics.serialize().find("tasksync_poll_interval_seconds 300\n"), std::string::npos) << metrics.serialize();
+  metrics.set_interval(std::chrono::seconds(60));
+  EXPECT_NE(metrics.serialize().find("tasksync_poll_interval_seconds 60\n"), std::string::npos) << metrics.serialize();
+}

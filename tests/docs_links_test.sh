@@ -52,6 +52,7 @@ for file in "${files[@]}"; do
       linked="$file"
     else
       linked="$dir/$path"
+      linked="${linked#./}"
       if [ ! -e "$linked" ]; then
         failures+=("$file: link to $target: $path does not exist")
         continue

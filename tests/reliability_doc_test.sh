@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Checks that every test docs/reliability.md names as a proof exists: each `Suite.Test` and
-# `Suite.*` in backquotes must be a test (or a suite) of the unit or integration binary, so the
-# table cannot keep citing a test that was renamed or removed. Parameterised names
+# Checks that every test a doc names as a proof exists: each `Suite.Test` and `Suite.*` in
+# backquotes in docs/reliability.md (the table of faults, which must cite some), the other guides
+# of docs/ and README.md must be a test (or a suite) of the unit or integration binary, so no
+# promise keeps citing a test that was renamed or removed. Parameterised names
 # (`Prefix/Suite.Test/Param`, `...`) and ctest names without a dot are not checked.
 # Usage: reliability_doc_test.sh SOURCE_DIR UNIT_TEST_BINARY INTEGRATION_TEST_BINARY
 set -euo pipefail
@@ -15,18 +16,24 @@ listed="$(for binary in "$2" "$3"; do "$binary" --gtest_list_tests; done |
   awk '/^[^ ]/ { suite = $1; next } { print suite $1 }')"
 [ -n "$listed" ] || { echo "FAIL: the test binaries list no tests" >&2; exit 1; }
 
-cited="$(grep -oE '`[A-Z][A-Za-z0-9]*\.([A-Z][A-Za-z0-9]*|\*)`' "$doc" | tr -d '`' | sort -u)"
-[ -n "$cited" ] || { echo "FAIL: $doc cites no test" >&2; exit 1; }
+# Prints the `Suite.Test` and `Suite.*` names a file cites, one a line.
+citations() { grep -oE '`[A-Z][A-Za-z0-9]*\.([A-Z][A-Za-z0-9]*|\*)`' "$1" | tr -d '`' | sort -u || true; }
+
+[ -n "$(citations "$doc")" ] || { echo "FAIL: $doc cites no test" >&2; exit 1; }
 missing=()
-for name in $cited; do
-  if [[ "$name" == *'.*' ]]; then
-    grep -q "^${name%\*}" <<<"$listed" || missing+=("$name")
-  else
-    grep -qxF "$name" <<<"$listed" || missing+=("$name")
-  fi
+count=0
+for file in "$1"/docs/*.md "$1/README.md"; do
+  for name in $(citations "$file"); do
+    count=$((count + 1))
+    if [[ "$name" == *'.*' ]]; then
+      grep -q "^${name%\*}" <<<"$listed" || missing+=("${file#"$1"/}: $name")
+    else
+      grep -qxF "$name" <<<"$listed" || missing+=("${file#"$1"/}: $name")
+    fi
+  done
 done
 if [ ${#missing[@]} -gt 0 ]; then
-  printf 'FAIL: docs/reliability.md cites tests that do not exist: %s\n' "${missing[@]}" >&2
+  printf 'FAIL: a doc cites a test that does not exist: %s\n' "${missing[@]}" >&2
   exit 1
 fi
-echo "ok: every one of the $(wc -l <<<"$cited") tests docs/reliability.md cites exists"
+echo "ok: every one of the $count tests README.md and docs/*.md cite exists"

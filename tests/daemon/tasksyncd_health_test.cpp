@@ -252,7 +252,8 @@ TEST_F(HealthTest, ATaskRemovedBySighupLosesItsSeries) {
 }
 
 // A scrape of a daemon that synced a task, failed one and pushed: promtool finds nothing to
-// complain about, and README's table names every metric in it.
+// complain about, and the metrics table of docs/operations.md (README's before it became a door)
+// names every metric in it.
 TEST_F(HealthTest, MetricsPassPromtoolAndReadmeListsEachOfThem) {
   const auto remote = m_dir / "remote.git";
   ASSERT_EQ(test::run_process({"git", "init", "-q", "--bare", remote.string()}).exit_code, 0);
@@ -278,14 +279,14 @@ TEST_F(HealthTest, MetricsPassPromtoolAndReadmeListsEachOfThem) {
   }
   stop(*daemon);
 
-  const std::string readme = test::read_text(std::filesystem::path(TASKSYNC_SOURCE_DIR) / "README.md");
+  const std::string readme = test::read_text(std::filesystem::path(TASKSYNC_SOURCE_DIR) / "docs/operations.md");
   std::istringstream lines(text);
   int names = 0;
   for (std::string line; std::getline(lines, line);) {
     if (line.rfind("# TYPE ", 0) != 0) continue;
     const std::string name = line.substr(7, line.find(' ', 7) - 7);
     ++names;
-    EXPECT_NE(readme.find("| `" + name), std::string::npos) << "README's metrics table lacks " << name;
+    EXPECT_NE(readme.find("| `" + name), std::string::npos) << "the metrics table of docs/operations.md lacks " << name;
   }
   EXPECT_GE(names, 14);
 

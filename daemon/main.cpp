@@ -33,10 +33,10 @@ using namespace tasksync;
 
 namespace {
 
-// Exit codes, as documented in README.md.
+// Exit codes, as documented in tasksyncd(8), EXIT STATUS.
 enum ExitCode { kOk = 0, kTasksFailed = 1, kBadUsage = 2, kFatal = 3, kStopTimedOut = 4 };
 
-// How long the rest of the daemon's stop may take once its last pass is recorded (README promises
+// How long the rest of the daemon's stop may take once its last pass is recorded (tasksyncd(8) promises
 // an exit within 5 s of SIGTERM, finishing that pass included).
 constexpr std::chrono::seconds kStopBound{3};
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The layers of sync/ (lowest first, as in README's development section): a file may include
+# The layers of sync/ (lowest first, as in docs/development.md): a file may include
 # only from its own folder and the folders before it, always naming the folder. Prints every
 # include that breaks the rule and fails; usage: layering_test.sh SOURCE_DIR
 set -euo pipefail

@@ -60,7 +60,7 @@ while read -r id; do
     exit 1
   fi
 done < <(sed -n 's/^LoadCredential=\([^:]*\):.*/\1/p' "$unit")
-# A core file would hold the API key and the tokens (README, Security).
+# A core file would hold the API key and the tokens (docs/security.md).
 if ! grep -qx 'LimitCORE=0' "$unit"; then
   echo "FAIL: no LimitCORE=0: a crash of the service could write its secrets to a core file" >&2
   exit 1

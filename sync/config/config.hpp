@@ -38,7 +38,7 @@ struct ApiSettings {
 struct PollSettings {
   std::chrono::seconds interval{300};  // start to start
   std::chrono::seconds jitter{0};      // a random 0..jitter added to each wait
-  std::size_t concurrency = 8;         // tasks fetched at once (see README: measured on a 30 ms wire)
+  std::size_t concurrency = 8;         // tasks fetched at once (see bench/RESULTS.md: measured on a 30 ms wire)
   std::uint64_t full_check_every = 12; // every Nth pass fetches every task's /latest, whatever the list says
 };
 

@@ -15,7 +15,7 @@
 
 namespace tasksync {
 
-// Why a delivery's Anchor-Signature was refused: what the log line and README name.
+// Why a delivery's Anchor-Signature was refused: what the log line and docs/operations.md name.
 enum class SignatureProblem { missing_header, malformed_header, bad_signature, stale_timestamp, replay };
 
 // "missing header", "malformed header", "bad signature", "stale timestamp" or "replay".

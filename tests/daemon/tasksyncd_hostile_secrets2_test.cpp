@@ -90,7 +90,7 @@ INSTANTIATE_TEST_SUITE_P(HostileSecrets2, ApiKeyFileTest, ::testing::Values("Fif
                          [](const auto &param_info) { return param_info.param; });
 
 // A URL's secret in a task's name (from GET /v1/task/{id}, or from the list with `tasks: all`),
-// its language and its description: README promises every URL in any string loses its userinfo
+// its language and its description: docs/repository-format.md promises every URL in any string loses its userinfo
 // before anything is rendered, yet the name went into the commit subject and the language into
 // task.json as they were.
 class UrlInNameTest : public HostileSecrets2Test, public ::testing::WithParamInterface<std::string> {};

@@ -151,7 +151,7 @@ TEST_F(OutputTest, AnUpdatedAtBefore1970IsClampedTo1970) {
   EXPECT_EQ(git({"fsck", "--strict"}).exit_code, 0);
 }
 
-// README: `--config` naming a directory is a config error saying so, for --check-config too.
+// tasksyncd(8): `--config` naming a directory is a config error saying so, for --check-config too.
 TEST_F(OutputTest, ConfigNamingADirectorySaysItIsADirectory) {
   for (const std::string mode : {"--check-config", "--once"}) {
     const auto result = run({"--config", m_dir.path().string(), mode});

@@ -1,7 +1,7 @@
 #pragma once
 
 // The one check, shared by every test, that a repository tasksync wrote is sound, asked of the
-// `git` command (README: the tests use git only to check what libgit2 wrote).
+// `git` command (docs/development.md: the tests use git only to check what libgit2 wrote).
 #include <gtest/gtest.h>
 
 #include <filesystem>

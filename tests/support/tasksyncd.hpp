@@ -46,7 +46,7 @@ TasksyncdRun run_tasksyncd_on_terminal(const std::vector<std::string> &args, con
 // `tasksyncd ARGS...` started in the background (the daemon, without --once).
 std::unique_ptr<ChildProcess> start_tasksyncd(const std::vector<std::string> &args, const EnvChanges &env);
 
-// Sends SIGTERM and checks what README promises of a stop: exit 0 within 5 s, by the normal
+// Sends SIGTERM and checks what tasksyncd(8) (SIGNALS) promises of a stop: exit 0 within 5 s, by the normal
 // path (the service's "stopping" line, logged once the last pass is recorded).
 // Use as EXPECT_TRUE(test::stop_tasksyncd(*daemon)).
 ::testing::AssertionResult stop_tasksyncd(ChildProcess &daemon);

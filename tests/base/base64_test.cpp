@@ -74,6 +74,22 @@ TEST(Base64, RejectsOtherAlphabetsAndMisplacedPaddingWithoutPadding) {
   EXPECT_NE(decode_base64("aGU==").error().message.find("padding"), std::string::npos);
 }
 
+// Whole groups of four go through EVP_DecodeBlock, which alone would read '=' inside as "A" and
+// skip whitespace, '-' and line breaks at either end.
+TEST(Base64, WholeGroupsAreCheckedAsStrictlyAsAnyOther) {
+  EXPECT_FALSE(decode_base64("Q=Q=").ok());
+  EXPECT_FALSE(decode_base64("QQ=A").ok());
+  EXPECT_FALSE(decode_base64("aGVsbG8=aGU=").ok());
+  EXPECT_FALSE(decode_base64("aGVs----").ok());
+  EXPECT_FALSE(decode_base64("----aGVs").ok());
+  EXPECT_FALSE(decode_base64("aGVs\r\r\r\r-").ok());
+  EXPECT_EQ(*decode_base64("aGVs    "), "hel");
+  EXPECT_EQ(*decode_base64("    aGVs"), "hel");
+  EXPECT_EQ(*decode_base64("aGVsbA=="), "hell");
+  EXPECT_EQ(*decode_base64("aGVsbG8="), "hello");
+  EXPECT_EQ(*decode_base64("aGVsbG8h"), "hello!");
+}
+
 TEST(Base64, EncodesWithPaddingOnOneLine) {
   EXPECT_EQ(encode_base64(""), "");
   EXPECT_EQ(encode_base64("h"), "aA==");

@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <mutex>
 
+#include "api/json_fields.hpp"
 #include "api/request_watchdog.hpp"
 #include "base/log.hpp"
 #include "base/text.hpp"
@@ -132,7 +133,7 @@ Result<TaskVersion, FetchError>
 ApiClient::fetch_version(const std::string &task_id, const std::string &version, std::stop_token stop,
                          std::optional<std::chrono::steady_clock::time_point> give_up_at) {
   TRY_ASSIGN(auto body, get("/v1/task/" + task_id + "/" + version, stop, give_up_at));
-  auto parsed = parse_task_version(body, task_id);
+  auto parsed = parse_task_version(std::move(body), task_id);
   if (!parsed) return invalid_response("invalid response: " + parsed.error().message);
   if (is_decimal(version) && parsed->version != version) {
     return invalid_response("invalid response: asked for version " + version + ", the answer is version " +
@@ -154,14 +155,14 @@ Result<std::vector<VersionInfo>, FetchError>
 ApiClient::fetch_versions(const std::string &task_id, std::stop_token stop,
                           std::optional<std::chrono::steady_clock::time_point> give_up_at) {
   TRY_ASSIGN(auto body, get("/v1/task/" + task_id + "/versions", stop, give_up_at));
-  auto parsed = parse_version_list(body, task_id);
+  auto parsed = parse_version_list(std::move(body), task_id);
   if (!parsed) return invalid_response("invalid response: " + parsed.error().message);
   return std::move(*parsed);
 }
 
 Result<TaskInfo, FetchError> ApiClient::fetch_task(const std::string &task_id, std::stop_token stop) {
   TRY_ASSIGN(auto body, get("/v1/task/" + task_id, stop, std::nullopt));
-  auto parsed = parse_task_info(body, task_id);
+  auto parsed = parse_task_info(std::move(body), task_id);
   if (!parsed) return invalid_response("invalid response: " + parsed.error().message);
   return std::move(*parsed);
 }
@@ -170,7 +171,7 @@ Result<TaskPage, FetchError> ApiClient::list_tasks(int page, int limit, std::sto
                                                    std::optional<std::chrono::steady_clock::time_point> give_up_at) {
   TRY_ASSIGN(auto body,
              get("/v1/task?page=" + std::to_string(page) + "&limit=" + std::to_string(limit), stop, give_up_at));
-  auto parsed = parse_task_page(body);
+  auto parsed = parse_task_page(std::move(body));
   if (!parsed) return invalid_response("invalid response: " + parsed.error().message);
   return std::move(*parsed);
 }
@@ -239,10 +240,10 @@ Result<std::string, FetchError> ApiClient::get_once(const std::string &path, std
     auto answer = m_client->Get(
         m_settings.base_url.path_prefix + path,
         [&](const httplib::Response &response) {
-          // Room for the whole body at once: growing by doubling held up to twice a page of the
-          // list per worker.
+          // Room for the whole body at once (growing by doubling held up to twice a page of the
+          // list per worker), and for the parser's read-ahead, so that it parses it in place.
           const auto length = response.get_header_value<std::uint64_t>("Content-Length");
-          if (length > 0 && length <= m_settings.max_response_bytes) body.reserve(length);
+          if (length > 0 && length <= m_settings.max_response_bytes) body.reserve(length + kJsonReadAhead);
           return true;
         },
         [&](const char *data, std::size_t length) {

@@ -108,7 +108,7 @@ std::optional<std::string> unusable(const rapidjson::Value &value) {
 
 } // namespace
 
-Result<std::shared_ptr<rapidjson::Document>> parse_api_response(std::string_view body) {
+Result<std::shared_ptr<rapidjson::Document>> parse_api_response(std::string body) {
   // JSON text is UTF-8 (RFC 8259) with no NUL outside an escape: checked over the whole body at
   // once, so that RapidJSON need not validate it byte by byte.
   if (const void *nul = std::memchr(body.data(), '\0', body.size())) {
@@ -121,16 +121,15 @@ Result<std::shared_ptr<rapidjson::Document>> parse_api_response(std::string_view
   if (!nesting_within(body, kMaxJsonDepth)) {
     return Error{"JSON nests deeper than " + std::to_string(kMaxJsonDepth) + " levels"};
   }
-  // Parsed in place: the document's strings point into its own copy of the body, so a page of
-  // code is not copied string by string. The copy ends in 16 NULs: RapidJSON's SSE2 scans read
-  // whole aligned 16-byte blocks.
+  // Parsed in place: the document's strings point into the body it keeps, so a page of code is
+  // not copied string by string. The body ends in kJsonReadAhead NULs for the SSE2 scans.
   struct Parsed {
     std::string text;
     rapidjson::Document document;
   };
   auto parsed = std::make_shared<Parsed>();
-  parsed->text.reserve(body.size() + 16);
-  parsed->text.append(body).append(16, '\0');
+  parsed->text = std::move(body);
+  parsed->text.append(kJsonReadAhead, '\0');
   rapidjson::Document &document = parsed->document;
   document.ParseInsitu<rapidjson::kParseIterativeFlag>(parsed->text.data());
   if (document.HasParseError()) {

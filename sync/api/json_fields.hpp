@@ -15,9 +15,14 @@ namespace tasksync {
 // Deepest JSON nesting accepted in a response.
 inline constexpr int kMaxJsonDepth = 64;
 
+// Bytes past a body's end that parse_api_response() uses (RapidJSON's SSE2 scans read whole
+// aligned 16-byte blocks): a body read with this much spare capacity is parsed without a copy.
+inline constexpr std::size_t kJsonReadAhead = 16;
+
 // Parses an API response body: valid UTF-8, at most kMaxJsonDepth deep, an object with an
-// object under "data". Returns the document; its "data" member is what callers read.
-Result<std::shared_ptr<rapidjson::Document>> parse_api_response(std::string_view body);
+// object under "data". Returns the document, parsed in place in `body`, which it keeps; its
+// "data" member is what callers read.
+Result<std::shared_ptr<rapidjson::Document>> parse_api_response(std::string body);
 
 // A string member of `object` as it stands (nothing redacted or checked), if it is one: for
 // what tasksyncd reads loosely (a webhook's envelope, HEAD's task.json).

@@ -55,8 +55,8 @@ std::optional<ListedVersion> listed_version(const rapidjson::Value &entry) {
 
 } // namespace
 
-Result<std::vector<VersionInfo>> parse_version_list(std::string_view body, std::string_view task_id) {
-  TRY_ASSIGN(auto document, parse_api_response(body));
+Result<std::vector<VersionInfo>> parse_version_list(std::string body, std::string_view task_id) {
+  TRY_ASSIGN(auto document, parse_api_response(std::move(body)));
   const rapidjson::Value &data = (*document)["data"];
   TRY(answered_task_id(JsonFields(data, "data."), "taskId", task_id, "list"));
   const auto versions = data.FindMember("versions");
@@ -79,8 +79,8 @@ Result<std::vector<VersionInfo>> parse_version_list(std::string_view body, std::
   return result;
 }
 
-Result<TaskInfo> parse_task_info(std::string_view body, std::string_view task_id) {
-  TRY_ASSIGN(auto document, parse_api_response(body));
+Result<TaskInfo> parse_task_info(std::string body, std::string_view task_id) {
+  TRY_ASSIGN(auto document, parse_api_response(std::move(body)));
   const rapidjson::Value &data = (*document)["data"];
   const JsonFields fields(data, "data.");
   TaskInfo info;
@@ -92,8 +92,8 @@ Result<TaskInfo> parse_task_info(std::string_view body, std::string_view task_id
   return info;
 }
 
-Result<TaskPage> parse_task_page(std::string_view body) {
-  TRY_ASSIGN(auto document, parse_api_response(body));
+Result<TaskPage> parse_task_page(std::string body) {
+  TRY_ASSIGN(auto document, parse_api_response(std::move(body)));
   const rapidjson::Value &data = (*document)["data"];
   TaskPage page;
   TRY_ASSIGN(auto total, JsonFields(data, "data.").required_integer("total"));

@@ -57,12 +57,12 @@ using TaskPage = TaskPageOf<ListedVersion>;
 
 // Parses a versions list for `task_id`; versions must be "draft", "latest" or digits, since
 // each one goes into a request path.
-Result<std::vector<VersionInfo>> parse_version_list(std::string_view body, std::string_view task_id);
+Result<std::vector<VersionInfo>> parse_version_list(std::string body, std::string_view task_id);
 
 // Parses a task's metadata; `id` must be `task_id`; a missing or empty name gives "".
-Result<TaskInfo> parse_task_info(std::string_view body, std::string_view task_id);
+Result<TaskInfo> parse_task_info(std::string body, std::string_view task_id);
 
 // Parses one page of the task list; every ID must be a UUID.
-Result<TaskPage> parse_task_page(std::string_view body);
+Result<TaskPage> parse_task_page(std::string body);
 
 } // namespace tasksync

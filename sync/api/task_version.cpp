@@ -18,8 +18,8 @@ bool is_safe_version(std::string_view version) {
 
 } // namespace
 
-Result<TaskVersion> parse_task_version(std::string_view body, std::string_view expected_task_id) {
-  TRY_ASSIGN(auto document, parse_api_response(body));
+Result<TaskVersion> parse_task_version(std::string body, std::string_view expected_task_id) {
+  TRY_ASSIGN(auto document, parse_api_response(std::move(body)));
   const rapidjson::Value &data = (*document)["data"];
   const JsonFields fields(data, "data.");
 

@@ -30,7 +30,7 @@ struct TaskVersion {
 
 // Parses and validates a `GET /v1/task/{id}/latest` body for the task `expected_task_id`.
 // Errors name the field and the problem, e.g. "data.code: invalid base64".
-Result<TaskVersion> parse_task_version(std::string_view body, std::string_view expected_task_id);
+Result<TaskVersion> parse_task_version(std::string body, std::string_view expected_task_id);
 
 // The task ID in member `key` of an answer's data, in lower case, when it is `asked` (either
 // case); else the error "data.<key>: the <answer> is for task "<ID>"<tail>". Every answer about one

@@ -10,7 +10,6 @@
 #include <condition_variable>
 #include <mutex>
 
-#include "api/json_fields.hpp"
 #include "api/request_watchdog.hpp"
 #include "base/log.hpp"
 #include "base/text.hpp"
@@ -240,10 +239,10 @@ Result<std::string, FetchError> ApiClient::get_once(const std::string &path, std
     auto answer = m_client->Get(
         m_settings.base_url.path_prefix + path,
         [&](const httplib::Response &response) {
-          // Room for the whole body at once (growing by doubling held up to twice a page of the
-          // list per worker), and for the parser's read-ahead, so that it parses it in place.
+          // Room for the whole body at once: growing by doubling held up to twice a page of the
+          // list per worker.
           const auto length = response.get_header_value<std::uint64_t>("Content-Length");
-          if (length > 0 && length <= m_settings.max_response_bytes) body.reserve(length + kJsonReadAhead);
+          if (length > 0 && length <= m_settings.max_response_bytes) body.reserve(length);
           return true;
         },
         [&](const char *data, std::size_t length) {

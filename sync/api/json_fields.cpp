@@ -121,15 +121,16 @@ Result<std::shared_ptr<rapidjson::Document>> parse_api_response(std::string body
   if (!nesting_within(body, kMaxJsonDepth)) {
     return Error{"JSON nests deeper than " + std::to_string(kMaxJsonDepth) + " levels"};
   }
-  // Parsed in place: the document's strings point into the body it keeps, so a page of code is
-  // not copied string by string. The body ends in kJsonReadAhead NULs for the SSE2 scans.
+  // Parsed in place: the document's strings point into the body it keeps (NUL-terminated, as
+  // every std::string), so a page of code is not copied string by string. Not with
+  // RAPIDJSON_SSE2: RapidJSON 1.1's SSE2 scans take bytes 0x1A-0x1F for ordinary characters
+  // (they test "at most 0x19"), so its reader would accept them raw and its writer write them so.
   struct Parsed {
     std::string text;
     rapidjson::Document document;
   };
   auto parsed = std::make_shared<Parsed>();
   parsed->text = std::move(body);
-  parsed->text.append(kJsonReadAhead, '\0');
   rapidjson::Document &document = parsed->document;
   document.ParseInsitu<rapidjson::kParseIterativeFlag>(parsed->text.data());
   if (document.HasParseError()) {

@@ -15,10 +15,6 @@ namespace tasksync {
 // Deepest JSON nesting accepted in a response.
 inline constexpr int kMaxJsonDepth = 64;
 
-// Bytes past a body's end that parse_api_response() uses (RapidJSON's SSE2 scans read whole
-// aligned 16-byte blocks): a body read with this much spare capacity is parsed without a copy.
-inline constexpr std::size_t kJsonReadAhead = 16;
-
 // Parses an API response body: valid UTF-8, at most kMaxJsonDepth deep, an object with an
 // object under "data". Returns the document, parsed in place in `body`, which it keeps; its
 // "data" member is what callers read.

@@ -121,6 +121,19 @@ TEST(TaskVersion, RejectsInvalidUtf8) {
   EXPECT_NE(error_of(edited("Read the page title", "Read \xff\xfe title")).find("malformed JSON"), std::string::npos);
 }
 
+// Every control character must come escaped, 0x1A-0x1F too (RapidJSON 1.1's SSE2 scan, were it
+// turned on, would let those through), and a NUL byte anywhere ends nothing early.
+TEST(TaskVersion, RejectsRawControlCharactersAndNulBytes) {
+  for (const char control : {'\x01', '\x1a', '\x1b', '\x1f'}) {
+    const std::string title = std::string("Read the page ") + control + " title, long enough to reach an SSE2 block";
+    EXPECT_NE(error_of(edited("Read the page title", title)).find("malformed JSON"), std::string::npos)
+        << static_cast<int>(control);
+  }
+  EXPECT_EQ(error_of(edited("Read the page title", std::string("Read\0the page title", 19))).rfind("malformed JSON", 0),
+            0u);
+  EXPECT_EQ(error_of(example_response() + std::string("\0{}", 3)).rfind("malformed JSON", 0), 0u);
+}
+
 TEST(TaskVersion, RejectsAbsurdNesting) {
   const std::string deep = std::string(100000, '[') + std::string(100000, ']');
   EXPECT_EQ(error_of(edited(R"("tags": [)", R"("deep": )" + deep + R"(, "tags": [)")),

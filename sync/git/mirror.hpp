@@ -188,6 +188,8 @@ private:
   // The tree of a task directory holding exactly `files`.
   static TasksTree directory_of(const std::vector<Entry> &files);
   Result<const TasksTree *> tasks_tree(const git_tree *root) const;
+  // The raw tree `id` (a tasks/ tree), read with the least memory held after.
+  Result<std::string> read_tasks_tree(const git_oid &id) const;
   Result<std::vector<Entry>> entries_of(const git_oid &directory, const std::string &task_dir) const;
   Result<git_oid> write_tree(const TaskState &state, const std::string &task_id,
                              const std::optional<Snapshot> &desired);

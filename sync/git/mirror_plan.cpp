@@ -4,8 +4,10 @@
 
 #include <algorithm>
 
+#include "base/log.hpp"
 #include "git/mirror_helpers.hpp"
 #include "pack/object_id.hpp"
+#include "pack/packed_object.hpp"
 
 namespace tasksync {
 
@@ -40,6 +42,23 @@ Result<TreePtr> Mirror::tree_of(const std::optional<CommitPtr> &head) const {
   return TreePtr(tree);
 }
 
+Result<std::string> Mirror::read_tasks_tree(const git_oid &id) const {
+  // Through the packs one delta at a time: libgit2 would keep every base of the tree's delta
+  // chain cached for as long as the repository is open.
+  const std::filesystem::path objects = std::filesystem::path(git_repository_commondir(m_repo.get())) / "objects";
+  auto packed = read_packed_object(objects, id, GIT_OBJECT_TREE);
+  if (packed && *packed) return std::move(**packed);
+  if (!packed) log::warning("repository: reading tasks/ through libgit2: " + packed.error().message);
+  git_odb *odb_raw = nullptr;
+  if (const int rc = git_repository_odb(&odb_raw, m_repo.get()); rc < 0) return git_error("cannot read tasks/", rc);
+  const OdbPtr odb(odb_raw);
+  git_odb_object *object_raw = nullptr;
+  if (const int rc = git_odb_read(&object_raw, odb.get(), &id); rc < 0)
+    return git_error("cannot read tasks/ in HEAD", rc);
+  const OdbObjectPtr object(object_raw);
+  return std::string(static_cast<const char *>(git_odb_object_data(object.get())), git_odb_object_size(object.get()));
+}
+
 Result<const TasksTree *> Mirror::tasks_tree(const git_tree *root) const {
   std::optional<git_oid> id;
   if (const git_tree_entry *entry = git_tree_entry_byname(root, "tasks")) {
@@ -53,14 +72,7 @@ Result<const TasksTree *> Mirror::tasks_tree(const git_tree *root) const {
   if (current) return &*m_tasks;
   std::string raw;
   if (id) {
-    git_odb *odb_raw = nullptr;
-    if (const int rc = git_repository_odb(&odb_raw, m_repo.get()); rc < 0) return git_error("cannot read tasks/", rc);
-    const OdbPtr odb(odb_raw);
-    git_odb_object *object_raw = nullptr;
-    if (const int rc = git_odb_read(&object_raw, odb.get(), &*id); rc < 0)
-      return git_error("cannot read tasks/ in HEAD", rc);
-    const OdbObjectPtr object(object_raw);
-    raw.assign(static_cast<const char *>(git_odb_object_data(object.get())), git_odb_object_size(object.get()));
+    TRY_ASSIGN(raw, read_tasks_tree(*id));
   }
   auto parsed = TasksTree::parse(std::move(raw));
   if (!parsed) return Error{"tasks/ in HEAD: " + parsed.error().message};

@@ -146,6 +146,10 @@ Result<EntryHeader> read_entry_header(std::string_view bytes) {
   return header;
 }
 
+bool is_ref_delta(std::string_view bytes) {
+  return !bytes.empty() && ((static_cast<unsigned char>(bytes[0]) >> 4) & 0x07) == GIT_OBJECT_REF_DELTA;
+}
+
 std::uint32_t entry_crc32(std::string_view header, std::string_view stored) {
   uLong crc = crc32(0, reinterpret_cast<const Bytef *>(header.data()), static_cast<uInt>(header.size()));
   crc = crc32(crc, reinterpret_cast<const Bytef *>(stored.data()), static_cast<uInt>(stored.size()));
@@ -312,6 +316,23 @@ std::uint64_t IndexView::offset(std::uint32_t i) const {
   if (!(small & kLargeOffset)) return small;
   const char *large = m_data.data() + offsets + std::size_t{m_objects} * 4 + std::size_t{small & ~kLargeOffset} * 8;
   return std::uint64_t{read_be32(large)} << 32 | read_be32(large + 4);
+}
+
+std::optional<std::uint32_t> IndexView::find(const git_oid &id) const {
+  // The fan-out gives the range of ids starting with id's first byte; a binary search does the rest.
+  const std::size_t first = id.id[0];
+  std::uint32_t low = first == 0 ? 0 : read_be32(m_data.data() + kFanoutAt + (first - 1) * 4);
+  std::uint32_t high = read_be32(m_data.data() + kFanoutAt + first * 4);
+  while (low < high) {
+    const std::uint32_t middle = low + (high - low) / 2;
+    const int order = std::memcmp(m_data.data() + kIdsAt + std::size_t{middle} * GIT_OID_RAWSZ, id.id, GIT_OID_RAWSZ);
+    if (order == 0) return middle;
+    if (order < 0)
+      low = middle + 1;
+    else
+      high = middle;
+  }
+  return std::nullopt;
 }
 
 Checksum IndexView::pack_checksum() const {

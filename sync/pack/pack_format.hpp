@@ -5,6 +5,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -62,6 +63,10 @@ EncodedEntryHeader ofs_delta_header(std::uint64_t size, std::uint64_t base_dista
 // short, of a type this reader does not take (REF_DELTA, 0, 5) or its numbers overflow.
 Result<EntryHeader> read_entry_header(std::string_view bytes);
 
+// True when `bytes` start with a REF_DELTA entry's header (a delta naming its base by id, which
+// git writes for thin packs and read_entry_header() refuses).
+bool is_ref_delta(std::string_view bytes);
+
 // The CRC-32 an index keeps of an entry: of its header and its zlib stream, as stored.
 std::uint32_t entry_crc32(std::string_view header, std::string_view stored);
 
@@ -103,6 +108,8 @@ public:
   std::uint32_t crc(std::uint32_t i) const;
   // The offset of the `i`th object's entry in the pack.
   std::uint64_t offset(std::uint32_t i) const;
+  // The position of `id` in the index, or none when the pack lacks it.
+  std::optional<std::uint32_t> find(const git_oid &id) const;
   // The pack's trailer, as the index records it.
   Checksum pack_checksum() const;
 

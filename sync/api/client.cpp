@@ -166,11 +166,12 @@ Result<TaskInfo, FetchError> ApiClient::fetch_task(const std::string &task_id, s
   return std::move(*parsed);
 }
 
-Result<TaskPage, FetchError> ApiClient::list_tasks(int page, int limit, std::stop_token stop,
-                                                   std::optional<std::chrono::steady_clock::time_point> give_up_at) {
+Result<long long, FetchError> ApiClient::list_tasks(int page, int limit, const ListedTaskSink &take,
+                                                    std::stop_token stop,
+                                                    std::optional<std::chrono::steady_clock::time_point> give_up_at) {
   TRY_ASSIGN(auto body,
              get("/v1/task?page=" + std::to_string(page) + "&limit=" + std::to_string(limit), stop, give_up_at));
-  auto parsed = parse_task_page(std::move(body));
+  auto parsed = parse_task_page(std::move(body), take);
   if (!parsed) return invalid_response("invalid response: " + parsed.error().message);
   return std::move(*parsed);
 }

@@ -82,9 +82,10 @@ public:
   // GET /v1/task/{task_id}: the task's metadata (its name, for commit subjects).
   Result<TaskInfo, FetchError> fetch_task(const std::string &task_id, std::stop_token stop = {});
 
-  // GET /v1/task?page=P&limit=L: one page of the team's tasks.
-  Result<TaskPage, FetchError> list_tasks(int page, int limit, std::stop_token stop = {},
-                                          std::optional<std::chrono::steady_clock::time_point> give_up_at = {});
+  // GET /v1/task?page=P&limit=L: one page of the team's tasks, each handed to `take` as it is
+  // parsed (parse_task_page); returns the list's total.
+  Result<long long, FetchError> list_tasks(int page, int limit, const ListedTaskSink &take, std::stop_token stop = {},
+                                           std::optional<std::chrono::steady_clock::time_point> give_up_at = {});
 
   // Aborts a request in flight on this client (from any thread): its socket is shut down.
   void cancel();

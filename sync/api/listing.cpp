@@ -92,12 +92,10 @@ Result<TaskInfo> parse_task_info(std::string body, std::string_view task_id) {
   return info;
 }
 
-Result<TaskPage> parse_task_page(std::string body) {
+Result<long long> parse_task_page(std::string body, const ListedTaskSink &take) {
   TRY_ASSIGN(auto document, parse_api_response(std::move(body)));
   const rapidjson::Value &data = (*document)["data"];
-  TaskPage page;
   TRY_ASSIGN(auto total, JsonFields(data, "data.").required_integer("total"));
-  page.total = total;
   const auto tasks = data.FindMember("tasks");
   if (tasks == data.MemberEnd() || !tasks->value.IsArray()) return Error{"data.tasks: expected a list"};
   for (rapidjson::SizeType i = 0; i < tasks->value.Size(); ++i) {
@@ -109,9 +107,9 @@ Result<TaskPage> parse_task_page(std::string body) {
     if (!is_uuid(id)) return Error{prefix + "id: \"" + id + "\" is not a task ID"};
     TRY_ASSIGN(auto name, fields.optional_string("name"));
     TRY_ASSIGN(auto deleted, fields.required_bool("deleted"));
-    page.tasks.push_back({ascii_lower(id), single_line(name.value_or("")), deleted, listed_version(entry)});
+    take({ascii_lower(id), single_line(name.value_or("")), deleted, listed_version(entry)});
   }
-  return page;
+  return total;
 }
 
 } // namespace tasksync

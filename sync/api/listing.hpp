@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -52,8 +53,8 @@ template <class Latest> struct TaskPageOf {
 // A task of the list as parsed.
 using ListedTask = ListedTaskOf<ListedVersion>;
 
-// A page of the list as parsed.
-using TaskPage = TaskPageOf<ListedVersion>;
+// Receives each task of a list page as it is parsed.
+using ListedTaskSink = std::function<void(ListedTask)>;
 
 // Parses a versions list for `task_id`; versions must be "draft", "latest" or digits, since
 // each one goes into a request path.
@@ -62,7 +63,9 @@ Result<std::vector<VersionInfo>> parse_version_list(std::string body, std::strin
 // Parses a task's metadata; `id` must be `task_id`; a missing or empty name gives "".
 Result<TaskInfo> parse_task_info(std::string body, std::string_view task_id);
 
-// Parses one page of the task list; every ID must be a UUID.
-Result<TaskPage> parse_task_page(std::string body);
+// Parses one page of the task list, handing each task to `take` as soon as it is read (so that a
+// page of 100 never holds 100 decoded codes at once); returns the list's total. Every ID must be
+// a UUID; on an error, the tasks already handed over are the caller's to drop.
+Result<long long> parse_task_page(std::string body, const ListedTaskSink &take);
 
 } // namespace tasksync

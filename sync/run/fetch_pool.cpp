@@ -215,9 +215,7 @@ FetchPool::list_pages(const std::vector<int> &pages, int limit, std::stop_token 
   run_each(
       pages.size(),
       [&](std::size_t i, ApiClient &client) {
-        auto listed = client.list_tasks(pages[i], limit, stop, give_up_at);
-        results[i].emplace(listed ? Result<ListedPage, FetchError>(digest_page(std::move(*listed)))
-                                  : Result<ListedPage, FetchError>(listed.error()));
+        results[i].emplace(read_listed_page(client, pages[i], limit, stop, give_up_at));
       },
       stop);
   std::vector<Result<ListedPage, FetchError>> answers;

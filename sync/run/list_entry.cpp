@@ -22,12 +22,17 @@ std::optional<ListedDigest> digest_of(const std::optional<ListedVersion> &latest
 
 } // namespace
 
-ListedPage digest_page(TaskPage page) {
-  ListedPage listed{{}, page.total};
-  listed.tasks.reserve(page.tasks.size());
-  for (ListedTask &task : page.tasks) {
-    listed.tasks.push_back({std::move(task.id), std::move(task.name), task.deleted, digest_of(task.latest)});
-  }
+Result<ListedPage, FetchError> read_listed_page(ApiClient &client, int page, int limit, std::stop_token stop,
+                                                std::optional<std::chrono::steady_clock::time_point> give_up_at) {
+  ListedPage listed;
+  TRY_ASSIGN(
+      listed.total,
+      client.list_tasks(
+          page, limit,
+          [&](ListedTask task) {
+            listed.tasks.push_back({std::move(task.id), std::move(task.name), task.deleted, digest_of(task.latest)});
+          },
+          stop, give_up_at));
   return listed;
 }
 

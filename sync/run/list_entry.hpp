@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "api/client.hpp"
 #include "api/listing.hpp"
 
 namespace tasksync {
@@ -25,8 +26,9 @@ using ListEntry = ListedTaskOf<ListedDigest>;
 // One page of the list, its tasks reduced to digests.
 using ListedPage = TaskPageOf<ListedDigest>;
 
-// `page` reduced to digests (done where the page was fetched, so a wave of pages in flight
-// holds no code).
-ListedPage digest_page(TaskPage page);
+// Page `page` of the list (`limit` a page), each task reduced to its digest as it is parsed: a
+// wave of pages in flight holds one decoded code per page at a time, not a hundred.
+Result<ListedPage, FetchError> read_listed_page(ApiClient &client, int page, int limit, std::stop_token stop,
+                                                std::optional<std::chrono::steady_clock::time_point> give_up_at);
 
 } // namespace tasksync

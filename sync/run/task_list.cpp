@@ -38,13 +38,8 @@ Result<TaskListing, FetchError> read_task_list(ApiClient &api, FetchPool *pool, 
   const auto fetch_wave = [&](const std::vector<int> &pages) {
     if (pool) return pool->list_pages(pages, kListPageSize, stop, give_up_at);
     std::vector<Result<ListedPage, FetchError>> answers;
-    for (const int page : pages) {
-      auto listed = api.list_tasks(page, kListPageSize, stop, give_up_at);
-      if (listed)
-        answers.push_back(digest_page(std::move(*listed)));
-      else
-        answers.push_back(listed.error());
-    }
+    for (const int page : pages)
+      answers.push_back(read_listed_page(api, page, kListPageSize, stop, give_up_at));
     return answers;
   };
   const auto pages_for = [](long long tasks, std::size_t per_page) {

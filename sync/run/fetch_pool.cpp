@@ -248,8 +248,12 @@ void FetchPool::finish() {
   Shared &shared = *m_shared;
   std::lock_guard lock(shared.mutex);
   ++shared.generation;
-  shared.tasks.clear();
-  shared.results.clear();
+  // Released, not cleared: a full check's 10,000 results and HEAD's tasks/ would otherwise stay
+  // allocated between passes.
+  shared.tasks = decltype(shared.tasks)();
+  shared.results = decltype(shared.results)();
+  shared.head.reset();
+  shared.reader.reset();
   shared.next = shared.limit = 0;
 }
 

@@ -1,5 +1,6 @@
 #include "run/list_pass.hpp"
 
+#include <algorithm>
 #include <unordered_map>
 
 #include "base/log.hpp"
@@ -33,6 +34,9 @@ std::vector<bool> unchanged_by_list(const std::vector<TaskEntry> &tasks, const T
 
 std::vector<TaskOutcome> in_config_order(const std::vector<TaskEntry> &tasks, const std::vector<bool> &unchanged,
                                          std::vector<TaskOutcome> fetched, const TaskListing &listing) {
+  // A pass that fetched every task has them in order already (a full check: not two vectors of
+  // 10,000 outcomes at once).
+  if (std::find(unchanged.begin(), unchanged.end(), true) == unchanged.end()) return fetched;
   const ListedById listed = by_id(listing);
   std::vector<TaskOutcome> outcomes;
   outcomes.reserve(tasks.size());

@@ -117,7 +117,7 @@ void check_render(const TaskVersion &version) {
 }
 
 void fuzz_response(std::string_view body) {
-  auto version = tasksync::parse_task_version(body, kTaskId);
+  auto version = tasksync::parse_task_version(std::string(body), kTaskId);
   if (!version) {
     FUZZ_CHECK(!version.error().message.empty());
     return;
@@ -127,7 +127,7 @@ void fuzz_response(std::string_view body) {
   check_render(*version);
 
   // The expected id's case must not matter either.
-  auto upper = tasksync::parse_task_version(body, kTaskIdUpper);
+  auto upper = tasksync::parse_task_version(std::string(body), kTaskIdUpper);
   FUZZ_CHECK(upper && upper->task_id == kTaskId && upper->code == version->code);
 }
 

@@ -1,6 +1,8 @@
 #include "api/json_fields.hpp"
 
 #include <rapidjson/error/en.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include <cmath>
 #include <cstdint>
@@ -143,6 +145,13 @@ Result<std::shared_ptr<rapidjson::Document>> parse_api_response(std::string body
   const auto data = root.FindMember("data");
   if (data == root.MemberEnd() || !data->value.IsObject()) return Error{"data: missing or not an object"};
   return std::shared_ptr<rapidjson::Document>(parsed, &document);
+}
+
+std::optional<std::string> json_text(const rapidjson::Value &value) {
+  rapidjson::StringBuffer text;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(text);
+  if (!value.Accept(writer)) return std::nullopt;
+  return std::string(text.GetString(), text.GetSize());
 }
 
 std::optional<std::string> string_member(const rapidjson::Value &object, const char *name) {

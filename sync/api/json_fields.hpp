@@ -24,6 +24,10 @@ Result<std::shared_ptr<rapidjson::Document>> parse_api_response(std::string body
 // what tasksyncd reads loosely (a webhook's envelope, HEAD's task.json).
 std::optional<std::string> string_member(const rapidjson::Value &object, const char *name);
 
+// `value` as compact JSON text; none when RapidJSON's writer refuses it (a number that is not
+// finite).
+std::optional<std::string> json_text(const rapidjson::Value &value);
+
 // Reads typed members of one JSON object; errors name the member with `prefix`
 // ("data.code: expected a string"). Every string field the parsers keep (TaskVersion's, a list
 // entry's, a task's name) is read here, and comes back with its URL userinfo redacted (redact_url_userinfo): a task's

@@ -1,8 +1,5 @@
 #include "api/listing.hpp"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include <algorithm>
 #include <cctype>
 
@@ -45,10 +42,8 @@ std::optional<ListedVersion> listed_version(const rapidjson::Value &entry) {
   const auto config = entry.FindMember("browserConfiguration");
   if (config != entry.MemberEnd() && !config->value.IsNull()) {
     if (!config->value.IsObject()) return std::nullopt;
-    rapidjson::StringBuffer text;
-    rapidjson::Writer<rapidjson::StringBuffer> writer(text);
-    config->value.Accept(writer);
-    listed.browser_configuration.emplace(text.GetString(), text.GetSize());
+    listed.browser_configuration = json_text(config->value);
+    if (!listed.browser_configuration) return std::nullopt;
   }
   return listed;
 }

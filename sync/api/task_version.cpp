@@ -1,8 +1,5 @@
 #include "api/task_version.hpp"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include <algorithm>
 #include <cctype>
 
@@ -59,12 +56,10 @@ Result<TaskVersion> parse_task_version(std::string body, std::string_view expect
     if (!config_it->value.IsObject()) return Error{"data.browserConfiguration: expected an object"};
     // Copied through its text: the response was parsed in place, its strings point into the
     // body, and RapidJSON 1.1's CopyFrom copies such strings by reference.
-    rapidjson::StringBuffer text;
-    rapidjson::Writer<rapidjson::StringBuffer> writer(text);
-    config_it->value.Accept(writer);
+    const auto text = json_text(config_it->value);
     auto config = std::make_shared<rapidjson::Document>();
-    config->Parse<rapidjson::kParseIterativeFlag>(text.GetString(), text.GetSize());
-    if (config->HasParseError()) return Error{"data.browserConfiguration: cannot be copied"};
+    if (text) config->Parse<rapidjson::kParseIterativeFlag>(text->data(), text->size());
+    if (!text || config->HasParseError()) return Error{"data.browserConfiguration: cannot be copied"};
     version.browser_configuration = std::move(config);
   }
   return version;

@@ -2,8 +2,6 @@
 
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include "api/json_fields.hpp"
 
@@ -24,9 +22,7 @@ Result<WebhookEvent> parse_webhook_event(std::string_view body) {
     if (id->value.IsString()) {
       event.id = std::string(id->value.GetString(), id->value.GetStringLength());
     } else if (id->value.IsNumber()) {
-      rapidjson::StringBuffer text;
-      rapidjson::Writer<rapidjson::StringBuffer> writer(text);
-      if (id->value.Accept(writer)) event.id = text.GetString();
+      if (auto text = json_text(id->value)) event.id = std::move(*text);
     }
   }
   event.type = string_member(document, "type").value_or("");
